@@ -1,0 +1,166 @@
+// The domain of the audit: what we inventory, what we find, and how much of the tenant we could see.
+// Pure data; every adapter maps the Azure wire formats into these shapes.
+
+/** Azure Batch retired account certificates on this day (UTC). */
+export const RETIREMENT_DATE = "2024-02-29";
+
+export type Tags = Readonly<Record<string, string>>;
+
+export interface SubscriptionInfo {
+  subscriptionId: string;
+  displayName: string;
+  tags: Tags;
+}
+
+export interface ResourceGroupInfo {
+  /** ARM id, `/subscriptions/{sub}/resourceGroups/{rg}`. */
+  id: string;
+  subscriptionId: string;
+  name: string;
+  tags: Tags;
+}
+
+export interface BatchAccountInfo {
+  id: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  tags: Tags;
+}
+
+export interface PoolCertificateReference {
+  /** The id exactly as the pool holds it (may be malformed or differ in case). */
+  id: string;
+  storeLocation?: string;
+  storeName?: string;
+  visibility?: string[];
+}
+
+export interface PoolInfo {
+  id: string;
+  name: string;
+  accountId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  accountName: string;
+  certificateReferences: PoolCertificateReference[];
+}
+
+export type CertificateProvisioningState = "Succeeded" | "Deleting" | "Failed" | string;
+
+export interface CertificateDeleteError {
+  code: string;
+  message: string;
+  details?: { code: string; message: string; target?: string }[];
+}
+
+export interface AccountCertificate {
+  id: string;
+  /** `<algorithm>-<thumbprint>`, e.g. `sha1-0a0e4f50...`. */
+  name: string;
+  accountId: string;
+  thumbprint: string;
+  thumbprintAlgorithm: string;
+  format?: string;
+  provisioningState?: CertificateProvisioningState;
+  provisioningStateTransitionTime?: string;
+  deleteCertificateError?: CertificateDeleteError;
+  /** ISO date-time of the certificate's notAfter, when publicData parsed as X.509. */
+  expiresOn?: string;
+}
+
+export type Severity = "critical" | "warning";
+export type FindingKind = "account-certificate" | "pool-certificate-reference";
+
+export interface ResolvedReference extends PoolCertificateReference {
+  /** `<algorithm>-<thumbprint>` taken from the trailing `certificates/<name>` segment, lower-cased. */
+  certificateName?: string;
+  /** True when the account holds a certificate of that name. */
+  resolves: boolean;
+}
+
+export interface OwnerAddress {
+  address: string;
+  /** Where the address came from, e.g. `account tag "owner"`, `fallback`. */
+  source: string;
+}
+
+export interface Finding {
+  /** Stable across runs: derived from kind and lower-cased resource id. */
+  id: string;
+  kind: FindingKind;
+  severity: Severity;
+  resourceId: string;
+  subscriptionId: string;
+  subscriptionName?: string;
+  resourceGroup: string;
+  accountName: string;
+  accountId: string;
+  poolName?: string;
+  /** For account-certificate findings. */
+  certificate?: AccountCertificate & { referencedByPools: string[] };
+  /** For pool findings. */
+  references?: ResolvedReference[];
+  /** Human sentence on what is wrong here; for example that a delete is blocked by nodes. */
+  detail: string;
+  /** Filled in by owner resolution (owner-reminders). */
+  owners?: OwnerAddress[];
+  ownerProblems?: string[];
+  snoozedUntil?: string;
+}
+
+export type ScopeStatus = "audited" | "failed";
+
+export interface ScopeCoverage {
+  id: string;
+  status: ScopeStatus;
+  /** Why a scope failed: status code and message, never empty for a failure. */
+  reason?: string;
+}
+
+export interface AccountCoverage extends ScopeCoverage {
+  name: string;
+  subscriptionId: string;
+  /** "unknown" when the certificate list could not be read; a count otherwise. */
+  certificates: number | "unknown";
+}
+
+export interface Coverage {
+  complete: boolean;
+  subscriptions: (ScopeCoverage & { displayName?: string })[];
+  accounts: AccountCoverage[];
+  /** Problems that are not tied to one subscription or account (a truncated query, a failed query batch). */
+  problems: string[];
+}
+
+export interface ReportSummary {
+  findings: number;
+  critical: number;
+  warning: number;
+  accountCertificates: number;
+  poolsWithCertificates: number;
+  accountsAudited: number;
+  accountsFailed: number;
+  subscriptionsAudited: number;
+  subscriptionsFailed: number;
+}
+
+export const REPORT_SCHEMA_VERSION = "1.0";
+
+export interface AuditReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  generatedAt: string;
+  /** The day the audit is "as of" (UTC, YYYY-MM-DD). */
+  asOf: string;
+  retirementDate: string;
+  /** The deadline reminders count towards: the retirement date or MIGRATION_DEADLINE. */
+  deadline: string;
+  /** Positive after the deadline (overdue), negative before it (days left). */
+  daysSinceDeadline: number;
+  daysSinceRetirement: number;
+  tenantId?: string;
+  coverage: Coverage;
+  summary: ReportSummary;
+  findings: Finding[];
+}
