@@ -76,8 +76,8 @@ export type FindingKind = "account-certificate" | "pool-certificate-reference";
 export interface ResolvedReference extends PoolCertificateReference {
   /** `<algorithm>-<thumbprint>` taken from the trailing `certificates/<name>` segment, lower-cased. */
   certificateName?: string;
-  /** True when the account holds a certificate of that name. */
-  resolves: boolean;
+  /** Whether the account holds a certificate of that name; "unknown" when its certificates could not be read. */
+  resolves: boolean | "unknown";
 }
 
 export interface OwnerAddress {

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// batch-cert-auditor CLI: audits a tenant (real Azure, or a simulated one from a snapshot) and writes the report.
+// Exit codes: 0 complete coverage, 2 finished with scopes it could not read, 1 could not run.
+import { parseArgs } from "node:util";
+import { runCli } from "./runCli.js";
+
+const USAGE = `Usage: batch-cert-auditor [options]
+
+  --simulate <snapshot.json>   audit a simulated tenant served on loopback instead of Azure
+  --subscriptions <ids>        comma-separated subscription ids (default: every readable subscription)
+  --management-groups <names>  comma-separated management groups
+  --now <YYYY-MM-DD>           audit as of that day (default: today, UTC)
+  --out <dir>                  where reports go (default: out)
+  --format <list>              report formats: json,csv,html (default: all)
+  --quiet                      print only the summary line
+  -h, --help                   show this help
+`;
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        simulate: { type: "string" },
+        subscriptions: { type: "string" },
+        "management-groups": { type: "string" },
+        now: { type: "string" },
+        out: { type: "string", default: "out" },
+        format: { type: "string", default: "json,csv,html" },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  return runCli({
+    simulate: values.simulate,
+    subscriptions: values.subscriptions,
+    managementGroups: values["management-groups"],
+    now: values.now,
+    out: values.out,
+    format: values.format,
+    quiet: values.quiet,
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`batch-cert-auditor: ${(error as Error).message ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,46 @@
+// The terminal summary: what was found, what could not be read, where the reports are.
+import type { AuditReport } from "../core/model.js";
+
+const n = (value: number) => value.toLocaleString("en-US");
+
+export function formatSummary(report: AuditReport, options: { files: string[]; quiet: boolean }): string {
+  const s = report.summary;
+  const countdown =
+    report.daysSinceDeadline > 0
+      ? `${n(report.daysSinceDeadline)} days overdue (deadline ${report.deadline})`
+      : report.daysSinceDeadline === 0
+        ? `deadline is today (${report.deadline})`
+        : `${n(-report.daysSinceDeadline)} days left (deadline ${report.deadline})`;
+  const headline =
+    `${n(s.findings)} finding${s.findings === 1 ? "" : "s"} (${n(s.critical)} critical, ${n(s.warning)} warning) — ` +
+    `${n(s.accountCertificates)} account certificate${s.accountCertificates === 1 ? "" : "s"}, ` +
+    `${n(s.poolsWithCertificates)} pool${s.poolsWithCertificates === 1 ? "" : "s"} referencing certificates; ${countdown}`;
+  const coverage = report.coverage.complete
+    ? `Coverage complete: ${n(s.subscriptionsAudited)} subscriptions, ${n(s.accountsAudited)} Batch accounts read.`
+    : `Coverage INCOMPLETE: ${n(s.subscriptionsFailed)} subscription(s) and ${n(s.accountsFailed)} account(s) could not be read` +
+      (report.coverage.problems.length > 0 ? `, ${report.coverage.problems.length} query problem(s)` : "") +
+      ". Findings below are a lower bound, not a clean bill.";
+  if (options.quiet) return `${headline}\n${coverage}\n`;
+
+  const lines = [`Azure Batch certificate audit as of ${report.asOf}`, "", headline, coverage];
+  const failed = [
+    ...report.coverage.subscriptions.filter((x) => x.status === "failed").map((x) => `  subscription ${x.displayName ?? x.id}: ${x.reason}`),
+    ...report.coverage.accounts.filter((x) => x.status === "failed").map((x) => `  account ${x.name}: ${x.reason}`),
+    ...report.coverage.problems.map((p) => `  ${p}`),
+  ];
+  if (failed.length > 0) lines.push("", "Not read:", ...failed);
+  if (report.findings.length > 0) {
+    lines.push("", "Findings (most urgent first):");
+    const rows = report.findings.map((f) => [
+      f.severity.toUpperCase(),
+      f.kind === "account-certificate" ? "certificate" : "pool",
+      `${f.accountName}${f.poolName ? `/${f.poolName}` : ""}`,
+      f.kind === "account-certificate" ? (f.certificate?.name ?? "") : `${f.references?.length ?? 0} reference(s)`,
+    ]);
+    const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+    for (const r of rows.slice(0, 50)) lines.push(`  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}`);
+    if (rows.length > 50) lines.push(`  … and ${n(rows.length - 50)} more in the report`);
+  }
+  if (options.files.length > 0) lines.push("", "Reports:", ...options.files.map((f) => `  ${f}`));
+  return `${lines.join("\n")}\n`;
+}

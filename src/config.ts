@@ -1,0 +1,209 @@
+// The only reader of process.env. Every setting is validated here and every problem is reported at once;
+// nothing falls back silently. Setting names match local.settings.example.json and infra/app/function.bicep.
+import { z } from "zod";
+import { isIsoDay } from "./core/dates.js";
+import { AuditError } from "./core/errors.js";
+import { RETIREMENT_DATE } from "./core/model.js";
+
+export type SendMode = "dry-run" | "redirect" | "live";
+
+export interface AppConfig {
+  scope: { subscriptions: string[]; managementGroups: string[] };
+  auditSchedule: string;
+  batchConcurrency: number;
+  owners: { ownerTagKeys: string[]; fallbackContacts: string[]; allowedRecipientDomains: string[] };
+  schedule: { deadline: string; reminderDays: number[]; overdueEveryDays: number; escalateAfterReminders: number };
+  escalationContacts: string[];
+  snooze: { tagKey: string; reasonTagKey: string; maxDays: number };
+  sendMode: SendMode;
+  redirectAddress: string | undefined;
+  email: {
+    senderAddress: string | undefined;
+    endpoint: string | undefined;
+    connectionString: string | undefined;
+    perMinute: number;
+    perHour: number;
+  };
+  adminSummaryTo: string[];
+  storage: { connectionString: string | undefined; accountName: string | undefined };
+  reportContainer: string;
+  ledgerTable: string;
+  managedIdentityClientId: string | undefined;
+  appInsightsConnectionString: string | undefined;
+}
+
+/** Every setting the app reads, with its default ("" = unset). The infra test and the example file are held to this. */
+export const SETTINGS = {
+  AUDIT_SCHEDULE: "0 0 7 * * *",
+  AUDIT_SUBSCRIPTIONS: "",
+  AUDIT_MANAGEMENT_GROUPS: "",
+  BATCH_CONCURRENCY: "16",
+  OWNER_TAG_KEYS: "owner,OwnerContact",
+  FALLBACK_CONTACTS: "",
+  ALLOWED_RECIPIENT_DOMAINS: "",
+  MIGRATION_DEADLINE: "",
+  REMINDER_DAYS: "90,60,30,14,7,3,1,0",
+  OVERDUE_EVERY_DAYS: "7",
+  ESCALATE_AFTER_REMINDERS: "4",
+  ESCALATION_CONTACTS: "",
+  SNOOZE_TAG_KEY: "batch-cert-audit-snooze",
+  SNOOZE_REASON_TAG_KEY: "batch-cert-audit-snooze-reason",
+  MAX_SNOOZE_DAYS: "90",
+  SEND_MODE: "dry-run",
+  REDIRECT_ADDRESS: "",
+  SENDER_ADDRESS: "",
+  COMMUNICATION_SERVICES_ENDPOINT: "",
+  COMMUNICATION_SERVICES_CONNECTION_STRING: "",
+  EMAIL_PER_MINUTE: "30",
+  EMAIL_PER_HOUR: "100",
+  ADMIN_SUMMARY_TO: "",
+  REPORT_CONTAINER: "batch-cert-audit",
+  LEDGER_TABLE: "batchcertaudit",
+  AZURE_CLIENT_ID: "",
+  APPLICATIONINSIGHTS_CONNECTION_STRING: "",
+  AzureWebJobsStorage: "",
+  AzureWebJobsStorage__accountName: "",
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const list = (value: string) =>
+  value
+    .split(/[,;\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const text = (name: SettingName) => z.string().trim().default(SETTINGS[name]);
+
+const intSetting = (name: SettingName, min: number, max: number) =>
+  text(name).transform((v, ctx) => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max} (got "${v}")` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const addressList = (name: SettingName) =>
+  text(name).transform((v, ctx) => {
+    const items = list(v);
+    const bad = items.filter((a) => !ADDRESS.test(a));
+    if (bad.length > 0) ctx.addIssue({ code: "custom", message: `not valid email addresses: ${bad.map((b) => JSON.stringify(b)).join(", ")}` });
+    return items.map((a) => a.toLowerCase());
+  });
+
+const optional = (name: SettingName) => text(name).transform((v) => (v === "" ? undefined : v));
+
+const envSchema = z
+  .object({
+    AUDIT_SCHEDULE: text("AUDIT_SCHEDULE").refine((v) => v.split(/\s+/).length === 6, "must be an NCRONTAB expression with six fields (seconds first)"),
+    AUDIT_SUBSCRIPTIONS: text("AUDIT_SUBSCRIPTIONS").transform((v, ctx) => {
+      const ids = list(v);
+      const bad = ids.filter((id) => !GUID.test(id));
+      if (bad.length > 0) ctx.addIssue({ code: "custom", message: `not subscription ids (GUIDs): ${bad.join(", ")}` });
+      return ids;
+    }),
+    AUDIT_MANAGEMENT_GROUPS: text("AUDIT_MANAGEMENT_GROUPS").transform(list),
+    BATCH_CONCURRENCY: intSetting("BATCH_CONCURRENCY", 1, 64),
+    OWNER_TAG_KEYS: text("OWNER_TAG_KEYS").transform((v, ctx) => {
+      const keys = v.split(",").map((k) => k.trim()).filter(Boolean);
+      if (keys.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one tag key" });
+      return keys;
+    }),
+    FALLBACK_CONTACTS: addressList("FALLBACK_CONTACTS"),
+    ALLOWED_RECIPIENT_DOMAINS: text("ALLOWED_RECIPIENT_DOMAINS").transform((v, ctx) => {
+      const domains = list(v).map((d) => d.toLowerCase().replace(/^@/, ""));
+      const bad = domains.filter((d) => !DOMAIN.test(d));
+      if (bad.length > 0) ctx.addIssue({ code: "custom", message: `must be a comma-separated list of domain names; not domains: ${bad.map((b) => JSON.stringify(b)).join(", ")}` });
+      return domains;
+    }),
+    MIGRATION_DEADLINE: text("MIGRATION_DEADLINE").refine((v) => v === "" || isIsoDay(v), "must be a date as YYYY-MM-DD"),
+    REMINDER_DAYS: text("REMINDER_DAYS").transform((v, ctx) => {
+      const parts = list(v);
+      const days = parts.map(Number);
+      if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p)) || days.some((d) => d > 3650)) {
+        ctx.addIssue({ code: "custom", message: `must be a comma-separated list of whole days from 0 to 3650 (got "${v}")` });
+      }
+      return [...new Set(days)].sort((a, b) => b - a);
+    }),
+    OVERDUE_EVERY_DAYS: intSetting("OVERDUE_EVERY_DAYS", 1, 365),
+    ESCALATE_AFTER_REMINDERS: intSetting("ESCALATE_AFTER_REMINDERS", 0, 1000),
+    ESCALATION_CONTACTS: addressList("ESCALATION_CONTACTS"),
+    SNOOZE_TAG_KEY: text("SNOOZE_TAG_KEY").refine((v) => v !== "", "must not be empty"),
+    SNOOZE_REASON_TAG_KEY: text("SNOOZE_REASON_TAG_KEY"),
+    MAX_SNOOZE_DAYS: intSetting("MAX_SNOOZE_DAYS", 0, 3650),
+    SEND_MODE: text("SEND_MODE").pipe(z.enum(["dry-run", "redirect", "live"], { message: 'must be one of "dry-run", "redirect", "live"' })),
+    REDIRECT_ADDRESS: optional("REDIRECT_ADDRESS").refine((v) => v === undefined || ADDRESS.test(v), "must be one valid email address"),
+    SENDER_ADDRESS: optional("SENDER_ADDRESS").refine((v) => v === undefined || ADDRESS.test(v), "must be one valid email address"),
+    COMMUNICATION_SERVICES_ENDPOINT: optional("COMMUNICATION_SERVICES_ENDPOINT").refine((v) => v === undefined || /^https:\/\/[^\s/]+\/?$/.test(v), "must be an https:// URL such as https://<resource>.communication.azure.com"),
+    COMMUNICATION_SERVICES_CONNECTION_STRING: optional("COMMUNICATION_SERVICES_CONNECTION_STRING").refine(
+      (v) => v === undefined || (/endpoint=/i.test(v) && /accesskey=/i.test(v)),
+      "must look like endpoint=https://...;accesskey=...",
+    ),
+    EMAIL_PER_MINUTE: intSetting("EMAIL_PER_MINUTE", 1, 10_000),
+    EMAIL_PER_HOUR: intSetting("EMAIL_PER_HOUR", 1, 1_000_000),
+    ADMIN_SUMMARY_TO: addressList("ADMIN_SUMMARY_TO"),
+    REPORT_CONTAINER: text("REPORT_CONTAINER").refine((v) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(v), "must be a valid blob container name (3-63 lower-case letters, digits, hyphens)"),
+    LEDGER_TABLE: text("LEDGER_TABLE").refine((v) => /^[A-Za-z][A-Za-z0-9]{2,62}$/.test(v), "must be a valid table name (3-63 letters and digits, starting with a letter)"),
+    AZURE_CLIENT_ID: optional("AZURE_CLIENT_ID").refine((v) => v === undefined || GUID.test(v), "must be a client id (GUID)"),
+    APPLICATIONINSIGHTS_CONNECTION_STRING: optional("APPLICATIONINSIGHTS_CONNECTION_STRING"),
+    AzureWebJobsStorage: optional("AzureWebJobsStorage"),
+    AzureWebJobsStorage__accountName: optional("AzureWebJobsStorage__accountName"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SEND_MODE === "redirect" && !env.REDIRECT_ADDRESS) ctx.addIssue({ code: "custom", path: ["REDIRECT_ADDRESS"], message: 'is required when SEND_MODE is "redirect"' });
+    if (env.SEND_MODE !== "dry-run" && !env.SENDER_ADDRESS) ctx.addIssue({ code: "custom", path: ["SENDER_ADDRESS"], message: `is required when SEND_MODE is "${env.SEND_MODE}"` });
+    if (env.SEND_MODE !== "dry-run" && !env.COMMUNICATION_SERVICES_ENDPOINT && !env.COMMUNICATION_SERVICES_CONNECTION_STRING) {
+      ctx.addIssue({ code: "custom", path: ["COMMUNICATION_SERVICES_ENDPOINT"], message: `or COMMUNICATION_SERVICES_CONNECTION_STRING is required when SEND_MODE is "${env.SEND_MODE}"` });
+    }
+    if (env.EMAIL_PER_MINUTE > env.EMAIL_PER_HOUR) ctx.addIssue({ code: "custom", path: ["EMAIL_PER_MINUTE"], message: "must not exceed EMAIL_PER_HOUR" });
+  });
+
+/** Reads and validates the configuration; throws one CONFIG.INVALID error naming every bad setting. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(SETTINGS)) {
+    const value = env[name];
+    if (value !== undefined) input[name] = value;
+  }
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  - ${String(i.path[0] ?? "configuration")}: ${i.message}`);
+    throw new AuditError("CONFIG.INVALID", `Configuration is not valid (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
+  }
+  const e = result.data;
+  return {
+    scope: { subscriptions: e.AUDIT_SUBSCRIPTIONS, managementGroups: e.AUDIT_MANAGEMENT_GROUPS },
+    auditSchedule: e.AUDIT_SCHEDULE,
+    batchConcurrency: e.BATCH_CONCURRENCY,
+    owners: { ownerTagKeys: e.OWNER_TAG_KEYS, fallbackContacts: e.FALLBACK_CONTACTS, allowedRecipientDomains: e.ALLOWED_RECIPIENT_DOMAINS },
+    schedule: {
+      deadline: e.MIGRATION_DEADLINE || RETIREMENT_DATE,
+      reminderDays: e.REMINDER_DAYS,
+      overdueEveryDays: e.OVERDUE_EVERY_DAYS,
+      escalateAfterReminders: e.ESCALATE_AFTER_REMINDERS,
+    },
+    escalationContacts: e.ESCALATION_CONTACTS,
+    snooze: { tagKey: e.SNOOZE_TAG_KEY, reasonTagKey: e.SNOOZE_REASON_TAG_KEY, maxDays: e.MAX_SNOOZE_DAYS },
+    sendMode: e.SEND_MODE,
+    redirectAddress: e.REDIRECT_ADDRESS,
+    email: {
+      senderAddress: e.SENDER_ADDRESS,
+      endpoint: e.COMMUNICATION_SERVICES_ENDPOINT,
+      connectionString: e.COMMUNICATION_SERVICES_CONNECTION_STRING,
+      perMinute: e.EMAIL_PER_MINUTE,
+      perHour: e.EMAIL_PER_HOUR,
+    },
+    adminSummaryTo: e.ADMIN_SUMMARY_TO,
+    storage: { connectionString: e.AzureWebJobsStorage, accountName: e.AzureWebJobsStorage__accountName },
+    reportContainer: e.REPORT_CONTAINER,
+    ledgerTable: e.LEDGER_TABLE,
+    managedIdentityClientId: e.AZURE_CLIENT_ID,
+    appInsightsConnectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING,
+  };
+}

@@ -1,0 +1,145 @@
+// The audit use case: inventory the tenant, read each account's certificates, derive findings, account for coverage.
+import pLimit from "p-limit";
+import { daysBetween } from "./dates.js";
+import { ensureError } from "./errors.js";
+import { buildFindings } from "./findings.js";
+import {
+  REPORT_SCHEMA_VERSION,
+  RETIREMENT_DATE,
+  type AccountCertificate,
+  type AccountCoverage,
+  type AuditReport,
+  type Coverage,
+  type Finding,
+  type ReportSummary,
+} from "./model.js";
+import type { AuditProgress, AuditScope, CertificateLister, InventoryReader, TenantInventory } from "./ports.js";
+
+export interface AuditDependencies {
+  inventory: InventoryReader;
+  certificates: CertificateLister;
+  /** Certificate list calls in flight at once. */
+  concurrency: number;
+  onProgress?: (progress: AuditProgress) => void;
+}
+
+export interface AuditRequest {
+  scope: AuditScope;
+  /** The day the audit is as of (YYYY-MM-DD). */
+  asOf: string;
+  /** When the report was made (ISO date-time); passed in because core reads no clock. */
+  generatedAt: string;
+  /** Defaults to the retirement date. */
+  deadline?: string;
+  tenantId?: string;
+}
+
+export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
+  deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
+  const inventory = await deps.inventory.readInventory(request.scope);
+
+  const { certificates, accounts } = await readAllCertificates(deps, inventory);
+  const findings = buildFindings({
+    accounts: inventory.accounts,
+    certificates,
+    pools: inventory.pools,
+    subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
+  });
+  const coverage = describeCoverage(request.scope, inventory, accounts);
+  deps.onProgress?.({ phase: "done", done: 1, total: 1 });
+
+  const deadline = request.deadline ?? RETIREMENT_DATE;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: request.generatedAt,
+    asOf: request.asOf,
+    retirementDate: RETIREMENT_DATE,
+    deadline,
+    daysSinceDeadline: daysBetween(deadline, request.asOf),
+    daysSinceRetirement: daysBetween(RETIREMENT_DATE, request.asOf),
+    ...(request.tenantId === undefined ? {} : { tenantId: request.tenantId }),
+    coverage,
+    summary: summarize(findings, coverage),
+    findings,
+  };
+}
+
+async function readAllCertificates(deps: AuditDependencies, inventory: TenantInventory) {
+  const limit = pLimit(Math.max(1, deps.concurrency));
+  const certificates = new Map<string, AccountCertificate[] | "unknown">();
+  const accounts: AccountCoverage[] = [];
+  let done = 0;
+  const total = inventory.accounts.length;
+  deps.onProgress?.({ phase: "certificates", done, total });
+
+  await Promise.all(
+    inventory.accounts.map((account) =>
+      limit(async () => {
+        const base = { id: account.id, name: account.name, subscriptionId: account.subscriptionId };
+        try {
+          const certs = await deps.certificates.listCertificates(account);
+          certificates.set(account.id.toLowerCase(), certs);
+          accounts.push({ ...base, status: "audited", certificates: certs.length });
+        } catch (error) {
+          // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
+          certificates.set(account.id.toLowerCase(), "unknown");
+          accounts.push({ ...base, status: "failed", reason: ensureError(error).message, certificates: "unknown" });
+        }
+        deps.onProgress?.({ phase: "certificates", done: ++done, total });
+      }),
+    ),
+  );
+  accounts.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
+  return { certificates, accounts };
+}
+
+function describeCoverage(scope: AuditScope, inventory: TenantInventory, accounts: AccountCoverage[]): Coverage {
+  const failedSubscriptions = new Map<string, string>();
+  const problems: string[] = [];
+  for (const problem of inventory.problems) {
+    if (problem.subscriptionIds === undefined) problems.push(problem.reason);
+    for (const id of problem.subscriptionIds ?? []) failedSubscriptions.set(id.toLowerCase(), problem.reason);
+  }
+
+  const seen = new Set<string>();
+  const subscriptions: Coverage["subscriptions"] = inventory.subscriptions.map((s) => {
+    seen.add(s.subscriptionId.toLowerCase());
+    const reason = failedSubscriptions.get(s.subscriptionId.toLowerCase());
+    return reason === undefined
+      ? { id: s.subscriptionId, displayName: s.displayName, status: "audited" }
+      : { id: s.subscriptionId, displayName: s.displayName, status: "failed", reason };
+  });
+  // A subscription that was asked for but not seen could not be read: say so instead of calling it clean.
+  for (const id of scope.subscriptions) {
+    if (seen.has(id.toLowerCase())) continue;
+    seen.add(id.toLowerCase());
+    subscriptions.push({
+      id,
+      status: "failed",
+      reason: failedSubscriptions.get(id.toLowerCase()) ?? "Not visible to Resource Graph: it does not exist or the identity has no Reader access",
+    });
+  }
+  for (const [id, reason] of failedSubscriptions) {
+    if (!seen.has(id)) subscriptions.push({ id, status: "failed", reason });
+  }
+  subscriptions.sort((a, b) => a.id.localeCompare(b.id));
+
+  const complete =
+    problems.length === 0 && subscriptions.every((s) => s.status === "audited") && accounts.every((a) => a.status === "audited");
+  return { complete, subscriptions, accounts, problems };
+}
+
+function summarize(findings: Finding[], coverage: Coverage): ReportSummary {
+  const count = (predicate: (f: Finding) => boolean) => findings.filter(predicate).length;
+  return {
+    findings: findings.length,
+    critical: count((f) => f.severity === "critical"),
+    warning: count((f) => f.severity === "warning"),
+    accountCertificates: count((f) => f.kind === "account-certificate"),
+    poolsWithCertificates: count((f) => f.kind === "pool-certificate-reference"),
+    accountsAudited: coverage.accounts.filter((a) => a.status === "audited").length,
+    accountsFailed: coverage.accounts.filter((a) => a.status === "failed").length,
+    subscriptionsAudited: coverage.subscriptions.filter((s) => s.status === "audited").length,
+    subscriptionsFailed: coverage.subscriptions.filter((s) => s.status === "failed").length,
+  };
+}

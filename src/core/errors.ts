@@ -1,0 +1,46 @@
+// One small errors module: every failure the auditor reports carries a stable code and whether retrying can help.
+
+export type ErrorCode =
+  | "CONFIG.INVALID"
+  | "SNAPSHOT.INVALID"
+  | "INVENTORY.QUERY_FAILED"
+  | "INVENTORY.TRUNCATED"
+  | "BATCH.FORBIDDEN"
+  | "BATCH.NOT_FOUND"
+  | "BATCH.API_UNAVAILABLE"
+  | "BATCH.REQUEST_FAILED"
+  | "LEDGER.UNAVAILABLE"
+  | "LOCK.HELD"
+  | "EMAIL.SEND_FAILED"
+  | "INTERNAL";
+
+export class AuditError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** HTTP status of the call that failed, when there was one. */
+  readonly statusCode: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; statusCode?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AuditError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.statusCode = options.statusCode;
+  }
+}
+
+export function isAuditError(value: unknown): value is AuditError {
+  return value instanceof AuditError;
+}
+
+/** Turns any thrown value into an Error, so callers can rely on `.message`. */
+export function ensureError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  let text: string;
+  try {
+    text = typeof value === "string" ? value : JSON.stringify(value);
+  } catch {
+    text = String(value);
+  }
+  return new Error(`Non-error thrown: ${text}`);
+}

@@ -1,0 +1,122 @@
+// Turns an inventory into findings: one per account certificate, one per pool that references certificates.
+import { certificateNameOf } from "./certificateReference.js";
+import type { AccountCertificate, BatchAccountInfo, Finding, PoolInfo, ResolvedReference } from "./model.js";
+
+export interface FindingInputs {
+  accounts: readonly BatchAccountInfo[];
+  /** Keyed by lower-cased account id; "unknown" when the account's certificates could not be read. */
+  certificates: ReadonlyMap<string, readonly AccountCertificate[] | "unknown">;
+  pools: readonly PoolInfo[];
+  subscriptionNames: ReadonlyMap<string, string>;
+}
+
+export function findingId(kind: Finding["kind"], resourceId: string): string {
+  return `${kind}:${resourceId.toLowerCase()}`;
+}
+
+export function buildFindings(inputs: FindingInputs): Finding[] {
+  const poolsByAccount = groupBy(inputs.pools, (p) => p.accountId.toLowerCase());
+  const findings: Finding[] = [];
+
+  for (const account of inputs.accounts) {
+    const key = account.id.toLowerCase();
+    const certs = inputs.certificates.get(key);
+    const pools = poolsByAccount.get(key) ?? [];
+    const subscriptionName = inputs.subscriptionNames.get(account.subscriptionId.toLowerCase());
+    const where = {
+      subscriptionId: account.subscriptionId,
+      ...(subscriptionName === undefined ? {} : { subscriptionName }),
+      resourceGroup: account.resourceGroup,
+      accountName: account.name,
+      accountId: account.id,
+    };
+
+    const certNames = certs === "unknown" || certs === undefined ? undefined : new Set(certs.map((c) => c.name.toLowerCase()));
+    const referencing = new Map<string, string[]>();
+
+    for (const pool of pools) {
+      const references: ResolvedReference[] = pool.certificateReferences.map((ref) => {
+        const certificateName = certificateNameOf(ref.id);
+        if (certificateName) referencing.set(certificateName, [...(referencing.get(certificateName) ?? []), pool.name]);
+        const resolves = certNames === undefined ? ("unknown" as const) : certificateName !== undefined && certNames.has(certificateName);
+        return { ...ref, ...(certificateName === undefined ? {} : { certificateName }), resolves };
+      });
+      const missing = references.filter((r) => r.resolves === false).length;
+      findings.push({
+        id: findingId("pool-certificate-reference", pool.id),
+        kind: "pool-certificate-reference",
+        severity: "critical",
+        resourceId: pool.id,
+        ...where,
+        poolName: pool.name,
+        references,
+        detail:
+          `Pool references ${plural(references.length, "certificate")}; it cannot be resized or recreated with them and must be ` +
+          `replaced by a pool that uses the Key Vault VM extension` +
+          (missing > 0 ? `. ${plural(missing, "reference")} no longer resolve to a certificate of the account.` : "."),
+      });
+    }
+
+    if (certs === "unknown" || certs === undefined) continue;
+    for (const cert of certs) {
+      const referencedByPools = referencing.get(cert.name.toLowerCase()) ?? [];
+      findings.push({
+        id: findingId("account-certificate", cert.id),
+        kind: "account-certificate",
+        severity: referencedByPools.length > 0 ? "critical" : "warning",
+        resourceId: cert.id,
+        ...where,
+        certificate: { ...cert, referencedByPools },
+        detail: describeCertificate(cert, referencedByPools),
+      });
+    }
+  }
+
+  return findings.sort(compareFindings);
+}
+
+function describeCertificate(cert: AccountCertificate, referencedByPools: string[]): string {
+  const parts: string[] = [];
+  if (cert.provisioningState === "Failed" && cert.deleteCertificateError) {
+    const targets = (cert.deleteCertificateError.details ?? []).map((d) => d.target ?? d.message).filter(Boolean);
+    parts.push(
+      `Deletion is blocked (${cert.deleteCertificateError.code}: ${cert.deleteCertificateError.message})` +
+        (targets.length > 0 ? `; still referenced by ${targets.join(", ")}` : ""),
+    );
+  } else if (cert.provisioningState === "Deleting") {
+    parts.push("Deletion is in progress");
+  }
+  parts.push(
+    referencedByPools.length > 0
+      ? `Referenced by ${plural(referencedByPools.length, "pool")}: ${referencedByPools.join(", ")}`
+      : "Not referenced by any pool: it can be deleted once nothing else depends on it",
+  );
+  return `${parts.join(". ")}.`;
+}
+
+const SEVERITY_RANK: Record<Finding["severity"], number> = { critical: 0, warning: 1 };
+
+/** Most urgent first, then grouped by subscription, account and resource. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    a.subscriptionId.localeCompare(b.subscriptionId) ||
+    a.accountId.toLowerCase().localeCompare(b.accountId.toLowerCase()) ||
+    a.resourceId.toLowerCase().localeCompare(b.resourceId.toLowerCase())
+  );
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

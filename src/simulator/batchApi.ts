@@ -1,0 +1,117 @@
+// Simulated Batch management API (Microsoft.Batch): account list per subscription, certificate and pool lists per
+// account, with nextLink paging. From api-version 2025-06-01 the certificate API is gone and pools no longer carry
+// `certificates`, as in the published 2025-06-01 / 2026-08-01 contracts.
+import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./server.js";
+import type { SnapshotResource } from "./snapshot.js";
+
+const CERTIFICATES_REMOVED_IN = "2025-06-01";
+
+export function batchRoutes(ctx: RouteContext, options: { pageSize?: number }): Route[] {
+  const defaultPageSize = options.pageSize ?? 1000;
+  const account = String.raw`^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Batch\/batchAccounts\/([^/]+)`;
+
+  function page(req: RouteRequest, items: SnapshotResource[], project: (r: SnapshotResource) => unknown): RouteResponse {
+    const requested = Number(req.query.get("maxresults") ?? req.query.get("maxResults") ?? defaultPageSize);
+    const size = Number.isInteger(requested) && requested > 0 ? Math.min(requested, defaultPageSize) : defaultPageSize;
+    const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
+    const slice = items.slice(skip, skip + size);
+    const body: { value: unknown[]; nextLink?: string } = { value: slice.map(project) };
+    if (skip + size < items.length) {
+      const next = new URL(req.path, ctx.baseUrl());
+      next.searchParams.set("api-version", req.query.get("api-version") ?? "");
+      next.searchParams.set("maxresults", String(size));
+      next.searchParams.set("$skiptoken", String(skip + size));
+      body.nextLink = next.toString();
+    }
+    return { status: 200, body };
+  }
+
+  function findAccount(req: RouteRequest): SnapshotResource | RouteResponse {
+    const [, sub = "", rg = "", name = ""] = req.match;
+    if (!ctx.state.subscriptionIds.has(sub.toLowerCase())) {
+      return { status: 404, body: armError("SubscriptionNotFound", `The subscription '${sub}' could not be found.`) };
+    }
+    const id = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Batch/batchAccounts/${name}`.toLowerCase();
+    const found = ctx.state.accounts.get(id);
+    if (!found) {
+      return {
+        status: 404,
+        body: armError("ResourceNotFound", `The Resource 'Microsoft.Batch/batchAccounts/${name}' under resource group '${rg}' was not found.`),
+      };
+    }
+    return found;
+  }
+
+  const apiVersionError = (req: RouteRequest): RouteResponse | undefined =>
+    req.query.get("api-version") ? undefined : { status: 400, body: armError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.") };
+
+  return [
+    {
+      method: "GET",
+      pattern: /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Batch\/batchAccounts$/i,
+      auth: "bearer",
+      handle(req) {
+        ctx.stats.batchCalls++;
+        const missing = apiVersionError(req);
+        if (missing) return missing;
+        const sub = (req.match[1] ?? "").toLowerCase();
+        if (!ctx.state.subscriptionIds.has(sub)) return { status: 404, body: armError("SubscriptionNotFound", `The subscription '${req.match[1]}' could not be found.`) };
+        return page(req, ctx.state.accountsBySubscription.get(sub) ?? [], armResource);
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`${account}\\/certificates$`, "i"),
+      auth: "bearer",
+      handle(req) {
+        ctx.stats.batchCalls++;
+        const missing = apiVersionError(req);
+        if (missing) return missing;
+        const version = req.query.get("api-version") ?? "";
+        if (version >= CERTIFICATES_REMOVED_IN) {
+          return {
+            status: 400,
+            body: armError("NoRegisteredProviderFound", `No registered resource provider found for location and API version '${version}' for type 'batchAccounts/certificates'.`),
+          };
+        }
+        const found = findAccount(req);
+        if ("status" in found) return found;
+        return page(req, ctx.state.certificatesByAccount.get(found.id.toLowerCase()) ?? [], armResource);
+      },
+    },
+    {
+      method: "GET",
+      pattern: new RegExp(`${account}\\/pools$`, "i"),
+      auth: "bearer",
+      handle(req) {
+        ctx.stats.batchCalls++;
+        const missing = apiVersionError(req);
+        if (missing) return missing;
+        const found = findAccount(req);
+        if ("status" in found) return found;
+        const dropCertificates = (req.query.get("api-version") ?? "") >= CERTIFICATES_REMOVED_IN;
+        return page(req, ctx.state.poolsByAccount.get(found.id.toLowerCase()) ?? [], (r) => {
+          const resource = armResource(r) as { properties?: Record<string, unknown> };
+          if (dropCertificates && resource.properties) {
+            const { certificates: _dropped, ...rest } = resource.properties;
+            resource.properties = rest;
+          }
+          return resource;
+        });
+      },
+    },
+  ];
+}
+
+function armResource(r: SnapshotResource): unknown {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    ...(r.etag ? { etag: r.etag } : {}),
+    ...(r.location ? { location: r.location } : {}),
+    ...(r.tags ? { tags: r.tags } : {}),
+    ...(r.identity ? { identity: r.identity } : {}),
+    properties: r.properties ?? {},
+  };
+}

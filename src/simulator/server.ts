@@ -1,0 +1,177 @@
+// The simulated Azure: one HTTPS server on loopback that speaks the real REST contracts the auditor uses, so the
+// real SDK clients (with their real bearer-token, paging and retry behaviour) can run against it.
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { SIMULATOR_TLS_CERT, SIMULATOR_TLS_KEY } from "./devCertificate.js";
+import { FaultInjector } from "./faults.js";
+import { batchRoutes } from "./batchApi.js";
+import { resourceGraphRoutes, type ResourceGraphOptions } from "./resourceGraphApi.js";
+import type { TenantSnapshot } from "./snapshot.js";
+import { SimulatorState } from "./state.js";
+
+export interface SimulatorOptions {
+  snapshot: TenantSnapshot;
+  /** Added to every request, as a real network round trip would. */
+  latencyMs?: number;
+  resourceGraph?: ResourceGraphOptions;
+  batch?: { pageSize?: number };
+  host?: string;
+  port?: number;
+  /** Extra routes (e.g. the Communication Email service) mounted on the same server. */
+  extraRoutes?: (ctx: RouteContext) => Route[];
+}
+
+export interface SimulatorStats {
+  requests: number;
+  resourceGraphQueries: number;
+  batchCalls: number;
+  throttled429: number;
+  faultsInjected: number;
+}
+
+export interface SimulatedAzure {
+  /** https://127.0.0.1:<port> */
+  url: string;
+  /** The certificate the server presents; give it to clients as `tlsOptions.ca`. */
+  ca: string;
+  stats: SimulatorStats;
+  state: SimulatorState;
+  close(): Promise<void>;
+}
+
+export interface RouteRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage["headers"];
+  body: string;
+  match: RegExpExecArray;
+}
+
+export interface RouteResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  /** ARM routes require a bearer token; data-plane routes check their own auth. */
+  auth: "bearer" | "none";
+  handle(req: RouteRequest): RouteResponse | Promise<RouteResponse>;
+}
+
+export interface RouteContext {
+  snapshot: TenantSnapshot;
+  state: SimulatorState;
+  stats: SimulatorStats;
+  baseUrl(): string;
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<SimulatedAzure> {
+  const stats: SimulatorStats = { requests: 0, resourceGraphQueries: 0, batchCalls: 0, throttled429: 0, faultsInjected: 0 };
+  const state = new SimulatorState(options.snapshot);
+  const faults = new FaultInjector(options.snapshot.faults ?? []);
+  let url = "";
+  const ctx: RouteContext = { snapshot: options.snapshot, state, stats, baseUrl: () => url };
+  const routes: Route[] = [
+    ...resourceGraphRoutes(ctx, options.resourceGraph ?? {}),
+    ...batchRoutes(ctx, options.batch ?? {}),
+    ...(options.extraRoutes?.(ctx) ?? []),
+  ];
+
+  const server: Server = createServer({ cert: SIMULATOR_TLS_CERT, key: SIMULATOR_TLS_KEY }, (req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      send(res, { status: 500, body: armError("InternalServerError", `Simulator error: ${(error as Error).message}`) });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.requests++;
+    const body = await readBody(req);
+    const parsed = new URL(req.url ?? "/", "https://simulator");
+    // The Communication Email SDK writes `//emails/...` paths; collapse them as the real front door does.
+    const path = parsed.pathname.replace(/\/{2,}/g, "/");
+    const method = (req.method ?? "GET").toUpperCase();
+    if (options.latencyMs) await sleep(options.latencyMs);
+
+    const fault = faults.match(method, path);
+    if (fault) {
+      stats.faultsInjected++;
+      if (fault.delayMs) await sleep(fault.delayMs);
+      if (fault.status !== undefined) {
+        if (fault.status === 429) stats.throttled429++;
+        send(res, {
+          status: fault.status,
+          headers: fault.headers ?? {},
+          body: fault.body ?? armError("InjectedFault", `Injected fault for ${method} ${path}`),
+        });
+        return;
+      }
+    }
+
+    for (const route of routes) {
+      if (route.method !== method) continue;
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      if (route.auth === "bearer" && !/^Bearer \S+/.test(req.headers.authorization ?? "")) {
+        send(res, { status: 401, body: armError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.") });
+        return;
+      }
+      const response = await route.handle({ method, path, query: parsed.searchParams, headers: req.headers, body, match });
+      if (response.status === 429) stats.throttled429++;
+      send(res, response);
+      return;
+    }
+    send(res, { status: 404, body: armError("NotFound", `The simulator has no route for ${method} ${path}`) });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  url = `https://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+
+  return {
+    url,
+    ca: SIMULATOR_TLS_CERT,
+    stats,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function armError(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+function send(res: ServerResponse, response: RouteResponse): void {
+  const headers: Record<string, string> = { "x-ms-request-id": crypto.randomUUID(), ...response.headers };
+  if (response.body === undefined) {
+    res.writeHead(response.status, headers).end();
+    return;
+  }
+  const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body);
+  if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json; charset=utf-8";
+  res.writeHead(response.status, headers).end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

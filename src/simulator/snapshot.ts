@@ -1,0 +1,138 @@
+// The tenant snapshot the simulated Azure serves: subscriptions, ARM resources and injected faults.
+// A malformed snapshot is refused with every problem named by entry and field.
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { AuditError } from "../core/errors.js";
+
+const tags = z.record(z.string(), z.string());
+
+const subscription = z
+  .object({
+    subscriptionId: z.string().min(1),
+    displayName: z.string(),
+    state: z.enum(["Enabled", "Warned", "PastDue", "Disabled", "Deleted"]).optional(),
+    tags: tags.optional(),
+    /** Management groups the subscription sits under (any depth), for management-group scoped queries. */
+    managementGroups: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const ARM_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+(\/providers\/[^/]+\/[^/]+\/[^/]+(\/[^/]+\/[^/]+)*)?$/i;
+
+const resource = z
+  .object({
+    id: z.string().regex(ARM_ID, "must be an ARM id: /subscriptions/{id}/resourceGroups/{name}[/providers/...]"),
+    name: z.string().min(1),
+    type: z.string().min(1),
+    location: z.string().optional(),
+    tags: tags.optional(),
+    etag: z.string().optional(),
+    kind: z.string().optional(),
+    identity: z.unknown().optional(),
+    properties: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const fault = z
+  .object({
+    pathPattern: z.string().refine(isRegex, "must be a valid regular expression"),
+    method: z.string().optional(),
+    status: z.number().int().min(100).max(599).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.unknown().optional(),
+    times: z.number().int().positive().optional(),
+    /** Skip this many matching requests before the fault applies (e.g. fail the 3rd email). */
+    after: z.number().int().nonnegative().optional(),
+    delayMs: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+export const snapshotSchema = z
+  .object({
+    tenantId: z.string().min(1),
+    subscriptions: z.array(subscription),
+    resources: z.array(resource),
+    faults: z.array(fault).optional(),
+  })
+  .strict();
+
+export type TenantSnapshot = z.infer<typeof snapshotSchema>;
+export type SnapshotResource = z.infer<typeof resource>;
+export type SnapshotFault = z.infer<typeof fault>;
+
+export function parseSnapshot(data: unknown, source = "snapshot"): TenantSnapshot {
+  const result = snapshotSchema.safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  - ${describePath(data, issue.path)}: ${issue.message}`);
+    throw new AuditError("SNAPSHOT.INVALID", `${source} is not a valid tenant snapshot:\n${problems.join("\n")}`);
+  }
+  const snapshot = result.data;
+  const problems = crossCheck(snapshot);
+  if (problems.length > 0) {
+    throw new AuditError("SNAPSHOT.INVALID", `${source} is not a valid tenant snapshot:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return snapshot;
+}
+
+export async function loadSnapshot(path: string): Promise<TenantSnapshot> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new AuditError("SNAPSHOT.INVALID", `Cannot read tenant snapshot ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new AuditError("SNAPSHOT.INVALID", `${path} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseSnapshot(data, path);
+}
+
+/** Relations the schema cannot express: every resource's subscription exists, children have a parent account. */
+function crossCheck(snapshot: TenantSnapshot): string[] {
+  const problems: string[] = [];
+  const subs = new Set(snapshot.subscriptions.map((s) => s.subscriptionId.toLowerCase()));
+  const ids = new Set<string>();
+  snapshot.resources.forEach((r, i) => {
+    const label = `resources[${i}] (${r.id})`;
+    const sub = /^\/subscriptions\/([^/]+)/i.exec(r.id)?.[1]?.toLowerCase();
+    if (sub && !subs.has(sub)) problems.push(`${label}.id: subscription ${sub} is not in "subscriptions"`);
+    if (ids.has(r.id.toLowerCase())) problems.push(`${label}.id: duplicate resource id`);
+    ids.add(r.id.toLowerCase());
+  });
+  snapshot.resources.forEach((r, i) => {
+    const type = r.type.toLowerCase();
+    if (type === "microsoft.batch/batchaccounts/pools" || type === "microsoft.batch/batchaccounts/certificates") {
+      const parent = /^(.*\/batchaccounts\/[^/]+)\//i.exec(r.id)?.[1]?.toLowerCase();
+      if (!parent || !ids.has(parent)) problems.push(`resources[${i}] (${r.id}).id: its Batch account is not in "resources"`);
+    }
+  });
+  return problems;
+}
+
+function describePath(data: unknown, path: PropertyKey[]): string {
+  // Name the entry by its id where it has one, so a user can find it in a large file.
+  let label = "snapshot";
+  let node: unknown = data;
+  for (const key of path) {
+    label += typeof key === "number" ? `[${key}]` : `.${String(key)}`;
+    node = node && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    if (typeof key === "number" && node && typeof node === "object") {
+      const entry = node as Record<string, unknown>;
+      const name = entry.id ?? entry.subscriptionId ?? entry.pathPattern;
+      if (typeof name === "string") label += ` (${name})`;
+    }
+  }
+  return label;
+}
+
+function isRegex(source: string): boolean {
+  try {
+    new RegExp(source, "i");
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,108 @@
+// The snapshot indexed for serving: Batch resources by account, and the Resource Graph tables.
+import type { SnapshotResource, TenantSnapshot } from "./snapshot.js";
+
+export type TableRow = Record<string, unknown>;
+
+const POOL = "microsoft.batch/batchaccounts/pools";
+const CERTIFICATE = "microsoft.batch/batchaccounts/certificates";
+const ACCOUNT = "microsoft.batch/batchaccounts";
+const RESOURCE_GROUP = "microsoft.resources/resourcegroups";
+
+export class SimulatorState {
+  readonly accounts = new Map<string, SnapshotResource>();
+  readonly accountsBySubscription = new Map<string, SnapshotResource[]>();
+  readonly certificatesByAccount = new Map<string, SnapshotResource[]>();
+  readonly poolsByAccount = new Map<string, SnapshotResource[]>();
+  readonly subscriptionIds: Set<string>;
+  private tableCache: Record<string, TableRow[]> | undefined;
+
+  constructor(readonly snapshot: TenantSnapshot) {
+    this.subscriptionIds = new Set(snapshot.subscriptions.map((s) => s.subscriptionId.toLowerCase()));
+    for (const r of snapshot.resources) {
+      const type = r.type.toLowerCase();
+      if (type === ACCOUNT) {
+        this.accounts.set(r.id.toLowerCase(), r);
+        push(this.accountsBySubscription, subscriptionOf(r.id), r);
+      } else if (type === CERTIFICATE) push(this.certificatesByAccount, parentAccount(r.id), r);
+      else if (type === POOL) push(this.poolsByAccount, parentAccount(r.id), r);
+    }
+  }
+
+  /** Resource Graph's view of the tenant: `resources`, `batchresources` (pools) and `resourcecontainers`. */
+  tables(): Record<string, TableRow[]> {
+    if (this.tableCache) return this.tableCache;
+    const tenantId = this.snapshot.tenantId;
+    const resources: TableRow[] = [];
+    const batchresources: TableRow[] = [];
+    const resourcecontainers: TableRow[] = this.snapshot.subscriptions.map((s) => ({
+      id: `/subscriptions/${s.subscriptionId}`,
+      name: s.displayName,
+      type: "microsoft.resources/subscriptions",
+      tenantId,
+      kind: "",
+      location: "",
+      resourceGroup: "",
+      subscriptionId: s.subscriptionId,
+      managedBy: "",
+      sku: null,
+      plan: null,
+      properties: { state: s.state ?? "Enabled", managementGroupAncestorsChain: (s.managementGroups ?? []).map((name) => ({ name })) },
+      tags: s.tags ?? {},
+      identity: null,
+      zones: null,
+      extendedLocation: null,
+    }));
+    for (const r of this.snapshot.resources) {
+      const type = r.type.toLowerCase();
+      // Resource Graph does not index account certificates: they are only visible through the Batch API.
+      if (type === CERTIFICATE) continue;
+      const row = toRow(r, tenantId);
+      if (type === POOL) batchresources.push(row);
+      else if (type === RESOURCE_GROUP) resourcecontainers.push({ ...row, type: "microsoft.resources/subscriptions/resourcegroups" });
+      else resources.push(row);
+    }
+    this.tableCache = { resources, batchresources, resourcecontainers };
+    return this.tableCache;
+  }
+
+  managementGroupsOf(subscriptionId: string): string[] {
+    return this.snapshot.subscriptions.find((s) => s.subscriptionId.toLowerCase() === subscriptionId.toLowerCase())?.managementGroups ?? [];
+  }
+}
+
+function toRow(r: SnapshotResource, tenantId: string): TableRow {
+  const m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)/i.exec(r.id);
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type.toLowerCase(),
+    tenantId,
+    kind: r.kind ?? "",
+    location: r.location ?? "",
+    // Resource Graph reports resource group names in lower case.
+    resourceGroup: (m?.[2] ?? "").toLowerCase(),
+    subscriptionId: m?.[1] ?? "",
+    managedBy: "",
+    sku: null,
+    plan: null,
+    properties: r.properties ?? {},
+    tags: r.tags ?? {},
+    identity: r.identity ?? null,
+    zones: null,
+    extendedLocation: null,
+  };
+}
+
+export function subscriptionOf(id: string): string {
+  return (/^\/subscriptions\/([^/]+)/i.exec(id)?.[1] ?? "").toLowerCase();
+}
+
+export function parentAccount(id: string): string {
+  return (/^(.*\/batchaccounts\/[^/]+)\//i.exec(id)?.[1] ?? "").toLowerCase();
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
