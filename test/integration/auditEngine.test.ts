@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { auditTenant } from "../../src/core/auditTenant.js";
+import type { AuditReport } from "../../src/core/model.js";
+import type { AuditScope } from "../../src/core/ports.js";
+import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
+import { expectedUsage, generateTenant } from "../../src/simulator/tenantGenerator.js";
+import { demoTenant, startHarness, type Harness } from "../support/simulatedAzure.js";
+
+const TENANT: AuditScope = { subscriptions: [], managementGroups: [] };
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.sim.close();
+  harness = undefined;
+});
+
+async function audit(h: Harness, scope: AuditScope = TENANT): Promise<AuditReport> {
+  return auditTenant(
+    { inventory: h.inventory, certificates: h.certificates, concurrency: 4 },
+    { scope, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" },
+  );
+}
+
+const ids = (report: AuditReport, kind: string) =>
+  report.findings.filter((f) => f.kind === kind).map((f) => f.resourceId.toLowerCase()).sort();
+
+describe("the audit engine over the real SDK clients and the simulated Azure", () => {
+  it("finds every certificate and certificate-referencing pool of a tenant it has not seen, across many pages", async () => {
+    const snapshot = generateTenant({ seed: 4242, subscriptions: 9, accounts: 40, pools: 90, certificateShare: 0.5 });
+    // Small pages force several Resource Graph and Batch pages per query.
+    harness = await startHarness({ snapshot, batch: { pageSize: 1 } }, { pageSize: 7 });
+    const report = await audit(harness);
+
+    const truth = expectedUsage(snapshot);
+    expect(truth.certificates.length).toBeGreaterThan(10);
+    expect(ids(report, "account-certificate")).toEqual(truth.certificates);
+    expect(ids(report, "pool-certificate-reference")).toEqual(truth.poolsWithCertificates);
+    expect(report.coverage.complete).toBe(true);
+    expect(report.coverage.accounts).toHaveLength(40);
+    expect(report.coverage.subscriptions.every((s) => s.status === "audited")).toBe(true);
+    expect(harness.inventory.stats.queries).toBeGreaterThan(10);
+  });
+
+  it("reports an account that answers 403 as failed with its reason, and the coverage as incomplete", async () => {
+    harness = await startHarness({ snapshot: demoTenant() });
+    const report = await audit(harness);
+
+    const failed = report.coverage.accounts.filter((a) => a.status === "failed");
+    expect(failed.map((a) => a.name)).toEqual(["reportingbatch"]);
+    expect(failed[0]?.reason).toMatch(/403/);
+    expect(failed[0]?.certificates).toBe("unknown");
+    expect(report.coverage.complete).toBe(false);
+    expect(report.summary.accountsFailed).toBe(1);
+  });
+
+  it("finds the demo tenant's usage: malformed references resolve, a blocked deletion says so", async () => {
+    harness = await startHarness({ snapshot: demoTenant() });
+    const report = await audit(harness);
+
+    const render = report.findings.find((f) => f.poolName === "render-pool");
+    expect(render?.references?.[0]?.resolves).toBe(true);
+    const blocked = report.findings.find((f) => f.accountName === "imagingbatch" && f.kind === "account-certificate");
+    expect(blocked?.severity).toBe("critical");
+    expect(blocked?.detail).toMatch(/Deletion is blocked \(NodesReferencingCertificate/);
+    expect(blocked?.certificate?.expiresOn).toMatch(/^20\d\d-/);
+    const dangling = report.findings.find((f) => f.poolName === "experiment-pool");
+    expect(dangling?.references?.[0]?.resolves).toBe(false);
+    const unparsable = report.findings.find((f) => f.accountName === "riskbatchlegacy");
+    expect(unparsable?.certificate?.expiresOn).toBeUndefined();
+    expect(report.daysSinceRetirement).toBe(1001);
+  });
+
+  it("waits out a Resource Graph 429 that carries only quota headers and loses no page", async () => {
+    const snapshot = generateTenant({ seed: 7, subscriptions: 3, accounts: 12, pools: 20, certificateShare: 1 });
+    snapshot.faults = [
+      {
+        pathPattern: "^/providers/Microsoft.ResourceGraph/resources$",
+        status: 429,
+        after: 1,
+        times: 1,
+        headers: { "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:00.300" },
+        body: { error: { code: "RateLimiting", message: "throttled" } },
+      },
+    ];
+    harness = await startHarness({ snapshot }, { pageSize: 5 });
+    const started = Date.now();
+    const report = await audit(harness);
+
+    expect(harness.inventory.stats.throttled).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(ids(report, "account-certificate")).toEqual(expectedUsage(snapshot).certificates);
+    expect(report.coverage.complete).toBe(true);
+  });
+
+  it("paces itself by the quota headers so a tight quota slows the run instead of failing it", async () => {
+    const snapshot = generateTenant({ seed: 11, subscriptions: 2, accounts: 10, pools: 10, certificateShare: 1 });
+    harness = await startHarness({ snapshot, resourceGraph: { quota: { queries: 3, windowMs: 400 } } }, { pageSize: 4 });
+    const report = await audit(harness);
+
+    expect(report.coverage.complete).toBe(true);
+    expect(harness.sim.stats.throttled429).toBe(0);
+    expect(harness.inventory.stats.queries).toBeGreaterThan(3);
+  });
+
+  it("marks a scope incomplete, never empty, when a page is truncated without a $skipToken", async () => {
+    const snapshot: TenantSnapshot = demoTenant();
+    snapshot.faults = [
+      {
+        pathPattern: "^/providers/Microsoft.ResourceGraph/resources$",
+        status: 200,
+        times: 1,
+        body: { totalRecords: 5000, count: 0, data: [], facets: [], resultTruncated: "true" },
+      },
+    ];
+    harness = await startHarness({ snapshot });
+    const report = await audit(harness);
+    expect(report.coverage.complete).toBe(false);
+    expect(report.coverage.problems.join("\n")).toMatch(/truncated/);
+  });
+
+  it("reports a requested subscription it cannot see as failed instead of clean", async () => {
+    harness = await startHarness({ snapshot: demoTenant() });
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const report = await audit(harness, { subscriptions: ["3f2c1a4e-8b7d-4c6a-9e1f-2a3b4c5d6e7f", missing], managementGroups: [] });
+    expect(report.coverage.subscriptions.find((s) => s.id === missing)).toMatchObject({ status: "failed" });
+    expect(report.findings.every((f) => f.subscriptionId === "3f2c1a4e-8b7d-4c6a-9e1f-2a3b4c5d6e7f")).toBe(true);
+    expect(report.coverage.complete).toBe(false);
+  });
+
+  it("audits only the subscriptions under a management group", async () => {
+    harness = await startHarness({ snapshot: demoTenant() });
+    const report = await audit(harness, { subscriptions: [], managementGroups: ["contoso-finance"] });
+    expect(new Set(report.findings.map((f) => f.subscriptionName))).toEqual(new Set(["Contoso Finance"]));
+  });
+
+  it("asks for the real Azure Resource Manager token scope even though the endpoint is local", async () => {
+    harness = await startHarness({ snapshot: demoTenant() });
+    await audit(harness);
+    expect(new Set(harness.credential.scopesRequested)).toEqual(new Set(["https://management.azure.com/.default"]));
+  });
+});
