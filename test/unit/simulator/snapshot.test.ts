@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { parseSnapshot } from "../../../src/simulator/snapshot.js";
+
+const SUB = "11111111-1111-4111-8111-111111111111";
+const base = () => ({
+  tenantId: "t",
+  subscriptions: [{ subscriptionId: SUB, displayName: "S" }],
+  resources: [
+    { id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a`, name: "a", type: "Microsoft.Batch/batchAccounts" },
+  ],
+});
+
+describe("tenant snapshots", () => {
+  it("accepts a well-formed snapshot", () => {
+    expect(parseSnapshot(base()).resources).toHaveLength(1);
+  });
+
+  it("refuses a malformed entry, naming the entry and the field", () => {
+    const bad = base() as Record<string, unknown>;
+    (bad.resources as unknown[]).push({ id: "not-an-arm-id", name: "x", type: "T" });
+    expect(() => parseSnapshot(bad, "tenant.json")).toThrow(/tenant\.json.*\n.*resources\[1\] \(not-an-arm-id\)\.id: must be an ARM id/);
+  });
+
+  it("lists every problem at once: unknown fields, bad fault regex, orphan pool", () => {
+    const bad = base() as Record<string, unknown>;
+    (bad.subscriptions as Record<string, unknown>[])[0]!.colour = "blue";
+    bad.faults = [{ pathPattern: "(" }];
+    let message = "";
+    try {
+      parseSnapshot(bad);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/subscriptions\[0\].*colour|Unrecognized key.*colour/);
+    expect(message).toMatch(/faults\[0\].*pathPattern.*regular expression/);
+
+    const orphan = base();
+    orphan.resources.push({ id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/zzz/pools/p`, name: "p", type: "Microsoft.Batch/batchAccounts/pools" });
+    expect(() => parseSnapshot(orphan)).toThrow(/pools\/p\)\.id: its Batch account is not in "resources"/);
+  });
+
+  it("refuses a resource in a subscription the snapshot does not declare", () => {
+    const bad = base();
+    bad.resources[0]!.id = bad.resources[0]!.id.replace(SUB, "22222222-2222-4222-8222-222222222222");
+    expect(() => parseSnapshot(bad)).toThrow(/subscription 22222222-2222-4222-8222-222222222222 is not in "subscriptions"/);
+  });
+});
