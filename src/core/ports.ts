@@ -38,3 +38,31 @@ export interface AuditProgress {
   done: number;
   total: number;
 }
+
+/** One message to one recipient (never a shared To list). */
+export interface OutgoingEmail {
+  /** Deterministic: the same reminder always has the same id, so a resend after a crash can be recognised. */
+  operationId: string;
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export type DeliveryStatus = "Succeeded" | "Failed" | "Running";
+
+export interface DeliveryResult {
+  status: DeliveryStatus;
+  /** Why a send failed, e.g. `EmailDropped: ...`. */
+  error?: string;
+}
+
+export interface EmailSender {
+  /**
+   * Sends and waits (bounded) for the service's final status. Throws an AuditError with code EMAIL.SEND_FAILED
+   * (retryable when throttled) when the service did not accept the message.
+   */
+  send(email: OutgoingEmail): Promise<DeliveryResult>;
+  /** What the service knows of an operation, without sending; "NotFound" when it never received it. */
+  lookup(operationId: string): Promise<DeliveryResult | { status: "NotFound" }>;
+}
