@@ -1,0 +1,366 @@
+// batch-cert-auditor: Azure Functions (Flex Consumption, Node 22) + identity-only storage,
+// Application Insights / Log Analytics and Azure Communication Services Email.
+// Deployed by `azd up` at subscription scope: it creates the resource group and assigns
+// Reader on the audit scope, which lives outside that resource group.
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------
+// azd parameters
+// ---------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; feeds the resource token and the resource group name.')
+param environmentName string
+
+@minLength(1)
+@description('Region of the resource group and the Function App. Flex Consumption runs in a subset of regions: az functionapp list-flexconsumption-locations -o table')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Optional name of the resource group. Default: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+// ---------------------------------------------------------------------------
+// Audit scope and Reader
+// ---------------------------------------------------------------------------
+
+@description('AUDIT_MANAGEMENT_GROUPS: comma-separated management group names. Reader there is granted by hand (see docs/deploy.md).')
+param auditManagementGroups string = ''
+
+@description('AUDIT_SUBSCRIPTIONS: comma-separated subscription ids. Empty (with no management groups): every subscription the identity can read.')
+param auditSubscriptions string = ''
+
+@description('Assign Reader to the function identity from this deployment. Turn off when Reader is granted elsewhere (for example at a management group).')
+param assignAuditReader bool = true
+
+@description('Comma-separated subscription ids that get the Reader assignment. Empty: the subscription of the deployment. The deployer needs Owner or User Access Administrator on each.')
+param readerSubscriptionIds string = ''
+
+// ---------------------------------------------------------------------------
+// Application settings (names match local.settings.example.json)
+// ---------------------------------------------------------------------------
+
+@description('AUDIT_SCHEDULE: NCRONTAB with seconds, UTC.')
+param auditSchedule string = '0 0 7 * * *'
+
+@minValue(1)
+@maxValue(64)
+param batchConcurrency int = 16
+
+param ownerTagKeys string = 'owner,OwnerContact'
+
+@description('FALLBACK_CONTACTS: addresses told about findings nobody owns.')
+param fallbackContacts string = ''
+
+@description('ALLOWED_RECIPIENT_DOMAINS: when set, only these domains (and subdomains) are emailed.')
+param allowedRecipientDomains string = ''
+
+@description('MIGRATION_DEADLINE: YYYY-MM-DD; empty means the retirement date.')
+param migrationDeadline string = ''
+
+param reminderDays string = '90,60,30,14,7,3,1,0'
+
+param overdueEveryDays int = 7
+
+param escalateAfterReminders int = 4
+
+param escalationContacts string = ''
+
+param snoozeTagKey string = 'batch-cert-audit-snooze'
+
+param snoozeReasonTagKey string = 'batch-cert-audit-snooze-reason'
+
+param maxSnoozeDays int = 90
+
+@description('SEND_MODE: starts as dry-run (nothing is sent). Switch to redirect or live after reading the first report.')
+@allowed([
+  'dry-run'
+  'redirect'
+  'live'
+])
+param sendMode string = 'dry-run'
+
+@description('REDIRECT_ADDRESS: where every email goes when SEND_MODE is redirect.')
+param redirectAddress string = ''
+
+@description('EMAIL_PER_MINUTE; 0 = the default limit of the domain in use (Azure-managed 5, custom 30).')
+param emailPerMinute int = 0
+
+@description('EMAIL_PER_HOUR; 0 = the default limit of the domain in use (Azure-managed 10, custom 100).')
+param emailPerHour int = 0
+
+@description('ADMIN_SUMMARY_TO: addresses that get the daily summary.')
+param adminSummaryTo string = ''
+
+@description('REPORT_CONTAINER: blob container for reports.')
+param reportContainer string = 'batch-cert-audit'
+
+@description('LEDGER_TABLE: table for the reminder ledger and the run lock.')
+param ledgerTable string = 'batchcertaudit'
+
+// ---------------------------------------------------------------------------
+// Email (Azure Communication Services)
+// ---------------------------------------------------------------------------
+
+@description('Data location of the Communication Services and Email resources (must be the same for both).')
+param emailDataLocation string = 'United States'
+
+// Sending limits: an Azure-managed domain (<guid>.azurecomm.net, the default here) allows very few
+// emails: 5 per minute and 10 per hour per subscription. A custom verified domain starts at
+// 30 per minute and 100 per hour. Both can be raised with an Azure support request once the
+// sender has a reputation. For more than a handful of owners, use a custom domain.
+@description('Custom sending domain (e.g. notify.contoso.com). Empty: only the Azure-managed domain is used.')
+param customEmailDomain string = ''
+
+@description('Set to true (and provision again) once the DNS records of customEmailDomain are verified; only a verified domain can be linked.')
+param customEmailDomainVerified bool = false
+
+@description('Display name of the DoNotReply sender.')
+param senderDisplayName string = 'Batch certificate auditor'
+
+// ---------------------------------------------------------------------------
+// Identity and monitoring
+// ---------------------------------------------------------------------------
+
+@description('Role that lets the identity send email: custom = least-privilege custom role defined in app/rbac.bicep; builtin = Communication and Email Service Owner (fallback).')
+@allowed([
+  'custom'
+  'builtin'
+])
+param emailSenderRole string = 'custom'
+
+@description('Application Insights accepts only Entra ID-authenticated telemetry (no instrumentation key ingestion).')
+param appInsightsDisableLocalAuth bool = true
+
+// ---------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  app: 'batch-cert-auditor'
+}
+var functionAppName = 'func-bca-${resourceToken}'
+var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+var useCustomEmailDomain = !empty(customEmailDomain) && customEmailDomainVerified
+var readerSubscriptionList = empty(readerSubscriptionIds)
+  ? [subscription().subscriptionId]
+  : filter(map(split(readerSubscriptionIds, ','), id => trim(id)), id => !empty(id))
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------
+// Identity: one user-assigned identity for storage, monitoring, Resource Graph / Batch and email
+// ---------------------------------------------------------------------------
+
+module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-bca-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Storage: host storage, deployment package, reports (Blob) and ledger / run lock (Table).
+// Keys are switched off; everything signs in with the managed identity.
+// ---------------------------------------------------------------------------
+
+module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    skuName: 'Standard_LRS'
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    blobServices: {
+      containers: [
+        { name: deploymentStorageContainerName }
+        { name: reportContainer }
+      ]
+    }
+    tableServices: {
+      tables: [
+        { name: ledgerTable }
+      ]
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Monitoring
+// ---------------------------------------------------------------------------
+
+module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = {
+  name: 'loganalytics'
+  scope: rg
+  params: {
+    name: 'log-${resourceToken}'
+    location: location
+    tags: tags
+    dataRetention: 30
+  }
+}
+
+module appInsights 'br/public:avm/res/insights/component:0.6.0' = {
+  name: 'appinsights'
+  scope: rg
+  params: {
+    name: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+    workspaceResourceId: logAnalytics.outputs.resourceId
+    disableLocalAuth: appInsightsDisableLocalAuth
+    retentionInDays: 30
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Email
+// ---------------------------------------------------------------------------
+
+module email './app/email.bicep' = {
+  name: 'email'
+  scope: rg
+  params: {
+    communicationServiceName: 'acs-${resourceToken}'
+    emailServiceName: 'ecs-${resourceToken}'
+    dataLocation: emailDataLocation
+    customDomainName: customEmailDomain
+    linkCustomDomain: useCustomEmailDomain
+    senderDisplayName: senderDisplayName
+    tags: tags
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Hosting: Flex Consumption plan and the Function App
+// ---------------------------------------------------------------------------
+
+module plan 'br/public:avm/res/web/serverfarm:0.1.1' = {
+  name: 'plan'
+  scope: rg
+  params: {
+    name: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    reserved: true
+    sku: {
+      name: 'FC1'
+      tier: 'FlexConsumption'
+    }
+  }
+}
+
+module api './app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    location: location
+    tags: tags
+    planId: plan.outputs.resourceId
+    storageAccountName: storage.outputs.name
+    deploymentStorageContainerName: deploymentStorageContainerName
+    identityId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    appInsightsName: appInsights.outputs.name
+    auditSchedule: auditSchedule
+    auditSubscriptions: auditSubscriptions
+    auditManagementGroups: auditManagementGroups
+    batchConcurrency: batchConcurrency
+    ownerTagKeys: ownerTagKeys
+    fallbackContacts: fallbackContacts
+    allowedRecipientDomains: allowedRecipientDomains
+    migrationDeadline: migrationDeadline
+    reminderDays: reminderDays
+    overdueEveryDays: overdueEveryDays
+    escalateAfterReminders: escalateAfterReminders
+    escalationContacts: escalationContacts
+    snoozeTagKey: snoozeTagKey
+    snoozeReasonTagKey: snoozeReasonTagKey
+    maxSnoozeDays: maxSnoozeDays
+    sendMode: sendMode
+    redirectAddress: redirectAddress
+    senderAddress: email.outputs.senderAddress
+    communicationServicesEndpoint: email.outputs.endpoint
+    emailPerMinute: emailPerMinute > 0 ? emailPerMinute : (useCustomEmailDomain ? 30 : 5)
+    emailPerHour: emailPerHour > 0 ? emailPerHour : (useCustomEmailDomain ? 100 : 10)
+    adminSummaryTo: adminSummaryTo
+    reportContainer: reportContainer
+    ledgerTable: ledgerTable
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Role assignments
+// ---------------------------------------------------------------------------
+
+// Storage, Application Insights and email roles, all inside the resource group.
+module rbac './app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    appInsightsName: appInsights.outputs.name
+    communicationServiceName: email.outputs.communicationServiceName
+    emailSenderRole: emailSenderRole
+    environmentName: environmentName
+  }
+}
+
+// Reader on the audit scope (default: this subscription). Management groups cannot be targeted
+// from a subscription deployment; docs/deploy.md has the one command for that.
+module auditReader './app/reader.bicep' = [
+  for subscriptionId in (assignAuditReader ? readerSubscriptionList : []): {
+    name: 'reader-${resourceToken}-${subscriptionId}'
+    scope: subscription(subscriptionId)
+    params: {
+      principalId: identity.outputs.principalId
+    }
+  }
+]
+
+// ---------------------------------------------------------------------------
+// Outputs (azd stores them in .azure/<env>/.env)
+// ---------------------------------------------------------------------------
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_SUBSCRIPTION_ID string = subscription().subscriptionId
+output RESOURCE_GROUP string = rg.name
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = 'https://${api.outputs.defaultHostname}'
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output COMMUNICATION_SERVICES_NAME string = email.outputs.communicationServiceName
+output COMMUNICATION_SERVICES_ENDPOINT string = email.outputs.endpoint
+output SENDER_ADDRESS string = email.outputs.senderAddress
+output SEND_MODE string = sendMode
