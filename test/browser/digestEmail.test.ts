@@ -1,0 +1,140 @@
+// Looks at a rendered digest the way a recipient would: in a real browser, on a phone and on a desktop.
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Finding } from "../../src/core/model.js";
+import { RETIREMENT_DATE } from "../../src/core/model.js";
+import { historyKey, planDigests } from "../../src/core/digestPlan.js";
+import { defaultReminderPolicy, type ReminderHistory } from "../../src/core/schedule.js";
+import { renderDigest, type RenderContext } from "../../src/render/digestEmail.js";
+import { browserAvailable, launchBrowser } from "../support/browser.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const AS_OF = "2026-11-26";
+const OWNER = { address: "alice.smith@contoso.com", source: 'account tag "owner"' };
+
+function account(sub: string, subName: string, rg: string, name: string) {
+  const accountId = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Batch/batchAccounts/${name}`;
+  return { subscriptionId: sub, subscriptionName: subName, resourceGroup: rg, accountName: name, accountId };
+}
+
+function certFinding(acct: ReturnType<typeof account>, thumb: string, pools: string[], detail = ""): Finding {
+  const name = `sha1-${thumb}`;
+  const id = `${acct.accountId}/certificates/${name}`;
+  return {
+    ...acct,
+    id: `account-certificate:${id.toLowerCase()}`,
+    kind: "account-certificate",
+    severity: "critical",
+    resourceId: id,
+    certificate: {
+      id,
+      name,
+      accountId: acct.accountId,
+      thumbprint: thumb,
+      thumbprintAlgorithm: "sha1",
+      provisioningState: "Succeeded",
+      expiresOn: "2027-03-31T00:00:00Z",
+      referencedByPools: pools,
+    },
+    detail,
+    owners: [OWNER],
+  };
+}
+
+function poolFinding(acct: ReturnType<typeof account>, pool: string, thumbs: string[]): Finding {
+  const id = `${acct.accountId}/pools/${pool}`;
+  return {
+    ...acct,
+    id: `pool-certificate-reference:${id.toLowerCase()}`,
+    kind: "pool-certificate-reference",
+    severity: "warning",
+    resourceId: id,
+    poolName: pool,
+    references: thumbs.map((t) => ({ id: `${acct.accountId}/certificates/sha1-${t}`, certificateName: `sha1-${t}`, resolves: true, storeLocation: "LocalMachine", storeName: "My" })),
+    detail: `Pool ${pool} references ${thumbs.length} account certificate${thumbs.length === 1 ? "" : "s"}.`,
+    owners: [OWNER],
+  };
+}
+
+export function realisticDigestFindings(): Finding[] {
+  const prodRender = account("8f2b6c1e-3d4a-4b5c-9e6f-7a8b9c0d1e2f", "Contoso Production", "rg-render-weu", "contosorender01");
+  const prodEtl = account("8f2b6c1e-3d4a-4b5c-9e6f-7a8b9c0d1e2f", "Contoso Production", "rg-etl-neu", "contosoetlbatch");
+  const dev = account("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "Contoso Dev/Test <sandbox>", "rg-dev", "contosodevbatch");
+  const t1 = "0a0e4f50d51beadeac1d35afc5116098e7902e6e";
+  const t2 = "c1e494a415149c5f211c4778b52f2e834a07247c";
+  const t3 = "5383ce0343cb6563281ca97c1d4d712209cffa97";
+  return [
+    certFinding(prodRender, t1, ["render-win-pool", "render-linux-gpu-large-pool"], "Deleting this certificate failed: nodes in pool render-win-pool still reference it (NodesReferencingCertificate)."),
+    poolFinding(prodRender, "render-win-pool", [t1]),
+    poolFinding(prodRender, "render-linux-gpu-large-pool", [t1, t2]),
+    certFinding(prodEtl, t2, []),
+    poolFinding(prodEtl, "etl-nightly", [t2]),
+    certFinding(dev, t3, ["<script>alert('x')</script>"]),
+  ];
+}
+
+export const CTX: RenderContext = {
+  asOf: AS_OF,
+  deadline: RETIREMENT_DATE,
+  retirementDate: RETIREMENT_DATE,
+  reportUrl: "https://contosoaudit.blob.core.windows.net/reports/2026-11-26/report.html",
+  senderName: "Contoso Cloud Platform",
+};
+
+async function renderRealistic() {
+  const findings = realisticDigestFindings();
+  const histories = new Map<string, ReminderHistory>([
+    [historyKey(OWNER.address, findings[0]?.id ?? ""), { firstNotifiedOn: "2024-01-01", lastNotifiedOn: "2026-11-12", lastMilestone: "overdue-40", overdueRemindersSent: 40 }],
+  ]);
+  const [plan] = planDigests(findings, histories, AS_OF, defaultReminderPolicy(RETIREMENT_DATE), []);
+  if (!plan) throw new Error("expected a digest");
+  return renderDigest(plan, CTX);
+}
+
+const available = browserAvailable();
+
+describe.skipIf(!available)("the digest email in a browser", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it.each([
+    ["phone", 375, 740],
+    ["desktop", 1280, 900],
+  ])("fits a %s screen without sideways scrolling and shows the key text", async (label, width, height) => {
+    const email = await renderRealistic();
+    const page = await browser.newPage({ viewport: { width, height } });
+    try {
+      // Offline: an email must not need the network to render.
+      await page.route("**/*", (route) => route.abort());
+      await page.setContent(email.html, { waitUntil: "load" });
+      if (process.env.WRITE_SCREENSHOTS === "1") {
+        const path = resolve(ROOT, `docs/images/digest-${label}.png`);
+        mkdirSync(dirname(path), { recursive: true });
+        await page.screenshot({ path, fullPage: true });
+      }
+      // A string expression: this project compiles without the DOM lib.
+      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+        "({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })",
+      );
+      expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+
+      for (const text of ["6 items need action", "1,001 days overdue", "contosorender01", "Pool render-win-pool references account certificates", "What to do:", "Why you got this:"]) {
+        await expect.poll(() => page.getByText(text, { exact: false }).filter({ visible: true }).count(), { message: text, timeout: 2000 }).toBeGreaterThan(0);
+      }
+      // The hostile pool name shows as text; no script element came from it.
+      expect(await page.locator("script").count()).toBe(0);
+      expect(await page.getByText("<script>alert('x')</script>", { exact: false }).first().isVisible()).toBe(true);
+
+    } finally {
+      await page.close();
+    }
+  });
+});
