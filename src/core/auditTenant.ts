@@ -2,6 +2,7 @@
 import pLimit from "p-limit";
 import { daysBetween } from "./dates.js";
 import { ensureError } from "./errors.js";
+import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
 import { buildFindings } from "./findings.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -13,6 +14,7 @@ import {
   type Finding,
   type ReportSummary,
 } from "./model.js";
+import type { OwnerPolicy } from "./owners.js";
 import type { AuditProgress, AuditScope, CertificateLister, InventoryReader, TenantInventory } from "./ports.js";
 
 export interface AuditDependencies {
@@ -32,6 +34,8 @@ export interface AuditRequest {
   /** Defaults to the retirement date. */
   deadline?: string;
   tenantId?: string;
+  /** When given, findings carry their owners, owner problems and snoozes. */
+  owners?: { owners: OwnerPolicy; snooze: SnoozePolicy };
 }
 
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
@@ -39,12 +43,13 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const inventory = await deps.inventory.readInventory(request.scope);
 
   const { certificates, accounts } = await readAllCertificates(deps, inventory);
-  const findings = buildFindings({
+  const built = buildFindings({
     accounts: inventory.accounts,
     certificates,
     pools: inventory.pools,
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
+  const findings = request.owners ? assignOwners(built, inventory, { ...request.owners, asOf: request.asOf }) : built;
   const coverage = describeCoverage(request.scope, inventory, accounts);
   deps.onProgress?.({ phase: "done", done: 1, total: 1 });
 

@@ -1,6 +1,7 @@
 // The ports the audit use case depends on. Adapters in src/azure implement them over the Azure SDKs;
 // tests implement them with hand-written fakes.
 import type { AccountCertificate, BatchAccountInfo, PoolInfo, ResourceGroupInfo, SubscriptionInfo } from "./model.js";
+import type { ReminderHistory } from "./schedule.js";
 
 /** What to audit. Both lists empty: every subscription the identity can read. */
 export interface AuditScope {
@@ -65,4 +66,77 @@ export interface EmailSender {
   send(email: OutgoingEmail): Promise<DeliveryResult>;
   /** What the service knows of an operation, without sending; "NotFound" when it never received it. */
   lookup(operationId: string): Promise<DeliveryResult | { status: "NotFound" }>;
+}
+
+export interface RunLockHandle {
+  release(): Promise<void>;
+}
+
+/** Only one run at a time, across processes and hosts. */
+export interface RunLock {
+  /** The lock, or the id of the run that holds it. */
+  acquire(runId: string): Promise<RunLockHandle | { heldBy: string }>;
+}
+
+/** A message the ledger knows about: recorded as an intent before it is sent, with its outcome after. */
+export interface OutboxEntry {
+  /** Deterministic id, also given to the mail service. */
+  operationId: string;
+  kind: "digest" | "escalation" | "all-clear" | "admin-summary";
+  /** The address the message goes to (in redirect mode, the redirect address). */
+  recipient: string;
+  /** The owner the message is about. */
+  owner: string;
+  asOf: string;
+  runId: string;
+  /** The reminders the message carries; delivered, they move the owner's histories on. */
+  items: { findingId: string; milestone: string }[];
+  status: "pending" | "sent" | "failed" | "abandoned";
+  error?: string;
+  /** When the entry last changed (ISO date-time). */
+  updatedAt: string;
+}
+
+/** What the ledger keeps about each finding across runs. */
+export interface FindingState {
+  findingId: string;
+  kind: string;
+  resourceId: string;
+  accountId: string;
+  accountName: string;
+  subscriptionId: string;
+  severity: string;
+  owners: string[];
+  firstSeen: string;
+  lastSeen: string;
+  resolvedOn?: string;
+}
+
+export interface RunRecord {
+  /** YYYY-MM-DD; the last run of a day stands for the day. */
+  date: string;
+  runId: string;
+  open: number;
+  critical: number;
+  warning: number;
+  resolved: number;
+  complete: boolean;
+  completedAt: string;
+}
+
+/** The memory across runs that makes reminders at-least-once and idempotent. */
+export interface ReminderLedger {
+  /** Keyed by `historyKey(ownerAddress, findingId)`. */
+  histories(): Promise<Map<string, ReminderHistory>>;
+  outbox(filter?: { status?: OutboxEntry["status"] }): Promise<OutboxEntry[]>;
+  /** Records the intent to send; "exists" when an entry with that operation id is already there. */
+  recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists">;
+  /** Records the outcome; when sent, moves the histories of the entry's items on (idempotently) first. */
+  recordOutcome(entry: OutboxEntry, outcome: { status: "sent" | "failed" | "abandoned"; error?: string }, at: string): Promise<void>;
+  /** Messages accepted by the mail service since that time, for pacing to the hourly limit. */
+  sentSince(isoTime: string): Promise<number>;
+  findingStates(): Promise<FindingState[]>;
+  saveFindingStates(states: FindingState[]): Promise<void>;
+  recordRun(run: RunRecord): Promise<void>;
+  runHistory(): Promise<RunRecord[]>;
 }

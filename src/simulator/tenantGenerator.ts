@@ -39,7 +39,7 @@ export function generateTenant(shape: TenantShape): TenantSnapshot {
   const subscriptions = Array.from({ length: shape.subscriptions }, (_, i) => ({
     subscriptionId: guid(random),
     displayName: `Generated subscription ${i + 1}`,
-    tags: random() < 0.5 ? { owner: `sub-owner-${i + 1}@contoso.com` } : {},
+    tags: (random() < 0.5 ? { owner: `sub-owner-${i + 1}@contoso.com` } : {}) as Record<string, string>,
   }));
   const resources: SnapshotResource[] = [];
   const groups = new Set<string>();

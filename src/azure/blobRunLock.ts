@@ -1,0 +1,63 @@
+// One run at a time: a blob lease. The holder writes its run id into the blob so that a second caller can say
+// which run is active. The lease is renewed while the run goes on and expires by itself if the process dies.
+import type { BlobServiceClient } from "@azure/storage-blob";
+import { RestError } from "@azure/core-rest-pipeline";
+import { AuditError, ensureError } from "../core/errors.js";
+import type { RunLock, RunLockHandle } from "../core/ports.js";
+
+const LEASE_SECONDS = 60;
+
+export class BlobRunLock implements RunLock {
+  constructor(
+    private readonly blobs: BlobServiceClient,
+    private readonly container: string,
+    private readonly blobName = "locks/audit-run",
+  ) {}
+
+  async acquire(runId: string): Promise<RunLockHandle | { heldBy: string }> {
+    const containerClient = this.blobs.getContainerClient(this.container);
+    try {
+      await containerClient.createIfNotExists();
+      const blob = containerClient.getBlockBlobClient(this.blobName);
+      if (!(await blob.exists())) {
+        await blob.upload("", 0, { conditions: { ifNoneMatch: "*" } }).catch((e: unknown) => {
+          if (!(e instanceof RestError && (e.statusCode === 409 || e.statusCode === 412))) throw e;
+        });
+      }
+      const lease = blob.getBlobLeaseClient();
+      try {
+        await lease.acquireLease(LEASE_SECONDS);
+      } catch (e) {
+        if (e instanceof RestError && e.statusCode === 409) {
+          const body = await blob.downloadToBuffer().catch(() => Buffer.from(""));
+          return { heldBy: body.toString("utf8") || "unknown" };
+        }
+        throw e;
+      }
+      await blob.upload(runId, Buffer.byteLength(runId), { conditions: { leaseId: lease.leaseId } });
+      const timer = setInterval(() => void lease.renewLease().catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
+      timer.unref();
+      return {
+        release: async () => {
+          clearInterval(timer);
+          await lease.releaseLease().catch(() => undefined);
+        },
+      };
+    } catch (error) {
+      throw new AuditError("LEDGER.UNAVAILABLE", `Cannot take the run lock in storage: ${ensureError(error).message}`, { retryable: true, cause: error });
+    }
+  }
+
+  /** The run holding the lock, if any (for the HTTP API). */
+  async activeRun(): Promise<string | undefined> {
+    const blob = this.blobs.getContainerClient(this.container).getBlockBlobClient(this.blobName);
+    try {
+      const props = await blob.getProperties();
+      if (props.leaseState !== "leased") return undefined;
+      return (await blob.downloadToBuffer()).toString("utf8") || undefined;
+    } catch (e) {
+      if (e instanceof RestError && e.statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// ReminderLedger over Azure Table Storage (@azure/data-tables). One table, partitions by record type and mode:
+//   history-<mode>  one entity per (owner, finding): when they were last told, which milestone
+//   outbox-<mode>   one entity per message: intent before sending, outcome after
+//   finding         one entity per finding: first seen, last seen, resolved
+//   run             one entity per day: counts, for trends
+// Keys are hashes: Table keys may not hold '/', '#', '?' or control characters, and resource ids do.
+import { createHash } from "node:crypto";
+import { RestError } from "@azure/core-rest-pipeline";
+import type { TableClient, TableEntityResult } from "@azure/data-tables";
+import { AuditError, ensureError } from "../core/errors.js";
+import type { FindingState, OutboxEntry, ReminderLedger, RunRecord } from "../core/ports.js";
+import type { ReminderHistory } from "../core/schedule.js";
+import { historyKey } from "../core/digestPlan.js";
+
+type Entity = Record<string, unknown>;
+/** Table string properties hold at most 32K characters; longer JSON is split over several. */
+const CHUNK = 30_000;
+
+export class TableLedger implements ReminderLedger {
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly mode: "live" | "redirect" = "live",
+  ) {}
+
+  async histories(): Promise<Map<string, ReminderHistory>> {
+    const map = new Map<string, ReminderHistory>();
+    for (const e of await this.list(`history-${this.mode}`)) {
+      map.set(historyKey(String(e.owner), String(e.findingId)), {
+        ...(e.firstNotifiedOn ? { firstNotifiedOn: String(e.firstNotifiedOn) } : {}),
+        ...(e.lastNotifiedOn ? { lastNotifiedOn: String(e.lastNotifiedOn) } : {}),
+        ...(e.lastMilestone ? { lastMilestone: String(e.lastMilestone) } : {}),
+        overdueRemindersSent: Number(e.overdueRemindersSent ?? 0),
+      });
+    }
+    return map;
+  }
+
+  async outbox(filter: { status?: OutboxEntry["status"] } = {}): Promise<OutboxEntry[]> {
+    const extra = filter.status ? ` and status eq '${filter.status}'` : "";
+    return (await this.list(`outbox-${this.mode}`, extra)).map(fromOutboxEntity);
+  }
+
+  async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
+    try {
+      await this.write(() => this.table.createEntity({ partitionKey: `outbox-${this.mode}`, rowKey: entry.operationId, ...toOutboxEntity(entry) }));
+      return "recorded";
+    } catch (error) {
+      if (error instanceof AuditError && error.statusCode === 409) return "exists";
+      throw error;
+    }
+  }
+
+  async recordOutcome(entry: OutboxEntry, outcome: { status: "sent" | "failed" | "abandoned"; error?: string }, at: string): Promise<void> {
+    if (outcome.status === "sent") {
+      // Histories first: if the process dies between the two writes, the entry stays pending, the next run looks
+      // the operation up again and re-applies these updates, which are idempotent.
+      const current = await this.histories();
+      for (const item of entry.items) {
+        const before = current.get(historyKey(entry.owner, item.findingId));
+        if (before?.lastNotifiedOn === entry.asOf && before.lastMilestone === item.milestone) continue;
+        const after: ReminderHistory = {
+          firstNotifiedOn: before?.firstNotifiedOn ?? entry.asOf,
+          lastNotifiedOn: entry.asOf,
+          lastMilestone: item.milestone,
+          overdueRemindersSent: (before?.overdueRemindersSent ?? 0) + (item.milestone.startsWith("overdue-") ? 1 : 0),
+        };
+        await this.write(() =>
+          this.table.upsertEntity(
+            { partitionKey: `history-${this.mode}`, rowKey: hashKey(historyKey(entry.owner, item.findingId)), owner: entry.owner.toLowerCase(), findingId: item.findingId, ...after },
+            "Replace",
+          ),
+        );
+      }
+    }
+    await this.write(() =>
+      this.table.upsertEntity(
+        {
+          partitionKey: `outbox-${this.mode}`,
+          rowKey: entry.operationId,
+          ...toOutboxEntity({ ...entry, status: outcome.status, ...(outcome.error ? { error: outcome.error } : {}), updatedAt: at }),
+        },
+        "Replace",
+      ),
+    );
+  }
+
+  async sentSince(isoTime: string): Promise<number> {
+    const rows = await this.list(`outbox-${this.mode}`, ` and status eq 'sent' and updatedAt ge '${isoTime.replace(/'/g, "")}'`);
+    return rows.length;
+  }
+
+  async findingStates(): Promise<FindingState[]> {
+    return (await this.list("finding")).map((e) => ({
+      findingId: String(e.findingId),
+      kind: String(e.kind),
+      resourceId: String(e.resourceId),
+      accountId: String(e.accountId),
+      accountName: String(e.accountName),
+      subscriptionId: String(e.subscriptionId),
+      severity: String(e.severity),
+      owners: JSON.parse(String(e.owners ?? "[]")) as string[],
+      firstSeen: String(e.firstSeen),
+      lastSeen: String(e.lastSeen),
+      ...(e.resolvedOn ? { resolvedOn: String(e.resolvedOn) } : {}),
+    }));
+  }
+
+  async saveFindingStates(states: FindingState[]): Promise<void> {
+    // Batches of 100 in one partition are atomic and far fewer round trips than one call per finding.
+    for (let i = 0; i < states.length; i += 100) {
+      const batch = states.slice(i, i + 100).map(
+        (s) =>
+          [
+            "upsert",
+            { partitionKey: "finding", rowKey: hashKey(s.findingId), ...s, owners: JSON.stringify(s.owners), resolvedOn: s.resolvedOn ?? "" },
+            "Replace",
+          ] as const,
+      );
+      await this.write(() => this.table.submitTransaction(batch.map((b) => [...b])));
+    }
+  }
+
+  async recordRun(run: RunRecord): Promise<void> {
+    await this.write(() => this.table.upsertEntity({ partitionKey: "run", rowKey: run.date, ...run }, "Replace"));
+  }
+
+  async runHistory(): Promise<RunRecord[]> {
+    return (await this.list("run"))
+      .map((e) => ({
+        date: String(e.date),
+        runId: String(e.runId),
+        open: Number(e.open),
+        critical: Number(e.critical),
+        warning: Number(e.warning),
+        resolved: Number(e.resolved),
+        complete: Boolean(e.complete),
+        completedAt: String(e.completedAt),
+      }))
+      .sort((a, b) => a.date.localeCompare(b.date));
+  }
+
+  private async list(partition: string, extraFilter = ""): Promise<Entity[]> {
+    await this.ensureTable();
+    const rows: Entity[] = [];
+    try {
+      const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}` } });
+      for await (const e of iterator) rows.push(e as TableEntityResult<Entity>);
+    } catch (error) {
+      throw unavailable("read", error);
+    }
+    return rows;
+  }
+
+  private async write(op: () => Promise<unknown>): Promise<void> {
+    await this.ensureTable();
+    try {
+      await op();
+    } catch (error) {
+      throw unavailable("write", error);
+    }
+  }
+
+  private ensureTable(): Promise<void> {
+    this.ready ??= this.table.createTable().then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined;
+        throw unavailable("create", error);
+      },
+    );
+    return this.ready;
+  }
+}
+
+function unavailable(what: string, error: unknown): AuditError {
+  const status = error instanceof RestError ? error.statusCode : undefined;
+  return new AuditError("LEDGER.UNAVAILABLE", `The reminder ledger could not ${what} (${ensureError(error).message})`, {
+    retryable: status === undefined || status >= 500,
+    ...(status === undefined ? {} : { statusCode: status }),
+    cause: error,
+  });
+}
+
+export function hashKey(value: string): string {
+  return createHash("sha256").update(value).digest("hex").slice(0, 48);
+}
+
+function toOutboxEntity(entry: OutboxEntry): Entity {
+  const items = JSON.stringify(entry.items);
+  const chunks: Entity = {};
+  for (let i = 0; i * CHUNK < items.length; i++) chunks[`items${i}`] = items.slice(i * CHUNK, (i + 1) * CHUNK);
+  return {
+    kind: entry.kind,
+    recipient: entry.recipient,
+    owner: entry.owner,
+    asOf: entry.asOf,
+    runId: entry.runId,
+    status: entry.status,
+    error: entry.error ?? "",
+    updatedAt: entry.updatedAt,
+    itemChunks: Object.keys(chunks).length,
+    ...chunks,
+  };
+}
+
+function fromOutboxEntity(e: Entity): OutboxEntry {
+  let items = "";
+  for (let i = 0; i < Number(e.itemChunks ?? 0); i++) items += String(e[`items${i}`] ?? "");
+  return {
+    operationId: String(e.rowKey),
+    kind: String(e.kind) as OutboxEntry["kind"],
+    recipient: String(e.recipient),
+    owner: String(e.owner),
+    asOf: String(e.asOf),
+    runId: String(e.runId),
+    items: items ? (JSON.parse(items) as OutboxEntry["items"]) : [],
+    status: String(e.status) as OutboxEntry["status"],
+    ...(e.error ? { error: String(e.error) } : {}),
+    updatedAt: String(e.updatedAt),
+  };
+}
