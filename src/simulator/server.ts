@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { SIMULATOR_TLS_CERT, SIMULATOR_TLS_KEY } from "./devCertificate.js";
 import { FaultInjector } from "./faults.js";
 import { batchRoutes } from "./batchApi.js";
+import { SimulatedEmailService, type EmailServiceOptions } from "./emailApi.js";
 import { resourceGraphRoutes, type ResourceGraphOptions } from "./resourceGraphApi.js";
 import type { TenantSnapshot } from "./snapshot.js";
 import { SimulatorState } from "./state.js";
@@ -16,6 +17,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   resourceGraph?: ResourceGraphOptions;
   batch?: { pageSize?: number };
+  /** The simulated Communication Services Email endpoint (always mounted; these tune it). */
+  email?: EmailServiceOptions;
   host?: string;
   port?: number;
   /** Extra routes (e.g. the Communication Email service) mounted on the same server. */
@@ -37,12 +40,16 @@ export interface SimulatedAzure {
   ca: string;
   stats: SimulatorStats;
   state: SimulatorState;
+  /** What the simulated Communication Email service accepted. */
+  email: SimulatedEmailService;
   close(): Promise<void>;
 }
 
 export interface RouteRequest {
   method: string;
   path: string;
+  /** The request target as sent (path and query, `//` not collapsed), for checking signatures. */
+  rawPath: string;
   query: URLSearchParams;
   headers: IncomingMessage["headers"];
   body: string;
@@ -76,9 +83,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const faults = new FaultInjector(options.snapshot.faults ?? []);
   let url = "";
   const ctx: RouteContext = { snapshot: options.snapshot, state, stats, baseUrl: () => url };
+  const email = new SimulatedEmailService(ctx, options.email ?? {});
   const routes: Route[] = [
     ...resourceGraphRoutes(ctx, options.resourceGraph ?? {}),
     ...batchRoutes(ctx, options.batch ?? {}),
+    ...email.routes(),
     ...(options.extraRoutes?.(ctx) ?? []),
   ];
 
@@ -120,7 +129,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         send(res, { status: 401, body: armError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.") });
         return;
       }
-      const response = await route.handle({ method, path, query: parsed.searchParams, headers: req.headers, body, match });
+      const response = await route.handle({ method, path, rawPath: req.url ?? "/", query: parsed.searchParams, headers: req.headers, body, match });
       if (response.status === 429) stats.throttled429++;
       send(res, response);
       return;
@@ -140,6 +149,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     ca: SIMULATOR_TLS_CERT,
     stats,
     state,
+    email,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,423 @@
+// Simulated Azure Communication Services Email (data plane, api-version 2025-09-01): `POST /emails:send` answers 202
+// with an Operation-Location to poll, `GET /emails/operations/{id}` reports Running, then Succeeded or Failed.
+// It checks auth as the service does (Entra bearer token or HMAC-SHA256 over date, host and body hash), honours the
+// client's `operation-id` for repeatability, throttles per sender, and can keep what it accepted on disk so that a
+// later simulator process still knows the operations (as the real service does after the app crashed).
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./server.js";
+
+export interface EmailServiceOptions {
+  /** Where accepted messages and the operation store are written (`<outDir>/emails`); in memory only when absent. */
+  outDir?: string;
+  /** The resource's access key (base64). When set, HMAC signatures are verified against it. */
+  accessKey?: string;
+  /** Send limits per sender address, as the service's per-domain quotas (sliding windows). */
+  limits?: { perMinute: number; perHour: number };
+  /** How long an operation stays Running after acceptance (it is always Running on its first read). Default 0. */
+  deliveryDelayMs?: number;
+}
+
+export type EmailOperationStatus = "Running" | "Succeeded" | "Failed";
+
+/** One accepted send operation, as kept in `operations.json`. */
+export interface EmailOperationRecord {
+  id: string;
+  status: EmailOperationStatus;
+  error?: { code: string; message: string };
+  senderAddress: string;
+  to: string[];
+  /** Every recipient (to, cc, bcc); a `.invalid` domain among them makes the operation fail. */
+  recipients: string[];
+  subject: string;
+  createdAt: string;
+  completedAt?: string;
+}
+
+export interface SimulatedEmail {
+  operationId: string;
+  senderAddress: string;
+  to: string[];
+  subject: string;
+  status: EmailOperationStatus;
+  error?: { code: string; message: string };
+  createdAt: string;
+}
+
+export interface EmailServiceStats {
+  /** New operations accepted (each one is one message delivered or dropped). */
+  accepted: number;
+  /** Sends answered from an existing operation because the operation-id was seen before. */
+  repeated: number;
+  badRequests: number;
+  unauthorized: number;
+  throttled: number;
+  statusReads: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How far `x-ms-date` may be from the server clock, as the service allows. */
+const MAX_CLOCK_SKEW_MS = 15 * 60_000;
+const MAX_RECIPIENTS = 50;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+interface StoreFile {
+  version: 1;
+  operations: Record<string, EmailOperationRecord>;
+}
+
+export class SimulatedEmailService {
+  readonly stats: EmailServiceStats = { accepted: 0, repeated: 0, badRequests: 0, unauthorized: 0, throttled: 0, statusReads: 0 };
+  private readonly operations = new Map<string, EmailOperationRecord>();
+  /** Operations whose status was read once in this process: the first read says Running, as a real queue would. */
+  private readonly readOnce = new Set<string>();
+  /** Accepted-send timestamps per sender (lowercase), for the sliding-window limits. */
+  private readonly sendTimes = new Map<string, number[]>();
+  private readonly dir: string | undefined;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: RouteContext,
+    private readonly options: EmailServiceOptions = {},
+  ) {
+    this.dir = options.outDir ? join(options.outDir, "emails") : undefined;
+    if (this.dir) {
+      mkdirSync(this.dir, { recursive: true });
+      this.load(join(this.dir, "operations.json"));
+    }
+  }
+
+  /** What was accepted, oldest first (including operations loaded from an earlier process). */
+  messages(): SimulatedEmail[] {
+    return [...this.operations.values()].map((op) => ({
+      operationId: op.id,
+      senderAddress: op.senderAddress,
+      to: [...op.to],
+      subject: op.subject,
+      status: op.status,
+      ...(op.error ? { error: { ...op.error } } : {}),
+      createdAt: op.createdAt,
+    }));
+  }
+
+  /** Messages with this address among their `to` recipients (case-insensitive). */
+  sentTo(address: string): SimulatedEmail[] {
+    const wanted = address.toLowerCase();
+    return this.messages().filter((m) => m.to.some((t) => t.toLowerCase() === wanted));
+  }
+
+  operation(id: string): EmailOperationRecord | undefined {
+    const op = this.operations.get(id.toLowerCase());
+    return op ? structuredClone(op) : undefined;
+  }
+
+  /** Resolves when every pending write to `outDir` is on disk. */
+  flush(): Promise<void> {
+    return this.writes;
+  }
+
+  routes(): Route[] {
+    return [
+      { method: "POST", pattern: /^\/emails:send$/, auth: "none", handle: (req) => this.send(req) },
+      { method: "GET", pattern: /^\/emails\/operations\/([^/]+)$/, auth: "none", handle: (req) => this.status(req) },
+    ];
+  }
+
+  private async send(req: RouteRequest): Promise<RouteResponse> {
+    const denied = this.checkAuth(req);
+    if (denied) return denied;
+    const apiVersion = req.query.get("api-version");
+    if (!apiVersion) return this.badRequest("The api-version query parameter is required.");
+
+    let body: unknown;
+    try {
+      body = JSON.parse(req.body);
+    } catch {
+      return this.badRequest("The request body is not valid JSON.");
+    }
+    const message = validateMessage(body);
+    if (typeof message === "string") return this.badRequest(message);
+
+    const header = headerValue(req, "operation-id");
+    if (header !== undefined && !UUID.test(header)) return this.badRequest("The Operation-Id header must be a GUID.");
+    const id = (header ?? randomUUID()).toLowerCase();
+
+    const existing = this.operations.get(id);
+    if (existing) {
+      // Repeatability: the same operation id is the same send; answer with it instead of sending again.
+      this.stats.repeated++;
+      return this.accepted(existing, apiVersion);
+    }
+
+    const waitSeconds = this.throttle(message.senderAddress.toLowerCase());
+    if (waitSeconds !== undefined) {
+      this.stats.throttled++;
+      return {
+        status: 429,
+        headers: { "retry-after": String(waitSeconds) },
+        body: armError("TooManyRequests", `The sender has exceeded its send quota. Retry after ${waitSeconds} seconds.`),
+      };
+    }
+
+    const record: EmailOperationRecord = {
+      id,
+      status: "Running",
+      senderAddress: message.senderAddress,
+      to: message.to,
+      recipients: message.recipients,
+      subject: message.subject,
+      createdAt: new Date().toISOString(),
+    };
+    this.operations.set(id, record);
+    this.stats.accepted++;
+    if (this.dir) {
+      const dir = this.dir;
+      // Accepted means durable: the message files and the store are written before the 202 goes out.
+      try {
+        await this.enqueueWrite(async () => {
+          await atomicWrite(join(dir, `${id}.json`), `${JSON.stringify(body, null, 2)}\n`);
+          await atomicWrite(join(dir, `${id}.html`), message.html ?? `<pre>${escapeHtml(message.plainText ?? "")}</pre>\n`);
+        });
+        await this.persist();
+      } catch (error) {
+        // Not durable, so not accepted: a retry with the same id must send, not find a half-kept operation.
+        this.operations.delete(id);
+        this.stats.accepted--;
+        throw error;
+      }
+    }
+    return this.accepted(record, apiVersion);
+  }
+
+  private async status(req: RouteRequest): Promise<RouteResponse> {
+    const denied = this.checkAuth(req);
+    if (denied) return denied;
+    this.stats.statusReads++;
+    const id = safeDecode(req.match[1] ?? "").toLowerCase();
+    const op = this.operations.get(id);
+    if (!op) return { status: 404, body: armError("NotFound", `The operation '${id}' was not found.`) };
+
+    if (op.status === "Running") {
+      const firstRead = !this.readOnce.has(id);
+      this.readOnce.add(id);
+      if (firstRead || Date.now() < Date.parse(op.createdAt) + (this.options.deliveryDelayMs ?? 0)) {
+        return { status: 200, headers: { "retry-after": "0" }, body: { id, status: "Running" } };
+      }
+      const dropped = op.recipients.find(isUndeliverable);
+      op.status = dropped ? "Failed" : "Succeeded";
+      if (dropped) op.error = { code: "EmailDropped", message: `Email was dropped after several attempts to deliver to ${dropped}.` };
+      op.completedAt = new Date().toISOString();
+      await this.persist();
+    }
+    return { status: 200, body: { id, status: op.status, ...(op.error ? { error: op.error } : {}) } };
+  }
+
+  private accepted(op: EmailOperationRecord, apiVersion: string): RouteResponse {
+    const location = new URL(`/emails/operations/${op.id}`, this.ctx.baseUrl());
+    location.searchParams.set("api-version", apiVersion);
+    return {
+      status: 202,
+      // retry-after 0: the SDK poller then keeps the client's own interval (a positive value would override it).
+      headers: { "operation-location": location.toString(), "retry-after": "0" },
+      body: { id: op.id, status: op.status === "Running" ? "Running" : op.status },
+    };
+  }
+
+  private badRequest(message: string): RouteResponse {
+    this.stats.badRequests++;
+    return { status: 400, body: armError("BadRequest", message) };
+  }
+
+  /** Seconds until the sender may send again, or undefined when under both limits. Records the send otherwise. */
+  private throttle(sender: string): number | undefined {
+    const limits = this.options.limits;
+    if (!limits) return undefined;
+    const now = Date.now();
+    const times = (this.sendTimes.get(sender) ?? []).filter((t) => t > now - HOUR_MS);
+    this.sendTimes.set(sender, times);
+    let waitMs = 0;
+    // Sliding window: the slot frees when the oldest send still inside the window leaves it.
+    for (const [limit, windowMs] of [
+      [limits.perMinute, MINUTE_MS],
+      [limits.perHour, HOUR_MS],
+    ] as const) {
+      const inWindow = times.filter((t) => t > now - windowMs);
+      if (inWindow.length >= limit) {
+        const oldestBlocking = inWindow[inWindow.length - limit] ?? now;
+        waitMs = Math.max(waitMs, oldestBlocking + windowMs - now);
+      }
+    }
+    if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
+    times.push(now);
+    return undefined;
+  }
+
+  private checkAuth(req: RouteRequest): RouteResponse | undefined {
+    const problem = authProblem(req, this.options.accessKey);
+    if (!problem) return undefined;
+    this.stats.unauthorized++;
+    return { status: 401, body: armError("Unauthorized", problem) };
+  }
+
+  private load(file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    const data = JSON.parse(text) as Partial<StoreFile>;
+    if (data.version !== 1 || typeof data.operations !== "object" || data.operations === null) {
+      throw new Error(`${file} is not an email operation store (version 1).`);
+    }
+    for (const [id, op] of Object.entries(data.operations)) this.operations.set(id.toLowerCase(), op);
+  }
+
+  private persist(): Promise<void> {
+    const dir = this.dir;
+    if (!dir) return Promise.resolve();
+    return this.enqueueWrite(() => {
+      const store: StoreFile = { version: 1, operations: Object.fromEntries(this.operations) };
+      return atomicWrite(join(dir, "operations.json"), `${JSON.stringify(store, null, 2)}\n`);
+    });
+  }
+
+  /** Writes run one at a time, so an older snapshot of the store never lands after a newer one. */
+  private enqueueWrite(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write);
+    // Keep the chain alive after a failed write; the caller still sees the failure.
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Route factory for `startSimulator({ extraRoutes })`; use `SimulatedEmailService` directly to read what was sent. */
+export function emailRoutes(ctx: RouteContext, options: EmailServiceOptions): Route[] {
+  return new SimulatedEmailService(ctx, options).routes();
+}
+
+let atomicCounter = 0;
+async function atomicWrite(file: string, text: string): Promise<void> {
+  // Temp + rename: a crash mid-write leaves the previous file intact, never a torn one.
+  const temp = `${file}.${process.pid}.${++atomicCounter}.tmp`;
+  await writeFile(temp, text, "utf8");
+  await rename(temp, file);
+}
+
+interface ValidMessage {
+  senderAddress: string;
+  to: string[];
+  recipients: string[];
+  subject: string;
+  html?: string;
+  plainText?: string;
+}
+
+/** The service's request checks; a string is the 400 message. */
+function validateMessage(body: unknown): ValidMessage | string {
+  if (!isObject(body)) return "The request body must be an email message object.";
+  const { senderAddress, recipients, content } = body;
+  if (typeof senderAddress !== "string" || !isAddress(senderAddress)) return "senderAddress is required and must be an email address.";
+  if (!isObject(recipients)) return "recipients is required.";
+  if (!isObject(content)) return "content is required.";
+  if (typeof content.subject !== "string" || content.subject.trim() === "") return "content.subject is required.";
+  const html = typeof content.html === "string" && content.html !== "" ? content.html : undefined;
+  const plainText = typeof content.plainText === "string" && content.plainText !== "" ? content.plainText : undefined;
+  if (html === undefined && plainText === undefined) return "content must have html or plainText.";
+
+  const lists: Record<string, string[]> = {};
+  for (const kind of ["to", "cc", "bcc"] as const) {
+    const list = recipients[kind];
+    if (list === undefined || list === null) {
+      lists[kind] = [];
+      continue;
+    }
+    if (!Array.isArray(list)) return `recipients.${kind} must be an array.`;
+    const addresses: string[] = [];
+    for (const [i, entry] of list.entries()) {
+      const address: unknown = isObject(entry) ? entry.address : undefined;
+      if (typeof address !== "string" || !isAddress(address)) return `recipients.${kind}[${i}].address must be an email address.`;
+      addresses.push(address);
+    }
+    lists[kind] = addresses;
+  }
+  const to = lists.to ?? [];
+  if (to.length === 0) return "recipients.to must have at least one recipient.";
+  const all = [...to, ...(lists.cc ?? []), ...(lists.bcc ?? [])];
+  if (all.length > MAX_RECIPIENTS) return `An email may have at most ${MAX_RECIPIENTS} recipients.`;
+  return { senderAddress, to, recipients: all, subject: content.subject, ...(html ? { html } : {}), ...(plainText ? { plainText } : {}) };
+}
+
+/** RFC 2606 reserves `.invalid`: the simulator drops mail to it, as the service drops undeliverable mail. */
+function isUndeliverable(address: string): boolean {
+  const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  return domain === "invalid" || domain.endsWith(".invalid");
+}
+
+function isAddress(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+$/.test(value);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function headerValue(req: RouteRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Why the request is not authenticated, or undefined when it is. Bearer tokens are taken as the simulator's other
+ * routes take them. HMAC: `x-ms-content-sha256` must be the body's hash, the date recent, and — when the access key
+ * is known — `Signature` the base64 HMAC-SHA256 (key base64-decoded) of "VERB\npath?query\n<signed header values
+ * joined by ;>", the string `@azure/communication-common` signs.
+ */
+function authProblem(req: RouteRequest, accessKey: string | undefined): string | undefined {
+  const authorization = headerValue(req, "authorization") ?? "";
+  if (/^Bearer \S+/.test(authorization)) return undefined;
+  const hmac = /^HMAC-SHA256 SignedHeaders=([^&\s]+)&Signature=(\S+)$/.exec(authorization);
+  if (!hmac) return "The request has no valid Authorization header (Bearer or HMAC-SHA256).";
+  const signedHeaders = (hmac[1] ?? "").toLowerCase().split(";");
+  const signature = hmac[2] ?? "";
+  if (!signedHeaders.includes("host") || !signedHeaders.includes("x-ms-content-sha256") || !signedHeaders.some((h) => h === "x-ms-date" || h === "date")) {
+    return "SignedHeaders must include x-ms-date (or date), host and x-ms-content-sha256.";
+  }
+  const values: string[] = [];
+  for (const name of signedHeaders) {
+    const value = headerValue(req, name);
+    if (value === undefined) return `The signed header '${name}' is missing.`;
+    values.push(value);
+  }
+
+  const contentHash = createHash("sha256").update(req.body, "utf8").digest("base64");
+  if (headerValue(req, "x-ms-content-sha256") !== contentHash) return "x-ms-content-sha256 does not match the request body.";
+  const date = Date.parse(headerValue(req, "x-ms-date") ?? headerValue(req, "date") ?? "");
+  if (Number.isNaN(date) || Math.abs(Date.now() - date) > MAX_CLOCK_SKEW_MS) return "The request date is missing or too far from the server time.";
+
+  if (accessKey === undefined) return undefined;
+  // Sign the request target as sent (the router collapses `//`, the client signed what it wrote).
+  const target = new URL(req.rawPath, "https://simulator");
+  const query = target.searchParams.toString();
+  const stringToSign = `${req.method}\n${target.pathname}${query ? `?${query}` : ""}\n${values.join(";")}`;
+  const expected = createHmac("sha256", Buffer.from(accessKey, "base64")).update(stringToSign, "utf8").digest();
+  const given = Buffer.from(signature, "base64");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "The HMAC signature does not match.";
+  return undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
