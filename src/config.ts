@@ -99,7 +99,7 @@ const addressList = (name: SettingName) =>
 
 const optional = (name: SettingName) => text(name).transform((v) => (v === "" ? undefined : v));
 
-const envSchema = z
+const envSchema = (simulated: boolean) => z
   .object({
     AUDIT_SCHEDULE: text("AUDIT_SCHEDULE").refine((v) => v.split(/\s+/).length === 6, "must be an NCRONTAB expression with six fields (seconds first)"),
     AUDIT_SUBSCRIPTIONS: text("AUDIT_SUBSCRIPTIONS").transform((v, ctx) => {
@@ -158,20 +158,26 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (env.SEND_MODE === "redirect" && !env.REDIRECT_ADDRESS) ctx.addIssue({ code: "custom", path: ["REDIRECT_ADDRESS"], message: 'is required when SEND_MODE is "redirect"' });
     if (env.SEND_MODE !== "dry-run" && !env.SENDER_ADDRESS) ctx.addIssue({ code: "custom", path: ["SENDER_ADDRESS"], message: `is required when SEND_MODE is "${env.SEND_MODE}"` });
-    if (env.SEND_MODE !== "dry-run" && !env.COMMUNICATION_SERVICES_ENDPOINT && !env.COMMUNICATION_SERVICES_CONNECTION_STRING) {
+    if (env.SEND_MODE !== "dry-run" && !env.COMMUNICATION_SERVICES_ENDPOINT && !env.COMMUNICATION_SERVICES_CONNECTION_STRING && !simulated) {
       ctx.addIssue({ code: "custom", path: ["COMMUNICATION_SERVICES_ENDPOINT"], message: `or COMMUNICATION_SERVICES_CONNECTION_STRING is required when SEND_MODE is "${env.SEND_MODE}"` });
     }
     if (env.EMAIL_PER_MINUTE > env.EMAIL_PER_HOUR) ctx.addIssue({ code: "custom", path: ["EMAIL_PER_MINUTE"], message: "must not exceed EMAIL_PER_HOUR" });
   });
 
-/** Reads and validates the configuration; throws one CONFIG.INVALID error naming every bad setting. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
+/**
+ * Reads and validates the configuration; throws one CONFIG.INVALID error naming every bad setting.
+ * `simulated`: the CLI's --simulate mode, where the simulated Communication Email service stands in for the endpoint.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { simulated?: boolean } = {},
+): AppConfig {
   const input: Record<string, string> = {};
   for (const name of Object.keys(SETTINGS)) {
     const value = env[name];
     if (value !== undefined) input[name] = value;
   }
-  const result = envSchema.safeParse(input);
+  const result = envSchema(options.simulated ?? false).safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  - ${String(i.path[0] ?? "configuration")}: ${i.message}`);
     throw new AuditError("CONFIG.INVALID", `Configuration is not valid (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);

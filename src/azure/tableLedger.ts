@@ -9,7 +9,7 @@ import { RestError } from "@azure/core-rest-pipeline";
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { FindingState, OutboxEntry, ReminderLedger, RunRecord } from "../core/ports.js";
-import type { ReminderHistory } from "../core/schedule.js";
+import { recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
 
 type Entity = Record<string, unknown>;
@@ -60,12 +60,7 @@ export class TableLedger implements ReminderLedger {
       for (const item of entry.items) {
         const before = current.get(historyKey(entry.owner, item.findingId));
         if (before?.lastNotifiedOn === entry.asOf && before.lastMilestone === item.milestone) continue;
-        const after: ReminderHistory = {
-          firstNotifiedOn: before?.firstNotifiedOn ?? entry.asOf,
-          lastNotifiedOn: entry.asOf,
-          lastMilestone: item.milestone,
-          overdueRemindersSent: (before?.overdueRemindersSent ?? 0) + (item.milestone.startsWith("overdue-") ? 1 : 0),
-        };
+        const after = recordReminder(before, item, entry.asOf);
         await this.write(() =>
           this.table.upsertEntity(
             { partitionKey: `history-${this.mode}`, rowKey: hashKey(historyKey(entry.owner, item.findingId)), owner: entry.owner.toLowerCase(), findingId: item.findingId, ...after },

@@ -12,7 +12,9 @@ const USAGE = `Usage: batch-cert-auditor [options]
   --now <YYYY-MM-DD>           audit as of that day (default: today, UTC)
   --out <dir>                  where reports go (default: out)
   --format <list>              report formats: json,csv,html (default: all)
+  --send-mode <mode>           dry-run | redirect | live (default: SEND_MODE; live against --simulate)
   --quiet                      print only the summary line
+  --verbose                    structured logs (JSON lines) on stderr
   -h, --help                   show this help
 `;
 
@@ -27,7 +29,9 @@ async function main(): Promise<number> {
         now: { type: "string" },
         out: { type: "string", default: "out" },
         format: { type: "string", default: "json,csv,html" },
+        "send-mode": { type: "string" },
         quiet: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -48,7 +52,9 @@ async function main(): Promise<number> {
     now: values.now,
     out: values.out,
     format: values.format,
+    sendMode: values["send-mode"],
     quiet: values.quiet,
+    verbose: values.verbose,
   });
 }
 

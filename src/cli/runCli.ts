@@ -1,13 +1,17 @@
 // The CLI's flow, separate from argument parsing so tests can run it in-process.
+// One run: audit, track progress, remind owners (per SEND_MODE), write the reports to <out>.
+import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { connectAzure } from "../app/connectAzure.js";
-import { loadConfig } from "../config.js";
-import { auditTenant } from "../core/auditTenant.js";
+import { compose } from "../app/composition.js";
+import { newRunId } from "../app/ids.js";
+import { createLogger, jsonLineSink, silentLogger } from "../app/logger.js";
+import { runAuditJob, type JobResult } from "../app/runAuditJob.js";
+import { startAzurite, type LocalStorage } from "../azure/azurite.js";
+import { loadConfig, type SendMode } from "../config.js";
 import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport } from "../core/model.js";
-import { reportToCsv } from "../report/reportCsv.js";
 import { startSimulator, type SimulatedAzure } from "../simulator/server.js";
 import { loadSnapshot } from "../simulator/snapshot.js";
 import { formatSummary } from "./summary.js";
@@ -19,7 +23,9 @@ export interface CliOptions {
   now?: string | undefined;
   out?: string | undefined;
   format?: string | undefined;
+  sendMode?: string | undefined;
   quiet?: boolean | undefined;
+  verbose?: boolean | undefined;
 }
 
 export interface CliIo {
@@ -31,10 +37,14 @@ export interface CliIo {
 
 const FORMATS = ["json", "csv", "html"] as const;
 type Format = (typeof FORMATS)[number];
+const SEND_MODES: readonly SendMode[] = ["dry-run", "redirect", "live"];
+/** The sender the simulated Communication Email service uses when SENDER_ADDRESS is not set. */
+const SIMULATED_SENDER = "DoNotReply@batch-cert-auditor.example";
 
 export interface CliResult {
   exitCode: number;
   report?: AuditReport;
+  job?: JobResult;
   files: string[];
 }
 
@@ -47,49 +57,76 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
   const stderr = io.stderr ?? process.stderr;
   const clock = io.clock ?? (() => new Date());
   let simulator: SimulatedAzure | undefined;
+  let storage: LocalStorage | undefined;
   try {
     const request = parseOptions(options, clock());
-    const config = loadConfig(io.env ?? process.env);
+    const env = { ...(io.env ?? process.env) };
+    if (request.simulate) {
+      // Against the simulator, mail goes to the simulated service unless SEND_MODE says otherwise.
+      env.SEND_MODE ??= "live";
+      env.SENDER_ADDRESS ??= SIMULATED_SENDER;
+    }
+    if (request.sendMode) env.SEND_MODE = request.sendMode;
+    const config = loadConfig(env, { simulated: Boolean(request.simulate) });
     const scope = {
       subscriptions: request.subscriptions ?? config.scope.subscriptions,
       managementGroups: request.managementGroups ?? config.scope.managementGroups,
     };
 
     let tenantId: string | undefined;
+    const emailAccessKey = randomBytes(32).toString("base64");
     if (request.simulate) {
       const snapshot = await loadSnapshot(request.simulate);
       tenantId = snapshot.tenantId;
-      simulator = await startSimulator({ snapshot });
+      simulator = await startSimulator({ snapshot, email: { outDir: request.out, accessKey: emailAccessKey } });
     }
-    const azure = connectAzure({
-      ...(simulator ? { simulator: { url: simulator.url, ca: simulator.ca } } : {}),
-      ...(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {}),
-      // Locally the simulator answers at once; keep retries short so a failing scope is reported quickly.
-      ...(simulator ? { retry: { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 500 } } : {}),
+    if (!config.storage.connectionString && !config.storage.accountName) {
+      // No AzureWebJobsStorage: keep the ledger in a local Azurite under <out>/.state, so a second run remembers.
+      storage = await startAzurite({ location: join(request.out, ".state") });
+    }
+
+    const log = options.verbose ? createLogger(jsonLineSink(stderr)) : silentLogger;
+    const dryRunDir = join(request.out, "emails-dry-run");
+    const { job } = compose({
+      config,
+      log,
+      ...(simulator ? { simulator: { url: simulator.url, ca: simulator.ca, emailAccessKey } } : {}),
+      ...(storage ? { storageConnectionString: storage.connectionString } : {}),
+      ...(tenantId ? { tenantId } : {}),
+      ...(config.sendMode === "dry-run"
+        ? {
+            // Dry-run sends nothing; each message it would have sent is written out for review instead.
+            onMessage: async (message, email) => {
+              await mkdir(dryRunDir, { recursive: true });
+              await writeFile(join(dryRunDir, `${message.operationId}.html`), email.html, "utf8");
+            },
+          }
+        : {}),
     });
 
     const progress = stderr.isTTY && !options.quiet;
-    const report = await auditTenant(
-      {
-        inventory: azure.inventory,
-        certificates: azure.certificates,
-        concurrency: config.batchConcurrency,
-        ...(progress
-          ? { onProgress: (p) => stderr.write(p.phase === "done" ? "\r\x1b[K" : `\r\x1b[K${p.phase}: ${p.done}/${p.total}`) }
-          : {}),
-      },
-      { scope, asOf: request.asOf, generatedAt: clock().toISOString(), deadline: config.schedule.deadline, ...(tenantId ? { tenantId } : {}) },
+    const result = await runAuditJob(
+      progress ? { ...job, onProgress: (phase, done, total) => stderr.write(phase === "done" ? "\r\x1b[K" : `\r\x1b[K${phase}: ${done}/${total}`) } : job,
+      { runId: newRunId(clock()), trigger: "cli", sendMode: config.sendMode, asOf: request.asOf, scope },
     );
+    if (result.state === "already-running") {
+      stderr.write(`batch-cert-auditor: run ${result.activeRunId} is already in progress on this storage; try again when it has finished\n`);
+      return { exitCode: 1, job: result, files: [] };
+    }
+    if (result.state === "failed") throw result.error;
 
-    const files = await writeReports(report, request.out, request.formats);
-    stdout.write(formatSummary(report, { files, quiet: options.quiet ?? false }));
-    return { exitCode: report.coverage.complete ? 0 : 2, report, files };
+    if (progress) stderr.write("\r\x1b[K");
+    const files = await writeReports(result, request.out, request.formats);
+    const mailDir = config.sendMode === "dry-run" ? dryRunDir : join(request.out, "emails");
+    stdout.write(formatSummary(result.report, { files, quiet: options.quiet ?? false, reminders: result.reminders, mailDir, simulated: Boolean(simulator) }));
+    return { exitCode: result.report.coverage.complete ? 0 : 2, report: result.report, job: result, files };
   } catch (error) {
     const e = ensureError(error);
     stderr.write(`batch-cert-auditor: ${e.message}\n`);
     return { exitCode: 1, files: [] };
   } finally {
     await simulator?.close();
+    await storage?.stop();
   }
 }
 
@@ -100,6 +137,7 @@ interface ParsedRequest {
   asOf: string;
   out: string;
   formats: Format[];
+  sendMode?: SendMode;
 }
 
 function parseOptions(options: CliOptions, now: Date): ParsedRequest {
@@ -113,19 +151,23 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
   const subscriptions = split(options.subscriptions);
   const badSubs = (subscriptions ?? []).filter((s) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s));
   if (badSubs.length > 0) problems.push(`--subscriptions takes subscription ids (GUIDs); not ids: ${badSubs.join(", ")}`);
+  if (options.sendMode !== undefined && !SEND_MODES.includes(options.sendMode as SendMode)) {
+    problems.push(`--send-mode takes one of ${SEND_MODES.join(", ")} (got "${options.sendMode}")`);
+  }
   if (problems.length > 0) throw new AuditError("CONFIG.INVALID", `Invalid options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   const managementGroups = split(options.managementGroups);
   return {
     ...(options.simulate ? { simulate: options.simulate } : {}),
     ...(subscriptions ? { subscriptions } : {}),
     ...(managementGroups ? { managementGroups } : {}),
+    ...(options.sendMode ? { sendMode: options.sendMode as SendMode } : {}),
     asOf,
     out: resolve(options.out ?? "out"),
     formats: formats as Format[],
   };
 }
 
-async function writeReports(report: AuditReport, out: string, formats: Format[]): Promise<string[]> {
+async function writeReports(result: Extract<JobResult, { state: "succeeded" }>, out: string, formats: Format[]): Promise<string[]> {
   await mkdir(out, { recursive: true });
   const files: string[] = [];
   const write = async (name: string, content: string) => {
@@ -133,8 +175,8 @@ async function writeReports(report: AuditReport, out: string, formats: Format[])
     await writeFile(path, content, "utf8");
     files.push(path);
   };
-  if (formats.includes("json")) await write("report.json", `${JSON.stringify(report, null, 2)}\n`);
-  if (formats.includes("csv")) await write("report.csv", reportToCsv(report));
+  if (formats.includes("json")) await write("report.json", `${JSON.stringify(result.report, null, 2)}\n`);
+  if (formats.includes("csv")) await write("report.csv", result.csv);
+  if (formats.includes("html")) await write("report.html", result.html);
   return files;
 }
-

@@ -1,9 +1,19 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
 import type { AuditReport } from "../core/model.js";
+import type { ReminderResult } from "../core/sendReminders.js";
+
+export interface SummaryOptions {
+  files: string[];
+  quiet: boolean;
+  reminders?: ReminderResult;
+  /** Where the messages can be read (the simulated service's store, or the dry-run previews). */
+  mailDir?: string;
+  simulated?: boolean;
+}
 
 const n = (value: number) => value.toLocaleString("en-US");
 
-export function formatSummary(report: AuditReport, options: { files: string[]; quiet: boolean }): string {
+export function formatSummary(report: AuditReport, options: SummaryOptions): string {
   const s = report.summary;
   const countdown =
     report.daysSinceDeadline > 0
@@ -20,7 +30,8 @@ export function formatSummary(report: AuditReport, options: { files: string[]; q
     : `Coverage INCOMPLETE: ${n(s.subscriptionsFailed)} subscription(s) and ${n(s.accountsFailed)} account(s) could not be read` +
       (report.coverage.problems.length > 0 ? `, ${report.coverage.problems.length} query problem(s)` : "") +
       ". Findings below are a lower bound, not a clean bill.";
-  if (options.quiet) return `${headline}\n${coverage}\n`;
+  const mail = options.reminders ? describeReminders(options.reminders, options) : undefined;
+  if (options.quiet) return `${headline}\n${coverage}\n${mail ? `${mail.split("\n")[0]}\n` : ""}`;
 
   const lines = [`Azure Batch certificate audit as of ${report.asOf}`, "", headline, coverage];
   const failed = [
@@ -41,6 +52,30 @@ export function formatSummary(report: AuditReport, options: { files: string[]; q
     for (const r of rows.slice(0, 50)) lines.push(`  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}`);
     if (rows.length > 50) lines.push(`  … and ${n(rows.length - 50)} more in the report`);
   }
+  if (mail) lines.push("", mail);
   if (options.files.length > 0) lines.push("", "Reports:", ...options.files.map((f) => `  ${f}`));
   return `${lines.join("\n")}\n`;
+}
+
+function describeReminders(r: ReminderResult, options: SummaryOptions): string {
+  const where = options.mailDir ? ` Read them in ${options.mailDir}` : "";
+  const service = options.simulated ? "the simulated Communication Email service" : "Communication Email";
+  const lines: string[] = [];
+  if (r.mode === "dry-run") {
+    lines.push(`Dry run: ${n(r.planned)} message(s) would be sent; nothing was sent.${r.planned > 0 ? where : ""}`);
+  } else if (r.sent > 0) {
+    lines.push(`Sent ${n(r.sent)} message(s) to ${service}${r.mode === "redirect" ? " (redirected)" : ""}.${where}`);
+  } else if (r.planned === 0 || r.alreadySent === r.planned) {
+    lines.push(`Nothing new to send: no reminder is due${r.alreadySent > 0 ? ` (${n(r.alreadySent)} already sent earlier)` : ""}.`);
+  } else {
+    lines.push(`Sent nothing of ${n(r.planned)} planned message(s).`);
+  }
+  if (r.deferred > 0) lines.push(`  ${n(r.deferred)} message(s) did not fit the sending limits and wait for the next run.`);
+  for (const f of r.failed) lines.push(`  failed: ${f.recipient}: ${f.error}`);
+  const rec = r.recovered;
+  if (rec.sent + rec.failed + rec.abandoned > 0) {
+    lines.push(`  recovered from an interrupted run: ${rec.sent} confirmed sent, ${rec.failed} failed, ${rec.abandoned} never sent (planned again)`);
+  }
+  for (const m of r.messages.filter((m) => m.outcome === "sent").slice(0, 20)) lines.push(`  → ${m.recipient}: ${m.subject}`);
+  return lines.join("\n");
 }

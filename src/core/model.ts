@@ -163,4 +163,24 @@ export interface AuditReport {
   coverage: Coverage;
   summary: ReportSummary;
   findings: Finding[];
+  /** Set by a full run (not by a bare audit): what the ledger saw resolved, and what was sent. */
+  run?: RunSection;
+}
+
+export interface RunSection {
+  runId: string;
+  trigger: "timer" | "http" | "cli";
+  sendMode: "dry-run" | "redirect" | "live";
+  resolvedSinceLastRun: { findingId: string; kind: string; resourceId: string; accountName: string; resolvedOn: string }[];
+  /** Open findings per day, from the ledger, oldest first. */
+  history: { date: string; open: number; critical: number; warning: number }[];
+  reminders: {
+    planned: number;
+    sent: number;
+    alreadySent: number;
+    deferred: number;
+    failed: { recipient: string; error: string }[];
+    recovered: { sent: number; failed: number; abandoned: number };
+    messages: { kind: string; recipient: string; subject: string; outcome: string }[];
+  };
 }

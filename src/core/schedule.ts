@@ -120,7 +120,7 @@ export function evaluateReminder(history: ReminderHistory | undefined, asOf: str
 }
 
 /** The history after a reminder with `decision` went out on `asOf`; the ledger stores this. */
-export function recordReminder(history: ReminderHistory | undefined, decision: ReminderDecision, asOf: string): ReminderHistory {
+export function recordReminder(history: ReminderHistory | undefined, decision: Pick<ReminderDecision, "milestone">, asOf: string): ReminderHistory {
   return {
     firstNotifiedOn: history?.firstNotifiedOn ?? asOf,
     lastNotifiedOn: asOf,

@@ -3,7 +3,8 @@
 // it is cleaned and HTML-escaped before it goes into the MJML source, because MJML passes entities and
 // markup through untouched and does no escaping of its own.
 import mjml2html from "mjml";
-import type { Finding, ScopeCoverage } from "../core/model.js";
+import type { Finding } from "../core/model.js";
+import type { AdminSummary } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestItem, DigestPlan } from "../core/digestPlan.js";
 import { daysBetween } from "../core/schedule.js";
 
@@ -24,23 +25,7 @@ export interface RenderedEmail {
   text: string;
 }
 
-export interface AdminSummary {
-  totals: {
-    findings: number;
-    critical: number;
-    warning: number;
-    owners?: number;
-    digestsPlanned?: number;
-    escalations?: number;
-    allClear?: number;
-  };
-  /** Findings no owner address could be found for (not even a fallback contact). */
-  unownedFindings: Finding[];
-  /** Problems met while resolving owners: rejected tag values, addresses outside the allowed domains. */
-  ownerProblems: string[];
-  /** Subscriptions or accounts the audit could not read; their findings are unknown. */
-  failedScopes: (ScopeCoverage & { name?: string; displayName?: string })[];
-}
+export type { AdminSummary };
 
 export const SNOOZE_TAG = "batch-cert-audit-snooze";
 export const MIGRATION_GUIDE_URL = "https://learn.microsoft.com/azure/batch/batch-certificate-migration-guide";

@@ -1,0 +1,73 @@
+// Reports and run status in Blob storage: runs/<runId>/{status.json,report.json,report.csv,report.html}, and
+// latest/report.json for the HTTP API.
+import { RestError } from "@azure/core-rest-pipeline";
+import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
+import { AuditError, ensureError } from "../core/errors.js";
+import type { AuditReport } from "../core/model.js";
+
+export type RunState = "running" | "succeeded" | "failed";
+
+export interface RunStatus {
+  runId: string;
+  state: RunState;
+  trigger: "timer" | "http" | "cli";
+  sendMode: "dry-run" | "redirect" | "live";
+  startedAt: string;
+  finishedAt?: string;
+  progress: { phase: string; done: number; total: number };
+  counts?: { findings: number; critical: number; warning: number; sent: number; failedScopes: number };
+  coverageComplete?: boolean;
+  errors: string[];
+}
+
+export class BlobReportStore {
+  private readonly container: ContainerClient;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(blobs: BlobServiceClient, containerName: string) {
+    this.container = blobs.getContainerClient(containerName);
+  }
+
+  async saveStatus(status: RunStatus): Promise<void> {
+    await this.put(`runs/${status.runId}/status.json`, JSON.stringify(status, null, 2), "application/json");
+  }
+
+  async status(runId: string): Promise<RunStatus | undefined> {
+    const text = await this.get(`runs/${runId}/status.json`);
+    return text === undefined ? undefined : (JSON.parse(text) as RunStatus);
+  }
+
+  async saveReport(runId: string, report: AuditReport, extras: { csv?: string; html?: string } = {}): Promise<void> {
+    const json = JSON.stringify(report, null, 2);
+    await this.put(`runs/${runId}/report.json`, json, "application/json");
+    if (extras.csv !== undefined) await this.put(`runs/${runId}/report.csv`, extras.csv, "text/csv; charset=utf-8");
+    if (extras.html !== undefined) await this.put(`runs/${runId}/report.html`, extras.html, "text/html; charset=utf-8");
+    // "latest" is written last, so it never points at a run whose files are missing.
+    await this.put("latest/report.json", json, "application/json");
+  }
+
+  async latestReport(): Promise<AuditReport | undefined> {
+    const text = await this.get("latest/report.json");
+    return text === undefined ? undefined : (JSON.parse(text) as AuditReport);
+  }
+
+  private async put(name: string, content: string, contentType: string): Promise<void> {
+    try {
+      this.ready ??= this.container.createIfNotExists();
+      await this.ready;
+      await this.container.getBlockBlobClient(name).upload(content, Buffer.byteLength(content), { blobHTTPHeaders: { blobContentType: contentType } });
+    } catch (error) {
+      this.ready = undefined;
+      throw new AuditError("LEDGER.UNAVAILABLE", `Cannot write ${name} to Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
+    }
+  }
+
+  private async get(name: string): Promise<string | undefined> {
+    try {
+      return (await this.container.getBlockBlobClient(name).downloadToBuffer()).toString("utf8");
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      throw new AuditError("LEDGER.UNAVAILABLE", `Cannot read ${name} from Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
+    }
+  }
+}

@@ -1,0 +1,303 @@
+// The reminder use case: after an audit, tell each owner once per milestone, at least once and never twice.
+//
+// The ledger makes delivery idempotent. For every message:
+//   1. its intent is recorded (with a deterministic operation id) before anything is sent;
+//   2. it is sent with that operation id;
+//   3. its outcome is recorded, moving the owner's reminder histories on.
+// A crash between 1 and 3 leaves a pending intent. The next run first asks the mail service about each pending
+// operation: accepted ones are recorded as sent (never sent again), unknown ones are abandoned and planned afresh.
+import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
+import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan } from "./digestPlan.js";
+import { AuditError, isAuditError } from "./errors.js";
+import type { EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
+import type { ReminderPolicy } from "./schedule.js";
+
+export type SendMode = "dry-run" | "redirect" | "live";
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface AdminSummary {
+  totals: { findings: number; critical: number; warning: number; owners?: number; digestsPlanned?: number; escalations?: number; allClear?: number };
+  unownedFindings: Finding[];
+  ownerProblems: string[];
+  failedScopes: (ScopeCoverage & { name?: string; displayName?: string })[];
+}
+
+export interface MessageRenderer {
+  digest(plan: DigestPlan): Promise<RenderedEmail>;
+  allClear(plan: AllClearPlan): Promise<RenderedEmail>;
+  adminSummary(summary: AdminSummary): Promise<RenderedEmail>;
+}
+
+export interface ReminderDependencies {
+  ledger: ReminderLedger;
+  /** Absent in dry-run mode. */
+  sender?: EmailSender;
+  renderer: MessageRenderer;
+  hash: (value: string) => string;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  /** Every message planned, with its rendering, e.g. to write previews. */
+  onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
+}
+
+export interface ReminderRequest {
+  report: AuditReport;
+  /** Findings resolved on this run (from trackFindings). */
+  resolved: FindingState[];
+  runId: string;
+  policy: ReminderPolicy;
+  escalationContacts: string[];
+  adminSummaryTo: string[];
+  mode: SendMode;
+  redirectAddress?: string;
+  limits: { perMinute: number; perHour: number };
+}
+
+export interface PlannedMessage {
+  kind: OutboxEntry["kind"];
+  /** The owner (or contact) the message is for. */
+  owner: string;
+  /** Where it goes: the owner, or the redirect address. */
+  recipient: string;
+  operationId: string;
+  items: OutboxEntry["items"];
+  /** Lower sorts first: escalations and critical overdue digests go before anything else. */
+  urgency: number;
+  render: () => Promise<RenderedEmail>;
+}
+
+export type MessageOutcome = "sent" | "failed" | "already-sent" | "deferred" | "dry-run";
+
+export interface ReminderResult {
+  mode: SendMode;
+  planned: number;
+  sent: number;
+  alreadySent: number;
+  failed: { recipient: string; error: string }[];
+  /** Did not fit the hourly budget or was throttled: waits for the next run. */
+  deferred: number;
+  /** Pending intents from an earlier, interrupted run and what became of them. */
+  recovered: { sent: number; failed: number; abandoned: number };
+  messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
+}
+
+export async function sendReminders(deps: ReminderDependencies, request: ReminderRequest): Promise<ReminderResult> {
+  const result: ReminderResult = {
+    mode: request.mode,
+    planned: 0,
+    sent: 0,
+    alreadySent: 0,
+    failed: [],
+    deferred: 0,
+    recovered: { sent: 0, failed: 0, abandoned: 0 },
+    messages: [],
+  };
+  const sender = request.mode === "dry-run" ? undefined : deps.sender;
+  if (request.mode !== "dry-run" && !sender) throw new AuditError("EMAIL.SEND_FAILED", `SEND_MODE is ${request.mode} but no mail sender is configured`);
+  if (sender) await recoverPending(deps, sender, result);
+
+  const messages = await planMessages(deps, request);
+  result.planned = messages.length;
+  const known = new Map((await deps.ledger.outbox()).map((e) => [e.operationId, e]));
+  let budget = sender ? request.limits.perHour - (await deps.ledger.sentSince(new Date(deps.now().getTime() - 3_600_000).toISOString())) : Infinity;
+  const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
+  let throttled = false;
+
+  for (const message of messages) {
+    const email = await message.render();
+    const outcome = await deliver(message, email);
+    result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email.subject, operationId: message.operationId, outcome });
+    await deps.onMessage?.(message, email, outcome);
+  }
+  return result;
+
+  async function deliver(message: PlannedMessage, email: RenderedEmail): Promise<MessageOutcome> {
+    if (!sender) return "dry-run";
+    const before = known.get(message.operationId);
+    if (before?.status === "sent") {
+      result.alreadySent++;
+      return "already-sent";
+    }
+    if (throttled || budget <= 0) {
+      result.deferred++;
+      return "deferred";
+    }
+    const entry: OutboxEntry = {
+      operationId: message.operationId,
+      kind: message.kind,
+      recipient: message.recipient,
+      owner: message.owner,
+      asOf: request.report.asOf,
+      runId: request.runId,
+      items: message.items,
+      status: "pending",
+      updatedAt: deps.now().toISOString(),
+    };
+    // Nothing is sent that the ledger has not recorded: a storage failure here ends the run before the send.
+    if ((await deps.ledger.recordIntent(entry)) === "exists" && before?.status === "pending") {
+      // Only reachable if another process recorded it between our read and write; the run lock prevents that.
+      throw new AuditError("LOCK.HELD", `Message ${message.operationId} is being sent by another run`);
+    }
+    await pacer.take();
+    budget--;
+    try {
+      const delivery = await sender.send({ operationId: message.operationId, to: message.recipient, subject: email.subject, html: email.html, text: email.text });
+      if (delivery.status === "Failed") {
+        await deps.ledger.recordOutcome(entry, { status: "failed", error: delivery.error ?? "Failed" }, deps.now().toISOString());
+        result.failed.push({ recipient: message.recipient, error: delivery.error ?? "Failed" });
+        return "failed";
+      }
+      await deps.ledger.recordOutcome(entry, { status: "sent" }, deps.now().toISOString());
+      result.sent++;
+      return "sent";
+    } catch (error) {
+      if (isAuditError(error) && error.code === "EMAIL.SEND_FAILED") {
+        // Not accepted by the service: the intent is abandoned so the reminder is planned again next run.
+        await deps.ledger.recordOutcome(entry, { status: "abandoned", error: error.message }, deps.now().toISOString());
+        if (error.retryable) {
+          throttled = true;
+          result.deferred++;
+          return "deferred";
+        }
+        result.failed.push({ recipient: message.recipient, error: error.message });
+        return "failed";
+      }
+      throw error;
+    }
+  }
+}
+
+async function recoverPending(deps: ReminderDependencies, sender: EmailSender, result: ReminderResult): Promise<void> {
+  for (const entry of await deps.ledger.outbox({ status: "pending" })) {
+    const found = await sender.lookup(entry.operationId);
+    const at = deps.now().toISOString();
+    if (found.status === "NotFound") {
+      await deps.ledger.recordOutcome(entry, { status: "abandoned", error: "never reached the mail service; planned again" }, at);
+      result.recovered.abandoned++;
+    } else if (found.status === "Failed") {
+      await deps.ledger.recordOutcome(entry, { status: "failed", error: "error" in found && found.error ? found.error : "Failed" }, at);
+      result.recovered.failed++;
+    } else {
+      // Accepted by the service before the crash (Running or Succeeded): record it, never send it again.
+      await deps.ledger.recordOutcome(entry, { status: "sent" }, at);
+      result.recovered.sent++;
+    }
+  }
+}
+
+async function planMessages(deps: ReminderDependencies, request: ReminderRequest): Promise<PlannedMessage[]> {
+  const { report, mode } = request;
+  const asOf = report.asOf;
+  const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
+  const histories = await deps.ledger.histories();
+  const messages: PlannedMessage[] = [];
+
+  const digests = planDigests(report.findings, histories, asOf, request.policy, request.escalationContacts);
+  for (const plan of digests) {
+    const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
+    messages.push({
+      kind: plan.kind === "escalation" ? "escalation" : "digest",
+      owner: plan.kind === "escalation" ? plan.recipient : plan.ownerAddress,
+      recipient: route(plan.recipient),
+      operationId: operationId(deps, digestOperationId(plan), mode),
+      // Escalation copies carry no items: only the owner's own digest moves the owner's histories on.
+      items: plan.kind === "escalation" ? [] : plan.dueItems.map((i) => ({ findingId: i.finding.id, milestone: i.decision.milestone })),
+      urgency: (plan.escalate ? 0 : 1_000_000) - critical * 1000 - plan.overdueRemindersSent,
+      render: () => deps.renderer.digest(plan),
+    });
+  }
+
+  const stillOpen = report.findings;
+  const resolvedFindings = request.resolved.map(stateToFinding);
+  const told = new Set([...histories.keys()].map((k) => k.split("|")[0]));
+  for (const plan of planAllClear(resolvedFindings, stillOpen, asOf)) {
+    // Only owners who were told about something get an all-clear.
+    if (!told.has(plan.recipient.toLowerCase())) continue;
+    messages.push({
+      kind: "all-clear",
+      owner: plan.recipient,
+      recipient: route(plan.recipient),
+      operationId: operationId(deps, allClearOperationId(plan), mode),
+      items: [],
+      urgency: 2_000_000,
+      render: () => deps.renderer.allClear(plan),
+    });
+  }
+
+  if (request.adminSummaryTo.length > 0) {
+    const summary = adminSummary(report, digests.length);
+    for (const to of request.adminSummaryTo) {
+      messages.push({
+        kind: "admin-summary",
+        owner: to,
+        recipient: route(to),
+        // One per day per address: the id is the day, so a second run that day finds it already sent.
+        operationId: operationId(deps, ["admin-summary", "v1", asOf, to.toLowerCase()].join("|"), mode),
+        items: [],
+        urgency: 3_000_000,
+        render: () => deps.renderer.adminSummary(summary),
+      });
+    }
+  }
+  return messages.sort((a, b) => a.urgency - b.urgency);
+}
+
+function operationId(deps: ReminderDependencies, key: string, mode: SendMode): string {
+  return deps.hash(`${mode}|${key}`);
+}
+
+function adminSummary(report: AuditReport, digests: number): AdminSummary {
+  const owners = new Set(report.findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
+  return {
+    totals: { findings: report.summary.findings, critical: report.summary.critical, warning: report.summary.warning, owners: owners.size, digestsPlanned: digests },
+    unownedFindings: report.findings.filter((f) => (f.owners ?? []).length === 0),
+    ownerProblems: [...new Set(report.findings.flatMap((f) => f.ownerProblems ?? []))],
+    failedScopes: [
+      ...report.coverage.subscriptions.filter((s) => s.status === "failed"),
+      ...report.coverage.accounts.filter((a) => a.status === "failed"),
+    ],
+  };
+}
+
+function stateToFinding(s: FindingState): Finding {
+  return {
+    id: s.findingId,
+    kind: s.kind as Finding["kind"],
+    severity: s.severity as Finding["severity"],
+    resourceId: s.resourceId,
+    subscriptionId: s.subscriptionId,
+    resourceGroup: "",
+    accountName: s.accountName,
+    accountId: s.accountId,
+    detail: "Resolved",
+    owners: s.owners.map((address) => ({ address, source: "ledger" })),
+  };
+}
+
+/** At most `perMinute` sends in any 60 s window; waits rather than letting the service answer 429. */
+class MinutePacer {
+  private readonly sentAt: number[] = [];
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => Date,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  async take(): Promise<void> {
+    for (;;) {
+      const t = this.now().getTime();
+      while (this.sentAt.length > 0 && t - (this.sentAt[0] ?? 0) >= 60_000) this.sentAt.shift();
+      if (this.sentAt.length < this.perMinute) {
+        this.sentAt.push(t);
+        return;
+      }
+      await this.sleep(60_000 - (t - (this.sentAt[0] ?? t)) + 1);
+    }
+  }
+}
+

@@ -1,0 +1,11 @@
+// MessageRenderer over the MJML email templates.
+import type { MessageRenderer } from "../core/sendReminders.js";
+import { renderAdminSummary, renderAllClear, renderDigest, type RenderContext } from "./digestEmail.js";
+
+export function mjmlMessageRenderer(ctx: RenderContext): MessageRenderer {
+  return {
+    digest: (plan) => renderDigest(plan, ctx),
+    allClear: (plan) => renderAllClear(plan, ctx),
+    adminSummary: (summary) => renderAdminSummary(summary, ctx),
+  };
+}
