@@ -1,5 +1,6 @@
 // When an owner is reminded about a finding. Pure functions over calendar days (UTC): the caller
 // passes `asOf`, so a run can be replayed for any day and tests need no fake clock.
+import { addDays, dayNumber, daysBetween } from "./dates.js";
 
 export interface ReminderPolicy {
   /** YYYY-MM-DD the countdown runs towards. */
@@ -44,35 +45,8 @@ export function defaultReminderPolicy(deadline: string): ReminderPolicy {
   };
 }
 
-const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})(?:T.*)?$/;
-const MS_PER_DAY = 86_400_000;
-
-/**
- * Day number (days since 1970-01-01) of a `YYYY-MM-DD` date. A full ISO date-time is accepted and
- * only its date part used, because the ledger stores timestamps and the day is what matters.
- * Throws on anything else, including impossible dates such as 2023-02-29.
- */
-export function dayNumber(iso: string): number {
-  const m = ISO_DAY.exec(iso);
-  if (!m) throw new RangeError(`not an ISO date (YYYY-MM-DD): ${JSON.stringify(iso.slice(0, 40))}`);
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const ms = Date.UTC(y, mo - 1, d);
-  const back = new Date(ms);
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) {
-    throw new RangeError(`not a calendar date: ${JSON.stringify(iso.slice(0, 40))}`);
-  }
-  return Math.round(ms / MS_PER_DAY);
-}
-
-/** Whole days from `a` to `b` (positive when `b` is later). */
-export function daysBetween(a: string, b: string): number {
-  return dayNumber(b) - dayNumber(a);
-}
-
-/** `YYYY-MM-DD` of the day `days` after `iso`. */
-export function addDays(iso: string, days: number): string {
-  return new Date((dayNumber(iso) + days) * MS_PER_DAY).toISOString().slice(0, 10);
-}
+// Re-exported: callers of the schedule reason in the same calendar days.
+export { addDays, dayNumber, daysBetween };
 
 function validatePolicy(policy: ReminderPolicy): number[] {
   dayNumber(policy.deadline);

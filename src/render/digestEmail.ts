@@ -6,7 +6,8 @@ import mjml2html from "mjml";
 import type { Finding } from "../core/model.js";
 import type { AdminSummary } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestItem, DigestPlan } from "../core/digestPlan.js";
-import { daysBetween } from "../core/schedule.js";
+import { daysBetween } from "../core/dates.js";
+import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
 
 export interface RenderContext {
   asOf: string;
@@ -50,12 +51,7 @@ function clean(s: string): string {
 
 /** HTML-escapes text (after cleaning) for element content and quoted attribute values. */
 export function escapeHtml(s: string): string {
-  return clean(s)
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
+  return escapeMarkup(clean(s));
 }
 
 /**
