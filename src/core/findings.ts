@@ -53,7 +53,7 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         detail:
           `Pool references ${plural(references.length, "certificate")}; it cannot be resized or recreated with them and must be ` +
           `replaced by a pool that uses the Key Vault VM extension` +
-          (missing > 0 ? `. ${plural(missing, "reference")} no longer resolve to a certificate of the account.` : "."),
+          (missing > 0 ? `. ${plural(missing, "reference")} no longer ${missing === 1 ? "resolves" : "resolve"} to a certificate of the account.` : "."),
       });
     }
 
