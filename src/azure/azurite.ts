@@ -7,6 +7,9 @@ import { createRequire } from "node:module";
 const DEV_ACCOUNT = "devstoreaccount1";
 const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+/** Preloaded into the Azurite process: end it when the pipe from its parent closes. */
+const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent('process.stdin.on("end", () => process.exit(0)).on("error", () => process.exit(0)).resume();')}`;
+
 export interface LocalStorage {
   connectionString: string;
   blobEndpoint: string;
@@ -18,7 +21,9 @@ export async function startAzurite(options: { location?: string; timeoutMs?: num
   const script = createRequire(import.meta.url).resolve("azurite/dist/src/azurite.js");
   const args = [script, "--blobPort", "0", "--queuePort", "0", "--tablePort", "0", "--skipApiVersionCheck", "--disableTelemetry", "--silent"];
   args.push(...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]));
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // The child exits when its stdin pipe closes, i.e. when this process ends, even by SIGKILL: otherwise a killed CLI
+  // leaves Azurite running, orphaned, on its `--location`.
+  const child = spawn(process.execPath, ["--import", EXIT_WITH_PARENT, ...args], { stdio: ["pipe", "pipe", "pipe"] });
 
   const ports = await new Promise<{ blob: string; table: string }>((resolve, reject) => {
     let out = "";

@@ -1,0 +1,63 @@
+// Scenario 8: the ledger's storage goes away in the middle of sending. The run fails loudly, sends nothing it cannot
+// record, and the next run (storage back) completes without a duplicate.
+import { TableClient } from "@azure/data-tables";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
+import { TableLedger } from "../../src/azure/tableLedger.js";
+import { isAuditError } from "../../src/core/errors.js";
+import { DEMO_OWNERS, composeRun, countRecipients, demo, exactly, isolatedStorage, removeDir, runJob, startSimulatedAzure, succeeded, tempDir } from "../support/auditRuns.js";
+
+let blobs: LocalStorage;
+beforeAll(async () => {
+  blobs = await startAzurite();
+});
+afterAll(async () => {
+  await blobs.stop();
+});
+
+/** The ledger on its own Azurite (kept on disk), so it can go down and come back while reports and the lock stay up. */
+function ledgerOn(storage: LocalStorage, table: string) {
+  // Few, short retries: the outage is real, waiting it out is not what is tested.
+  const client = TableClient.fromConnectionString(storage.connectionString, table, { allowInsecureConnection: true, retryOptions: { maxRetries: 1, retryDelayInMs: 20 } });
+  return (mode: "live" | "redirect" | "dry-run") => new TableLedger(client, mode === "redirect" ? "redirect" : "live");
+}
+
+describe("storage unavailable mid-run", () => {
+  it("8. fails the run loudly, sends nothing it cannot record, and the next run completes every owner exactly once", async () => {
+    const location = await tempDir("ledger-storage");
+    let ledgerStorage = await startAzurite({ location });
+    const { sim, accessKey } = await startSimulatedAzure(demo());
+    const env = isolatedStorage(blobs.connectionString);
+    const table = env.LEDGER_TABLE ?? "";
+    try {
+      let accepted = 0;
+      const composition = composeRun(sim, accessKey, env);
+      const failed = await runJob(composition, "2026-11-26", {
+        ledgerFor: ledgerOn(ledgerStorage, table),
+        // Storage goes down right after the 2nd message was sent and recorded.
+        onMessage: async (_message, _email, outcome) => {
+          if (outcome === "sent" && ++accepted === 2) await ledgerStorage.stop();
+        },
+      });
+
+      expect(failed.state).toBe("failed");
+      const error = failed.state === "failed" ? failed.error : undefined;
+      expect(isAuditError(error) && error.code).toBe("LEDGER.UNAVAILABLE");
+      expect(error?.message).toMatch(/^The reminder ledger could not write/);
+      // The 3rd intent could not be recorded, so the 3rd message was never sent.
+      expect(sim.email.messages()).toHaveLength(2);
+
+      ledgerStorage = await startAzurite({ location });
+      const recordedIds = new Set((await ledgerOn(ledgerStorage, table)("live").outbox()).map((e) => e.operationId));
+      expect(sim.email.messages().every((m) => recordedIds.has(m.operationId))).toBe(true);
+
+      const next = succeeded(await runJob(composeRun(sim, accessKey, env), "2026-11-26", { ledgerFor: ledgerOn(ledgerStorage, table) }));
+      expect(next.reminders.sent).toBe(DEMO_OWNERS.length - 2);
+      expect(countRecipients(sim.email.messages().map((m) => m.to))).toEqual(exactly(DEMO_OWNERS));
+    } finally {
+      await sim.close();
+      await ledgerStorage.stop();
+      await removeDir(location);
+    }
+  });
+});
