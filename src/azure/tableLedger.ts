@@ -43,11 +43,28 @@ export class TableLedger implements ReminderLedger {
   }
 
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
+    const partitionKey = `outbox-${this.mode}`;
     try {
-      await this.write(() => this.table.createEntity({ partitionKey: `outbox-${this.mode}`, rowKey: entry.operationId, ...toOutboxEntity(entry) }));
+      await this.write(() => this.table.createEntity({ partitionKey, rowKey: entry.operationId, ...toOutboxEntity(entry) }));
       return "recorded";
     } catch (error) {
-      if (error instanceof AuditError && error.statusCode === 409) return "exists";
+      if (!(error instanceof AuditError && error.statusCode === 409)) throw error;
+    }
+    let existing: TableEntityResult<Entity>;
+    try {
+      existing = await this.table.getEntity<Entity>(partitionKey, entry.operationId);
+    } catch (error) {
+      throw unavailable("read", error);
+    }
+    if (existing.status !== "abandoned") return "exists";
+    // The etag makes this a compare-and-swap: of two runs reviving the same abandoned entry, one wins.
+    try {
+      await this.write(() =>
+        this.table.updateEntity({ partitionKey, rowKey: entry.operationId, ...toOutboxEntity(entry) }, "Replace", { etag: existing.etag }),
+      );
+      return "recorded";
+    } catch (error) {
+      if (error instanceof AuditError && error.statusCode === 412) return "exists";
       throw error;
     }
   }

@@ -129,7 +129,10 @@ export interface ReminderLedger {
   /** Keyed by `historyKey(ownerAddress, findingId)`. */
   histories(): Promise<Map<string, ReminderHistory>>;
   outbox(filter?: { status?: OutboxEntry["status"] }): Promise<OutboxEntry[]>;
-  /** Records the intent to send; "exists" when an entry with that operation id is already there. */
+  /**
+   * Records the intent to send. An abandoned entry with that id (it never reached the mail service) becomes
+   * pending again; "exists" when a pending, sent or failed entry with that id is already there.
+   */
   recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists">;
   /** Records the outcome; when sent, moves the histories of the entry's items on (idempotently) first. */
   recordOutcome(entry: OutboxEntry, outcome: { status: "sent" | "failed" | "abandoned"; error?: string }, at: string): Promise<void>;

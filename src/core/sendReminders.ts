@@ -108,7 +108,12 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
   let throttled = false;
 
-  for (const message of messages) {
+  for (const planned of messages) {
+    // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
+    // crash during the retry is recognised the same way).
+    let operationId = planned.operationId;
+    for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
+    const message = { ...planned, operationId };
     const email = await message.render();
     const outcome = await deliver(message, email);
     result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email.subject, operationId: message.operationId, outcome });
@@ -139,7 +144,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       updatedAt: deps.now().toISOString(),
     };
     // Nothing is sent that the ledger has not recorded: a storage failure here ends the run before the send.
-    if ((await deps.ledger.recordIntent(entry)) === "exists" && before?.status === "pending") {
+    if ((await deps.ledger.recordIntent(entry)) === "exists") {
       // Only reachable if another process recorded it between our read and write; the run lock prevents that.
       throw new AuditError("LOCK.HELD", `Message ${message.operationId} is being sent by another run`);
     }

@@ -52,13 +52,16 @@ describe("the mail service throttling and failing", () => {
     expect(second.stdout).toMatch(/failed: dana@contoso\.invalid: EmailDropped/);
     expect(second.report?.run?.reminders.failed).toHaveLength(1);
 
-    // The failed digest is not recorded as sent: a later run tries it again, and reports it again.
+    // The failed digest is not recorded as sent: a later run tries it again, under an operation id of its own
+    // (the service keeps the Failed operation under the first), and reports it again.
     const third = await runCliAt({ snapshot: recovered, out, now: "2026-11-26", env });
     expect(reminders(third)).toMatchObject({ planned: 1, sent: 0 });
     expect(reminders(third).failed.map((f) => f.recipient)).toEqual(["dana@contoso.invalid"]);
 
     const mail = await mailbox(out);
-    expect(mail.perRecipient()).toEqual(new Map([...exactly(owners), ["dana@contoso.invalid", 1]]));
-    expect(mail.sentTo("dana@contoso.invalid")[0]).toMatchObject({ status: "Failed", error: { code: "EmailDropped" } });
+    expect(mail.perRecipient()).toEqual(new Map([...exactly(owners), ["dana@contoso.invalid", 2]]));
+    const attempts = mail.sentTo("dana@contoso.invalid");
+    expect(new Set(attempts.map((m) => m.id)).size).toBe(2);
+    for (const attempt of attempts) expect(attempt).toMatchObject({ status: "Failed", error: { code: "EmailDropped" } });
   });
 });
