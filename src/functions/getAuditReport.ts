@@ -1,0 +1,52 @@
+// GET /api/audit/report: the latest stored report as json, csv or html, optionally filtered.
+import "../index.js";
+import { app, type HttpFunctionOptions } from "@azure/functions";
+import { REPORT_CSP_HEADER, renderReportHtml } from "../render/reportHtml.js";
+import { reportToCsv } from "../report/reportCsv.js";
+import { HttpProblem, json, oneOf, parseQuery, pattern, route, text } from "./support/http.js";
+import { activeFilter, filterFindings, summaryOf } from "./support/reportFilter.js";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const QUERY = {
+  format: oneOf(["json", "csv", "html"]),
+  subscription: pattern(GUID, "a subscription id (GUID)"),
+  owner: pattern(EMAIL, "an owner's email address"),
+  severity: oneOf(["critical", "warning"]),
+};
+
+export const getAuditReport = route(async (request, { host }) => {
+  const query = parseQuery(request, QUERY);
+  const report = await host.composition.reports.latestReport();
+  if (!report) {
+    throw new HttpProblem(404, "REPORT.NOT_FOUND", "There is no report yet: no run has finished. Start one with POST /api/audit/runs, or wait for the daily audit.");
+  }
+  const filter = { subscription: query.subscription, owner: query.owner, severity: query.severity };
+  const findings = filterFindings(report, filter);
+  const format = query.format ?? "json";
+
+  if (format === "csv") {
+    return text(200, reportToCsv(report, findings), "text/csv; charset=utf-8", {
+      "Content-Disposition": `attachment; filename="batch-cert-audit-${report.asOf}.csv"`,
+    });
+  }
+  if (format === "html") {
+    // The page counts what it shows, so its summary is that of the filtered findings; coverage stays whole.
+    const html = renderReportHtml(
+      { ...report, findings, summary: summaryOf(report.summary, findings) },
+      { history: report.run?.history ?? [], resolvedSinceLastRun: report.run?.resolvedSinceLastRun ?? [], ...(report.run ? { runId: report.run.runId } : {}) },
+    );
+    return text(200, html, "text/html; charset=utf-8", { "Content-Security-Policy": REPORT_CSP_HEADER, "Referrer-Policy": "no-referrer" });
+  }
+  // JSON keeps the whole document and its summary; the findings are the filtered ones.
+  return json(200, { ...report, findings, filter: activeFilter(filter), filteredCount: findings.length });
+});
+
+export const getAuditReportOptions = {
+  route: "audit/report",
+  methods: ["GET"],
+  authLevel: "function",
+  handler: getAuditReport,
+} satisfies HttpFunctionOptions;
+
+app.http("getAuditReport", getAuditReportOptions);
