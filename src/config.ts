@@ -109,7 +109,7 @@ const envSchema = (simulated: boolean) => z
       return ids;
     }),
     AUDIT_MANAGEMENT_GROUPS: text("AUDIT_MANAGEMENT_GROUPS").transform(list),
-    BATCH_CONCURRENCY: intSetting("BATCH_CONCURRENCY", 1, 64),
+    BATCH_CONCURRENCY: intSetting("BATCH_CONCURRENCY", 1, 512),
     OWNER_TAG_KEYS: text("OWNER_TAG_KEYS").transform((v, ctx) => {
       const keys = v.split(",").map((k) => k.trim()).filter(Boolean);
       if (keys.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one tag key" });

@@ -40,6 +40,7 @@ export function compose(options: CompositionOptions): Composition {
     ...(options.simulator ? { simulator: { url: options.simulator.url, ca: options.simulator.ca } } : {}),
     ...(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {}),
     ...(options.simulator ? { retry: { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 500 } } : {}),
+    batchConcurrency: config.batchConcurrency,
     log: (m) => options.log.warn(m),
   });
   const storage = connectStorage({
@@ -57,6 +58,8 @@ export function compose(options: CompositionOptions): Composition {
     config,
     inventory: azure.inventory,
     certificates: azure.certificates,
+    // The Batch adapter paces itself per subscription (BATCH_CONCURRENCY in flight), so the run adds no limit.
+    certificateConcurrency: Number.POSITIVE_INFINITY,
     ledgerFor: (mode) => {
       const key = mode === "redirect" ? "redirect" : "live";
       let ledger = ledgers.get(key);

@@ -4,13 +4,17 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { ArmBatchCertificates } from "../azure/batchCertificates.js";
 import { batchClientFactory, createResourceGraphClient, type ArmConnection } from "../azure/clients.js";
 import { SimulatorCredential } from "../azure/credentials.js";
+import { armSubscriptionLister } from "../azure/armSubscriptions.js";
 import { ResourceGraphInventory } from "../azure/resourceGraphInventory.js";
+import { SubscriptionPacer } from "../azure/subscriptionPacer.js";
 
 export interface AzureTarget {
   /** The simulator's URL and CA; absent for real Azure. */
   simulator?: { url: string; ca: string };
   managedIdentityClientId?: string;
   retry?: ArmConnection["retry"];
+  /** Batch requests in flight at once over all subscriptions (BATCH_CONCURRENCY). */
+  batchConcurrency?: number;
   log?: (message: string) => void;
 }
 
@@ -29,9 +33,16 @@ export function connectAzure(target: AzureTarget): AzureAdapters {
     ...(target.simulator ? { endpoint: target.simulator.url, ca: target.simulator.ca } : {}),
     ...(target.retry ? { retry: target.retry } : {}),
   };
+  // One pacer for every Batch client: it keeps each subscription within ARM's read bucket and the whole run within
+  // batchConcurrency, so callers need no concurrency limit of their own.
+  const pacer = new SubscriptionPacer({ maxInFlight: target.batchConcurrency ?? 16 });
   return {
-    inventory: new ResourceGraphInventory(createResourceGraphClient(conn), target.log ? { log: target.log } : {}),
-    certificates: new ArmBatchCertificates(batchClientFactory(conn)),
+    inventory: new ResourceGraphInventory(createResourceGraphClient(conn), {
+      // Used when a tenant-scope query says it covered only the first 10,000 subscriptions.
+      listSubscriptions: armSubscriptionLister(conn),
+      ...(target.log ? { log: target.log } : {}),
+    }),
+    certificates: new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer),
     credential,
   };
 }

@@ -17,6 +17,8 @@ export interface JobContext {
   config: AppConfig;
   inventory: InventoryReader;
   certificates: CertificateLister;
+  /** Certificate lists in flight at once; default BATCH_CONCURRENCY. Infinity when the lister paces itself. */
+  certificateConcurrency?: number;
   /** The ledger for a send mode (redirect keeps its own histories, so switching to live tells everyone). */
   ledgerFor: (mode: "live" | "redirect" | "dry-run") => ReminderLedger;
   lock: RunLock;
@@ -82,7 +84,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
 
     const audited = await auditTenant(
-      { inventory: ctx.inventory, certificates: ctx.certificates, concurrency: config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
+      { inventory: ctx.inventory, certificates: ctx.certificates, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
       {
         scope: request.scope ?? config.scope,
         asOf,

@@ -5,6 +5,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AccountCertificate, BatchAccountInfo } from "../core/model.js";
 import type { CertificateLister } from "../core/ports.js";
+import type { SubscriptionPacer } from "./subscriptionPacer.js";
 import { certificateExpiry } from "./x509.js";
 
 /** Error codes ARM answers with when an api-version no longer has the certificate API. */
@@ -14,9 +15,20 @@ export class ArmBatchCertificates implements CertificateLister {
   /** Batch management calls made (one per page), for benchmarks. */
   calls = 0;
 
-  constructor(private readonly clientFor: (subscriptionId: string) => BatchManagementClient) {}
+  /**
+   * With a pacer (the same one the clients' pipelines use), a call starts only when its subscription can serve it,
+   * so the caller need not bound concurrency itself (and should not: it would hold slots for throttled subscriptions).
+   */
+  constructor(
+    private readonly clientFor: (subscriptionId: string) => BatchManagementClient,
+    private readonly pacer?: SubscriptionPacer,
+  ) {}
 
-  async listCertificates(account: BatchAccountInfo): Promise<AccountCertificate[]> {
+  listCertificates(account: BatchAccountInfo): Promise<AccountCertificate[]> {
+    return this.pacer ? this.pacer.call(account.subscriptionId, () => this.read(account)) : this.read(account);
+  }
+
+  private async read(account: BatchAccountInfo): Promise<AccountCertificate[]> {
     const client = this.clientFor(account.subscriptionId);
     const certificates: AccountCertificate[] = [];
     try {

@@ -1,12 +1,14 @@
 // InventoryReader over Azure Resource Graph (@azure/arm-resourcegraph). Every query is paged to the end with
 // $skipToken, subscriptions are sent in batches of at most 1000, the per-user quota is paced from its headers, and a
-// page that says it was truncated without a $skipToken makes that scope incomplete, never empty.
+// page that says it was truncated without a $skipToken makes that scope incomplete, never empty. A tenant-scope
+// query that says it hit the tenant subscription limit (10,000) is redone in batches over ARM's subscription list.
 import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { isRestError, type HttpHeaders } from "@azure/core-rest-pipeline";
 import { accountIdOf, parseResourceId } from "../core/certificateReference.js";
 import { ensureError } from "../core/errors.js";
 import type { BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, Tags } from "../core/model.js";
 import type { AuditScope, InventoryReader, TenantInventory } from "../core/ports.js";
+import type { SubscriptionLister } from "./armSubscriptions.js";
 import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "./queries.js";
 
 export interface ResourceGraphInventoryOptions {
@@ -18,11 +20,18 @@ export interface ResourceGraphInventoryOptions {
   maxThrottleWaits?: number;
   sleep?: (ms: number) => Promise<void>;
   log?: (message: string) => void;
+  /**
+   * Every subscription the identity can read (e.g. `armSubscriptionLister`), for when a tenant-scope query says it
+   * hit the tenant subscription limit; without it, that is reported as a problem and the coverage as incomplete.
+   */
+  listSubscriptions?: SubscriptionLister;
 }
 
 type Row = Record<string, unknown>;
 interface QueryScope {
   label: string;
+  /** Tenant scope: no subscriptions or management groups named. */
+  tenant?: boolean;
   subscriptions?: string[];
   managementGroups?: string[];
 }
@@ -47,50 +56,93 @@ export class ResourceGraphInventory implements InventoryReader {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async readInventory(scope: AuditScope): Promise<TenantInventory> {
-    const inventory: TenantInventory = { subscriptions: [], resourceGroups: [], accounts: [], pools: [], problems: [] };
-    for (const queryScope of this.scopes(scope)) {
-      const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
-      const run = async (query: string, name: string, take: (row: Row) => void) => {
-        const result = await this.queryAll(query, queryScope);
-        for (const row of result.rows) {
+  /**
+   * The inventory of a scope. Batch accounts are read first and handed to `onAccounts` page by page, so certificate
+   * reads can start while the rest of the inventory is still being paged (and paced). Rows are converted page by
+   * page; no raw page is kept.
+   */
+  async readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void): Promise<TenantInventory> {
+    const inventory = emptyInventory();
+    const tenantWide = scope.subscriptions.length === 0 && scope.managementGroups.length === 0;
+    if (!tenantWide) {
+      for (const queryScope of this.scopes(scope.subscriptions, scope.managementGroups)) await this.readScope(queryScope, inventory, onAccounts);
+      return inventory;
+    }
+    if ((await this.readScope({ label: "tenant", tenant: true }, inventory, onAccounts)) !== "tenant-limit-hit") return inventory;
+
+    // A tenant-scope query covers only the first 10,000 subscriptions. Switch to explicit subscription batches,
+    // which have no such cap, over the list ARM gives; nothing of the capped answer was taken (the header comes on
+    // its first page).
+    const listSubscriptions = this.options.listSubscriptions;
+    const partial = { reason: "Resource Graph covered only part of the tenant's subscriptions (tenant subscription limit hit)" };
+    if (!listSubscriptions) return { ...emptyInventory(), problems: [{ reason: `${partial.reason} and no subscription list is available to query them in batches` }] };
+    let subscriptions: string[];
+    try {
+      subscriptions = await listSubscriptions();
+    } catch (error) {
+      return { ...emptyInventory(), problems: [{ reason: `${partial.reason}; listing the subscriptions to query them in batches failed: ${ensureError(error).message}` }] };
+    }
+    this.options.log?.(`Resource Graph tenant subscription limit hit; querying ${subscriptions.length} subscriptions in batches of ${this.batchSize}`);
+    const batched = emptyInventory();
+    for (const queryScope of this.scopes(subscriptions, [])) await this.readScope(queryScope, batched, onAccounts);
+    return batched;
+  }
+
+  /** Accounts, pools and containers of one scope into `inventory`; "tenant-limit-hit" (and nothing taken) when capped. */
+  private async readScope(
+    queryScope: QueryScope,
+    inventory: TenantInventory,
+    onAccounts: ((accounts: BatchAccountInfo[]) => void) | undefined,
+  ): Promise<"read" | "tenant-limit-hit"> {
+    const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
+    const run = async <T>(query: string, name: string, convert: (row: Row) => T, take: (items: T[]) => void) => {
+      const result = await this.queryPages(query, queryScope, (rows) => {
+        const items: T[] = [];
+        for (const row of rows) {
           try {
-            take(row);
+            items.push(convert(row));
           } catch (error) {
             inventory.problems.push({ reason: `Resource Graph returned an unusable ${name} row (${ensureError(error).message})`, ...affected });
           }
         }
-        if (result.problem) inventory.problems.push({ reason: `${name} query, ${queryScope.label}: ${result.problem}`, ...affected });
-      };
-      await run(CONTAINERS_QUERY, "subscription and resource group", (row) => {
-        const type = str(row, "type").toLowerCase();
-        if (type === "microsoft.resources/subscriptions") inventory.subscriptions.push(toSubscription(row));
-        else inventory.resourceGroups.push(toResourceGroup(row));
+        take(items);
       });
-      await run(BATCH_ACCOUNTS_QUERY, "Batch account", (row) => inventory.accounts.push(toAccount(row)));
-      await run(POOLS_WITH_CERTIFICATES_QUERY, "Batch pool", (row) => inventory.pools.push(toPool(row)));
-    }
-    return inventory;
-  }
-
-  private *scopes(scope: AuditScope): Generator<QueryScope> {
-    if (scope.subscriptions.length > 0) {
-      for (let i = 0; i < scope.subscriptions.length; i += this.batchSize) {
-        const batch = scope.subscriptions.slice(i, i + this.batchSize);
-        yield { label: `subscriptions ${i + 1}-${i + batch.length} of ${scope.subscriptions.length}`, subscriptions: [...batch] };
+      if (result.problem) inventory.problems.push({ reason: `${name} query, ${queryScope.label}: ${result.problem}`, ...affected });
+      return result.tenantLimitHit === true;
+    };
+    const accountsCapped = await run(BATCH_ACCOUNTS_QUERY, "Batch account", toAccount, (accounts) => {
+      inventory.accounts.push(...accounts);
+      if (accounts.length > 0) onAccounts?.(accounts);
+    });
+    if (accountsCapped) return "tenant-limit-hit";
+    await run(POOLS_WITH_CERTIFICATES_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools));
+    await run(CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
+      for (const c of containers) {
+        if ("id" in c) inventory.resourceGroups.push(c);
+        else inventory.subscriptions.push(c);
       }
-    }
-    if (scope.managementGroups.length > 0) {
-      yield { label: `management groups ${scope.managementGroups.join(", ")}`, managementGroups: [...scope.managementGroups] };
-    }
-    if (scope.subscriptions.length === 0 && scope.managementGroups.length === 0) yield { label: "tenant" };
+    });
+    return "read";
   }
 
-  /** Every row of a query over one scope; a problem when the rows are known to be incomplete. */
-  private async queryAll(query: string, scope: QueryScope): Promise<{ rows: Row[]; problem?: string }> {
-    const rows: Row[] = [];
+  private *scopes(subscriptions: readonly string[], managementGroups: readonly string[]): Generator<QueryScope> {
+    for (let i = 0; i < subscriptions.length; i += this.batchSize) {
+      const batch = subscriptions.slice(i, i + this.batchSize);
+      yield { label: `subscriptions ${i + 1}-${i + batch.length} of ${subscriptions.length}`, subscriptions: [...batch] };
+    }
+    if (managementGroups.length > 0) {
+      yield { label: `management groups ${managementGroups.join(", ")}`, managementGroups: [...managementGroups] };
+    }
+  }
+
+  /**
+   * Every page of a query over one scope, handed to `onPage` as it arrives; a problem when the rows are known to be
+   * incomplete. At tenant scope, a page that says the tenant subscription limit was hit is not taken.
+   */
+  private async queryPages(query: string, scope: QueryScope, onPage: (rows: Row[]) => void): Promise<{ problem?: string; tenantLimitHit?: boolean }> {
     let skipToken: string | undefined;
     let throttled = 0;
+    let taken = 0;
     for (;;) {
       await this.waitForQuota();
       let headers: HttpHeaders | undefined;
@@ -106,19 +158,20 @@ export class ResourceGraphInventory implements InventoryReader {
           { onResponse: (raw) => (headers = raw.headers) },
         );
         this.notePacing(headers);
-        if (!Array.isArray(response.data)) return { rows, problem: "the answer had no data array" };
-        rows.push(...(response.data as Row[]));
-        if (headers?.get("x-ms-tenant-subscription-limit-hit") === "true") {
-          return { rows, problem: "Resource Graph covered only part of the tenant's subscriptions (tenant subscription limit hit)" };
-        }
+        const limitHit = headers?.get("x-ms-tenant-subscription-limit-hit") === "true";
+        if (limitHit && scope.tenant) return { tenantLimitHit: true, problem: "Resource Graph covered only part of the tenant's subscriptions (tenant subscription limit hit)" };
+        if (!Array.isArray(response.data)) return { problem: "the answer had no data array" };
+        taken += response.data.length;
+        onPage(response.data as Row[]);
+        if (limitHit) return { problem: "Resource Graph covered only part of the tenant's subscriptions (tenant subscription limit hit)" };
         if (response.skipToken) {
           skipToken = response.skipToken;
           continue;
         }
         if (response.resultTruncated === "true") {
-          return { rows, problem: `the result was truncated after ${rows.length} of ${response.totalRecords} rows with no $skipToken to continue` };
+          return { problem: `the result was truncated after ${taken} of ${response.totalRecords} rows with no $skipToken to continue` };
         }
-        return { rows };
+        return {};
       } catch (error) {
         if (isRestError(error) && error.statusCode === 429 && throttled < this.maxThrottleWaits) {
           throttled++;
@@ -131,7 +184,7 @@ export class ResourceGraphInventory implements InventoryReader {
           continue;
         }
         const status = isRestError(error) && error.statusCode ? `HTTP ${error.statusCode}: ` : "";
-        return { rows, problem: `${status}${ensureError(error).message}` };
+        return { problem: `${status}${ensureError(error).message}` };
       }
     }
   }
@@ -156,6 +209,14 @@ export function quotaWaitMs(resetsAfter: string | null | undefined, retryAfter: 
   const seconds = Number(retryAfter);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   return 1000;
+}
+
+function emptyInventory(): TenantInventory {
+  return { subscriptions: [], resourceGroups: [], accounts: [], pools: [], problems: [] };
+}
+
+function toContainer(row: Row): SubscriptionInfo | ResourceGroupInfo {
+  return str(row, "type").toLowerCase() === "microsoft.resources/subscriptions" ? toSubscription(row) : toResourceGroup(row);
 }
 
 function str(row: Row, key: string): string {

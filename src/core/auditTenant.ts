@@ -9,6 +9,7 @@ import {
   RETIREMENT_DATE,
   type AccountCertificate,
   type AccountCoverage,
+  type BatchAccountInfo,
   type AuditReport,
   type Coverage,
   type Finding,
@@ -17,10 +18,21 @@ import {
 import type { OwnerPolicy } from "./owners.js";
 import type { AuditProgress, AuditScope, CertificateLister, InventoryReader, TenantInventory } from "./ports.js";
 
+/**
+ * An inventory reader may hand over Batch accounts as its pages arrive, so that certificate reads overlap the rest
+ * of the inventory (at scale the inventory is paced by Resource Graph's quota). Readers that do not are fine too.
+ */
+export interface StreamingInventoryReader extends InventoryReader {
+  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void): Promise<TenantInventory>;
+}
+
 export interface AuditDependencies {
-  inventory: InventoryReader;
+  inventory: StreamingInventoryReader;
   certificates: CertificateLister;
-  /** Certificate list calls in flight at once. */
+  /**
+   * Certificate list calls in flight at once. A lister that bounds and paces its own calls per subscription can be
+   * given Infinity, so that calls waiting on a throttled subscription hold no slot here.
+   */
   concurrency: number;
   onProgress?: (progress: AuditProgress) => void;
 }
@@ -40,9 +52,10 @@ export interface AuditRequest {
 
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
-  const inventory = await deps.inventory.readInventory(request.scope);
-
-  const { certificates, accounts } = await readAllCertificates(deps, inventory);
+  const reads = certificateReads(deps);
+  const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived));
+  reads.start(inventory.accounts);
+  const { certificates, accounts } = await reads.finished();
   const built = buildFindings({
     accounts: inventory.accounts,
     certificates,
@@ -69,33 +82,45 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   };
 }
 
-async function readAllCertificates(deps: AuditDependencies, inventory: TenantInventory) {
-  const limit = pLimit(Math.max(1, deps.concurrency));
+/** Certificate reads, started as accounts become known (each account once), gathered when all are done. */
+function certificateReads(deps: AuditDependencies) {
+  const limit = pLimit(deps.concurrency === Infinity ? Infinity : Math.max(1, deps.concurrency));
   const certificates = new Map<string, AccountCertificate[] | "unknown">();
   const accounts: AccountCoverage[] = [];
+  const pending: Promise<void>[] = [];
+  const started = new Set<string>();
   let done = 0;
-  const total = inventory.accounts.length;
-  deps.onProgress?.({ phase: "certificates", done, total });
+  deps.onProgress?.({ phase: "certificates", done, total: 0 });
 
-  await Promise.all(
-    inventory.accounts.map((account) =>
-      limit(async () => {
-        const base = { id: account.id, name: account.name, subscriptionId: account.subscriptionId };
-        try {
-          const certs = await deps.certificates.listCertificates(account);
-          certificates.set(account.id.toLowerCase(), certs);
-          accounts.push({ ...base, status: "audited", certificates: certs.length });
-        } catch (error) {
-          // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
-          certificates.set(account.id.toLowerCase(), "unknown");
-          accounts.push({ ...base, status: "failed", reason: ensureError(error).message, certificates: "unknown" });
-        }
-        deps.onProgress?.({ phase: "certificates", done: ++done, total });
-      }),
-    ),
-  );
-  accounts.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-  return { certificates, accounts };
+  const read = async (account: BatchAccountInfo) => {
+    const base = { id: account.id, name: account.name, subscriptionId: account.subscriptionId };
+    try {
+      const certs = await deps.certificates.listCertificates(account);
+      certificates.set(account.id.toLowerCase(), certs);
+      accounts.push({ ...base, status: "audited", certificates: certs.length });
+    } catch (error) {
+      // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
+      certificates.set(account.id.toLowerCase(), "unknown");
+      accounts.push({ ...base, status: "failed", reason: ensureError(error).message, certificates: "unknown" });
+    }
+    deps.onProgress?.({ phase: "certificates", done: ++done, total: started.size });
+  };
+
+  return {
+    start(arrived: readonly BatchAccountInfo[]): void {
+      for (const account of arrived) {
+        const key = account.id.toLowerCase();
+        if (started.has(key)) continue;
+        started.add(key);
+        pending.push(limit(() => read(account)));
+      }
+    },
+    async finished() {
+      await Promise.all(pending);
+      accounts.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
+      return { certificates, accounts };
+    },
+  };
 }
 
 function describeCoverage(scope: AuditScope, inventory: TenantInventory, accounts: AccountCoverage[]): Coverage {

@@ -1,13 +1,23 @@
 // Simulated Batch management API (Microsoft.Batch): account list per subscription, certificate and pool lists per
 // account, with nextLink paging. From api-version 2025-06-01 the certificate API is gone and pools no longer carry
 // `certificates`, as in the published 2025-06-01 / 2026-08-01 contracts.
+import { ArmThrottle, type ArmThrottleOptions } from "./armThrottle.js";
 import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./server.js";
 import type { SnapshotResource } from "./snapshot.js";
 
 const CERTIFICATES_REMOVED_IN = "2025-06-01";
 
-export function batchRoutes(ctx: RouteContext, options: { pageSize?: number }): Route[] {
+export interface BatchApiOptions {
+  pageSize?: number;
+  /** ARM's per-subscription read token bucket; off when absent. */
+  readThrottle?: ArmThrottleOptions;
+  /** Told of every Batch call with its status, e.g. for a benchmark counting one subscription's calls. */
+  onCall?: (subscriptionId: string, status: number) => void;
+}
+
+export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[] {
   const defaultPageSize = options.pageSize ?? 1000;
+  const throttle = options.readThrottle ? new ArmThrottle(options.readThrottle) : undefined;
   const account = String.raw`^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Batch\/batchAccounts\/([^/]+)`;
 
   function page(req: RouteRequest, items: SnapshotResource[], project: (r: SnapshotResource) => unknown): RouteResponse {
@@ -45,13 +55,37 @@ export function batchRoutes(ctx: RouteContext, options: { pageSize?: number }): 
   const apiVersionError = (req: RouteRequest): RouteResponse | undefined =>
     req.query.get("api-version") ? undefined : { status: 400, body: armError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.") };
 
-  return [
+  // Every Batch route is a subscription-scoped ARM read: it spends a token of that subscription's bucket.
+  // (The handlers here all answer synchronously.)
+  const answerThrottled = (route: Route, req: RouteRequest): RouteResponse => {
+    if (!throttle) return route.handle(req) as RouteResponse;
+    const decision = throttle.take(req.match[1] ?? "");
+    if (!decision.allowed) {
+      return {
+        status: 429,
+        headers: { "retry-after": String(decision.retryAfterSeconds), "x-ms-ratelimit-remaining-subscription-reads": "0" },
+        body: armError("SubscriptionRequestsThrottled", `Number of 'read' requests for subscription '${req.match[1]}' exceeded the limit. Please try again after '${decision.retryAfterSeconds}' seconds.`),
+      };
+    }
+    const answer = route.handle(req) as RouteResponse;
+    return { ...answer, headers: { ...answer.headers, "x-ms-ratelimit-remaining-subscription-reads": String(decision.remaining) } };
+  };
+  const throttled = (route: Route): Route => ({
+    ...route,
+    handle(req) {
+      ctx.stats.batchCalls++;
+      const answer = answerThrottled(route, req);
+      options.onCall?.(req.match[1] ?? "", answer.status);
+      return answer;
+    },
+  });
+
+  const routes: Route[] = [
     {
       method: "GET",
       pattern: /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Batch\/batchAccounts$/i,
       auth: "bearer",
       handle(req) {
-        ctx.stats.batchCalls++;
         const missing = apiVersionError(req);
         if (missing) return missing;
         const sub = (req.match[1] ?? "").toLowerCase();
@@ -64,7 +98,6 @@ export function batchRoutes(ctx: RouteContext, options: { pageSize?: number }): 
       pattern: new RegExp(`${account}\\/certificates$`, "i"),
       auth: "bearer",
       handle(req) {
-        ctx.stats.batchCalls++;
         const missing = apiVersionError(req);
         if (missing) return missing;
         const version = req.query.get("api-version") ?? "";
@@ -84,7 +117,6 @@ export function batchRoutes(ctx: RouteContext, options: { pageSize?: number }): 
       pattern: new RegExp(`${account}\\/pools$`, "i"),
       auth: "bearer",
       handle(req) {
-        ctx.stats.batchCalls++;
         const missing = apiVersionError(req);
         if (missing) return missing;
         const found = findAccount(req);
@@ -101,6 +133,7 @@ export function batchRoutes(ctx: RouteContext, options: { pageSize?: number }): 
       },
     },
   ];
+  return routes.map(throttled);
 }
 
 function armResource(r: SnapshotResource): unknown {

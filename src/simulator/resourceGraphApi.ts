@@ -26,6 +26,7 @@ export function resourceGraphRoutes(ctx: RouteContext, options: ResourceGraphOpt
   const quota = new QuotaWindows(options.quota);
   const defaultPageSize = options.defaultPageSize ?? 100;
   const tenantLimit = options.tenantSubscriptionLimit ?? 10_000;
+  const results = new Map<string, TableRow[]>();
 
   return [
     {
@@ -73,10 +74,19 @@ export function resourceGraphRoutes(ctx: RouteContext, options: ResourceGraphOpt
 
         let rows: TableRow[];
         try {
-          const tables = ctx.state.tables();
-          const scoped: Record<string, TableRow[]> = {};
-          for (const [name, table] of Object.entries(tables)) scoped[name] = table.filter(scope);
-          rows = executeKql(body.query, scoped);
+          // Later pages of a query reuse its evaluated rows: the snapshot does not change, and re-running a query
+          // over the whole tenant for each of its pages would make the simulator the bottleneck at scale.
+          const cached = results.get(queryHash);
+          if (cached) rows = cached;
+          else {
+            const tables = ctx.state.tables();
+            const scoped: Record<string, TableRow[]> = {};
+            for (const [name, table] of Object.entries(tables)) scoped[name] = table.filter(scope);
+            rows = executeKql(body.query, scoped);
+            results.set(queryHash, rows);
+            // A handful of recent queries is all paging needs; drop the oldest so memory stays flat.
+            if (results.size > 16) results.delete(results.keys().next().value ?? "");
+          }
         } catch (error) {
           const message = error instanceof KqlUnsupportedError ? error.message : `Query could not be evaluated: ${(error as Error).message}`;
           return {

@@ -5,18 +5,22 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SIMULATOR_TLS_CERT, SIMULATOR_TLS_KEY } from "./devCertificate.js";
 import { FaultInjector } from "./faults.js";
-import { batchRoutes } from "./batchApi.js";
+import { batchRoutes, type BatchApiOptions } from "./batchApi.js";
 import { SimulatedEmailService, type EmailServiceOptions } from "./emailApi.js";
 import { resourceGraphRoutes, type ResourceGraphOptions } from "./resourceGraphApi.js";
 import type { TenantSnapshot } from "./snapshot.js";
 import { SimulatorState } from "./state.js";
+import { subscriptionRoutes } from "./subscriptionsApi.js";
 
 export interface SimulatorOptions {
   snapshot: TenantSnapshot;
   /** Added to every request, as a real network round trip would. */
   latencyMs?: number;
   resourceGraph?: ResourceGraphOptions;
-  batch?: { pageSize?: number };
+  /** Batch page size and ARM's per-subscription read throttling (off unless given). */
+  batch?: BatchApiOptions;
+  /** The ARM subscription list (GET /subscriptions). */
+  subscriptions?: { pageSize?: number };
   /** The simulated Communication Services Email endpoint (always mounted; these tune it). */
   email?: EmailServiceOptions;
   host?: string;
@@ -87,6 +91,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const routes: Route[] = [
     ...resourceGraphRoutes(ctx, options.resourceGraph ?? {}),
     ...batchRoutes(ctx, options.batch ?? {}),
+    ...subscriptionRoutes(ctx, options.subscriptions ?? {}),
     ...email.routes(),
     ...(options.extraRoutes?.(ctx) ?? []),
   ];

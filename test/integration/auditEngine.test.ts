@@ -1,7 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { armSubscriptionLister } from "../../src/azure/armSubscriptions.js";
+import { ArmBatchCertificates } from "../../src/azure/batchCertificates.js";
+import { batchClientFactory, createResourceGraphClient } from "../../src/azure/clients.js";
+import { SimulatorCredential } from "../../src/azure/credentials.js";
+import { ResourceGraphInventory } from "../../src/azure/resourceGraphInventory.js";
+import { SubscriptionPacer } from "../../src/azure/subscriptionPacer.js";
 import { auditTenant } from "../../src/core/auditTenant.js";
 import type { AuditReport } from "../../src/core/model.js";
 import type { AuditScope } from "../../src/core/ports.js";
+import { startSimulator, type SimulatorOptions } from "../../src/simulator/server.js";
 import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
 import { expectedUsage, generateTenant } from "../../src/simulator/tenantGenerator.js";
 import { demoTenant, startHarness, type Harness } from "../support/simulatedAzure.js";
@@ -136,5 +143,55 @@ describe("the audit engine over the real SDK clients and the simulated Azure", (
     harness = await startHarness({ snapshot: demoTenant() });
     await audit(harness);
     expect(new Set(harness.credential.scopesRequested)).toEqual(new Set(["https://management.azure.com/.default"]));
+  });
+});
+
+describe("the audit engine at scale limits", () => {
+  const started: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  });
+
+  async function scaleHarness(options: Omit<SimulatorOptions, "snapshot">, snapshot: TenantSnapshot, withSubscriptionList: boolean) {
+    const sim = await startSimulator({ ...options, snapshot });
+    started.push(sim);
+    const conn = { credential: new SimulatorCredential(), endpoint: sim.url, ca: sim.ca, retry: { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 50 } };
+    // The pacer assumes ARM's documented bucket (250 + 25/s) whatever the simulator keeps.
+    const pacer = new SubscriptionPacer({ maxInFlight: 8 });
+    const inventory = new ResourceGraphInventory(createResourceGraphClient(conn), {
+      pageSize: 5,
+      ...(withSubscriptionList ? { listSubscriptions: armSubscriptionLister(conn) } : {}),
+    });
+    const certificates = new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer);
+    const report = await auditTenant({ inventory, certificates, concurrency: Infinity }, { scope: TENANT, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" });
+    return { sim, pacer, inventory, report };
+  }
+
+  it("queries in subscription batches, listed by ARM, when a tenant-scope query hits the tenant subscription limit", async () => {
+    const snapshot = generateTenant({ seed: 31, subscriptions: 12, accounts: 30, pools: 60, certificateShare: 0.5 });
+    const { report, sim } = await scaleHarness({ resourceGraph: { tenantSubscriptionLimit: 5 }, subscriptions: { pageSize: 4 } }, snapshot, true);
+
+    expect(ids(report, "account-certificate")).toEqual(expectedUsage(snapshot).certificates);
+    expect(ids(report, "pool-certificate-reference")).toEqual(expectedUsage(snapshot).poolsWithCertificates);
+    expect(report.coverage.subscriptions).toHaveLength(12);
+    expect(report.coverage.complete).toBe(true);
+    expect(sim.stats.batchCalls).toBe(30);
+  });
+
+  it("reports the coverage incomplete, never clean, when the limit is hit and no subscription list is available", async () => {
+    const snapshot = generateTenant({ seed: 31, subscriptions: 12, accounts: 30, pools: 60, certificateShare: 0.5 });
+    const { report } = await scaleHarness({ resourceGraph: { tenantSubscriptionLimit: 5 } }, snapshot, false);
+    expect(report.coverage.complete).toBe(false);
+    expect(report.coverage.problems.join("\n")).toMatch(/tenant subscription limit/);
+  });
+
+  it("paces a subscription's reads to ARM's token bucket, waits out its 429s, and fails nothing", async () => {
+    const snapshot = generateTenant({ seed: 8, subscriptions: 3, accounts: 40, pools: 40, certificateShare: 0.5, hotSubscriptionAccounts: 30 });
+    // The simulator keeps a smaller bucket than the pacer assumes, so the pacer meets real 429s with Retry-After.
+    const { report, sim, pacer } = await scaleHarness({ batch: { readThrottle: { capacity: 5, refillPerSecond: 40 } } }, snapshot, true);
+    expect(report.coverage.complete).toBe(true);
+    expect(ids(report, "account-certificate")).toEqual(expectedUsage(snapshot).certificates);
+    expect(sim.stats.throttled429).toBeGreaterThan(0);
+    expect(pacer.stats.throttled).toBe(sim.stats.throttled429);
   });
 });

@@ -1,0 +1,70 @@
+// The benchmark's cases and the simulated Azure they run against: realistic limits, 50 ms per request.
+import { ARM_READS_DEFAULT } from "../src/simulator/armThrottle.js";
+import type { SimulatorOptions } from "../src/simulator/server.js";
+import type { TenantShape } from "../src/simulator/tenantGenerator.js";
+
+export interface BenchCase {
+  name: string;
+  shape: TenantShape;
+  /** Also run the naive sequential script against the same simulator settings. */
+  baseline: boolean;
+  /** Report the hot subscription's lower bound from ARM's token bucket. */
+  hotSubscription: boolean;
+  /** Requests the auditor keeps in flight over all subscriptions. */
+  maxInFlight: number;
+}
+
+export interface SimulatorSettings {
+  latencyMs: number;
+  /** Resource Graph's per-user quota: about 15 queries per 5 seconds. */
+  resourceGraphQuota: { queries: number; windowMs: number };
+  tenantSubscriptionLimit: number;
+  armReads: { capacity: number; refillPerSecond: number };
+}
+
+/**
+ * Node flags for the measured process. The heap limit is set, not left to Node's default (a quarter of the machine's
+ * memory, 4 GB here), so the result does not depend on the machine: V8 collects old garbage lazily below its limit,
+ * and with 4 GB of room a run with a live heap under 100 MB reaches ~300 MB RSS. 1 GB fits a 2 GB Flex Consumption
+ * instance with room to spare; the Function App can pass the same flag (languageWorkers__node__arguments).
+ */
+export const AUDITOR_EXEC_ARGV = ["--max-old-space-size=1024"];
+
+export const REALISTIC: SimulatorSettings = {
+  latencyMs: 50,
+  resourceGraphQuota: { queries: 15, windowMs: 5000 },
+  tenantSubscriptionLimit: 10_000,
+  armReads: ARM_READS_DEFAULT,
+};
+
+export function simulatorOptions(settings: SimulatorSettings): Omit<SimulatorOptions, "snapshot"> {
+  return {
+    latencyMs: settings.latencyMs,
+    resourceGraph: { quota: settings.resourceGraphQuota, tenantSubscriptionLimit: settings.tenantSubscriptionLimit },
+    batch: { readThrottle: settings.armReads },
+  };
+}
+
+export const CASES: BenchCase[] = [
+  {
+    name: "500 accounts / 100 subscriptions, auditor vs naive script",
+    shape: { seed: 501, subscriptions: 100, accounts: 500, pools: 2_500, certificateShare: 0.2 },
+    baseline: true,
+    hotSubscription: false,
+    maxInFlight: 64,
+  },
+  {
+    name: "10,000 accounts / 2,000 subscriptions / 50,000 pools",
+    shape: { seed: 10_000, subscriptions: 2_000, accounts: 10_000, pools: 50_000, certificateShare: 0.2 },
+    baseline: false,
+    hotSubscription: false,
+    maxInFlight: 64,
+  },
+  {
+    name: "hot subscription: 1,000 accounts in one subscription (+200 elsewhere)",
+    shape: { seed: 1_000, subscriptions: 21, accounts: 1_200, pools: 6_000, certificateShare: 0.2, hotSubscriptionAccounts: 1_000 },
+    baseline: false,
+    hotSubscription: true,
+    maxInFlight: 64,
+  },
+];

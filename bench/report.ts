@@ -1,0 +1,99 @@
+// Turns a measured case into the human table, the machine line (`BENCH {...}`) and the target checks.
+import type { SimulatorSettings } from "./cases.js";
+import type { CaseResult, MeasuredRun } from "./runCase.js";
+
+export interface BenchLine {
+  accounts: number;
+  subscriptions: number;
+  pools: number;
+  wallSeconds: number;
+  baselineWallSeconds: number | null;
+  speedup: number | null;
+  peakRssMb: number;
+  /** Batch management calls (served or throttled) per account. */
+  callsPerAccount: number;
+  /** 429s the simulator answered during the auditor's run (Resource Graph and ARM). */
+  throttled429: number;
+  failedScopes: number;
+  hotSubscription: boolean;
+  lowerBoundSeconds: number | null;
+}
+
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function benchLine(result: CaseResult, settings: SimulatorSettings): BenchLine {
+  const { benchCase, auditor, baseline } = result;
+  const { armReads } = settings;
+  const lowerBound = benchCase.hotSubscription ? Math.max(0, (auditor.simulator.hotSubscriptionCalls - armReads.capacity) / armReads.refillPerSecond) : null;
+  return {
+    accounts: benchCase.shape.accounts,
+    subscriptions: benchCase.shape.subscriptions,
+    pools: benchCase.shape.pools,
+    wallSeconds: round(auditor.measure.wallSeconds),
+    baselineWallSeconds: baseline ? round(baseline.measure.wallSeconds) : null,
+    speedup: baseline ? round(baseline.measure.wallSeconds / auditor.measure.wallSeconds, 1) : null,
+    peakRssMb: auditor.measure.peakRssMb,
+    callsPerAccount: round(auditor.simulator.batchCalls / Math.max(1, benchCase.shape.accounts), 3),
+    throttled429: auditor.simulator.throttled429,
+    failedScopes: auditor.measure.failedScopes,
+    hotSubscription: benchCase.hotSubscription,
+    lowerBoundSeconds: lowerBound === null ? null : round(lowerBound),
+  };
+}
+
+/** Whether the run found exactly what the tenant holds. */
+export function foundEverything(run: MeasuredRun): boolean {
+  const { measure, expected } = run;
+  return (
+    measure.accounts === expected.accounts &&
+    measure.accountCertificates === expected.accountCertificates &&
+    measure.poolsWithCertificates === expected.poolsWithCertificates
+  );
+}
+
+export function humanTable(result: CaseResult, line: BenchLine): string {
+  const rows: [string, string, string][] = [["", "auditor", "naive script"]];
+  const { auditor, baseline } = result;
+  const both = (label: string, pick: (run: MeasuredRun) => string) => rows.push([label, pick(auditor), baseline ? pick(baseline) : "-"]);
+  both("wall time (s)", (r) => r.measure.wallSeconds.toFixed(2));
+  both("peak RSS (MB)", (r) => r.measure.peakRssMb.toFixed(1));
+  both("Batch calls", (r) => String(r.simulator.batchCalls));
+  both("Batch calls per account", (r) => (r.simulator.batchCalls / Math.max(1, result.benchCase.shape.accounts)).toFixed(3));
+  both("Resource Graph queries", (r) => String(r.simulator.resourceGraphQueries));
+  both("HTTP requests", (r) => String(r.simulator.requests));
+  both("429s answered", (r) => String(r.simulator.throttled429));
+  both("most requests in flight", (r) => String(r.measure.peakInFlight ?? "-"));
+  both("failed scopes", (r) => String(r.measure.failedScopes));
+  both("certificates found / held", (r) => `${r.measure.accountCertificates} / ${r.expected.accountCertificates}`);
+  both("pools with certs found / held", (r) => `${r.measure.poolsWithCertificates} / ${r.expected.poolsWithCertificates}`);
+  both("found everything", (r) => (foundEverything(r) ? "yes" : "NO"));
+  if (line.speedup !== null) rows.push(["speedup", `${line.speedup}x`, ""]);
+  if (line.lowerBoundSeconds !== null) {
+    rows.push(["hot subscription Batch calls", String(auditor.simulator.hotSubscriptionCalls), ""]);
+    rows.push(["token-bucket lower bound (s)", line.lowerBoundSeconds.toFixed(2), ""]);
+    rows.push(["wall / lower bound", (line.wallSeconds / Math.max(0.001, line.lowerBoundSeconds)).toFixed(3), ""]);
+  }
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+  return rows.map((r) => `  ${r[0].padEnd(widths[0] ?? 0)}  ${r[1].padStart(widths[1] ?? 0)}  ${r[2].padStart(widths[2] ?? 0)}`.trimEnd()).join("\n");
+}
+
+/** The issue's targets for this case: each as a sentence and whether it was met. */
+export function targets(result: CaseResult, line: BenchLine): { target: string; met: boolean }[] {
+  const checks = [
+    { target: "finds every certificate and certificate-referencing pool", met: foundEverything(result.auditor) },
+    { target: "no failed scope", met: line.failedScopes === 0 },
+  ];
+  if (line.speedup !== null) checks.push({ target: `speedup over the naive script >= 30x (${line.speedup}x)`, met: line.speedup >= 30 });
+  if (!line.hotSubscription && line.accounts >= 10_000) {
+    checks.push(
+      { target: `10,000 accounts in <= 30 s (${line.wallSeconds} s)`, met: line.wallSeconds <= 30 },
+      { target: `peak RSS <= 300 MB (${line.peakRssMb} MB)`, met: line.peakRssMb <= 300 },
+      { target: `<= 1.05 Batch calls per account (${line.callsPerAccount})`, met: line.callsPerAccount <= 1.05 },
+    );
+  }
+  if (line.lowerBoundSeconds !== null) {
+    const ratio = line.wallSeconds / Math.max(0.001, line.lowerBoundSeconds);
+    checks.push({ target: `hot subscription within 1.2x of its lower bound (${ratio.toFixed(3)}x)`, met: ratio <= 1.2 });
+  }
+  return checks;
+}

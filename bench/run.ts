@@ -1,0 +1,33 @@
+// npm run bench: the three scale cases against the simulated Azure with realistic limits and 50 ms per request.
+// Each measured run gets a fresh simulator in its own process and runs itself in a fresh process, so peak RSS is the
+// auditor's alone. Prints a table and one `BENCH {...}` line per case, then the targets; exits 1 if one is missed.
+import { cpus, totalmem } from "node:os";
+import { CASES, REALISTIC } from "./cases.js";
+import { benchLine, humanTable, targets } from "./report.js";
+import { runCase } from "./runCase.js";
+
+const only = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n >= 1);
+const cases = only.length > 0 ? CASES.filter((_, i) => only.includes(i + 1)) : CASES;
+
+console.log(`batch-cert-auditor bench — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GB`);
+console.log(
+  `simulated Azure: ${REALISTIC.latencyMs} ms per request, Resource Graph ${REALISTIC.resourceGraphQuota.queries} queries / ${REALISTIC.resourceGraphQuota.windowMs / 1000} s per user, ` +
+    `tenant scope capped at ${REALISTIC.tenantSubscriptionLimit} subscriptions, ARM reads ${REALISTIC.armReads.capacity} + ${REALISTIC.armReads.refillPerSecond}/s per subscription\n`,
+);
+
+let missed = 0;
+for (const benchCase of cases) {
+  const result = await runCase(benchCase, REALISTIC, { isolate: true });
+  const line = benchLine(result, REALISTIC);
+  console.log(`== ${benchCase.name}`);
+  console.log(humanTable(result, line));
+  for (const check of targets(result, line)) {
+    console.log(`  [${check.met ? "met" : "MISSED"}] ${check.target}`);
+    if (!check.met) missed++;
+  }
+  console.log(`BENCH ${JSON.stringify(line)}\n`);
+}
+if (missed > 0) {
+  console.log(`${missed} target(s) missed`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,71 @@
+// Runs one bench case: a fresh simulated Azure per measured run (same settings for auditor and baseline), the run,
+// and the simulator's own counts. `isolate` puts the simulator and the run in child processes (the benchmark);
+// without it everything runs in this process (the test that keeps the bench from rotting).
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { SimulatorStats } from "../src/simulator/server.js";
+import { AUDITOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
+import { measureAuditor, measureBaseline, type RunMeasure, type Target } from "./measure.js";
+import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";
+
+export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number };
+
+export interface MeasuredRun {
+  measure: RunMeasure;
+  simulator: SimulatorCounts;
+  expected: HostedSimulator["expected"];
+}
+
+export interface CaseResult {
+  benchCase: BenchCase;
+  auditor: MeasuredRun;
+  baseline?: MeasuredRun;
+}
+
+export async function runCase(benchCase: BenchCase, settings: SimulatorSettings, options: { isolate: boolean }): Promise<CaseResult> {
+  const once = (mode: "auditor" | "baseline") => (options.isolate ? runIsolated(benchCase, settings, mode) : runInProcess(benchCase, settings, mode));
+  // The baseline first: the auditor's numbers are the ones printed last and read most.
+  const baseline = benchCase.baseline ? await once("baseline") : undefined;
+  const auditor = await once("auditor");
+  return { benchCase, auditor, ...(baseline ? { baseline } : {}) };
+}
+
+async function runInProcess(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline"): Promise<MeasuredRun> {
+  const sim = await hostSimulator(benchCase.shape, settings);
+  try {
+    const target = { url: sim.url, ca: sim.ca };
+    const measure = mode === "auditor" ? await measureAuditor(target, benchCase.maxInFlight, settings.armReads) : await measureBaseline(target);
+    return { measure, simulator: sim.stats(), expected: sim.expected };
+  } finally {
+    await sim.close();
+  }
+}
+
+async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline"): Promise<MeasuredRun> {
+  const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit" });
+  try {
+    simulator.send({ shape: benchCase.shape, settings });
+    const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
+    const target: Target = { url: ready.url, ca: ready.ca };
+    const runner = fork(fileURLToPath(new URL("./auditorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: AUDITOR_EXEC_ARGV });
+    runner.send({ mode, target, maxInFlight: benchCase.maxInFlight, armReads: settings.armReads });
+    const measure = await nextMessage<RunMeasure | { error: string }>(runner);
+    if ("error" in measure) throw new Error(`The ${mode} run failed: ${measure.error}`);
+    simulator.send({ type: "stats" });
+    const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
+    return { measure, simulator: stats, expected: ready.expected };
+  } finally {
+    simulator.send({ type: "stop" });
+  }
+}
+
+function nextMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`child process exited (${code}) before answering`));
+    child.once("exit", onExit);
+    child.once("message", (message) => {
+      child.off("exit", onExit);
+      resolve(message as T);
+    });
+  });
+}

@@ -1,0 +1,43 @@
+// Starts the simulated Azure for a bench case: the generated tenant, the realistic settings, and the counts the
+// results are checked against (what the tenant truly holds; the hot subscription's Batch calls).
+import { ALL_QUERIES } from "../src/azure/queries.js";
+import { executeKql } from "../src/simulator/kql/index.js";
+import { startSimulator, type SimulatedAzure, type SimulatorStats } from "../src/simulator/server.js";
+import { expectedUsage, generateTenant, type TenantShape } from "../src/simulator/tenantGenerator.js";
+import { simulatorOptions, type SimulatorSettings } from "./cases.js";
+
+export interface HostedSimulator {
+  url: string;
+  ca: string;
+  expected: { accounts: number; accountCertificates: number; poolsWithCertificates: number };
+  /** Stats so far, with the first (hot) subscription's Batch calls that were served (not throttled). */
+  stats(): SimulatorStats & { hotSubscriptionCalls: number };
+  close(): Promise<void>;
+}
+
+export async function hostSimulator(shape: TenantShape, settings: SimulatorSettings): Promise<HostedSimulator> {
+  const snapshot = generateTenant(shape);
+  const truth = expectedUsage(snapshot);
+  const expected = {
+    accounts: snapshot.resources.filter((r) => r.type.toLowerCase() === "microsoft.batch/batchaccounts").length,
+    accountCertificates: truth.certificates.length,
+    poolsWithCertificates: truth.poolsWithCertificates.length,
+  };
+  // The simulator parses KQL with Microsoft's Kusto parser, whose first use costs seconds; real Resource Graph is
+  // warm, so compile the auditor's queries before the clock starts.
+  for (const query of Object.values(ALL_QUERIES)) executeKql(query, { resources: [], batchresources: [], resourcecontainers: [] });
+  const hot = snapshot.subscriptions[0]?.subscriptionId.toLowerCase();
+  let hotSubscriptionCalls = 0;
+  const options = simulatorOptions(settings);
+  const sim: SimulatedAzure = await startSimulator({
+    ...options,
+    snapshot,
+    batch: {
+      ...options.batch,
+      onCall: (subscriptionId, status) => {
+        if (status !== 429 && subscriptionId.toLowerCase() === hot) hotSubscriptionCalls++;
+      },
+    },
+  });
+  return { url: sim.url, ca: sim.ca, expected, stats: () => ({ ...sim.stats, hotSubscriptionCalls }), close: () => sim.close() };
+}
