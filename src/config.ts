@@ -213,3 +213,13 @@ export function loadConfig(
     appInsightsConnectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING,
   };
 }
+
+/** The local dashboard's port (`PORT`, default 7071, the Functions host's own default). Not an app setting. */
+export function dashboardPort(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const raw = env.PORT;
+  const port = raw === undefined || raw === "" ? 7071 : Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AuditError("CONFIG.INVALID", `PORT must be a port number from 0 to 65535 (got "${raw}")`);
+  }
+  return port;
+}

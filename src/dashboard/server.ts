@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { basename, extname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { configureHost, type HostOptions } from "../app/functionsHost.js";
+import { dashboardPort } from "../config.js";
 import { startAzurite, type LocalStorage } from "../azure/azurite.js";
 import { backgroundRuns } from "../functions/support/backgroundRun.js";
 import { startSimulator, type SimulatedAzure } from "../simulator/server.js";
@@ -117,8 +118,7 @@ function rootRelative(): URL {
 }
 
 async function main(): Promise<void> {
-  const port = process.env.PORT ? Number(process.env.PORT) : 7071;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${process.env.PORT}")`);
+  const port = dashboardPort();
   const root = fileURLToPath(rootRelative());
   process.stdout.write("Starting the simulated Azure and Azurite, then one dry-run audit...\n");
   const dashboard = await startDashboard({
