@@ -109,10 +109,11 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         now: ctx.now,
         sleep: ctx.sleep,
         ...(ctx.onMessage ? { onMessage: ctx.onMessage } : {}),
+        stillHeld: () => lock.held(),
       },
       {
         report: audited,
-        resolved: progress.resolved,
+        findingStates: progress.states,
         runId,
         policy: config.schedule,
         escalationContacts: config.escalationContacts,

@@ -35,9 +35,20 @@ export class BlobRunLock implements RunLock {
         throw e;
       }
       await blob.upload(runId, Buffer.byteLength(runId), { conditions: { leaseId: lease.leaseId } });
-      const timer = setInterval(() => void lease.renewLease().catch(() => undefined), (LEASE_SECONDS * 1000) / 3);
+      let held = true;
+      let renewedAt = Date.now();
+      const timer = setInterval(() => {
+        lease.renewLease().then(
+          () => (renewedAt = Date.now()),
+          () => {
+            // One failed renewal is survivable while the lease still runs; past its end another run may hold it.
+            if (Date.now() - renewedAt >= LEASE_SECONDS * 1000 * 0.8) held = false;
+          },
+        );
+      }, (LEASE_SECONDS * 1000) / 3);
       timer.unref();
       return {
+        held: () => held && Date.now() - renewedAt < LEASE_SECONDS * 1000,
         release: async () => {
           clearInterval(timer);
           await lease.releaseLease().catch(() => undefined);

@@ -70,7 +70,9 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   } else {
     lines.push(`Sent nothing of ${n(r.planned)} planned message(s).`);
   }
-  if (r.deferred > 0) lines.push(`  ${n(r.deferred)} message(s) did not fit the sending limits and wait for the next run.`);
+  const notFitting = r.deferred - r.unconfirmed;
+  if (notFitting > 0) lines.push(`  ${n(notFitting)} message(s) did not fit the sending limits and wait for the next run.`);
+  if (r.unconfirmed > 0) lines.push(`  ${n(r.unconfirmed)} send(s) got no clear answer from the service; the next run checks whether they arrived before sending again.`);
   for (const f of r.failed) lines.push(`  failed: ${f.recipient}: ${f.error}`);
   const rec = r.recovered;
   if (rec.sent + rec.failed + rec.abandoned > 0) {

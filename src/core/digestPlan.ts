@@ -196,7 +196,8 @@ export function digestOperationId(plan: DigestPlan, hash?: (s: string) => string
 
 export function allClearOperationId(plan: AllClearPlan, hash?: (s: string) => string): string {
   const ids = plan.resolved.map((f) => f.id).sort();
-  const key = ["all-clear", "v1", plan.asOf, plan.recipient.toLowerCase(), ...ids].join("|");
+  // No day in the key: the all-clear for the same resolved findings is one message, whichever run sends it.
+  const key = ["all-clear", "v2", plan.recipient.toLowerCase(), ...ids].join("|");
   return hash ? hash(key) : key;
 }
 

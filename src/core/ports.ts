@@ -70,6 +70,8 @@ export interface EmailSender {
 
 export interface RunLockHandle {
   release(): Promise<void>;
+  /** False once the lock could not be renewed: another run may hold it now, so this one must stop sending. */
+  held(): boolean;
 }
 
 /** Only one run at a time, across processes and hosts. */

@@ -8,6 +8,7 @@
 // operation: accepted ones are recorded as sent (never sent again), unknown ones are abandoned and planned afresh.
 import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan } from "./digestPlan.js";
+import { daysBetween } from "./dates.js";
 import { AuditError, isAuditError } from "./errors.js";
 import type { EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import type { ReminderPolicy } from "./schedule.js";
@@ -41,14 +42,16 @@ export interface ReminderDependencies {
   hash: (value: string) => string;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
+  /** False once the run has lost its lock: nothing more is sent. */
+  stillHeld?: () => boolean;
   /** Every message planned, with its rendering, e.g. to write previews. */
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
 }
 
 export interface ReminderRequest {
   report: AuditReport;
-  /** Findings resolved on this run (from trackFindings). */
-  resolved: FindingState[];
+  /** Every finding the ledger knows, after this run's tracking: the all-clear is planned from it. */
+  findingStates: FindingState[];
   runId: string;
   policy: ReminderPolicy;
   escalationContacts: string[];
@@ -81,6 +84,8 @@ export interface ReminderResult {
   failed: { recipient: string; error: string }[];
   /** Did not fit the hourly budget or was throttled: waits for the next run. */
   deferred: number;
+  /** Sends whose fate the service did not tell (no answer, 5xx): the next run looks them up. Counted in deferred. */
+  unconfirmed: number;
   /** Pending intents from an earlier, interrupted run and what became of them. */
   recovered: { sent: number; failed: number; abandoned: number };
   messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
@@ -94,6 +99,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     alreadySent: 0,
     failed: [],
     deferred: 0,
+    unconfirmed: 0,
     recovered: { sent: 0, failed: 0, abandoned: 0 },
     messages: [],
   };
@@ -143,6 +149,9 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       status: "pending",
       updatedAt: deps.now().toISOString(),
     };
+    if (deps.stillHeld && !deps.stillHeld()) {
+      throw new AuditError("LOCK.HELD", "The run lost its lock (storage did not renew the lease); it stops before sending more", { retryable: true });
+    }
     // Nothing is sent that the ledger has not recorded: a storage failure here ends the run before the send.
     if ((await deps.ledger.recordIntent(entry)) === "exists") {
       // Only reachable if another process recorded it between our read and write; the run lock prevents that.
@@ -157,12 +166,22 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
         result.failed.push({ recipient: message.recipient, error: delivery.error ?? "Failed" });
         return "failed";
       }
-      await deps.ledger.recordOutcome(entry, { status: "sent" }, deps.now().toISOString());
+      // Still Running when we stopped waiting: accepted, but not final. The intent stays pending, and the next run
+      // reads the final status (a Failed one is then retried and reported) before it plans anything.
+      if (delivery.status === "Succeeded") await deps.ledger.recordOutcome(entry, { status: "sent" }, deps.now().toISOString());
       result.sent++;
       return "sent";
     } catch (error) {
+      if (isAuditError(error) && error.code === "EMAIL.SEND_FAILED" && !definitelyNotAccepted(error.statusCode)) {
+        // No answer, a timeout or a server error: the service may have accepted the message. The intent stays
+        // pending so the next run looks the operation up instead of sending it again; this run stops sending.
+        throttled = true;
+        result.deferred++;
+        result.unconfirmed++;
+        return "deferred";
+      }
       if (isAuditError(error) && error.code === "EMAIL.SEND_FAILED") {
-        // Not accepted by the service: the intent is abandoned so the reminder is planned again next run.
+        // Refused by the service: the intent is abandoned so the reminder is planned again next run.
         await deps.ledger.recordOutcome(entry, { status: "abandoned", error: error.message }, deps.now().toISOString());
         if (error.retryable) {
           throttled = true;
@@ -217,8 +236,12 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
     });
   }
 
-  const stillOpen = report.findings;
-  const resolvedFindings = request.resolved.map(stateToFinding);
+  // Planned from the ledger, not from this run alone: an all-clear that was deferred, failed, or fell on a dry
+  // run goes out later (its id does not change). Owners of findings the ledger still holds open (including ones in
+  // a scope this run could not read) are not clear.
+  const recent = (st: FindingState) => st.resolvedOn !== undefined && daysBetween(st.resolvedOn, asOf) <= ALL_CLEAR_WINDOW_DAYS;
+  const stillOpen = [...report.findings, ...request.findingStates.filter((st) => st.resolvedOn === undefined).map(stateToFinding)];
+  const resolvedFindings = request.findingStates.filter(recent).map(stateToFinding);
   const told = new Set([...histories.keys()].map((k) => k.split("|")[0]));
   for (const plan of planAllClear(resolvedFindings, stillOpen, asOf)) {
     // Only owners who were told about something get an all-clear.
@@ -282,6 +305,14 @@ function stateToFinding(s: FindingState): Finding {
     detail: "Resolved",
     owners: s.owners.map((address) => ({ address, source: "ledger" })),
   };
+}
+
+/** Days after a resolution during which its all-clear may still go out (after a deferral, failure or dry run). */
+const ALL_CLEAR_WINDOW_DAYS = 30;
+
+/** A 4xx (other than a timeout) means the service refused the message; anything else leaves its fate unknown. */
+function definitelyNotAccepted(statusCode: number | undefined): boolean {
+  return statusCode !== undefined && statusCode >= 400 && statusCode < 500 && statusCode !== 408;
 }
 
 /** At most `perMinute` sends in any 60 s window; waits rather than letting the service answer 429. */

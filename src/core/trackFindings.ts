@@ -8,6 +8,8 @@ export interface FindingProgress {
   resolved: FindingState[];
   /** Open findings seen for the first time on this run. */
   newFindings: number;
+  /** Every finding the ledger knows, as it stands after this run. */
+  states: FindingState[];
 }
 
 export async function trackFindings(ledger: ReminderLedger, report: AuditReport): Promise<FindingProgress> {
@@ -33,7 +35,9 @@ export async function trackFindings(ledger: ReminderLedger, report: AuditReport)
     updates.push(done);
   }
   await ledger.saveFindingStates(updates);
-  return { resolved, newFindings };
+  const states = new Map(previous);
+  for (const u of updates) states.set(u.findingId, u);
+  return { resolved, newFindings, states: [...states.values()] };
 }
 
 function unreadableScopes(report: AuditReport) {

@@ -1,0 +1,95 @@
+// In-memory fakes of the reminder ports, with the same semantics as the Table ledger and the mail service, for
+// fast unit tests of the send protocol.
+import { historyKey } from "../../src/core/digestPlan.js";
+import type { DeliveryResult, EmailSender, FindingState, OutboxEntry, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
+import { recordReminder, type ReminderHistory } from "../../src/core/schedule.js";
+import { AuditError } from "../../src/core/errors.js";
+
+export class MemoryLedger implements ReminderLedger {
+  readonly history = new Map<string, ReminderHistory>();
+  readonly entries = new Map<string, OutboxEntry>();
+  states: FindingState[] = [];
+  runs: RunRecord[] = [];
+
+  async histories() {
+    return new Map(this.history);
+  }
+  async outbox(filter: { status?: OutboxEntry["status"] } = {}) {
+    return [...this.entries.values()].filter((e) => !filter.status || e.status === filter.status);
+  }
+  async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
+    const existing = this.entries.get(entry.operationId);
+    if (existing && existing.status !== "abandoned") return "exists";
+    this.entries.set(entry.operationId, { ...entry });
+    return "recorded";
+  }
+  async recordOutcome(entry: OutboxEntry, outcome: { status: "sent" | "failed" | "abandoned"; error?: string }, at: string) {
+    if (outcome.status === "sent") {
+      for (const item of entry.items) {
+        const key = historyKey(entry.owner, item.findingId);
+        const before = this.history.get(key);
+        if (before?.lastNotifiedOn === entry.asOf && before.lastMilestone === item.milestone) continue;
+        this.history.set(key, recordReminder(before, item, entry.asOf));
+      }
+    }
+    this.entries.set(entry.operationId, { ...entry, status: outcome.status, ...(outcome.error ? { error: outcome.error } : {}), updatedAt: at });
+  }
+  async sentSince(isoTime: string) {
+    return [...this.entries.values()].filter((e) => e.status === "sent" && e.updatedAt >= isoTime).length;
+  }
+  async findingStates() {
+    return this.states;
+  }
+  async saveFindingStates(states: FindingState[]) {
+    const byId = new Map(this.states.map((s) => [s.findingId, s]));
+    for (const s of states) byId.set(s.findingId, s);
+    this.states = [...byId.values()];
+  }
+  async recordRun(run: RunRecord) {
+    this.runs = [...this.runs.filter((r) => r.date !== run.date), run];
+  }
+  async runHistory() {
+    return this.runs;
+  }
+}
+
+type Behaviour = "succeed" | "fail" | "running" | "no-answer" | "refuse";
+
+/**
+ * A mail service: each send behaves as the next scripted behaviour. Like the real service (and unlike the
+ * simulator), it does not de-duplicate a repeated operation id: every accepted send is a delivery.
+ */
+export class ScriptedMailService implements EmailSender {
+  readonly accepted: { email: OutgoingEmail; status: "Succeeded" | "Failed" | "Running" }[] = [];
+  private script: Behaviour[] = [];
+
+  then(...behaviours: Behaviour[]): this {
+    this.script.push(...behaviours);
+    return this;
+  }
+
+  /** Final status for operations left Running. */
+  finish(status: "Succeeded" | "Failed"): void {
+    for (const op of this.accepted) if (op.status === "Running") op.status = status;
+  }
+
+  delivered(to: string): OutgoingEmail[] {
+    return this.accepted.filter((o) => o.email.to === to && o.status !== "Failed").map((o) => o.email);
+  }
+
+  async send(email: OutgoingEmail): Promise<DeliveryResult> {
+    const behaviour = this.script.shift() ?? "succeed";
+    if (behaviour === "refuse") throw new AuditError("EMAIL.SEND_FAILED", "HTTP 429 throttled", { retryable: true, statusCode: 429 });
+    const status = behaviour === "fail" ? "Failed" : behaviour === "running" ? "Running" : "Succeeded";
+    this.accepted.push({ email, status });
+    // Accepted, but the answer is lost on the way back.
+    if (behaviour === "no-answer") throw new AuditError("EMAIL.SEND_FAILED", "socket hang up", { retryable: true });
+    return status === "Failed" ? { status, error: "EmailDropped: bounced" } : { status };
+  }
+
+  async lookup(operationId: string): Promise<DeliveryResult | { status: "NotFound" }> {
+    const op = this.accepted.findLast((o) => o.email.operationId === operationId);
+    if (!op) return { status: "NotFound" };
+    return op.status === "Failed" ? { status: "Failed", error: "EmailDropped: bounced" } : { status: op.status };
+  }
+}
