@@ -3,9 +3,12 @@
 import { z } from "zod";
 import { isIsoDay } from "./core/dates.js";
 import { AuditError } from "./core/errors.js";
+import { isGuid } from "./core/ids.js";
 import { RETIREMENT_DATE } from "./core/model.js";
+import { checkAddress, isDomainAllowed, normaliseAllowedDomains } from "./core/owners.js";
+import type { SendMode } from "./core/sendReminders.js";
 
-export type SendMode = "dry-run" | "redirect" | "live";
+export type { SendMode };
 
 export interface AppConfig {
   scope: { subscriptions: string[]; managementGroups: string[] };
@@ -67,9 +70,9 @@ export const SETTINGS = {
 
 export type SettingName = keyof typeof SETTINGS;
 
+/** Our own sender address only; recipient addresses go through checkAddress, the rule tag addresses meet. */
 const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const list = (value: string) =>
   value
@@ -89,22 +92,34 @@ const intSetting = (name: SettingName, min: number, max: number) =>
     return n;
   });
 
-const addressList = (name: SettingName) =>
+/** Valid addresses outside the allowed recipient domains (none when no domains are configured). */
+const outsideDomains = (addresses: readonly string[], allowed: readonly string[]) =>
+  addresses.filter((a) => checkAddress(a).ok && !isDomainAllowed(a.slice(a.lastIndexOf("@") + 1), allowed));
+
+const outsideMessage = (addresses: readonly string[]) => `outside ALLOWED_RECIPIENT_DOMAINS: ${addresses.map((a) => JSON.stringify(a)).join(", ")}`;
+
+/**
+ * Recipient addresses: checked like owner-tag addresses (and held to ALLOWED_RECIPIENT_DOMAINS the same way),
+ * lower-cased and de-duplicated, since each recipient gets its own message.
+ */
+const addressList = (name: SettingName, allowed: readonly string[]) =>
   text(name).transform((v, ctx) => {
     const items = list(v);
-    const bad = items.filter((a) => !ADDRESS.test(a));
+    const bad = items.filter((a) => !checkAddress(a).ok);
     if (bad.length > 0) ctx.addIssue({ code: "custom", message: `not valid email addresses: ${bad.map((b) => JSON.stringify(b)).join(", ")}` });
-    return items.map((a) => a.toLowerCase());
+    const outside = outsideDomains(items, allowed);
+    if (outside.length > 0) ctx.addIssue({ code: "custom", message: outsideMessage(outside) });
+    return [...new Set(items.map((a) => a.toLowerCase()))];
   });
 
 const optional = (name: SettingName) => text(name).transform((v) => (v === "" ? undefined : v));
 
-const envSchema = (simulated: boolean) => z
+const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[]) => z
   .object({
     AUDIT_SCHEDULE: text("AUDIT_SCHEDULE").refine((v) => v.split(/\s+/).length === 6, "must be an NCRONTAB expression with six fields (seconds first)"),
     AUDIT_SUBSCRIPTIONS: text("AUDIT_SUBSCRIPTIONS").transform((v, ctx) => {
       const ids = list(v);
-      const bad = ids.filter((id) => !GUID.test(id));
+      const bad = ids.filter((id) => !isGuid(id));
       if (bad.length > 0) ctx.addIssue({ code: "custom", message: `not subscription ids (GUIDs): ${bad.join(", ")}` });
       return ids;
     }),
@@ -115,7 +130,7 @@ const envSchema = (simulated: boolean) => z
       if (keys.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one tag key" });
       return keys;
     }),
-    FALLBACK_CONTACTS: addressList("FALLBACK_CONTACTS"),
+    FALLBACK_CONTACTS: addressList("FALLBACK_CONTACTS", allowedRecipientDomains),
     ALLOWED_RECIPIENT_DOMAINS: text("ALLOWED_RECIPIENT_DOMAINS").transform((v, ctx) => {
       const domains = list(v).map((d) => d.toLowerCase().replace(/^@/, ""));
       const bad = domains.filter((d) => !DOMAIN.test(d));
@@ -133,12 +148,16 @@ const envSchema = (simulated: boolean) => z
     }),
     OVERDUE_EVERY_DAYS: intSetting("OVERDUE_EVERY_DAYS", 1, 365),
     ESCALATE_AFTER_REMINDERS: intSetting("ESCALATE_AFTER_REMINDERS", 0, 1000),
-    ESCALATION_CONTACTS: addressList("ESCALATION_CONTACTS"),
+    ESCALATION_CONTACTS: addressList("ESCALATION_CONTACTS", allowedRecipientDomains),
     SNOOZE_TAG_KEY: text("SNOOZE_TAG_KEY").refine((v) => v !== "", "must not be empty"),
     SNOOZE_REASON_TAG_KEY: text("SNOOZE_REASON_TAG_KEY"),
     MAX_SNOOZE_DAYS: intSetting("MAX_SNOOZE_DAYS", 0, 3650),
     SEND_MODE: text("SEND_MODE").pipe(z.enum(["dry-run", "redirect", "live"], { message: 'must be one of "dry-run", "redirect", "live"' })),
-    REDIRECT_ADDRESS: optional("REDIRECT_ADDRESS").refine((v) => v === undefined || ADDRESS.test(v), "must be one valid email address"),
+    REDIRECT_ADDRESS: optional("REDIRECT_ADDRESS")
+      .refine((v) => v === undefined || checkAddress(v).ok, "must be one valid email address")
+      .superRefine((v, ctx) => {
+        if (v !== undefined && outsideDomains([v], allowedRecipientDomains).length > 0) ctx.addIssue({ code: "custom", message: outsideMessage([v]) });
+      }),
     SENDER_ADDRESS: optional("SENDER_ADDRESS").refine((v) => v === undefined || ADDRESS.test(v), "must be one valid email address"),
     COMMUNICATION_SERVICES_ENDPOINT: optional("COMMUNICATION_SERVICES_ENDPOINT").refine((v) => v === undefined || /^https:\/\/[^\s/]+\/?$/.test(v), "must be an https:// URL such as https://<resource>.communication.azure.com"),
     COMMUNICATION_SERVICES_CONNECTION_STRING: optional("COMMUNICATION_SERVICES_CONNECTION_STRING").refine(
@@ -147,10 +166,10 @@ const envSchema = (simulated: boolean) => z
     ),
     EMAIL_PER_MINUTE: intSetting("EMAIL_PER_MINUTE", 1, 10_000),
     EMAIL_PER_HOUR: intSetting("EMAIL_PER_HOUR", 1, 1_000_000),
-    ADMIN_SUMMARY_TO: addressList("ADMIN_SUMMARY_TO"),
+    ADMIN_SUMMARY_TO: addressList("ADMIN_SUMMARY_TO", allowedRecipientDomains),
     REPORT_CONTAINER: text("REPORT_CONTAINER").refine((v) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(v), "must be a valid blob container name (3-63 lower-case letters, digits, hyphens)"),
     LEDGER_TABLE: text("LEDGER_TABLE").refine((v) => /^[A-Za-z][A-Za-z0-9]{2,62}$/.test(v), "must be a valid table name (3-63 letters and digits, starting with a letter)"),
-    AZURE_CLIENT_ID: optional("AZURE_CLIENT_ID").refine((v) => v === undefined || GUID.test(v), "must be a client id (GUID)"),
+    AZURE_CLIENT_ID: optional("AZURE_CLIENT_ID").refine((v) => v === undefined || isGuid(v), "must be a client id (GUID)"),
     APPLICATIONINSIGHTS_CONNECTION_STRING: optional("APPLICATIONINSIGHTS_CONNECTION_STRING"),
     AzureWebJobsStorage: optional("AzureWebJobsStorage"),
     AzureWebJobsStorage__accountName: optional("AzureWebJobsStorage__accountName"),
@@ -177,7 +196,9 @@ export function loadConfig(
     const value = env[name];
     if (value !== undefined) input[name] = value;
   }
-  const result = envSchema(options.simulated ?? false).safeParse(input);
+  // Recipient settings are held to the allowed domains as given; a malformed entry there is reported on its own.
+  const allowedRecipientDomains = normaliseAllowedDomains(list(input.ALLOWED_RECIPIENT_DOMAINS ?? ""));
+  const result = envSchema(options.simulated ?? false, allowedRecipientDomains).safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  - ${String(i.path[0] ?? "configuration")}: ${i.message}`);
     throw new AuditError("CONFIG.INVALID", `Configuration is not valid (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);

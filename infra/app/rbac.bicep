@@ -23,7 +23,8 @@ param environmentName string
 // Flex Consumption azd templates give the host identity Storage Blob Data Owner: the host
 // creates containers and takes blob leases. Blob Data Contributor is not documented as enough.
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
-// Table: the app's ledger and run lock (entities read/write, creating the table if missing).
+// Table: the app's ledger (entities read/write, creating the table if missing). The run lock is a
+// blob lease, covered by Storage Blob Data Owner above.
 var storageTableDataContributorRoleId = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
 // Queue: not assigned. Storage Queue Data Contributor (974c5e8b-45b9-4653-ba55-5f855dd0fb88) is
 // needed only by queue/blob triggers and Durable Functions; this app has timer and HTTP triggers.

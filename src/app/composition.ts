@@ -74,6 +74,7 @@ export function compose(options: CompositionOptions): Composition {
         asOf,
         deadline: config.schedule.deadline,
         retirementDate: RETIREMENT_DATE,
+        snoozeTagKey: config.snooze.tagKey,
         ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
       }),
     now: options.now ?? (() => new Date()),

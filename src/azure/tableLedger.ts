@@ -5,7 +5,7 @@
 //   run             one entity per day: counts, for trends
 // Keys are hashes: Table keys may not hold '/', '#', '?' or control characters, and resource ids do.
 import { createHash } from "node:crypto";
-import { RestError } from "@azure/core-rest-pipeline";
+import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { FindingState, OutboxEntry, ReminderLedger, RunRecord } from "../core/ports.js";
@@ -26,15 +26,19 @@ export class TableLedger implements ReminderLedger {
 
   async histories(): Promise<Map<string, ReminderHistory>> {
     const map = new Map<string, ReminderHistory>();
-    for (const e of await this.list(`history-${this.mode}`)) {
-      map.set(historyKey(String(e.owner), String(e.findingId)), {
-        ...(e.firstNotifiedOn ? { firstNotifiedOn: String(e.firstNotifiedOn) } : {}),
-        ...(e.lastNotifiedOn ? { lastNotifiedOn: String(e.lastNotifiedOn) } : {}),
-        ...(e.lastMilestone ? { lastMilestone: String(e.lastMilestone) } : {}),
-        overdueRemindersSent: Number(e.overdueRemindersSent ?? 0),
-      });
-    }
+    for (const e of await this.list(`history-${this.mode}`)) map.set(historyKey(String(e.owner), String(e.findingId)), fromHistoryEntity(e));
     return map;
+  }
+
+  /** One (owner, finding) history by its keys; undefined when there is none yet. */
+  private async history(owner: string, findingId: string): Promise<ReminderHistory | undefined> {
+    await this.ensureTable();
+    try {
+      return fromHistoryEntity(await this.table.getEntity<Entity>(`history-${this.mode}`, hashKey(historyKey(owner, findingId))));
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return undefined;
+      throw unavailable("read", error);
+    }
   }
 
   async outbox(filter: { status?: OutboxEntry["status"] } = {}): Promise<OutboxEntry[]> {
@@ -73,9 +77,8 @@ export class TableLedger implements ReminderLedger {
     if (outcome.status === "sent") {
       // Histories first: if the process dies between the two writes, the entry stays pending, the next run looks
       // the operation up again and re-applies these updates, which are idempotent.
-      const current = await this.histories();
       for (const item of entry.items) {
-        const before = current.get(historyKey(entry.owner, item.findingId));
+        const before = await this.history(entry.owner, item.findingId);
         if (before?.lastNotifiedOn === entry.asOf && before.lastMilestone === item.milestone) continue;
         const after = recordReminder(before, item, entry.asOf);
         await this.write(() =>
@@ -214,6 +217,15 @@ function toOutboxEntity(entry: OutboxEntry): Entity {
     updatedAt: entry.updatedAt,
     itemChunks: Object.keys(chunks).length,
     ...chunks,
+  };
+}
+
+function fromHistoryEntity(e: Entity): ReminderHistory {
+  return {
+    ...(e.firstNotifiedOn ? { firstNotifiedOn: String(e.firstNotifiedOn) } : {}),
+    ...(e.lastNotifiedOn ? { lastNotifiedOn: String(e.lastNotifiedOn) } : {}),
+    ...(e.lastMilestone ? { lastMilestone: String(e.lastMilestone) } : {}),
+    overdueRemindersSent: Number(e.overdueRemindersSent ?? 0),
   };
 }
 

@@ -11,6 +11,7 @@ import { startAzurite, type LocalStorage } from "../azure/azurite.js";
 import { loadConfig, type SendMode } from "../config.js";
 import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
+import { isGuid } from "../core/ids.js";
 import type { AuditReport } from "../core/model.js";
 import { startSimulator, type SimulatedAzure } from "../simulator/server.js";
 import { loadSnapshot } from "../simulator/snapshot.js";
@@ -149,7 +150,7 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
   if (unknown.length > 0 || formats.length === 0) problems.push(`--format takes a comma-separated list of ${FORMATS.join(", ")} (got "${options.format}")`);
   const split = (v: string | undefined) => (v === undefined ? undefined : v.split(/[,\s]+/).map((s) => s.trim()).filter(Boolean));
   const subscriptions = split(options.subscriptions);
-  const badSubs = (subscriptions ?? []).filter((s) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s));
+  const badSubs = (subscriptions ?? []).filter((s) => !isGuid(s));
   if (badSubs.length > 0) problems.push(`--subscriptions takes subscription ids (GUIDs); not ids: ${badSubs.join(", ")}`);
   if (options.sendMode !== undefined && !SEND_MODES.includes(options.sendMode as SendMode)) {
     problems.push(`--send-mode takes one of ${SEND_MODES.join(", ")} (got "${options.sendMode}")`);

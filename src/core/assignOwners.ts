@@ -7,7 +7,7 @@ import type { TenantInventory } from "./ports.js";
 export interface SnoozePolicy {
   tagKey: string;
   reasonTagKey: string;
-  /** A snooze further ahead than this is capped to it, so a tag cannot silence reminders for ever. */
+  /** A snooze further ahead than this is refused (not applied), so a tag cannot silence reminders for ever. */
   maxDays: number;
 }
 
@@ -56,9 +56,11 @@ function readSnooze(tags: Readonly<Record<string, string>>, policy: SnoozePolicy
   const value = entry[1].trim();
   if (!isIsoDay(value)) return { problems: [`snooze tag "${entry[0]}" is not a date (YYYY-MM-DD); reminders are not held`] };
   if (daysBetween(asOf, value) <= 0) return { problems: [] };
-  const cap = addDays(asOf, policy.maxDays);
-  if (daysBetween(cap, value) > 0) {
-    return { until: cap, problems: [`snooze tag "${entry[0]}" (${value}) is more than ${policy.maxDays} days ahead; held until ${cap} instead`] };
+  // Refused, not capped: a cap recomputed from asOf on every run would hold reminders for ever.
+  if (daysBetween(addDays(asOf, policy.maxDays), value) > 0) {
+    return {
+      problems: [`snooze tag "${entry[0]}" (${value}) is more than ${policy.maxDays} days ahead; not applied — set a date within ${policy.maxDays} days`],
+    };
   }
   return { until: value, problems: [] };
 }

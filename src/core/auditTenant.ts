@@ -3,7 +3,7 @@ import pLimit from "p-limit";
 import { daysBetween } from "./dates.js";
 import { ensureError } from "./errors.js";
 import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
-import { buildFindings } from "./findings.js";
+import { accountsOnlyInPools, buildFindings } from "./findings.js";
 import {
   REPORT_SCHEMA_VERSION,
   RETIREMENT_DATE,
@@ -129,6 +129,11 @@ function describeCoverage(scope: AuditScope, inventory: TenantInventory, account
   for (const problem of inventory.problems) {
     if (problem.subscriptionIds === undefined) problems.push(problem.reason);
     for (const id of problem.subscriptionIds ?? []) failedSubscriptions.set(id.toLowerCase(), problem.reason);
+  }
+  for (const account of accountsOnlyInPools(inventory.accounts, inventory.pools)) {
+    problems.push(
+      `Batch account ${account.id} has pools in Resource Graph's batchresources table but was not in the account list; its certificates are unknown`,
+    );
   }
 
   const seen = new Set<string>();

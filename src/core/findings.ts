@@ -14,13 +14,32 @@ export function findingId(kind: Finding["kind"], resourceId: string): string {
   return `${kind}:${resourceId.toLowerCase()}`;
 }
 
+type AccountPlace = Pick<BatchAccountInfo, "id" | "name" | "subscriptionId" | "resourceGroup">;
+
+/**
+ * Accounts that have pools in the inventory but are not in its account list (the two come from different
+ * Resource Graph tables and pages): their certificates are unknown, and their pools must not vanish.
+ */
+export function accountsOnlyInPools(accounts: readonly BatchAccountInfo[], pools: readonly PoolInfo[]): AccountPlace[] {
+  const listed = new Set(accounts.map((a) => a.id.toLowerCase()));
+  const missing = new Map<string, AccountPlace>();
+  for (const pool of pools) {
+    const key = pool.accountId.toLowerCase();
+    if (listed.has(key) || missing.has(key)) continue;
+    missing.set(key, { id: pool.accountId, name: pool.accountName, subscriptionId: pool.subscriptionId, resourceGroup: pool.resourceGroup });
+  }
+  return [...missing.values()];
+}
+
 export function buildFindings(inputs: FindingInputs): Finding[] {
   const poolsByAccount = groupBy(inputs.pools, (p) => p.accountId.toLowerCase());
   const findings: Finding[] = [];
+  const unlisted = accountsOnlyInPools(inputs.accounts, inputs.pools);
+  const unlistedKeys = new Set(unlisted.map((a) => a.id.toLowerCase()));
 
-  for (const account of inputs.accounts) {
+  for (const account of [...inputs.accounts, ...unlisted]) {
     const key = account.id.toLowerCase();
-    const certs = inputs.certificates.get(key);
+    const certs = unlistedKeys.has(key) ? "unknown" : inputs.certificates.get(key);
     const pools = poolsByAccount.get(key) ?? [];
     const subscriptionName = inputs.subscriptionNames.get(account.subscriptionId.toLowerCase());
     const where = {

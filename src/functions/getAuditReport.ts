@@ -3,15 +3,15 @@ import "../index.js";
 import { app, type HttpFunctionOptions } from "@azure/functions";
 import { REPORT_CSP_HEADER, renderReportHtml } from "../render/reportHtml.js";
 import { reportToCsv } from "../report/reportCsv.js";
-import { HttpProblem, json, oneOf, parseQuery, pattern, route, text } from "./support/http.js";
+import { isGuid } from "../core/ids.js";
+import { isValidAddress } from "../core/owners.js";
+import { HttpProblem, json, oneOf, parseQuery, route, satisfying, text } from "./support/http.js";
 import { activeFilter, filterFindings, summaryOf } from "./support/reportFilter.js";
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const QUERY = {
   format: oneOf(["json", "csv", "html"]),
-  subscription: pattern(GUID, "a subscription id (GUID)"),
-  owner: pattern(EMAIL, "an owner's email address"),
+  subscription: satisfying(isGuid, "a subscription id (GUID)"),
+  owner: satisfying(isValidAddress, "an owner's email address"),
   severity: oneOf(["critical", "warning"]),
 };
 

@@ -4,7 +4,7 @@
 // markup through untouched and does no escaping of its own.
 import mjml2html from "mjml";
 import type { Finding } from "../core/model.js";
-import type { AdminSummary } from "../core/sendReminders.js";
+import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestItem, DigestPlan } from "../core/digestPlan.js";
 import { daysBetween } from "../core/dates.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
@@ -18,15 +18,11 @@ export interface RenderContext {
   /** Link to the full audit report; https only. */
   reportUrl?: string;
   senderName?: string;
+  /** The snooze tag key owners are told to set (`SNOOZE_TAG_KEY`); default `SNOOZE_TAG`. */
+  snoozeTagKey?: string;
 }
 
-export interface RenderedEmail {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-export type { AdminSummary };
+export type { AdminSummary, RenderedEmail };
 
 export const SNOOZE_TAG = "batch-cert-audit-snooze";
 export const MIGRATION_GUIDE_URL = "https://learn.microsoft.com/azure/batch/batch-certificate-migration-guide";
@@ -397,10 +393,11 @@ function stopLines(plan: DigestPlan, ctx: RenderContext): string[] {
   const until = "YYYY-MM-DD";
   const accounts = [...new Set(plan.items.map((i) => i.finding.accountId))];
   const target = accounts.length === 1 && accounts[0] ? shq(accounts[0]) : "<account-resource-id>";
+  const tagKey = ctx.snoozeTagKey ?? SNOOZE_TAG;
   return [
     "Migrate: once a certificate or pool is gone, the next audit drops it and reminders stop.",
     "Not yours? Fix the owner tag on the Batch account (or its resource group or subscription) to name the right people.",
-    `Need time? Tag the Batch account ${SNOOZE_TAG}: ${until} and reminders pause until that day, e.g. az tag update --resource-id ${target} --operation Merge --tags ${SNOOZE_TAG}=${until}`,
+    `Need time? Tag the Batch account ${clean(tagKey)}: ${until} and reminders pause until that day, e.g. az tag update --resource-id ${target} --operation Merge --tags ${shq(`${tagKey}=${until}`)}`,
     ...(safeHttpsUrl(ctx.reportUrl) ? [`Full report: ${safeHttpsUrl(ctx.reportUrl)}`] : []),
   ];
 }

@@ -217,9 +217,8 @@ describe("ACS email sender against the simulated Communication Email service", (
     const sender = keySender(sim, KEY, { maxWaitMs: 100 });
     const email = message("i@contoso.test");
 
-    const started = performance.now();
+    // Running, not Succeeded: the sender gave up waiting before the delivery finished, and the operation is still open.
     await expect(sender.send(email)).resolves.toEqual({ status: "Running" });
-    expect(performance.now() - started).toBeLessThan(300);
     await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Running" });
     await new Promise((resolve) => setTimeout(resolve, 300));
     await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Succeeded" });

@@ -40,6 +40,60 @@ describe("configuration", () => {
     expect(() => loadConfig({ SEND_MODE: "redirect", SENDER_ADDRESS: "a@b.com", COMMUNICATION_SERVICES_ENDPOINT: "https://x.communication.azure.com" })).toThrow(/REDIRECT_ADDRESS/);
   });
 
+  it("de-duplicates recipient addresses case-insensitively, so nobody is sent the same message twice", () => {
+    const config = loadConfig({
+      ADMIN_SUMMARY_TO: "Batch-Admins@contoso.com, batch-admins@CONTOSO.com; ops@contoso.com",
+      ESCALATION_CONTACTS: "cio@contoso.com cio@contoso.com",
+      FALLBACK_CONTACTS: "team@contoso.com,TEAM@contoso.com",
+    });
+    expect(config.adminSummaryTo).toEqual(["batch-admins@contoso.com", "ops@contoso.com"]);
+    expect(config.escalationContacts).toEqual(["cio@contoso.com"]);
+    expect(config.owners.fallbackContacts).toEqual(["team@contoso.com"]);
+  });
+
+  it("holds configured recipients to the same address rule as owner tags", () => {
+    // Each passed config's old, looser pattern; checkAddress (the owner-tag rule) refuses them.
+    for (const address of ["a!b@contoso.com", "first..last@contoso.com", "{ops}@contoso.com"]) {
+      expect(() => loadConfig({ ADMIN_SUMMARY_TO: address }), address).toThrow(/ADMIN_SUMMARY_TO: not valid email addresses/);
+    }
+    expect(() => loadConfig({ SEND_MODE: "redirect", SENDER_ADDRESS: "a@b.com", COMMUNICATION_SERVICES_ENDPOINT: "https://x.communication.azure.com", REDIRECT_ADDRESS: "a!b@contoso.com" })).toThrow(
+      /REDIRECT_ADDRESS: must be one valid email address/,
+    );
+  });
+
+  it("refuses configured recipients outside ALLOWED_RECIPIENT_DOMAINS, naming each setting and address", () => {
+    let message = "";
+    try {
+      loadConfig({
+        ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
+        FALLBACK_CONTACTS: "ops@contoso.com,ops@fabrikam.com",
+        ESCALATION_CONTACTS: "cio@eu.contoso.com,cio@contoso.com.evil.example",
+        ADMIN_SUMMARY_TO: "admins@gmail.com",
+        SEND_MODE: "redirect",
+        REDIRECT_ADDRESS: "inbox@fabrikam.com",
+        SENDER_ADDRESS: "donotreply@sender.example",
+        COMMUNICATION_SERVICES_ENDPOINT: "https://x.communication.azure.com",
+        OVERDUE_EVERY_DAYS: "-1",
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    // Reported with every other problem, in one message.
+    expect(message).toMatch(/5 problems/);
+    expect(message).toContain("- OVERDUE_EVERY_DAYS:");
+    expect(message).toContain('- FALLBACK_CONTACTS: outside ALLOWED_RECIPIENT_DOMAINS: "ops@fabrikam.com"');
+    expect(message).toContain('- ESCALATION_CONTACTS: outside ALLOWED_RECIPIENT_DOMAINS: "cio@contoso.com.evil.example"');
+    expect(message).toContain('- ADMIN_SUMMARY_TO: outside ALLOWED_RECIPIENT_DOMAINS: "admins@gmail.com"');
+    expect(message).toContain('- REDIRECT_ADDRESS: outside ALLOWED_RECIPIENT_DOMAINS: "inbox@fabrikam.com"');
+    expect(message).not.toContain("SENDER_ADDRESS");
+  });
+
+  it("accepts configured recipients inside ALLOWED_RECIPIENT_DOMAINS and its subdomains, and any domain when it is not set", () => {
+    const env = { FALLBACK_CONTACTS: "ops@contoso.com", ESCALATION_CONTACTS: "cio@eu.contoso.com", ADMIN_SUMMARY_TO: "admins@Contoso.com" };
+    expect(loadConfig({ ...env, ALLOWED_RECIPIENT_DOMAINS: "@Contoso.com" }).escalationContacts).toEqual(["cio@eu.contoso.com"]);
+    expect(loadConfig({ ...env, ADMIN_SUMMARY_TO: "admins@gmail.com" }).adminSummaryTo).toEqual(["admins@gmail.com"]);
+  });
+
   it("uses MIGRATION_DEADLINE as the deadline when an organisation sets one", () => {
     expect(loadConfig({ MIGRATION_DEADLINE: "2027-03-31" }).schedule.deadline).toBe("2027-03-31");
   });

@@ -108,8 +108,9 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
   };
 }
 
-export function pattern(regex: RegExp, allowed: string): ParameterSpec & { schema: z.ZodType<string | undefined> } {
-  return { schema: z.string().trim().regex(regex).optional(), allowed };
+/** A parameter whose (trimmed) value must pass `test`. */
+export function satisfying(test: (value: string) => boolean, allowed: string): ParameterSpec & { schema: z.ZodType<string | undefined> } {
+  return { schema: z.string().trim().refine(test).optional(), allowed };
 }
 
 const allowedList = (specs: Record<string, ParameterSpec>) =>

@@ -116,6 +116,48 @@ describe("auditTenant", () => {
     expect(report.coverage.problems).toEqual(["tenant truncated"]);
   });
 
+  it("reports a pool whose account is missing from the account list, with unknown references and incomplete coverage", async () => {
+    const listed = account("listed");
+    const ghost = account("ghost");
+    const ghostPool = pool(ghost, "render", [`${ghost.id}/certificates/sha1-abc`]);
+    const certificates = new FakeCertificates({});
+    const report = await auditTenant(
+      { inventory: new FakeInventory({ accounts: [listed], pools: [ghostPool] }), certificates, concurrency: 1 },
+      request,
+    );
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({
+      kind: "pool-certificate-reference",
+      severity: "critical",
+      resourceId: ghostPool.id,
+      accountId: ghost.id,
+      accountName: "ghost",
+      subscriptionId: SUB,
+      resourceGroup: "rg",
+      poolName: "render",
+    });
+    expect(report.findings[0]?.references?.[0]).toMatchObject({ certificateName: "sha1-abc", resolves: "unknown" });
+    expect(report.coverage.complete).toBe(false);
+    expect(report.coverage.problems).toEqual([
+      `Batch account ${ghost.id} has pools in Resource Graph's batchresources table but was not in the account list; its certificates are unknown`,
+    ]);
+  });
+
+  it("reports one coverage problem per unlisted account, however many pools it has", async () => {
+    const ghost = account("ghost");
+    const report = await auditTenant(
+      {
+        inventory: new FakeInventory({ pools: [pool(ghost, "p1", [`${ghost.id}/certificates/sha1-a`]), pool(ghost, "p2", [`${ghost.id}/certificates/sha1-b`])] }),
+        certificates: new FakeCertificates({}),
+        concurrency: 1,
+      },
+      request,
+    );
+    expect(report.findings.map((f) => f.poolName).sort()).toEqual(["p1", "p2"]);
+    expect(report.coverage.problems).toHaveLength(1);
+    expect(report.summary.poolsWithCertificates).toBe(2);
+  });
+
   it("keeps at most the configured number of certificate calls in flight", async () => {
     const accounts = Array.from({ length: 12 }, (_, i) => account(`a${i}`));
     const fake = new FakeCertificates({});

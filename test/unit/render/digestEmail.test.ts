@@ -158,6 +158,15 @@ describe("renderDigest", () => {
     expect(text).toContain(`az tag update --resource-id ${ACCOUNT_ID} --operation Merge --tags batch-cert-audit-snooze=YYYY-MM-DD`);
   });
 
+  it("names the configured snooze tag (SNOOZE_TAG_KEY), not the default", async () => {
+    const { text, html } = await renderDigest(only([certFinding()]), ctx({ snoozeTagKey: "hold-until" }));
+    expect(text).toContain("Tag the Batch account hold-until: YYYY-MM-DD");
+    expect(text).toContain(`az tag update --resource-id ${ACCOUNT_ID} --operation Merge --tags hold-until=YYYY-MM-DD`);
+    expect(text).not.toContain("batch-cert-audit-snooze");
+    expect(html).toContain("hold-until");
+    expect(html).not.toContain("batch-cert-audit-snooze");
+  });
+
   it("tells an escalation contact whose digest it is and how many reminders were ignored", async () => {
     const histories = new Map([[historyKey(OWNER.address, "cert-1"), { firstNotifiedOn: "2024-01-01", lastNotifiedOn: "2026-11-01", lastMilestone: "overdue-6", overdueRemindersSent: 6 }]]);
     const escalation = plan([certFinding()], "2026-11-26", histories, ["lead@contoso.com"]).find((p) => p.kind === "escalation");
