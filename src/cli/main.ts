@@ -13,6 +13,7 @@ const USAGE = `Usage: batch-cert-auditor [options]
   --out <dir>                  where reports go (default: out)
   --format <list>              report formats: json,csv,html (default: all)
   --send-mode <mode>           dry-run | redirect | live (default: SEND_MODE; live against --simulate)
+  --allow-incomplete           exit 0 even when some scopes could not be read (they are still reported)
   --quiet                      print only the summary line
   --verbose                    structured logs (JSON lines) on stderr
   -h, --help                   show this help
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
         out: { type: "string", default: "out" },
         format: { type: "string", default: "json,csv,html" },
         "send-mode": { type: "string" },
+        "allow-incomplete": { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -53,6 +55,7 @@ async function main(): Promise<number> {
     out: values.out,
     format: values.format,
     sendMode: values["send-mode"],
+    allowIncomplete: values["allow-incomplete"],
     quiet: values.quiet,
     verbose: values.verbose,
   });
