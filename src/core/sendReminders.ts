@@ -112,7 +112,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   const known = new Map((await deps.ledger.outbox()).map((e) => [e.operationId, e]));
   let budget = sender ? request.limits.perHour - (await deps.ledger.sentSince(new Date(deps.now().getTime() - 3_600_000).toISOString())) : Infinity;
   const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
-  let throttled = false;
+  // Set once the service throttles or stops answering clearly: the rest waits for the next run.
+  let stopSending = false;
 
   for (const planned of messages) {
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
@@ -134,7 +135,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       result.alreadySent++;
       return "already-sent";
     }
-    if (throttled || budget <= 0) {
+    if (stopSending || budget <= 0) {
       result.deferred++;
       return "deferred";
     }
@@ -175,7 +176,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       if (isAuditError(error) && error.code === "EMAIL.SEND_FAILED" && !definitelyNotAccepted(error.statusCode)) {
         // No answer, a timeout or a server error: the service may have accepted the message. The intent stays
         // pending so the next run looks the operation up instead of sending it again; this run stops sending.
-        throttled = true;
+        stopSending = true;
         result.deferred++;
         result.unconfirmed++;
         return "deferred";
@@ -184,7 +185,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
         // Refused by the service: the intent is abandoned so the reminder is planned again next run.
         await deps.ledger.recordOutcome(entry, { status: "abandoned", error: error.message }, deps.now().toISOString());
         if (error.retryable) {
-          throttled = true;
+          stopSending = true;
           result.deferred++;
           return "deferred";
         }
