@@ -1,6 +1,7 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
 import type { AuditReport } from "../core/model.js";
 import type { ReminderResult } from "../core/sendReminders.js";
+import { countdownPhrase } from "../render/digestEmail.js";
 
 export interface SummaryOptions {
   files: string[];
@@ -15,12 +16,8 @@ const n = (value: number) => value.toLocaleString("en-US");
 
 export function formatSummary(report: AuditReport, options: SummaryOptions): string {
   const s = report.summary;
-  const countdown =
-    report.daysSinceDeadline > 0
-      ? `${n(report.daysSinceDeadline)} days overdue (deadline ${report.deadline})`
-      : report.daysSinceDeadline === 0
-        ? `deadline is today (${report.deadline})`
-        : `${n(-report.daysSinceDeadline)} days left (deadline ${report.deadline})`;
+  // The same countdown words as the digest subject, so the terminal and the mail agree.
+  const countdown = `${countdownPhrase(-report.daysSinceDeadline)} (deadline ${report.deadline})`;
   const headline =
     `${n(s.findings)} finding${s.findings === 1 ? "" : "s"} (${n(s.critical)} critical, ${n(s.warning)} warning) — ` +
     `${n(s.accountCertificates)} account certificate${s.accountCertificates === 1 ? "" : "s"}, ` +

@@ -36,11 +36,15 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
     return { status: 200, body };
   }
 
+  const unknownSubscription = (sub: string): RouteResponse | undefined =>
+    ctx.state.subscriptionIds.has(sub.toLowerCase())
+      ? undefined
+      : { status: 404, body: armError("SubscriptionNotFound", `The subscription '${sub}' could not be found.`) };
+
   function findAccount(req: RouteRequest): SnapshotResource | RouteResponse {
     const [, sub = "", rg = "", name = ""] = req.match;
-    if (!ctx.state.subscriptionIds.has(sub.toLowerCase())) {
-      return { status: 404, body: armError("SubscriptionNotFound", `The subscription '${sub}' could not be found.`) };
-    }
+    const noSubscription = unknownSubscription(sub);
+    if (noSubscription) return noSubscription;
     const id = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Batch/batchAccounts/${name}`.toLowerCase();
     const found = ctx.state.accounts.get(id);
     if (!found) {
@@ -88,9 +92,8 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
       handle(req) {
         const missing = apiVersionError(req);
         if (missing) return missing;
-        const sub = (req.match[1] ?? "").toLowerCase();
-        if (!ctx.state.subscriptionIds.has(sub)) return { status: 404, body: armError("SubscriptionNotFound", `The subscription '${req.match[1]}' could not be found.`) };
-        return page(req, ctx.state.accountsBySubscription.get(sub) ?? [], armResource);
+        const sub = req.match[1] ?? "";
+        return unknownSubscription(sub) ?? page(req, ctx.state.accountsBySubscription.get(sub.toLowerCase()) ?? [], armResource);
       },
     },
     {
