@@ -55,6 +55,8 @@ const ownerValue = fc
   .tuple(fc.array(fc.oneof(fc.constantFrom(...ADDRESSES), fc.emailAddress(), hostileText), { minLength: 1, maxLength: 300 }), fc.constantFrom(",", ";", " ", ", ", "\n"))
   .map(([list, separator]) => list.join(separator));
 
+const URL_ATTRIBUTES = /^(href|src|action|formaction|xlink:href|background|poster|srcset|data)$/i;
+
 /** Tags and event-handler attributes in markup, outside script and style bodies; and how many scripts there are. */
 function markup(html: string): { tags: Set<string>; handlers: string[]; scripts: number; javascriptUrls: number } {
   const scripts = (html.match(/<script\b/gi) ?? []).length;
@@ -67,7 +69,8 @@ function markup(html: string): { tags: Set<string>; handlers: string[]; scripts:
     tags.add((m[1] ?? "").toLowerCase());
     for (const a of (m[2] ?? "").matchAll(/([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g)) {
       if (/^on/i.test(a[1] ?? "")) handlers.push(a[0]);
-      if (/^\s*javascript:/i.test(a[2] ?? a[3] ?? a[4] ?? "")) javascriptUrls++;
+      // Only attributes a browser follows as URLs can run a javascript: URL; a title or data-* value is plain text.
+      if (URL_ATTRIBUTES.test(a[1] ?? "") && /^\s*javascript:/i.test(a[2] ?? a[3] ?? a[4] ?? "")) javascriptUrls++;
     }
   }
   return { tags, handlers, scripts, javascriptUrls };
