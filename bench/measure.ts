@@ -45,7 +45,7 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
   const started = performance.now();
   const report = await auditTenant(
     // The pacer bounds and paces the calls per subscription, so the audit itself holds no slots.
-    { inventory, certificates, concurrency: Infinity },
+    { inventory, certificates, pools: certificates, concurrency: Infinity },
     { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" },
   );
   const wallSeconds = (performance.now() - started) / 1000;

@@ -58,6 +58,7 @@ export function compose(options: CompositionOptions): Composition {
     config,
     inventory: azure.inventory,
     certificates: azure.certificates,
+    pools: azure.certificates,
     // The Batch adapter paces itself per subscription (BATCH_CONCURRENCY in flight), so the run adds no limit.
     certificateConcurrency: Number.POSITIVE_INFINITY,
     ledgerFor: (mode) => {

@@ -4,7 +4,16 @@ import { auditTenant } from "../core/auditTenant.js";
 import { toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport } from "../core/model.js";
-import type { AuditScope, CertificateLister, EmailSender, InventoryReader, ReminderLedger, RunLock } from "../core/ports.js";
+import type {
+  AccountPoolReader,
+  AuditScope,
+  CertificateLister,
+  EmailSender,
+  InventoryReader,
+  PoolLister,
+  ReminderLedger,
+  RunLock,
+} from "../core/ports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderResult } from "../core/sendReminders.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, RunStatus } from "../azure/blobReportStore.js";
@@ -15,8 +24,10 @@ import type { Logger } from "./logger.js";
 
 export interface JobContext {
   config: AppConfig;
-  inventory: InventoryReader;
+  inventory: InventoryReader & Partial<AccountPoolReader>;
   certificates: CertificateLister;
+  /** Pools with their certificate references, from the Batch API. */
+  pools: PoolLister;
   /** Certificate lists in flight at once; default BATCH_CONCURRENCY. Infinity when the lister paces itself. */
   certificateConcurrency?: number;
   /** The ledger for a send mode (redirect keeps its own histories, so switching to live tells everyone). */
@@ -84,7 +95,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
 
     const audited = await auditTenant(
-      { inventory: ctx.inventory, certificates: ctx.certificates, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
+      { inventory: ctx.inventory, certificates: ctx.certificates, pools: ctx.pools, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
       {
         scope: request.scope ?? config.scope,
         asOf,

@@ -21,8 +21,31 @@ export const CONTAINERS_QUERY = `resourcecontainers
 | project id, name, type, subscriptionId, resourceGroup, tags
 | order by id asc`;
 
+/**
+ * Every pool of some Batch accounts, with `certificates` as Resource Graph holds it: the fallback when the Batch API
+ * could not list an account's pools. A null `certificates` is "not reported" (Resource Graph reads pools at the
+ * provider's latest api-version, whose contract may not have the property), never "none".
+ */
+export function accountPoolsQuery(accountIds: readonly string[]): string {
+  if (accountIds.length === 0) throw new Error("accountPoolsQuery needs at least one account id");
+  const prefixes = accountIds.map((id) => {
+    // ARM ids never hold quotes or backslashes; refuse rather than escape, so no id can change the query.
+    if (/['"\\\r\n]/.test(id)) throw new Error(`"${id}" is not a Batch account id`);
+    return `id startswith '${id}/pools/'`;
+  });
+  return `batchresources
+| where type =~ 'microsoft.batch/batchaccounts/pools'
+| where ${prefixes.join(" or ")}
+| project id, name, type, subscriptionId, resourceGroup, certificates = properties.certificates
+| order by id asc`;
+}
+
 export const ALL_QUERIES = {
   BATCH_ACCOUNTS_QUERY,
   POOLS_WITH_CERTIFICATES_QUERY,
   CONTAINERS_QUERY,
+  ACCOUNT_POOLS_QUERY_EXAMPLE: accountPoolsQuery([
+    "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-a/providers/Microsoft.Batch/batchAccounts/one",
+    "/subscriptions/00000000-0000-4000-8000-000000000002/resourceGroups/rg-b/providers/Microsoft.Batch/batchAccounts/two",
+  ]),
 } as const;

@@ -7,9 +7,13 @@ import { isRestError, type HttpHeaders } from "@azure/core-rest-pipeline";
 import { accountIdOf, parseResourceId } from "../core/certificateReference.js";
 import { ensureError } from "../core/errors.js";
 import type { BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, Tags } from "../core/model.js";
-import type { AuditScope, InventoryReader, TenantInventory } from "../core/ports.js";
+import type { AccountPoolReader, AuditScope, InventoryReader, ReportedPool, TenantInventory } from "../core/ports.js";
 import type { SubscriptionLister } from "./armSubscriptions.js";
-import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "./queries.js";
+import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "./queries.js";
+import { signInFailure } from "./signIn.js";
+
+/** Accounts per fallback pool query: keeps the query text short (Resource Graph bounds the query length). */
+const ACCOUNTS_PER_POOL_QUERY = 25;
 
 export interface ResourceGraphInventoryOptions {
   /** Rows per page ($top, at most 1000). */
@@ -36,7 +40,7 @@ interface QueryScope {
   managementGroups?: string[];
 }
 
-export class ResourceGraphInventory implements InventoryReader {
+export class ResourceGraphInventory implements InventoryReader, AccountPoolReader {
   private readonly pageSize: number;
   private readonly batchSize: number;
   private readonly maxThrottleWaits: number;
@@ -125,6 +129,27 @@ export class ResourceGraphInventory implements InventoryReader {
     return "read";
   }
 
+  /**
+   * Resource Graph's pools of the given accounts, keyed by lower-cased account id (an account with no rows has no
+   * pools there). A row whose `certificates` is missing or not an array is "not-reported". Throws when a query fails.
+   */
+  async readAccountPools(accounts: readonly BatchAccountInfo[]): Promise<Map<string, ReportedPool[]>> {
+    const result = new Map<string, ReportedPool[]>(accounts.map((a) => [a.id.toLowerCase(), []]));
+    for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_POOL_QUERY) {
+      const batch = accounts.slice(i, i + ACCOUNTS_PER_POOL_QUERY);
+      const subscriptions = [...new Set(batch.map((a) => a.subscriptionId.toLowerCase()))];
+      const scope: QueryScope = { label: `pools of ${batch.length} accounts`, subscriptions };
+      const answer = await this.queryPages(accountPoolsQuery(batch.map((a) => a.id)), scope, (rows) => {
+        for (const row of rows) {
+          const pool = toReportedPool(row);
+          if (pool) result.get(pool.accountId.toLowerCase())?.push(pool);
+        }
+      });
+      if (answer.problem) throw new Error(`Resource Graph pool query for ${batch.length === 1 ? "the account" : `${batch.length} accounts`}: ${answer.problem}`);
+    }
+    return result;
+  }
+
   private *scopes(subscriptions: readonly string[], managementGroups: readonly string[]): Generator<QueryScope> {
     for (let i = 0; i < subscriptions.length; i += this.batchSize) {
       const batch = subscriptions.slice(i, i + this.batchSize);
@@ -173,6 +198,8 @@ export class ResourceGraphInventory implements InventoryReader {
         }
         return {};
       } catch (error) {
+        const signIn = signInFailure(error);
+        if (signIn) throw signIn;
         if (isRestError(error) && error.statusCode === 429 && throttled < this.maxThrottleWaits) {
           throttled++;
           this.stats.throttled++;
@@ -257,6 +284,29 @@ function toAccount(row: Row): BatchAccountInfo {
     resourceGroup: parsed.resourceGroup,
     location: typeof row.location === "string" ? row.location : "",
     tags: tagsOf(row),
+  };
+}
+
+/** A fallback pool row; undefined when it is not a pool of a Batch account at all. */
+function toReportedPool(row: Row): ReportedPool | undefined {
+  const id = typeof row.id === "string" ? row.id : "";
+  const parsed = parseResourceId(id);
+  const accountId = accountIdOf(id);
+  if (!parsed || !accountId) return undefined;
+  let certificateReferences: ReportedPool["certificateReferences"] = "not-reported";
+  try {
+    certificateReferences = toPool(row).certificateReferences;
+  } catch {
+    // No `certificates` key (null when projected) or an unusable value: not reported, never "none".
+  }
+  return {
+    id,
+    name: typeof row.name === "string" ? row.name : (id.split("/").pop() ?? id),
+    accountId: id.slice(0, accountId.length),
+    accountName: /\/batchaccounts\/([^/]+)/i.exec(id)?.[1] ?? "",
+    subscriptionId: parsed.subscriptionId,
+    resourceGroup: parsed.resourceGroup,
+    certificateReferences,
   };
 }
 

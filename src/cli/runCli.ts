@@ -44,6 +44,10 @@ const SEND_MODES: readonly SendMode[] = ["dry-run", "redirect", "live"];
 /** The sender the simulated Communication Email service uses when SENDER_ADDRESS is not set. */
 const SIMULATED_SENDER = "DoNotReply@batch-cert-auditor.example";
 
+const SIGN_IN_HELP =
+  "  Nothing was audited, reported or sent. Sign in with `az login` (the CLI uses DefaultAzureCredential), or, in Azure,\n" +
+  "  give the app its managed identity (AZURE_CLIENT_ID for a user-assigned one).";
+
 export interface CliResult {
   exitCode: number;
   report?: AuditReport;
@@ -126,6 +130,7 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
   } catch (error) {
     const e = ensureError(error);
     stderr.write(`batch-cert-auditor: ${e.message}\n`);
+    if (e instanceof AuditError && e.code === "AUTH.SIGN_IN_FAILED") stderr.write(`${SIGN_IN_HELP}\n`);
     return { exitCode: 1, files: [] };
   } finally {
     await simulator?.close();

@@ -1,9 +1,10 @@
 // The audit use case: inventory the tenant, read each account's certificates, derive findings, account for coverage.
 import pLimit from "p-limit";
 import { daysBetween } from "./dates.js";
-import { ensureError } from "./errors.js";
+import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
 import { accountsOnlyInPools, buildFindings } from "./findings.js";
+import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
   RETIREMENT_DATE,
@@ -13,10 +14,21 @@ import {
   type AuditReport,
   type Coverage,
   type Finding,
+  type PoolCoverageSource,
+  type PoolInfo,
   type ReportSummary,
 } from "./model.js";
 import type { OwnerPolicy } from "./owners.js";
-import type { AuditProgress, AuditScope, CertificateLister, InventoryReader, TenantInventory } from "./ports.js";
+import type {
+  AccountPoolReader,
+  AuditProgress,
+  AuditScope,
+  CertificateLister,
+  InventoryReader,
+  PoolLister,
+  ReportedPool,
+  TenantInventory,
+} from "./ports.js";
 
 /**
  * An inventory reader may hand over Batch accounts as its pages arrive, so that certificate reads overlap the rest
@@ -27,11 +39,14 @@ export interface StreamingInventoryReader extends InventoryReader {
 }
 
 export interface AuditDependencies {
-  inventory: StreamingInventoryReader;
+  inventory: StreamingInventoryReader & Partial<AccountPoolReader>;
   certificates: CertificateLister;
+  /** Pools with their certificate references, from the Batch API. */
+  pools: PoolLister;
   /**
-   * Certificate list calls in flight at once. A lister that bounds and paces its own calls per subscription can be
-   * given Infinity, so that calls waiting on a throttled subscription hold no slot here.
+   * Batch calls (per account: its certificates, then its pools when needed) in flight at once. A lister that bounds
+   * and paces its own calls per subscription can be given Infinity, so that calls waiting on a throttled
+   * subscription hold no slot here.
    */
   concurrency: number;
   onProgress?: (progress: AuditProgress) => void;
@@ -52,14 +67,16 @@ export interface AuditRequest {
 
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
-  const reads = certificateReads(deps);
+  const reads = accountReads(deps);
   const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived));
   reads.start(inventory.accounts);
-  const { certificates, accounts } = await reads.finished();
+  const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
+  const { certificates, pools, accounts } = await reads.finished(inventory.accounts, graphPools);
   const built = buildFindings({
     accounts: inventory.accounts,
     certificates,
-    pools: inventory.pools,
+    pools,
+    poolsUnknown: new Set(accounts.filter((a) => a.pools === "failed").map((a) => a.id.toLowerCase())),
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
   const findings = request.owners ? assignOwners(built, inventory, { ...request.owners, asOf: request.asOf }) : built;
@@ -82,45 +99,175 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   };
 }
 
-/** Certificate reads, started as accounts become known (each account once), gathered when all are done. */
-function certificateReads(deps: AuditDependencies) {
+/** What one account's Batch reads gave. */
+interface AccountRead {
+  certificates: AccountCertificate[] | "unknown";
+  certificatesReason?: string;
+  /** The Batch API's pools; undefined when not read (not needed) or when the read failed. */
+  batchPools?: PoolInfo[];
+  poolsError?: string;
+}
+
+/**
+ * Per account: its certificates, then its pools from the Batch API when they can matter, that is when the
+ * certificate list is non-empty or could not be read (a 403 or a removed API on `certificates` says nothing about
+ * `pools`), or when Resource Graph already shows references. An account whose certificate list was read and is empty
+ * needs no pool read: Batch refuses to delete a certificate that a pool still references. Started as accounts become
+ * known (each account once), gathered when all are done; then Resource Graph stands in for pools the Batch API could
+ * not list, where its rows carry the `certificates` key.
+ */
+function accountReads(deps: AuditDependencies) {
   const limit = pLimit(deps.concurrency === Infinity ? Infinity : Math.max(1, deps.concurrency));
-  const certificates = new Map<string, AccountCertificate[] | "unknown">();
-  const accounts: AccountCoverage[] = [];
+  const reads = new Map<string, AccountRead>();
   const pending: Promise<void>[] = [];
   const started = new Set<string>();
+  let fatal: unknown;
   let done = 0;
   deps.onProgress?.({ phase: "certificates", done, total: 0 });
 
-  const read = async (account: BatchAccountInfo) => {
-    const base = { id: account.id, name: account.name, subscriptionId: account.subscriptionId };
+  const readPools = async (account: BatchAccountInfo, entry: AccountRead) => {
     try {
-      const certs = await deps.certificates.listCertificates(account);
-      certificates.set(account.id.toLowerCase(), certs);
-      accounts.push({ ...base, status: "audited", certificates: certs.length });
+      entry.batchPools = await deps.pools.listPools(account);
     } catch (error) {
-      // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
-      certificates.set(account.id.toLowerCase(), "unknown");
-      accounts.push({ ...base, status: "failed", reason: ensureError(error).message, certificates: "unknown" });
+      if (isFatal(error)) throw error;
+      entry.poolsError = ensureError(error).message;
+    }
+  };
+
+  const read = async (account: BatchAccountInfo) => {
+    if (fatal) return;
+    const entry: AccountRead = { certificates: "unknown" };
+    reads.set(account.id.toLowerCase(), entry);
+    try {
+      try {
+        entry.certificates = await deps.certificates.listCertificates(account);
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
+        entry.certificatesReason = ensureError(error).message;
+      }
+      if (entry.certificates === "unknown" || entry.certificates.length > 0) await readPools(account, entry);
+    } catch (error) {
+      fatal ??= error;
     }
     deps.onProgress?.({ phase: "certificates", done: ++done, total: started.size });
   };
 
+  const start = (arrived: readonly BatchAccountInfo[]): void => {
+    for (const account of arrived) {
+      const key = account.id.toLowerCase();
+      if (started.has(key)) continue;
+      started.add(key);
+      pending.push(limit(() => read(account)));
+    }
+  };
+
   return {
-    start(arrived: readonly BatchAccountInfo[]): void {
-      for (const account of arrived) {
-        const key = account.id.toLowerCase();
-        if (started.has(key)) continue;
-        started.add(key);
-        pending.push(limit(() => read(account)));
-      }
-    },
-    async finished() {
+    start,
+    async finished(accounts: readonly BatchAccountInfo[], graphPools: ReadonlyMap<string, PoolInfo[]>) {
       await Promise.all(pending);
-      accounts.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-      return { certificates, accounts };
+      if (fatal) throw fatal;
+      // Resource Graph shows references in an account whose certificate list is empty (dangling references):
+      // read its pools from the Batch API as well, so the finding says what the pool holds now.
+      const extra = accounts.filter((a) => {
+        const entry = reads.get(a.id.toLowerCase());
+        return entry && entry.certificates !== "unknown" && entry.certificates.length === 0 && graphPools.has(a.id.toLowerCase());
+      });
+      await Promise.all(extra.map((a) => limit(() => readPools(a, reads.get(a.id.toLowerCase()) as AccountRead))));
+
+      const fallback = await graphFallback(deps, accounts.filter((a) => reads.get(a.id.toLowerCase())?.poolsError !== undefined));
+      const certificates = new Map<string, AccountCertificate[] | "unknown">();
+      const pools: PoolInfo[] = [];
+      const coverage: AccountCoverage[] = [];
+      const covered = new Set<string>();
+      for (const account of accounts) {
+        const key = account.id.toLowerCase();
+        const entry = reads.get(key);
+        if (!entry || covered.has(key)) continue;
+        covered.add(key);
+        certificates.set(key, entry.certificates);
+        const fromGraph = graphPools.get(key) ?? [];
+        let source: PoolCoverageSource;
+        let poolsReason: string | undefined;
+        if (entry.batchPools) {
+          source = "batch-api";
+          pools.push(...mergePoolEvidence(entry.batchPools, fromGraph));
+        } else if (entry.poolsError !== undefined) {
+          const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
+          if ("pools" in stand) {
+            source = "resource-graph";
+            poolsReason = `the Batch API could not list pools (${entry.poolsError}); read from Resource Graph instead`;
+            pools.push(...mergePoolEvidence(undefined, dedupeById([...fromGraph, ...stand.pools])));
+          } else {
+            source = "failed";
+            poolsReason = `${entry.poolsError}; ${stand.failed}`;
+            pools.push(...mergePoolEvidence(undefined, fromGraph));
+          }
+        } else {
+          source = "not-needed";
+          pools.push(...mergePoolEvidence(undefined, fromGraph));
+        }
+        const failed = entry.certificates === "unknown" || source === "failed";
+        const reasons = [entry.certificatesReason, source === "failed" ? `pools: ${poolsReason}` : undefined].filter((r) => r !== undefined);
+        coverage.push({
+          id: account.id,
+          name: account.name,
+          subscriptionId: account.subscriptionId,
+          status: failed ? "failed" : "audited",
+          ...(failed ? { reason: reasons.join("; ") } : {}),
+          certificates: entry.certificates === "unknown" ? "unknown" : entry.certificates.length,
+          pools: source,
+          ...(poolsReason === undefined ? {} : { poolsReason }),
+        });
+      }
+      // Pools of accounts that are not in the account list stay (their account is reported as a coverage problem).
+      const listed = new Set(accounts.map((a) => a.id.toLowerCase()));
+      for (const [key, list] of graphPools) if (!listed.has(key)) pools.push(...list);
+      coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
+      return { certificates, pools, accounts: coverage };
     },
   };
+}
+
+/** Resource Graph's pools of the accounts whose pools the Batch API could not list, each usable or with the reason. */
+async function graphFallback(deps: AuditDependencies, accounts: BatchAccountInfo[]): Promise<Map<string, { pools: PoolInfo[] } | { failed: string }>> {
+  const result = new Map<string, { pools: PoolInfo[] } | { failed: string }>();
+  if (accounts.length === 0) return result;
+  const reader = deps.inventory.readAccountPools?.bind(deps.inventory);
+  if (!reader) {
+    for (const a of accounts) result.set(a.id.toLowerCase(), { failed: "no other source of pool data" });
+    return result;
+  }
+  let rows: Map<string, ReportedPool[]>;
+  try {
+    rows = await reader(accounts);
+  } catch (error) {
+    if (isFatal(error)) throw error;
+    for (const a of accounts) result.set(a.id.toLowerCase(), { failed: `Resource Graph could not be asked instead: ${ensureError(error).message}` });
+    return result;
+  }
+  for (const a of accounts) {
+    const stand = poolsFromReportedRows(rows.get(a.id.toLowerCase()) ?? []);
+    result.set(a.id.toLowerCase(), "pools" in stand ? stand : { failed: stand.unreported });
+  }
+  return result;
+}
+
+function dedupeById(pools: PoolInfo[]): PoolInfo[] {
+  const byId = new Map<string, PoolInfo>();
+  for (const p of pools) if (!byId.has(p.id.toLowerCase())) byId.set(p.id.toLowerCase(), p);
+  return [...byId.values()];
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
 }
 
 function describeCoverage(scope: AuditScope, inventory: TenantInventory, accounts: AccountCoverage[]): Coverage {

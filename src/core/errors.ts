@@ -3,6 +3,7 @@
 export type ErrorCode =
   | "CONFIG.INVALID"
   | "SNAPSHOT.INVALID"
+  | "AUTH.SIGN_IN_FAILED"
   | "INVENTORY.QUERY_FAILED"
   | "INVENTORY.TRUNCATED"
   | "BATCH.FORBIDDEN"
@@ -31,6 +32,11 @@ export class AuditError extends Error {
 
 export function isAuditError(value: unknown): value is AuditError {
   return value instanceof AuditError;
+}
+
+/** Errors that make the whole run meaningless (no sign-in): they fail the run instead of one scope. */
+export function isFatal(value: unknown): value is AuditError {
+  return value instanceof AuditError && value.code === "AUTH.SIGN_IN_FAILED";
 }
 
 /** Turns any thrown value into an Error, so callers can rely on `.message`. */

@@ -8,6 +8,8 @@ export interface FindingInputs {
   certificates: ReadonlyMap<string, readonly AccountCertificate[] | "unknown">;
   pools: readonly PoolInfo[];
   subscriptionNames: ReadonlyMap<string, string>;
+  /** Lower-cased ids of accounts whose pools no source could read: whether a pool uses a certificate is unknown. */
+  poolsUnknown?: ReadonlySet<string>;
 }
 
 export function findingId(kind: Finding["kind"], resourceId: string): string {
@@ -69,6 +71,8 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         ...where,
         poolName: pool.name,
         references,
+        sources: pool.sources ?? ["resource-graph"],
+        ...(pool.disagreement ? { sourceNote: pool.disagreement } : {}),
         detail:
           `Pool references ${plural(references.length, "certificate")}; it cannot be resized or recreated with them and must be ` +
           `replaced by a pool that uses the Key Vault VM extension` +
@@ -77,16 +81,18 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
     }
 
     if (certs === "unknown" || certs === undefined) continue;
+    const poolsUnknown = inputs.poolsUnknown?.has(key) ?? false;
     for (const cert of certs) {
       const referencedByPools = referencing.get(cert.name.toLowerCase()) ?? [];
       findings.push({
         id: findingId("account-certificate", cert.id),
         kind: "account-certificate",
-        severity: referencedByPools.length > 0 ? "critical" : "warning",
+        // With the pools unknown, a pool may use it: never call it unreferenced (a warning, "can be deleted").
+        severity: referencedByPools.length > 0 || poolsUnknown ? "critical" : "warning",
         resourceId: cert.id,
         ...where,
         certificate: { ...cert, referencedByPools },
-        detail: describeCertificate(cert, referencedByPools),
+        detail: describeCertificate(cert, referencedByPools, poolsUnknown),
       });
     }
   }
@@ -94,7 +100,7 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
   return findings.sort(compareFindings);
 }
 
-function describeCertificate(cert: AccountCertificate, referencedByPools: string[]): string {
+function describeCertificate(cert: AccountCertificate, referencedByPools: string[], poolsUnknown: boolean): string {
   const parts: string[] = [];
   if (cert.provisioningState === "Failed" && cert.deleteCertificateError) {
     const targets = (cert.deleteCertificateError.details ?? []).map((d) => d.target ?? d.message).filter(Boolean);
@@ -108,8 +114,11 @@ function describeCertificate(cert: AccountCertificate, referencedByPools: string
   parts.push(
     referencedByPools.length > 0
       ? `Referenced by ${plural(referencedByPools.length, "pool")}: ${referencedByPools.join(", ")}`
-      : "Not referenced by any pool: it can be deleted once nothing else depends on it",
+      : poolsUnknown
+        ? "The account's pools could not be read, so whether a pool uses it is unknown: do not delete it until that is checked"
+        : "Not referenced by any pool: it can be deleted once nothing else depends on it",
   );
+  if (referencedByPools.length > 0 && poolsUnknown) parts.push("Other pools of the account could not be read");
   return `${parts.join(". ")}.`;
 }
 

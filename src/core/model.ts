@@ -37,6 +37,9 @@ export interface PoolCertificateReference {
   visibility?: string[];
 }
 
+/** Where a pool's certificate references were read. */
+export type PoolEvidenceSource = "batch-api" | "resource-graph";
+
 export interface PoolInfo {
   id: string;
   name: string;
@@ -45,6 +48,10 @@ export interface PoolInfo {
   resourceGroup: string;
   accountName: string;
   certificateReferences: PoolCertificateReference[];
+  /** The sources that reported these references; absent means Resource Graph (the inventory's own rows). */
+  sources?: PoolEvidenceSource[];
+  /** Set when the Batch API and Resource Graph disagree about this pool's references. */
+  disagreement?: string;
 }
 
 export type CertificateProvisioningState = "Succeeded" | "Deleting" | "Failed" | string;
@@ -102,6 +109,10 @@ export interface Finding {
   certificate?: AccountCertificate & { referencedByPools: string[] };
   /** For pool findings. */
   references?: ResolvedReference[];
+  /** For pool findings: which sources reported the references (the Batch API, Resource Graph or both). */
+  sources?: PoolEvidenceSource[];
+  /** For pool findings: how the two sources disagreed, when they did. */
+  sourceNote?: string;
   /** Human sentence on what is wrong here; for example that a delete is blocked by nodes. */
   detail: string;
   /** Filled in by owner resolution (owner-reminders). */
@@ -119,11 +130,21 @@ export interface ScopeCoverage {
   reason?: string;
 }
 
+/**
+ * Where an account's pool certificate references came from. `not-needed`: the account's certificate list was read
+ * and is empty, and Batch refuses to delete a certificate a pool still references, so no pool can reference one.
+ */
+export type PoolCoverageSource = "batch-api" | "resource-graph" | "not-needed" | "failed";
+
 export interface AccountCoverage extends ScopeCoverage {
   name: string;
   subscriptionId: string;
   /** "unknown" when the certificate list could not be read; a count otherwise. */
   certificates: number | "unknown";
+  /** Where the pools' certificate references came from; "failed" (with `poolsReason`) when no source could say. */
+  pools: PoolCoverageSource;
+  /** Why the pools could not be read (or why a fallback was used). */
+  poolsReason?: string;
 }
 
 export interface Coverage {

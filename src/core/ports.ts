@@ -1,6 +1,6 @@
 // The ports the audit use case depends on. Adapters in src/azure implement them over the Azure SDKs;
 // tests implement them with hand-written fakes.
-import type { AccountCertificate, BatchAccountInfo, PoolInfo, ResourceGroupInfo, SubscriptionInfo } from "./model.js";
+import type { AccountCertificate, BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo } from "./model.js";
 import type { ReminderHistory } from "./schedule.js";
 
 /** What to audit. Both lists empty: every subscription the identity can read. */
@@ -34,8 +34,29 @@ export interface CertificateLister {
   listCertificates(account: BatchAccountInfo): Promise<AccountCertificate[]>;
 }
 
+/**
+ * The account's pools with their certificate references, read from Batch management at an api-version whose pool
+ * contract still carries `certificates` (so a pool without the key has none). Throws an AuditError when unreadable.
+ */
+export interface PoolLister {
+  listPools(account: BatchAccountInfo): Promise<PoolInfo[]>;
+}
+
+/** A pool as Resource Graph reports it: its references, or "not-reported" when the row has no `certificates` key. */
+export interface ReportedPool extends Omit<PoolInfo, "certificateReferences"> {
+  certificateReferences: PoolCertificateReference[] | "not-reported";
+}
+
+/**
+ * Resource Graph's pools of some accounts (keyed by lower-cased account id), the fallback when the Batch API could
+ * not list them. Throws when the query failed; an account with no rows has no pools in Resource Graph.
+ */
+export interface AccountPoolReader {
+  readAccountPools(accounts: readonly BatchAccountInfo[]): Promise<Map<string, ReportedPool[]>>;
+}
+
 export interface AuditProgress {
-  phase: "inventory" | "certificates" | "done";
+  phase: "inventory" | "certificates" | "pools" | "done";
   done: number;
   total: number;
 }

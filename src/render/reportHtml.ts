@@ -438,6 +438,28 @@ ${gaps.incomplete ? `<span class="chip sev-critical">Scan incomplete</span>` : `
 </section>`;
 }
 
+const SOURCE_LABEL: Record<string, string> = { "batch-api": "the Batch API", "resource-graph": "Resource Graph" };
+
+/** For a pool finding: which source reported its references, and how the sources disagreed. */
+function sourceLine(f: Finding): string {
+  if (f.kind !== "pool-certificate-reference" || !f.sources) return "";
+  const from = `Reported by ${f.sources.map((s) => SOURCE_LABEL[s] ?? s).join(" and ")}`;
+  return `<div class="detail source">${escapeHtml(f.sourceNote ? `${from}. ${f.sourceNote}.` : `${from}.`)}</div>`;
+}
+
+/** Where pool certificate references came from, over all accounts. */
+function poolSources(report: AuditReport): string {
+  const count = (source: string) => report.coverage.accounts.filter((a) => a.pools === source).length;
+  const parts = [
+    [count("batch-api"), "read from the Batch API"],
+    [count("resource-graph"), "read from Resource Graph (the Batch API refused)"],
+    [count("not-needed"), "not needed (no certificates, so no pool can reference one)"],
+    [count("failed"), "could not be read"],
+  ] as const;
+  const said = parts.filter(([n]) => n > 0).map(([n, what]) => `${fmt(n)} ${what}`);
+  return said.length === 0 ? "" : `<p id="pool-sources">Pool certificate references, per account: ${escapeHtml(said.join("; "))}.</p>`;
+}
+
 function renderCoverage(report: AuditReport, gaps: CoverageGaps): string {
   const c = report.coverage;
   const subs = c.subscriptions.length;
@@ -446,6 +468,7 @@ function renderCoverage(report: AuditReport, gaps: CoverageGaps): string {
     return `<section id="coverage" class="banner banner-ok" aria-labelledby="coverage-h">
 <h2 id="coverage-h">&#10003; Coverage complete</h2>
 <p>Every subscription (${fmt(subs)}) and every Batch account (${fmt(accts)}) visible to the auditor was read.</p>
+${poolSources(report)}
 </section>`;
   }
   const failedSubs = c.subscriptions.filter((s) => s.status === "failed").length;
@@ -457,6 +480,7 @@ function renderCoverage(report: AuditReport, gaps: CoverageGaps): string {
 <h2 id="coverage-h">&#9888; Incomplete scan: this report does not cover the whole tenant</h2>
 <p>${counts.length ? `The auditor could not read ${counts.join(" and ")}. ` : ""}Certificates in the parts listed below are <strong>unknown, not absent</strong>; fix access and run again before treating anything as clean.</p>
 <ul id="coverage-gaps">${gaps.items.join("")}</ul>
+${poolSources(report)}
 </section>`;
 }
 
@@ -566,7 +590,7 @@ function renderFindings(report: AuditReport, gaps: CoverageGaps, findings: Findi
     });
     return `<tr data-row="${i}" data-id="${escapeHtml(f.id)}" data-severity="${escapeHtml(f.severity)}">
 <td>${sevBadge(f.severity)}</td>
-<td><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div></td>
+<td><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
 <td><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
 <td>${f.poolName ? escapeHtml(f.poolName) : `<span class="none">&mdash;</span>`}</td>
 <td>${cert}</td>

@@ -20,9 +20,14 @@ export const CSV_COLUMNS = [
   "owners",
   "snoozedUntil",
   "detail",
+  "sources",
+  "accountPools",
+  "sourceNote",
 ] as const;
 
 export function reportToCsv(report: AuditReport, findings: readonly Finding[] = report.findings): string {
+  // Where each account's pool references came from (batch-api, resource-graph, not-needed, failed).
+  const poolSource = new Map(report.coverage.accounts.map((a) => [a.id.toLowerCase(), a.pools]));
   const rows = findings.map((f) => [
     f.id,
     f.kind,
@@ -41,6 +46,9 @@ export function reportToCsv(report: AuditReport, findings: readonly Finding[] = 
     (f.owners ?? []).map((o) => o.address).join(" "),
     f.snoozedUntil ?? "",
     neutralizeFormula(f.detail),
+    (f.sources ?? []).join(" "),
+    poolSource.get(f.accountId.toLowerCase()) ?? "",
+    f.sourceNote ?? "",
   ]);
   return stringify([[...CSV_COLUMNS], ...rows.map((r) => r.map(neutralizeFormula))]);
 }

@@ -4,8 +4,9 @@
 import { ArmThrottle, type ArmThrottleOptions } from "./armThrottle.js";
 import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./server.js";
 import type { SnapshotResource } from "./snapshot.js";
+import { POOL_CERTIFICATES_REMOVED_IN } from "./state.js";
 
-const CERTIFICATES_REMOVED_IN = "2025-06-01";
+const CERTIFICATES_REMOVED_IN = POOL_CERTIFICATES_REMOVED_IN;
 
 export interface BatchApiOptions {
   pageSize?: number;
@@ -128,7 +129,7 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
         return page(req, ctx.state.poolsByAccount.get(found.id.toLowerCase()) ?? [], (r) => {
           const resource = armResource(r) as { properties?: Record<string, unknown> };
           if (dropCertificates && resource.properties) {
-            const { certificates: _dropped, ...rest } = resource.properties;
+            const { certificates: _dropped, cloudServiceConfiguration: _alsoDropped, ...rest } = resource.properties;
             resource.properties = rest;
           }
           return resource;

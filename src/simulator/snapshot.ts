@@ -47,12 +47,32 @@ const fault = z
   })
   .strict();
 
+/**
+ * How Resource Graph serves the tenant. Resource Graph reads each resource at its provider's latest non-preview
+ * api-version ("the property expected may not be available", Learn: Azure Resource Graph, "Troubleshoot errors" /
+ * "Understanding the query language"); which one it uses for Batch pools cannot be known offline, so it is a setting.
+ */
+const resourceGraphSettings = z
+  .object({
+    /**
+     * The api-version whose pool contract the `batchresources` pool rows follow. From 2025-06-01 on
+     * (azure-rest-api-specs, specification/batch/resource-manager/Microsoft.Batch/stable/2025-06-01/BatchManagement.json)
+     * pools have neither `certificates` nor `cloudServiceConfiguration`. Absent: rows carry every snapshot property.
+     */
+    batchPoolApiVersion: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "must be an api-version such as 2025-06-01")
+      .optional(),
+  })
+  .strict();
+
 export const snapshotSchema = z
   .object({
     tenantId: z.string().min(1),
     subscriptions: z.array(subscription),
     resources: z.array(resource),
     faults: z.array(fault).optional(),
+    resourceGraph: resourceGraphSettings.optional(),
   })
   .strict();
 

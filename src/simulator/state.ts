@@ -7,6 +7,9 @@ const POOL = "microsoft.batch/batchaccounts/pools";
 const CERTIFICATE = "microsoft.batch/batchaccounts/certificates";
 const ACCOUNT = "microsoft.batch/batchaccounts";
 const RESOURCE_GROUP = "microsoft.resources/resourcegroups";
+/** Batch's 2025-06-01 contract (azure-rest-api-specs, Microsoft.Batch stable 2025-06-01) dropped these from pools. */
+export const POOL_CERTIFICATES_REMOVED_IN = "2025-06-01";
+const REMOVED_POOL_PROPERTIES = ["certificates", "cloudServiceConfiguration"];
 
 export class SimulatorState {
   readonly accounts = new Map<string, SnapshotResource>();
@@ -57,12 +60,21 @@ export class SimulatorState {
       // Resource Graph does not index account certificates: they are only visible through the Batch API.
       if (type === CERTIFICATE) continue;
       const row = toRow(r, tenantId);
-      if (type === POOL) batchresources.push(row);
+      if (type === POOL) batchresources.push(this.asPoolContract(row));
       else if (type === RESOURCE_GROUP) resourcecontainers.push({ ...row, type: "microsoft.resources/subscriptions/resourcegroups" });
       else resources.push(row);
     }
     this.tableCache = { resources, batchresources, resourcecontainers };
     return this.tableCache;
+  }
+
+  /** A pool row as Resource Graph would serve it at the snapshot's `resourceGraph.batchPoolApiVersion`. */
+  private asPoolContract(row: TableRow): TableRow {
+    const version = this.snapshot.resourceGraph?.batchPoolApiVersion;
+    if (version === undefined || version < POOL_CERTIFICATES_REMOVED_IN) return row;
+    const properties = { ...(row.properties as Record<string, unknown>) };
+    for (const key of REMOVED_POOL_PROPERTIES) delete properties[key];
+    return { ...row, properties };
   }
 
   managementGroupsOf(subscriptionId: string): string[] {

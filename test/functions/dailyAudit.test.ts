@@ -52,7 +52,7 @@ describe("the dailyAudit timer", () => {
 
     expect(sum("audit.messages.sent")).toBe(6);
     expect(sum("audit.findings", { severity: "critical" })).toBe(8);
-    expect(sum("audit.findings", { severity: "warning" })).toBe(4);
+    expect(sum("audit.findings", { severity: "warning" })).toBe(5);
     expect(sum("audit.scopes.failed")).toBe(1);
     expect(sum("audit.runs", { trigger: "timer", outcome: "succeeded" })).toBe(1);
     expect(recorded.some((r) => r.name === "audit.run.duration" && r.value > 0)).toBe(true);

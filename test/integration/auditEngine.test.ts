@@ -22,7 +22,7 @@ afterEach(async () => {
 
 async function audit(h: Harness, scope: AuditScope = TENANT): Promise<AuditReport> {
   return auditTenant(
-    { inventory: h.inventory, certificates: h.certificates, concurrency: 4 },
+    { inventory: h.inventory, certificates: h.certificates, pools: h.certificates, concurrency: 4 },
     { scope, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" },
   );
 }
@@ -163,7 +163,7 @@ describe("the audit engine at scale limits", () => {
       ...(withSubscriptionList ? { listSubscriptions: armSubscriptionLister(conn) } : {}),
     });
     const certificates = new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer);
-    const report = await auditTenant({ inventory, certificates, concurrency: Infinity }, { scope: TENANT, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" });
+    const report = await auditTenant({ inventory, certificates, pools: certificates, concurrency: Infinity }, { scope: TENANT, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" });
     return { sim, pacer, inventory, report };
   }
 
@@ -175,7 +175,9 @@ describe("the audit engine at scale limits", () => {
     expect(ids(report, "pool-certificate-reference")).toEqual(expectedUsage(snapshot).poolsWithCertificates);
     expect(report.coverage.subscriptions).toHaveLength(12);
     expect(report.coverage.complete).toBe(true);
-    expect(sim.stats.batchCalls).toBe(30);
+    // One certificate list per account, and one pool list per account that holds certificates.
+    const withCertificates = new Set(snapshot.resources.filter((r) => /\/certificates\//i.test(r.id)).map((r) => r.id.split("/certificates/")[0]?.toLowerCase()));
+    expect(sim.stats.batchCalls).toBe(30 + withCertificates.size);
   });
 
   it("reports the coverage incomplete, never clean, when the limit is hit and no subscription list is available", async () => {
@@ -193,5 +195,87 @@ describe("the audit engine at scale limits", () => {
     expect(ids(report, "account-certificate")).toEqual(expectedUsage(snapshot).certificates);
     expect(sim.stats.throttled429).toBeGreaterThan(0);
     expect(pacer.stats.throttled).toBe(sim.stats.throttled429);
+  });
+});
+
+describe("pool references whichever api-version Resource Graph serves pools at", () => {
+  const GRAPH_WITHOUT_CERTIFICATES = "2025-06-01";
+  const at = (snapshot: TenantSnapshot, version: string | undefined): TenantSnapshot =>
+    version === undefined ? snapshot : { ...snapshot, resourceGraph: { batchPoolApiVersion: version } };
+  const verdict = (report: AuditReport) => ({
+    findings: report.findings.map((f) => `${f.kind} ${f.resourceId.toLowerCase()} ${f.severity}`).sort(),
+    complete: report.coverage.complete,
+    failed: report.coverage.accounts.filter((a) => a.status === "failed").map((a) => a.name),
+  });
+  async function auditAt(snapshot: TenantSnapshot, version: string | undefined): Promise<AuditReport> {
+    const h = await startHarness({ snapshot: at(snapshot, version) });
+    try {
+      return await audit(h);
+    } finally {
+      await h.sim.close();
+    }
+  }
+  const withFault = (snapshot: TenantSnapshot, pathPattern: string, status: number, code: string): TenantSnapshot => ({
+    ...snapshot,
+    faults: [...(snapshot.faults ?? []), { pathPattern, status, body: { error: { code, message: `${code} (injected)` } } }],
+  });
+
+  it("serves Resource Graph pool rows without certificates or cloudServiceConfiguration from 2025-06-01, as that contract", async () => {
+    const h = await startHarness({ snapshot: at(demoTenant(), GRAPH_WITHOUT_CERTIFICATES) });
+    try {
+      const inventory = await h.inventory.readInventory(TENANT);
+      expect(inventory.pools).toEqual([]);
+      expect(inventory.accounts.length).toBeGreaterThan(0);
+      const rows = await h.inventory.readAccountPools(inventory.accounts.filter((a) => a.name === "riskbatch"));
+      expect([...rows.values()].flat().map((p) => [p.name, p.certificateReferences])).toEqual([
+        ["montecarlo-a", "not-reported"],
+        ["montecarlo-b", "not-reported"],
+      ]);
+    } finally {
+      await h.sim.close();
+    }
+  });
+
+  const cases: [string, () => TenantSnapshot][] = [
+    ["the demo tenant (a 403 on one account's certificates, a dangling and a case-mangled reference)", demoTenant],
+    ["a generated tenant of many pages", () => generateTenant({ seed: 99, subscriptions: 6, accounts: 30, pools: 90, certificateShare: 0.3 })],
+    ["a tenant where one account's certificate API is gone", () => withFault(demoTenant(), "/batchAccounts/riskbatch/certificates$", 400, "NoRegisteredProviderFound")],
+  ];
+  it.each(cases)("finds the same findings and coverage verdict in %s whether or not Resource Graph reports pool certificates", async (_name, make) => {
+    const snapshot = make();
+    const before = verdict(await auditAt(snapshot, undefined));
+    const after = verdict(await auditAt(snapshot, GRAPH_WITHOUT_CERTIFICATES));
+    expect(after).toEqual(before);
+    expect(before.findings.some((f) => f.startsWith("pool-certificate-reference"))).toBe(true);
+  });
+
+  it("reads the pools of an account whose certificate API is gone from the Batch API, and still finds its pools", async () => {
+    const report = await auditAt(withFault(demoTenant(), "/batchAccounts/riskbatch/certificates$", 400, "NoRegisteredProviderFound"), GRAPH_WITHOUT_CERTIFICATES);
+    const risk = report.coverage.accounts.find((a) => a.name === "riskbatch");
+    expect(risk).toMatchObject({ status: "failed", certificates: "unknown", pools: "batch-api" });
+    expect(report.findings.filter((f) => f.accountName === "riskbatch" && f.kind === "pool-certificate-reference").map((f) => f.poolName)).toEqual([
+      "montecarlo-a",
+      "montecarlo-b",
+    ]);
+  });
+
+  it("stands in Resource Graph for a pool list the Batch API refuses only where its rows carry certificates, and fails the pools otherwise", async () => {
+    const snapshot = withFault(demoTenant(), "/batchAccounts/(riskbatch|genomicsbatch)/pools$", 403, "AuthorizationFailed");
+    const old = await auditAt(snapshot, undefined);
+    // riskbatch's pools all carry the key; genomicsbatch's qc-pool has none, so its row says nothing.
+    expect(old.coverage.accounts.find((a) => a.name === "riskbatch")).toMatchObject({ status: "audited", pools: "resource-graph" });
+    expect(old.coverage.accounts.find((a) => a.name === "genomicsbatch")).toMatchObject({ status: "failed", pools: "failed" });
+    expect(old.coverage.accounts.find((a) => a.name === "genomicsbatch")?.reason).toMatch(/403.*qc-pool/);
+
+    const latest = await auditAt(snapshot, GRAPH_WITHOUT_CERTIFICATES);
+    for (const name of ["riskbatch", "genomicsbatch"]) {
+      expect(latest.coverage.accounts.find((a) => a.name === name)).toMatchObject({ status: "failed", pools: "failed" });
+    }
+    expect(latest.coverage.complete).toBe(false);
+    // Their certificates are not called unreferenced while the pools are unknown.
+    for (const f of latest.findings.filter((x) => x.kind === "account-certificate" && ["riskbatch", "genomicsbatch"].includes(x.accountName))) {
+      expect(f.severity).toBe("critical");
+      expect(f.detail).not.toMatch(/can be deleted/);
+    }
   });
 });

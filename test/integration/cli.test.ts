@@ -1,8 +1,9 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { runCliDetailed } from "../../src/cli/runCli.js";
 import { DEMO_TENANT_PATH } from "../support/simulatedAzure.js";
 
@@ -31,3 +32,46 @@ describe("the CLI's exit code", () => {
     expect(result.files).toEqual([]);
   });
 });
+
+describe("the CLI without a sign-in", () => {
+  it("exits 1 with a short reason and how to fix it, writes no report and sends nothing, when no credential can get a token", async () => {
+    // Only the environment credential, with nothing set, and the managed identity pointed at a closed loopback port,
+    // are tried: nothing leaves the machine, whatever the machine's own sign-ins.
+    const closed = await closedPort();
+    vi.stubEnv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential");
+    for (const name of ["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME", "AZURE_PASSWORD"]) {
+      vi.stubEnv(name, "");
+    }
+    vi.stubEnv("IDENTITY_ENDPOINT", `http://127.0.0.1:${closed}/msi/token`);
+    vi.stubEnv("MSI_ENDPOINT", `http://127.0.0.1:${closed}/msi/token`);
+    try {
+      const out = mkdtempSync(join(tmpdir(), "bca-cli-"));
+      let stdout = "";
+      let stderr = "";
+      const result = await runCliDetailed(
+        { out, now: "2026-11-26", subscriptions: "11111111-1111-4111-8111-111111111111" },
+        { env: {}, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } },
+      );
+      expect(result.exitCode).toBe(1);
+      expect(result.files).toEqual([]);
+      expect(stdout).toBe("");
+      const lines = stderr.trim().split("\n");
+      expect(lines.length).toBeLessThanOrEqual(3);
+      expect(lines[0]).toMatch(/^batch-cert-auditor: Could not sign in to Azure: /);
+      expect(stderr).toMatch(/az login/);
+      expect(stderr.match(/Could not sign in/g)).toHaveLength(1);
+      expect(readdirSync(out).filter((f) => f.startsWith("report."))).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, 60_000);
+});
+
+/** A loopback port that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -89,8 +89,8 @@ describe("owner reminders", () => {
     const mail = await mailbox(out);
     expect(mail.perRecipient()).toEqual(exactly(DEMO_OWNERS, 2));
     expect(mail.sentTo("dana@contoso.com").map((m) => m.subject)).toEqual([
-      "Action needed: 1 Azure Batch certificate item, 1,001 days overdue",
-      "Action needed: 1 Azure Batch certificate item, 1,008 days overdue",
+      "Action needed: 2 Azure Batch certificate items, 1,001 days overdue",
+      "Action needed: 2 Azure Batch certificate items, 1,008 days overdue",
     ]);
   });
 
@@ -153,14 +153,14 @@ describe("owner reminders", () => {
   it("sends one all-clear to an owner whose last finding is resolved, and nothing after it", async () => {
     await run(DAY0);
     const fixed = demo();
-    // dana@contoso.com's only finding is sandboxbatch1's experiment-pool: it was replaced.
-    fixed.resources = fixed.resources.filter((r) => !r.id.endsWith("/batchAccounts/sandboxbatch1/pools/experiment-pool"));
+    // dana@contoso.com's findings are all in sandboxbatch1: its experiment-pool was replaced and its certificate deleted.
+    fixed.resources = fixed.resources.filter((r) => !/\/batchAccounts\/sandboxbatch1\/(pools|certificates)\//.test(r.id));
     const snapshot = await writeSnapshot(out, fixed, "fixed.json");
 
     const resolved = await run("2026-11-27", { snapshot });
     await run("2026-11-28", { snapshot });
 
-    expect(reportOf(resolved).run?.resolvedSinceLastRun.map((r) => r.accountName)).toEqual(["sandboxbatch1"]);
+    expect(reportOf(resolved).run?.resolvedSinceLastRun.map((r) => r.accountName)).toEqual(["sandboxbatch1", "sandboxbatch1"]);
     const dana = (await mailbox(out)).sentTo("dana@contoso.com").map((m) => m.subject);
     expect(dana).toHaveLength(2);
     expect(dana[1]).toMatch(/resolved|all clear/i);
@@ -176,7 +176,7 @@ describe("owner reminders", () => {
     await run("2026-11-27", admin);
     const summaries = (await mailbox(out)).sentTo("batch-admins@contoso.com");
     expect(summaries).toHaveLength(2);
-    expect(summaries[0]?.subject).toMatch(/^Batch certificate audit: 12 findings/);
+    expect(summaries[0]?.subject).toMatch(/^Batch certificate audit: 13 findings/);
   });
 
   it("rejects or escapes hostile tag values: CR/LF, markup, and addresses outside ALLOWED_RECIPIENT_DOMAINS", async () => {

@@ -20,7 +20,7 @@ afterEach(async () => {
 async function audit(snapshot: TenantSnapshot, pageSize = 1000): Promise<AuditReport> {
   harness = await startHarness({ snapshot }, { pageSize });
   return auditTenant(
-    { inventory: harness.inventory, certificates: harness.certificates, concurrency: 4 },
+    { inventory: harness.inventory, certificates: harness.certificates, pools: harness.certificates, concurrency: 4 },
     { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" },
   );
 }

@@ -219,6 +219,7 @@ export function sampleReport(): AuditReport {
     subscriptionId: SUBS[a.sub].id,
     status: a.status,
     certificates: a.certificates,
+    pools: a.certificates === 0 ? ("not-needed" as const) : ("batch-api" as const),
     ...(a.reason ? { reason: a.reason } : {}),
   }));
 

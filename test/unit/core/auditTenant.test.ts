@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { auditTenant } from "../../../src/core/auditTenant.js";
 import { AuditError } from "../../../src/core/errors.js";
 import type { AccountCertificate, BatchAccountInfo, PoolInfo } from "../../../src/core/model.js";
-import type { CertificateLister, InventoryReader, TenantInventory } from "../../../src/core/ports.js";
+import type { AccountPoolReader, CertificateLister, InventoryReader, PoolLister, ReportedPool, TenantInventory } from "../../../src/core/ports.js";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const account = (name: string): BatchAccountInfo => ({
@@ -39,6 +39,38 @@ class FakeInventory implements InventoryReader {
   }
 }
 
+/** Resource Graph with the fallback pool query: rows per account name, or an error. */
+class FakeGraphWithPools extends FakeInventory implements AccountPoolReader {
+  asked: string[] = [];
+  constructor(
+    inventory: Partial<TenantInventory>,
+    private readonly rows: Record<string, ReportedPool[]> | Error,
+  ) {
+    super(inventory);
+  }
+  async readAccountPools(accounts: readonly BatchAccountInfo[]): Promise<Map<string, ReportedPool[]>> {
+    this.asked.push(...accounts.map((a) => a.name));
+    if (this.rows instanceof Error) throw this.rows;
+    const rows = this.rows;
+    return new Map(accounts.map((a) => [a.id.toLowerCase(), rows[a.name] ?? []]));
+  }
+}
+
+/** The Batch API's pool lists: the given pools of each account, or an error for an account name. */
+class FakePools implements PoolLister {
+  calls: string[] = [];
+  constructor(
+    private readonly pools: PoolInfo[] = [],
+    private readonly errors: Record<string, Error> = {},
+  ) {}
+  async listPools(a: BatchAccountInfo): Promise<PoolInfo[]> {
+    this.calls.push(a.name);
+    const error = this.errors[a.name];
+    if (error) throw error;
+    return this.pools.filter((p) => p.accountId.toLowerCase() === a.id.toLowerCase());
+  }
+}
+
 class FakeCertificates implements CertificateLister {
   inFlight = 0;
   maxInFlight = 0;
@@ -62,7 +94,12 @@ describe("auditTenant", () => {
     const used = cert(a, "aaaa");
     const unused = cert(a, "bbbb");
     const report = await auditTenant(
-      { inventory: new FakeInventory({ accounts: [a], pools: [pool(a, "p1", [used.id])] }), certificates: new FakeCertificates({ acct: [used, unused] }), concurrency: 2 },
+      {
+        inventory: new FakeInventory({ accounts: [a], pools: [pool(a, "p1", [used.id])] }),
+        certificates: new FakeCertificates({ acct: [used, unused] }),
+        pools: new FakePools([pool(a, "p1", [used.id])]),
+        concurrency: 2,
+      },
       request,
     );
     const byName = new Map(report.findings.map((f) => [f.certificate?.name ?? f.poolName, f]));
@@ -79,7 +116,12 @@ describe("auditTenant", () => {
     const c = cert(a, "abc123");
     const malformed = `${a.id.toUpperCase()}/pools/p1/certificates/SHA1-ABC123`;
     const report = await auditTenant(
-      { inventory: new FakeInventory({ accounts: [a], pools: [pool(a, "p1", [malformed])] }), certificates: new FakeCertificates({ acct: [c] }), concurrency: 1 },
+      {
+        inventory: new FakeInventory({ accounts: [a], pools: [pool(a, "p1", [malformed])] }),
+        certificates: new FakeCertificates({ acct: [c] }),
+        pools: new FakePools([pool(a, "p1", [malformed])]),
+        concurrency: 1,
+      },
       request,
     );
     const p = report.findings.find((f) => f.kind === "pool-certificate-reference");
@@ -93,6 +135,7 @@ describe("auditTenant", () => {
       {
         inventory: new FakeInventory({ accounts: [a], pools: [p] }),
         certificates: new FakeCertificates({ locked: new AuditError("BATCH.FORBIDDEN", "HTTP 403 AuthorizationFailed") }),
+        pools: new FakePools([p]),
         concurrency: 1,
       },
       request,
@@ -107,6 +150,7 @@ describe("auditTenant", () => {
       {
         inventory: new FakeInventory({ problems: [{ reason: "HTTP 500", subscriptionIds: [SUB] }, { reason: "tenant truncated" }] }),
         certificates: new FakeCertificates({}),
+        pools: new FakePools(),
         concurrency: 1,
       },
       request,
@@ -122,7 +166,7 @@ describe("auditTenant", () => {
     const ghostPool = pool(ghost, "render", [`${ghost.id}/certificates/sha1-abc`]);
     const certificates = new FakeCertificates({});
     const report = await auditTenant(
-      { inventory: new FakeInventory({ accounts: [listed], pools: [ghostPool] }), certificates, concurrency: 1 },
+      { inventory: new FakeInventory({ accounts: [listed], pools: [ghostPool] }), certificates, pools: new FakePools(), concurrency: 1 },
       request,
     );
     expect(report.findings).toHaveLength(1);
@@ -149,6 +193,7 @@ describe("auditTenant", () => {
       {
         inventory: new FakeInventory({ pools: [pool(ghost, "p1", [`${ghost.id}/certificates/sha1-a`]), pool(ghost, "p2", [`${ghost.id}/certificates/sha1-b`])] }),
         certificates: new FakeCertificates({}),
+        pools: new FakePools(),
         concurrency: 1,
       },
       request,
@@ -161,16 +206,140 @@ describe("auditTenant", () => {
   it("keeps at most the configured number of certificate calls in flight", async () => {
     const accounts = Array.from({ length: 12 }, (_, i) => account(`a${i}`));
     const fake = new FakeCertificates({});
-    await auditTenant({ inventory: new FakeInventory({ accounts }), certificates: fake, concurrency: 3 }, request);
+    await auditTenant({ inventory: new FakeInventory({ accounts }), certificates: fake, pools: new FakePools(), concurrency: 3 }, request);
     expect(fake.maxInFlight).toBe(3);
   });
 
   it("counts the days since the deadline, negative before it", async () => {
-    const deps = { inventory: new FakeInventory({}), certificates: new FakeCertificates({}), concurrency: 1 };
+    const deps = { inventory: new FakeInventory({}), certificates: new FakeCertificates({}), pools: new FakePools(), concurrency: 1 };
     const before = await auditTenant(deps, { ...request, deadline: "2026-12-06" });
     expect(before.daysSinceDeadline).toBe(-10);
     const after = await auditTenant(deps, request);
     expect(after.daysSinceDeadline).toBe(1001);
     expect(after.retirementDate).toBe("2024-02-29");
+  });
+});
+
+describe("auditTenant: pool certificate references", () => {
+  const forbidden = (what: string) => new AuditError("BATCH.FORBIDDEN", `HTTP 403 AuthorizationFailed on ${what}`);
+  const reported = (p: PoolInfo, refs: PoolInfo["certificateReferences"] | "not-reported" = p.certificateReferences): ReportedPool => ({ ...p, certificateReferences: refs });
+
+  it("finds pool references from the Batch API when Resource Graph's pool rows carry no certificates (api-version 2025-06-01)", async () => {
+    const a = account("acct");
+    const c = cert(a, "aaaa");
+    const pools = new FakePools([pool(a, "p1", [c.id]), pool(a, "clean", [])]);
+    const report = await auditTenant({ inventory: new FakeInventory({ accounts: [a] }), certificates: new FakeCertificates({ acct: [c] }), pools, concurrency: 1 }, request);
+    expect(report.findings.map((f) => [f.kind, f.poolName ?? f.certificate?.name, f.severity])).toEqual([
+      ["account-certificate", "sha1-aaaa", "critical"],
+      ["pool-certificate-reference", "p1", "critical"],
+    ]);
+    expect(report.findings.find((f) => f.poolName === "p1")?.sources).toEqual(["batch-api"]);
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "audited", pools: "batch-api" });
+    expect(report.coverage.complete).toBe(true);
+  });
+
+  it("does not read pools of an account whose certificate list was read and is empty: no pool can reference a certificate that is not there", async () => {
+    const empty = account("empty");
+    const pools = new FakePools([pool(empty, "p1", [])]);
+    const report = await auditTenant({ inventory: new FakeInventory({ accounts: [empty] }), certificates: new FakeCertificates({}), pools, concurrency: 1 }, request);
+    expect(pools.calls).toEqual([]);
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "audited", certificates: 0, pools: "not-needed" });
+    expect(report.coverage.complete).toBe(true);
+  });
+
+  it("reads pools of an account whose certificates answer 403: a 403 on certificates says nothing about pools", async () => {
+    const a = account("locked");
+    const p = pool(a, "p1", [`${a.id}/certificates/sha1-ffff`]);
+    const pools = new FakePools([p]);
+    const report = await auditTenant(
+      { inventory: new FakeInventory({ accounts: [a] }), certificates: new FakeCertificates({ locked: forbidden("certificates") }), pools, concurrency: 1 },
+      request,
+    );
+    expect(pools.calls).toEqual(["locked"]);
+    expect(report.findings.map((f) => f.poolName)).toEqual(["p1"]);
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "failed", certificates: "unknown", pools: "batch-api" });
+  });
+
+  it("reads Batch pools of an account without certificates when Resource Graph shows it has references (a dangling reference)", async () => {
+    const a = account("dangling");
+    const p = pool(a, "p1", [`${a.id}/certificates/sha1-gone`]);
+    const pools = new FakePools([p]);
+    const report = await auditTenant({ inventory: new FakeInventory({ accounts: [a], pools: [p] }), certificates: new FakeCertificates({}), pools, concurrency: 1 }, request);
+    expect(pools.calls).toEqual(["dangling"]);
+    expect(report.findings[0]).toMatchObject({ poolName: "p1", sources: ["batch-api", "resource-graph"] });
+    expect(report.findings[0]?.references?.[0]?.resolves).toBe(false);
+    expect(report.findings[0]?.sourceNote).toBeUndefined();
+  });
+
+  it("stands in Resource Graph's rows for a pool list the Batch API refused, when every row carries the certificates key", async () => {
+    const a = account("acct");
+    const c = cert(a, "aaaa");
+    const p1 = pool(a, "p1", [c.id]);
+    const inventory = new FakeGraphWithPools({ accounts: [a] }, { acct: [reported(p1), reported(pool(a, "p2", []))] });
+    const report = await auditTenant(
+      { inventory, certificates: new FakeCertificates({ acct: [c] }), pools: new FakePools([], { acct: forbidden("pools") }), concurrency: 1 },
+      request,
+    );
+    expect(inventory.asked).toEqual(["acct"]);
+    expect(report.findings.find((f) => f.kind === "pool-certificate-reference")).toMatchObject({ poolName: "p1", sources: ["resource-graph"] });
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "audited", pools: "resource-graph" });
+    expect(report.coverage.accounts[0]?.poolsReason).toContain("HTTP 403");
+    expect(report.coverage.complete).toBe(true);
+  });
+
+  it("fails an account's pools when the Batch API refuses and a Resource Graph row has no certificates key: not reported is never none", async () => {
+    const a = account("acct");
+    const c = cert(a, "aaaa");
+    const inventory = new FakeGraphWithPools({ accounts: [a] }, { acct: [reported(pool(a, "p1", []), "not-reported")] });
+    const report = await auditTenant(
+      { inventory, certificates: new FakeCertificates({ acct: [c] }), pools: new FakePools([], { acct: forbidden("pools") }), concurrency: 1 },
+      request,
+    );
+    expect(report.coverage.complete).toBe(false);
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "failed", certificates: 1, pools: "failed" });
+    expect(report.coverage.accounts[0]?.reason).toMatch(/pools: HTTP 403 .*p1/);
+    // Its certificate is not called unreferenced (or deletable) while the pools are unknown.
+    const certFinding = report.findings.find((f) => f.kind === "account-certificate");
+    expect(certFinding?.severity).toBe("critical");
+    expect(certFinding?.detail).not.toMatch(/can be deleted/);
+    expect(certFinding?.detail).toMatch(/pools could not be read/);
+  });
+
+  it("fails an account's pools when the Batch API refuses and the Resource Graph fallback fails too", async () => {
+    const a = account("acct");
+    const inventory = new FakeGraphWithPools({ accounts: [a] }, new Error("HTTP 500 from Resource Graph"));
+    const report = await auditTenant(
+      { inventory, certificates: new FakeCertificates({ acct: [cert(a, "aaaa")] }), pools: new FakePools([], { acct: forbidden("pools") }), concurrency: 1 },
+      request,
+    );
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "failed", pools: "failed" });
+    expect(report.coverage.accounts[0]?.reason).toContain("HTTP 500 from Resource Graph");
+  });
+
+  it("takes the union of both sources and notes where they disagree", async () => {
+    const a = account("acct");
+    const c1 = cert(a, "aaaa");
+    const c2 = cert(a, "bbbb");
+    const batch = new FakePools([pool(a, "p1", [c1.id])]);
+    const graph = [pool(a, "p1", [c1.id, c2.id]), pool(a, "stale", [c2.id])];
+    const report = await auditTenant(
+      { inventory: new FakeInventory({ accounts: [a], pools: graph }), certificates: new FakeCertificates({ acct: [c1, c2] }), pools: batch, concurrency: 1 },
+      request,
+    );
+    const p1 = report.findings.find((f) => f.poolName === "p1");
+    expect(p1?.references?.map((r) => r.certificateName)).toEqual(["sha1-aaaa", "sha1-bbbb"]);
+    expect(p1?.sources).toEqual(["batch-api", "resource-graph"]);
+    expect(p1?.sourceNote).toMatch(/Resource Graph lists 1 certificate reference the Batch API does not \(sha1-bbbb\)/);
+    const stale = report.findings.find((f) => f.poolName === "stale");
+    expect(stale?.sources).toEqual(["resource-graph"]);
+    expect(stale?.sourceNote).toMatch(/the Batch API did not return the pool/);
+  });
+
+  it("fails the whole audit when it cannot sign in, instead of reporting an incomplete tenant", async () => {
+    const a = account("acct");
+    const signIn = new AuditError("AUTH.SIGN_IN_FAILED", "Could not sign in to Azure: no credential");
+    await expect(
+      auditTenant({ inventory: new FakeInventory({ accounts: [a] }), certificates: new FakeCertificates({ acct: signIn }), pools: new FakePools(), concurrency: 1 }, request),
+    ).rejects.toMatchObject({ code: "AUTH.SIGN_IN_FAILED" });
   });
 });
