@@ -2,17 +2,26 @@
 // Each measured run gets a fresh simulator in its own process and runs itself in a fresh process, so peak RSS is the
 // auditor's alone. Prints a table and one `BENCH {...}` line per case, then the targets; exits 1 if one is missed.
 import { cpus, totalmem } from "node:os";
-import { CASES, REALISTIC } from "./cases.js";
+import { CASES, CERTIFICATE_SHARE, REALISTIC } from "./cases.js";
 import { benchLine, humanTable, targets } from "./report.js";
 import { runCase } from "./runCase.js";
 
-const only = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n >= 1);
-const cases = only.length > 0 ? CASES.filter((_, i) => only.includes(i + 1)) : CASES;
+// `npm run bench -- 2 --certificate-share=0.25`: only case 2, with a quarter of the accounts holding certificates.
+const args = process.argv.slice(2);
+const shareArg = args.find((a) => a.startsWith("--certificate-share="));
+const share = shareArg === undefined ? CERTIFICATE_SHARE : Number(shareArg.split("=")[1]);
+if (!(share >= 0 && share <= 1)) {
+  console.error(`--certificate-share must be a number from 0 to 1, not "${shareArg}"`);
+  process.exit(1);
+}
+const only = args.filter((a) => !a.startsWith("--")).map(Number).filter((n) => Number.isInteger(n) && n >= 1);
+const cases = (only.length > 0 ? CASES.filter((_, i) => only.includes(i + 1)) : CASES).map((c) => ({ ...c, shape: { ...c.shape, certificateShare: share } }));
 
 console.log(`batch-cert-auditor bench — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GB`);
 console.log(
   `simulated Azure: ${REALISTIC.latencyMs} ms per request, Resource Graph ${REALISTIC.resourceGraphQuota.queries} queries / ${REALISTIC.resourceGraphQuota.windowMs / 1000} s per user, ` +
-    `tenant scope capped at ${REALISTIC.tenantSubscriptionLimit} subscriptions, ARM reads ${REALISTIC.armReads.capacity} + ${REALISTIC.armReads.refillPerSecond}/s per subscription\n`,
+    `tenant scope capped at ${REALISTIC.tenantSubscriptionLimit} subscriptions, ARM reads ${REALISTIC.armReads.capacity} + ${REALISTIC.armReads.refillPerSecond}/s per subscription, ` +
+    `Resource Graph pools at api-version ${REALISTIC.resourceGraphBatchPoolApiVersion ?? "(with certificates)"}, ${Math.round(share * 100)}% of accounts with certificates\n`,
 );
 
 let missed = 0;

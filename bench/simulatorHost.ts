@@ -9,19 +9,23 @@ import { simulatorOptions, type SimulatorSettings } from "./cases.js";
 export interface HostedSimulator {
   url: string;
   ca: string;
-  expected: { accounts: number; accountCertificates: number; poolsWithCertificates: number };
+  expected: { accounts: number; accountCertificates: number; poolsWithCertificates: number; accountsWithCertificates: number };
   /** Stats so far, with the first (hot) subscription's Batch calls that were served (not throttled). */
   stats(): SimulatorStats & { hotSubscriptionCalls: number };
   close(): Promise<void>;
 }
 
 export async function hostSimulator(shape: TenantShape, settings: SimulatorSettings): Promise<HostedSimulator> {
-  const snapshot = generateTenant(shape);
+  const generated = generateTenant(shape);
+  const snapshot = settings.resourceGraphBatchPoolApiVersion
+    ? { ...generated, resourceGraph: { batchPoolApiVersion: settings.resourceGraphBatchPoolApiVersion } }
+    : generated;
   const truth = expectedUsage(snapshot);
   const expected = {
     accounts: snapshot.resources.filter((r) => r.type.toLowerCase() === "microsoft.batch/batchaccounts").length,
     accountCertificates: truth.certificates.length,
     poolsWithCertificates: truth.poolsWithCertificates.length,
+    accountsWithCertificates: new Set(truth.certificates.map((id) => id.split("/certificates/")[0])).size,
   };
   // The simulator parses KQL with Microsoft's Kusto parser, whose first use costs seconds; real Resource Graph is
   // warm, so compile the auditor's queries before the clock starts.
