@@ -121,6 +121,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         mode: request.sendMode,
         ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
         limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
+        allowedRecipientDomains: config.owners.allowedRecipientDomains,
       },
     );
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
@@ -157,6 +158,9 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           alreadySent: reminders.alreadySent,
           deferred: reminders.deferred,
           failed: reminders.failed,
+          refused: reminders.refused,
+          awaiting: reminders.awaiting,
+          futureDated: reminders.futureDated,
           recovered: reminders.recovered,
           messages: reminders.messages.map((m) => ({ kind: m.kind, recipient: m.recipient, subject: m.subject, outcome: m.outcome })),
         },
