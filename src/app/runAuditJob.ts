@@ -83,7 +83,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const { config } = ctx;
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
 
-    const audited = await auditTenant(
+    const found = await auditTenant(
       { inventory: ctx.inventory, certificates: ctx.certificates, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
       {
         scope: request.scope ?? config.scope,
@@ -94,11 +94,13 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         owners: { owners: config.owners, snooze: config.snooze },
       },
     );
-    log.info("audit finished", { findings: audited.summary.findings, critical: audited.summary.critical, coverageComplete: audited.coverage.complete });
+    log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
-    const progress = await trackFindings(tenantLedger, audited);
+    const progress = await trackFindings(tenantLedger, found);
+    // With the scopes the ledger knew and this run no longer saw added to its coverage.
+    const audited = progress.report;
     saveProgress("reminders", 0, 0);
     const reminders = await sendReminders(
       {

@@ -3,6 +3,7 @@ import pLimit from "p-limit";
 import { daysBetween } from "./dates.js";
 import { ensureError } from "./errors.js";
 import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
+import { assertScopeMatched } from "./auditScope.js";
 import { accountsOnlyInPools, buildFindings } from "./findings.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -56,6 +57,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived));
   reads.start(inventory.accounts);
   const { certificates, accounts } = await reads.finished();
+  assertScopeMatched(request.scope, inventory);
   const built = buildFindings({
     accounts: inventory.accounts,
     certificates,
