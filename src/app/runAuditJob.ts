@@ -138,7 +138,10 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       complete: audited.coverage.complete,
       completedAt: ctx.now().toISOString(),
     });
-    const history = (await tenantLedger.runHistory()).map((r) => ({ date: r.date, open: r.open, critical: r.critical, warning: r.warning }));
+    // Days after this run's own (a run with a later --now, a wrong clock) are not history yet.
+    const history = (await tenantLedger.runHistory())
+      .filter((r) => r.date <= asOf)
+      .map((r) => ({ date: r.date, open: r.open, critical: r.critical, warning: r.warning }));
     const resolvedSinceLastRun = progress.resolved.map((s) => ({
       findingId: s.findingId,
       kind: s.kind,

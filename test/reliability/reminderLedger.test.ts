@@ -179,6 +179,7 @@ describe("11. one run dated in the future", () => {
     expect(realWeekLater.stdout).toMatch(/reminder\(s\) in the ledger are dated after this run's day \(a run with a later --now, or a wrong clock\); they were not counted as sent/);
     const dana = (await mailbox(out)).sentTo(DANA).map((m) => m.subject);
     expect(dana.at(-1)).toBe("Action needed: 1 Azure Batch certificate item, 1,008 days overdue");
+    expect(reportOf(realWeekLater).run?.history.map((h) => h.date)).toEqual([DAY0, "2026-12-03"]);
   });
 });
 
