@@ -5,7 +5,8 @@
 //   2. it is sent with that operation id;
 //   3. its outcome is recorded, moving the owner's reminder histories on.
 // A crash between 1 and 3 leaves a pending intent. The next run first asks the mail service about each pending
-// operation: accepted ones are recorded as sent (never sent again), unknown ones are abandoned and planned afresh.
+// operation: delivered ones are recorded as sent (never sent again), unknown ones are abandoned and planned afresh,
+// and ones still in progress stay pending until the service gives a final status.
 import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
