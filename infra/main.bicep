@@ -60,6 +60,9 @@ param fallbackContacts string = ''
 @description('ALLOWED_RECIPIENT_DOMAINS: when set, only these domains (and subdomains) are emailed.')
 param allowedRecipientDomains string = ''
 
+@description('ALLOW_ANY_RECIPIENT_DOMAIN: true lets SEND_MODE=live run with ALLOWED_RECIPIENT_DOMAINS empty (any domain is mailed).')
+param allowAnyRecipientDomain bool = false
+
 @description('MIGRATION_DEADLINE: YYYY-MM-DD; empty means the retirement date.')
 param migrationDeadline string = ''
 
@@ -295,6 +298,7 @@ module api './app/api.bicep' = {
     ownerTagKeys: ownerTagKeys
     fallbackContacts: fallbackContacts
     allowedRecipientDomains: allowedRecipientDomains
+    allowAnyRecipientDomain: allowAnyRecipientDomain
     migrationDeadline: migrationDeadline
     reminderDays: reminderDays
     overdueEveryDays: overdueEveryDays

@@ -44,6 +44,7 @@ export const SETTINGS = {
   OWNER_TAG_KEYS: "owner,OwnerContact",
   FALLBACK_CONTACTS: "",
   ALLOWED_RECIPIENT_DOMAINS: "",
+  ALLOW_ANY_RECIPIENT_DOMAIN: "false",
   MIGRATION_DEADLINE: "",
   REMINDER_DAYS: "90,60,30,14,7,3,1,0",
   OVERDUE_EVERY_DAYS: "7",
@@ -137,6 +138,10 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
       if (bad.length > 0) ctx.addIssue({ code: "custom", message: `must be a comma-separated list of domain names; not domains: ${bad.map((b) => JSON.stringify(b)).join(", ")}` });
       return domains;
     }),
+    ALLOW_ANY_RECIPIENT_DOMAIN: text("ALLOW_ANY_RECIPIENT_DOMAIN")
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(["true", "false"], { message: 'must be "true" or "false"' }))
+      .transform((v) => v === "true"),
     MIGRATION_DEADLINE: text("MIGRATION_DEADLINE").refine((v) => v === "" || isIsoDay(v), "must be a date as YYYY-MM-DD"),
     REMINDER_DAYS: text("REMINDER_DAYS").transform((v, ctx) => {
       const parts = list(v);
@@ -179,6 +184,15 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
     if (env.SEND_MODE !== "dry-run" && !env.SENDER_ADDRESS) ctx.addIssue({ code: "custom", path: ["SENDER_ADDRESS"], message: `is required when SEND_MODE is "${env.SEND_MODE}"` });
     if (env.SEND_MODE !== "dry-run" && !env.COMMUNICATION_SERVICES_ENDPOINT && !env.COMMUNICATION_SERVICES_CONNECTION_STRING && !simulated) {
       ctx.addIssue({ code: "custom", path: ["COMMUNICATION_SERVICES_ENDPOINT"], message: `or COMMUNICATION_SERVICES_CONNECTION_STRING is required when SEND_MODE is "${env.SEND_MODE}"` });
+    }
+    // Live mail to real owners with no allow-list would go to any domain a tag names; that has to be meant. The
+    // simulator (the demo, --simulate) mails nobody real, so it may.
+    if (env.SEND_MODE === "live" && !simulated && env.ALLOWED_RECIPIENT_DOMAINS.length === 0 && !env.ALLOW_ANY_RECIPIENT_DOMAIN) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ALLOWED_RECIPIENT_DOMAINS"],
+        message: 'must name the domains mail may go to when SEND_MODE is "live" (or set ALLOW_ANY_RECIPIENT_DOMAIN=true to mail any domain)',
+      });
     }
     if (env.EMAIL_PER_MINUTE > env.EMAIL_PER_HOUR) ctx.addIssue({ code: "custom", path: ["EMAIL_PER_MINUTE"], message: "must not exceed EMAIL_PER_HOUR" });
   });

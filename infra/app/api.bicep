@@ -38,6 +38,7 @@ param batchConcurrency int
 param ownerTagKeys string
 param fallbackContacts string
 param allowedRecipientDomains string
+param allowAnyRecipientDomain bool = false
 param migrationDeadline string
 param reminderDays string
 param overdueEveryDays int
@@ -87,6 +88,7 @@ var appSettings = {
   OWNER_TAG_KEYS: ownerTagKeys
   FALLBACK_CONTACTS: fallbackContacts
   ALLOWED_RECIPIENT_DOMAINS: allowedRecipientDomains
+  ALLOW_ANY_RECIPIENT_DOMAIN: string(allowAnyRecipientDomain)
   MIGRATION_DEADLINE: migrationDeadline
   REMINDER_DAYS: reminderDays
   OVERDUE_EVERY_DAYS: string(overdueEveryDays)

@@ -94,7 +94,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const { config } = ctx;
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
 
-    const audited = await auditTenant(
+    const found = await auditTenant(
       { inventory: ctx.inventory, certificates: ctx.certificates, pools: ctx.pools, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
       {
         scope: request.scope ?? config.scope,
@@ -105,11 +105,13 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         owners: { owners: config.owners, snooze: config.snooze },
       },
     );
-    log.info("audit finished", { findings: audited.summary.findings, critical: audited.summary.critical, coverageComplete: audited.coverage.complete });
+    log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
-    const progress = await trackFindings(tenantLedger, audited);
+    const progress = await trackFindings(tenantLedger, found);
+    // With the scopes the ledger knew and this run no longer saw added to its coverage.
+    const audited = progress.report;
     saveProgress("reminders", 0, 0);
     const reminders = await sendReminders(
       {
@@ -132,6 +134,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         mode: request.sendMode,
         ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
         limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
+        allowedRecipientDomains: config.owners.allowedRecipientDomains,
       },
     );
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
@@ -146,7 +149,10 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       complete: audited.coverage.complete,
       completedAt: ctx.now().toISOString(),
     });
-    const history = (await tenantLedger.runHistory()).map((r) => ({ date: r.date, open: r.open, critical: r.critical, warning: r.warning }));
+    // Days after this run's own (a run with a later --now, a wrong clock) are not history yet.
+    const history = (await tenantLedger.runHistory())
+      .filter((r) => r.date <= asOf)
+      .map((r) => ({ date: r.date, open: r.open, critical: r.critical, warning: r.warning }));
     const resolvedSinceLastRun = progress.resolved.map((s) => ({
       findingId: s.findingId,
       kind: s.kind,
@@ -168,6 +174,9 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           alreadySent: reminders.alreadySent,
           deferred: reminders.deferred,
           failed: reminders.failed,
+          refused: reminders.refused,
+          awaiting: reminders.awaiting,
+          futureDated: reminders.futureDated,
           recovered: reminders.recovered,
           messages: reminders.messages.map((m) => ({ kind: m.kind, recipient: m.recipient, subject: m.subject, outcome: m.outcome })),
         },

@@ -9,7 +9,7 @@ import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { FindingState, OutboxEntry, ReminderLedger, RunRecord } from "../core/ports.js";
-import { recordReminder, type ReminderHistory } from "../core/schedule.js";
+import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
 
 type Entity = Record<string, unknown>;
@@ -79,11 +79,18 @@ export class TableLedger implements ReminderLedger {
       // the operation up again and re-applies these updates, which are idempotent.
       for (const item of entry.items) {
         const before = await this.history(entry.owner, item.findingId);
-        if (before?.lastNotifiedOn === entry.asOf && before.lastMilestone === item.milestone) continue;
-        const after = recordReminder(before, item, entry.asOf);
+        if (isRecorded(before, item.milestone, entry.asOf)) continue;
+        const { sent, ...after } = recordReminder(before, item, entry.asOf);
         await this.write(() =>
           this.table.upsertEntity(
-            { partitionKey: `history-${this.mode}`, rowKey: hashKey(historyKey(entry.owner, item.findingId)), owner: entry.owner.toLowerCase(), findingId: item.findingId, ...after },
+            {
+              partitionKey: `history-${this.mode}`,
+              rowKey: hashKey(historyKey(entry.owner, item.findingId)),
+              owner: entry.owner.toLowerCase(),
+              findingId: item.findingId,
+              ...after,
+              sent: JSON.stringify(sent ?? []),
+            },
             "Replace",
           ),
         );
@@ -226,7 +233,14 @@ function fromHistoryEntity(e: Entity): ReminderHistory {
     ...(e.lastNotifiedOn ? { lastNotifiedOn: String(e.lastNotifiedOn) } : {}),
     ...(e.lastMilestone ? { lastMilestone: String(e.lastMilestone) } : {}),
     overdueRemindersSent: Number(e.overdueRemindersSent ?? 0),
+    ...(typeof e.sent === "string" && e.sent !== "" ? { sent: parseSent(e.sent) } : {}),
   };
+}
+
+function parseSent(json: string): { on: string; milestone: string }[] {
+  const value = JSON.parse(json) as unknown;
+  if (!Array.isArray(value)) return [];
+  return value.filter((s): s is { on: string; milestone: string } => typeof s?.on === "string" && typeof s?.milestone === "string");
 }
 
 function fromOutboxEntity(e: Entity): OutboxEntry {

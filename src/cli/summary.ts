@@ -67,13 +67,30 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   } else {
     lines.push(`Sent nothing of ${n(r.planned)} planned message(s).`);
   }
-  const notFitting = r.deferred - r.unconfirmed;
+  const notFitting = r.deferred - r.unconfirmed - r.heldBack;
   if (notFitting > 0) lines.push(`  ${n(notFitting)} message(s) did not fit the sending limits and wait for the next run.`);
-  if (r.unconfirmed > 0) lines.push(`  ${n(r.unconfirmed)} send(s) got no clear answer from the service; the next run checks whether they arrived before sending again.`);
+  if (r.unconfirmed > 0) {
+    lines.push(
+      `  ${n(r.unconfirmed)} send(s) got an ambiguous answer from the service (no response, a timeout or a server error): ` +
+        `left pending, not counted as sent; the next run checks whether they arrived before sending again.`,
+    );
+  }
+  if (r.heldBack > 0) lines.push(`  ${n(r.heldBack)} more message(s) were not tried after that answer; they go on the next run.`);
+  if (r.awaiting > 0) lines.push(`  ${n(r.awaiting)} message(s) wait for an earlier message to the same recipient that has no final status yet.`);
   for (const f of r.failed) lines.push(`  failed: ${f.recipient}: ${f.error}`);
+  for (const f of r.refused) lines.push(`  not sent: ${f.recipient}: ${f.reason}`);
+  if (r.futureDated > 0) {
+    lines.push(
+      `  ${n(r.futureDated)} reminder(s) in the ledger are dated after this run's day (a run with a later --now, or a wrong clock); ` +
+        `they were not counted as sent.`,
+    );
+  }
   const rec = r.recovered;
-  if (rec.sent + rec.failed + rec.abandoned > 0) {
-    lines.push(`  recovered from an interrupted run: ${rec.sent} confirmed sent, ${rec.failed} failed, ${rec.abandoned} never sent (planned again)`);
+  if (rec.sent + rec.failed + rec.abandoned + rec.running > 0) {
+    lines.push(
+      `  recovered from an interrupted run: ${rec.sent} confirmed sent, ${rec.failed} failed, ${rec.abandoned} never sent (planned again)` +
+        (rec.running > 0 ? `, ${rec.running} still in progress (kept pending until the service gives a final status)` : ""),
+    );
   }
   for (const m of r.messages.filter((m) => m.outcome === "sent").slice(0, 20)) lines.push(`  → ${m.recipient}: ${m.subject}`);
   return lines.join("\n");

@@ -3,6 +3,7 @@ import pLimit from "p-limit";
 import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
+import { assertScopeMatched } from "./auditScope.js";
 import { accountsOnlyInPools, buildFindings } from "./findings.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
@@ -72,6 +73,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   reads.start(inventory.accounts);
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
   const { certificates, pools, accounts } = await reads.finished(inventory.accounts, graphPools);
+  assertScopeMatched(request.scope, inventory);
   const built = buildFindings({
     accounts: inventory.accounts,
     certificates,

@@ -44,11 +44,14 @@ export interface DigestPlan {
   overdueRemindersSent: number;
 }
 
+/** A resolved finding and the day it was resolved. */
+export type ResolvedFinding = Finding & { resolvedOn?: string };
+
 export interface AllClearPlan {
   recipient: string;
   asOf: string;
   /** Findings resolved on this run that this owner had been told about. */
-  resolved: Finding[];
+  resolved: ResolvedFinding[];
 }
 
 /** Ledger key for a (recipient, finding) pair. */
@@ -120,6 +123,8 @@ export function planDigests(
   asOf: string,
   policy: ReminderPolicy,
   escalationContacts: readonly string[],
+  /** Per finding id, the day it was (last) found open; a finding back after a resolution is due at once. */
+  openSince?: ReadonlyMap<string, string>,
 ): DigestPlan[] {
   const byOwner = new Map<string, { address: string; items: DigestItem[]; seen: Set<string> }>();
   for (const finding of findings) {
@@ -134,7 +139,7 @@ export function planDigests(
       // A finding listed twice (or an owner listed twice on it) is still one item.
       if (entry.seen.has(finding.id)) continue;
       entry.seen.add(finding.id);
-      const decision = evaluateReminder(histories.get(historyKey(owner.address, finding.id)), asOf, policy);
+      const decision = evaluateReminder(histories.get(historyKey(owner.address, finding.id)), asOf, policy, openSince?.get(finding.id));
       entry.items.push({ finding, decision, owner });
     }
   }
@@ -195,9 +200,10 @@ export function digestOperationId(plan: DigestPlan, hash?: (s: string) => string
 }
 
 export function allClearOperationId(plan: AllClearPlan, hash?: (s: string) => string): string {
-  const ids = plan.resolved.map((f) => f.id).sort();
-  // No day in the key: the all-clear for the same resolved findings is one message, whichever run sends it.
-  const key = ["all-clear", "v2", plan.recipient.toLowerCase(), ...ids].join("|");
+  // Each resolution by its day, not the run's: the all-clear for one resolution is one message, whichever run sends
+  // it, and a finding resolved again after coming back is a new resolution with a new message.
+  const ids = plan.resolved.map((f) => `${f.id}@${f.resolvedOn ?? ""}`).sort();
+  const key = ["all-clear", "v3", plan.recipient.toLowerCase(), ...ids].join("|");
   return hash ? hash(key) : key;
 }
 
@@ -205,7 +211,7 @@ export function allClearOperationId(plan: AllClearPlan, hash?: (s: string) => st
  * One short "all clear" per owner whose findings were resolved on this run and who has no open
  * finding left (a snoozed finding is still open, so its owner gets no all-clear).
  */
-export function planAllClear(resolvedThisRun: readonly Finding[], stillOpen: readonly Finding[], asOf: string): AllClearPlan[] {
+export function planAllClear(resolvedThisRun: readonly ResolvedFinding[], stillOpen: readonly Finding[], asOf: string): AllClearPlan[] {
   const busy = new Set<string>();
   for (const f of stillOpen) for (const o of f.owners ?? []) busy.add(o.address.toLowerCase());
   const byOwner = new Map<string, AllClearPlan>();

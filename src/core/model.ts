@@ -201,7 +201,14 @@ export interface RunSection {
     alreadySent: number;
     deferred: number;
     failed: { recipient: string; error: string }[];
-    recovered: { sent: number; failed: number; abandoned: number };
+    /** Not sent: the recipient does not pass today's ALLOWED_RECIPIENT_DOMAINS. */
+    refused: { recipient: string; reason: string }[];
+    /** Not sent yet: an earlier message to the same recipient has no final status. */
+    awaiting: number;
+    /** Reminders in the ledger dated after `asOf` (a run with a later date): not counted as sent on this run. */
+    futureDated: number;
+    /** `running`: accepted earlier, no final status yet; kept pending, not counted as sent. */
+    recovered: { sent: number; failed: number; abandoned: number; running: number };
     messages: { kind: string; recipient: string; subject: string; outcome: string }[];
   };
 }

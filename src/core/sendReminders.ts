@@ -5,13 +5,15 @@
 //   2. it is sent with that operation id;
 //   3. its outcome is recorded, moving the owner's reminder histories on.
 // A crash between 1 and 3 leaves a pending intent. The next run first asks the mail service about each pending
-// operation: accepted ones are recorded as sent (never sent again), unknown ones are abandoned and planned afresh.
+// operation: delivered ones are recorded as sent (never sent again), unknown ones are abandoned and planned afresh,
+// and ones still in progress stay pending until the service gives a final status.
 import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
-import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan } from "./digestPlan.js";
-import { daysBetween } from "./dates.js";
+import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
+import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, isAuditError } from "./errors.js";
 import type { EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
-import type { ReminderPolicy } from "./schedule.js";
+import { checkAddress, isDomainAllowed, normaliseAllowedDomains } from "./owners.js";
+import { remindersAfter, type ReminderPolicy } from "./schedule.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
 
@@ -59,6 +61,11 @@ export interface ReminderRequest {
   mode: SendMode;
   redirectAddress?: string;
   limits: { perMinute: number; perHour: number };
+  /**
+   * Today's ALLOWED_RECIPIENT_DOMAINS (empty: any domain). Every message is held to it when it is sent, whatever
+   * the addresses were checked against when they were stored (an all-clear goes to owners kept in the ledger).
+   */
+  allowedRecipientDomains: readonly string[];
 }
 
 export interface PlannedMessage {
@@ -74,7 +81,8 @@ export interface PlannedMessage {
   render: () => Promise<RenderedEmail>;
 }
 
-export type MessageOutcome = "sent" | "failed" | "already-sent" | "deferred" | "dry-run";
+/** `pending`: an earlier message to the same recipient is still in flight (no final status yet), so this one waits. */
+export type MessageOutcome = "sent" | "failed" | "already-sent" | "deferred" | "dry-run" | "pending" | "refused";
 
 export interface ReminderResult {
   mode: SendMode;
@@ -86,8 +94,16 @@ export interface ReminderResult {
   deferred: number;
   /** Sends whose fate the service did not tell (no answer, 5xx): the next run looks them up. Counted in deferred. */
   unconfirmed: number;
-  /** Pending intents from an earlier, interrupted run and what became of them. */
-  recovered: { sent: number; failed: number; abandoned: number };
+  /** Not tried because an answer was unclear and the run stopped sending until it is cleared up. Counted in deferred. */
+  heldBack: number;
+  /** Not sent because an earlier message to the same recipient has no final status yet. */
+  awaiting: number;
+  /** Not sent: the recipient does not pass today's recipient rules (ALLOWED_RECIPIENT_DOMAINS). */
+  refused: { recipient: string; reason: string }[];
+  /** Reminders in the ledger dated after this run's day (a run with a later --now, a wrong clock): not counted as sent. */
+  futureDated: number;
+  /** Pending intents from an earlier, interrupted run and what became of them; `running`: no final status yet, still pending. */
+  recovered: { sent: number; failed: number; abandoned: number; running: number };
   messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
 }
 
@@ -100,20 +116,29 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     failed: [],
     deferred: 0,
     unconfirmed: 0,
-    recovered: { sent: 0, failed: 0, abandoned: 0 },
+    heldBack: 0,
+    awaiting: 0,
+    refused: [],
+    futureDated: 0,
+    recovered: { sent: 0, failed: 0, abandoned: 0, running: 0 },
     messages: [],
   };
   const sender = request.mode === "dry-run" ? undefined : deps.sender;
   if (request.mode !== "dry-run" && !sender) throw new AuditError("EMAIL.SEND_FAILED", `SEND_MODE is ${request.mode} but no mail sender is configured`);
   if (sender) await recoverPending(deps, sender, result);
 
-  const messages = await planMessages(deps, request);
+  const messages = await planMessages(deps, request, result);
   result.planned = messages.length;
-  const known = new Map((await deps.ledger.outbox()).map((e) => [e.operationId, e]));
+  const outbox = await deps.ledger.outbox();
+  const known = new Map(outbox.map((e) => [e.operationId, e]));
+  // A message with no final status yet (still Running, or its lookup failed) may yet arrive: nothing more of its kind
+  // goes to that recipient until it is known, or the owner could get two.
+  const inFlight = new Set(outbox.filter((e) => e.status === "pending").map(flightKey));
+  const allowed = normaliseAllowedDomains(request.allowedRecipientDomains);
   let budget = sender ? request.limits.perHour - (await deps.ledger.sentSince(new Date(deps.now().getTime() - 3_600_000).toISOString())) : Infinity;
   const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
   // Set once the service throttles or stops answering clearly: the rest waits for the next run.
-  let stopSending = false;
+  let stopSending: "throttled" | "unclear" | undefined;
 
   for (const planned of messages) {
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
@@ -121,6 +146,12 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     let operationId = planned.operationId;
     for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
+    const refusal = recipientRefusal(message.recipient, allowed);
+    if (refusal) {
+      result.refused.push({ recipient: message.recipient, reason: refusal });
+      result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: "", operationId: message.operationId, outcome: "refused" });
+      continue;
+    }
     const email = await message.render();
     const outcome = await deliver(message, email);
     result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email.subject, operationId: message.operationId, outcome });
@@ -135,8 +166,13 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       result.alreadySent++;
       return "already-sent";
     }
+    if (before?.status === "pending" || inFlight.has(flightKey(message))) {
+      result.awaiting++;
+      return "pending";
+    }
     if (stopSending || budget <= 0) {
       result.deferred++;
+      if (stopSending === "unclear") result.heldBack++;
       return "deferred";
     }
     const entry: OutboxEntry = {
@@ -176,7 +212,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       if (isAuditError(error) && error.code === "EMAIL.SEND_FAILED" && !definitelyNotAccepted(error.statusCode)) {
         // No answer, a timeout or a server error: the service may have accepted the message. The intent stays
         // pending so the next run looks the operation up instead of sending it again; this run stops sending.
-        stopSending = true;
+        stopSending = "unclear";
         result.deferred++;
         result.unconfirmed++;
         return "deferred";
@@ -185,7 +221,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
         // Refused by the service: the intent is abandoned so the reminder is planned again next run.
         await deps.ledger.recordOutcome(entry, { status: "abandoned", error: error.message }, deps.now().toISOString());
         if (error.retryable) {
-          stopSending = true;
+          stopSending ??= "throttled";
           result.deferred++;
           return "deferred";
         }
@@ -197,32 +233,63 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   }
 }
 
+/** Looks still-Running operations up again this many times, a poll interval apart, before leaving them pending. */
+const RECOVERY_RECHECKS = 2;
+const RECOVERY_RECHECK_MS = 500;
+
 async function recoverPending(deps: ReminderDependencies, sender: EmailSender, result: ReminderResult): Promise<void> {
-  for (const entry of await deps.ledger.outbox({ status: "pending" })) {
-    const found = await sender.lookup(entry.operationId);
-    const at = deps.now().toISOString();
-    if (found.status === "NotFound") {
-      await deps.ledger.recordOutcome(entry, { status: "abandoned", error: "never reached the mail service; planned again" }, at);
-      result.recovered.abandoned++;
-    } else if (found.status === "Failed") {
-      await deps.ledger.recordOutcome(entry, { status: "failed", error: "error" in found && found.error ? found.error : "Failed" }, at);
-      result.recovered.failed++;
-    } else {
-      // Accepted by the service before the crash (Running or Succeeded): record it, never send it again.
-      await deps.ledger.recordOutcome(entry, { status: "sent" }, at);
-      result.recovered.sent++;
+  let running = await deps.ledger.outbox({ status: "pending" });
+  for (let check = 0; running.length > 0; check++) {
+    if (check > 0) await deps.sleep(RECOVERY_RECHECK_MS);
+    const stillRunning: OutboxEntry[] = [];
+    for (const entry of running) {
+      const found = await sender.lookup(entry.operationId);
+      const at = deps.now().toISOString();
+      if (found.status === "NotFound") {
+        await deps.ledger.recordOutcome(entry, { status: "abandoned", error: "never reached the mail service; planned again" }, at);
+        result.recovered.abandoned++;
+      } else if (found.status === "Failed") {
+        const error = "error" in found && found.error ? found.error : "Failed";
+        await deps.ledger.recordOutcome(entry, { status: "failed", error }, at);
+        result.recovered.failed++;
+        result.failed.push({ recipient: entry.recipient, error });
+      } else if (found.status === "Succeeded") {
+        // Delivered by the service before the crash: record it, never send it again.
+        await deps.ledger.recordOutcome(entry, { status: "sent" }, at);
+        result.recovered.sent++;
+      } else {
+        stillRunning.push(entry);
+      }
     }
+    running = stillRunning;
+    if (check >= RECOVERY_RECHECKS) break;
   }
+  // Accepted but not final: it may still fail, so it is not recorded as sent. It stays pending (nothing more goes to
+  // that recipient meanwhile) and a later run reads its final status: sent, or failed and then retried and reported.
+  result.recovered.running = running.length;
 }
 
-async function planMessages(deps: ReminderDependencies, request: ReminderRequest): Promise<PlannedMessage[]> {
+function flightKey(m: { kind: string; recipient: string; owner: string }): string {
+  return [m.kind, m.recipient.toLowerCase(), m.owner.toLowerCase()].join("|");
+}
+
+function recipientRefusal(recipient: string, allowed: readonly string[]): string | undefined {
+  const check = checkAddress(recipient);
+  if (!check.ok) return "not a valid email address";
+  const domain = check.address.slice(check.address.lastIndexOf("@") + 1);
+  return isDomainAllowed(domain, allowed) ? undefined : "outside ALLOWED_RECIPIENT_DOMAINS";
+}
+
+async function planMessages(deps: ReminderDependencies, request: ReminderRequest, result: ReminderResult): Promise<PlannedMessage[]> {
   const { report, mode } = request;
   const asOf = report.asOf;
   const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
   const histories = await deps.ledger.histories();
+  for (const history of histories.values()) result.futureDated += remindersAfter(history, asOf);
   const messages: PlannedMessage[] = [];
 
-  const digests = planDigests(report.findings, histories, asOf, request.policy, request.escalationContacts);
+  const openSince = new Map(request.findingStates.filter((st) => st.resolvedOn === undefined).map((st) => [st.findingId, st.firstSeen]));
+  const digests = planDigests(report.findings, histories, asOf, request.policy, request.escalationContacts, openSince);
   for (const plan of digests) {
     const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
     messages.push({
@@ -240,9 +307,11 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
   // Planned from the ledger, not from this run alone: an all-clear that was deferred, failed, or fell on a dry
   // run goes out later (its id does not change). Owners of findings the ledger still holds open (including ones in
   // a scope this run could not read) are not clear.
-  const recent = (st: FindingState) => st.resolvedOn !== undefined && daysBetween(st.resolvedOn, asOf) <= ALL_CLEAR_WINDOW_DAYS;
+  // A resolution dated after this run's day (a run with a later --now) is not one yet.
+  const recent = (st: FindingState) =>
+    st.resolvedOn !== undefined && dayNumber(st.resolvedOn) <= dayNumber(asOf) && daysBetween(st.resolvedOn, asOf) <= ALL_CLEAR_WINDOW_DAYS;
   const stillOpen = [...report.findings, ...request.findingStates.filter((st) => st.resolvedOn === undefined).map(stateToFinding)];
-  const resolvedFindings = request.findingStates.filter(recent).map(stateToFinding);
+  const resolvedFindings: ResolvedFinding[] = request.findingStates.filter(recent).map((st) => ({ ...stateToFinding(st), resolvedOn: st.resolvedOn ?? asOf }));
   const told = new Set([...histories.keys()].map((k) => k.split("|")[0]));
   for (const plan of planAllClear(resolvedFindings, stillOpen, asOf)) {
     // Only owners who were told about something get an all-clear.

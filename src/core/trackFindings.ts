@@ -1,22 +1,25 @@
-// Progress across runs: first seen, last seen and resolved, kept in the ledger. A finding counts as resolved only
-// when the place it lived in was read completely this run: a scope we could not read resolves nothing.
+// Progress across runs: first seen, last seen and resolved, kept in the ledger. A finding counts as resolved only when
+// its own account was read successfully this run: a scope we could not read, or no longer see, resolves nothing.
 import type { AuditReport, Finding } from "./model.js";
 import type { FindingState, ReminderLedger } from "./ports.js";
 
 export interface FindingProgress {
-  /** Findings that were open before this run and are gone now, from a scope that was read. */
+  /** Findings that were open before this run and are gone now, from an account that was read. */
   resolved: FindingState[];
-  /** Open findings seen for the first time on this run. */
+  /** Open findings seen for the first time on this run (or again after a resolution). */
   newFindings: number;
   /** Every finding the ledger knows, as it stands after this run. */
   states: FindingState[];
+  /** The report with the scopes the ledger knew and this run no longer saw added to its coverage as not read. */
+  report: AuditReport;
 }
 
-export async function trackFindings(ledger: ReminderLedger, report: AuditReport): Promise<FindingProgress> {
+export async function trackFindings(ledger: ReminderLedger, audited: AuditReport): Promise<FindingProgress> {
   const previous = new Map((await ledger.findingStates()).map((s) => [s.findingId, s]));
+  const report = withScopesNoLongerVisible(audited, [...previous.values()]);
   const asOf = report.asOf;
   const current = new Set(report.findings.map((f) => f.id));
-  const unreadable = unreadableScopes(report);
+  const resolvable = resolvableAccounts(report);
 
   const updates: FindingState[] = [];
   let newFindings = 0;
@@ -29,7 +32,7 @@ export async function trackFindings(ledger: ReminderLedger, report: AuditReport)
   const resolved: FindingState[] = [];
   for (const state of previous.values()) {
     if (state.resolvedOn || current.has(state.findingId)) continue;
-    if (unreadable.accounts.has(state.accountId.toLowerCase()) || unreadable.subscriptions.has(state.subscriptionId.toLowerCase()) || unreadable.all) continue;
+    if (!resolvable(state)) continue;
     const done = { ...state, resolvedOn: asOf };
     resolved.push(done);
     updates.push(done);
@@ -37,15 +40,76 @@ export async function trackFindings(ledger: ReminderLedger, report: AuditReport)
   await ledger.saveFindingStates(updates);
   const states = new Map(previous);
   for (const u of updates) states.set(u.findingId, u);
-  return { resolved, newFindings, states: [...states.values()] };
+  return { resolved, newFindings, states: [...states.values()], report };
 }
 
-function unreadableScopes(report: AuditReport) {
+/**
+ * Whether a finding that is gone may count as resolved: only when its account was read successfully this run (an
+ * account is "audited" only when its certificates and its pools were both read, or its pools were not needed), in a subscription that was read,
+ * and no tenant-wide query problem leaves the inventory uncertain.
+ */
+function resolvableAccounts(report: AuditReport): (state: FindingState) => boolean {
+  const { coverage } = report;
+  // Problems not tied to a subscription (a truncated tenant query) make the whole inventory uncertain.
+  if (coverage.problems.length > 0) return () => false;
+  const failedSubscriptions = new Set(coverage.subscriptions.filter((s) => s.status !== "audited").map((s) => s.id.toLowerCase()));
+  const audited = new Set(coverage.accounts.filter((a) => a.status === "audited").map((a) => a.id.toLowerCase()));
+  return (state) => audited.has(state.accountId.toLowerCase()) && !failedSubscriptions.has(state.subscriptionId.toLowerCase());
+}
+
+export const NO_LONGER_VISIBLE = "No longer visible";
+
+/**
+ * Subscriptions and accounts that hold findings the ledger has open, and that this run did not see at all (Reader
+ * lost, the scope narrowed, the account moved or deleted), are added to the coverage as not read: the coverage is
+ * incomplete and their findings stay open. Silence from a scope is never taken for a clean scope.
+ */
+export function withScopesNoLongerVisible(report: AuditReport, states: readonly FindingState[]): AuditReport {
+  const coverage = report.coverage;
+  const seenSubscriptions = new Set(coverage.subscriptions.map((s) => s.id.toLowerCase()));
+  const seenAccounts = new Set(coverage.accounts.map((a) => a.id.toLowerCase()));
+  const subscriptions = [...coverage.subscriptions];
+  const accounts = [...coverage.accounts];
+  let addedSubscriptions = 0;
+  let addedAccounts = 0;
+  for (const state of states) {
+    if (state.resolvedOn !== undefined) continue;
+    const sub = state.subscriptionId.toLowerCase();
+    if (!seenSubscriptions.has(sub)) {
+      seenSubscriptions.add(sub);
+      addedSubscriptions++;
+      subscriptions.push({
+        id: state.subscriptionId,
+        status: "failed",
+        reason: `${NO_LONGER_VISIBLE}: audited before and holds open findings, but not in this run's results (Reader removed, the subscription left the audit scope, or it was deleted); its findings stay open`,
+      });
+    }
+    const account = state.accountId.toLowerCase();
+    if (!seenAccounts.has(account)) {
+      seenAccounts.add(account);
+      addedAccounts++;
+      accounts.push({
+        id: state.accountId,
+        name: state.accountName,
+        subscriptionId: state.subscriptionId,
+        status: "failed",
+        certificates: "unknown",
+        pools: "failed",
+        reason: `${NO_LONGER_VISIBLE}: audited before and holds open findings, but not in this run's results (access removed, out of scope, moved or deleted); its findings stay open`,
+      });
+    }
+  }
+  if (addedSubscriptions + addedAccounts === 0) return report;
+  subscriptions.sort((a, b) => a.id.localeCompare(b.id));
+  accounts.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
   return {
-    // Problems not tied to a subscription (a truncated tenant query) make the whole inventory uncertain.
-    all: report.coverage.problems.length > 0,
-    subscriptions: new Set(report.coverage.subscriptions.filter((s) => s.status === "failed").map((s) => s.id.toLowerCase())),
-    accounts: new Set(report.coverage.accounts.filter((a) => a.status === "failed").map((a) => a.id.toLowerCase())),
+    ...report,
+    coverage: { ...coverage, complete: false, subscriptions, accounts },
+    summary: {
+      ...report.summary,
+      subscriptionsFailed: report.summary.subscriptionsFailed + addedSubscriptions,
+      accountsFailed: report.summary.accountsFailed + addedAccounts,
+    },
   };
 }
 

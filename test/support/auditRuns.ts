@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { compose, type Composition } from "../../src/app/composition.js";
 import { silentLogger } from "../../src/app/logger.js";
 import { runAuditJob, type JobResult } from "../../src/app/runAuditJob.js";
-import { runCliDetailed, type CliResult } from "../../src/cli/runCli.js";
+import { runCliDetailed, type CliOptions, type CliResult } from "../../src/cli/runCli.js";
 import { loadConfig } from "../../src/config.js";
 import type { EmailOperationRecord } from "../../src/simulator/emailApi.js";
 import { startSimulator, type SimulatedAzure } from "../../src/simulator/server.js";
@@ -57,11 +57,19 @@ export interface CliRun extends CliResult {
 }
 
 /** One CLI run in-process, as `batch-cert-auditor --simulate <snapshot> --out <out> --now <day>` with that environment. */
-export async function runCliAt(options: { snapshot: string; out: string; now: string; env: Record<string, string>; sendMode?: string }): Promise<CliRun> {
+export async function runCliAt(options: {
+  snapshot: string;
+  out: string;
+  now: string;
+  env: Record<string, string>;
+  sendMode?: string;
+  /** Further CLI options, e.g. `subscriptions` or `managementGroups`. */
+  cli?: Partial<CliOptions>;
+}): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const result = await runCliDetailed(
-    { simulate: options.snapshot, out: options.out, now: options.now, format: "json,html", ...(options.sendMode ? { sendMode: options.sendMode } : {}) },
+    { simulate: options.snapshot, out: options.out, now: options.now, format: "json,html", ...(options.sendMode ? { sendMode: options.sendMode } : {}), ...options.cli },
     { env: options.env, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } },
   );
   return { ...result, stdout, stderr };

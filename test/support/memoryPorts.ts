@@ -2,7 +2,7 @@
 // fast unit tests of the send protocol.
 import { historyKey } from "../../src/core/digestPlan.js";
 import type { DeliveryResult, EmailSender, FindingState, OutboxEntry, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
-import { recordReminder, type ReminderHistory } from "../../src/core/schedule.js";
+import { isRecorded, recordReminder, type ReminderHistory } from "../../src/core/schedule.js";
 import { AuditError } from "../../src/core/errors.js";
 
 export class MemoryLedger implements ReminderLedger {
@@ -28,7 +28,7 @@ export class MemoryLedger implements ReminderLedger {
       for (const item of entry.items) {
         const key = historyKey(entry.owner, item.findingId);
         const before = this.history.get(key);
-        if (before?.lastNotifiedOn === entry.asOf && before.lastMilestone === item.milestone) continue;
+        if (isRecorded(before, item.milestone, entry.asOf)) continue;
         this.history.set(key, recordReminder(before, item, entry.asOf));
       }
     }

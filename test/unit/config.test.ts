@@ -94,6 +94,19 @@ describe("configuration", () => {
     expect(loadConfig({ ...env, ADMIN_SUMMARY_TO: "admins@gmail.com" }).adminSummaryTo).toEqual(["admins@gmail.com"]);
   });
 
+  it("refuses SEND_MODE=live in Azure with ALLOWED_RECIPIENT_DOMAINS empty, naming the setting, unless ALLOW_ANY_RECIPIENT_DOMAIN=true says it is meant", () => {
+    const live = { SEND_MODE: "live", SENDER_ADDRESS: "DoNotReply@contoso.com", COMMUNICATION_SERVICES_ENDPOINT: "https://contoso.communication.azure.com" };
+    expect(() => loadConfig(live)).toThrow(
+      /ALLOWED_RECIPIENT_DOMAINS: must name the domains mail may go to when SEND_MODE is "live" \(or set ALLOW_ANY_RECIPIENT_DOMAIN=true to mail any domain\)/,
+    );
+    expect(loadConfig({ ...live, ALLOW_ANY_RECIPIENT_DOMAIN: "true" }).sendMode).toBe("live");
+    expect(loadConfig({ ...live, ALLOWED_RECIPIENT_DOMAINS: "contoso.com" }).sendMode).toBe("live");
+    // Redirect and dry-run mail no owner; the simulated service (the demo, --simulate) mails nobody real.
+    expect(loadConfig({ ...live, SEND_MODE: "redirect", REDIRECT_ADDRESS: "inbox@contoso.com" }).sendMode).toBe("redirect");
+    expect(loadConfig({ SEND_MODE: "live", SENDER_ADDRESS: "DoNotReply@contoso.com" }, { simulated: true }).sendMode).toBe("live");
+    expect(() => loadConfig({ ...live, ALLOW_ANY_RECIPIENT_DOMAIN: "yes" })).toThrow(/ALLOW_ANY_RECIPIENT_DOMAIN: must be "true" or "false"/);
+  });
+
   it("uses MIGRATION_DEADLINE as the deadline when an organisation sets one", () => {
     expect(loadConfig({ MIGRATION_DEADLINE: "2027-03-31" }).schedule.deadline).toBe("2027-03-31");
   });

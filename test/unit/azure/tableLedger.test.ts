@@ -58,12 +58,17 @@ describe("TableLedger.recordOutcome", () => {
       lastNotifiedOn: "2026-12-03",
       lastMilestone: "overdue-2",
       overdueRemindersSent: 2,
+      sent: [
+        { on: "2026-11-26", milestone: "overdue-1" },
+        { on: "2026-12-03", milestone: "overdue-2" },
+      ],
     });
     expect(histories.get("alice@contoso.com|f2")).toEqual({
       firstNotifiedOn: "2026-11-26",
       lastNotifiedOn: "2026-11-26",
       lastMilestone: "overdue-1",
       overdueRemindersSent: 1,
+      sent: [{ on: "2026-11-26", milestone: "overdue-1" }],
     });
   });
 });

@@ -106,9 +106,9 @@ describe("evaluateReminder after the deadline", () => {
 describe("recordReminder", () => {
   it("keeps the first date, moves the last date and counts only overdue reminders", () => {
     const h1 = recordReminder(undefined, evaluateReminder(undefined, "2024-01-15", policy), "2024-01-15");
-    expect(h1).toEqual({ firstNotifiedOn: "2024-01-15", lastNotifiedOn: "2024-01-15", lastMilestone: "T-60", overdueRemindersSent: 0 });
+    expect(h1).toEqual({ firstNotifiedOn: "2024-01-15", lastNotifiedOn: "2024-01-15", lastMilestone: "T-60", overdueRemindersSent: 0, sent: [{ on: "2024-01-15", milestone: "T-60" }] });
     const h2 = recordReminder(h1, evaluateReminder(h1, "2024-03-20", policy), "2024-03-20");
-    expect(h2).toEqual({ firstNotifiedOn: "2024-01-15", lastNotifiedOn: "2024-03-20", lastMilestone: "overdue-1", overdueRemindersSent: 1 });
+    expect(h2).toMatchObject({ firstNotifiedOn: "2024-01-15", lastNotifiedOn: "2024-03-20", lastMilestone: "overdue-1", overdueRemindersSent: 1 });
   });
 
   it("yields exactly one reminder per milestone when run daily through the whole schedule", () => {

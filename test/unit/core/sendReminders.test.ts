@@ -62,6 +62,7 @@ function run(ledger: MemoryLedger, mail: ScriptedMailService, asOf: string, find
       adminSummaryTo: [],
       mode: "live",
       limits: { perMinute: 100, perHour: 1000 },
+      allowedRecipientDomains: [],
       ...rest,
     },
   );
@@ -78,7 +79,7 @@ describe("the send protocol", () => {
     expect((await ledger.outbox({ status: "pending" })).length).toBe(1);
 
     const second = await run(ledger, mail, "2026-11-27", f);
-    expect(second.recovered).toEqual({ sent: 1, failed: 0, abandoned: 0 });
+    expect(second.recovered).toEqual({ sent: 1, failed: 0, abandoned: 0, running: 0 });
     expect(second.sent).toBe(0);
     expect(mail.accepted.length).toBe(1);
   });
@@ -124,6 +125,28 @@ describe("the send protocol", () => {
     const second = await run(ledger, mail, "2026-11-27", f);
     expect(second).toMatchObject({ sent: 0, recovered: { sent: 1, failed: 0, abandoned: 0 } });
     expect(mail.accepted.length).toBe(1);
+  });
+
+  it("keeps a send still Running at recovery pending until its final status is known, sends that owner nothing meanwhile, and retries and reports it once it Failed", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService().then("running");
+    const f = [finding("p1", "ann@contoso.com")];
+    await run(ledger, mail, "2026-11-26", f);
+
+    // The next run finds it still Running: not final, so not recorded as sent, and no second digest meanwhile.
+    const stillRunning = await run(ledger, mail, "2026-12-03", f);
+    expect(stillRunning.recovered).toEqual({ sent: 0, failed: 0, abandoned: 0, running: 1 });
+    expect(stillRunning).toMatchObject({ sent: 0, awaiting: 1 });
+    expect(await ledger.outbox({ status: "pending" })).toHaveLength(1);
+    expect(ledger.history.size).toBe(0);
+    expect(mail.accepted).toHaveLength(1);
+
+    mail.finish("Failed");
+    const afterFailure = await run(ledger, mail, "2026-12-04", f);
+    expect(afterFailure.recovered).toMatchObject({ failed: 1, running: 0 });
+    expect(afterFailure.failed).toEqual([{ recipient: "ann@contoso.com", error: "EmailDropped: bounced" }]);
+    expect(afterFailure.sent).toBe(1);
+    expect(mail.delivered("ann@contoso.com")).toHaveLength(1);
   });
 
   it("stops sending once the run has lost its lock", async () => {

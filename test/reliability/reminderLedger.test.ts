@@ -1,0 +1,206 @@
+// Issue 16: false all-clears and time. Each scenario through the CLI flow, over the simulated Azure and a real ledger in
+// Azurite, run after run as an operator would: a scope that shrinks, an allow-list that tightens, a finding that comes
+// back, a run dated in the future, a send whose answer is ambiguous, and live mail with no allow-list.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
+import type { AuditReport } from "../../src/core/model.js";
+import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
+import { demo, isolatedStorage, mailbox, removeDir, runCliAt, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
+
+const DAY0 = "2026-11-26";
+const RESEARCH = "3f2c1a4e-8b7d-4c6a-9e1f-2a3b4c5d6e7f";
+const SANDBOX = "c0ffee00-1234-4abc-9def-0123456789ab";
+const DANA = "dana@contoso.com";
+/** dana@contoso.com's only finding. */
+const EXPERIMENT_POOL = "/batchAccounts/sandboxbatch1/pools/experiment-pool";
+
+let azurite: LocalStorage;
+let out: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite.stop();
+});
+beforeEach(async () => {
+  out = await tempDir("ledger");
+  env = isolatedStorage(azurite.connectionString);
+});
+afterEach(async () => {
+  await removeDir(out);
+});
+
+/** The demo tenant without its deliberately unreadable account, so that a full run is complete (exit 0). */
+function readableDemo(): TenantSnapshot {
+  const tenant = demo();
+  tenant.faults = [];
+  return tenant;
+}
+
+async function snapshotOf(tenant: TenantSnapshot, name: string): Promise<string> {
+  return writeSnapshot(out, tenant, `${name}.json`);
+}
+
+function run(snapshot: string, now: string, extra: Partial<Parameters<typeof runCliAt>[0]> = {}): Promise<CliRun> {
+  return runCliAt({ snapshot, out, now, ...extra, env: { ...env, ...extra.env } });
+}
+
+function reportOf(result: CliRun): AuditReport {
+  if (!result.report) throw new Error(`the run produced no report (exit ${result.exitCode}): ${result.stderr}`);
+  return result.report;
+}
+
+function withoutDanasPool(tenant: TenantSnapshot): TenantSnapshot {
+  tenant.resources = tenant.resources.filter((r) => !r.id.endsWith(EXPERIMENT_POOL));
+  return tenant;
+}
+
+describe("1. the audit's scope shrinks after a full run", () => {
+  it("narrowing --subscriptions resolves nothing outside the new scope: the rest is reported no longer visible, exit 2, and nobody is told all clear", async () => {
+    const full = await snapshotOf(readableDemo(), "full");
+    expect((await run(full, DAY0)).exitCode).toBe(0);
+    const mailBefore = (await mailbox(out)).operations.length;
+
+    const narrowed = await run(full, "2026-11-27", { cli: { subscriptions: RESEARCH } });
+
+    expect(narrowed.exitCode).toBe(2);
+    const report = reportOf(narrowed);
+    expect(report.coverage.complete).toBe(false);
+    const gone = report.coverage.subscriptions.filter((s) => s.id !== RESEARCH);
+    expect(gone.map((s) => s.status)).toEqual(["failed", "failed"]);
+    expect(gone.every((s) => /No longer visible/.test(s.reason ?? ""))).toBe(true);
+    expect(report.coverage.accounts.find((a) => a.name === "sandboxbatch1")).toMatchObject({ status: "failed", reason: expect.stringMatching(/No longer visible/) });
+    expect(report.run?.resolvedSinceLastRun).toEqual([]);
+    expect((await mailbox(out)).operations.length).toBe(mailBefore);
+    expect(narrowed.stdout).toMatch(/Coverage INCOMPLETE/);
+    expect(narrowed.stdout).not.toMatch(/all clear/i);
+  });
+
+  it("a subscription the identity can no longer read (gone from the results) resolves nothing and is reported no longer visible", async () => {
+    await run(await snapshotOf(readableDemo(), "full"), DAY0);
+    const lostReader = readableDemo();
+    lostReader.subscriptions = lostReader.subscriptions.filter((s) => s.subscriptionId !== SANDBOX);
+    lostReader.resources = lostReader.resources.filter((r) => !r.id.toLowerCase().startsWith(`/subscriptions/${SANDBOX}`));
+
+    const after = await run(await snapshotOf(lostReader, "lost-reader"), "2026-11-27");
+
+    expect(after.exitCode).toBe(2);
+    const report = reportOf(after);
+    expect(report.coverage.subscriptions.find((s) => s.id === SANDBOX)).toMatchObject({ status: "failed", reason: expect.stringMatching(/No longer visible/) });
+    expect(report.run?.resolvedSinceLastRun).toEqual([]);
+    expect((await mailbox(out)).sentTo(DANA)).toHaveLength(1);
+  });
+
+  it("an account that drops out of the results while its subscription is still read is not resolved: only a read of the account itself resolves its findings", async () => {
+    await run(await snapshotOf(readableDemo(), "full"), DAY0);
+    const accountGone = readableDemo();
+    accountGone.resources = accountGone.resources.filter((r) => !r.id.includes("/batchAccounts/sandboxbatch1"));
+
+    const after = await run(await snapshotOf(accountGone, "account-gone"), "2026-11-27");
+
+    expect(after.exitCode).toBe(2);
+    const report = reportOf(after);
+    expect(report.coverage.subscriptions.find((s) => s.id === SANDBOX)?.status).toBe("audited");
+    expect(report.coverage.accounts.find((a) => a.name === "sandboxbatch1")).toMatchObject({ status: "failed", reason: expect.stringMatching(/No longer visible/) });
+    expect(report.run?.resolvedSinceLastRun).toEqual([]);
+    expect((await mailbox(out)).sentTo(DANA)).toHaveLength(1);
+  });
+
+  it.each([
+    ["--management-groups with a typo", { cli: { managementGroups: "contoso-reserch" } }, /management groups contoso-reserch \(AUDIT_MANAGEMENT_GROUPS \/ --management-groups\), matches no subscription/],
+    ["AUDIT_SUBSCRIPTIONS naming a subscription nobody can see", { env: { AUDIT_SUBSCRIPTIONS: "00000000-0000-4000-8000-000000000000" } }, /subscriptions 00000000-0000-4000-8000-000000000000 \(AUDIT_SUBSCRIPTIONS \/ --subscriptions\), matches no subscription/],
+  ])("a scope that matches no subscription at all is an error, not a clean tenant: %s fails the run with exit 1 and tells nobody all clear", async (_name, extra, message) => {
+    await run(await snapshotOf(readableDemo(), "full"), DAY0);
+    const mailBefore = (await mailbox(out)).operations.length;
+
+    const typo = await run(await snapshotOf(readableDemo(), "full"), "2026-11-27", extra);
+
+    expect(typo.exitCode).toBe(1);
+    expect(typo.report).toBeUndefined();
+    expect(typo.stderr).toMatch(message);
+    expect((await mailbox(out)).operations.length).toBe(mailBefore);
+  });
+});
+
+describe("3. the allow-list is tightened", () => {
+  it("holds every message to today's ALLOWED_RECIPIENT_DOMAINS: an all-clear for an owner kept in the ledger is not sent to a domain no longer allowed", async () => {
+    await run(await snapshotOf(readableDemo(), "full"), DAY0, { env: { ALLOWED_RECIPIENT_DOMAINS: "contoso.com" } });
+    expect((await mailbox(out)).sentTo(DANA)).toHaveLength(1);
+
+    const tightened = await run(await snapshotOf(withoutDanasPool(readableDemo()), "fixed"), "2026-11-27", {
+      env: { ALLOWED_RECIPIENT_DOMAINS: "fabrikam.com", FALLBACK_CONTACTS: "batch-admins@fabrikam.com" },
+    });
+
+    expect(reportOf(tightened).run?.resolvedSinceLastRun.map((r) => r.accountName)).toEqual(["sandboxbatch1"]);
+    const mail = await mailbox(out);
+    expect(mail.sentTo(DANA)).toHaveLength(1);
+    expect(mail.sentTo("batch-admins@fabrikam.com")).toHaveLength(1);
+    expect(reportOf(tightened).run?.reminders.refused).toEqual([{ recipient: DANA, reason: "outside ALLOWED_RECIPIENT_DOMAINS" }]);
+    expect(tightened.stdout).toMatch(/not sent: dana@contoso\.com: outside ALLOWED_RECIPIENT_DOMAINS/);
+  });
+});
+
+describe("4. a finding resolved, back, and resolved again", () => {
+  it("is due at once when it comes back, and each resolution tells its owner once", async () => {
+    const full = await snapshotOf(readableDemo(), "full");
+    const fixed = await snapshotOf(withoutDanasPool(readableDemo()), "fixed");
+
+    await run(full, DAY0);
+    await run(fixed, "2026-11-27");
+    const back = await run(full, "2026-11-28");
+    await run(fixed, "2026-11-29");
+    await run(fixed, "2026-11-30");
+
+    expect(back.job?.state === "succeeded" && back.job.reminders.messages.filter((m) => m.recipient === DANA).map((m) => m.outcome)).toEqual(["sent"]);
+    const dana = (await mailbox(out)).sentTo(DANA).map((m) => m.subject);
+    expect(dana).toHaveLength(4);
+    expect(dana.map((s) => (/all clear|resolved/i.test(s) ? "all-clear" : "digest"))).toEqual(["digest", "all-clear", "digest", "all-clear"]);
+  });
+});
+
+describe("11. one run dated in the future", () => {
+  it("neither silences later real-date runs nor moves escalation closer, and the summary says so", async () => {
+    const full = await snapshotOf(readableDemo(), "full");
+    const policy = { env: { OVERDUE_EVERY_DAYS: "7", ESCALATE_AFTER_REMINDERS: "2", ESCALATION_CONTACTS: "cio@contoso.com" } };
+    await run(full, DAY0, policy);
+    const owners = (await mailbox(out)).operations.length;
+    const future = await run(full, "2030-06-01", policy);
+    // Every owner again (and the snoozed one, whose snooze has run out by then).
+    expect(future.job?.state === "succeeded" && future.job.reminders.sent).toBeGreaterThan(owners);
+
+    const realWeekLater = await run(full, "2026-12-03", policy);
+
+    const result = realWeekLater.job?.state === "succeeded" ? realWeekLater.job.reminders : undefined;
+    expect(result?.sent).toBe(owners);
+    expect((await mailbox(out)).sentTo("cio@contoso.com")).toHaveLength(0);
+    expect(result?.futureDated).toBeGreaterThan(0);
+    expect(realWeekLater.stdout).toMatch(/reminder\(s\) in the ledger are dated after this run's day \(a run with a later --now, or a wrong clock\); they were not counted as sent/);
+    const dana = (await mailbox(out)).sentTo(DANA).map((m) => m.subject);
+    expect(dana.at(-1)).toBe("Action needed: 1 Azure Batch certificate item, 1,008 days overdue");
+    expect(reportOf(realWeekLater).run?.history.map((h) => h.date)).toEqual([DAY0, "2026-12-03"]);
+  });
+});
+
+describe("also: the summary after an ambiguous send", () => {
+  it("says the answer was ambiguous, the send is left pending and checked on the next run, not that it did not fit the sending limits", async () => {
+    const tenant = readableDemo();
+    // Every try of the first send answers 503 (the SDK retries it): the service may or may not have taken it.
+    tenant.faults = [{ pathPattern: "^/emails:send$", method: "POST", status: 503, body: { error: { code: "ServiceUnavailable", message: "try later" } }, times: 3 }];
+
+    const result = await run(await snapshotOf(tenant, "unclear"), DAY0);
+
+    expect(result.stdout).toMatch(/1 send\(s\) got an ambiguous answer from the service \(no response, a timeout or a server error\): left pending, not counted as sent; the next run checks whether they arrived before sending again/);
+    expect(result.stdout).toMatch(/5 more message\(s\) were not tried after that answer; they go on the next run/);
+    expect(result.stdout).not.toMatch(/did not fit the sending limits/);
+  });
+});
+
+describe("also: live mail with no allow-list", () => {
+  it("keeps the demo (--simulate, live into the simulated service) working with ALLOWED_RECIPIENT_DOMAINS empty", async () => {
+    const result = await run(await snapshotOf(readableDemo(), "full"), DAY0);
+    expect(result.exitCode).toBe(0);
+    expect((await mailbox(out)).operations.length).toBeGreaterThan(0);
+  });
+});
