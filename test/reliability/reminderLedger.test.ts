@@ -11,8 +11,8 @@ const DAY0 = "2026-11-26";
 const RESEARCH = "3f2c1a4e-8b7d-4c6a-9e1f-2a3b4c5d6e7f";
 const SANDBOX = "c0ffee00-1234-4abc-9def-0123456789ab";
 const DANA = "dana@contoso.com";
-/** dana@contoso.com's only finding. */
-const EXPERIMENT_POOL = "/batchAccounts/sandboxbatch1/pools/experiment-pool";
+/** dana@contoso.com's findings: sandboxbatch1's experiment-pool and its certificate. */
+const DANAS_RESOURCES = /\/batchAccounts\/sandboxbatch1\/(pools|certificates)\//;
 
 let azurite: LocalStorage;
 let out: string;
@@ -53,7 +53,7 @@ function reportOf(result: CliRun): AuditReport {
 }
 
 function withoutDanasPool(tenant: TenantSnapshot): TenantSnapshot {
-  tenant.resources = tenant.resources.filter((r) => !r.id.endsWith(EXPERIMENT_POOL));
+  tenant.resources = tenant.resources.filter((r) => !DANAS_RESOURCES.test(r.id));
   return tenant;
 }
 
@@ -133,7 +133,7 @@ describe("3. the allow-list is tightened", () => {
       env: { ALLOWED_RECIPIENT_DOMAINS: "fabrikam.com", FALLBACK_CONTACTS: "batch-admins@fabrikam.com" },
     });
 
-    expect(reportOf(tightened).run?.resolvedSinceLastRun.map((r) => r.accountName)).toEqual(["sandboxbatch1"]);
+    expect(reportOf(tightened).run?.resolvedSinceLastRun.map((r) => r.accountName)).toEqual(["sandboxbatch1", "sandboxbatch1"]);
     const mail = await mailbox(out);
     expect(mail.sentTo(DANA)).toHaveLength(1);
     expect(mail.sentTo("batch-admins@fabrikam.com")).toHaveLength(1);
@@ -178,7 +178,7 @@ describe("11. one run dated in the future", () => {
     expect(result?.futureDated).toBeGreaterThan(0);
     expect(realWeekLater.stdout).toMatch(/reminder\(s\) in the ledger are dated after this run's day \(a run with a later --now, or a wrong clock\); they were not counted as sent/);
     const dana = (await mailbox(out)).sentTo(DANA).map((m) => m.subject);
-    expect(dana.at(-1)).toBe("Action needed: 1 Azure Batch certificate item, 1,008 days overdue");
+    expect(dana.at(-1)).toBe("Action needed: 2 Azure Batch certificate items, 1,008 days overdue");
     expect(reportOf(realWeekLater).run?.history.map((h) => h.date)).toEqual([DAY0, "2026-12-03"]);
   });
 });
