@@ -1,7 +1,7 @@
 // The benchmark's cases and the simulated Azure they run against: realistic limits, 50 ms per request.
-import { ARM_READS_DEFAULT } from "../src/simulator/armThrottle.js";
-import type { SimulatorOptions } from "../src/simulator/server.js";
-import type { TenantShape } from "../src/simulator/tenantGenerator.js";
+import { ARM_READS_DEFAULT } from "@batch-cert-auditor/simulated-azure";
+import type { SimulatorOptions } from "@batch-cert-auditor/simulated-azure";
+import type { TenantShape } from "@batch-cert-auditor/simulated-azure";
 
 export interface BenchCase {
   name: string;

@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { generateTenant, type TenantShape } from "../src/simulator/tenantGenerator.js";
+import { generateTenant, type TenantShape } from "@batch-cert-auditor/simulated-azure";
 
 export function parseShape(args: string[]): { shape: TenantShape; out: string } {
   const { values } = parseArgs({

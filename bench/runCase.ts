@@ -3,7 +3,7 @@
 // without it everything runs in this process (the test that keeps the bench from rotting).
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { SimulatorStats } from "../src/simulator/server.js";
+import type { SimulatorStats } from "@batch-cert-auditor/simulated-azure";
 import { AUDITOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
 import { measureAuditor, measureBaseline, type RunMeasure, type Target } from "./measure.js";
 import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";

@@ -1,9 +1,9 @@
 // Starts the simulated Azure for a bench case: the generated tenant, the realistic settings, and the counts the
 // results are checked against (what the tenant truly holds; the hot subscription's Batch calls).
 import { ALL_QUERIES } from "../src/azure/queries.js";
-import { executeKql } from "../src/simulator/kql/index.js";
-import { startSimulator, type SimulatedAzure, type SimulatorStats } from "../src/simulator/server.js";
-import { expectedUsage, generateTenant, type TenantShape } from "../src/simulator/tenantGenerator.js";
+import { executeKql } from "@batch-cert-auditor/simulated-azure";
+import { startSimulator, type SimulatedAzure, type SimulatorStats } from "@batch-cert-auditor/simulated-azure";
+import { expectedUsage, generateTenant, type TenantShape } from "@batch-cert-auditor/simulated-azure";
 import { simulatorOptions, type SimulatorSettings } from "./cases.js";
 
 export interface HostedSimulator {

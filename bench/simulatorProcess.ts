@@ -1,7 +1,7 @@
 // The simulated Azure in its own process, so the auditor's peak RSS and CPU are measured without it.
 // Protocol (IPC): receives { shape, settings }; answers { type: "ready", url, ca, expected }; then answers
 // { type: "stats" } with { type: "stats", stats } and exits on { type: "stop" }.
-import type { TenantShape } from "../src/simulator/tenantGenerator.js";
+import type { TenantShape } from "@batch-cert-auditor/simulated-azure";
 import type { SimulatorSettings } from "./cases.js";
 import { hostSimulator } from "./simulatorHost.js";
 

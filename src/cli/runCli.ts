@@ -4,17 +4,15 @@ import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { compose } from "../app/composition.js";
+import { loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
 import { newRunId } from "../app/ids.js";
 import { createLogger, jsonLineSink, silentLogger } from "../app/logger.js";
 import { runAuditJob, type JobResult } from "../app/runAuditJob.js";
-import { startAzurite, type LocalStorage } from "../azure/azurite.js";
 import { loadConfig, type SendMode } from "../config.js";
 import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import { isGuid } from "../core/ids.js";
 import type { AuditReport } from "../core/model.js";
-import { startSimulator, type SimulatedAzure } from "../simulator/server.js";
-import { loadSnapshot } from "../simulator/snapshot.js";
 import { formatSummary } from "./summary.js";
 
 export interface CliOptions {
@@ -63,7 +61,7 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const clock = io.clock ?? (() => new Date());
-  let simulator: SimulatedAzure | undefined;
+  let simulator: LocalSimulator | undefined;
   let storage: LocalStorage | undefined;
   try {
     const request = parseOptions(options, clock());
@@ -83,12 +81,14 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
     let tenantId: string | undefined;
     const emailAccessKey = randomBytes(32).toString("base64");
     if (request.simulate) {
+      const { loadSnapshot, startSimulator } = await loadLocalAzure("--simulate");
       const snapshot = await loadSnapshot(request.simulate);
       tenantId = snapshot.tenantId;
       simulator = await startSimulator({ snapshot, email: { outDir: request.out, accessKey: emailAccessKey } });
     }
     if (!config.storage.connectionString && !config.storage.accountName) {
       // No AzureWebJobsStorage: keep the ledger in a local Azurite under <out>/.state, so a second run remembers.
+      const { startAzurite } = await loadLocalAzure("Keeping the ledger locally (AzureWebJobsStorage is not set)");
       storage = await startAzurite({ location: join(request.out, ".state") });
     }
 

@@ -9,10 +9,8 @@ import { basename, extname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { configureHost, type HostOptions } from "../app/functionsHost.js";
 import { dashboardPort } from "../config.js";
-import { startAzurite, type LocalStorage } from "../azure/azurite.js";
 import { backgroundRuns } from "../functions/support/backgroundRun.js";
-import { startSimulator, type SimulatedAzure } from "../simulator/server.js";
-import { loadSnapshot } from "../simulator/snapshot.js";
+import { loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
 import { createFunctionsServer } from "./adapter.js";
 import { installFunctionsCore, type RegisteredFunction } from "./functionsCore.js";
 
@@ -35,7 +33,8 @@ export interface DashboardOptions {
 export interface Dashboard {
   url: string;
   registrations: readonly RegisteredFunction[];
-  sim: SimulatedAzure;
+  /** The simulated Azure (a `SimulatedAzure` of @batch-cert-auditor/simulated-azure). */
+  sim: LocalSimulator;
   storage: LocalStorage;
   close(): Promise<void>;
 }
@@ -46,6 +45,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const core = installFunctionsCore();
   await loadFunctionFiles();
 
+  const { loadSnapshot, startSimulator, startAzurite } = await loadLocalAzure("The dashboard");
   const snapshot = await loadSnapshot(options.snapshotPath ?? fileURLToPath(new URL("examples/demo-tenant.json", rootRelative())));
   const emailAccessKey = randomBytes(32).toString("base64");
   const sim = await startSimulator({ snapshot, email: { accessKey: emailAccessKey, ...(options.mailDir ? { outDir: options.mailDir } : {}) } });

@@ -7,6 +7,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPORT_CSP_HEADER } from "../../src/render/reportHtml.js";
 import { startDashboard, type Dashboard } from "../../src/dashboard/server.js";
+import type { SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
 import { browserAvailable, launchBrowser } from "../support/browser.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -29,8 +30,8 @@ describe("the local dashboard", () => {
     expect(json.status).toBe(200);
     const report = (await json.json()) as { run: { trigger: string; sendMode: string }; filteredCount: number };
     expect(report.run).toMatchObject({ trigger: "http", sendMode: "dry-run" });
-    expect(report.filteredCount).toBe(12);
-    expect(dashboard.sim.email.messages()).toHaveLength(0);
+    expect(report.filteredCount).toBe(13);
+    expect((dashboard.sim as SimulatedAzure).email.messages()).toHaveLength(0);
 
     const html = await fetch(`${dashboard.url}/api/audit/report?format=html`);
     expect(html.status).toBe(200);
@@ -80,7 +81,7 @@ describe("the local dashboard", () => {
       const all = await page.goto(`${dashboard.url}/`, { waitUntil: "load" });
       expect(all?.status()).toBe(200);
       expect(page.url()).toBe(`${dashboard.url}/api/audit/report?format=html`);
-      expect(await page.locator("#findings-table tbody tr[data-row]").count()).toBe(12);
+      expect(await page.locator("#findings-table tbody tr[data-row]").count()).toBe(13);
       if (process.env.WRITE_SCREENSHOTS === "1") {
         const out = resolve(ROOT, "docs/images/dashboard.png");
         mkdirSync(dirname(out), { recursive: true });

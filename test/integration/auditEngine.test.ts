@@ -8,9 +8,9 @@ import { SubscriptionPacer } from "../../src/azure/subscriptionPacer.js";
 import { auditTenant } from "../../src/core/auditTenant.js";
 import type { AuditReport } from "../../src/core/model.js";
 import type { AuditScope } from "../../src/core/ports.js";
-import { startSimulator, type SimulatorOptions } from "../../src/simulator/server.js";
-import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
-import { expectedUsage, generateTenant } from "../../src/simulator/tenantGenerator.js";
+import { startSimulator, type SimulatorOptions } from "@batch-cert-auditor/simulated-azure";
+import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
+import { expectedUsage, generateTenant } from "@batch-cert-auditor/simulated-azure";
 import { demoTenant, startHarness, type Harness } from "../support/simulatedAzure.js";
 
 const TENANT: AuditScope = { subscriptions: [], managementGroups: [] };

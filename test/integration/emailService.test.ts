@@ -9,9 +9,9 @@ import { AcsEmailSender, COMMUNICATION_SCOPE, type AcsEmailSenderOptions } from 
 import { SimulatorCredential } from "../../src/azure/credentials.js";
 import { AuditError } from "../../src/core/errors.js";
 import type { OutgoingEmail } from "../../src/core/ports.js";
-import type { EmailServiceOptions } from "../../src/simulator/emailApi.js";
-import { startSimulator, type SimulatedAzure } from "../../src/simulator/server.js";
-import type { SnapshotFault } from "../../src/simulator/snapshot.js";
+import type { EmailServiceOptions } from "@batch-cert-auditor/simulated-azure";
+import { startSimulator, type SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
+import type { SnapshotFault } from "@batch-cert-auditor/simulated-azure";
 
 const KEY = randomBytes(32).toString("base64");
 const SENDER = "DoNotReply@contoso.test";

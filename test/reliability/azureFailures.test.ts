@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { auditTenant } from "../../src/core/auditTenant.js";
 import type { AuditReport } from "../../src/core/model.js";
-import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
-import { expectedUsage, generateTenant } from "../../src/simulator/tenantGenerator.js";
+import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
+import { expectedUsage, generateTenant } from "@batch-cert-auditor/simulated-azure";
 import { demo, removeDir, runCliAt, tempDir, writeSnapshot } from "../support/auditRuns.js";
 import { startHarness, type Harness } from "../support/simulatedAzure.js";
 

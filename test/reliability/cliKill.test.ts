@@ -14,7 +14,7 @@ const MAIN = join(ROOT, "dist/src/cli/main.js");
 let out: string;
 
 beforeAll(async () => {
-  await run("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT });
+  await run("npm", ["run", "build:local", "--silent"], { cwd: ROOT });
   out = await tempDir("cli-kill");
 }, 120_000);
 afterAll(async () => {

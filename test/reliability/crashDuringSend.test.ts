@@ -2,12 +2,12 @@
 // ledger table and the same mail service, sends exactly what is missing: never a duplicate, never a loss.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { connectStorage } from "../../src/azure/storage.js";
 import { TableLedger } from "../../src/azure/tableLedger.js";
 import { addDays } from "../../src/core/dates.js";
 import type { OutboxEntry } from "../../src/core/ports.js";
-import type { SimulatedAzure } from "../../src/simulator/server.js";
+import type { SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
 import { DEMO_OWNERS, composeRun, countRecipients, demo, exactly, isolatedStorage, runJob, startSimulatedAzure, succeeded } from "../support/auditRuns.js";
 import { CRASH_POINTS, CrashingLedger, CrashingSender, DoomedProcess, ProcessKilled, type CrashPoint } from "../support/crashingPorts.js";
 

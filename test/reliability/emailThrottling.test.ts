@@ -1,7 +1,7 @@
 // Scenario 6: Communication Email answers 429 (with Retry-After) from the Nth message on, and Failed for another
 // recipient: the run waits as told, carries what it could not send over to the next run, and reports the failure.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { DEMO_OWNERS, demo, exactly, isolatedStorage, mailbox, removeDir, runCliAt, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
 
 let azurite: LocalStorage;

@@ -4,14 +4,14 @@
 // every rejection is reported.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { planDigests } from "../../src/core/digestPlan.js";
 import { REPORT_SCHEMA_VERSION, RETIREMENT_DATE, type AuditReport, type Finding } from "../../src/core/model.js";
 import { MAX_ADDRESSES_PER_VALUE, checkAddress, resolveOwners } from "../../src/core/owners.js";
 import { defaultReminderPolicy } from "../../src/core/schedule.js";
 import { renderDigest } from "../../src/render/digestEmail.js";
 import { renderReportHtml } from "../../src/render/reportHtml.js";
-import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
+import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 import { composeRun, demo, isolatedStorage, runJob, startSimulatedAzure, succeeded } from "../support/auditRuns.js";
 
 const ALLOWED = ["contoso.com"];

@@ -2,9 +2,9 @@
 // Azurite, run after run as an operator would: a scope that shrinks, an allow-list that tightens, a finding that comes
 // back, a run dated in the future, a send whose answer is ambiguous, and live mail with no allow-list.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import type { AuditReport } from "../../src/core/model.js";
-import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
+import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 import { demo, isolatedStorage, mailbox, removeDir, runCliAt, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
 
 const DAY0 = "2026-11-26";

@@ -2,7 +2,7 @@
 // record, and the next run (storage back) completes without a duplicate.
 import { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { TableLedger } from "../../src/azure/tableLedger.js";
 import { isAuditError } from "../../src/core/errors.js";
 import { DEMO_OWNERS, composeRun, countRecipients, demo, exactly, isolatedStorage, removeDir, runJob, startSimulatedAzure, succeeded, tempDir } from "../support/auditRuns.js";

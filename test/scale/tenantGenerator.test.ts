@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { generateTenantFile, parseShape } from "../../bench/generateTenant.js";
-import { parseSnapshot } from "../../src/simulator/snapshot.js";
-import { expectedUsage, generateTenant } from "../../src/simulator/tenantGenerator.js";
+import { parseSnapshot } from "@batch-cert-auditor/simulated-azure";
+import { expectedUsage, generateTenant } from "@batch-cert-auditor/simulated-azure";
 
 const count = (snapshot: ReturnType<typeof generateTenant>, type: string) => snapshot.resources.filter((r) => r.type.toLowerCase() === type).length;
 

@@ -9,9 +9,9 @@ import { silentLogger } from "../../src/app/logger.js";
 import { runAuditJob, type JobResult } from "../../src/app/runAuditJob.js";
 import { runCliDetailed, type CliOptions, type CliResult } from "../../src/cli/runCli.js";
 import { loadConfig } from "../../src/config.js";
-import type { EmailOperationRecord } from "../../src/simulator/emailApi.js";
-import { startSimulator, type SimulatedAzure } from "../../src/simulator/server.js";
-import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
+import type { EmailOperationRecord } from "@batch-cert-auditor/simulated-azure";
+import { startSimulator, type SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
+import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 import { demoTenant } from "./simulatedAzure.js";
 
 export const SENDER = "DoNotReply@batch-cert-auditor.example";

@@ -4,8 +4,8 @@ import { ArmBatchCertificates } from "../../src/azure/batchCertificates.js";
 import { batchClientFactory, createResourceGraphClient } from "../../src/azure/clients.js";
 import { SimulatorCredential } from "../../src/azure/credentials.js";
 import { ResourceGraphInventory, type ResourceGraphInventoryOptions } from "../../src/azure/resourceGraphInventory.js";
-import { startSimulator, type SimulatedAzure, type SimulatorOptions } from "../../src/simulator/server.js";
-import { parseSnapshot, type TenantSnapshot } from "../../src/simulator/snapshot.js";
+import { startSimulator, type SimulatedAzure, type SimulatorOptions } from "@batch-cert-auditor/simulated-azure";
+import { parseSnapshot, type TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 
 export const DEMO_TENANT_PATH = new URL("../../examples/demo-tenant.json", import.meta.url);
 

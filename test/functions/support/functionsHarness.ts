@@ -3,8 +3,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { HttpRequest, HttpResponse, InvocationContext, type HttpHandler, type HttpResponseInit, type Timer } from "@azure/functions";
 import { configureHost, type HostOptions } from "../../../src/app/functionsHost.js";
-import { startAzurite, type LocalStorage } from "../../../src/azure/azurite.js";
-import { startSimulator, type SimulatedAzure } from "../../../src/simulator/server.js";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import { startSimulator, type SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
 import { demoTenant } from "../../support/simulatedAzure.js";
 
 export const SENDER = "DoNotReply@batch-cert-auditor.example";

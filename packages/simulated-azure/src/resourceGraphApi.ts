@@ -3,7 +3,7 @@
 // with the headers real Resource Graph sends (x-ms-user-quota-remaining / x-ms-user-quota-resets-after).
 import { createHash } from "node:crypto";
 import { executeKql, KqlUnsupportedError } from "./kql/index.js";
-import { armError, type Route, type RouteContext, type RouteResponse } from "./server.js";
+import { armError, type Route, type RouteContext, type RouteResponse } from "./routes.js";
 import type { TableRow } from "./state.js";
 
 export interface ResourceGraphOptions {

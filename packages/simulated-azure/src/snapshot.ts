@@ -2,7 +2,15 @@
 // A malformed snapshot is refused with every problem named by entry and field.
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { AuditError } from "../core/errors.js";
+
+/** A snapshot that cannot be served; `code` is stable, the message names every problem by entry and field. */
+export class SnapshotError extends Error {
+  readonly code = "SNAPSHOT.INVALID";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SnapshotError";
+  }
+}
 
 const tags = z.record(z.string(), z.string());
 
@@ -84,12 +92,12 @@ export function parseSnapshot(data: unknown, source = "snapshot"): TenantSnapsho
   const result = snapshotSchema.safeParse(data);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `  - ${describePath(data, issue.path)}: ${issue.message}`);
-    throw new AuditError("SNAPSHOT.INVALID", `${source} is not a valid tenant snapshot:\n${problems.join("\n")}`);
+    throw new SnapshotError(`${source} is not a valid tenant snapshot:\n${problems.join("\n")}`);
   }
   const snapshot = result.data;
   const problems = crossCheck(snapshot);
   if (problems.length > 0) {
-    throw new AuditError("SNAPSHOT.INVALID", `${source} is not a valid tenant snapshot:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    throw new SnapshotError(`${source} is not a valid tenant snapshot:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   return snapshot;
 }
@@ -99,13 +107,13 @@ export async function loadSnapshot(path: string): Promise<TenantSnapshot> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new AuditError("SNAPSHOT.INVALID", `Cannot read tenant snapshot ${path}: ${(error as Error).message}`, { cause: error });
+    throw new SnapshotError(`Cannot read tenant snapshot ${path}: ${(error as Error).message}`, { cause: error });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new AuditError("SNAPSHOT.INVALID", `${path} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new SnapshotError(`${path} is not JSON: ${(error as Error).message}`, { cause: error });
   }
   return parseSnapshot(data, path);
 }

@@ -1,7 +1,7 @@
 // Simulated ARM subscription list: GET /subscriptions?api-version=2022-12-01, paged with nextLink, in the shape of
 // the published Subscriptions_List example. Unlike a tenant-scope Resource Graph query it has no 10,000 cap, so it
 // is how a client learns every subscription once Resource Graph says it covered only part of the tenant.
-import { armError, type Route, type RouteContext } from "./server.js";
+import { armError, type Route, type RouteContext } from "./routes.js";
 
 export function subscriptionRoutes(ctx: RouteContext, options: { pageSize?: number }): Route[] {
   const pageSize = options.pageSize ?? 1000;

@@ -2,7 +2,7 @@
 // account, with nextLink paging. From api-version 2025-06-01 the certificate API is gone and pools no longer carry
 // `certificates`, as in the published 2025-06-01 / 2026-08-01 contracts.
 import { ArmThrottle, type ArmThrottleOptions } from "./armThrottle.js";
-import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./server.js";
+import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./routes.js";
 import type { SnapshotResource } from "./snapshot.js";
 import { POOL_CERTIFICATES_REMOVED_IN } from "./state.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseSnapshot } from "../../../src/simulator/snapshot.js";
+import { parseSnapshot } from "../src/snapshot.js";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const base = () => ({

@@ -11,6 +11,9 @@ import { resourceGraphRoutes, type ResourceGraphOptions } from "./resourceGraphA
 import type { TenantSnapshot } from "./snapshot.js";
 import { SimulatorState } from "./state.js";
 import { subscriptionRoutes } from "./subscriptionsApi.js";
+import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse, type SimulatorStats } from "./routes.js";
+
+export { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse, type SimulatorStats };
 
 export interface SimulatorOptions {
   snapshot: TenantSnapshot;
@@ -29,13 +32,6 @@ export interface SimulatorOptions {
   extraRoutes?: (ctx: RouteContext) => Route[];
 }
 
-export interface SimulatorStats {
-  requests: number;
-  resourceGraphQueries: number;
-  batchCalls: number;
-  throttled429: number;
-  faultsInjected: number;
-}
 
 export interface SimulatedAzure {
   /** https://127.0.0.1:<port> */
@@ -49,37 +45,9 @@ export interface SimulatedAzure {
   close(): Promise<void>;
 }
 
-export interface RouteRequest {
-  method: string;
-  path: string;
-  /** The request target as sent (path and query, `//` not collapsed), for checking signatures. */
-  rawPath: string;
-  query: URLSearchParams;
-  headers: IncomingMessage["headers"];
-  body: string;
-  match: RegExpExecArray;
-}
 
-export interface RouteResponse {
-  status: number;
-  headers?: Record<string, string>;
-  body?: unknown;
-}
 
-export interface Route {
-  method: string;
-  pattern: RegExp;
-  /** ARM routes require a bearer token; data-plane routes check their own auth. */
-  auth: "bearer" | "none";
-  handle(req: RouteRequest): RouteResponse | Promise<RouteResponse>;
-}
 
-export interface RouteContext {
-  snapshot: TenantSnapshot;
-  state: SimulatorState;
-  stats: SimulatorStats;
-  baseUrl(): string;
-}
 
 export async function startSimulator(options: SimulatorOptions): Promise<SimulatedAzure> {
   const stats: SimulatorStats = { requests: 0, resourceGraphQueries: 0, batchCalls: 0, throttled429: 0, faultsInjected: 0 };
@@ -163,9 +131,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   };
 }
 
-export function armError(code: string, message: string): { error: { code: string; message: string } } {
-  return { error: { code, message } };
-}
 
 function send(res: ServerResponse, response: RouteResponse): void {
   const headers: Record<string, string> = { "x-ms-request-id": crypto.randomUUID(), ...response.headers };

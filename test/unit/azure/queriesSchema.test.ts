@@ -2,12 +2,12 @@
 // of the Resource Graph tables, so a typo in src/azure/queries.ts fails here rather than in production.
 import { beforeAll, describe, expect, it } from "vitest";
 import { ALL_QUERIES } from "../../../src/azure/queries.js";
-import { kustoLanguage, toArray, type KustoLanguage } from "../../../src/simulator/kql/kustoLanguage.js";
+import { kustoLanguage, toArray, type KustoLanguage } from "@batch-cert-auditor/simulated-azure";
 import {
   RESOURCE_GRAPH_COLUMNS,
   RESOURCE_GRAPH_TABLES,
   resourceGraphSchemaText,
-} from "../../../src/simulator/kql/resourceGraphSchema.js";
+} from "@batch-cert-auditor/simulated-azure";
 
 let language: KustoLanguage;
 let globals: Kusto.Language.GlobalState;

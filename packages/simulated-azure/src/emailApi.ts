@@ -7,7 +7,7 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto
 import { mkdirSync, readFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./server.js";
+import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./routes.js";
 
 export interface EmailServiceOptions {
   /** Where accepted messages and the operation store are written (`<outDir>/emails`); in memory only when absent. */

@@ -1,0 +1,122 @@
+// The app's Resource Graph queries, run by the simulated Azure's KQL evaluator: what each returns over rows shaped
+// as Resource Graph's tables.
+import { describe, expect, it } from "vitest";
+import { executeKql, type Row } from "@batch-cert-auditor/simulated-azure";
+import { ALL_QUERIES, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "../../../src/azure/queries.js";
+
+describe("the queries the app sends", () => {
+  const account = (name: string, type = "microsoft.batch/batchaccounts"): Row => ({
+    id: `/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/${name}`,
+    name,
+    type,
+    tenantId: "t",
+    subscriptionId: "s1",
+    resourceGroup: "rg",
+    location: "westeurope",
+    tags: { owner: `${name}@contoso.com` },
+    properties: { poolAllocationMode: "BatchService" },
+  });
+
+  it("accepts every one of them", () => {
+    const empty = { resources: [], batchresources: [], resourcecontainers: [] };
+    for (const query of Object.values(ALL_QUERIES)) expect(executeKql(query, empty)).toEqual([]);
+  });
+
+  it("BATCH_ACCOUNTS_QUERY returns Batch accounts only, with their listed columns, ordered by id", () => {
+    const rows = [account("zulu"), account("web", "microsoft.web/sites"), account("able"), account("mixed", "Microsoft.Batch/batchAccounts")];
+    const result = executeKql(BATCH_ACCOUNTS_QUERY, { resources: rows });
+    expect(result.map((r) => r["name"])).toEqual(["able", "mixed", "zulu"]);
+    expect(Object.keys(result[0] ?? {})).toEqual(["id", "name", "type", "subscriptionId", "resourceGroup", "location", "tags"]);
+    expect(result[0]?.["tags"]).toEqual({ owner: "able@contoso.com" });
+  });
+
+  it("POOLS_WITH_CERTIFICATES_QUERY returns pools with a non-empty certificates array, as a certificates column", () => {
+    const pool = (name: string, certificates: unknown): Row => ({
+      id: `/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/pools/${name}`,
+      name,
+      type: "microsoft.batch/batchaccounts/pools",
+      subscriptionId: "s1",
+      resourceGroup: "rg",
+      properties: certificates === undefined ? {} : { certificates },
+    });
+    const certificates = [{ id: "/subscriptions/s1/.../certificates/sha1-ab12", storeLocation: "CurrentUser" }];
+    const rows = [
+      pool("p2", certificates),
+      pool("p1", []),
+      pool("p3", undefined),
+      pool("p4", null),
+      pool("p0", [{ id: "x" }, { id: "y" }]),
+      { ...account("acct"), properties: { certificates } },
+    ];
+    const result = executeKql(POOLS_WITH_CERTIFICATES_QUERY, { batchresources: rows });
+    expect(result).toEqual([
+      {
+        id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/pools/p0",
+        name: "p0",
+        type: "microsoft.batch/batchaccounts/pools",
+        subscriptionId: "s1",
+        resourceGroup: "rg",
+        certificates: [{ id: "x" }, { id: "y" }],
+      },
+      {
+        id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/pools/p2",
+        name: "p2",
+        type: "microsoft.batch/batchaccounts/pools",
+        subscriptionId: "s1",
+        resourceGroup: "rg",
+        certificates,
+      },
+    ]);
+  });
+
+  it("CONTAINERS_QUERY returns subscriptions and resource groups with their tags, ordered by id", () => {
+    const rows: Row[] = [
+      { id: "/subscriptions/s2", name: "Prod", type: "microsoft.resources/subscriptions", subscriptionId: "s2", tags: { owner: "p@x" } },
+      {
+        id: "/subscriptions/s1/resourceGroups/rg",
+        name: "rg",
+        type: "microsoft.resources/subscriptions/resourcegroups",
+        subscriptionId: "s1",
+        resourceGroup: "rg",
+        tags: {},
+      },
+      { id: "/providers/Microsoft.Management/managementGroups/root", name: "root", type: "microsoft.management/managementgroups" },
+      { id: "/subscriptions/s1", name: "Dev", type: "microsoft.resources/subscriptions", subscriptionId: "s1" },
+    ];
+    expect(executeKql(CONTAINERS_QUERY, { resourcecontainers: rows })).toEqual([
+      { id: "/subscriptions/s1", name: "Dev", type: "microsoft.resources/subscriptions", subscriptionId: "s1", resourceGroup: "", tags: null },
+      {
+        id: "/subscriptions/s1/resourceGroups/rg",
+        name: "rg",
+        type: "microsoft.resources/subscriptions/resourcegroups",
+        subscriptionId: "s1",
+        resourceGroup: "rg",
+        tags: {},
+      },
+      {
+        id: "/subscriptions/s2",
+        name: "Prod",
+        type: "microsoft.resources/subscriptions",
+        subscriptionId: "s2",
+        resourceGroup: "",
+        tags: { owner: "p@x" },
+      },
+    ]);
+  });
+
+  it("evaluates the pools query over 100k rows, keeping exactly the pools with certificates in id order", () => {
+    const rows = Array.from({ length: 100_000 }, (_, i): Row => ({
+      id: `/subscriptions/s${i % 50}/resourceGroups/rg${i % 300}/providers/Microsoft.Batch/batchAccounts/a${i}/pools/p${(i * 7919) % 100_000}`,
+      name: `p${i}`,
+      type: i % 2 === 0 ? "microsoft.batch/batchaccounts/pools" : "microsoft.batch/batchaccounts",
+      subscriptionId: `s${i % 50}`,
+      resourceGroup: `rg${i % 300}`,
+      properties: { certificates: i % 4 === 0 ? [{ id: "c" }] : [] },
+    }));
+    // Speed is measured by `npm run bench`, not asserted here.
+    const result = executeKql(POOLS_WITH_CERTIFICATES_QUERY, { batchresources: rows });
+    expect(result).toHaveLength(25_000);
+    const ids = result.map((r) => String(r.id));
+    expect(ids).toEqual([...ids].sort());
+  });
+});
