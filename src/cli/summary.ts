@@ -71,6 +71,7 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   if (notFitting > 0) lines.push(`  ${n(notFitting)} message(s) did not fit the sending limits and wait for the next run.`);
   if (r.unconfirmed > 0) lines.push(`  ${n(r.unconfirmed)} send(s) got no clear answer from the service; the next run checks whether they arrived before sending again.`);
   for (const f of r.failed) lines.push(`  failed: ${f.recipient}: ${f.error}`);
+  for (const f of r.lookupFailed) lines.push(`  status unknown: ${f.recipient}: ${f.error}; kept pending, not sent again until a later run can read its status`);
   const rec = r.recovered;
   if (rec.sent + rec.failed + rec.abandoned > 0) {
     lines.push(`  recovered from an interrupted run: ${rec.sent} confirmed sent, ${rec.failed} failed, ${rec.abandoned} never sent (planned again)`);

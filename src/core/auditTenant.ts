@@ -16,14 +16,14 @@ import {
   type ReportSummary,
 } from "./model.js";
 import type { OwnerPolicy } from "./owners.js";
-import type { AuditProgress, AuditScope, CertificateLister, InventoryReader, TenantInventory } from "./ports.js";
+import type { AuditProgress, AuditScope, CertificateLister, InventoryReader, ReadOptions, TenantInventory } from "./ports.js";
 
 /**
  * An inventory reader may hand over Batch accounts as its pages arrive, so that certificate reads overlap the rest
  * of the inventory (at scale the inventory is paced by Resource Graph's quota). Readers that do not are fine too.
  */
 export interface StreamingInventoryReader extends InventoryReader {
-  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void): Promise<TenantInventory>;
+  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options?: ReadOptions): Promise<TenantInventory>;
 }
 
 export interface AuditDependencies {
@@ -48,12 +48,15 @@ export interface AuditRequest {
   tenantId?: string;
   /** When given, findings carry their owners, owner problems and snoozes. */
   owners?: { owners: OwnerPolicy; snooze: SnoozePolicy };
+  /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
+  signal?: AbortSignal;
 }
 
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
-  const reads = certificateReads(deps);
-  const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived));
+  const readOptions: ReadOptions = request.signal ? { signal: request.signal } : {};
+  const reads = certificateReads(deps, readOptions);
+  const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived), readOptions);
   reads.start(inventory.accounts);
   const { certificates, accounts } = await reads.finished();
   const built = buildFindings({
@@ -83,7 +86,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
 }
 
 /** Certificate reads, started as accounts become known (each account once), gathered when all are done. */
-function certificateReads(deps: AuditDependencies) {
+function certificateReads(deps: AuditDependencies, readOptions: ReadOptions) {
   const limit = pLimit(deps.concurrency === Infinity ? Infinity : Math.max(1, deps.concurrency));
   const certificates = new Map<string, AccountCertificate[] | "unknown">();
   const accounts: AccountCoverage[] = [];
@@ -95,7 +98,7 @@ function certificateReads(deps: AuditDependencies) {
   const read = async (account: BatchAccountInfo) => {
     const base = { id: account.id, name: account.name, subscriptionId: account.subscriptionId };
     try {
-      const certs = await deps.certificates.listCertificates(account);
+      const certs = await deps.certificates.listCertificates(account, readOptions);
       certificates.set(account.id.toLowerCase(), certs);
       accounts.push({ ...base, status: "audited", certificates: certs.length });
     } catch (error) {

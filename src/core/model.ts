@@ -181,6 +181,8 @@ export interface RunSection {
     deferred: number;
     failed: { recipient: string; error: string }[];
     recovered: { sent: number; failed: number; abandoned: number };
+    /** Pending messages whose status could not be read this run; they stay pending. */
+    lookupFailed?: { recipient: string; operationId: string; error: string }[];
     messages: { kind: string; recipient: string; subject: string; outcome: string }[];
   };
 }

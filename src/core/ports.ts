@@ -25,13 +25,18 @@ export interface TenantInventory {
   problems: InventoryProblem[];
 }
 
+/** Per-run options of a read: `signal` aborts once the run's time budget is spent (its reason says so). */
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
+
 export interface InventoryReader {
-  readInventory(scope: AuditScope): Promise<TenantInventory>;
+  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options?: ReadOptions): Promise<TenantInventory>;
 }
 
 export interface CertificateLister {
   /** Every certificate of the account; throws an AuditError saying why when they cannot be read. */
-  listCertificates(account: BatchAccountInfo): Promise<AccountCertificate[]>;
+  listCertificates(account: BatchAccountInfo, options?: ReadOptions): Promise<AccountCertificate[]>;
 }
 
 export interface AuditProgress {

@@ -9,7 +9,7 @@
 import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan } from "./digestPlan.js";
 import { daysBetween } from "./dates.js";
-import { AuditError, isAuditError } from "./errors.js";
+import { AuditError, ensureError, isAuditError } from "./errors.js";
 import type { EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import type { ReminderPolicy } from "./schedule.js";
 
@@ -44,6 +44,8 @@ export interface ReminderDependencies {
   sleep: (ms: number) => Promise<void>;
   /** False once the run has lost its lock: nothing more is sent. */
   stillHeld?: () => boolean;
+  /** True once the run's time budget is spent: nothing more is sent, the rest waits for the next run. */
+  outOfTime?: () => boolean;
   /** Every message planned, with its rendering, e.g. to write previews. */
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
 }
@@ -88,6 +90,8 @@ export interface ReminderResult {
   unconfirmed: number;
   /** Pending intents from an earlier, interrupted run and what became of them. */
   recovered: { sent: number; failed: number; abandoned: number };
+  /** Pending intents whose status could not be read this run: they stay pending (never sent again unread). */
+  lookupFailed: { recipient: string; operationId: string; error: string }[];
   messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
 }
 
@@ -101,6 +105,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     deferred: 0,
     unconfirmed: 0,
     recovered: { sent: 0, failed: 0, abandoned: 0 },
+    lookupFailed: [],
     messages: [],
   };
   const sender = request.mode === "dry-run" ? undefined : deps.sender;
@@ -135,7 +140,13 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       result.alreadySent++;
       return "already-sent";
     }
-    if (stopSending || budget <= 0) {
+    if (before?.status === "pending") {
+      // Its status could not be read at recovery: it may have been delivered, so it is not sent again until known.
+      result.deferred++;
+      result.unconfirmed++;
+      return "deferred";
+    }
+    if (stopSending || budget <= 0 || deps.outOfTime?.()) {
       result.deferred++;
       return "deferred";
     }
@@ -199,7 +210,15 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
 
 async function recoverPending(deps: ReminderDependencies, sender: EmailSender, result: ReminderResult): Promise<void> {
   for (const entry of await deps.ledger.outbox({ status: "pending" })) {
-    const found = await sender.lookup(entry.operationId);
+    let found: Awaited<ReturnType<EmailSender["lookup"]>>;
+    try {
+      found = await sender.lookup(entry.operationId);
+    } catch (error) {
+      // One status the service cannot give now must not block every run: the message stays pending (reported), is
+      // not sent again while its fate is unknown, and the next run asks again.
+      result.lookupFailed.push({ recipient: entry.recipient, operationId: entry.operationId, error: ensureError(error).message });
+      continue;
+    }
     const at = deps.now().toISOString();
     if (found.status === "NotFound") {
       await deps.ledger.recordOutcome(entry, { status: "abandoned", error: "never reached the mail service; planned again" }, at);
