@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
 import { ArmBatchCertificates } from "../../src/azure/batchCertificates.js";
 import { batchClientFactory } from "../../src/azure/clients.js";
+import { connectStorage } from "../../src/azure/storage.js";
+import { TableLedger } from "../../src/azure/tableLedger.js";
 import { connectAzure } from "../../src/app/connectAzure.js";
 import { auditTenant } from "../../src/core/auditTenant.js";
 import type { AuditReport } from "../../src/core/model.js";
@@ -160,6 +162,19 @@ describe("7. duplicate rows are merged by id: a run never fails on them", () => 
     expect(result.report.findings.filter((f) => f.accountName === "riskbatch" && f.kind === "account-certificate")).toHaveLength(risk.length);
     expect(account(result.report, "riskbatch")).toMatchObject({ status: "audited", certificates: risk.length });
     expect(result.report.coverage.accounts.filter((a) => a.name === "riskbatch")).toHaveLength(1);
+  });
+});
+
+describe("7. the ledger's batch writes take a finding given twice", () => {
+  it("writes a finding given twice in one save once, as last given, instead of failing the batch", async () => {
+    const env = isolatedStorage(azurite.connectionString);
+    const storage = connectStorage({ connectionString: env.AzureWebJobsStorage });
+    const ledger = new TableLedger(storage.table(env.LEDGER_TABLE ?? "ledger"));
+    const state = { findingId: "account-certificate:/subscriptions/s/x", kind: "account-certificate", resourceId: "/subscriptions/s/x", accountId: "a", accountName: "a", subscriptionId: "s", severity: "critical", owners: ["a@contoso.com"], firstSeen: "2026-11-20", lastSeen: "2026-11-26" };
+
+    await ledger.saveFindingStates([state, { ...state, lastSeen: "2026-11-27" }]);
+
+    expect(await ledger.findingStates()).toEqual([{ ...state, lastSeen: "2026-11-27" }]);
   });
 });
 
