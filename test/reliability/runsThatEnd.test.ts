@@ -242,6 +242,24 @@ describe("9. waits the server sets are capped, and a run ends within its time bu
     expect(account(report, "genomicsbatch")?.status).toBe("audited");
   });
 
+  it("a mail service 429 with Retry-After: 3600 is not waited out: that message waits for the next run, which sends it once", { timeout: 40_000 }, async () => {
+    const out = await tempDir("mail-wait");
+    dirs.push(out);
+    const env = { ...isolatedStorage(azurite.connectionString), SEND_MODE: "live", MAX_RETRY_WAIT_SECONDS: "2" };
+    const throttled = await startSimulatedAzure(withFaults({ pathPattern: "^/emails:send$", method: "POST", status: 429, headers: { "retry-after": "3600" }, body: { error: { code: "TooManyRequests", message: "Retry after 3600 seconds." } }, after: 2, times: 1 }), out);
+    sims.push(throttled.sim);
+    const first = succeeded(await runJob(composeRun(throttled.sim, throttled.accessKey, env), "2026-11-26"));
+    expect(first.reminders.sent).toBe(2);
+    expect(first.reminders.deferred).toBe(first.reminders.planned - 2);
+    await throttled.sim.close();
+
+    const healthy = await startSimulatedAzure(demo(), out);
+    sims.push(healthy.sim);
+    const second = succeeded(await runJob(composeRun(healthy.sim, healthy.accessKey, env), "2026-11-26"));
+    expect(second.reminders.sent).toBe(first.reminders.planned - 2);
+    for (const count of (await mailbox(out)).perRecipient().values()) expect(count).toBe(1);
+  });
+
   it("a Retry-After storm that outlasts the run's budget: the unread account fails with the reason, the report is written, the other owners get their digests", { timeout: 40_000 }, async () => {
     const snapshot = withFaults({ pathPattern: RISK_CERTIFICATES, status: 429, headers: { "retry-after": "1" }, body: { error: { code: "SubscriptionRequestsThrottled", message: "Try again after 1 second." } } });
     const out = await tempDir("storm");
