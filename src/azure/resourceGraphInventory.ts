@@ -243,7 +243,7 @@ export class ResourceGraphInventory implements InventoryReader {
     if (wait <= 0) return undefined;
     if (wait > this.maxRetryWaitMs) {
       // Sent now, the query would only be refused; waited out, the run could outlast its timeout.
-      return `Resource Graph's query quota is spent for another ${Math.ceil(wait / 1000)} s, longer than MAX_RETRY_WAIT_SECONDS (${this.maxRetryWaitMs / 1000} s); not queried this run`;
+      return `Resource Graph's query quota is spent for another ${Math.round(wait / 1000)} s, longer than MAX_RETRY_WAIT_SECONDS (${this.maxRetryWaitMs / 1000} s); not queried this run`;
     }
     await new Promise<void>((resolve) => {
       const done = () => {
