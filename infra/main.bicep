@@ -52,6 +52,21 @@ param auditSchedule string = '0 0 7 * * *'
 @maxValue(64)
 param batchConcurrency int = 16
 
+@description('MAX_RETRY_WAIT_SECONDS: the longest server-set wait (Retry-After, quota reset) a run waits out.')
+@minValue(1)
+@maxValue(600)
+param maxRetryWaitSeconds int = 60
+
+@description('MAX_PAGES_PER_SCOPE: pages one list or query may have before its scope is failed.')
+@minValue(1)
+@maxValue(100000)
+param maxPagesPerScope int = 1000
+
+@description('RUN_BUDGET_MINUTES: time a run may take; below the 30-minute functionTimeout in host.json.')
+@minValue(1)
+@maxValue(29)
+param runBudgetMinutes int = 25
+
 param ownerTagKeys string = 'owner,OwnerContact'
 
 @description('FALLBACK_CONTACTS: addresses told about findings nobody owns.')
@@ -295,6 +310,9 @@ module api './app/api.bicep' = {
     auditSubscriptions: auditSubscriptions
     auditManagementGroups: auditManagementGroups
     batchConcurrency: batchConcurrency
+    maxRetryWaitSeconds: maxRetryWaitSeconds
+    maxPagesPerScope: maxPagesPerScope
+    runBudgetMinutes: runBudgetMinutes
     ownerTagKeys: ownerTagKeys
     fallbackContacts: fallbackContacts
     allowedRecipientDomains: allowedRecipientDomains

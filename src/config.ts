@@ -14,6 +14,8 @@ export interface AppConfig {
   scope: { subscriptions: string[]; managementGroups: string[] };
   auditSchedule: string;
   batchConcurrency: number;
+  /** What keeps a run finite: waits the servers set, pages per scope, and the run's time budget. */
+  runLimits: { maxRetryWaitSeconds: number; maxPagesPerScope: number; runBudgetMinutes: number };
   owners: { ownerTagKeys: string[]; fallbackContacts: string[]; allowedRecipientDomains: string[] };
   schedule: { deadline: string; reminderDays: number[]; overdueEveryDays: number; escalateAfterReminders: number };
   escalationContacts: string[];
@@ -41,6 +43,9 @@ export const SETTINGS = {
   AUDIT_SUBSCRIPTIONS: "",
   AUDIT_MANAGEMENT_GROUPS: "",
   BATCH_CONCURRENCY: "16",
+  MAX_RETRY_WAIT_SECONDS: "60",
+  MAX_PAGES_PER_SCOPE: "1000",
+  RUN_BUDGET_MINUTES: "25",
   OWNER_TAG_KEYS: "owner,OwnerContact",
   FALLBACK_CONTACTS: "",
   ALLOWED_RECIPIENT_DOMAINS: "",
@@ -70,6 +75,9 @@ export const SETTINGS = {
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/** host.json's functionTimeout, in minutes (a test holds the two together): a run's budget must end before it. */
+export const FUNCTION_TIMEOUT_MINUTES = 30;
 
 /** Our own sender address only; recipient addresses go through checkAddress, the rule tag addresses meet. */
 const ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
@@ -126,6 +134,9 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
     }),
     AUDIT_MANAGEMENT_GROUPS: text("AUDIT_MANAGEMENT_GROUPS").transform(list),
     BATCH_CONCURRENCY: intSetting("BATCH_CONCURRENCY", 1, 512),
+    MAX_RETRY_WAIT_SECONDS: intSetting("MAX_RETRY_WAIT_SECONDS", 1, 600),
+    MAX_PAGES_PER_SCOPE: intSetting("MAX_PAGES_PER_SCOPE", 1, 100_000),
+    RUN_BUDGET_MINUTES: intSetting("RUN_BUDGET_MINUTES", 1, FUNCTION_TIMEOUT_MINUTES - 1),
     OWNER_TAG_KEYS: text("OWNER_TAG_KEYS").transform((v, ctx) => {
       const keys = v.split(",").map((k) => k.trim()).filter(Boolean);
       if (keys.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one tag key" });
@@ -222,6 +233,7 @@ export function loadConfig(
     scope: { subscriptions: e.AUDIT_SUBSCRIPTIONS, managementGroups: e.AUDIT_MANAGEMENT_GROUPS },
     auditSchedule: e.AUDIT_SCHEDULE,
     batchConcurrency: e.BATCH_CONCURRENCY,
+    runLimits: { maxRetryWaitSeconds: e.MAX_RETRY_WAIT_SECONDS, maxPagesPerScope: e.MAX_PAGES_PER_SCOPE, runBudgetMinutes: e.RUN_BUDGET_MINUTES },
     owners: { ownerTagKeys: e.OWNER_TAG_KEYS, fallbackContacts: e.FALLBACK_CONTACTS, allowedRecipientDomains: e.ALLOWED_RECIPIENT_DOMAINS },
     schedule: {
       deadline: e.MIGRATION_DEADLINE || RETIREMENT_DATE,

@@ -35,6 +35,9 @@ param auditSchedule string
 param auditSubscriptions string
 param auditManagementGroups string
 param batchConcurrency int
+param maxRetryWaitSeconds int
+param maxPagesPerScope int
+param runBudgetMinutes int
 param ownerTagKeys string
 param fallbackContacts string
 param allowedRecipientDomains string
@@ -85,6 +88,9 @@ var appSettings = {
   AUDIT_SUBSCRIPTIONS: auditSubscriptions
   AUDIT_MANAGEMENT_GROUPS: auditManagementGroups
   BATCH_CONCURRENCY: string(batchConcurrency)
+  MAX_RETRY_WAIT_SECONDS: string(maxRetryWaitSeconds)
+  MAX_PAGES_PER_SCOPE: string(maxPagesPerScope)
+  RUN_BUDGET_MINUTES: string(runBudgetMinutes)
   OWNER_TAG_KEYS: ownerTagKeys
   FALLBACK_CONTACTS: fallbackContacts
   ALLOWED_RECIPIENT_DOMAINS: allowedRecipientDomains

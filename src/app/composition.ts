@@ -41,6 +41,8 @@ export function compose(options: CompositionOptions): Composition {
     ...(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {}),
     ...(options.simulator ? { retry: { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 500 } } : {}),
     batchConcurrency: config.batchConcurrency,
+    maxRetryWaitMs: config.runLimits.maxRetryWaitSeconds * 1000,
+    maxPagesPerScope: config.runLimits.maxPagesPerScope,
     log: (m) => options.log.warn(m),
   });
   const storage = connectStorage({
@@ -92,16 +94,18 @@ function createSender(config: AppConfig, azure: AzureAdapters, simulator: Compos
   if (!senderAddress) return undefined;
   // Keep 429 retries inside one call short: what does not fit waits for the next run.
   const retry = { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 5_000 };
+  const maxRetryWaitMs = config.runLimits.maxRetryWaitSeconds * 1000;
   if (simulator) {
     return AcsEmailSender.fromConnectionString(`endpoint=${simulator.url}/;accesskey=${simulator.emailAccessKey}`, senderAddress, {
       ca: simulator.ca,
       retry,
+      maxRetryWaitMs,
       pollIntervalMs: 50,
       maxWaitMs: 10_000,
     });
   }
-  if (config.email.connectionString) return AcsEmailSender.fromConnectionString(config.email.connectionString, senderAddress, { retry });
-  if (config.email.endpoint) return new AcsEmailSender({ endpoint: config.email.endpoint, credential: azure.credential, senderAddress, retry });
+  if (config.email.connectionString) return AcsEmailSender.fromConnectionString(config.email.connectionString, senderAddress, { retry, maxRetryWaitMs });
+  if (config.email.endpoint) return new AcsEmailSender({ endpoint: config.email.endpoint, credential: azure.credential, senderAddress, retry, maxRetryWaitMs });
   return undefined;
 }
 

@@ -15,6 +15,10 @@ export interface AzureTarget {
   retry?: ArmConnection["retry"];
   /** Batch requests in flight at once over all subscriptions (BATCH_CONCURRENCY). */
   batchConcurrency?: number;
+  /** The longest server-set wait any retry waits out (MAX_RETRY_WAIT_SECONDS); longer ones fail the call at once. */
+  maxRetryWaitMs?: number;
+  /** Pages one list or query may have (MAX_PAGES_PER_SCOPE). */
+  maxPagesPerScope?: number;
   log?: (message: string) => void;
 }
 
@@ -32,17 +36,23 @@ export function connectAzure(target: AzureTarget): AzureAdapters {
     credential,
     ...(target.simulator ? { endpoint: target.simulator.url, ca: target.simulator.ca } : {}),
     ...(target.retry ? { retry: target.retry } : {}),
+    ...(target.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: target.maxRetryWaitMs } : {}),
   };
   // One pacer for every Batch client: it keeps each subscription within ARM's read bucket and the whole run within
   // batchConcurrency, so callers need no concurrency limit of their own.
-  const pacer = new SubscriptionPacer({ maxInFlight: target.batchConcurrency ?? 16 });
+  const pacer = new SubscriptionPacer({
+    maxInFlight: target.batchConcurrency ?? 16,
+    ...(target.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: target.maxRetryWaitMs } : {}),
+  });
   return {
     inventory: new ResourceGraphInventory(createResourceGraphClient(conn), {
       // Used when a tenant-scope query says it covered only the first 10,000 subscriptions.
       listSubscriptions: armSubscriptionLister(conn),
+      ...(target.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: target.maxRetryWaitMs } : {}),
+      ...(target.maxPagesPerScope !== undefined ? { maxPages: target.maxPagesPerScope } : {}),
       ...(target.log ? { log: target.log } : {}),
     }),
-    certificates: new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer),
+    certificates: new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer, target.maxPagesPerScope),
     credential,
   };
 }

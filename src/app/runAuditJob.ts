@@ -1,4 +1,5 @@
 // One full run, as the timer, the HTTP API and the CLI start it: lock, audit, track progress, remind, store.
+import { setMaxListeners } from "node:events";
 import type { AppConfig, SendMode } from "../config.js";
 import { auditTenant } from "../core/auditTenant.js";
 import { toIsoDay } from "../core/dates.js";
@@ -30,6 +31,8 @@ export interface JobContext {
   pools: PoolLister;
   /** Certificate lists in flight at once; default BATCH_CONCURRENCY. Infinity when the lister paces itself. */
   certificateConcurrency?: number;
+  /** The run's time budget in milliseconds; default RUN_BUDGET_MINUTES (tests give seconds). */
+  runBudgetMs?: number;
   /** The ledger for a send mode (redirect keeps its own histories, so switching to live tells everyone). */
   ledgerFor: (mode: "live" | "redirect" | "dry-run") => ReminderLedger;
   lock: RunLock;
@@ -88,6 +91,26 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     void ctx.reports.saveStatus(status).catch(() => undefined);
   };
 
+  // The run's time budget (measured on the real clock, whatever `now` says): Azure reads get the first 80% of it and
+  // are then stopped (what was not read is a failed scope, with this reason); sending stops when all of it is spent
+  // (the rest waits for the next run); the report is written either way, before the Functions timeout.
+  const budgetMs = ctx.runBudgetMs ?? ctx.config.runLimits.runBudgetMinutes * 60_000;
+  const startedAt = performance.now();
+  const reads = new AbortController();
+  // Every request in flight listens to it (hundreds at scale): not a leak.
+  setMaxListeners(0, reads.signal);
+  const readsTimer = setTimeout(() => {
+    log.warn("run time budget for Azure reads spent; unread scopes fail", { budgetMs });
+    reads.abort(
+      new AuditError(
+        "RUN.BUDGET_SPENT",
+        `Not read: the run's time budget for Azure reads (80% of RUN_BUDGET_MINUTES=${ctx.config.runLimits.runBudgetMinutes}) was spent first; the next run reads it`,
+        { retryable: true },
+      ),
+    );
+  }, Math.floor(budgetMs * 0.8));
+  const outOfTime = () => performance.now() - startedAt >= budgetMs;
+
   try {
     await ctx.reports.saveStatus(status);
     const asOf = request.asOf ?? toIsoDay(started);
@@ -103,6 +126,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         deadline: config.schedule.deadline,
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: config.owners, snooze: config.snooze },
+        signal: reads.signal,
       },
     );
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
@@ -123,6 +147,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         sleep: ctx.sleep,
         ...(ctx.onMessage ? { onMessage: ctx.onMessage } : {}),
         stillHeld: () => lock.held(),
+        outOfTime,
       },
       {
         report: audited,
@@ -178,6 +203,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           awaiting: reminders.awaiting,
           futureDated: reminders.futureDated,
           recovered: reminders.recovered,
+          ...(reminders.lookupFailed.length > 0 ? { lookupFailed: reminders.lookupFailed } : {}),
           messages: reminders.messages.map((m) => ({ kind: m.kind, recipient: m.recipient, subject: m.subject, outcome: m.outcome })),
         },
       },
@@ -209,6 +235,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     log.error("run failed", { error: status.errors[0] });
     return { state: "failed", runId, error: e };
   } finally {
+    clearTimeout(readsTimer);
     await lock.release();
   }
 }

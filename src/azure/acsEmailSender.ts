@@ -15,6 +15,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import { AuditError } from "../core/errors.js";
 import type { DeliveryResult, EmailSender, OutgoingEmail } from "../core/ports.js";
+import { retryWaitCapPolicy } from "./retryWaitCap.js";
 
 /** The api-version `@azure/communication-email` 1.1.0 speaks; lookups use the same. */
 export const EMAIL_API_VERSION = "2025-09-01";
@@ -31,6 +32,8 @@ export interface AcsEmailSenderOptions {
   ca?: string;
   /** Pipeline retries; 429/503 retries wait for the service's Retry-After. */
   retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  /** The longest Retry-After a retry waits out (MAX_RETRY_WAIT_SECONDS); a longer one fails the call at once. */
+  maxRetryWaitMs?: number;
   /** Poll interval when the service gives no positive retry-after. Default 2000. */
   pollIntervalMs?: number;
   /** How long send() polls for a terminal status before answering Running. Default 120000. */
@@ -59,10 +62,12 @@ export class AcsEmailSender implements EmailSender {
       ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
       ...(options.retry ? { retryOptions: options.retry } : {}),
     };
-    this.client = new EmailClient(this.endpoint, options.credential, clientOptions);
-    // A bare pipeline for lookups: same TLS, retry and auth as the client, no LRO machinery.
+    const cap = options.maxRetryWaitMs === undefined ? undefined : retryWaitCapPolicy(options.maxRetryWaitMs);
+    this.client = new EmailClient(this.endpoint, options.credential, { ...clientOptions, ...(cap ? { additionalPolicies: [{ policy: cap, position: "perRetry" }] } : {}) });
+    // A bare pipeline for lookups: same TLS, retry, wait cap and auth as the client, no LRO machinery.
     this.pipeline = createPipelineFromOptions(clientOptions);
     this.pipeline.addPolicy(createCommunicationAuthPolicy(options.credential));
+    if (cap) this.pipeline.addPolicy(cap, { afterPhase: "Sign" });
     this.httpClient = createDefaultHttpClient();
   }
 

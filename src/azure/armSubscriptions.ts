@@ -16,6 +16,7 @@ import {
 import { AuditError } from "../core/errors.js";
 import type { ArmConnection } from "./clients.js";
 import { ARM_SCOPE } from "./credentials.js";
+import { retryWaitCapPolicy } from "./retryWaitCap.js";
 
 const API_VERSION = "2022-12-01";
 const DEFAULT_ENDPOINT = "https://management.azure.com";
@@ -28,6 +29,7 @@ export function armSubscriptionLister(conn: ArmConnection): SubscriptionLister {
     ...(conn.retry ? { retryOptions: conn.retry } : {}),
   });
   pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: conn.credential, scopes: ARM_SCOPE }));
+  if (conn.maxRetryWaitMs !== undefined) pipeline.addPolicy(retryWaitCapPolicy(conn.maxRetryWaitMs), { afterPhase: "Sign" });
   const httpClient: HttpClient = createDefaultHttpClient();
   const endpoint = (conn.endpoint ?? DEFAULT_ENDPOINT).replace(/\/$/, "");
 

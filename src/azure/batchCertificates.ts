@@ -3,11 +3,14 @@
 // 2025-06-01 contract dropped both, see the @azure/arm-batch 11.0.0 changelog "Pool no longer has parameter
 // certificates"). Failures are classified so the report can say why an account was not read.
 import type { BatchManagementClient, Certificate, Pool } from "@azure/arm-batch";
+import type { FullOperationResponse } from "@azure/core-client";
 import { isRestError } from "@azure/core-rest-pipeline";
-import { AuditError, ensureError, isAuditError } from "../core/errors.js";
-import { signInFailure } from "./signIn.js";
+import { AuditError, ensureError } from "../core/errors.js";
 import type { AccountCertificate, BatchAccountInfo, PoolInfo } from "../core/model.js";
-import type { CertificateLister, PoolLister } from "../core/ports.js";
+import type { CertificateLister, PoolLister, ReadOptions } from "../core/ports.js";
+import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseArmListPage, stoppedReason } from "./armAnswers.js";
+import { WAIT_TOO_LONG } from "./retryWaitCap.js";
+import { signInFailure } from "./signIn.js";
 import type { SubscriptionPacer } from "./subscriptionPacer.js";
 import { certificateExpiry } from "./x509.js";
 
@@ -25,48 +28,79 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
   constructor(
     private readonly clientFor: (subscriptionId: string) => BatchManagementClient,
     private readonly pacer?: SubscriptionPacer,
+    /** Pages one account's list may have (MAX_PAGES_PER_SCOPE). */
+    private readonly maxPages: number = DEFAULT_MAX_PAGES,
   ) {}
 
-  listCertificates(account: BatchAccountInfo): Promise<AccountCertificate[]> {
-    return this.pacer ? this.pacer.call(account.subscriptionId, () => this.read(account)) : this.read(account);
+  listCertificates(account: BatchAccountInfo, options: ReadOptions = {}): Promise<AccountCertificate[]> {
+    // A read the run has no time left for is not started (nor queued in the pacer).
+    if (options.signal?.aborted) return Promise.reject(stoppedReason(options.signal));
+    return this.pacer ? this.pacer.call(account.subscriptionId, () => this.read(account, options)) : this.read(account, options);
   }
 
-  private async read(account: BatchAccountInfo): Promise<AccountCertificate[]> {
+  private async read(account: BatchAccountInfo, { signal }: ReadOptions): Promise<AccountCertificate[]> {
     const client = this.clientFor(account.subscriptionId);
-    const certificates: AccountCertificate[] = [];
+    const what = `Batch account ${account.name}: the certificate list`;
+    const guard = new PagingGuard(what, this.maxPages);
+    // Merged by id: a page the service repeats must not make a certificate (and its finding) appear twice.
+    const certificates = new Map<string, AccountCertificate>();
+    let raw: FullOperationResponse | undefined;
     try {
-      const pages = client.certificateOperations.listByBatchAccount(account.resourceGroup, account.name).byPage();
+      if (signal?.aborted) throw stoppedReason(signal);
+      const options = { ...(signal ? { abortSignal: signal } : {}), onResponse: (response: FullOperationResponse) => (raw = response) };
+      const pages = client.certificateOperations.listByBatchAccount(account.resourceGroup, account.name, options).byPage();
       for (;;) {
         this.calls++;
+        raw = undefined;
         const page = await pages.next();
         if (page.done) break;
-        for (const cert of page.value) certificates.push(toCertificate(cert, account));
+        // The SDK reads a 200 without `value` (or an HTML page) as an empty page: check the answer itself.
+        const checked = parseArmListPage(answerBody(raw), what);
+        guard.page(checked.nextLink, "nextLink");
+        for (const cert of page.value) {
+          const certificate = toCertificate(cert, account);
+          const key = certificate.id.toLowerCase();
+          if (!certificates.has(key)) certificates.set(key, certificate);
+        }
       }
     } catch (error) {
-      throw classify(error, account);
+      throw classify(error, account, signal);
     }
-    return certificates;
+    return [...certificates.values()];
   }
 
-  listPools(account: BatchAccountInfo): Promise<PoolInfo[]> {
-    return this.pacer ? this.pacer.call(account.subscriptionId, () => this.readPools(account)) : this.readPools(account);
+  listPools(account: BatchAccountInfo, options: ReadOptions = {}): Promise<PoolInfo[]> {
+    if (options.signal?.aborted) return Promise.reject(stoppedReason(options.signal));
+    return this.pacer ? this.pacer.call(account.subscriptionId, () => this.readPools(account, options)) : this.readPools(account, options);
   }
 
-  private async readPools(account: BatchAccountInfo): Promise<PoolInfo[]> {
+  private async readPools(account: BatchAccountInfo, { signal }: ReadOptions): Promise<PoolInfo[]> {
     const client = this.clientFor(account.subscriptionId);
-    const pools: PoolInfo[] = [];
+    const what = `Batch account ${account.name}: the pool list`;
+    const guard = new PagingGuard(what, this.maxPages);
+    // Merged by id, as certificates are: a repeated page must not double a pool.
+    const pools = new Map<string, PoolInfo>();
+    let raw: FullOperationResponse | undefined;
     try {
-      const pages = client.poolOperations.listByBatchAccount(account.resourceGroup, account.name).byPage();
+      if (signal?.aborted) throw stoppedReason(signal);
+      const options = { ...(signal ? { abortSignal: signal } : {}), onResponse: (response: FullOperationResponse) => (raw = response) };
+      const pages = client.poolOperations.listByBatchAccount(account.resourceGroup, account.name, options).byPage();
       for (;;) {
         this.calls++;
+        raw = undefined;
         const page = await pages.next();
         if (page.done) break;
-        for (const pool of page.value) pools.push(toPool(pool, account));
+        const checked = parseArmListPage(answerBody(raw), what);
+        guard.page(checked.nextLink, "nextLink");
+        for (const item of page.value) {
+          const pool = toPool(item, account);
+          if (!pools.has(pool.id.toLowerCase())) pools.set(pool.id.toLowerCase(), pool);
+        }
       }
     } catch (error) {
-      throw classify(error, account, "pools");
+      throw classify(error, account, signal, "pools");
     }
-    return pools;
+    return [...pools.values()];
   }
 }
 
@@ -127,9 +161,10 @@ function toIso(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 
-export function classify(error: unknown, account: BatchAccountInfo, what: "certificates" | "pools" = "certificates"): AuditError {
+export function classify(error: unknown, account: BatchAccountInfo, signal?: AbortSignal, what: "certificates" | "pools" = "certificates"): AuditError {
   const where = `Batch account ${account.name}`;
-  if (isAuditError(error)) return error;
+  if (error instanceof AuditError) return error;
+  if (signal?.aborted) return stoppedReason(signal);
   const signIn = signInFailure(error);
   if (signIn) return signIn;
   if (!isRestError(error)) {
@@ -150,6 +185,7 @@ export function classify(error: unknown, account: BatchAccountInfo, what: "certi
   if (status === 404) {
     return new AuditError("BATCH.NOT_FOUND", `HTTP 404 ${detail} (the account was deleted after the inventory, or is not visible)`, { statusCode: status, cause: error });
   }
+  if (code === WAIT_TOO_LONG) return new AuditError("BATCH.REQUEST_FAILED", `HTTP ${status ?? 429} ${error.message}`, { statusCode: status, retryable: true, cause: error });
   const retryable = status === undefined || status === 429 || status >= 500;
   return new AuditError("BATCH.REQUEST_FAILED", `HTTP ${status ?? "error"} ${detail}${retryable ? " (after retries)" : ""}`, { statusCode: status, retryable, cause: error });
 }

@@ -4,6 +4,7 @@ import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import type { TokenCredential } from "@azure/core-auth";
 import type { TlsSettings } from "@azure/core-rest-pipeline";
 import { ARM_SCOPE } from "./credentials.js";
+import { retryWaitCapPolicy } from "./retryWaitCap.js";
 import type { SubscriptionPacer } from "./subscriptionPacer.js";
 
 export interface ArmConnection {
@@ -13,6 +14,13 @@ export interface ArmConnection {
   /** Extra CA to trust (the simulator's self-signed certificate). */
   ca?: string;
   retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  /** The longest Retry-After any retry waits out (MAX_RETRY_WAIT_SECONDS); longer ones fail the call at once. */
+  maxRetryWaitMs?: number;
+}
+
+/** The wait cap as a policy behind the SDK's retry policy (perRetry), so it sees each throttled answer first. */
+export function waitCapPolicies(conn: Pick<ArmConnection, "maxRetryWaitMs">) {
+  return conn.maxRetryWaitMs === undefined ? [] : [{ policy: retryWaitCapPolicy(conn.maxRetryWaitMs), position: "perRetry" as const }];
 }
 
 export function createResourceGraphClient(conn: ArmConnection): ResourceGraphClient {
@@ -21,6 +29,7 @@ export function createResourceGraphClient(conn: ArmConnection): ResourceGraphCli
     credentials: { scopes: [ARM_SCOPE] },
     ...(conn.ca ? { tlsOptions: { ca: conn.ca } } : {}),
     ...(conn.retry ? { retryOptions: conn.retry } : {}),
+    additionalPolicies: waitCapPolicies(conn),
   });
 }
 
@@ -37,7 +46,8 @@ export function batchClientFactory(conn: ArmConnection, pacer?: SubscriptionPace
   // The HTTP client caches its keep-alive agent per TLS settings object: one shared object means one agent and one
   // pool of warm connections for every subscription's client, instead of a new TLS handshake per subscription.
   const tlsOptions: TlsSettings | undefined = conn.ca ? { ca: conn.ca } : undefined;
-  const pacing = pacer ? [{ policy: pacer.policy(), position: "perRetry" as const }] : [];
+  // The cap goes first (outside the pacer), so the pacer sees a 429 before the cap turns it into an error.
+  const pacing = [...waitCapPolicies(conn), ...(pacer ? [{ policy: pacer.policy(), position: "perRetry" as const }] : [])];
   return (subscriptionId) => {
     let client = clients.get(subscriptionId);
     if (client) {

@@ -3,12 +3,15 @@
 // page that says it was truncated without a $skipToken makes that scope incomplete, never empty. A tenant-scope
 // query that says it hit the tenant subscription limit (10,000) is redone in batches over ARM's subscription list.
 import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
-import { isRestError, type HttpHeaders } from "@azure/core-rest-pipeline";
+import type { FullOperationResponse } from "@azure/core-client";
+import { isRestError } from "@azure/core-rest-pipeline";
 import { accountIdOf, parseResourceId } from "../core/certificateReference.js";
-import { ensureError } from "../core/errors.js";
+import { AuditError, ensureError } from "../core/errors.js";
 import type { BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, Tags } from "../core/model.js";
-import type { AccountPoolReader, AuditScope, InventoryReader, ReportedPool, TenantInventory } from "../core/ports.js";
+import type { AccountPoolReader, AuditScope, InventoryReader, ReadOptions, ReportedPool, TenantInventory } from "../core/ports.js";
+import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseResourceGraphPage, stoppedReason } from "./armAnswers.js";
 import type { SubscriptionLister } from "./armSubscriptions.js";
+import { DEFAULT_MAX_RETRY_WAIT_MS, WAIT_TOO_LONG } from "./retryWaitCap.js";
 import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "./queries.js";
 import { signInFailure } from "./signIn.js";
 
@@ -22,6 +25,10 @@ export interface ResourceGraphInventoryOptions {
   subscriptionBatchSize?: number;
   /** How many times one page may be throttled before its scope is given up as failed. */
   maxThrottleWaits?: number;
+  /** Pages one query over one scope may have (MAX_PAGES_PER_SCOPE). */
+  maxPages?: number;
+  /** The longest quota wait honoured (MAX_RETRY_WAIT_SECONDS); a query that would wait longer fails its scope. */
+  maxRetryWaitMs?: number;
   sleep?: (ms: number) => Promise<void>;
   log?: (message: string) => void;
   /**
@@ -44,6 +51,8 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   private readonly pageSize: number;
   private readonly batchSize: number;
   private readonly maxThrottleWaits: number;
+  private readonly maxPages: number;
+  private readonly maxRetryWaitMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** When the quota headers say it is spent, the earliest time the next query may go. */
   private notBefore = 0;
@@ -57,6 +66,8 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     this.pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
     this.batchSize = Math.min(1000, Math.max(1, options.subscriptionBatchSize ?? 1000));
     this.maxThrottleWaits = options.maxThrottleWaits ?? 20;
+    this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.maxRetryWaitMs = options.maxRetryWaitMs ?? DEFAULT_MAX_RETRY_WAIT_MS;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -65,14 +76,15 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * reads can start while the rest of the inventory is still being paged (and paced). Rows are converted page by
    * page; no raw page is kept.
    */
-  async readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void): Promise<TenantInventory> {
+  async readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options: ReadOptions = {}): Promise<TenantInventory> {
+    const { signal } = options;
     const inventory = emptyInventory();
     const tenantWide = scope.subscriptions.length === 0 && scope.managementGroups.length === 0;
     if (!tenantWide) {
-      for (const queryScope of this.scopes(scope.subscriptions, scope.managementGroups)) await this.readScope(queryScope, inventory, onAccounts);
+      for (const queryScope of this.scopes(scope.subscriptions, scope.managementGroups)) await this.readScope(queryScope, inventory, onAccounts, signal);
       return inventory;
     }
-    if ((await this.readScope({ label: "tenant", tenant: true }, inventory, onAccounts)) !== "tenant-limit-hit") return inventory;
+    if ((await this.readScope({ label: "tenant", tenant: true }, inventory, onAccounts, signal)) !== "tenant-limit-hit") return inventory;
 
     // A tenant-scope query covers only the first 10,000 subscriptions. Switch to explicit subscription batches,
     // which have no such cap, over the list ARM gives; nothing of the capped answer was taken (the header comes on
@@ -88,7 +100,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     }
     this.options.log?.(`Resource Graph tenant subscription limit hit; querying ${subscriptions.length} subscriptions in batches of ${this.batchSize}`);
     const batched = emptyInventory();
-    for (const queryScope of this.scopes(subscriptions, [])) await this.readScope(queryScope, batched, onAccounts);
+    for (const queryScope of this.scopes(subscriptions, [])) await this.readScope(queryScope, batched, onAccounts, signal);
     return batched;
   }
 
@@ -97,10 +109,20 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     queryScope: QueryScope,
     inventory: TenantInventory,
     onAccounts: ((accounts: BatchAccountInfo[]) => void) | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<"read" | "tenant-limit-hit"> {
     const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
+    // Rows are merged by id (case-insensitively): scopes overlap (a subscription named on its own and inside a
+    // management group), and Resource Graph may repeat a row; one resource must give one finding.
+    const seen = seenIds(inventory);
+    const fresh = <T>(kind: keyof SeenIds, key: (item: T) => string) => (item: T) => {
+      const id = key(item).toLowerCase();
+      if (seen[kind].has(id)) return false;
+      seen[kind].add(id);
+      return true;
+    };
     const run = async <T>(query: string, name: string, convert: (row: Row) => T, take: (items: T[]) => void) => {
-      const result = await this.queryPages(query, queryScope, (rows) => {
+      const result = await this.queryPages(query, queryScope, signal, (rows) => {
         const items: T[] = [];
         for (const row of rows) {
           try {
@@ -114,16 +136,22 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
       if (result.problem) inventory.problems.push({ reason: `${name} query, ${queryScope.label}: ${result.problem}`, ...affected });
       return result.tenantLimitHit === true;
     };
-    const accountsCapped = await run(BATCH_ACCOUNTS_QUERY, "Batch account", toAccount, (accounts) => {
+    const newAccount = fresh<BatchAccountInfo>("accounts", (a) => a.id);
+    const newPool = fresh<PoolInfo>("pools", (p) => p.id);
+    const newGroup = fresh<ResourceGroupInfo>("resourceGroups", (g) => g.id);
+    const newSubscription = fresh<SubscriptionInfo>("subscriptions", (s) => s.subscriptionId);
+    const accountsCapped = await run(BATCH_ACCOUNTS_QUERY, "Batch account", toAccount, (page) => {
+      const accounts = page.filter(newAccount);
       inventory.accounts.push(...accounts);
       if (accounts.length > 0) onAccounts?.(accounts);
     });
     if (accountsCapped) return "tenant-limit-hit";
-    await run(POOLS_WITH_CERTIFICATES_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools));
+    await run(POOLS_WITH_CERTIFICATES_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools.filter(newPool)));
     await run(CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
       for (const c of containers) {
-        if ("id" in c) inventory.resourceGroups.push(c);
-        else inventory.subscriptions.push(c);
+        if ("id" in c) {
+          if (newGroup(c)) inventory.resourceGroups.push(c);
+        } else if (newSubscription(c)) inventory.subscriptions.push(c);
       }
     });
     return "read";
@@ -133,13 +161,13 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * Resource Graph's pools of the given accounts, keyed by lower-cased account id (an account with no rows has no
    * pools there). A row whose `certificates` is missing or not an array is "not-reported". Throws when a query fails.
    */
-  async readAccountPools(accounts: readonly BatchAccountInfo[]): Promise<Map<string, ReportedPool[]>> {
+  async readAccountPools(accounts: readonly BatchAccountInfo[], options: ReadOptions = {}): Promise<Map<string, ReportedPool[]>> {
     const result = new Map<string, ReportedPool[]>(accounts.map((a) => [a.id.toLowerCase(), []]));
     for (let i = 0; i < accounts.length; i += ACCOUNTS_PER_POOL_QUERY) {
       const batch = accounts.slice(i, i + ACCOUNTS_PER_POOL_QUERY);
       const subscriptions = [...new Set(batch.map((a) => a.subscriptionId.toLowerCase()))];
       const scope: QueryScope = { label: `pools of ${batch.length} accounts`, subscriptions };
-      const answer = await this.queryPages(accountPoolsQuery(batch.map((a) => a.id)), scope, (rows) => {
+      const answer = await this.queryPages(accountPoolsQuery(batch.map((a) => a.id)), scope, options.signal, (rows) => {
         for (const row of rows) {
           const pool = toReportedPool(row);
           if (pool) result.get(pool.accountId.toLowerCase())?.push(pool);
@@ -164,47 +192,59 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * Every page of a query over one scope, handed to `onPage` as it arrives; a problem when the rows are known to be
    * incomplete. At tenant scope, a page that says the tenant subscription limit was hit is not taken.
    */
-  private async queryPages(query: string, scope: QueryScope, onPage: (rows: Row[]) => void): Promise<{ problem?: string; tenantLimitHit?: boolean }> {
+  private async queryPages(
+    query: string,
+    scope: QueryScope,
+    signal: AbortSignal | undefined,
+    onPage: (rows: Row[]) => void,
+  ): Promise<{ problem?: string; tenantLimitHit?: boolean }> {
     let skipToken: string | undefined;
     let throttled = 0;
     let taken = 0;
+    const guard = new PagingGuard("Resource Graph", this.maxPages, "INVENTORY.PAGING_LOOP");
     for (;;) {
-      await this.waitForQuota();
-      let headers: HttpHeaders | undefined;
+      const waitProblem = await this.waitForQuota(signal);
+      if (waitProblem) return { problem: waitProblem };
+      let raw: FullOperationResponse | undefined;
       try {
         this.stats.queries++;
-        const response = await this.client.resources(
+        await this.client.resources(
           {
             query,
             ...(scope.subscriptions ? { subscriptions: scope.subscriptions } : {}),
             ...(scope.managementGroups ? { managementGroups: scope.managementGroups } : {}),
             options: { top: this.pageSize, ...(skipToken ? { skipToken } : {}), resultFormat: "objectArray" },
           },
-          { onResponse: (raw) => (headers = raw.headers) },
+          { ...(signal ? { abortSignal: signal } : {}), onResponse: (response) => (raw = response) },
         );
+        const headers = raw?.headers;
         this.notePacing(headers);
         const limitHit = headers?.get("x-ms-tenant-subscription-limit-hit") === "true";
         if (limitHit && scope.tenant) return { tenantLimitHit: true, problem: "Resource Graph covered only part of the tenant's subscriptions (tenant subscription limit hit)" };
-        if (!Array.isArray(response.data)) return { problem: "the answer had no data array" };
-        taken += response.data.length;
-        onPage(response.data as Row[]);
+        // The answer as sent, checked: the SDK would read a 200 without `data` (or an HTML page) as no rows.
+        const page = parseResourceGraphPage(answerBody(raw), "Resource Graph");
+        taken += page.data.length;
+        onPage(page.data);
         if (limitHit) return { problem: "Resource Graph covered only part of the tenant's subscriptions (tenant subscription limit hit)" };
-        if (response.skipToken) {
-          skipToken = response.skipToken;
+        guard.page(page.$skipToken, "$skipToken");
+        if (page.$skipToken) {
+          skipToken = page.$skipToken;
           continue;
         }
-        if (response.resultTruncated === "true") {
-          return { problem: `the result was truncated after ${taken} of ${response.totalRecords} rows with no $skipToken to continue` };
+        if (page.resultTruncated === "true") {
+          return { problem: `the result was truncated after ${taken} of ${page.totalRecords} rows with no $skipToken to continue` };
         }
         return {};
       } catch (error) {
         const signIn = signInFailure(error);
         if (signIn) throw signIn;
-        if (isRestError(error) && error.statusCode === 429 && throttled < this.maxThrottleWaits) {
+        if (signal?.aborted) return { problem: stoppedReason(signal).message };
+        if (error instanceof AuditError) return { problem: error.message };
+        if (isRestError(error) && error.statusCode === 429 && error.code !== WAIT_TOO_LONG && throttled < this.maxThrottleWaits) {
           throttled++;
           this.stats.throttled++;
           // Resource Graph often answers 429 without Retry-After: wait out the quota window it reports, then ask
-          // again for the same page with the same $skipToken.
+          // again for the same page with the same $skipToken (unless that wait is beyond the cap: see waitForQuota).
           const wait = quotaWaitMs(error.response?.headers.get("x-ms-user-quota-resets-after"), error.response?.headers.get("retry-after"));
           this.options.log?.(`Resource Graph throttled (${scope.label}); waiting ${wait} ms`);
           this.notBefore = Math.max(this.notBefore, Date.now() + wait);
@@ -216,16 +256,31 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     }
   }
 
-  private notePacing(headers: HttpHeaders | undefined): void {
+  private notePacing(headers: FullOperationResponse["headers"] | undefined): void {
     const remaining = Number(headers?.get("x-ms-user-quota-remaining"));
     if (headers && Number.isFinite(remaining) && remaining <= 0) {
       this.notBefore = Math.max(this.notBefore, Date.now() + quotaWaitMs(headers.get("x-ms-user-quota-resets-after"), undefined));
     }
   }
 
-  private async waitForQuota(): Promise<void> {
+  /** Waits until the quota allows the next query; a problem instead when that is beyond the cap or the run stopped. */
+  private async waitForQuota(signal: AbortSignal | undefined): Promise<string | undefined> {
+    if (signal?.aborted) return stoppedReason(signal).message;
     const wait = this.notBefore - Date.now();
-    if (wait > 0) await this.sleep(wait);
+    if (wait <= 0) return undefined;
+    if (wait > this.maxRetryWaitMs) {
+      // Sent now, the query would only be refused; waited out, the run could outlast its timeout.
+      return `Resource Graph's query quota is spent for another ${Math.round(wait / 1000)} s, longer than MAX_RETRY_WAIT_SECONDS (${this.maxRetryWaitMs / 1000} s); not queried this run`;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      signal?.addEventListener("abort", done);
+      void this.sleep(wait).then(done);
+    });
+    return signal?.aborted ? stoppedReason(signal).message : undefined;
   }
 }
 
@@ -236,6 +291,25 @@ export function quotaWaitMs(resetsAfter: string | null | undefined, retryAfter: 
   const seconds = Number(retryAfter);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   return 1000;
+}
+
+interface SeenIds {
+  accounts: Set<string>;
+  pools: Set<string>;
+  resourceGroups: Set<string>;
+  subscriptions: Set<string>;
+}
+
+const seenByInventory = new WeakMap<TenantInventory, SeenIds>();
+
+/** The ids already in an inventory, kept beside it while it is being filled. */
+function seenIds(inventory: TenantInventory): SeenIds {
+  let seen = seenByInventory.get(inventory);
+  if (!seen) {
+    seen = { accounts: new Set(), pools: new Set(), resourceGroups: new Set(), subscriptions: new Set() };
+    seenByInventory.set(inventory, seen);
+  }
+  return seen;
 }
 
 function emptyInventory(): TenantInventory {

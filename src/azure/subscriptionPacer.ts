@@ -19,6 +19,11 @@ export interface SubscriptionPacerOptions {
   refillPerSecond?: number;
   /** 429s one request may meet before its answer is handed back to the caller as an error. */
   maxThrottledAttempts?: number;
+  /**
+   * The longest Retry-After the pacer waits out (MAX_RETRY_WAIT_SECONDS). A 429 asking for more is handed back to
+   * the caller at once, and holds its subscription back no longer than this.
+   */
+  maxRetryWaitMs?: number;
   now?: () => number;
 }
 
@@ -46,6 +51,7 @@ export class SubscriptionPacer {
    * its refill rate keeps enough calls going to use every token despite the round trip. */
   private readonly slack: number;
   private readonly maxThrottledAttempts: number;
+  private readonly maxRetryWaitMs: number;
   private readonly now: () => number;
   private readonly lanes = new Map<string, Lane>();
   private readonly queues: Record<Kind, FairQueue>;
@@ -63,6 +69,7 @@ export class SubscriptionPacer {
     this.rate = options.refillPerSecond ?? 25;
     this.slack = Math.max(1, Math.ceil(this.rate / 2));
     this.maxThrottledAttempts = options.maxThrottledAttempts ?? 10;
+    this.maxRetryWaitMs = options.maxRetryWaitMs ?? Infinity;
     this.now = options.now ?? (() => performance.now());
     this.queues = {
       requests: new FairQueue("requests", {
@@ -113,13 +120,13 @@ export class SubscriptionPacer {
       sendRequest: async (request, next) => {
         const subscription = /\/subscriptions\/([^/?]+)/i.exec(new URL(request.url).pathname)?.[1];
         if (!subscription) return next(request);
-        return this.send(subscription, () => next(request));
+        return this.send(subscription, () => next(request), request.abortSignal);
       },
     };
   }
 
   /** Sends when the subscription has a token and a slot is free; on 429 waits out Retry-After and sends again. */
-  async send(subscriptionId: string, attempt: () => Promise<PipelineResponse>): Promise<PipelineResponse> {
+  async send(subscriptionId: string, attempt: () => Promise<PipelineResponse>, signal?: { readonly aborted: boolean }): Promise<PipelineResponse> {
     const lane = this.lane(subscriptionId);
     for (let throttled = 0; ; ) {
       await this.wait(lane, "requests");
@@ -133,6 +140,8 @@ export class SubscriptionPacer {
       }
       this.observe(lane, response);
       if (response.status !== 429 || ++throttled > this.maxThrottledAttempts) return response;
+      // A wait beyond the cap is not waited here (the caller fails the call with the reason), nor after the run stopped.
+      if (retryAfterMs(response) > this.maxRetryWaitMs || signal?.aborted) return response;
       this.stats.throttled++;
     }
   }
@@ -195,7 +204,7 @@ export class SubscriptionPacer {
     if (Number.isFinite(remaining)) lane.tokens = Math.min(lane.tokens, remaining);
     if (response.status === 429) {
       lane.tokens = Math.min(lane.tokens, 0);
-      lane.blockedUntil = Math.max(lane.blockedUntil, now + retryAfterMs(response));
+      lane.blockedUntil = Math.max(lane.blockedUntil, now + Math.min(retryAfterMs(response), this.maxRetryWaitMs));
     }
   }
 }

@@ -129,7 +129,10 @@ export class TableLedger implements ReminderLedger {
     }));
   }
 
-  async saveFindingStates(states: FindingState[]): Promise<void> {
+  async saveFindingStates(given: FindingState[]): Promise<void> {
+    // A batch may not name one row twice (the service refuses the whole batch), so a finding given twice is written
+    // once, as last given.
+    const states = [...new Map(given.map((s) => [hashKey(s.findingId), s])).values()];
     // Batches of 100 in one partition are atomic and far fewer round trips than one call per finding.
     for (let i = 0; i < states.length; i += 100) {
       const batch = states.slice(i, i + 100).map(

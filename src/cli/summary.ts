@@ -85,6 +85,7 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
         `they were not counted as sent.`,
     );
   }
+  for (const f of r.lookupFailed) lines.push(`  status unknown: ${f.recipient}: ${f.error}; kept pending, not sent again until a later run can read its status`);
   const rec = r.recovered;
   if (rec.sent + rec.failed + rec.abandoned + rec.running > 0) {
     lines.push(

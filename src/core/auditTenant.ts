@@ -27,6 +27,7 @@ import type {
   CertificateLister,
   InventoryReader,
   PoolLister,
+  ReadOptions,
   ReportedPool,
   TenantInventory,
 } from "./ports.js";
@@ -36,7 +37,7 @@ import type {
  * of the inventory (at scale the inventory is paced by Resource Graph's quota). Readers that do not are fine too.
  */
 export interface StreamingInventoryReader extends InventoryReader {
-  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void): Promise<TenantInventory>;
+  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options?: ReadOptions): Promise<TenantInventory>;
 }
 
 export interface AuditDependencies {
@@ -64,12 +65,15 @@ export interface AuditRequest {
   tenantId?: string;
   /** When given, findings carry their owners, owner problems and snoozes. */
   owners?: { owners: OwnerPolicy; snooze: SnoozePolicy };
+  /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
+  signal?: AbortSignal;
 }
 
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
-  const reads = accountReads(deps);
-  const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived));
+  const readOptions: ReadOptions = request.signal ? { signal: request.signal } : {};
+  const reads = accountReads(deps, readOptions);
+  const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived), readOptions);
   reads.start(inventory.accounts);
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
   const { certificates, pools, accounts } = await reads.finished(inventory.accounts, graphPools);
@@ -118,7 +122,7 @@ interface AccountRead {
  * known (each account once), gathered when all are done; then Resource Graph stands in for pools the Batch API could
  * not list, where its rows carry the `certificates` key.
  */
-function accountReads(deps: AuditDependencies) {
+function accountReads(deps: AuditDependencies, readOptions: ReadOptions) {
   const limit = pLimit(deps.concurrency === Infinity ? Infinity : Math.max(1, deps.concurrency));
   const reads = new Map<string, AccountRead>();
   const pending: Promise<void>[] = [];
@@ -129,7 +133,7 @@ function accountReads(deps: AuditDependencies) {
 
   const readPools = async (account: BatchAccountInfo, entry: AccountRead) => {
     try {
-      entry.batchPools = await deps.pools.listPools(account);
+      entry.batchPools = await deps.pools.listPools(account, readOptions);
     } catch (error) {
       if (isFatal(error)) throw error;
       entry.poolsError = ensureError(error).message;
@@ -142,7 +146,7 @@ function accountReads(deps: AuditDependencies) {
     reads.set(account.id.toLowerCase(), entry);
     try {
       try {
-        entry.certificates = await deps.certificates.listCertificates(account);
+        entry.certificates = await deps.certificates.listCertificates(account, readOptions);
       } catch (error) {
         if (isFatal(error)) throw error;
         // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
@@ -177,7 +181,7 @@ function accountReads(deps: AuditDependencies) {
       });
       await Promise.all(extra.map((a) => limit(() => readPools(a, reads.get(a.id.toLowerCase()) as AccountRead))));
 
-      const fallback = await graphFallback(deps, accounts.filter((a) => reads.get(a.id.toLowerCase())?.poolsError !== undefined));
+      const fallback = await graphFallback(deps, readOptions, accounts.filter((a) => reads.get(a.id.toLowerCase())?.poolsError !== undefined));
       const certificates = new Map<string, AccountCertificate[] | "unknown">();
       const pools: PoolInfo[] = [];
       const coverage: AccountCoverage[] = [];
@@ -232,7 +236,7 @@ function accountReads(deps: AuditDependencies) {
 }
 
 /** Resource Graph's pools of the accounts whose pools the Batch API could not list, each usable or with the reason. */
-async function graphFallback(deps: AuditDependencies, accounts: BatchAccountInfo[]): Promise<Map<string, { pools: PoolInfo[] } | { failed: string }>> {
+async function graphFallback(deps: AuditDependencies, readOptions: ReadOptions, accounts: BatchAccountInfo[]): Promise<Map<string, { pools: PoolInfo[] } | { failed: string }>> {
   const result = new Map<string, { pools: PoolInfo[] } | { failed: string }>();
   if (accounts.length === 0) return result;
   const reader = deps.inventory.readAccountPools?.bind(deps.inventory);
@@ -242,7 +246,7 @@ async function graphFallback(deps: AuditDependencies, accounts: BatchAccountInfo
   }
   let rows: Map<string, ReportedPool[]>;
   try {
-    rows = await reader(accounts);
+    rows = await reader(accounts, readOptions);
   } catch (error) {
     if (isFatal(error)) throw error;
     for (const a of accounts) result.set(a.id.toLowerCase(), { failed: `Resource Graph could not be asked instead: ${ensureError(error).message}` });

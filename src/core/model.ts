@@ -209,6 +209,8 @@ export interface RunSection {
     futureDated: number;
     /** `running`: accepted earlier, no final status yet; kept pending, not counted as sent. */
     recovered: { sent: number; failed: number; abandoned: number; running: number };
+    /** Pending messages whose status could not be read this run; they stay pending. */
+    lookupFailed?: { recipient: string; operationId: string; error: string }[];
     messages: { kind: string; recipient: string; subject: string; outcome: string }[];
   };
 }

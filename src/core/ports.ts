@@ -25,13 +25,18 @@ export interface TenantInventory {
   problems: InventoryProblem[];
 }
 
+/** Per-run options of a read: `signal` aborts once the run's time budget is spent (its reason says so). */
+export interface ReadOptions {
+  signal?: AbortSignal;
+}
+
 export interface InventoryReader {
-  readInventory(scope: AuditScope): Promise<TenantInventory>;
+  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options?: ReadOptions): Promise<TenantInventory>;
 }
 
 export interface CertificateLister {
   /** Every certificate of the account; throws an AuditError saying why when they cannot be read. */
-  listCertificates(account: BatchAccountInfo): Promise<AccountCertificate[]>;
+  listCertificates(account: BatchAccountInfo, options?: ReadOptions): Promise<AccountCertificate[]>;
 }
 
 /**
@@ -39,7 +44,7 @@ export interface CertificateLister {
  * contract still carries `certificates` (so a pool without the key has none). Throws an AuditError when unreadable.
  */
 export interface PoolLister {
-  listPools(account: BatchAccountInfo): Promise<PoolInfo[]>;
+  listPools(account: BatchAccountInfo, options?: ReadOptions): Promise<PoolInfo[]>;
 }
 
 /** A pool as Resource Graph reports it: its references, or "not-reported" when the row has no `certificates` key. */
@@ -52,7 +57,7 @@ export interface ReportedPool extends Omit<PoolInfo, "certificateReferences"> {
  * not list them. Throws when the query failed; an account with no rows has no pools in Resource Graph.
  */
 export interface AccountPoolReader {
-  readAccountPools(accounts: readonly BatchAccountInfo[]): Promise<Map<string, ReportedPool[]>>;
+  readAccountPools(accounts: readonly BatchAccountInfo[], options?: ReadOptions): Promise<Map<string, ReportedPool[]>>;
 }
 
 export interface AuditProgress {

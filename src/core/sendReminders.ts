@@ -10,7 +10,7 @@
 import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
-import { AuditError, isAuditError } from "./errors.js";
+import { AuditError, ensureError, isAuditError } from "./errors.js";
 import type { EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import { checkAddress, isDomainAllowed, normaliseAllowedDomains } from "./owners.js";
 import { remindersAfter, type ReminderPolicy } from "./schedule.js";
@@ -46,6 +46,8 @@ export interface ReminderDependencies {
   sleep: (ms: number) => Promise<void>;
   /** False once the run has lost its lock: nothing more is sent. */
   stillHeld?: () => boolean;
+  /** True once the run's time budget is spent: nothing more is sent, the rest waits for the next run. */
+  outOfTime?: () => boolean;
   /** Every message planned, with its rendering, e.g. to write previews. */
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
 }
@@ -104,6 +106,8 @@ export interface ReminderResult {
   futureDated: number;
   /** Pending intents from an earlier, interrupted run and what became of them; `running`: no final status yet, still pending. */
   recovered: { sent: number; failed: number; abandoned: number; running: number };
+  /** Pending intents whose status could not be read this run: they stay pending (never sent again unread). */
+  lookupFailed: { recipient: string; operationId: string; error: string }[];
   messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
 }
 
@@ -121,6 +125,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     refused: [],
     futureDated: 0,
     recovered: { sent: 0, failed: 0, abandoned: 0, running: 0 },
+    lookupFailed: [],
     messages: [],
   };
   const sender = request.mode === "dry-run" ? undefined : deps.sender;
@@ -167,10 +172,16 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       return "already-sent";
     }
     if (before?.status === "pending" || inFlight.has(flightKey(message))) {
+      if (before?.status === "pending" && result.lookupFailed.some((f) => f.operationId === message.operationId)) {
+        // Its status could not be read at recovery: it may have been delivered, so it is not sent again until known.
+        result.deferred++;
+        result.unconfirmed++;
+        return "deferred";
+      }
       result.awaiting++;
       return "pending";
     }
-    if (stopSending || budget <= 0) {
+    if (stopSending || budget <= 0 || deps.outOfTime?.()) {
       result.deferred++;
       if (stopSending === "unclear") result.heldBack++;
       return "deferred";
@@ -243,7 +254,17 @@ async function recoverPending(deps: ReminderDependencies, sender: EmailSender, r
     if (check > 0) await deps.sleep(RECOVERY_RECHECK_MS);
     const stillRunning: OutboxEntry[] = [];
     for (const entry of running) {
-      const found = await sender.lookup(entry.operationId);
+      let found: Awaited<ReturnType<EmailSender["lookup"]>>;
+      try {
+        found = await sender.lookup(entry.operationId);
+      } catch (error) {
+        // One status the service cannot give now must not block every run: the message stays pending (reported), is
+        // not sent again while its fate is unknown, and the next run asks again.
+        if (!result.lookupFailed.some((f) => f.operationId === entry.operationId)) {
+          result.lookupFailed.push({ recipient: entry.recipient, operationId: entry.operationId, error: ensureError(error).message });
+        }
+        continue;
+      }
       const at = deps.now().toISOString();
       if (found.status === "NotFound") {
         await deps.ledger.recordOutcome(entry, { status: "abandoned", error: "never reached the mail service; planned again" }, at);

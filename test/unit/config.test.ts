@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadConfig, SETTINGS } from "../../src/config.js";
+import { FUNCTION_TIMEOUT_MINUTES, loadConfig, SETTINGS } from "../../src/config.js";
 
 const example = JSON.parse(readFileSync(new URL("../../local.settings.example.json", import.meta.url), "utf8")) as {
   Values: Record<string, string>;
@@ -109,6 +109,15 @@ describe("configuration", () => {
 
   it("uses MIGRATION_DEADLINE as the deadline when an organisation sets one", () => {
     expect(loadConfig({ MIGRATION_DEADLINE: "2027-03-31" }).schedule.deadline).toBe("2027-03-31");
+  });
+
+  it("keeps RUN_BUDGET_MINUTES below host.json's functionTimeout, so a run ends before the host cuts it off", () => {
+    const host = JSON.parse(readFileSync(new URL("../../host.json", import.meta.url), "utf8")) as { functionTimeout: string };
+    const [h = 0, m = 0, sec = 0] = host.functionTimeout.split(":").map(Number);
+    expect(h * 60 + m + sec / 60).toBe(FUNCTION_TIMEOUT_MINUTES);
+    expect(loadConfig({}).runLimits.runBudgetMinutes).toBeLessThan(FUNCTION_TIMEOUT_MINUTES);
+    expect(() => loadConfig({ RUN_BUDGET_MINUTES: String(FUNCTION_TIMEOUT_MINUTES) })).toThrow(/RUN_BUDGET_MINUTES: must be a whole number from 1 to 29/);
+    expect(() => loadConfig({ MAX_RETRY_WAIT_SECONDS: "3600", MAX_PAGES_PER_SCOPE: "0" })).toThrow(/MAX_RETRY_WAIT_SECONDS: .*\n.*MAX_PAGES_PER_SCOPE: /);
   });
 
   it("is kept in step with local.settings.example.json: the same settings and the same defaults", () => {

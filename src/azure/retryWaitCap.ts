@@ -1,0 +1,48 @@
+// Caps the waits a server sets. The SDKs' retry policy sleeps out any Retry-After it is given (an hour, if asked),
+// inside a run that must end before the Functions timeout. This policy sits behind the retry policy (perRetry), sees
+// each throttled answer first, and when the server asks for longer than MAX_RETRY_WAIT_SECONDS turns the answer into
+// an error the retry policy will not retry: the call fails at once, with the reason, and its scope is reported as
+// failed. Retrying sooner than the server said would only be refused again.
+import { RestError, createHttpHeaders, type PipelinePolicy, type PipelineResponse } from "@azure/core-rest-pipeline";
+import { retryAfterMs } from "./subscriptionPacer.js";
+
+export const retryWaitCapPolicyName = "retryWaitCapPolicy";
+
+/** The error code of a throttled answer that asked for a wait beyond the cap. */
+export const WAIT_TOO_LONG = "RetryWaitTooLong";
+
+/** Default for MAX_RETRY_WAIT_SECONDS. */
+export const DEFAULT_MAX_RETRY_WAIT_MS = 60_000;
+
+const RETRY_HEADERS = ["retry-after", "retry-after-ms", "x-ms-retry-after-ms"];
+
+export function retryWaitCapPolicy(maxWaitMs: number): PipelinePolicy {
+  return {
+    name: retryWaitCapPolicyName,
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status !== 429 && response.status !== 503) return response;
+      if (!RETRY_HEADERS.some((h) => response.headers.has(h))) return response;
+      const wait = retryAfterMs(response);
+      if (wait <= maxWaitMs) return response;
+      // The retry policy reads the wait from the error's response: hand it one without the headers.
+      const headers = createHttpHeaders();
+      for (const [name, value] of response.headers) if (!RETRY_HEADERS.includes(name.toLowerCase())) headers.set(name, value);
+      const stripped: PipelineResponse = { ...response, headers };
+      throw new RestError(waitTooLongMessage(new URL(request.url).host, wait, maxWaitMs), {
+        code: WAIT_TOO_LONG,
+        statusCode: response.status,
+        request,
+        response: stripped,
+      });
+    },
+  };
+}
+
+export function waitTooLongMessage(who: string, waitMs: number, maxWaitMs: number): string {
+  return `${who} asked to wait ${formatSeconds(waitMs)} before trying again, longer than MAX_RETRY_WAIT_SECONDS (${formatSeconds(maxWaitMs)}); not retried this run`;
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
