@@ -78,6 +78,8 @@ export interface LocalStorage {
   connectionString: string;
   blobEndpoint: string;
   tableEndpoint: string;
+  /** The Azurite process. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function startAzurite(options: { location?: string; timeoutMs?: num
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=${blobEndpoint};TableEndpoint=${tableEndpoint};`,
     blobEndpoint,
     tableEndpoint,
+    pid: child.pid,
     stop: () => stopChild(child),
   };
 }

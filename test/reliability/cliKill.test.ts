@@ -6,8 +6,9 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type LocalStorage } from "../../src/azure/azurite.js";
 import type { TenantSnapshot } from "../../src/simulator/snapshot.js";
-import { DEMO_OWNERS, countRecipients, demo, exactly, mailbox, removeDir, tempDir, writeSnapshot } from "../support/auditRuns.js";
+import { DEMO_OWNERS, countRecipients, demo, exactly, isolatedStorage, mailbox, removeDir, tempDir, writeSnapshot } from "../support/auditRuns.js";
 
 const run = promisify(execFile);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -73,6 +74,20 @@ async function messageFiles(out: string): Promise<string[]> {
   return files.filter((f) => /^[0-9a-f-]{36}\.json$/.test(f));
 }
 
+/**
+ * Messages the simulated service accepted: it writes a message's file, then its operation store, then answers 202.
+ * A CLI killed between the two leaves a file for a send the service never accepted (and reports NotFound), which a
+ * later run rightly sends again; so only files of accepted operations count.
+ */
+async function acceptedMessageFiles(out: string): Promise<string[]> {
+  const accepted = new Set((await mailbox(out)).operations.map((op) => op.id));
+  return (await messageFiles(out)).filter((f) => accepted.has(f.slice(0, -".json".length)));
+}
+
+async function acceptedCount(out: string): Promise<number> {
+  return (await mailbox(out)).operations.length;
+}
+
 async function until(what: string, cond: () => Promise<boolean> | boolean, proc: CliProcess): Promise<void> {
   for (let waited = 0; !(await cond()); waited += 25) {
     if (waited > 60_000) throw new Error(`${what} did not happen within a minute:\n${proc.output()}`);
@@ -84,7 +99,7 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, proc:
 async function expectOneDigestPerOwner(out: string): Promise<void> {
   expect((await mailbox(out)).perRecipient()).toEqual(exactly(DEMO_OWNERS));
   const stored = await Promise.all(
-    (await messageFiles(out)).map(async (f) => JSON.parse(await readFile(join(out, "emails", f), "utf8")) as { recipients: { to: { address: string }[] } }),
+    (await acceptedMessageFiles(out)).map(async (f) => JSON.parse(await readFile(join(out, "emails", f), "utf8")) as { recipients: { to: { address: string }[] } }),
   );
   expect(countRecipients(stored.map((m) => m.recipients.to.map((t) => t.address)))).toEqual(exactly(DEMO_OWNERS));
 }
@@ -124,9 +139,9 @@ describe("the CLI killed while sending", () => {
   // are new, so only an intent that reached the disk before its send keeps the owner from a second digest.
   const points: [string, (out: string, proc: CliProcess) => Promise<void>][] = [
     ["before any send (right after the audit)", (out, proc) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc)],
-    ["right after the first message was accepted", (out, proc) => until("a first message", async () => (await messageFiles(out)).length >= 1, proc)],
-    ["in the middle of sending (3 accepted)", (out, proc) => until("three messages", async () => (await messageFiles(out)).length >= 3, proc)],
-    ["after the last digest was accepted", (out, proc) => until("every digest", async () => (await messageFiles(out)).length >= DEMO_OWNERS.length, proc)],
+    ["right after the first message was accepted", (out, proc) => until("a first message", async () => (await acceptedCount(out)) >= 1, proc)],
+    ["in the middle of sending (3 accepted)", (out, proc) => until("three messages", async () => (await acceptedCount(out)) >= 3, proc)],
+    ["after the last digest was accepted", (out, proc) => until("every digest", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length, proc)],
   ];
   it.each(points)(
     "kill -9 %s, with the CLI's own storage, then a run the next day: every owner has exactly one digest",
@@ -147,4 +162,60 @@ describe("the CLI killed while sending", () => {
     },
     60_000,
   );
+});
+
+describe("two CLIs at once on the same --out, each with its own storage", () => {
+  it("two CLIs started at once on the same --out: exactly one digest per owner, and the second says which run holds the folder", async () => {
+    const out = await freshOut("cli-two");
+    const snapshot = await writeSnapshot(out, slowMail());
+
+    const [a, b] = [cli(snapshot, out), cli(snapshot, out)];
+    const codes = [await a.exited, await b.exited].sort();
+    expect(codes, `${a.output()}\n---\n${b.output()}`).toEqual([1, 2]);
+    const refused = [a, b].find((p) => p.child.exitCode === 1)!;
+    expect(refused.output()).toMatch(/another batch-cert-auditor \(process \d+, run run-\S+, started \d{4}-\d\d-\d\dT[^)]*\) is using \S*\.state/);
+    expect(refused.output()).toContain("--wait-for-lock");
+
+    await expectOneDigestPerOwner(out);
+    expect(await azuriteOn(out)).toEqual([]);
+  }, 60_000);
+
+  it("two CLIs started at once on the same --out with --wait-for-lock: the second waits for the first, then has nothing more to send", async () => {
+    const out = await freshOut("cli-two-wait");
+    const snapshot = await writeSnapshot(out, slowMail());
+
+    const [a, b] = [cli(snapshot, out, { args: ["--wait-for-lock", "60"] }), cli(snapshot, out, { args: ["--wait-for-lock", "60"] })];
+    expect([await a.exited, await b.exited], `${a.output()}\n---\n${b.output()}`).toEqual([2, 2]);
+
+    await expectOneDigestPerOwner(out);
+    expect(await azuriteOn(out)).toEqual([]);
+  }, 90_000);
+});
+
+describe("a crashed run's lock, on storage shared with other runs", () => {
+  let shared: LocalStorage;
+  beforeAll(async () => {
+    shared = await startAzurite();
+  });
+  afterAll(async () => {
+    await shared?.stop();
+  });
+
+  it("kill -9 of a run, then a rerun within its lease: names the run that holds the lock, when it started, and that the lock frees itself within 60 seconds", async () => {
+    const out = await freshOut("cli-lease");
+    const snapshot = await writeSnapshot(out, slowMail());
+    const env = isolatedStorage(shared.connectionString);
+
+    const first = cli(snapshot, out, { env });
+    await until("a first message", async () => (await messageFiles(out)).length >= 1, first);
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const rerun = cli(snapshot, out, { env });
+    expect(await rerun.exited).toBe(1);
+    expect(rerun.output()).toMatch(/run run-\S+ \(started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\) holds the run lock on this storage/);
+    expect(rerun.output()).toContain("if it was stopped or crashed, its lock frees itself within 60 seconds");
+    expect(rerun.output()).toContain("--wait-for-lock <seconds>");
+    expect(rerun.output()).not.toContain("already in progress");
+  }, 60_000);
 });
