@@ -13,6 +13,8 @@ export interface LocalSimulator {
 
 export interface LocalStorage {
   connectionString: string;
+  /** The storage process, so a lock on its folder can tell whether it is still alive. */
+  pid?: number;
   stop(): Promise<void>;
 }
 

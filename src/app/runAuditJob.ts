@@ -59,7 +59,7 @@ export interface JobRequest {
 }
 
 export type JobResult =
-  | { state: "already-running"; activeRunId: string }
+  | { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number }
   | { state: "succeeded"; runId: string; report: AuditReport; reminders: ReminderResult; html: string; csv: string }
   | { state: "failed"; runId: string; error: AuditError | Error };
 
@@ -68,8 +68,13 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   const log = ctx.log.child({ runId });
   const lock = await ctx.lock.acquire(runId);
   if ("heldBy" in lock) {
-    log.info("another run is active; not starting", { activeRunId: lock.heldBy });
-    return { state: "already-running", activeRunId: lock.heldBy };
+    log.info("another run is active; not starting", { activeRunId: lock.heldBy, since: lock.since });
+    return {
+      state: "already-running",
+      activeRunId: lock.heldBy,
+      ...(lock.since ? { activeRunSince: lock.since } : {}),
+      ...(lock.freesWithinSeconds !== undefined ? { freesWithinSeconds: lock.freesWithinSeconds } : {}),
+    };
   }
 
   const started = ctx.now();

@@ -3,8 +3,9 @@
 import type { BlobServiceClient } from "@azure/storage-blob";
 import { RestError } from "@azure/core-rest-pipeline";
 import { AuditError, ensureError } from "../core/errors.js";
-import type { RunLock, RunLockHandle } from "../core/ports.js";
+import type { RunLock, RunLockHandle, RunLockHeld } from "../core/ports.js";
 
+/** The lease a run holds and renews; a run that dies without releasing it loses it at most this long after. */
 const LEASE_SECONDS = 60;
 
 export class BlobRunLock implements RunLock {
@@ -14,7 +15,7 @@ export class BlobRunLock implements RunLock {
     private readonly blobName = "locks/audit-run",
   ) {}
 
-  async acquire(runId: string): Promise<RunLockHandle | { heldBy: string }> {
+  async acquire(runId: string): Promise<RunLockHandle | RunLockHeld> {
     const containerClient = this.blobs.getContainerClient(this.container);
     try {
       await containerClient.createIfNotExists();
@@ -29,8 +30,15 @@ export class BlobRunLock implements RunLock {
         await lease.acquireLease(LEASE_SECONDS);
       } catch (e) {
         if (e instanceof RestError && e.statusCode === 409) {
-          const body = await blob.downloadToBuffer().catch(() => Buffer.from(""));
-          return { heldBy: body.toString("utf8") || "unknown" };
+          // The holder wrote its run id once, right after taking the lease (renewals do not touch the blob), so the
+          // blob's last-modified time is when that run took the lock.
+          const held = await blob.download().catch(() => undefined);
+          const body = held?.readableStreamBody ? await streamToString(held.readableStreamBody).catch(() => "") : "";
+          return {
+            heldBy: body || "unknown",
+            ...(body && held?.lastModified ? { since: held.lastModified.toISOString() } : {}),
+            freesWithinSeconds: LEASE_SECONDS,
+          };
         }
         throw e;
       }
@@ -71,4 +79,13 @@ export class BlobRunLock implements RunLock {
       throw e;
     }
   }
+}
+
+function streamToString(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer | string) => chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c)));
+    stream.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    stream.on("error", reject);
+  });
 }

@@ -14,6 +14,8 @@ const USAGE = `Usage: batch-cert-auditor [options]
   --format <list>              report formats: json,csv,html (default: all)
   --send-mode <mode>           dry-run | redirect | live (default: SEND_MODE; live against --simulate)
   --allow-incomplete           exit 0 even when some scopes could not be read (they are still reported)
+  --wait-for-lock <seconds>    if another run holds the lock (on this storage, or on this --out), wait up to
+                               that long for it instead of exiting 1 (default: 0, do not wait)
   --quiet                      print only the summary line
   --verbose                    structured logs (JSON lines) on stderr
   -h, --help                   show this help
@@ -32,6 +34,7 @@ async function main(): Promise<number> {
         format: { type: "string", default: "json,csv,html" },
         "send-mode": { type: "string" },
         "allow-incomplete": { type: "boolean", default: false },
+        "wait-for-lock": { type: "string" },
         quiet: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -56,6 +59,7 @@ async function main(): Promise<number> {
     format: values.format,
     sendMode: values["send-mode"],
     allowIncomplete: values["allow-incomplete"],
+    waitForLock: values["wait-for-lock"],
     quiet: values.quiet,
     verbose: values.verbose,
   });

@@ -13,6 +13,7 @@ import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import { isGuid } from "../core/ids.js";
 import type { AuditReport } from "../core/model.js";
+import { lockStateFolder, type StateLock, type StateLockHolder } from "./stateLock.js";
 import { formatSummary } from "./summary.js";
 
 export interface CliOptions {
@@ -25,6 +26,8 @@ export interface CliOptions {
   sendMode?: string | undefined;
   /** Exit 0 when coverage is incomplete (the demo tenant has an unreadable account on purpose). */
   allowIncomplete?: boolean | undefined;
+  /** Seconds to wait for a run that holds the lock (another CLI on the same --out, or any run on the same storage). */
+  waitForLock?: string | undefined;
   quiet?: boolean | undefined;
   verbose?: boolean | undefined;
 }
@@ -63,8 +66,11 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
   const clock = io.clock ?? (() => new Date());
   let simulator: LocalSimulator | undefined;
   let storage: LocalStorage | undefined;
+  let stateLock: StateLock | undefined;
   try {
     const request = parseOptions(options, clock());
+    const runId = newRunId(clock());
+    const lockDeadline = Date.now() + request.waitForLockSeconds * 1000;
     const env = { ...(io.env ?? process.env) };
     if (request.simulate) {
       // Against the simulator, mail goes to the simulated service unless SEND_MODE says otherwise.
@@ -78,6 +84,24 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
       managementGroups: request.managementGroups ?? config.scope.managementGroups,
     };
 
+    const ownStorage = !config.storage.connectionString && !config.storage.accountName;
+    if (ownStorage) {
+      // One CLI at a time on <out>/.state, taken before anything else in <out> is touched (the simulated mail store
+      // lives there too).
+      const attempt = await waitFor(
+        () => lockStateFolder(join(request.out, ".state"), { runId, startedAt: clock().toISOString() }),
+        (a) => "lock" in a,
+        lockDeadline,
+        500,
+        (a) => "heldBy" in a && !options.quiet && stderr.write(`batch-cert-auditor: waiting up to ${request.waitForLockSeconds} s for ${holderName(a.heldBy)} to finish with ${join(request.out, ".state")}\n`),
+      );
+      if (!("lock" in attempt)) {
+        stderr.write(stateLockHeldMessage(attempt.heldBy, join(request.out, ".state"), request.waitForLockSeconds));
+        return { exitCode: 1, files: [] };
+      }
+      stateLock = attempt.lock;
+    }
+
     let tenantId: string | undefined;
     const emailAccessKey = randomBytes(32).toString("base64");
     if (request.simulate) {
@@ -86,10 +110,11 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
       tenantId = snapshot.tenantId;
       simulator = await startSimulator({ snapshot, email: { outDir: request.out, accessKey: emailAccessKey } });
     }
-    if (!config.storage.connectionString && !config.storage.accountName) {
+    if (ownStorage) {
       // No AzureWebJobsStorage: keep the ledger in a local Azurite under <out>/.state, so a second run remembers.
       const { startAzurite } = await loadLocalAzure("Keeping the ledger locally (AzureWebJobsStorage is not set)");
       storage = await startAzurite({ location: join(request.out, ".state") });
+      if (storage.pid !== undefined) await stateLock?.setStoragePid(storage.pid);
     }
 
     const log = options.verbose ? createLogger(jsonLineSink(stderr)) : silentLogger;
@@ -112,12 +137,17 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
     });
 
     const progress = stderr.isTTY && !options.quiet;
-    const result = await runAuditJob(
-      progress ? { ...job, onProgress: (phase, done, total) => stderr.write(phase === "done" ? "\r\x1b[K" : `\r\x1b[K${phase}: ${done}/${total}`) } : job,
-      { runId: newRunId(clock()), trigger: "cli", sendMode: config.sendMode, asOf: request.asOf, scope },
+    const context = progress ? { ...job, onProgress: (phase: string, done: number, total: number) => stderr.write(phase === "done" ? "\r\x1b[K" : `\r\x1b[K${phase}: ${done}/${total}`) } : job;
+    // Polling is all a blob lease offers: it cannot notify a waiter.
+    const result = await waitFor(
+      () => runAuditJob(context, { runId, trigger: "cli", sendMode: config.sendMode, asOf: request.asOf, scope }),
+      (r) => r.state !== "already-running",
+      lockDeadline,
+      2000,
+      (r) => r.state === "already-running" && !options.quiet && stderr.write(`batch-cert-auditor: waiting up to ${request.waitForLockSeconds} s for run ${r.activeRunId} to release the run lock\n`),
     );
     if (result.state === "already-running") {
-      stderr.write(`batch-cert-auditor: run ${result.activeRunId} is already in progress on this storage; try again when it has finished\n`);
+      stderr.write(runLockHeldMessage(result, request.waitForLockSeconds));
       return { exitCode: 1, job: result, files: [] };
     }
     if (result.state === "failed") throw result.error;
@@ -135,7 +165,46 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
   } finally {
     await simulator?.close();
     await storage?.stop();
+    await stateLock?.release();
   }
+}
+
+/** Calls `attempt` until `done` says so or the deadline passes (at least once), `everyMs` apart; `onWait` once, on the first wait. */
+async function waitFor<T>(attempt: () => Promise<T>, done: (value: T) => boolean, deadline: number, everyMs: number, onWait: (value: T) => unknown): Promise<T> {
+  for (let first = true; ; first = false) {
+    const value = await attempt();
+    const left = deadline - Date.now();
+    if (done(value) || left <= 0) return value;
+    if (first) onWait(value);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(everyMs, left)));
+  }
+}
+
+function waited(seconds: number): string {
+  return seconds > 0 ? `still held after waiting ${seconds} s` : "wait for it with --wait-for-lock <seconds>";
+}
+
+function holderName(holder: StateLockHolder | undefined): string {
+  return holder ? `another batch-cert-auditor (process ${holder.pid}, run ${holder.runId}, started ${holder.startedAt})` : "another batch-cert-auditor";
+}
+
+function stateLockHeldMessage(holder: StateLockHolder | undefined, stateDir: string, waitSeconds: number): string {
+  return (
+    `batch-cert-auditor: ${holderName(holder)} is using ${stateDir}; one run at a time on an --out folder.\n` +
+    `  Try again when it has finished, or ${waited(waitSeconds)}.\n`
+  );
+}
+
+function runLockHeldMessage(result: Extract<JobResult, { state: "already-running" }>, waitSeconds: number): string {
+  const since = result.activeRunSince ? ` (started ${result.activeRunSince})` : "";
+  const frees =
+    result.freesWithinSeconds !== undefined
+      ? `; if it was stopped or crashed, its lock frees itself within ${result.freesWithinSeconds} seconds`
+      : "";
+  return (
+    `batch-cert-auditor: run ${result.activeRunId}${since} holds the run lock on this storage.\n` +
+    `  If it is still running, try again when it has finished${frees}. ${waitSeconds > 0 ? `Lock ${waited(waitSeconds)}.` : `Or ${waited(waitSeconds)}.`}\n`
+  );
 }
 
 interface ParsedRequest {
@@ -146,6 +215,7 @@ interface ParsedRequest {
   out: string;
   formats: Format[];
   sendMode?: SendMode;
+  waitForLockSeconds: number;
 }
 
 function parseOptions(options: CliOptions, now: Date): ParsedRequest {
@@ -162,6 +232,10 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
   if (options.sendMode !== undefined && !SEND_MODES.includes(options.sendMode as SendMode)) {
     problems.push(`--send-mode takes one of ${SEND_MODES.join(", ")} (got "${options.sendMode}")`);
   }
+  const waitForLockSeconds = options.waitForLock === undefined ? 0 : Number(options.waitForLock);
+  if (!/^\d+$/.test(options.waitForLock ?? "0") || !Number.isSafeInteger(waitForLockSeconds)) {
+    problems.push(`--wait-for-lock takes a whole number of seconds (got "${options.waitForLock}")`);
+  }
   if (problems.length > 0) throw new AuditError("CONFIG.INVALID", `Invalid options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   const managementGroups = split(options.managementGroups);
   return {
@@ -172,6 +246,7 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
     asOf,
     out: resolve(options.out ?? "out"),
     formats: formats as Format[],
+    waitForLockSeconds,
   };
 }
 

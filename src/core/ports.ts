@@ -100,10 +100,17 @@ export interface RunLockHandle {
   held(): boolean;
 }
 
+/** Who holds the run lock: its run id, when it took the lock (if known), and how soon the lock frees itself if that run is gone. */
+export interface RunLockHeld {
+  heldBy: string;
+  since?: string;
+  freesWithinSeconds?: number;
+}
+
 /** Only one run at a time, across processes and hosts. */
 export interface RunLock {
-  /** The lock, or the id of the run that holds it. */
-  acquire(runId: string): Promise<RunLockHandle | { heldBy: string }>;
+  /** The lock, or who holds it. */
+  acquire(runId: string): Promise<RunLockHandle | RunLockHeld>;
 }
 
 /** A message the ledger knows about: recorded as an intent before it is sent, with its outcome after. */

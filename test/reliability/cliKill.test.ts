@@ -1,26 +1,35 @@
-// The CLI as a user runs it: `kill -9` the whole process in the middle of sending, run again, and every owner has
-// exactly one digest. The CLI's simulator lives in the CLI process and keeps its mail store under <out>/emails;
-// its Azurite is a child process that must not outlive it.
+// The CLI as a user runs it: `kill -9` the whole process, run again, and every owner has exactly one digest. The CLI's
+// simulator lives in the CLI process and keeps its mail store under <out>/emails; its Azurite is a child process
+// under <out>/.state that must not outlive it, and the ledger in it must survive the kill.
 import { execFile, spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_OWNERS, countRecipients, demo, exactly, mailbox, removeDir, tempDir, writeSnapshot } from "../support/auditRuns.js";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
+import { DEMO_OWNERS, countRecipients, demo, exactly, isolatedStorage, mailbox, removeDir, tempDir, writeSnapshot } from "../support/auditRuns.js";
 
 const run = promisify(execFile);
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = join(ROOT, "dist/src/cli/main.js");
-let out: string;
+const outs: string[] = [];
 
 beforeAll(async () => {
   await run("npm", ["run", "build:local", "--silent"], { cwd: ROOT });
-  out = await tempDir("cli-kill");
 }, 120_000);
 afterAll(async () => {
-  for (const pid of await azuriteOn(out)) process.kill(pid, "SIGKILL");
-  await removeDir(out);
+  for (const out of outs) {
+    for (const pid of await azuriteOn(out)) process.kill(pid, "SIGKILL");
+    await removeDir(out);
+  }
 });
+
+async function freshOut(name: string): Promise<string> {
+  const out = await tempDir(name);
+  outs.push(out);
+  return out;
+}
 
 /** Azurite processes serving `<dir>/.state`. */
 async function azuriteOn(dir: string): Promise<number[]> {
@@ -31,12 +40,28 @@ async function azuriteOn(dir: string): Promise<number[]> {
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
 
+async function noAzuriteLeftOn(dir: string): Promise<number[]> {
+  let orphans = await azuriteOn(dir);
+  for (let waited = 0; orphans.length > 0 && waited < 20_000; waited += 250) {
+    await sleep(250);
+    orphans = await azuriteOn(dir);
+  }
+  return orphans;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function cli(snapshot: string) {
+interface CliProcess {
+  child: ReturnType<typeof spawn>;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+function cli(snapshot: string, out: string, options: { now?: string; args?: string[]; env?: Record<string, string> } = {}): CliProcess {
   // No storage settings: the CLI keeps its ledger in its own Azurite under <out>/.state.
-  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" };
-  const child = spawn(process.execPath, [MAIN, "--simulate", snapshot, "--out", out, "--now", "2026-11-26", "--quiet"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env };
+  const args = [MAIN, "--simulate", snapshot, "--out", out, "--now", options.now ?? "2026-11-26", "--quiet", ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr.on("data", (c: Buffer) => (output += c.toString()));
@@ -44,45 +69,153 @@ function cli(snapshot: string) {
   return { child, exited, output: () => output };
 }
 
-async function messageFiles(): Promise<string[]> {
+async function messageFiles(out: string): Promise<string[]> {
   const files = await readdir(join(out, "emails")).catch(() => [] as string[]);
   return files.filter((f) => /^[0-9a-f-]{36}\.json$/.test(f));
 }
 
+/**
+ * Messages the simulated service accepted: it writes a message's file, then its operation store, then answers 202.
+ * A CLI killed between the two leaves a file for a send the service never accepted (and reports NotFound), which a
+ * later run rightly sends again; so only files of accepted operations count.
+ */
+async function acceptedMessageFiles(out: string): Promise<string[]> {
+  const accepted = new Set((await mailbox(out)).operations.map((op) => op.id));
+  return (await messageFiles(out)).filter((f) => accepted.has(f.slice(0, -".json".length)));
+}
+
+async function acceptedCount(out: string): Promise<number> {
+  return (await mailbox(out)).operations.length;
+}
+
+async function until(what: string, cond: () => Promise<boolean> | boolean, proc: CliProcess): Promise<void> {
+  for (let waited = 0; !(await cond()); waited += 25) {
+    if (waited > 60_000) throw new Error(`${what} did not happen within a minute:\n${proc.output()}`);
+    await sleep(25);
+  }
+}
+
+/** Every owner's digest, counted twice over: the simulated service's operations and the message files it kept. */
+async function expectOneDigestPerOwner(out: string): Promise<void> {
+  expect((await mailbox(out)).perRecipient()).toEqual(exactly(DEMO_OWNERS));
+  const stored = await Promise.all(
+    (await acceptedMessageFiles(out)).map(async (f) => JSON.parse(await readFile(join(out, "emails", f), "utf8")) as { recipients: { to: { address: string }[] } }),
+  );
+  expect(countRecipients(stored.map((m) => m.recipients.to.map((t) => t.address)))).toEqual(exactly(DEMO_OWNERS));
+}
+
+/** The demo tenant with every send (and every status read) slowed, so a kill lands inside a send, not between runs. */
+function slowMail(): TenantSnapshot {
+  const slow = demo();
+  slow.faults = [...(slow.faults ?? []), { pathPattern: "^/emails:send$", delayMs: 400 }, { pathPattern: "^/emails/operations/", method: "GET", delayMs: 150 }];
+  return slow;
+}
+
 describe("the CLI killed while sending", () => {
   it("kill -9 in the middle of sending, then a second run: every owner has exactly one digest, and no Azurite is left behind", async () => {
-    const slow = demo();
-    slow.faults = [...(slow.faults ?? []), { pathPattern: "^/emails:send$", delayMs: 400 }];
-    const snapshot = await writeSnapshot(out, slow);
+    const out = await freshOut("cli-kill");
+    const snapshot = await writeSnapshot(out, slowMail());
 
-    const first = cli(snapshot);
-    for (let waited = 0; (await messageFiles()).length === 0; waited += 25) {
-      if (waited > 60_000) throw new Error(`no message was sent within a minute:\n${first.output()}`);
-      await sleep(25);
-    }
+    const first = cli(snapshot, out);
+    await until("a first message", async () => (await messageFiles(out)).length > 0, first);
     first.child.kill("SIGKILL");
     await first.exited;
-    const sentBeforeKill = (await messageFiles()).length;
+    const sentBeforeKill = (await messageFiles(out)).length;
     expect(sentBeforeKill).toBeGreaterThanOrEqual(1);
     expect(sentBeforeKill).toBeLessThan(DEMO_OWNERS.length);
 
     // Its Azurite notices that the CLI is gone and exits by itself.
-    let orphans = await azuriteOn(out);
-    for (let waited = 0; orphans.length > 0 && waited < 20_000; waited += 250) {
-      await sleep(250);
-      orphans = await azuriteOn(out);
-    }
-    expect(orphans).toEqual([]);
+    expect(await noAzuriteLeftOn(out)).toEqual([]);
 
-    const second = cli(snapshot);
+    const second = cli(snapshot, out);
     expect(await second.exited).toBe(2); // complete run; exit 2 only because the demo tenant has an unreadable account
     expect(second.output()).toMatch(/recovered from an interrupted run|Sent \d+ message/);
 
-    expect((await mailbox(out)).perRecipient()).toEqual(exactly(DEMO_OWNERS));
-    const stored = await Promise.all(
-      (await messageFiles()).map(async (f) => JSON.parse(await readFile(join(out, "emails", f), "utf8")) as { recipients: { to: { address: string }[] } }),
-    );
-    expect(countRecipients(stored.map((m) => m.recipients.to.map((t) => t.address)))).toEqual(exactly(DEMO_OWNERS));
+    await expectOneDigestPerOwner(out);
     expect(await azuriteOn(out)).toEqual([]);
   }, 120_000);
+
+  // The same day, a lost intent is hidden by the service's repeatability (same operation id). The next day the ids
+  // are new, so only an intent that reached the disk before its send keeps the owner from a second digest.
+  const points: [string, (out: string, proc: CliProcess) => Promise<void>][] = [
+    ["before any send (right after the audit)", (out, proc) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc)],
+    ["right after the first message was accepted", (out, proc) => until("a first message", async () => (await acceptedCount(out)) >= 1, proc)],
+    ["in the middle of sending (3 accepted)", (out, proc) => until("three messages", async () => (await acceptedCount(out)) >= 3, proc)],
+    ["after the last digest was accepted", (out, proc) => until("every digest", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length, proc)],
+  ];
+  it.each(points)(
+    "kill -9 %s, with the CLI's own storage, then a run the next day: every owner has exactly one digest",
+    async (_point, waitForPoint) => {
+      const out = await freshOut("cli-kill-day");
+      const snapshot = await writeSnapshot(out, slowMail());
+
+      const first = cli(snapshot, out, { args: ["--verbose"] });
+      await waitForPoint(out, first);
+      first.child.kill("SIGKILL");
+      await first.exited;
+      expect(await noAzuriteLeftOn(out)).toEqual([]);
+
+      const nextDay = cli(snapshot, out, { now: "2026-11-27" });
+      expect(await nextDay.exited, nextDay.output()).toBe(2);
+      await expectOneDigestPerOwner(out);
+      expect(await azuriteOn(out)).toEqual([]);
+    },
+    60_000,
+  );
+});
+
+describe("two CLIs at once on the same --out, each with its own storage", () => {
+  it("two CLIs started at once on the same --out: exactly one digest per owner, and the second says which run holds the folder", async () => {
+    const out = await freshOut("cli-two");
+    const snapshot = await writeSnapshot(out, slowMail());
+
+    const [a, b] = [cli(snapshot, out), cli(snapshot, out)];
+    const codes = [await a.exited, await b.exited].sort();
+    expect(codes, `${a.output()}\n---\n${b.output()}`).toEqual([1, 2]);
+    const refused = [a, b].find((p) => p.child.exitCode === 1)!;
+    expect(refused.output()).toMatch(/another batch-cert-auditor \(process \d+, run run-\S+, started \d{4}-\d\d-\d\dT[^)]*\) is using \S*\.state/);
+    expect(refused.output()).toContain("--wait-for-lock");
+
+    await expectOneDigestPerOwner(out);
+    expect(await azuriteOn(out)).toEqual([]);
+  }, 60_000);
+
+  it("two CLIs started at once on the same --out with --wait-for-lock: the second waits for the first, then has nothing more to send", async () => {
+    const out = await freshOut("cli-two-wait");
+    const snapshot = await writeSnapshot(out, slowMail());
+
+    const [a, b] = [cli(snapshot, out, { args: ["--wait-for-lock", "60"] }), cli(snapshot, out, { args: ["--wait-for-lock", "60"] })];
+    expect([await a.exited, await b.exited], `${a.output()}\n---\n${b.output()}`).toEqual([2, 2]);
+
+    await expectOneDigestPerOwner(out);
+    expect(await azuriteOn(out)).toEqual([]);
+  }, 90_000);
+});
+
+describe("a crashed run's lock, on storage shared with other runs", () => {
+  let shared: LocalStorage;
+  beforeAll(async () => {
+    shared = await startAzurite();
+  });
+  afterAll(async () => {
+    await shared?.stop();
+  });
+
+  it("kill -9 of a run, then a rerun within its lease: names the run that holds the lock, when it started, and that the lock frees itself within 60 seconds", async () => {
+    const out = await freshOut("cli-lease");
+    const snapshot = await writeSnapshot(out, slowMail());
+    const env = isolatedStorage(shared.connectionString);
+
+    const first = cli(snapshot, out, { env });
+    await until("a first message", async () => (await messageFiles(out)).length >= 1, first);
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const rerun = cli(snapshot, out, { env });
+    expect(await rerun.exited).toBe(1);
+    expect(rerun.output()).toMatch(/run run-\S+ \(started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\) holds the run lock on this storage/);
+    expect(rerun.output()).toContain("if it was stopped or crashed, its lock frees itself within 60 seconds");
+    expect(rerun.output()).toContain("--wait-for-lock <seconds>");
+    expect(rerun.output()).not.toContain("already in progress");
+  }, 60_000);
 });
