@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { AuditReport, Coverage, Finding, ResolvedReference } from "../core/model.js";
 import { escapeHtml } from "./escapeHtml.js";
+import { daysAgo, daysFromTo, formatNumber as fmt, inDays, isoDay as dayOf, longDate, plural, shortDate, utcTimestamp as timestamp } from "./format.js";
 
 export interface HistoryPoint {
   /** YYYY-MM-DD */
@@ -252,44 +253,6 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, "\\u2029");
 }
 
-// ---------------------------------------------------------------------------------------------
-// Formatting helpers. Fixed en-US / UTC output so the same report renders identically everywhere.
-
-const numberFormat = new Intl.NumberFormat("en-US");
-const fmt = (n: number): string => numberFormat.format(n);
-const plural = (n: number, one: string, many = `${one}s`): string => `${fmt(n)} ${n === 1 ? one : many}`;
-
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-/** `2024-02-29` → `29 February 2024`; anything unparseable is shown as given. */
-function longDate(iso: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
-  const month = m ? MONTHS[Number(m[2]) - 1] : undefined;
-  if (!m || !month) return iso;
-  return `${Number(m[3])} ${month} ${m[1]}`;
-}
-
-function shortDate(iso: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
-  const month = m ? MONTHS[Number(m[2]) - 1] : undefined;
-  if (!m || !month) return iso;
-  return `${Number(m[3])} ${month.slice(0, 3)}`;
-}
-
-const dayOf = (iso: string | undefined): string => (iso ?? "").slice(0, 10);
-
-/** Whole days from one ISO date to another (UTC); undefined when either does not parse. */
-function daysBetween(from: string, to: string): number | undefined {
-  const a = Date.parse(`${dayOf(from)}T00:00:00Z`);
-  const b = Date.parse(`${dayOf(to)}T00:00:00Z`);
-  return Number.isNaN(a) || Number.isNaN(b) ? undefined : Math.round((b - a) / 86_400_000);
-}
-
-function timestamp(iso: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
-  return m ? `${m[1]} ${m[2]} UTC` : iso;
-}
-
 const KIND_LABELS: Readonly<Record<string, string>> = {
   "account-certificate": "Account certificate",
   "pool-certificate-reference": "Pool references certificates",
@@ -384,10 +347,10 @@ function renderHeader(report: AuditReport, extras: ReportExtras): string {
   const d = report.daysSinceRetirement;
   const headline =
     d > 0
-      ? `Azure Batch certificates were retired ${plural(d, "day")} ago`
+      ? `Azure Batch certificates were retired ${daysAgo(d)}`
       : d === 0
         ? "Azure Batch certificates are retired today"
-        : `Azure Batch certificates will be retired in ${plural(-d, "day")}`;
+        : `Azure Batch certificates will be retired ${inDays(-d)}`;
   const meta = [
     `As of ${escapeHtml(longDate(report.asOf))}`,
     `generated ${escapeHtml(timestamp(report.generatedAt))}`,
@@ -413,7 +376,7 @@ function renderHero(report: AuditReport, gaps: CoverageGaps): string {
   const rows = [`<dt>Retired on</dt><dd>${escapeHtml(longDate(report.retirementDate))}</dd>`];
   if (report.deadline !== report.retirementDate) {
     const n = report.daysSinceDeadline;
-    const status = n > 0 ? `passed ${plural(n, "day")} ago` : n === 0 ? "is today" : `${plural(-n, "day")} left`;
+    const status = n > 0 ? `passed ${daysAgo(n)}` : n === 0 ? "is today" : `${plural(-n, "day")} left`;
     rows.push(`<dt>Migration deadline</dt><dd id="deadline">${escapeHtml(longDate(report.deadline))} &mdash; ${escapeHtml(status)}</dd>`);
   }
   rows.push(
@@ -497,9 +460,9 @@ interface RowData {
 function renderCertificateCells(f: Finding, asOf: string): { cert: string; expiry: string } {
   const c = f.certificate;
   if (!c) return { cert: `<span class="none">&mdash;</span>`, expiry: `<span class="none">&mdash;</span>` };
-  const left = c.expiresOn ? daysBetween(asOf, c.expiresOn) : undefined;
+  const left = c.expiresOn ? daysFromTo(asOf, c.expiresOn) : undefined;
   const note =
-    left === undefined ? "" : left < 0 ? `<div class="small expired">expired</div>` : left <= 30 ? `<div class="small soon">in ${plural(left, "day")}</div>` : "";
+    left === undefined ? "" : left < 0 ? `<div class="small expired">expired</div>` : left <= 30 ? `<div class="small soon">${inDays(left)}</div>` : "";
   const expiry = c.expiresOn
     ? `<span class="nowrap${left !== undefined && left < 0 ? " expired" : ""}">${escapeHtml(dayOf(c.expiresOn))}</span>${note}`
     : `<span class="none">unknown</span>`;
