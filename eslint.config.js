@@ -28,4 +28,15 @@ export default tseslint.config(
       "no-restricted-globals": ["error", { name: "process", message: "src/core does not read the environment." }, { name: "fetch", message: "src/core does no I/O." }],
     },
   },
+  {
+    // The report page's script runs in the browser, inlined as the text of one function (src/render/report/inlineAssets.ts):
+    // browser globals only, and nothing imported but types, since an import would not survive the inlining.
+    files: ["src/render/report/browser/**/*.ts"],
+    languageOptions: { globals: { window: "readonly", document: "readonly" } },
+    rules: {
+      "no-restricted-imports": "off",
+      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: ["*"], allowTypeImports: true, message: "The browser script is inlined as one function's text: import types only." }] }],
+      "no-restricted-globals": ["error", { name: "process", message: "This runs in the browser." }, { name: "require", message: "This runs in the browser." }],
+    },
+  },
 );

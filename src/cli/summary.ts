@@ -1,7 +1,7 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
 import type { AuditReport } from "../core/model.js";
 import type { ReminderResult } from "../core/sendReminders.js";
-import { countdownPhrase } from "../render/digestEmail.js";
+import { countdownPhrase, formatNumber as n, plural } from "../render/format.js";
 
 export interface SummaryOptions {
   files: string[];
@@ -12,16 +12,14 @@ export interface SummaryOptions {
   simulated?: boolean;
 }
 
-const n = (value: number) => value.toLocaleString("en-US");
-
 export function formatSummary(report: AuditReport, options: SummaryOptions): string {
   const s = report.summary;
   // The same countdown words as the digest subject, so the terminal and the mail agree.
   const countdown = `${countdownPhrase(-report.daysSinceDeadline)} (deadline ${report.deadline})`;
   const headline =
-    `${n(s.findings)} finding${s.findings === 1 ? "" : "s"} (${n(s.critical)} critical, ${n(s.warning)} warning) — ` +
-    `${n(s.accountCertificates)} account certificate${s.accountCertificates === 1 ? "" : "s"}, ` +
-    `${n(s.poolsWithCertificates)} pool${s.poolsWithCertificates === 1 ? "" : "s"} referencing certificates; ${countdown}`;
+    `${plural(s.findings, "finding")} (${n(s.critical)} critical, ${n(s.warning)} warning) — ` +
+    `${plural(s.accountCertificates, "account certificate")}, ` +
+    `${plural(s.poolsWithCertificates, "pool")} referencing certificates; ${countdown}`;
   const coverage = report.coverage.complete
     ? `Coverage complete: ${n(s.subscriptionsAudited)} subscriptions, ${n(s.accountsAudited)} Batch accounts read.`
     : `Coverage INCOMPLETE: ${n(s.subscriptionsFailed)} subscription(s) and ${n(s.accountsFailed)} account(s) could not be read` +

@@ -8,6 +8,7 @@ import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestItem, DigestPlan } from "../core/digestPlan.js";
 import { daysBetween } from "../core/dates.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
+import { countdownPhrase, formatNumber, longDate, plural } from "./format.js";
 
 export interface RenderContext {
   asOf: string;
@@ -82,27 +83,6 @@ function safeHttpsUrl(raw: string | undefined): string | undefined {
 }
 
 // ---------------------------------------------------------------- wording
-
-const NUMBER = new Intl.NumberFormat("en-US");
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-function plural(n: number, one: string, many: string): string {
-  return `${NUMBER.format(n)} ${n === 1 ? one : many}`;
-}
-
-/** `2024-02-29` → `29 February 2024`; anything unparseable is shown as given. */
-export function longDate(iso: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
-  const month = m ? MONTHS[Number(m[2]) - 1] : undefined;
-  return m && month ? `${Number(m[3])} ${month} ${m[1]}` : clean(iso);
-}
-
-/** "1,001 days overdue", "due today", "14 days left". */
-export function countdownPhrase(daysToDeadline: number): string {
-  if (daysToDeadline < 0) return `${plural(-daysToDeadline, "day", "days")} overdue`;
-  if (daysToDeadline === 0) return "due today";
-  return `${plural(daysToDeadline, "day", "days")} left`;
-}
 
 export function digestSubject(plan: DigestPlan, ctx: RenderContext): string {
   const countdown = countdownPhrase(daysBetween(ctx.asOf, ctx.deadline));
@@ -510,18 +490,18 @@ export async function renderAdminSummary(summary: AdminSummary, ctx: RenderConte
   const t = summary.totals;
   const days = daysBetween(ctx.asOf, ctx.deadline);
   const subject = sanitizeHeader(
-    `Batch certificate audit: ${plural(t.findings, "finding", "findings")}, ${NUMBER.format(summary.unownedFindings.length)} unowned, ${NUMBER.format(summary.failedScopes.length)} failed scopes, ${countdownPhrase(days)}`,
+    `Batch certificate audit: ${plural(t.findings, "finding", "findings")}, ${formatNumber(summary.unownedFindings.length)} unowned, ${formatNumber(summary.failedScopes.length)} failed scopes, ${countdownPhrase(days)}`,
     250,
   );
   const totals: [string, string][] = [
-    ["Findings", NUMBER.format(t.findings)],
-    ["Critical", NUMBER.format(t.critical)],
-    ["Warning", NUMBER.format(t.warning)],
+    ["Findings", formatNumber(t.findings)],
+    ["Critical", formatNumber(t.critical)],
+    ["Warning", formatNumber(t.warning)],
   ];
-  if (t.owners !== undefined) totals.push(["Owners", NUMBER.format(t.owners)]);
-  if (t.digestsPlanned !== undefined) totals.push(["Digests", NUMBER.format(t.digestsPlanned)]);
-  if (t.escalations !== undefined) totals.push(["Escalations", NUMBER.format(t.escalations)]);
-  if (t.allClear !== undefined) totals.push(["All-clear notes", NUMBER.format(t.allClear)]);
+  if (t.owners !== undefined) totals.push(["Owners", formatNumber(t.owners)]);
+  if (t.digestsPlanned !== undefined) totals.push(["Digests", formatNumber(t.digestsPlanned)]);
+  if (t.escalations !== undefined) totals.push(["Escalations", formatNumber(t.escalations)]);
+  if (t.allClear !== undefined) totals.push(["All-clear notes", formatNumber(t.allClear)]);
 
   const unowned = capped(summary.unownedFindings);
   const problems = capped(summary.ownerProblems);
@@ -533,7 +513,7 @@ export async function renderAdminSummary(summary: AdminSummary, ctx: RenderConte
       lines.length === 0
         ? `<p style="margin:2px 0;color:${COLORS.muted};">${escapeHtml(empty)}</p>`
         : `<ul style="margin:4px 0 0 0;padding-left:18px;">${lines.map((l) => `<li style="margin:2px 0;word-break:break-all;overflow-wrap:anywhere;">${escapeHtml(l)}</li>`).join("")}</ul>${
-            more > 0 ? `<p style="margin:2px 0;color:${COLORS.muted};">… and ${escapeHtml(NUMBER.format(more))} more (see the full report)</p>` : ""
+            more > 0 ? `<p style="margin:2px 0;color:${COLORS.muted};">… and ${escapeHtml(formatNumber(more))} more (see the full report)</p>` : ""
           }`
     }`;
   const body = `${factsTable(totals)}
@@ -554,15 +534,15 @@ ${footer(ctx, "")}
     "",
     "Findings without an owner:",
     ...(unownedLines.length ? unownedLines.map((l) => `  - ${clean(l)}`) : ["  None."]),
-    ...(unowned.more ? [`  … and ${NUMBER.format(unowned.more)} more`] : []),
+    ...(unowned.more ? [`  … and ${formatNumber(unowned.more)} more`] : []),
     "",
     "Owner problems (tags to fix):",
     ...(problems.shown.length ? problems.shown.map((l) => `  - ${clean(l)}`) : ["  None."]),
-    ...(problems.more ? [`  … and ${NUMBER.format(problems.more)} more`] : []),
+    ...(problems.more ? [`  … and ${formatNumber(problems.more)} more`] : []),
     "",
     "Scopes the audit could not read:",
     ...(failedLines.length ? failedLines.map((l) => `  - ${clean(l)}`) : ["  None."]),
-    ...(failed.more ? [`  … and ${NUMBER.format(failed.more)} more`] : []),
+    ...(failed.more ? [`  … and ${formatNumber(failed.more)} more`] : []),
     "",
     `Audit as of ${longDate(ctx.asOf)}.`,
   ].join("\n");

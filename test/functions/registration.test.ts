@@ -7,7 +7,7 @@
 // call into the metadata the worker would send to the host; that metadata is checked here.
 // Not proven here: that the real host accepts it, resolves %AUDIT_SCHEDULE%, or enforces function keys.
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,18 +59,26 @@ process.stdout.write(JSON.stringify(out));
 let app = "";
 let loaded: Loaded;
 
-/** What `npm run build` emits (dist/<path>.js for every source file of tsconfig.build.json), one file at a time. */
+/**
+ * What `npm run build` emits, one file at a time: dist/<path>.js for every source file of tsconfig.build.json and
+ * of tsconfig.browser.json (the report page's script), plus the stylesheets scripts/copyAssets.js copies.
+ */
 function compileInto(outDir: string): void {
-  const configPath = join(ROOT, "tsconfig.build.json");
-  const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT, {}, configPath);
-  expect(parsed.errors).toEqual([]);
-  // NodeNext emits ESM for this "type": "module" package; a lone file cannot tell transpileModule that, so say it.
-  for (const file of parsed.fileNames.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
-    const output = ts.transpileModule(readFileSync(file, "utf8"), { compilerOptions: { ...parsed.options, sourceMap: false, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }, fileName: file, reportDiagnostics: true });
-    expect(output.diagnostics ?? [], file).toEqual([]);
-    const target = join(outDir, relative(ROOT, file)).replace(/\.ts$/, ".js");
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, output.outputText);
+  for (const config of ["tsconfig.build.json", "tsconfig.browser.json"]) {
+    const configPath = join(ROOT, config);
+    const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT, {}, configPath);
+    expect(parsed.errors).toEqual([]);
+    // NodeNext emits ESM for this "type": "module" package; a lone file cannot tell transpileModule that, so say it.
+    for (const file of parsed.fileNames.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))) {
+      const output = ts.transpileModule(readFileSync(file, "utf8"), { compilerOptions: { ...parsed.options, sourceMap: false, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }, fileName: file, reportDiagnostics: true });
+      expect(output.diagnostics ?? [], file).toEqual([]);
+      const target = join(outDir, relative(ROOT, file)).replace(/\.ts$/, ".js");
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, output.outputText);
+    }
+  }
+  for (const file of readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".css"))) {
+    cpSync(join(ROOT, "src", file), join(outDir, "src", file));
   }
 }
 
@@ -148,6 +156,7 @@ describe("the compiled Functions app, loaded as the worker loads it", () => {
     });
     const ignored = readFileSync(join(ROOT, ".funcignore"), "utf8").split("\n").map((l) => l.trim());
     for (const path of ["test/", "out/", "docs/", ".ci/", "local.settings.json"]) expect(ignored).toContain(path);
-    for (const path of ["dist/", "src/", "host.json", "package.json"]) expect(ignored).not.toContain(path);
+    // The remote build (npm run build) needs the browser tsconfig and the asset copy script too.
+    for (const path of ["dist/", "src/", "host.json", "package.json", "scripts/", "tsconfig.browser.json"]) expect(ignored).not.toContain(path);
   });
 });

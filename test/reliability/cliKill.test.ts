@@ -16,6 +16,7 @@ const MAIN = join(ROOT, "dist/src/cli/main.js");
 const outs: string[] = [];
 
 beforeAll(async () => {
+  // The same build as `npm start`: tsc alone would leave out the report page's stylesheet and browser script.
   await run("npm", ["run", "build:local", "--silent"], { cwd: ROOT });
 }, 120_000);
 afterAll(async () => {

@@ -3,7 +3,6 @@ import type { Finding } from "../../../src/core/model.js";
 import { historyKey, planAllClear, planDigests, type DigestPlan } from "../../../src/core/digestPlan.js";
 import { defaultReminderPolicy, type ReminderHistory } from "../../../src/core/schedule.js";
 import {
-  countdownPhrase,
   digestSubject,
   renderAdminSummary,
   renderAllClear,
@@ -11,6 +10,7 @@ import {
   sanitizeHeader,
   type RenderContext,
 } from "../../../src/render/digestEmail.js";
+import { countdownPhrase } from "../../../src/render/format.js";
 
 const SUB = "8f2b6c1e-3d4a-4b5c-9e6f-7a8b9c0d1e2f";
 const ACCOUNT_ID = `/subscriptions/${SUB}/resourceGroups/rg-render/providers/Microsoft.Batch/batchAccounts/contosorender01`;

@@ -1,0 +1,78 @@
+// The coverage banner: what the scan could not read, so an incomplete report never looks clean.
+import type { AuditReport, Coverage } from "../../core/model.js";
+import { escapeHtml } from "../escapeHtml.js";
+import { formatNumber, plural } from "../format.js";
+import { subscriptionLabel } from "./findingView.js";
+
+export interface CoverageGaps {
+  incomplete: boolean;
+  items: string[];
+}
+
+/**
+ * Gaps in what the scan could see. A report that says `complete: true` but lists a failed scope or a
+ * problem is treated as incomplete too: an inconsistent report must never look clean.
+ */
+export function coverageGaps(report: AuditReport): CoverageGaps {
+  const c: Coverage = report.coverage;
+  const items: string[] = [];
+  for (const s of c.subscriptions.filter((x) => x.status === "failed")) {
+    items.push(
+      `<li><strong>Subscription ${escapeHtml(s.displayName ?? s.id)}</strong>` +
+        (s.displayName ? ` <code>${escapeHtml(s.id)}</code>` : "") +
+        ` could not be read: <span class="reason">${escapeHtml(s.reason ?? "no reason given")}</span></li>`,
+    );
+  }
+  for (const a of c.accounts.filter((x) => x.status === "failed")) {
+    items.push(
+      `<li><strong>Batch account ${escapeHtml(a.name)}</strong> in subscription ${escapeHtml(subscriptionLabel(report, a.subscriptionId))}` +
+        ` could not be read: <span class="reason">${escapeHtml(a.reason ?? "no reason given")}</span></li>`,
+    );
+  }
+  for (const a of c.accounts.filter((x) => x.status !== "failed" && x.certificates === "unknown")) {
+    items.push(
+      `<li><strong>Batch account ${escapeHtml(a.name)}</strong>: its certificate list could not be read` +
+        (a.reason ? `: <span class="reason">${escapeHtml(a.reason)}</span>` : "") +
+        `</li>`,
+    );
+  }
+  for (const p of c.problems) items.push(`<li>${escapeHtml(p)}</li>`);
+  return { incomplete: !c.complete || items.length > 0, items };
+}
+
+/** Where pool certificate references came from, over all accounts. */
+function poolSources(report: AuditReport): string {
+  const count = (source: string) => report.coverage.accounts.filter((a) => a.pools === source).length;
+  const parts = [
+    [count("batch-api"), "read from the Batch API"],
+    [count("resource-graph"), "read from Resource Graph (the Batch API refused)"],
+    [count("not-needed"), "not needed (no certificates, so no pool can reference one)"],
+    [count("failed"), "could not be read"],
+  ] as const;
+  const said = parts.filter(([n]) => n > 0).map(([n, what]) => `${formatNumber(n)} ${what}`);
+  return said.length === 0 ? "" : `<p id="pool-sources">Pool certificate references, per account: ${escapeHtml(said.join("; "))}.</p>`;
+}
+
+export function renderCoverage(report: AuditReport, gaps: CoverageGaps): string {
+  const c = report.coverage;
+  const subs = c.subscriptions.length;
+  const accts = c.accounts.length;
+  if (!gaps.incomplete) {
+    return `<section id="coverage" class="banner banner-ok" aria-labelledby="coverage-h">
+<h2 id="coverage-h">&#10003; Coverage complete</h2>
+<p>Every subscription (${formatNumber(subs)}) and every Batch account (${formatNumber(accts)}) visible to the auditor was read.</p>
+${poolSources(report)}
+</section>`;
+  }
+  const failedSubs = c.subscriptions.filter((s) => s.status === "failed").length;
+  const failedAccts = c.accounts.filter((a) => a.status === "failed").length;
+  const counts: string[] = [];
+  if (failedSubs) counts.push(`${formatNumber(failedSubs)} of ${plural(subs, "subscription")}`);
+  if (failedAccts) counts.push(`${formatNumber(failedAccts)} of ${plural(accts, "Batch account")}`);
+  return `<section id="coverage" class="banner banner-bad" role="alert" aria-labelledby="coverage-h">
+<h2 id="coverage-h">&#9888; Incomplete scan: this report does not cover the whole tenant</h2>
+<p>${counts.length ? `The auditor could not read ${counts.join(" and ")}. ` : ""}Certificates in the parts listed below are <strong>unknown, not absent</strong>; fix access and run again before treating anything as clean.</p>
+<ul id="coverage-gaps">${gaps.items.join("")}</ul>
+${poolSources(report)}
+</section>`;
+}

@@ -1,0 +1,58 @@
+// How a finding is named, labelled and ordered everywhere on the page.
+import type { AuditReport, Finding, ResolvedReference } from "../../core/model.js";
+import { escapeHtml } from "../escapeHtml.js";
+import { isoDay } from "../format.js";
+
+/** Value used in the owner filter for findings nobody owns; not a possible mail address. */
+export const NO_OWNER = "__none__";
+
+const KIND_LABELS: Readonly<Record<string, string>> = {
+  "account-certificate": "Account certificate",
+  "pool-certificate-reference": "Pool references certificates",
+};
+export const kindLabel = (kind: string): string => KIND_LABELS[kind] ?? kind;
+
+export function sevBadge(sev: string): string {
+  // Shape and word as well as colour, so severity survives greyscale printing and colour blindness.
+  const mark = sev === "critical" ? "&#9679;" : "&#9650;";
+  const label = sev === "critical" ? "Critical" : sev === "warning" ? "Warning" : escapeHtml(sev);
+  return `<span class="sev sev-${sev === "critical" ? "critical" : "warning"}"><span aria-hidden="true">${mark}</span>${label}</span>`;
+}
+
+export const ownersOf = (f: Finding): string[] => (f.owners ?? []).map((o) => o.address).filter((a) => a.trim() !== "");
+
+export const isSnoozed = (f: Finding, asOf: string): boolean => !!f.snoozedUntil && isoDay(f.snoozedUntil) >= asOf;
+
+export const refName = (r: ResolvedReference): string => r.certificateName ?? r.id;
+
+/**
+ * A thumbprint (or `sha1-<thumbprint>` name) shortened to its ends, which is how people compare them;
+ * the full value stays in the tooltip and in the search text.
+ */
+export function thumbCode(value: string): string {
+  if (value.length <= 24) return `<code class="thumb">${escapeHtml(value)}</code>`;
+  // Keep a `sha1-` style prefix whole: the head is everything before the last 32 characters plus 8 more.
+  const head = value.slice(0, Math.max(8, value.length - 32));
+  return `<code class="thumb" title="${escapeHtml(value)}">${escapeHtml(head)}&hellip;${escapeHtml(value.slice(-8))}</code>`;
+}
+
+export function subscriptionLabel(report: AuditReport, subscriptionId: string, fallback?: string): string {
+  const fromCoverage = report.coverage.subscriptions.find((s) => s.id === subscriptionId)?.displayName;
+  return fallback ?? fromCoverage ?? subscriptionId;
+}
+
+/** Severity first, then certificates that expire (or expired) soonest, then name: the order people act in. */
+export function urgency(a: Finding, b: Finding): number {
+  const s = (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1);
+  if (s !== 0) return s;
+  const ea = a.certificate?.expiresOn ?? "9999";
+  const eb = b.certificate?.expiresOn ?? "9999";
+  if (ea !== eb) return ea < eb ? -1 : 1;
+  return `${a.accountName}/${a.poolName ?? ""}`.localeCompare(`${b.accountName}/${b.poolName ?? ""}`);
+}
+
+export function findingTitle(f: Finding): string {
+  if (f.poolName) return `${f.accountName} / pool ${f.poolName}`;
+  const t = f.certificate?.thumbprint;
+  return t ? `${f.accountName} / certificate ${t.length > 16 ? `${t.slice(0, 8)}\u2026${t.slice(-4)}` : t}` : f.accountName;
+}

@@ -1,0 +1,156 @@
+// The findings table with its filter bar, and the row data the page's script filters and sorts by.
+import type { AuditReport, Finding } from "../../core/model.js";
+import { escapeHtml } from "../escapeHtml.js";
+import { daysFromTo, inDays, isoDay, plural } from "../format.js";
+import type { CoverageGaps } from "./coverage.js";
+import { NO_OWNER, isSnoozed, kindLabel, ownersOf, refName, sevBadge, subscriptionLabel, thumbCode } from "./findingView.js";
+import type { RowData } from "./pageData.js";
+
+const SOURCE_LABEL: Record<string, string> = { "batch-api": "the Batch API", "resource-graph": "Resource Graph" };
+
+/** For a pool finding: which source reported its references, and how the sources disagreed. */
+function sourceLine(f: Finding): string {
+  if (f.kind !== "pool-certificate-reference" || !f.sources) return "";
+  const from = `Reported by ${f.sources.map((s) => SOURCE_LABEL[s] ?? s).join(" and ")}`;
+  return `<div class="detail source">${escapeHtml(f.sourceNote ? `${from}. ${f.sourceNote}.` : `${from}.`)}</div>`;
+}
+
+function renderCertificateCells(f: Finding, asOf: string): { cert: string; expiry: string } {
+  const c = f.certificate;
+  if (!c) return { cert: `<span class="none">&mdash;</span>`, expiry: `<span class="none">&mdash;</span>` };
+  const left = c.expiresOn ? daysFromTo(asOf, c.expiresOn) : undefined;
+  const note =
+    left === undefined ? "" : left < 0 ? `<div class="small expired">expired</div>` : left <= 30 ? `<div class="small soon">${inDays(left)}</div>` : "";
+  const expiry = c.expiresOn
+    ? `<span class="nowrap${left !== undefined && left < 0 ? " expired" : ""}">${escapeHtml(isoDay(c.expiresOn))}</span>${note}`
+    : `<span class="none">unknown</span>`;
+  const err = c.deleteCertificateError;
+  // "Succeeded" is the normal state and stays quiet; anything else (Deleting, Failed) is worth a look.
+  const stateText = c.provisioningState ?? "state unknown";
+  const state =
+    `<div class="small${c.provisioningState === "Succeeded" ? "" : " missing"}">${escapeHtml(stateText)}</div>` +
+    (err ? `<div class="small missing">Delete failed: ${escapeHtml(err.code)}</div><div class="small">${escapeHtml(err.message)}</div>` : "");
+  return {
+    cert: `<span class="small">${escapeHtml(c.thumbprintAlgorithm.toUpperCase())}</span> ${thumbCode(c.thumbprint)}${state}`,
+    expiry,
+  };
+}
+
+function renderReferences(f: Finding): string {
+  if (f.references && f.references.length) {
+    return `<ul class="refs">${f.references
+      .map(
+        (r) =>
+          `<li>${thumbCode(refName(r))}` +
+          (r.resolves ? "" : ` <span class="missing">not in account</span>`) +
+          (r.storeLocation || r.storeName ? `<div class="small">${escapeHtml([r.storeLocation, r.storeName].filter(Boolean).join(" / "))}</div>` : "") +
+          `</li>`,
+      )
+      .join("")}</ul>`;
+  }
+  if (f.certificate) {
+    const pools = f.certificate.referencedByPools;
+    return pools.length
+      ? `<span class="small">used by ${pools.length === 1 ? "pool" : "pools"}</span> ${pools.map((p) => escapeHtml(p)).join(", ")}`
+      : `<span class="none">no pool uses it</span>`;
+  }
+  return `<span class="none">&mdash;</span>`;
+}
+
+/** Lets a long address wrap after the `@` instead of widening the table. */
+function breakableAddress(address: string): string {
+  return address.split("@").map(escapeHtml).join("<wbr>@");
+}
+
+function renderOwnersCell(f: Finding): string {
+  const owners = ownersOf(f);
+  const problems = (f.ownerProblems ?? []).map((p) => `<div class="small">${escapeHtml(p)}</div>`).join("");
+  if (!owners.length) return `<span class="missing">no owner</span>${problems}`;
+  return owners.map((o) => `<div>${breakableAddress(o)}</div>`).join("") + problems;
+}
+
+export function renderFindings(report: AuditReport, gaps: CoverageGaps, findings: Finding[]): { html: string; rows: RowData[] } {
+  if (findings.length === 0) {
+    const body = gaps.incomplete
+      ? `<p id="no-findings" class="empty"><strong>No findings in the parts of the tenant that could be read &mdash; but the scan was incomplete.</strong><br>Certificate usage in the scopes listed under Coverage is unknown, so this is not a clean result.</p>`
+      : `<p id="no-findings" class="empty"><strong>No certificate usage found.</strong><br>No Batch account holds a certificate and no pool references one, across ${plural(report.coverage.subscriptions.length, "subscription")} and ${plural(report.coverage.accounts.length, "Batch account")}.</p>`;
+    return { html: `<section id="findings" class="card" aria-labelledby="findings-h"><h2 id="findings-h">Findings</h2>${body}</section>`, rows: [] };
+  }
+
+  const rows: RowData[] = [];
+  const trs = findings.map((f, i) => {
+    const owners = ownersOf(f);
+    const sub = subscriptionLabel(report, f.subscriptionId, f.subscriptionName);
+    const { cert, expiry } = renderCertificateCells(f, report.asOf);
+    const snoozed = isSnoozed(f, report.asOf);
+    rows.push({
+      i,
+      id: f.id,
+      sev: f.severity,
+      sub: f.subscriptionId,
+      owners: owners.length ? owners : [NO_OWNER],
+      text: [
+        f.severity, f.kind, kindLabel(f.kind), f.detail, f.accountName, f.resourceGroup, f.subscriptionId, sub, f.poolName,
+        f.certificate?.name, f.certificate?.thumbprint, f.certificate?.provisioningState, ...(f.certificate?.referencedByPools ?? []),
+        ...(f.references ?? []).map(refName), ...(owners.length ? owners : ["no owner"]),
+      ]
+        .filter((x): x is string => !!x)
+        .join(" ")
+        .toLowerCase(),
+      keys: {
+        sev: f.severity === "critical" ? 0 : 1,
+        kind: kindLabel(f.kind),
+        account: f.accountName,
+        pool: f.poolName ?? null,
+        cert: f.certificate?.thumbprint ?? null,
+        expiry: f.certificate?.expiresOn ?? null,
+        refs: f.references?.length ?? f.certificate?.referencedByPools.length ?? null,
+        owners: owners.join(", ") || null,
+        snoozed: f.snoozedUntil ?? null,
+      },
+    });
+    return `<tr data-row="${i}" data-id="${escapeHtml(f.id)}" data-severity="${escapeHtml(f.severity)}">
+<td>${sevBadge(f.severity)}</td>
+<td><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
+<td><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
+<td>${f.poolName ? escapeHtml(f.poolName) : `<span class="none">&mdash;</span>`}</td>
+<td>${cert}</td>
+<td>${expiry}</td>
+<td>${renderReferences(f)}</td>
+<td class="owners-cell">${renderOwnersCell(f)}</td>
+<td>${f.snoozedUntil ? `${snoozed ? "until" : "ended"} <span class="nowrap">${escapeHtml(isoDay(f.snoozedUntil))}</span>` : `<span class="none">&mdash;</span>`}</td>
+</tr>`;
+  });
+
+  const subOptions = [...new Map(findings.map((f) => [f.subscriptionId, subscriptionLabel(report, f.subscriptionId, f.subscriptionName)]))]
+    .sort((a, b) => a[1].localeCompare(b[1]))
+    .map(([id, label]) => `<option value="${escapeHtml(id)}">${escapeHtml(label)}</option>`)
+    .join("");
+  const allOwners = [...new Set(findings.flatMap(ownersOf))].sort((a, b) => a.localeCompare(b));
+  const hasUnowned = findings.some((f) => ownersOf(f).length === 0);
+  const ownerOptions =
+    (hasUnowned ? `<option value="${NO_OWNER}">No owner</option>` : "") +
+    allOwners.map((o) => `<option value="${escapeHtml(o)}">${escapeHtml(o)}</option>`).join("");
+
+  const th = (key: string, label: string): string => `<th scope="col"><button type="button" data-key="${key}">${label}</button></th>`;
+  const html = `<section id="findings" class="card" aria-labelledby="findings-h">
+<h2 id="findings-h">Findings</h2>
+<div class="toolbar" id="filters" hidden role="search">
+<label class="grow">Search<input id="f-text" type="search" placeholder="Account, pool, thumbprint, owner&hellip;" autocomplete="off"></label>
+<label>Severity<select id="f-sev"><option value="">All</option><option value="critical">Critical</option><option value="warning">Warning</option></select></label>
+<label>Subscription<select id="f-sub"><option value="">All</option>${subOptions}</select></label>
+<label>Owner<select id="f-owner"><option value="">All</option>${ownerOptions}</select></label>
+</div>
+<p class="count" id="f-count" aria-live="polite">${plural(findings.length, "finding")}</p>
+<div class="table-scroll" tabindex="0" aria-label="Findings table, scrolls sideways">
+<table id="findings-table">
+<thead><tr>${th("sev", "Severity")}${th("kind", "Finding")}${th("account", "Account")}${th("pool", "Pool")}${th("cert", "Certificate")}${th("expiry", "Expires")}${th("refs", "References")}${th("owners", "Owners")}${th("snoozed", "Snoozed")}</tr></thead>
+<tbody>
+${trs.join("\n")}
+</tbody>
+</table>
+</div>
+<p id="f-none" class="empty" hidden>No findings match these filters.</p>
+</section>`;
+  return { html, rows };
+}

@@ -1,0 +1,44 @@
+// Findings grouped by owner, unowned first, each group with a button that filters the table to it.
+import type { AuditReport, Finding } from "../../core/model.js";
+import { escapeHtml } from "../escapeHtml.js";
+import { formatNumber, plural } from "../format.js";
+import { NO_OWNER, findingTitle, kindLabel, ownersOf, sevBadge, subscriptionLabel, urgency } from "./findingView.js";
+
+export function renderOwners(report: AuditReport, findings: Finding[]): string {
+  if (findings.length === 0) return "";
+  const groups = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const owners = ownersOf(f);
+    for (const o of owners.length ? owners : [NO_OWNER]) {
+      const list = groups.get(o) ?? [];
+      list.push(f);
+      groups.set(o, list);
+    }
+  }
+  const entries = [...groups].map(([owner, list]) => ({ owner, list: [...list].sort(urgency) }));
+  // Unowned findings first: nobody will be reminded about them, so they need the reader's attention most.
+  entries.sort(
+    (a, b) =>
+      Number(b.owner === NO_OWNER) - Number(a.owner === NO_OWNER) ||
+      b.list.filter((f) => f.severity === "critical").length - a.list.filter((f) => f.severity === "critical").length ||
+      b.list.length - a.list.length ||
+      a.owner.localeCompare(b.owner),
+  );
+  const items = entries.map(({ owner, list }) => {
+    const top = list[0];
+    const crit = list.filter((f) => f.severity === "critical").length;
+    const name = owner === NO_OWNER ? `<span class="missing">No owner</span>` : escapeHtml(owner);
+    return `<details class="owner${owner === NO_OWNER ? " owner-noone" : ""}" data-owner-group="${escapeHtml(owner)}">
+<summary><h3>${name}</h3><span class="chip">${plural(list.length, "finding")}</span>${crit ? `<span class="chip sev-critical">${formatNumber(crit)} critical</span>` : ""}
+${top ? `<span class="small">Most urgent: ${escapeHtml(kindLabel(top.kind))} &middot; ${escapeHtml(findingTitle(top))}</span>` : ""}</summary>
+<div class="owner-body"><ul>${list
+      .map((f) => `<li>${sevBadge(f.severity)} ${escapeHtml(kindLabel(f.kind))}: <strong>${escapeHtml(findingTitle(f))}</strong> <span class="small">${escapeHtml(subscriptionLabel(report, f.subscriptionId, f.subscriptionName))}</span></li>`)
+      .join("")}</ul>
+<button type="button" class="btn" data-owner="${escapeHtml(owner)}" hidden>Show in the findings table</button></div>
+</details>`;
+  });
+  return `<section id="owners" class="card" aria-labelledby="owners-h">
+<h2 id="owners-h">By owner</h2>
+<div class="owners">${items.join("\n")}</div>
+</section>`;
+}
