@@ -2,7 +2,7 @@
 import { BatchManagementClient } from "@azure/arm-batch";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import type { TokenCredential } from "@azure/core-auth";
-import type { TlsSettings } from "@azure/core-rest-pipeline";
+import { createClientPipeline } from "@azure/core-client";
 import { ARM_SCOPE } from "./credentials.js";
 import { retryWaitCapPolicy } from "./retryWaitCap.js";
 import type { SubscriptionPacer } from "./subscriptionPacer.js";
@@ -33,39 +33,29 @@ export function createResourceGraphClient(conn: ArmConnection): ResourceGraphCli
   });
 }
 
-/** Clients kept for reuse; beyond this the least recently used is dropped, so memory does not grow with the
- * number of subscriptions (a client costs ~12 KB; 100,000 subscriptions would otherwise hold 1.2 GB). */
-const MAX_CACHED_CLIENTS = 512;
-
 /**
- * One client per subscription, created on first use. With a pacer, every request (each page) waits for its
- * subscription's turn in the pacer instead of meeting ARM's throttling and sleeping inside the SDK's retry policy.
+ * Batch clients over one shared pipeline. A client is bound to its subscription, but its pipeline need not be: with
+ * one pipeline for all of them, a client costs microseconds instead of building its own policies (13x cheaper here),
+ * keep-alive connections are shared, and so is the bearer policy's token cache, so a credential is asked for a token
+ * once per run rather than once per subscription (an `az login` credential starts a process for each). With a pacer,
+ * every request (each page) waits for its subscription's turn in the pacer instead of meeting ARM's throttling and
+ * sleeping inside the SDK's retry policy.
  */
 export function batchClientFactory(conn: ArmConnection, pacer?: SubscriptionPacer): (subscriptionId: string) => BatchManagementClient {
-  const clients = new Map<string, BatchManagementClient>();
-  // The HTTP client caches its keep-alive agent per TLS settings object: one shared object means one agent and one
-  // pool of warm connections for every subscription's client, instead of a new TLS handshake per subscription.
-  const tlsOptions: TlsSettings | undefined = conn.ca ? { ca: conn.ca } : undefined;
-  // The cap goes first (outside the pacer), so the pacer sees a 429 before the cap turns it into an error.
-  const pacing = [...waitCapPolicies(conn), ...(pacer ? [{ policy: pacer.policy(), position: "perRetry" as const }] : [])];
-  return (subscriptionId) => {
-    let client = clients.get(subscriptionId);
-    if (client) {
-      // Map order is insertion order: moving a used client to the end keeps the least recently used first.
-      clients.delete(subscriptionId);
-      clients.set(subscriptionId, client);
-    } else {
-      client = new BatchManagementClient(conn.credential, subscriptionId, {
-        ...(conn.endpoint ? { endpoint: conn.endpoint } : {}),
-        // The scope stays the real ARM audience even when the endpoint is the simulator.
-        credentialScopes: [ARM_SCOPE],
-        ...(tlsOptions ? { tlsOptions } : {}),
-        ...(conn.retry ? { retryOptions: conn.retry } : {}),
-        additionalPolicies: pacing,
-      });
-      clients.set(subscriptionId, client);
-      if (clients.size > MAX_CACHED_CLIENTS) clients.delete(clients.keys().next().value ?? "");
-    }
-    return client;
-  };
+  const pipeline = createClientPipeline({
+    credentialOptions: { credential: conn.credential, credentialScopes: [ARM_SCOPE] },
+    ...(conn.ca ? { tlsOptions: { ca: conn.ca } } : {}),
+    ...(conn.retry ? { retryOptions: conn.retry } : {}),
+  });
+  // The cap goes first (outside the pacer), so the pacer sees a 429 before the cap turns it into an error. Added to
+  // the pipeline here, once: a client given `additionalPolicies` would add them to the shared pipeline again.
+  for (const { policy } of waitCapPolicies(conn)) pipeline.addPolicy(policy, { afterPhase: "Retry" });
+  if (pacer) pipeline.addPolicy(pacer.policy(), { afterPhase: "Retry" });
+  return (subscriptionId) =>
+    new BatchManagementClient(conn.credential, subscriptionId, {
+      pipeline,
+      ...(conn.endpoint ? { endpoint: conn.endpoint } : {}),
+      // The scope stays the real ARM audience even when the endpoint is the simulator.
+      credentialScopes: [ARM_SCOPE],
+    });
 }

@@ -187,6 +187,20 @@ describe("the audit engine at scale limits", () => {
     expect(report.coverage.problems.join("\n")).toMatch(/tenant subscription limit/);
   });
 
+  it("shares one pipeline across subscriptions: the credential is asked for a Batch token once, however many subscriptions", async () => {
+    const snapshot = generateTenant({ seed: 77, subscriptions: 12, accounts: 36, pools: 40, certificateShare: 0.5 });
+    const sim = await startSimulator({ snapshot });
+    started.push(sim);
+    const credential = new SimulatorCredential();
+    const conn = { credential, endpoint: sim.url, ca: sim.ca, retry: { maxRetries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 50 } };
+    const certificates = new ArmBatchCertificates(batchClientFactory(conn));
+    const accounts = (await new ResourceGraphInventory(createResourceGraphClient(conn), {}).readInventory(TENANT)).accounts;
+    credential.scopesRequested.length = 0;
+    for (const account of accounts) await certificates.listCertificates(account);
+    expect(new Set(accounts.map((a) => a.subscriptionId)).size).toBe(12);
+    expect(credential.scopesRequested).toEqual(["https://management.azure.com/.default"]);
+  });
+
   it("paces a subscription's reads to ARM's token bucket, waits out its 429s, and fails nothing", async () => {
     const snapshot = generateTenant({ seed: 8, subscriptions: 3, accounts: 40, pools: 40, certificateShare: 0.5, hotSubscriptionAccounts: 30 });
     // The simulator keeps a smaller bucket than the pacer assumes, so the pacer meets real 429s with Retry-After.
