@@ -2,9 +2,9 @@
 // Each measured run gets a fresh simulator in its own process and runs itself in a fresh process, so peak RSS is the
 // auditor's alone. Prints a table and one `BENCH {...}` line per case, then the targets; exits 1 if one is missed.
 import { cpus, totalmem } from "node:os";
-import { CASES, CERTIFICATE_SHARE, REALISTIC } from "./cases.js";
+import { CASES, CERTIFICATE_SHARE, JOB_CASES, REALISTIC } from "./cases.js";
 import { benchLine, humanTable, targets } from "./report.js";
-import { runCase } from "./runCase.js";
+import { runCase, runJobCase } from "./runCase.js";
 
 // `npm run bench -- 2 --certificate-share=0.25`: only case 2, with a quarter of the accounts holding certificates.
 const args = process.argv.slice(2);
@@ -36,7 +36,50 @@ for (const benchCase of cases) {
   }
   console.log(`BENCH ${JSON.stringify(line)}\n`);
 }
+// The whole daily job (cases numbered after the audit cases).
+const jobs = (only.length > 0 ? JOB_CASES.filter((_, i) => only.includes(CASES.length + i + 1)) : JOB_CASES).map((c) => ({ ...c, shape: { ...c.shape, certificateShare: share } }));
+for (const jobCase of jobs) {
+  const { measure, simulator } = await runJobCase(jobCase, REALISTIC);
+  const quota = REALISTIC.resourceGraphQuota;
+  // Resource Graph's quota alone: the first window's queries are free, every further `quota.queries` cost a window.
+  const lowerBoundSeconds = Math.max(0, Math.ceil((measure.resourceGraphQueries - quota.queries) / quota.queries)) * (quota.windowMs / 1000);
+  const line = {
+    accounts: jobCase.shape.accounts,
+    subscriptions: jobCase.shape.subscriptions,
+    jobWallSeconds: round(measure.jobWallSeconds),
+    auditWallSeconds: round(measure.auditWallSeconds),
+    peakRssMb: measure.peakRssMb,
+    cpuSeconds: round(measure.cpuSeconds),
+    findings: measure.findings,
+    owners: measure.owners,
+    rendered: measure.rendered,
+    sent: measure.sent,
+    deferred: measure.deferred,
+    sendingWaitSeconds: round(measure.sendingWaitSeconds),
+    lowerBoundSeconds,
+    callsPerAccount: round(simulator.batchCalls / jobCase.shape.accounts, 3),
+    failedScopes: measure.failedScopes,
+  };
+  console.log(`== ${jobCase.name}`);
+  for (const [k, v] of Object.entries(line)) console.log(`  ${k.padEnd(22)} ${v}`);
+  const checks = [
+    { target: `audit <= 15 s (${line.auditWallSeconds} s)`, met: line.auditWallSeconds <= 15 },
+    { target: `whole job <= 45 s, sending waits excluded (${line.jobWallSeconds} s)`, met: line.jobWallSeconds <= 45 },
+    { target: `peak RSS <= 300 MB, no heap flag (${line.peakRssMb} MB)`, met: line.peakRssMb <= 300 },
+    { target: "no failed scope", met: line.failedScopes === 0 },
+  ];
+  for (const check of checks) {
+    console.log(`  [${check.met ? "met" : "MISSED"}] ${check.target}`);
+    if (!check.met) missed++;
+  }
+  console.log(`BENCH_JOB ${JSON.stringify(line)}\n`);
+}
+
 if (missed > 0) {
   console.log(`${missed} target(s) missed`);
   process.exitCode = 1;
+}
+
+function round(n: number, digits = 2): number {
+  return Math.round(n * 10 ** digits) / 10 ** digits;
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { SimulatorStats } from "@batch-cert-auditor/simulated-azure";
 import { AUDITOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
 import { measureAuditor, measureBaseline, type RunMeasure, type Target } from "./measure.js";
+import type { JobMeasure } from "./measureJob.js";
 import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";
 
 export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number };
@@ -51,6 +52,24 @@ async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mo
     runner.send({ mode, target, maxInFlight: benchCase.maxInFlight, armReads: settings.armReads });
     const measure = await nextMessage<RunMeasure | { error: string }>(runner);
     if ("error" in measure) throw new Error(`The ${mode} run failed: ${measure.error}`);
+    simulator.send({ type: "stats" });
+    const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
+    return { measure, simulator: stats, expected: ready.expected };
+  } finally {
+    simulator.send({ type: "stop" });
+  }
+}
+
+/** The whole daily job against a fresh simulated Azure, both in processes of their own. */
+export async function runJobCase(benchCase: BenchCase, settings: SimulatorSettings): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"] }> {
+  const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit" });
+  try {
+    simulator.send({ shape: benchCase.shape, settings });
+    const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
+    const runner = fork(fileURLToPath(new URL("./jobProcess.js", import.meta.url)), { stdio: "inherit", execArgv: AUDITOR_EXEC_ARGV });
+    runner.send({ target: { url: ready.url, ca: ready.ca } });
+    const measure = await nextMessage<JobMeasure | { error: string }>(runner);
+    if ("error" in measure) throw new Error(`The job failed: ${measure.error}`);
     simulator.send({ type: "stats" });
     const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
     return { measure, simulator: stats, expected: ready.expected };

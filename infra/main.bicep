@@ -50,7 +50,7 @@ param auditSchedule string = '0 0 7 * * *'
 
 @minValue(1)
 @maxValue(64)
-param batchConcurrency int = 16
+param batchConcurrency int = 64
 
 @description('MAX_RETRY_WAIT_SECONDS: the longest server-set wait (Retry-After, quota reset) a run waits out.')
 @minValue(1)

@@ -58,9 +58,15 @@ export interface JobRequest {
   scope?: AuditScope;
 }
 
+/** The report's other formats, made on demand (one at a time: each is a large string at scale). */
+export interface ReportFormats {
+  html(): string;
+  csv(): string;
+}
+
 export type JobResult =
   | { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number }
-  | { state: "succeeded"; runId: string; report: AuditReport; reminders: ReminderResult; html: string; csv: string }
+  | { state: "succeeded"; runId: string; report: AuditReport; reminders: ReminderResult; formats: ReportFormats }
   | { state: "failed"; runId: string; error: AuditError | Error };
 
 export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise<JobResult> {
@@ -213,9 +219,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         },
       },
     };
-    const html = renderReportHtml(report, { history, resolvedSinceLastRun, runId });
-    const csv = reportToCsv(report);
-    await ctx.reports.saveReport(runId, report, { csv, html });
+    const formats: ReportFormats = { html: () => renderReportHtml(report, { history, resolvedSinceLastRun, runId }), csv: () => reportToCsv(report) };
+    await ctx.reports.saveReport(runId, report, formats);
 
     status.state = "succeeded";
     status.finishedAt = ctx.now().toISOString();
@@ -230,7 +235,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     };
     await ctx.reports.saveStatus(status);
     log.info("run succeeded", { durationMs: ctx.now().getTime() - started.getTime(), ...status.counts });
-    return { state: "succeeded", runId, report, reminders, html, csv };
+    return { state: "succeeded", runId, report, reminders, formats };
   } catch (error) {
     const e = ensureError(error);
     status.state = "failed";

@@ -259,7 +259,7 @@ async function writeReports(result: Extract<JobResult, { state: "succeeded" }>, 
     files.push(path);
   };
   if (formats.includes("json")) await write("report.json", `${JSON.stringify(result.report, null, 2)}\n`);
-  if (formats.includes("csv")) await write("report.csv", result.csv);
-  if (formats.includes("html")) await write("report.html", result.html);
+  if (formats.includes("csv")) await write("report.csv", result.formats.csv());
+  if (formats.includes("html")) await write("report.html", result.formats.html());
   return files;
 }

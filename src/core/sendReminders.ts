@@ -108,6 +108,8 @@ export interface ReminderResult {
   recovered: { sent: number; failed: number; abandoned: number; running: number };
   /** Pending intents whose status could not be read this run: they stay pending (never sent again unread). */
   lookupFailed: { recipient: string; operationId: string; error: string }[];
+  /** Messages rendered this run: only those about to be sent (or previewed in a dry run). */
+  rendered: number;
   messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
 }
 
@@ -126,6 +128,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     futureDated: 0,
     recovered: { sent: 0, failed: 0, abandoned: 0, running: 0 },
     lookupFailed: [],
+    rendered: 0,
     messages: [],
   };
   const sender = request.mode === "dry-run" ? undefined : deps.sender;
@@ -140,6 +143,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   // goes to that recipient until it is known, or the owner could get two.
   const inFlight = new Set(outbox.filter((e) => e.status === "pending").map(flightKey));
   const allowed = normaliseAllowedDomains(request.allowedRecipientDomains);
+  let rendered = 0;
   let budget = sender ? request.limits.perHour - (await deps.ledger.sentSince(new Date(deps.now().getTime() - 3_600_000).toISOString())) : Infinity;
   const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
   // Set once the service throttles or stops answering clearly: the rest waits for the next run.
@@ -157,15 +161,26 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: "", operationId: message.operationId, outcome: "refused" });
       continue;
     }
-    const email = await message.render();
-    const outcome = await deliver(message, email);
-    result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email.subject, operationId: message.operationId, outcome });
-    await deps.onMessage?.(message, email, outcome);
+    // Rendered only when it is about to be sent (or previewed in a dry run): at scale most planned messages wait for
+    // a later run, and rendering (MJML) is the costliest step of the job.
+    let email: RenderedEmail | undefined;
+    const render = async () => (email ??= await message.render());
+    const outcome = await deliver(message, render);
+    result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email?.subject ?? "", operationId: message.operationId, outcome });
+    if (email) await deps.onMessage?.(message, email, outcome);
   }
+  result.rendered = rendered;
   return result;
 
-  async function deliver(message: PlannedMessage, email: RenderedEmail): Promise<MessageOutcome> {
-    if (!sender) return "dry-run";
+  async function deliver(message: PlannedMessage, renderOnce: () => Promise<RenderedEmail>): Promise<MessageOutcome> {
+    const render = async () => {
+      rendered++;
+      return renderOnce();
+    };
+    if (!sender) {
+      await render();
+      return "dry-run";
+    }
     const before = known.get(message.operationId);
     if (before?.status === "sent") {
       result.alreadySent++;
@@ -197,6 +212,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       status: "pending",
       updatedAt: deps.now().toISOString(),
     };
+    const email = await render();
     if (deps.stillHeld && !deps.stillHeld()) {
       throw new AuditError("LOCK.HELD", "The run lost its lock (storage did not renew the lease); it stops before sending more", { retryable: true });
     }

@@ -13,6 +13,8 @@ export interface TenantShape {
   poolReferenceShare?: number;
   /** Share of accounts with an owner tag. */
   ownerTagShare?: number;
+  /** Distinct owner addresses the account tags are spread over (default 97). */
+  owners?: number;
   /** Put this many accounts into the first subscription (the "hot subscription" shape). */
   hotSubscriptionAccounts?: number;
 }
@@ -63,7 +65,7 @@ export function generateTenant(shape: TenantShape): TenantSnapshot {
       name,
       type: "Microsoft.Batch/batchAccounts",
       location: "westeurope",
-      tags: random() < (shape.ownerTagShare ?? 0.6) ? { owner: `team-${i % 97}@contoso.com` } : {},
+      tags: random() < (shape.ownerTagShare ?? 0.6) ? { owner: `team-${i % (shape.owners ?? 97)}@contoso.com` } : {},
       properties: { provisioningState: "Succeeded", poolAllocationMode: "BatchService" },
     });
     const hasCerts = random() < shape.certificateShare;

@@ -87,4 +87,23 @@ describe("the send phase within a run's limits", () => {
     expect(third).toMatchObject({ sent: 0, recovered: { sent: 1, failed: 0, abandoned: 0 }, lookupFailed: [] });
     for (const owner of OWNERS) expect(mail.accepted.filter((o) => o.email.to === owner)).toHaveLength(1);
   });
+
+  it("renders only the messages that fit this run's hourly budget: the rest are deferred unrendered", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService();
+    let renders = 0;
+    const counting: MessageRenderer = {
+      digest: async (plan) => (renders++, renderer.digest(plan)),
+      allClear: async (plan) => (renders++, renderer.allClear(plan)),
+      adminSummary: async (summary) => (renders++, renderer.adminSummary(summary)),
+    };
+    const result = await sendReminders(
+      { ledger, sender: mail, renderer: counting, hash: (s) => s, now: () => new Date("2026-11-26T07:00:00Z"), sleep: async () => undefined },
+      { report: report("2026-11-26"), findingStates: [], runId: "run-1", policy: defaultReminderPolicy("2024-02-29"), escalationContacts: [], adminSummaryTo: [], allowedRecipientDomains: [], mode: "live", limits: { perMinute: 100, perHour: 2 } },
+    );
+    expect(result.sent).toBe(2);
+    expect(result.deferred).toBe(1);
+    expect(renders).toBe(2);
+    expect(result.rendered).toBe(2);
+  });
 });
