@@ -38,35 +38,11 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
     return this.pacer ? this.pacer.call(account.subscriptionId, () => this.read(account, options)) : this.read(account, options);
   }
 
-  private async read(account: BatchAccountInfo, { signal }: ReadOptions): Promise<AccountCertificate[]> {
+  private read(account: BatchAccountInfo, { signal }: ReadOptions): Promise<AccountCertificate[]> {
     const client = this.clientFor(account.subscriptionId);
-    const what = `Batch account ${account.name}: the certificate list`;
-    const guard = new PagingGuard(what, this.maxPages);
-    // Merged by id: a page the service repeats must not make a certificate (and its finding) appear twice.
-    const certificates = new Map<string, AccountCertificate>();
-    let raw: FullOperationResponse | undefined;
-    try {
-      if (signal?.aborted) throw stoppedReason(signal);
-      const options = { ...(signal ? { abortSignal: signal } : {}), onResponse: (response: FullOperationResponse) => (raw = response) };
-      const pages = client.certificateOperations.listByBatchAccount(account.resourceGroup, account.name, options).byPage();
-      for (;;) {
-        this.calls++;
-        raw = undefined;
-        const page = await pages.next();
-        if (page.done) break;
-        // The SDK reads a 200 without `value` (or an HTML page) as an empty page: check the answer itself.
-        const checked = parseArmListPage(answerBody(raw), what);
-        guard.page(checked.nextLink, "nextLink");
-        for (const cert of page.value) {
-          const certificate = toCertificate(cert, account);
-          const key = certificate.id.toLowerCase();
-          if (!certificates.has(key)) certificates.set(key, certificate);
-        }
-      }
-    } catch (error) {
-      throw classify(error, account, signal);
-    }
-    return [...certificates.values()];
+    return this.readList(account, "certificates", signal, (options) => client.certificateOperations.listByBatchAccount(account.resourceGroup, account.name, options), (cert) =>
+      toCertificate(cert, account),
+    );
   }
 
   listPools(account: BatchAccountInfo, options: ReadOptions = {}): Promise<PoolInfo[]> {
@@ -74,33 +50,49 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
     return this.pacer ? this.pacer.call(account.subscriptionId, () => this.readPools(account, options)) : this.readPools(account, options);
   }
 
-  private async readPools(account: BatchAccountInfo, { signal }: ReadOptions): Promise<PoolInfo[]> {
+  private readPools(account: BatchAccountInfo, { signal }: ReadOptions): Promise<PoolInfo[]> {
     const client = this.clientFor(account.subscriptionId);
-    const what = `Batch account ${account.name}: the pool list`;
-    const guard = new PagingGuard(what, this.maxPages);
-    // Merged by id, as certificates are: a repeated page must not double a pool.
-    const pools = new Map<string, PoolInfo>();
+    return this.readList(account, "pools", signal, (options) => client.poolOperations.listByBatchAccount(account.resourceGroup, account.name, options), (pool) =>
+      toPool(pool, account),
+    );
+  }
+
+  /**
+   * Every page of one of the account's lists, each answer checked before it is believed (the SDK reads a 200 without
+   * `value`, or an HTML page, as an empty page), the paging guarded against loops and too many pages, and items merged
+   * by id (a page the service repeats must not make a certificate or pool, and its finding, appear twice).
+   */
+  private async readList<T, R extends { id: string }>(
+    account: BatchAccountInfo,
+    what: "certificates" | "pools",
+    signal: AbortSignal | undefined,
+    list: (options: { abortSignal?: AbortSignal; onResponse: (response: FullOperationResponse) => void }) => { byPage(): AsyncIterableIterator<T[]> },
+    convert: (item: T) => R,
+  ): Promise<R[]> {
+    const label = `Batch account ${account.name}: the ${what === "certificates" ? "certificate" : "pool"} list`;
+    const guard = new PagingGuard(label, this.maxPages);
+    const items = new Map<string, R>();
     let raw: FullOperationResponse | undefined;
     try {
       if (signal?.aborted) throw stoppedReason(signal);
-      const options = { ...(signal ? { abortSignal: signal } : {}), onResponse: (response: FullOperationResponse) => (raw = response) };
-      const pages = client.poolOperations.listByBatchAccount(account.resourceGroup, account.name, options).byPage();
+      const pages = list({ ...(signal ? { abortSignal: signal } : {}), onResponse: (response) => (raw = response) }).byPage();
       for (;;) {
         this.calls++;
         raw = undefined;
         const page = await pages.next();
         if (page.done) break;
-        const checked = parseArmListPage(answerBody(raw), what);
+        const checked = parseArmListPage(answerBody(raw), label);
         guard.page(checked.nextLink, "nextLink");
         for (const item of page.value) {
-          const pool = toPool(item, account);
-          if (!pools.has(pool.id.toLowerCase())) pools.set(pool.id.toLowerCase(), pool);
+          const converted = convert(item);
+          const key = converted.id.toLowerCase();
+          if (!items.has(key)) items.set(key, converted);
         }
       }
     } catch (error) {
-      throw classify(error, account, signal, "pools");
+      throw classify(error, account, signal, what);
     }
-    return [...pools.values()];
+    return [...items.values()];
   }
 }
 

@@ -4,7 +4,7 @@ import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
-import { accountsOnlyInPools, buildFindings } from "./findings.js";
+import { accountsOnlyInPools, buildFindings, groupBy } from "./findings.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -263,17 +263,6 @@ function dedupeById(pools: PoolInfo[]): PoolInfo[] {
   const byId = new Map<string, PoolInfo>();
   for (const p of pools) if (!byId.has(p.id.toLowerCase())) byId.set(p.id.toLowerCase(), p);
   return [...byId.values()];
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = map.get(k);
-    if (list) list.push(item);
-    else map.set(k, [item]);
-  }
-  return map;
 }
 
 function describeCoverage(scope: AuditScope, inventory: TenantInventory, accounts: AccountCoverage[]): Coverage {
