@@ -4,9 +4,9 @@
 // builds it remotely from package.json and package-lock.json); .funcignore follows .gitignore syntax, read here by
 // the same matcher eslint uses (`ignore`).
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import ignoreModule from "ignore";
@@ -66,4 +66,21 @@ describe("the deployment package", () => {
     expect(app.devDependencies?.["@batch-cert-auditor/simulated-azure"]).toBeDefined();
     expect(Object.keys(simulator.dependencies ?? {})).toEqual(expect.arrayContaining(["azurite", "@kusto/language-service-next"]));
   });
+
+  it("builds from the deployment file list alone, as Azure's remote build does (npm run build, without packages/)", async () => {
+    const deployed = mkdtempSync(join(tmpdir(), "deploy-build-"));
+    try {
+      for (const f of await deploymentFiles()) {
+        mkdirSync(dirname(join(deployed, f)), { recursive: true });
+        copyFileSync(join(ROOT, f), join(deployed, f));
+      }
+      // The installed dependencies stand in for the remote `npm install`; nothing in src/ may reach the workspace.
+      symlinkSync(join(ROOT, "node_modules"), join(deployed, "node_modules"), "dir");
+      await run("npm", ["run", "build", "--silent"], { cwd: deployed });
+      expect(existsSync(join(deployed, "dist/src/functions/dailyAudit.js"))).toBe(true);
+      expect(existsSync(join(deployed, "packages"))).toBe(false);
+    } finally {
+      rmSync(deployed, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
