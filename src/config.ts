@@ -136,7 +136,8 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
     BATCH_CONCURRENCY: intSetting("BATCH_CONCURRENCY", 1, 512),
     MAX_RETRY_WAIT_SECONDS: intSetting("MAX_RETRY_WAIT_SECONDS", 1, 600),
     MAX_PAGES_PER_SCOPE: intSetting("MAX_PAGES_PER_SCOPE", 1, 100_000),
-    RUN_BUDGET_MINUTES: intSetting("RUN_BUDGET_MINUTES", 1, FUNCTION_TIMEOUT_MINUTES - 1),
+    // Sending stops at the budget, but the send in flight (with its retries) and the report must still fit.
+    RUN_BUDGET_MINUTES: intSetting("RUN_BUDGET_MINUTES", 1, FUNCTION_TIMEOUT_MINUTES - 4),
     OWNER_TAG_KEYS: text("OWNER_TAG_KEYS").transform((v, ctx) => {
       const keys = v.split(",").map((k) => k.trim()).filter(Boolean);
       if (keys.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one tag key" });

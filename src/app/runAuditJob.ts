@@ -128,6 +128,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const { config } = ctx;
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
 
+    // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
+    const tenantLedger = ctx.ledgerFor("live");
+    // Accounts whose pool findings are still open get their pools read whatever their certificates say.
+    const accountsWithOpenPoolFindings = new Set(
+      (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined && s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()),
+    );
     const found = await auditTenant(
       { inventory: ctx.inventory, certificates: ctx.certificates, pools: ctx.pools, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
       {
@@ -137,13 +143,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         deadline: config.schedule.deadline,
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: config.owners, snooze: config.snooze },
+        accountsWithOpenPoolFindings,
         signal: reads.signal,
       },
     );
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
-    // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
-    const tenantLedger = ctx.ledgerFor("live");
     const progress = await trackFindings(tenantLedger, found);
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;

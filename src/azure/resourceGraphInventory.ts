@@ -158,8 +158,8 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   }
 
   /**
-   * Resource Graph's pools of the given accounts, keyed by lower-cased account id (an account with no rows has no
-   * pools there). A row whose `certificates` is missing or not an array is "not-reported". Throws when a query fails.
+   * Resource Graph's pools of the given accounts, keyed by lower-cased account id (an account with no rows gets an
+   * empty list, which the audit does not take for "no pools"). A row whose `certificates` is missing or not an array is "not-reported". Throws when a query fails.
    */
   async readAccountPools(accounts: readonly BatchAccountInfo[], options: ReadOptions = {}): Promise<Map<string, ReportedPool[]>> {
     const result = new Map<string, ReportedPool[]>(accounts.map((a) => [a.id.toLowerCase(), []]));

@@ -65,6 +65,11 @@ export interface AuditRequest {
   tenantId?: string;
   /** When given, findings carry their owners, owner problems and snoozes. */
   owners?: { owners: OwnerPolicy; snooze: SnoozePolicy };
+  /**
+   * Lower-cased ids of accounts with pool findings still open in the ledger: their pools are read even when their
+   * certificate list is empty, so such a finding is resolved only by a read of its pools, never by the rule alone.
+   */
+  accountsWithOpenPoolFindings?: ReadonlySet<string>;
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
   signal?: AbortSignal;
 }
@@ -72,7 +77,7 @@ export interface AuditRequest {
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
   const readOptions: ReadOptions = request.signal ? { signal: request.signal } : {};
-  const reads = accountReads(deps, readOptions);
+  const reads = accountReads(deps, readOptions, request.accountsWithOpenPoolFindings ?? new Set());
   const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived), readOptions);
   reads.start(inventory.accounts);
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
@@ -122,7 +127,7 @@ interface AccountRead {
  * known (each account once), gathered when all are done; then Resource Graph stands in for pools the Batch API could
  * not list, where its rows carry the `certificates` key.
  */
-function accountReads(deps: AuditDependencies, readOptions: ReadOptions) {
+function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoolFindings: ReadonlySet<string>) {
   const limit = pLimit(deps.concurrency === Infinity ? Infinity : Math.max(1, deps.concurrency));
   const reads = new Map<string, AccountRead>();
   const pending: Promise<void>[] = [];
@@ -152,7 +157,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions) {
         // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
         entry.certificatesReason = ensureError(error).message;
       }
-      if (entry.certificates === "unknown" || entry.certificates.length > 0) await readPools(account, entry);
+      if (entry.certificates === "unknown" || entry.certificates.length > 0 || openPoolFindings.has(account.id.toLowerCase())) await readPools(account, entry);
     } catch (error) {
       fatal ??= error;
     }

@@ -167,7 +167,7 @@ export interface ReportSummary {
   subscriptionsFailed: number;
 }
 
-export const REPORT_SCHEMA_VERSION = "1.0";
+export const REPORT_SCHEMA_VERSION = "1.1";
 
 export interface AuditReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;

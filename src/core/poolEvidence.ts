@@ -48,6 +48,8 @@ export function mergePoolEvidence(fromBatch: readonly PoolInfo[] | undefined, fr
  * reason the rows cannot stand in.
  */
 export function poolsFromReportedRows(rows: readonly ReportedPool[]): { pools: PoolInfo[] } | { unreported: string } {
+  // Resource Graph shows only what the caller may read, and lags behind new pools: no rows is not "no pools".
+  if (rows.length === 0) return { unreported: "Resource Graph lists no pools for the account, which cannot be told apart from pools it does not show" };
   const silent = rows.filter((r) => r.certificateReferences === "not-reported");
   if (silent.length > 0) {
     return {

@@ -54,7 +54,7 @@ export interface ReportedPool extends Omit<PoolInfo, "certificateReferences"> {
 
 /**
  * Resource Graph's pools of some accounts (keyed by lower-cased account id), the fallback when the Batch API could
- * not list them. Throws when the query failed; an account with no rows has no pools in Resource Graph.
+ * not list them. Throws when the query failed; an account with no rows gets an empty list (never read as "no pools").
  */
 export interface AccountPoolReader {
   readAccountPools(accounts: readonly BatchAccountInfo[], options?: ReadOptions): Promise<Map<string, ReportedPool[]>>;

@@ -164,8 +164,23 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     // Rendered only when it is about to be sent (or previewed in a dry run): at scale most planned messages wait for
     // a later run, and rendering (MJML) is the costliest step of the job.
     let email: RenderedEmail | undefined;
-    const render = async () => (email ??= await message.render());
-    const outcome = await deliver(message, render);
+    const render = async () => {
+      try {
+        return (email ??= await message.render());
+      } catch (error) {
+        throw new RenderFailure(ensureError(error));
+      }
+    };
+    let outcome: MessageOutcome;
+    try {
+      outcome = await deliver(message, render);
+    } catch (error) {
+      // A message that cannot be rendered is reported and skipped (nothing was recorded for it): one bad message
+      // must not stop every later one, nor the report, day after day.
+      if (!(error instanceof RenderFailure)) throw error;
+      result.failed.push({ recipient: message.recipient, error: `could not be rendered: ${error.cause.message}` });
+      outcome = "failed";
+    }
     result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email?.subject ?? "", operationId: message.operationId, outcome });
     if (email) await deps.onMessage?.(message, email, outcome);
   }
@@ -304,6 +319,12 @@ async function recoverPending(deps: ReminderDependencies, sender: EmailSender, r
   // Accepted but not final: it may still fail, so it is not recorded as sent. It stays pending (nothing more goes to
   // that recipient meanwhile) and a later run reads its final status: sent, or failed and then retried and reported.
   result.recovered.running = running.length;
+}
+
+class RenderFailure extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
 }
 
 function flightKey(m: { kind: string; recipient: string; owner: string }): string {

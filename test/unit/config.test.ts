@@ -116,7 +116,7 @@ describe("configuration", () => {
     const [h = 0, m = 0, sec = 0] = host.functionTimeout.split(":").map(Number);
     expect(h * 60 + m + sec / 60).toBe(FUNCTION_TIMEOUT_MINUTES);
     expect(loadConfig({}).runLimits.runBudgetMinutes).toBeLessThan(FUNCTION_TIMEOUT_MINUTES);
-    expect(() => loadConfig({ RUN_BUDGET_MINUTES: String(FUNCTION_TIMEOUT_MINUTES) })).toThrow(/RUN_BUDGET_MINUTES: must be a whole number from 1 to 29/);
+    expect(() => loadConfig({ RUN_BUDGET_MINUTES: String(FUNCTION_TIMEOUT_MINUTES) })).toThrow(/RUN_BUDGET_MINUTES: must be a whole number from 1 to 26/);
     expect(() => loadConfig({ MAX_RETRY_WAIT_SECONDS: "3600", MAX_PAGES_PER_SCOPE: "0" })).toThrow(/MAX_RETRY_WAIT_SECONDS: .*\n.*MAX_PAGES_PER_SCOPE: /);
   });
 

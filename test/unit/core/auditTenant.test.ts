@@ -305,6 +305,31 @@ describe("auditTenant: pool certificate references", () => {
     expect(certFinding?.detail).toMatch(/pools could not be read/);
   });
 
+  it("fails an account's pools when the Batch API refuses and Resource Graph lists no pools for it: an empty answer is not none", async () => {
+    const a = account("acct");
+    const inventory = new FakeGraphWithPools({ accounts: [a] }, {});
+    const report = await auditTenant(
+      { inventory, certificates: new FakeCertificates({ acct: [cert(a, "aaaa")] }), pools: new FakePools([], { acct: forbidden("pools") }), concurrency: 1 },
+      request,
+    );
+    expect(report.coverage.complete).toBe(false);
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "failed", pools: "failed" });
+    expect(report.coverage.accounts[0]?.reason).toMatch(/lists no pools/);
+    expect(report.findings[0]?.detail).not.toMatch(/can be deleted/);
+  });
+
+  it("reads the pools of an account without certificates when the ledger still holds a pool finding there", async () => {
+    const a = account("emptied");
+    const pools = new FakePools([pool(a, "p1", [`${a.id}/certificates/sha1-gone`])]);
+    const report = await auditTenant(
+      { inventory: new FakeInventory({ accounts: [a] }), certificates: new FakeCertificates({}), pools, concurrency: 1 },
+      { ...request, accountsWithOpenPoolFindings: new Set([a.id.toLowerCase()]) },
+    );
+    expect(pools.calls).toEqual(["emptied"]);
+    expect(report.findings.map((f) => f.poolName)).toEqual(["p1"]);
+    expect(report.coverage.accounts[0]).toMatchObject({ status: "audited", pools: "batch-api" });
+  });
+
   it("fails an account's pools when the Batch API refuses and the Resource Graph fallback fails too", async () => {
     const a = account("acct");
     const inventory = new FakeGraphWithPools({ accounts: [a] }, new Error("HTTP 500 from Resource Graph"));

@@ -28,7 +28,7 @@ function finding(pool: string, owner: string): Finding {
 
 function report(asOf: string, findings: Finding[]): AuditReport {
   return {
-    schemaVersion: "1.0",
+    schemaVersion: "1.1",
     generatedAt: `${asOf}T07:00:00Z`,
     asOf,
     retirementDate: "2024-02-29",

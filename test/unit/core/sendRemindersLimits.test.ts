@@ -25,7 +25,7 @@ const finding = (owner: string): Finding => ({
 });
 
 const report = (asOf: string): AuditReport => ({
-  schemaVersion: "1.0",
+  schemaVersion: "1.1",
   generatedAt: `${asOf}T07:00:00Z`,
   asOf,
   retirementDate: "2024-02-29",
@@ -105,5 +105,24 @@ describe("the send phase within a run's limits", () => {
     expect(result.deferred).toBe(1);
     expect(renders).toBe(2);
     expect(result.rendered).toBe(2);
+  });
+
+  it("reports a message that cannot be rendered and goes on with the others, recording nothing for it", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService();
+    const breaking: MessageRenderer = {
+      ...renderer,
+      digest: async (plan) => {
+        if (plan.recipient === "ben@contoso.com") throw new Error("template failed");
+        return renderer.digest(plan);
+      },
+    };
+    const result = await sendReminders(
+      { ledger, sender: mail, renderer: breaking, hash: (s) => s, now: () => new Date("2026-11-26T07:00:00Z"), sleep: async () => undefined },
+      { report: report("2026-11-26"), findingStates: [], runId: "run-1", policy: defaultReminderPolicy("2024-02-29"), escalationContacts: [], adminSummaryTo: [], allowedRecipientDomains: [], mode: "live", limits: { perMinute: 100, perHour: 100 } },
+    );
+    expect(result.sent).toBe(2);
+    expect(result.failed).toEqual([{ recipient: "ben@contoso.com", error: "could not be rendered: template failed" }]);
+    expect((await ledger.outbox()).map((e) => e.recipient).sort()).toEqual(["ann@contoso.com", "cat@contoso.com"]);
   });
 });
