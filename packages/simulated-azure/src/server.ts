@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SIMULATOR_TLS_CERT, SIMULATOR_TLS_KEY } from "./devCertificate.js";
+import { graphRoutes } from "./graphApi.js";
 import { FaultInjector } from "./faults.js";
 import { batchRoutes, type BatchApiOptions } from "./batchApi.js";
 import { SimulatedEmailService, type EmailServiceOptions } from "./emailApi.js";
@@ -60,6 +61,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     ...resourceGraphRoutes(ctx, options.resourceGraph ?? {}),
     ...batchRoutes(ctx, options.batch ?? {}),
     ...subscriptionRoutes(ctx, options.subscriptions ?? {}),
+    ...graphRoutes(ctx),
     ...email.routes(),
     ...(options.extraRoutes?.(ctx) ?? []),
   ];
