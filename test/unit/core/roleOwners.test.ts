@@ -1,7 +1,7 @@
 // Owners from who really has access: holders of OWNER_ROLE_NAMES at the account's scope and above, after tags.
 import { describe, expect, it } from "vitest";
 import { findingsNeedingRoles } from "../../../src/core/assignOwners.js";
-import type { Finding } from "../../../src/core/model.js";
+import type { BatchAccountInfo, Finding } from "../../../src/core/model.js";
 import { resolveOwners, type AccessDirectory, type DirectoryPrincipal, type OwnerLevels, type OwnerPolicy, type OwnerRoleAssignment } from "../../../src/core/owners.js";
 
 const SUB = "2222";
@@ -201,7 +201,7 @@ describe("findingsNeedingRoles", () => {
     accountId: `${RG_ID}/providers/Microsoft.Batch/batchAccounts/${name}`,
     detail: "",
   });
-  const inventory = {
+  const inventory: { accounts: BatchAccountInfo[]; resourceGroups: []; subscriptions: [] } = {
     accounts: [
       { id: finding("tagged").accountId, name: "tagged", subscriptionId: SUB, resourceGroup: "rg-research", location: "x", tags: { owner: "t@contoso.com" } },
       { id: finding("untagged").accountId, name: "untagged", subscriptionId: SUB, resourceGroup: "rg-research", location: "x", tags: {} },
