@@ -5,6 +5,7 @@ import { connectAzure, type AzureAdapters } from "../../src/app/connectAzure.js"
 import { auditTenant } from "../../src/core/auditTenant.js";
 import type { AuditReport } from "../../src/core/model.js";
 import type { OwnerPolicy } from "../../src/core/owners.js";
+import { demoTenant } from "../support/simulatedAzure.js";
 import { parseSnapshot, startSimulator, type SimulatedAzure, type TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 
 const SUB = "5e1ec7ed-0000-4000-8000-00000000000d";
@@ -83,8 +84,8 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function run(faults: TenantSnapshot["faults"], owners: OwnerPolicy = policy, maxRetries = 3): Promise<{ report: AuditReport; azure: AzureAdapters }> {
-  sim = await startSimulator({ snapshot: snapshot(faults) });
+async function run(faults: TenantSnapshot["faults"], owners: OwnerPolicy = policy, maxRetries = 3, tenant?: TenantSnapshot): Promise<{ report: AuditReport; azure: AzureAdapters }> {
+  sim = await startSimulator({ snapshot: tenant ?? snapshot(faults) });
   const azure = connectAzure({
     simulator: { url: sim.url, ca: sim.ca },
     retry: { maxRetries, retryDelayInMs: 5, maxRetryDelayInMs: 20 },
@@ -164,5 +165,21 @@ describe("owners from role assignments over the simulated Azure", () => {
     expect(finding?.ownerProblems).toContain(
       "group platform-admins, which holds Owner on subscription sub-research: its members could not be read: Microsoft Graph answered 404 Request_ResourceNotFound: gone",
     );
+  });
+
+  it("finds the demo tenant's lab account owners only through role assignments", async () => {
+    const { report } = await run([], policy, 3, demoTenant());
+    const lab = report.findings.find((f) => f.accountName === "labbatch");
+    expect(lab?.owners).toEqual([
+      { address: "priya@contoso.com", source: "member of lab-admins, which holds Owner on subscription Contoso Lab" },
+      { address: "lab-lead@contoso.com", source: "role Contributor on subscription Contoso Lab" },
+    ]);
+    expect(lab?.ownerProblems).toEqual([
+      "service principal lab-deploy-pipeline holds Contributor on Batch account labbatch but is not a person; skipped",
+      "user former.lead@contoso.com holds Owner on resource group rg-lab but the account is disabled; skipped",
+      "user former.lead@contoso.com is a member of lab-admins, which holds Owner on subscription Contoso Lab, but the account is disabled; skipped",
+    ]);
+    // Accounts an owner tag names are not touched by roles.
+    expect(report.findings.find((f) => f.accountName === "sandboxbatch1")?.owners?.map((o) => o.address)).toEqual(["dana@contoso.com"]);
   });
 });
