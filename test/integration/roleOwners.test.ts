@@ -183,3 +183,38 @@ describe("owners from role assignments over the simulated Azure", () => {
     expect(report.findings.find((f) => f.accountName === "sandboxbatch1")?.owners?.map((o) => o.address)).toEqual(["dana@contoso.com"]);
   });
 });
+
+describe("the simulated Microsoft Graph", () => {
+  it("pages a group's transitive members with @odata.nextLink, and the client follows it up to OWNER_GROUP_MAX_MEMBERS", async () => {
+    const members = Array.from({ length: 7 }, (_, i) => ({
+      "@odata.type": "#microsoft.graph.user" as const,
+      id: `m${i}`,
+      mail: `m${i}@contoso.com`,
+      userPrincipalName: `m${i}@contoso.com`,
+      accountEnabled: true,
+    }));
+    const tenant = parseSnapshot({
+      tenantId: "t",
+      subscriptions: [],
+      resources: [],
+      principals: [{ "@odata.type": "#microsoft.graph.group", id: "big", displayName: "big", mail: null, mailEnabled: false, members: members.map((m) => m.id) }, ...members],
+    });
+    sim = await startSimulator({ snapshot: tenant, graph: { maxPageSize: 2 } });
+    const { graph } = connectAzure({ simulator: { url: sim.url, ca: sim.ca } });
+
+    const all = await graph.groupMembers("big", 20);
+    expect(all.members.map((m) => m.id)).toEqual(["m0", "m1", "m2", "m3", "m4", "m5", "m6"]);
+    expect(all.more).toBe(false);
+    expect(graph.stats.requests).toBe(4);
+
+    const capped = await graph.groupMembers("big", 5);
+    expect(capped.members.map((m) => m.id)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
+    expect(capped.more).toBe(true);
+
+    const found = await graph.getByIds(["M1", "big", "nobody"]);
+    expect(found.map((p) => [p.kind, p.id])).toEqual([
+      ["user", "m1"],
+      ["group", "big"],
+    ]);
+  });
+});

@@ -18,7 +18,12 @@ const MAX_IDS = 1000;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 999;
 
-export function graphRoutes(ctx: RouteContext): Route[] {
+export interface GraphOptions {
+  /** Most objects per transitiveMembers page, below `$top` if need be: Graph may return fewer than asked and a nextLink. */
+  maxPageSize?: number;
+}
+
+export function graphRoutes(ctx: RouteContext, options: GraphOptions = {}): Route[] {
   const byId = new Map<string, SnapshotPrincipal>();
   for (const p of ctx.snapshot.principals ?? []) byId.set(p.id.toLowerCase(), p);
 
@@ -71,7 +76,7 @@ export function graphRoutes(ctx: RouteContext): Route[] {
         if (!Number.isInteger(top) || top < 1 || top > MAX_PAGE) return graphError(400, "Request_BadRequest", `Invalid value for $top: it must be between 1 and ${MAX_PAGE}.`);
         const offset = Number(req.query.get("$skiptoken") ?? "0");
         if (!Number.isInteger(offset) || offset < 0) return graphError(400, "Request_BadRequest", "The $skiptoken is not valid.");
-        const page = members.slice(offset, offset + top);
+        const page = members.slice(offset, offset + Math.min(top, options.maxPageSize ?? MAX_PAGE));
         const next = offset + page.length;
         const select = selectOf(req.query);
         const nextLink = new URL(`/v1.0/groups/${encodeURIComponent(id)}/transitiveMembers`, ctx.baseUrl());
