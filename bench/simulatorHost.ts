@@ -29,7 +29,7 @@ export async function hostSimulator(shape: TenantShape, settings: SimulatorSetti
   };
   // The simulator parses KQL with Microsoft's Kusto parser, whose first use costs seconds; real Resource Graph is
   // warm, so compile the auditor's queries before the clock starts.
-  for (const query of Object.values(ALL_QUERIES)) executeKql(query, { resources: [], batchresources: [], resourcecontainers: [] });
+  for (const query of Object.values(ALL_QUERIES)) executeKql(query, { resources: [], batchresources: [], resourcecontainers: [], authorizationresources: [] });
   const hot = snapshot.subscriptions[0]?.subscriptionId.toLowerCase();
   let hotSubscriptionCalls = 0;
   const options = simulatorOptions(settings);

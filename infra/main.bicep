@@ -72,6 +72,20 @@ param ownerTagKeys string = 'owner,OwnerContact'
 @description('FALLBACK_CONTACTS: addresses told about findings nobody owns.')
 param fallbackContacts string = ''
 
+@description('Grant the identity the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All here (needs a deployer who may grant app roles, e.g. Privileged Role Administrator). false: an administrator runs the command in docs/deploy.md.')
+param grantGraphPermissions bool = false
+
+@description('OWNER_SOURCES: owner sources in the order tried (tags, roles). Role holders need the Graph permissions: without them, tags only.')
+param ownerSources string = grantGraphPermissions ? 'tags,roles' : 'tags'
+
+@description('OWNER_ROLE_NAMES: role definition names whose holders are owners (comma-separated; custom roles allowed).')
+param ownerRoleNames string = 'Owner,Contributor'
+
+@description('OWNER_GROUP_MAX_MEMBERS: members read per group that holds an owner role.')
+@minValue(1)
+@maxValue(1000)
+param ownerGroupMaxMembers int = 20
+
 @description('ALLOWED_RECIPIENT_DOMAINS: when set, only these domains (and subdomains) are emailed.')
 param allowedRecipientDomains string = ''
 
@@ -315,6 +329,9 @@ module api './app/api.bicep' = {
     runBudgetMinutes: runBudgetMinutes
     ownerTagKeys: ownerTagKeys
     fallbackContacts: fallbackContacts
+    ownerSources: ownerSources
+    ownerRoleNames: ownerRoleNames
+    ownerGroupMaxMembers: ownerGroupMaxMembers
     allowedRecipientDomains: allowedRecipientDomains
     allowAnyRecipientDomain: allowAnyRecipientDomain
     migrationDeadline: migrationDeadline
@@ -366,6 +383,16 @@ module auditReader './app/reader.bicep' = [
     }
   }
 ]
+
+// Microsoft Graph application permissions (User.Read.All, GroupMember.Read.All) for owners from role assignments.
+// Only when the deployer may grant app roles in Entra ID; otherwise docs/deploy.md has the one command, and
+// OWNER_SOURCES stays "tags" until it has been run.
+module graphPermissions './app/graphPermissions.bicep' = if (grantGraphPermissions) {
+  name: 'graph-permissions-${resourceToken}'
+  params: {
+    principalId: identity.outputs.principalId
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Outputs (azd stores them in .azure/<env>/.env)

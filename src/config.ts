@@ -5,7 +5,7 @@ import { isIsoDay } from "./core/dates.js";
 import { AuditError } from "./core/errors.js";
 import { isGuid } from "./core/ids.js";
 import { RETIREMENT_DATE } from "./core/model.js";
-import { checkAddress, isDomainAllowed, normaliseAllowedDomains } from "./core/owners.js";
+import { checkAddress, isDomainAllowed, normaliseAllowedDomains, type OwnerSource } from "./core/owners.js";
 import type { SendMode } from "./core/sendReminders.js";
 
 export type { SendMode };
@@ -16,7 +16,15 @@ export interface AppConfig {
   batchConcurrency: number;
   /** What keeps a run finite: waits the servers set, pages per scope, and the run's time budget. */
   runLimits: { maxRetryWaitSeconds: number; maxPagesPerScope: number; runBudgetMinutes: number };
-  owners: { ownerTagKeys: string[]; fallbackContacts: string[]; allowedRecipientDomains: string[] };
+  owners: {
+    ownerTagKeys: string[];
+    fallbackContacts: string[];
+    allowedRecipientDomains: string[];
+    sources: OwnerSource[];
+    roleNames: string[];
+    /** Transitive members read per group that holds an owner role. */
+    groupMaxMembers: number;
+  };
   schedule: { deadline: string; reminderDays: number[]; overdueEveryDays: number; escalateAfterReminders: number };
   escalationContacts: string[];
   snooze: { tagKey: string; reasonTagKey: string; maxDays: number };
@@ -48,6 +56,9 @@ export const SETTINGS = {
   RUN_BUDGET_MINUTES: "25",
   OWNER_TAG_KEYS: "owner,OwnerContact",
   FALLBACK_CONTACTS: "",
+  OWNER_SOURCES: "tags,roles",
+  OWNER_ROLE_NAMES: "Owner,Contributor",
+  OWNER_GROUP_MAX_MEMBERS: "20",
   ALLOWED_RECIPIENT_DOMAINS: "",
   ALLOW_ANY_RECIPIENT_DOMAIN: "false",
   MIGRATION_DEADLINE: "",
@@ -144,6 +155,17 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
       return keys;
     }),
     FALLBACK_CONTACTS: addressList("FALLBACK_CONTACTS", allowedRecipientDomains),
+    OWNER_SOURCES: text("OWNER_SOURCES").transform((v, ctx) => {
+      const sources = list(v).map((s) => s.toLowerCase());
+      const bad = sources.filter((s) => s !== "tags" && s !== "roles");
+      if (sources.length === 0 || bad.length > 0 || new Set(sources).size !== sources.length) {
+        ctx.addIssue({ code: "custom", message: `must list "tags" and/or "roles" once each, in the order they are tried (got "${v}")` });
+      }
+      return sources as OwnerSource[];
+    }),
+    // Role names may hold spaces ("Batch Platform Admin"): commas separate them.
+    OWNER_ROLE_NAMES: text("OWNER_ROLE_NAMES").transform((v) => v.split(",").map((r) => r.trim()).filter(Boolean)),
+    OWNER_GROUP_MAX_MEMBERS: intSetting("OWNER_GROUP_MAX_MEMBERS", 1, 1000),
     ALLOWED_RECIPIENT_DOMAINS: text("ALLOWED_RECIPIENT_DOMAINS").transform((v, ctx) => {
       const domains = list(v).map((d) => d.toLowerCase().replace(/^@/, ""));
       const bad = domains.filter((d) => !DOMAIN.test(d));
@@ -206,6 +228,9 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
         message: 'must name the domains mail may go to when SEND_MODE is "live" (or set ALLOW_ANY_RECIPIENT_DOMAIN=true to mail any domain)',
       });
     }
+    if (env.OWNER_SOURCES.includes("roles") && env.OWNER_ROLE_NAMES.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["OWNER_ROLE_NAMES"], message: 'must name at least one role when OWNER_SOURCES includes "roles"' });
+    }
     if (env.EMAIL_PER_MINUTE > env.EMAIL_PER_HOUR) ctx.addIssue({ code: "custom", path: ["EMAIL_PER_MINUTE"], message: "must not exceed EMAIL_PER_HOUR" });
   });
 
@@ -235,7 +260,14 @@ export function loadConfig(
     auditSchedule: e.AUDIT_SCHEDULE,
     batchConcurrency: e.BATCH_CONCURRENCY,
     runLimits: { maxRetryWaitSeconds: e.MAX_RETRY_WAIT_SECONDS, maxPagesPerScope: e.MAX_PAGES_PER_SCOPE, runBudgetMinutes: e.RUN_BUDGET_MINUTES },
-    owners: { ownerTagKeys: e.OWNER_TAG_KEYS, fallbackContacts: e.FALLBACK_CONTACTS, allowedRecipientDomains: e.ALLOWED_RECIPIENT_DOMAINS },
+    owners: {
+      ownerTagKeys: e.OWNER_TAG_KEYS,
+      fallbackContacts: e.FALLBACK_CONTACTS,
+      allowedRecipientDomains: e.ALLOWED_RECIPIENT_DOMAINS,
+      sources: e.OWNER_SOURCES,
+      roleNames: e.OWNER_ROLE_NAMES,
+      groupMaxMembers: e.OWNER_GROUP_MAX_MEMBERS,
+    },
     schedule: {
       deadline: e.MIGRATION_DEADLINE || RETIREMENT_DATE,
       reminderDays: e.REMINDER_DAYS,

@@ -40,6 +40,9 @@ param maxPagesPerScope int
 param runBudgetMinutes int
 param ownerTagKeys string
 param fallbackContacts string
+param ownerSources string
+param ownerRoleNames string
+param ownerGroupMaxMembers int
 param allowedRecipientDomains string
 param allowAnyRecipientDomain bool = false
 param migrationDeadline string
@@ -93,6 +96,9 @@ var appSettings = {
   RUN_BUDGET_MINUTES: string(runBudgetMinutes)
   OWNER_TAG_KEYS: ownerTagKeys
   FALLBACK_CONTACTS: fallbackContacts
+  OWNER_SOURCES: ownerSources
+  OWNER_ROLE_NAMES: ownerRoleNames
+  OWNER_GROUP_MAX_MEMBERS: string(ownerGroupMaxMembers)
   ALLOWED_RECIPIENT_DOMAINS: allowedRecipientDomains
   ALLOW_ANY_RECIPIENT_DOMAIN: string(allowAnyRecipientDomain)
   MIGRATION_DEADLINE: migrationDeadline

@@ -43,6 +43,7 @@ export function compose(options: CompositionOptions): Composition {
     batchConcurrency: config.batchConcurrency,
     maxRetryWaitMs: config.runLimits.maxRetryWaitSeconds * 1000,
     maxPagesPerScope: config.runLimits.maxPagesPerScope,
+    groupMaxMembers: config.owners.groupMaxMembers,
     log: (m) => options.log.warn(m),
   });
   const storage = connectStorage({
@@ -61,6 +62,7 @@ export function compose(options: CompositionOptions): Composition {
     inventory: azure.inventory,
     certificates: azure.certificates,
     pools: azure.certificates,
+    access: azure.access,
     // The Batch adapter paces itself per subscription (BATCH_CONCURRENCY in flight), so the run adds no limit.
     certificateConcurrency: Number.POSITIVE_INFINITY,
     ledgerFor: (mode) => {

@@ -5,7 +5,9 @@ import { ArmBatchCertificates } from "../azure/batchCertificates.js";
 import { batchClientFactory, createResourceGraphClient, type ArmConnection } from "../azure/clients.js";
 import { SimulatorCredential } from "../azure/credentials.js";
 import { armSubscriptionLister } from "../azure/armSubscriptions.js";
+import { GraphDirectory } from "../azure/graphDirectory.js";
 import { ResourceGraphInventory } from "../azure/resourceGraphInventory.js";
+import { RoleAccessReader } from "../azure/roleAccess.js";
 import { SubscriptionPacer } from "../azure/subscriptionPacer.js";
 
 export interface AzureTarget {
@@ -19,12 +21,17 @@ export interface AzureTarget {
   maxRetryWaitMs?: number;
   /** Pages one list or query may have (MAX_PAGES_PER_SCOPE). */
   maxPagesPerScope?: number;
+  /** Transitive members read per group that holds an owner role (OWNER_GROUP_MAX_MEMBERS). */
+  groupMaxMembers?: number;
   log?: (message: string) => void;
 }
 
 export interface AzureAdapters {
   inventory: ResourceGraphInventory;
   certificates: ArmBatchCertificates;
+  /** Role holders: Resource Graph's role assignments, Microsoft Graph's users and groups. */
+  access: RoleAccessReader;
+  graph: GraphDirectory;
   credential: TokenCredential;
 }
 
@@ -44,15 +51,26 @@ export function connectAzure(target: AzureTarget): AzureAdapters {
     maxInFlight: target.batchConcurrency ?? 16,
     ...(target.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: target.maxRetryWaitMs } : {}),
   });
-  return {
-    inventory: new ResourceGraphInventory(createResourceGraphClient(conn), {
+  const inventory = new ResourceGraphInventory(createResourceGraphClient(conn), {
       // Used when a tenant-scope query says it covered only the first 10,000 subscriptions.
       listSubscriptions: armSubscriptionLister(conn),
       ...(target.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: target.maxRetryWaitMs } : {}),
       ...(target.maxPagesPerScope !== undefined ? { maxPages: target.maxPagesPerScope } : {}),
       ...(target.log ? { log: target.log } : {}),
-    }),
+    });
+  // Microsoft Graph through the same credential; in simulate mode the simulator serves /v1.0 on the same URL.
+  const graph = new GraphDirectory({
+    credential,
+    ...(target.simulator ? { endpoint: target.simulator.url, ca: target.simulator.ca } : {}),
+    ...(target.retry ? { retry: target.retry } : {}),
+    ...(target.maxRetryWaitMs !== undefined ? { maxRetryWaitMs: target.maxRetryWaitMs } : {}),
+    ...(target.maxPagesPerScope !== undefined ? { maxPages: target.maxPagesPerScope } : {}),
+  });
+  return {
+    inventory,
     certificates: new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer, target.maxPagesPerScope),
+    access: new RoleAccessReader(inventory, graph, { groupMaxMembers: target.groupMaxMembers ?? 20, ...(target.log ? { log: target.log } : {}) }),
+    graph,
     credential,
   };
 }

@@ -6,6 +6,7 @@ import { toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport } from "../core/model.js";
 import type {
+  AccessReader,
   AccountPoolReader,
   AuditScope,
   CertificateLister,
@@ -29,6 +30,8 @@ export interface JobContext {
   certificates: CertificateLister;
   /** Pools with their certificate references, from the Batch API. */
   pools: PoolLister;
+  /** Role holders, for owners from role assignments (OWNER_SOURCES with `roles`). */
+  access?: AccessReader;
   /** Certificate lists in flight at once; default BATCH_CONCURRENCY. Infinity when the lister paces itself. */
   certificateConcurrency?: number;
   /** The run's time budget in milliseconds; default RUN_BUDGET_MINUTES (tests give seconds). */
@@ -135,7 +138,14 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined && s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()),
     );
     const found = await auditTenant(
-      { inventory: ctx.inventory, certificates: ctx.certificates, pools: ctx.pools, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
+      {
+        inventory: ctx.inventory,
+        certificates: ctx.certificates,
+        pools: ctx.pools,
+        ...(ctx.access ? { access: ctx.access } : {}),
+        concurrency: ctx.certificateConcurrency ?? config.batchConcurrency,
+        onProgress: (p) => saveProgress(p.phase, p.done, p.total),
+      },
       {
         scope: request.scope ?? config.scope,
         asOf,

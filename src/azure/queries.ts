@@ -40,7 +40,41 @@ export function accountPoolsQuery(accountIds: readonly string[]): string {
 | order by id asc`;
 }
 
+// Role assignments and definitions live in the `authorizationresources` table (Learn: "Azure Resource Graph table and
+// resource type reference", authorizationresources: microsoft.authorization/roleassignments and
+// microsoft.authorization/roledefinitions). Their `properties` are ARM's: an assignment's roleDefinitionId,
+// principalId, principalType and scope; a definition's roleName and type (BuiltInRole or CustomRole).
+
+/** Role definitions, built-in and custom, by name (owner resolution matches OWNER_ROLE_NAMES against `roleName`). */
+export const ROLE_DEFINITIONS_QUERY = `authorizationresources
+| where type =~ 'microsoft.authorization/roledefinitions'
+| project id, name, type, roleName = properties.roleName, roleType = properties.type
+| order by id asc`;
+
+/** Role assignments in the queried subscriptions: at a subscription, a resource group or a resource. */
+export const ROLE_ASSIGNMENTS_QUERY = `authorizationresources
+| where type =~ 'microsoft.authorization/roleassignments'
+| project id, name, type, subscriptionId, roleDefinitionId = properties.roleDefinitionId, principalId = properties.principalId, principalType = properties.principalType, scope = properties.scope
+| order by id asc`;
+
+/** Role assignments at management groups, which no subscription-scoped query returns (sent at tenant scope). */
+export const MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY = `authorizationresources
+| where type =~ 'microsoft.authorization/roleassignments'
+| where properties.scope startswith '/providers/Microsoft.Management/managementGroups/'
+| project id, name, type, subscriptionId, roleDefinitionId = properties.roleDefinitionId, principalId = properties.principalId, principalType = properties.principalType, scope = properties.scope
+| order by id asc`;
+
+/** The management groups above each subscription, nearest first (`properties.managementGroupAncestorsChain`). */
+export const SUBSCRIPTION_ANCESTORS_QUERY = `resourcecontainers
+| where type =~ 'microsoft.resources/subscriptions'
+| project id, subscriptionId, managementGroups = properties.managementGroupAncestorsChain
+| order by id asc`;
+
 export const ALL_QUERIES = {
+  ROLE_DEFINITIONS_QUERY,
+  ROLE_ASSIGNMENTS_QUERY,
+  MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY,
+  SUBSCRIPTION_ANCESTORS_QUERY,
   BATCH_ACCOUNTS_QUERY,
   POOLS_WITH_CERTIFICATES_QUERY,
   CONTAINERS_QUERY,

@@ -178,6 +178,21 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     return result;
   }
 
+  /**
+   * Every row of a query over these subscriptions (in batches) or, with none given, the tenant, paged and paced like
+   * the inventory's own queries. Throws an AuditError with the reason when the rows are known to be incomplete.
+   */
+  async queryRows(query: string, label: string, subscriptions: readonly string[] | undefined, options: ReadOptions = {}): Promise<Row[]> {
+    const rows: Row[] = [];
+    const scopes: QueryScope[] = subscriptions === undefined ? [{ label: "tenant", tenant: true }] : [...this.scopes(subscriptions, [])];
+    for (const scope of scopes) {
+      const answer = await this.queryPages(query, scope, options.signal, (page) => rows.push(...page));
+      // At tenant scope a capped answer is still every row of the subscriptions covered: say so rather than use it.
+      if (answer.problem) throw new AuditError("INVENTORY.QUERY_FAILED", `Resource Graph ${label} query, ${scope.label}: ${answer.problem}`);
+    }
+    return rows;
+  }
+
   private *scopes(subscriptions: readonly string[], managementGroups: readonly string[]): Generator<QueryScope> {
     for (let i = 0; i < subscriptions.length; i += this.batchSize) {
       const batch = subscriptions.slice(i, i + this.batchSize);

@@ -1,7 +1,7 @@
 // Attaches owners (nearest tagged level wins) and snoozes to findings, from the inventory's tags.
 import { addDays, daysBetween, isIsoDay } from "./dates.js";
 import type { Finding } from "./model.js";
-import { resolveOwners, type OwnerPolicy } from "./owners.js";
+import { resolveOwners, type AccessDirectory, type OwnerLevels, type OwnerPolicy } from "./owners.js";
 import type { TenantInventory } from "./ports.js";
 
 export interface SnoozePolicy {
@@ -11,14 +11,15 @@ export interface SnoozePolicy {
   maxDays: number;
 }
 
+type OwnerInventory = Pick<TenantInventory, "accounts" | "resourceGroups" | "subscriptions">;
+
 export function assignOwners(
   findings: Finding[],
-  inventory: Pick<TenantInventory, "accounts" | "resourceGroups" | "subscriptions">,
-  policy: { owners: OwnerPolicy; snooze: SnoozePolicy; asOf: string },
+  inventory: OwnerInventory,
+  policy: { owners: OwnerPolicy; snooze: SnoozePolicy; asOf: string; access?: AccessDirectory },
 ): Finding[] {
+  const levelsOf = ownerLevels(inventory);
   const accounts = new Map(inventory.accounts.map((a) => [a.id.toLowerCase(), a]));
-  const groups = new Map(inventory.resourceGroups.map((g) => [g.id.toLowerCase(), g]));
-  const subs = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s]));
   const cache = new Map<string, Pick<Finding, "owners" | "ownerProblems" | "snoozedUntil">>();
 
   return findings.map((finding) => {
@@ -26,18 +27,7 @@ export function assignOwners(
     let resolved = cache.get(key);
     if (!resolved) {
       const account = accounts.get(key);
-      const groupId = `/subscriptions/${finding.subscriptionId}/resourceGroups/${finding.resourceGroup}`;
-      const group = groups.get(groupId.toLowerCase());
-      const sub = subs.get(finding.subscriptionId.toLowerCase());
-      const owners = resolveOwners(
-        {
-          account: account?.tags ?? {},
-          accountId: finding.accountId,
-          ...(group ? { resourceGroup: group.tags, resourceGroupId: group.id } : {}),
-          ...(sub ? { subscription: sub.tags, subscriptionId: sub.subscriptionId } : {}),
-        },
-        policy.owners,
-      );
+      const owners = resolveOwners({ ...levelsOf(finding), ...(policy.access ? { access: policy.access } : {}) }, policy.owners);
       const snooze = readSnooze(account?.tags ?? {}, policy.snooze, policy.asOf);
       resolved = {
         owners: owners.owners,
@@ -48,6 +38,45 @@ export function assignOwners(
     }
     return { ...finding, ...resolved };
   });
+}
+
+/**
+ * The findings whose owners role assignments may decide: with tags tried first, those no owner tag names; with roles
+ * first, all. Empty when roles are not a source. Role holders are read for these only, so Graph is asked no more than
+ * needed.
+ */
+export function findingsNeedingRoles(findings: readonly Finding[], inventory: OwnerInventory, policy: OwnerPolicy): Finding[] {
+  const sources = policy.sources ?? ["tags"];
+  const rolesAt = sources.indexOf("roles");
+  if (rolesAt < 0) return [];
+  if (sources.indexOf("tags") < 0 || rolesAt < sources.indexOf("tags")) return [...findings];
+  const levelsOf = ownerLevels(inventory);
+  const tagsOnly: OwnerPolicy = { ...policy, sources: ["tags"], fallbackContacts: [] };
+  return findings.filter((f) => resolveOwners(levelsOf(f), tagsOnly).owners.length === 0);
+}
+
+function ownerLevels(inventory: OwnerInventory): (finding: Finding) => OwnerLevels {
+  const accounts = new Map(inventory.accounts.map((a) => [a.id.toLowerCase(), a]));
+  const groups = new Map(inventory.resourceGroups.map((g) => [g.id.toLowerCase(), g]));
+  const subs = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s]));
+  return (finding) => {
+    const account = accounts.get(finding.accountId.toLowerCase());
+    const groupId = `/subscriptions/${finding.subscriptionId}/resourceGroups/${finding.resourceGroup}`;
+    const group = groups.get(groupId.toLowerCase());
+    const sub = subs.get(finding.subscriptionId.toLowerCase());
+    return {
+      account: account?.tags ?? {},
+      accountId: finding.accountId,
+      accountName: finding.accountName,
+      // Role assignments name the resource group even when the inventory has no row for it.
+      resourceGroupId: group?.id ?? groupId,
+      resourceGroupName: group?.name ?? finding.resourceGroup,
+      subscriptionId: sub?.subscriptionId ?? finding.subscriptionId,
+      ...(sub ? { subscriptionName: sub.displayName } : finding.subscriptionName ? { subscriptionName: finding.subscriptionName } : {}),
+      ...(group ? { resourceGroup: group.tags } : {}),
+      ...(sub ? { subscription: sub.tags } : {}),
+    };
+  };
 }
 
 function readSnooze(tags: Readonly<Record<string, string>>, policy: SnoozePolicy, asOf: string): { until?: string; problems: string[] } {

@@ -2,7 +2,7 @@
 import pLimit from "p-limit";
 import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
-import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
+import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { accountsOnlyInPools, buildFindings, groupBy } from "./findings.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
@@ -19,8 +19,9 @@ import {
   type PoolInfo,
   type ReportSummary,
 } from "./model.js";
-import type { OwnerPolicy } from "./owners.js";
+import type { AccessDirectory, OwnerPolicy } from "./owners.js";
 import type {
+  AccessReader,
   AccountPoolReader,
   AuditProgress,
   AuditScope,
@@ -51,6 +52,8 @@ export interface AuditDependencies {
    * subscription hold no slot here.
    */
   concurrency: number;
+  /** Role holders, for owners from role assignments (OWNER_SOURCES with `roles`); absent: tags and fallback only. */
+  access?: AccessReader;
   onProgress?: (progress: AuditProgress) => void;
 }
 
@@ -90,7 +93,11 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     poolsUnknown: new Set(accounts.filter((a) => a.pools === "failed").map((a) => a.id.toLowerCase())),
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
-  const findings = request.owners ? assignOwners(built, inventory, { ...request.owners, asOf: request.asOf }) : built;
+  let findings = built;
+  if (request.owners) {
+    const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(built, inventory, request.owners.owners), readOptions);
+    findings = assignOwners(built, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
+  }
   const coverage = describeCoverage(request.scope, inventory, accounts);
   deps.onProgress?.({ phase: "done", done: 1, total: 1 });
 
@@ -108,6 +115,24 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     summary: summarize(findings, coverage),
     findings,
   };
+}
+
+/**
+ * Role holders over the accounts of these findings. A failure to read them is never a failed audit: owner resolution
+ * goes on without roles, and each affected finding's owner problems say why.
+ */
+async function readAccess(deps: AuditDependencies, policy: OwnerPolicy, needing: readonly Finding[], readOptions: ReadOptions): Promise<AccessDirectory | undefined> {
+  if (needing.length === 0) return undefined;
+  const unavailable = (reason: string): AccessDirectory => ({ assignments: [], principals: new Map(), managementGroups: new Map(), unavailable: reason });
+  // The app always has a reader; a harness without one resolves from tags and fallback only.
+  if (!deps.access) return undefined;
+  const accounts = new Map(needing.map((f) => [f.accountId.toLowerCase(), { accountId: f.accountId, subscriptionId: f.subscriptionId, resourceGroup: f.resourceGroup }]));
+  try {
+    return await deps.access.readAccess([...accounts.values()], policy.roleNames ?? [], readOptions);
+  } catch (error) {
+    if (isFatal(error)) throw error;
+    return unavailable(ensureError(error).message);
+  }
 }
 
 /** What one account's Batch reads gave. */

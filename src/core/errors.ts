@@ -19,6 +19,9 @@ export type ErrorCode =
   | "LEDGER.UNAVAILABLE"
   | "LOCK.HELD"
   | "EMAIL.SEND_FAILED"
+  | "OWNERS.GRAPH_FORBIDDEN"
+  | "OWNERS.GRAPH_FAILED"
+  | "OWNERS.ROLES_UNREADABLE"
   | "INTERNAL";
 
 export class AuditError extends Error {

@@ -11,7 +11,14 @@ export interface OwnerPolicy {
   fallbackContacts: string[];
   /** Recipient domains mail may go to; subdomains are allowed too. Empty means any domain. */
   allowedRecipientDomains: string[];
+  /** The order owner sources are tried in (OWNER_SOURCES); absent means tags only. */
+  sources?: readonly OwnerSource[];
+  /** Role definition names whose holders are owners (OWNER_ROLE_NAMES), matched case-insensitively. */
+  roleNames?: readonly string[];
 }
+
+/** `tags`: owner tags up the chain; `roles`: holders of OWNER_ROLE_NAMES at the account's scope and above. */
+export type OwnerSource = "tags" | "roles";
 
 export interface OwnerLevels {
   account: Tags;
@@ -20,6 +27,50 @@ export interface OwnerLevels {
   resourceGroupId?: string;
   subscription?: Tags;
   subscriptionId?: string;
+  /** Names used to say where a role is held ("subscription sub-research"); ids are used when absent. */
+  accountName?: string;
+  resourceGroupName?: string;
+  subscriptionName?: string;
+  /** Who holds roles at the account's scopes, when role-based owners were read. */
+  access?: AccessDirectory;
+}
+
+/** A role assignment whose role definition name is known. */
+export interface OwnerRoleAssignment {
+  /** The scope as ARM gives it: a management group, subscription, resource group or resource id. */
+  scope: string;
+  roleName: string;
+  principalId: string;
+  principalType: string;
+}
+
+/** A Microsoft Graph directory object, reduced to what owner resolution needs. */
+export type DirectoryPrincipal =
+  | { kind: "user"; id: string; mail?: string; userPrincipalName?: string; accountEnabled?: boolean; userType?: string }
+  | {
+      kind: "group";
+      id: string;
+      displayName?: string;
+      mail?: string;
+      mailEnabled?: boolean;
+      /** Transitive member ids, as far as they were read. */
+      members?: string[];
+      /** Why the member list is incomplete (capped, or unreadable). */
+      membersNote?: string;
+    }
+  | { kind: "servicePrincipal"; id: string; displayName?: string; servicePrincipalType?: string }
+  | { kind: "other"; id: string; odataType: string };
+
+/** Role holders at the scopes of the accounts being resolved, read once per run. */
+export interface AccessDirectory {
+  /** Assignments of the owner roles (others may be present; they are ignored). */
+  assignments: readonly OwnerRoleAssignment[];
+  /** Keyed by lower-cased object id; members of groups included. */
+  principals: ReadonlyMap<string, DirectoryPrincipal>;
+  /** The management groups above each subscription (lower-cased id), nearest first. */
+  managementGroups: ReadonlyMap<string, readonly { name: string; displayName?: string }[]>;
+  /** Set when role holders could not be read (Graph failed, permission missing): roles are skipped with this reason. */
+  unavailable?: string;
 }
 
 export interface OwnerResolution {
@@ -128,23 +179,30 @@ function parseValue(value: string, source: string, where: string, allowed: reado
     );
   }
   for (const token of considered) {
-    const check = checkAddress(token);
-    if (!check.ok) {
-      problems.push(
-        check.reason === "non-ascii-domain"
-          ? `${where}: '${quoteForProblem(token)}' has a non-ASCII domain (possible look-alike) and was ignored`
-          : `${where}: '${quoteForProblem(token)}' is not a valid email address`,
-      );
-      continue;
-    }
-    const domain = check.address.slice(check.address.lastIndexOf("@") + 1);
-    if (!isDomainAllowed(domain, allowed)) {
-      problems.push(`${where}: '${quoteForProblem(check.address)}' is outside ALLOWED_RECIPIENT_DOMAINS`);
-      continue;
-    }
-    owners.push({ address: check.address, source });
+    const accepted = acceptAddress(token, source, where, allowed);
+    if ("problem" in accepted) problems.push(accepted.problem);
+    else owners.push(accepted.owner);
   }
   return { owners, problems };
+}
+
+/**
+ * The one place an address becomes an owner, whatever its source (tag, role holder, fallback): a valid address in
+ * an allowed domain, or the reason it is not.
+ */
+function acceptAddress(raw: string, source: string, where: string, allowed: readonly string[]): { owner: OwnerAddress } | { problem: string } {
+  const check = checkAddress(raw);
+  if (!check.ok) {
+    return {
+      problem:
+        check.reason === "non-ascii-domain"
+          ? `${where}: '${quoteForProblem(raw)}' has a non-ASCII domain (possible look-alike) and was ignored`
+          : `${where}: '${quoteForProblem(raw)}' is not a valid email address`,
+    };
+  }
+  const domain = check.address.slice(check.address.lastIndexOf("@") + 1);
+  if (!isDomainAllowed(domain, allowed)) return { problem: `${where}: '${quoteForProblem(check.address)}' is outside ALLOWED_RECIPIENT_DOMAINS` };
+  return { owner: { address: check.address, source } };
 }
 
 function dedupe(owners: readonly OwnerAddress[]): OwnerAddress[] {
@@ -160,15 +218,39 @@ function dedupe(owners: readonly OwnerAddress[]): OwnerAddress[] {
 }
 
 /**
- * Nearest level wins: account tags, then resource group, then subscription, then fallback contacts.
- * Within a level every configured owner key counts (an "owner" and a "TechnicalContact" tag are both
- * owners when both keys are configured). A level is used when it yields at least one valid address;
- * problems found on the way are reported whether or not a level was used.
+ * Sources in OWNER_SOURCES order (tags only by default). Tags: nearest level wins, account, then resource group, then
+ * subscription; within a level every configured owner key counts (an "owner" and a "TechnicalContact" tag are both
+ * owners when both keys are configured). Roles: holders of OWNER_ROLE_NAMES at the account, then its resource group,
+ * its subscription and its management groups, nearest first. Then fallback contacts. A level is used when it yields
+ * at least one valid address; problems found on the way are reported whether or not a level was used.
  */
 export function resolveOwners(levels: OwnerLevels, policy: OwnerPolicy): OwnerResolution {
   const allowed = normaliseAllowedDomains(policy.allowedRecipientDomains);
-  const wantedKeys = new Set(policy.ownerTagKeys.map((k) => k.trim().toLowerCase()).filter((k) => k.length > 0));
   const problems: string[] = [];
+  const sources = policy.sources ?? ["tags"];
+  for (const source of sources) {
+    const found = source === "tags" ? tagOwners(levels, policy, allowed, problems) : roleOwners(levels, policy, allowed, problems);
+    if (found.length > 0) return { owners: dedupe(found), problems };
+  }
+
+  const fallback: OwnerAddress[] = [];
+  for (const contact of policy.fallbackContacts) {
+    const outcome = parseValue(contact, "fallback", "fallback contacts", allowed);
+    fallback.push(...outcome.owners);
+    problems.push(...outcome.problems);
+  }
+  const owners = dedupe(fallback);
+  if (owners.length === 0) {
+    const tried = sources.includes("roles")
+      ? "no owner tag on the account, resource group or subscription, no usable holder of an owner role at those scopes or above"
+      : "no owner tag on the account, resource group or subscription";
+    problems.push(`no valid owner address for ${quoteForProblem(levels.accountId, 300)}: ${tried}, and no usable fallback contact`);
+  }
+  return { owners, problems };
+}
+
+function tagOwners(levels: OwnerLevels, policy: OwnerPolicy, allowed: readonly string[], problems: string[]): OwnerAddress[] {
+  const wantedKeys = new Set(policy.ownerTagKeys.map((k) => k.trim().toLowerCase()).filter((k) => k.length > 0));
   const chain: LevelInput[] = [
     { label: "account", tags: levels.account, resourceId: levels.accountId },
     { label: "resource group", tags: levels.resourceGroup, resourceId: levels.resourceGroupId },
@@ -194,18 +276,137 @@ export function resolveOwners(levels: OwnerLevels, policy: OwnerPolicy): OwnerRe
       found.push(...outcome.owners);
       problems.push(...outcome.problems);
     }
-    if (found.length > 0) return { owners: dedupe(found), problems };
+    if (found.length > 0) return found;
   }
+  return [];
+}
 
-  const fallback: OwnerAddress[] = [];
-  for (const contact of policy.fallbackContacts) {
-    const outcome = parseValue(contact, "fallback", "fallback contacts", allowed);
-    fallback.push(...outcome.owners);
-    problems.push(...outcome.problems);
+/** The scopes a role assignment can reach the account from, nearest first, each with the words that name it. */
+function roleScopes(levels: OwnerLevels, access: AccessDirectory): { id: string; label: string }[] {
+  const scopes = [{ id: levels.accountId, label: `Batch account ${levels.accountName ?? lastSegment(levels.accountId)}` }];
+  if (levels.resourceGroupId) scopes.push({ id: levels.resourceGroupId, label: `resource group ${levels.resourceGroupName ?? lastSegment(levels.resourceGroupId)}` });
+  if (levels.subscriptionId) {
+    scopes.push({ id: `/subscriptions/${levels.subscriptionId}`, label: `subscription ${levels.subscriptionName ?? levels.subscriptionId}` });
+    for (const mg of access.managementGroups.get(levels.subscriptionId.toLowerCase()) ?? []) {
+      scopes.push({ id: `/providers/Microsoft.Management/managementGroups/${mg.name}`, label: `management group ${mg.displayName ?? mg.name}` });
+    }
   }
-  const owners = dedupe(fallback);
-  if (owners.length === 0) {
-    problems.push(`no valid owner address for ${quoteForProblem(levels.accountId, 300)}: no owner tag on the account, resource group or subscription, and no usable fallback contact`);
+  return scopes.map((s) => ({ id: s.id, label: quoteForProblem(s.label, 200) }));
+}
+
+function roleOwners(levels: OwnerLevels, policy: OwnerPolicy, allowed: readonly string[], problems: string[]): OwnerAddress[] {
+  const access = levels.access;
+  if (!access) return [];
+  if (access.unavailable !== undefined) {
+    problems.push(`owners from role assignments were not used for ${quoteForProblem(levels.accountId, 300)}: ${access.unavailable}`);
+    return [];
   }
-  return { owners, problems };
+  const roleOrder = (policy.roleNames ?? []).map((r) => r.trim().toLowerCase()).filter((r) => r.length > 0);
+  const norm = (scope: string) => scope.toLowerCase().replace(/\/+$/, "");
+  for (const scope of roleScopes(levels, access)) {
+    const here = access.assignments
+      .filter((a) => norm(a.scope) === norm(scope.id) && roleOrder.includes(a.roleName.trim().toLowerCase()))
+      .sort(
+        (a, b) =>
+          roleOrder.indexOf(a.roleName.trim().toLowerCase()) - roleOrder.indexOf(b.roleName.trim().toLowerCase()) ||
+          a.principalId.localeCompare(b.principalId),
+      );
+    const found: OwnerAddress[] = [];
+    for (const assignment of here) found.push(...holderAddresses(assignment, scope.label, access, policy, allowed, problems));
+    if (found.length > 0) return found;
+  }
+  return [];
+}
+
+/** The addresses one role assignment yields: a user's, a mail-enabled group's, or a group's enabled members'. */
+function holderAddresses(
+  assignment: OwnerRoleAssignment,
+  scopeLabel: string,
+  access: AccessDirectory,
+  policy: OwnerPolicy,
+  allowed: readonly string[],
+  problems: string[],
+): OwnerAddress[] {
+  const role = quoteForProblem(assignment.roleName, 64);
+  const holds = `holds ${role} on ${scopeLabel}`;
+  const principal = access.principals.get(assignment.principalId.toLowerCase());
+  if (!principal) {
+    problems.push(`${assignment.principalType} ${quoteForProblem(assignment.principalId)} ${holds} but was not found in Microsoft Entra ID (deleted?); skipped`);
+    return [];
+  }
+  switch (principal.kind) {
+    case "user": {
+      const outcome = userAddress(principal);
+      const who = `user ${quoteForProblem(principal.userPrincipalName ?? principal.id)}`;
+      if ("skip" in outcome) {
+        problems.push(`${who} ${holds} but ${outcome.skip}; skipped`);
+        return [];
+      }
+      return accepted(acceptAddress(outcome.address, `role ${role} on ${scopeLabel}`, `${who}, who ${holds}`, allowed), problems);
+    }
+    case "group": {
+      const name = quoteForProblem(principal.displayName ?? principal.id);
+      if (principal.mailEnabled === true && principal.mail) {
+        return accepted(acceptAddress(principal.mail, `group ${name}, which ${holds}`, `group ${name}, which ${holds}`, allowed), problems);
+      }
+      if (principal.membersNote !== undefined) problems.push(`group ${name}, which ${holds}: ${principal.membersNote}`);
+      const found: OwnerAddress[] = [];
+      for (const memberId of principal.members ?? []) {
+        const member = access.principals.get(memberId.toLowerCase());
+        // Nested groups come flattened (transitive members); their users are in this list already.
+        if (!member || member.kind === "group") continue;
+        const source = `member of ${name}, which ${holds}`;
+        if (member.kind !== "user") {
+          problems.push(`${describeNonPerson(member)} is a ${source}, but is not a person; skipped`);
+          continue;
+        }
+        const who = `user ${quoteForProblem(member.userPrincipalName ?? member.id)}`;
+        const outcome = userAddress(member);
+        if ("skip" in outcome) {
+          problems.push(`${who} is a ${source}, but ${outcome.skip}; skipped`);
+          continue;
+        }
+        found.push(...accepted(acceptAddress(outcome.address, source, `${who}, a ${source}`, allowed), problems));
+      }
+      if (found.length === 0) problems.push(`group ${name} ${holds} but has no mail address and no enabled member with a usable address; skipped`);
+      return found;
+    }
+    default:
+      problems.push(`${describeNonPerson(principal)} ${holds} but is not a person; skipped`);
+      return [];
+  }
+}
+
+function describeNonPerson(p: DirectoryPrincipal): string {
+  if (p.kind === "servicePrincipal") {
+    const kind = p.servicePrincipalType === "ManagedIdentity" ? "managed identity" : "service principal";
+    return `${kind} ${quoteForProblem(p.displayName ?? p.id)}`;
+  }
+  if (p.kind === "other") return `directory object ${quoteForProblem(p.id)} (${quoteForProblem(p.odataType)})`;
+  return quoteForProblem(p.id);
+}
+
+function accepted(outcome: { owner: OwnerAddress } | { problem: string }, problems: string[]): OwnerAddress[] {
+  if ("problem" in outcome) {
+    problems.push(outcome.problem);
+    return [];
+  }
+  return [outcome.owner];
+}
+
+/**
+ * A user's mail, else a userPrincipalName that is a routable address: a guest's UPN (`..#EXT#@tenant`) is not, and
+ * neither is one on the tenant's onmicrosoft.com domain when the user has no mailbox (no `mail`).
+ */
+function userAddress(user: Extract<DirectoryPrincipal, { kind: "user" }>): { address: string } | { skip: string } {
+  if (user.accountEnabled === false) return { skip: "the account is disabled" };
+  if (user.mail) return { address: user.mail };
+  const upn = user.userPrincipalName ?? "";
+  if (upn.includes("#EXT#") || user.userType === "Guest") return { skip: "is a guest without a mail address" };
+  if (upn === "" || /\.onmicrosoft\.com$/i.test(upn) || !checkAddress(upn).ok) return { skip: "has no mail address and no routable user principal name" };
+  return { address: upn };
+}
+
+function lastSegment(id: string): string {
+  return id.split("/").filter(Boolean).pop() ?? id;
 }

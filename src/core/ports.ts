@@ -1,6 +1,7 @@
 // The ports the audit use case depends on. Adapters in src/azure implement them over the Azure SDKs;
 // tests implement them with hand-written fakes.
 import type { AccountCertificate, BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo } from "./model.js";
+import type { AccessDirectory } from "./owners.js";
 import type { ReminderHistory } from "./schedule.js";
 
 /** What to audit. Both lists empty: every subscription the identity can read. */
@@ -58,6 +59,22 @@ export interface ReportedPool extends Omit<PoolInfo, "certificateReferences"> {
  */
 export interface AccountPoolReader {
   readAccountPools(accounts: readonly BatchAccountInfo[], options?: ReadOptions): Promise<Map<string, ReportedPool[]>>;
+}
+
+/** Where an account sits, for reading who holds roles over it. */
+export interface AccountScope {
+  accountId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+}
+
+/**
+ * Who holds the named roles at these accounts' scopes and above (Resource Graph's role assignments and definitions)
+ * and who those principals are (Microsoft Graph). Returns `unavailable` with the reason, rather than throwing, when
+ * they could not be read: owner resolution then goes on without roles.
+ */
+export interface AccessReader {
+  readAccess(accounts: readonly AccountScope[], roleNames: readonly string[], options?: ReadOptions): Promise<AccessDirectory>;
 }
 
 export interface AuditProgress {

@@ -366,7 +366,25 @@ function whyText(plan: DigestPlan): { sources: string[]; lines: string[] } {
   }
   const owner = plan.kind === "escalation" ? clean(plan.ownerAddress) : "Your address";
   lines.push(`${owner} was found as the owner in: ${sources.join("; ")}.`);
+  const access = accessWhy(plan);
+  if (access.length > 0) lines.push(`${plan.kind === "escalation" ? "They have" : "You have"} write access: ${access.join("; ")}.`);
   return { sources, lines };
+}
+
+/**
+ * Owners found through role assignments, in words: "you are a member of platform-admins, which holds Owner on
+ * subscription sub-research". The owner source already says it (see core/owners.ts); this puts it as a sentence.
+ */
+function accessWhy(plan: DigestPlan): string[] {
+  const them = plan.kind === "escalation";
+  const out = new Set<string>();
+  for (const { owner } of plan.items) {
+    const source = clean(owner.source);
+    if (source.startsWith("role ")) out.add(`${them ? "they hold" : "you hold"} ${source.slice("role ".length)}`);
+    else if (source.startsWith("member of ")) out.add(`${them ? "they are" : "you are"} a ${source}`);
+    else if (source.startsWith("group ")) out.add(`this address is the mailbox of ${source}`);
+  }
+  return [...out];
 }
 
 function stopLines(plan: DigestPlan, ctx: RenderContext): string[] {

@@ -21,7 +21,7 @@ const recordingProvider: MeterProvider = {
   },
 };
 
-const OWNERS = ["alice.jones@contoso.com", "bob.smith@contoso.com", "dana@contoso.com", "genomics-team@contoso.com", "imaging-oncall@contoso.com", "risk-eng@contoso.com"];
+const OWNERS = ["alice.jones@contoso.com", "bob.smith@contoso.com", "dana@contoso.com", "genomics-team@contoso.com", "imaging-oncall@contoso.com", "lab-lead@contoso.com", "priya@contoso.com", "risk-eng@contoso.com"];
 
 let h: Harness;
 beforeAll(async () => {
@@ -47,12 +47,12 @@ describe("the dailyAudit timer", () => {
     for (const owner of OWNERS) expect(h.sim.email.sentTo(owner)).toHaveLength(1);
     // Structured lines through the invocation context, each carrying the run id.
     const done = logs.find((l) => l.includes("daily audit done"));
-    expect(done).toMatch(/^dailyAudit information: daily audit done \{.*"runId":"run-[0-9TZ-]+-[0-9a-f]{6}".*"sent":6/);
+    expect(done).toMatch(/^dailyAudit information: daily audit done \{.*"runId":"run-[0-9TZ-]+-[0-9a-f]{6}".*"sent":8/);
     expect(logs.filter((l) => l.includes("reminders done")).every((l) => /"runId":"run-/.test(l))).toBe(true);
 
-    expect(sum("audit.messages.sent")).toBe(6);
+    expect(sum("audit.messages.sent")).toBe(8);
     expect(sum("audit.findings", { severity: "critical" })).toBe(8);
-    expect(sum("audit.findings", { severity: "warning" })).toBe(5);
+    expect(sum("audit.findings", { severity: "warning" })).toBe(6);
     expect(sum("audit.scopes.failed")).toBe(1);
     expect(sum("audit.runs", { trigger: "timer", outcome: "succeeded" })).toBe(1);
     expect(recorded.some((r) => r.name === "audit.run.duration" && r.value > 0)).toBe(true);
@@ -65,7 +65,7 @@ describe("the dailyAudit timer", () => {
 
     expect(h.sim.email.messages()).toHaveLength(before);
     expect(logs.find((l) => l.includes("daily audit done"))).toMatch(/"sent":0/);
-    expect(sum("audit.messages.sent")).toBe(6);
+    expect(sum("audit.messages.sent")).toBe(8);
   });
 
   it("runs once when two firings overlap: the other one logs the active run and does not fail", async () => {

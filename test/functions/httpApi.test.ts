@@ -74,7 +74,7 @@ describe("the HTTP API", () => {
 
     const done = await waitForRun(body.runId);
     expect(done).toMatchObject({ state: "succeeded", sendMode: "dry-run", progress: { phase: "done" }, errors: [], reportUrl: `${BASE_URL}/api/audit/report` });
-    expect(done.counts).toEqual({ findings: 13, critical: 8, warning: 5, sent: 0, failedScopes: 1 });
+    expect(done.counts).toEqual({ findings: 14, critical: 8, warning: 6, sent: 0, failedScopes: 1 });
     expect(h.sim.email.messages()).toHaveLength(0);
 
     const json = await report();
@@ -83,15 +83,15 @@ describe("the HTTP API", () => {
     expect(json.headers.get("cache-control")).toBe("no-store");
     const doc = json.json<AuditReport & { filter: object; filteredCount: number }>();
     expect(doc.run?.runId).toBe(body.runId);
-    expect(doc).toMatchObject({ filter: {}, filteredCount: 13, summary: { findings: 13 } });
-    expect(doc.findings).toHaveLength(13);
+    expect(doc).toMatchObject({ filter: {}, filteredCount: 14, summary: { findings: 14 } });
+    expect(doc.findings).toHaveLength(14);
   });
 
   it("filters the report by severity, subscription and owner in every format", async () => {
     const critical = (await report("?severity=critical")).json<AuditReport & { filter: object; filteredCount: number }>();
     expect(critical.filteredCount).toBe(8);
     expect(critical.findings.every((f) => f.severity === "critical")).toBe(true);
-    expect(critical.summary.findings).toBe(13); // the summary stays that of the whole audit
+    expect(critical.summary.findings).toBe(14); // the summary stays that of the whole audit
     expect(critical.filter).toEqual({ severity: "critical" });
 
     const research = (await report(`?subscription=${SUB_RESEARCH.toUpperCase()}`)).json<AuditReport & { filteredCount: number }>();
@@ -107,7 +107,7 @@ describe("the HTTP API", () => {
     expect(csv.headers.get("content-disposition")).toMatch(/^attachment; filename="batch-cert-audit-\d{4}-\d{2}-\d{2}\.csv"$/);
     expect(csv.text.split("\n")[0]).toMatch(/^id,kind,severity,/);
     expect(csvRows(csv.text)).toHaveLength(8);
-    expect(csvRows((await report("?format=CSV")).text)).toHaveLength(13);
+    expect(csvRows((await report("?format=CSV")).text)).toHaveLength(14);
 
     const html = await report("?format=html&severity=warning");
     expect(html.status).toBe(200);
@@ -115,7 +115,7 @@ describe("the HTTP API", () => {
     expect(html.headers.get("content-security-policy")).toBe(REPORT_CSP_HEADER);
     expect(html.headers.get("x-content-type-options")).toBe("nosniff");
     expect(html.headers.get("cache-control")).toBe("no-store");
-    expect(html.text).toMatch(/<title>Batch certificate audit \d{4}-\d{2}-\d{2}: 5 open/);
+    expect(html.text).toMatch(/<title>Batch certificate audit \d{4}-\d{2}-\d{2}: 6 open/);
     expect(html.text).not.toContain("sev-critical\">critical");
   });
 
@@ -138,8 +138,8 @@ describe("the HTTP API", () => {
     expect(started.json()).toMatchObject({ sendMode: "live" });
     await backgroundRuns();
     const done = await waitForRun(started.json<{ runId: string }>().runId);
-    expect(done.counts?.sent).toBe(6);
-    expect(h.sim.email.messages()).toHaveLength(6);
+    expect(done.counts?.sent).toBe(8);
+    expect(h.sim.email.messages()).toHaveLength(8);
   });
 
   it.each([

@@ -8,7 +8,7 @@ import { backgroundRuns } from "../../src/functions/support/backgroundRun.js";
 import { startAuditRun } from "../../src/functions/startAuditRun.js";
 import { call, invocationContext, startHarness, timer, type Harness } from "./support/functionsHarness.js";
 
-const OWNERS = ["alice.jones@contoso.com", "bob.smith@contoso.com", "dana@contoso.com", "genomics-team@contoso.com", "imaging-oncall@contoso.com", "risk-eng@contoso.com"];
+const OWNERS = ["alice.jones@contoso.com", "bob.smith@contoso.com", "dana@contoso.com", "genomics-team@contoso.com", "imaging-oncall@contoso.com", "lab-lead@contoso.com", "priya@contoso.com", "risk-eng@contoso.com"];
 
 let h: Harness;
 beforeAll(async () => {

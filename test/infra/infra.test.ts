@@ -359,6 +359,30 @@ describe("role assignments", () => {
     expect(command).toMatch(/--assignee-object-id/);
   });
 
+  it("grants the Graph permissions User.Read.All and GroupMember.Read.All with the Microsoft Graph extension, only when asked, and documents the command otherwise", () => {
+    const graphBicep = stripComments(read("infra/app/graphPermissions.bicep"));
+    expect(graphBicep).toMatch(/^extension\s+microsoftGraphV1\b/m);
+    expect(JSON.parse(read("infra/bicepconfig.json")).extensions.microsoftGraphV1).toMatch(/^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:/);
+    expect(graphBicep).toMatch(/resource\s+graph\s+'Microsoft\.Graph\/servicePrincipals@v1\.0'\s+existing\s*=\s*\{\s*appId:\s*graphAppId/);
+    expect(graphBicep).toMatch(/var\s+graphAppId\s*=\s*'00000003-0000-0000-c000-000000000000'/);
+    expect(graphBicep).toMatch(/resource\s+\w+\s+'Microsoft\.Graph\/appRoleAssignedTo@v1\.0'\s*=\s*\[\s*for\s+appRoleId\s+in\s+graphAppRoles/);
+    // The app role ids with their names beside them (comments are read from the original source).
+    const source = read("infra/app/graphPermissions.bicep");
+    expect(source).toMatch(/'df021288-bdef-4463-88db-98f22de89214' \/\/ User\.Read\.All/);
+    expect(source).toMatch(/'98830695-27a2-44f7-8c18-0c3ebc9698f6' \/\/ GroupMember\.Read\.All/);
+    expect(graphBicep).not.toMatch(/ReadWrite/);
+    expect(mainBicep).toMatch(/module\s+\w+\s+'\.\/app\/graphPermissions\.bicep'\s*=\s*if\s*\(grantGraphPermissions\)/);
+    expect(mainBicep).toMatch(/param\s+grantGraphPermissions\s+bool\s*=\s*false/);
+    // Role-based owners are off unless the permissions are granted.
+    expect(mainBicep).toMatch(/param\s+ownerSources\s+string\s*=\s*grantGraphPermissions\s*\?\s*'tags,roles'\s*:\s*'tags'/);
+    const docs = read("docs/deploy.md");
+    const command = docs.split("\n").find((line) => line.includes("/appRoleAssignments"));
+    expect(command, "the Graph permission command in docs/deploy.md").toBeDefined();
+    expect(command).toContain("df021288-bdef-4463-88db-98f22de89214");
+    expect(command).toContain("98830695-27a2-44f7-8c18-0c3ebc9698f6");
+    expect(command).toContain("00000003-0000-0000-c000-000000000000");
+  });
+
   it("defines a least-privilege custom email role with exactly the documented actions", () => {
     const actions = /var\s+emailSenderActions\s*=\s*\[([^\]]*)\]/.exec(rbacBicep)?.[1];
     const list = (actions ?? "")

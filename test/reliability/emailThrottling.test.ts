@@ -44,10 +44,10 @@ describe("the mail service throttling and failing", () => {
     const first = await runCliAt({ snapshot: throttled, out, now: "2026-11-26", env });
     expect(performance.now() - started).toBeGreaterThanOrEqual(2000); // two Retry-After waits inside the SDK
     expect(reminders(first)).toMatchObject({ sent: 2, deferred: DEMO_OWNERS.length - 2 });
-    expect(first.stdout).toMatch(/4 message\(s\) did not fit the sending limits and wait for the next run/);
+    expect(first.stdout).toContain(`${DEMO_OWNERS.length - 2} message(s) did not fit the sending limits and wait for the next run`);
 
     const second = await runCliAt({ snapshot: recovered, out, now: "2026-11-26", env });
-    expect(reminders(second)).toMatchObject({ planned: 4, sent: 3, deferred: 0 });
+    expect(reminders(second)).toMatchObject({ planned: DEMO_OWNERS.length - 2, sent: DEMO_OWNERS.length - 3, deferred: 0 });
     expect(reminders(second).failed).toEqual([{ recipient: "dana@contoso.invalid", error: expect.stringMatching(/^EmailDropped: /) as unknown }]);
     expect(second.stdout).toMatch(/failed: dana@contoso\.invalid: EmailDropped/);
     expect(second.report?.run?.reminders.failed).toHaveLength(1);

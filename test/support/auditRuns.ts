@@ -23,6 +23,9 @@ export const DEMO_OWNERS = [
   "dana@contoso.com",
   "genomics-team@contoso.com",
   "imaging-oncall@contoso.com",
+  // Contoso Lab has no owner tag anywhere: its account's owners come from role assignments.
+  "lab-lead@contoso.com",
+  "priya@contoso.com",
   "risk-eng@contoso.com",
 ] as const;
 

@@ -15,6 +15,21 @@ describe("configuration", () => {
     expect(config.email).toMatchObject({ perMinute: 30, perHour: 100 });
   });
 
+  it("reads owners from tags, then role holders (Owner, Contributor), with up to 20 members per group, by default", () => {
+    expect(loadConfig({}).owners).toMatchObject({ sources: ["tags", "roles"], roleNames: ["Owner", "Contributor"], groupMaxMembers: 20 });
+    expect(loadConfig({ OWNER_SOURCES: "tags", OWNER_ROLE_NAMES: "Owner, Batch Platform Admin" }).owners).toMatchObject({
+      sources: ["tags"],
+      roleNames: ["Owner", "Batch Platform Admin"],
+    });
+  });
+
+  it("refuses an owner source it does not know, a repeated one, and roles with no role names", () => {
+    expect(() => loadConfig({ OWNER_SOURCES: "tags,graph" })).toThrow(/OWNER_SOURCES: must list "tags" and\/or "roles"/);
+    expect(() => loadConfig({ OWNER_SOURCES: "roles,roles" })).toThrow(/OWNER_SOURCES/);
+    expect(() => loadConfig({ OWNER_ROLE_NAMES: " , " })).toThrow(/OWNER_ROLE_NAMES: must name at least one role/);
+    expect(() => loadConfig({ OWNER_GROUP_MAX_MEMBERS: "0" })).toThrow(/OWNER_GROUP_MAX_MEMBERS/);
+  });
+
   it("names every bad setting in one message", () => {
     let message = "";
     try {

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SIMULATOR_TLS_CERT, SIMULATOR_TLS_KEY } from "./devCertificate.js";
+import { graphRoutes, type GraphOptions } from "./graphApi.js";
 import { FaultInjector } from "./faults.js";
 import { batchRoutes, type BatchApiOptions } from "./batchApi.js";
 import { SimulatedEmailService, type EmailServiceOptions } from "./emailApi.js";
@@ -24,6 +25,8 @@ export interface SimulatorOptions {
   batch?: BatchApiOptions;
   /** The ARM subscription list (GET /subscriptions). */
   subscriptions?: { pageSize?: number };
+  /** Simulated Microsoft Graph: the most members one page gives, whatever `$top` asks (Graph may give fewer). */
+  graph?: GraphOptions;
   /** The simulated Communication Services Email endpoint (always mounted; these tune it). */
   email?: EmailServiceOptions;
   host?: string;
@@ -60,6 +63,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     ...resourceGraphRoutes(ctx, options.resourceGraph ?? {}),
     ...batchRoutes(ctx, options.batch ?? {}),
     ...subscriptionRoutes(ctx, options.subscriptions ?? {}),
+    ...graphRoutes(ctx, options.graph ?? {}),
     ...email.routes(),
     ...(options.extraRoutes?.(ctx) ?? []),
   ];

@@ -55,6 +55,66 @@ const fault = z
   })
   .strict();
 
+// Role definitions and assignments as ARM gives them (azure-rest-api-specs, specification/authorization/resource-manager/
+// Microsoft.Authorization/stable/2022-04-01: RoleDefinition, RoleAssignment), served through Resource Graph's
+// `authorizationresources` table (Learn: "Azure Resource Graph table and resource type reference").
+const roleDefinition = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    type: z.literal("Microsoft.Authorization/roleDefinitions"),
+    properties: z.object({ roleName: z.string().min(1), type: z.enum(["BuiltInRole", "CustomRole"]) }).strict(),
+  })
+  .strict();
+
+const roleAssignment = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    type: z.literal("Microsoft.Authorization/roleAssignments"),
+    properties: z
+      .object({
+        roleDefinitionId: z.string().min(1),
+        principalId: z.string().min(1),
+        principalType: z.enum(["User", "Group", "ServicePrincipal"]),
+        /** A management group, subscription, resource group or resource id. */
+        scope: z.string().regex(/^\/(subscriptions|providers\/Microsoft\.Management\/managementGroups)\/[^/]+/i, "must be a subscription, resource group, resource or management group id"),
+      })
+      .strict(),
+  })
+  .strict();
+
+// Microsoft Graph directory objects (Learn: Microsoft Graph v1.0 user, group and servicePrincipal resource types), with
+// the properties owner resolution reads; a group lists its members' ids.
+const principal = z.discriminatedUnion("@odata.type", [
+  z
+    .object({
+      "@odata.type": z.literal("#microsoft.graph.user"),
+      id: z.string().min(1),
+      mail: z.string().nullable(),
+      userPrincipalName: z.string().min(1),
+      accountEnabled: z.boolean(),
+    })
+    .strict(),
+  z
+    .object({
+      "@odata.type": z.literal("#microsoft.graph.group"),
+      id: z.string().min(1),
+      displayName: z.string(),
+      mail: z.string().nullable(),
+      mailEnabled: z.boolean(),
+      members: z.array(z.string().min(1)),
+    })
+    .strict(),
+  z
+    .object({
+      "@odata.type": z.literal("#microsoft.graph.servicePrincipal"),
+      id: z.string().min(1),
+      displayName: z.string(),
+    })
+    .strict(),
+]);
+
 /**
  * How Resource Graph serves the tenant. Resource Graph reads each resource at its provider's latest non-preview
  * api-version ("the property expected may not be available", Learn: Azure Resource Graph, "Troubleshoot errors" /
@@ -80,6 +140,9 @@ export const snapshotSchema = z
     subscriptions: z.array(subscription),
     resources: z.array(resource),
     faults: z.array(fault).optional(),
+    roleDefinitions: z.array(roleDefinition).optional(),
+    roleAssignments: z.array(roleAssignment).optional(),
+    principals: z.array(principal).optional(),
     resourceGraph: resourceGraphSettings.optional(),
   })
   .strict();
@@ -87,6 +150,7 @@ export const snapshotSchema = z
 export type TenantSnapshot = z.infer<typeof snapshotSchema>;
 export type SnapshotResource = z.infer<typeof resource>;
 export type SnapshotFault = z.infer<typeof fault>;
+export type SnapshotPrincipal = z.infer<typeof principal>;
 
 export function parseSnapshot(data: unknown, source = "snapshot"): TenantSnapshot {
   const result = snapshotSchema.safeParse(data);

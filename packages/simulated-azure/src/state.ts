@@ -31,7 +31,38 @@ export class SimulatorState {
     }
   }
 
-  /** Resource Graph's view of the tenant: `resources`, `batchresources` (pools) and `resourcecontainers`. */
+  /**
+   * Role definitions and assignments as `authorizationresources` rows: ARM's objects with Resource Graph's columns
+   * (type lower-cased, as Resource Graph gives it; subscriptionId and resourceGroup from the id, empty at a management
+   * group or for a built-in definition).
+   */
+  private authorizationRows(): TableRow[] {
+    const tenantId = this.snapshot.tenantId;
+    const row = (r: { id: string; name: string; type: string; properties: Record<string, unknown> }): TableRow => {
+      const m = /^\/subscriptions\/([^/]+)(?:\/resourceGroups\/([^/]+))?/i.exec(r.id);
+      return {
+        id: r.id,
+        name: r.name,
+        type: r.type.toLowerCase(),
+        tenantId,
+        kind: "",
+        location: "",
+        resourceGroup: m?.[2] ?? "",
+        subscriptionId: m?.[1] ?? "",
+        managedBy: "",
+        sku: null,
+        plan: null,
+        properties: r.properties,
+        tags: null,
+        identity: null,
+        zones: null,
+        extendedLocation: null,
+      };
+    };
+    return [...(this.snapshot.roleDefinitions ?? []).map(row), ...(this.snapshot.roleAssignments ?? []).map(row)];
+  }
+
+  /** Resource Graph's view of the tenant: `resources`, `batchresources` (pools), `resourcecontainers` and `authorizationresources`. */
   tables(): Record<string, TableRow[]> {
     if (this.tableCache) return this.tableCache;
     const tenantId = this.snapshot.tenantId;
@@ -49,7 +80,9 @@ export class SimulatorState {
       managedBy: "",
       sku: null,
       plan: null,
-      properties: { state: s.state ?? "Enabled", managementGroupAncestorsChain: (s.managementGroups ?? []).map((name) => ({ name })) },
+      // The snapshot lists management groups root first; Resource Graph's managementGroupAncestorsChain runs from the
+      // nearest parent up to the tenant root group.
+      properties: { state: s.state ?? "Enabled", managementGroupAncestorsChain: [...(s.managementGroups ?? [])].reverse().map((name) => ({ name })) },
       tags: s.tags ?? {},
       identity: null,
       zones: null,
@@ -64,7 +97,7 @@ export class SimulatorState {
       else if (type === RESOURCE_GROUP) resourcecontainers.push({ ...row, type: "microsoft.resources/subscriptions/resourcegroups" });
       else resources.push(row);
     }
-    this.tableCache = { resources, batchresources, resourcecontainers };
+    this.tableCache = { resources, batchresources, resourcecontainers, authorizationresources: this.authorizationRows() };
     return this.tableCache;
   }
 

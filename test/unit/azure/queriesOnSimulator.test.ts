@@ -2,7 +2,15 @@
 // as Resource Graph's tables.
 import { describe, expect, it } from "vitest";
 import { executeKql, type Row } from "@batch-cert-auditor/simulated-azure";
-import { ALL_QUERIES, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "../../../src/azure/queries.js";
+import {
+  ALL_QUERIES,
+  BATCH_ACCOUNTS_QUERY,
+  CONTAINERS_QUERY,
+  MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY,
+  POOLS_WITH_CERTIFICATES_QUERY,
+  ROLE_ASSIGNMENTS_QUERY,
+  ROLE_DEFINITIONS_QUERY,
+} from "../../../src/azure/queries.js";
 
 describe("the queries the app sends", () => {
   const account = (name: string, type = "microsoft.batch/batchaccounts"): Row => ({
@@ -18,7 +26,7 @@ describe("the queries the app sends", () => {
   });
 
   it("accepts every one of them", () => {
-    const empty = { resources: [], batchresources: [], resourcecontainers: [] };
+    const empty = { resources: [], batchresources: [], resourcecontainers: [], authorizationresources: [] };
     for (const query of Object.values(ALL_QUERIES)) expect(executeKql(query, empty)).toEqual([]);
   });
 
@@ -101,6 +109,33 @@ describe("the queries the app sends", () => {
         resourceGroup: "",
         tags: { owner: "p@x" },
       },
+    ]);
+  });
+
+  it("ROLE_ASSIGNMENTS_QUERY and MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY return assignments with their role, principal and scope; ROLE_DEFINITIONS_QUERY the role names", () => {
+    const assignment = (id: string, scope: string): Row => ({
+      id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${id}`,
+      name: id,
+      type: "microsoft.authorization/roleassignments",
+      subscriptionId: scope.startsWith("/subscriptions/") ? "s1" : "",
+      properties: { roleDefinitionId: "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/r1", principalId: `p-${id}`, principalType: "User", scope },
+    });
+    const definition: Row = {
+      id: "/providers/Microsoft.Authorization/roleDefinitions/r1",
+      name: "r1",
+      type: "microsoft.authorization/roledefinitions",
+      subscriptionId: "",
+      properties: { roleName: "Owner", type: "BuiltInRole" },
+    };
+    const rows = [assignment("b", "/subscriptions/s1/resourceGroups/rg"), assignment("a", "/providers/Microsoft.Management/managementGroups/mg"), definition];
+    const tables = { authorizationresources: rows };
+    expect(executeKql(ROLE_ASSIGNMENTS_QUERY, tables).map((r) => [r.principalId, r.scope, r.roleDefinitionId])).toEqual([
+      ["p-a", "/providers/Microsoft.Management/managementGroups/mg", "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/r1"],
+      ["p-b", "/subscriptions/s1/resourceGroups/rg", "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/r1"],
+    ]);
+    expect(executeKql(MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY, tables).map((r) => r.principalId)).toEqual(["p-a"]);
+    expect(executeKql(ROLE_DEFINITIONS_QUERY, tables)).toEqual([
+      { id: definition.id, name: "r1", type: "microsoft.authorization/roledefinitions", roleName: "Owner", roleType: "BuiltInRole" },
     ]);
   });
 

@@ -113,6 +113,15 @@ describe("renderDigest", () => {
     expect(email.html).toContain("1,001 days overdue");
   });
 
+  it("says why a role holder got the digest: the group, the role and the scope", async () => {
+    const owner = { address: "alice@contoso.com", source: "member of platform-admins, which holds Owner on subscription sub-research" };
+    const { text, html } = await renderDigest(only([certFinding({ owners: [owner] })]), ctx());
+    expect(text).toContain("You have write access: you are a member of platform-admins, which holds Owner on subscription sub-research.");
+    expect(html).toContain("you are a member of platform-admins, which holds Owner on subscription sub-research");
+    const direct = await renderDigest(only([certFinding({ owners: [{ address: "alice@contoso.com", source: "role Contributor on resource group rg-render" }] })]), ctx());
+    expect(direct.text).toContain("You have write access: you hold Contributor on resource group rg-render.");
+  });
+
   it("gives concrete commands with the real names for an account certificate", async () => {
     const { text, html } = await renderDigest(only([certFinding()]), ctx());
     expect(text).toContain(`az keyvault certificate import --vault-name <your-key-vault> --name sha1-${THUMB} --file <certificate.pfx>`);

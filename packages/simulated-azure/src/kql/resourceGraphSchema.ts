@@ -8,7 +8,11 @@ export interface ResourceGraphColumn {
   readonly type: ResourceGraphColumnType;
 }
 
-/** The columns shared by `resources`, `batchresources` and `resourcecontainers`, in Resource Graph's order. */
+/**
+ * The columns shared by `resources`, `batchresources`, `resourcecontainers` and `authorizationresources`, in Resource
+ * Graph's order (Learn: "Azure Resource Graph table and resource type reference"; authorizationresources holds
+ * microsoft.authorization/roleassignments and microsoft.authorization/roledefinitions with the same columns).
+ */
 export const RESOURCE_GRAPH_COLUMNS: readonly ResourceGraphColumn[] = [
   { name: "id", type: "string" },
   { name: "name", type: "string" },
@@ -29,7 +33,7 @@ export const RESOURCE_GRAPH_COLUMNS: readonly ResourceGraphColumn[] = [
 ];
 
 /** The tables the simulated Resource Graph serves; all have {@link RESOURCE_GRAPH_COLUMNS}. */
-export const RESOURCE_GRAPH_TABLES = ["resources", "batchresources", "resourcecontainers"] as const;
+export const RESOURCE_GRAPH_TABLES = ["resources", "batchresources", "resourcecontainers", "authorizationresources"] as const;
 
 export type ResourceGraphTable = (typeof RESOURCE_GRAPH_TABLES)[number];
 
