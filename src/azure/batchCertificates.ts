@@ -8,7 +8,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AccountCertificate, BatchAccountInfo, PoolInfo } from "../core/model.js";
 import type { CertificateLister, PoolLister, ReadOptions } from "../core/ports.js";
-import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseArmListPage, stoppedReason } from "./armAnswers.js";
+import { answerBody, type ArmListPage, DEFAULT_MAX_PAGES, PagingGuard, parseArmListPage, stoppedReason } from "./armAnswers.js";
 import { WAIT_TOO_LONG } from "./retryWaitCap.js";
 import { signInFailure } from "./signIn.js";
 import type { SubscriptionPacer } from "./subscriptionPacer.js";
@@ -92,8 +92,10 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
         if (page.done) break;
         const checked = parseArmListPage(answerBody(raw), what);
         guard.page(checked.nextLink, "nextLink");
+        // The wire body, not the SDK's model: the migration kit rebuilds the pool in the REST shape (names, no Dates).
+        const wire = new Map(checked.value.map((item) => [item.id.toLowerCase(), item]));
         for (const item of page.value) {
-          const pool = toPool(item, account);
+          const pool = toPool(item, account, item.id ? wire.get(item.id.toLowerCase()) : undefined);
           if (!pools.has(pool.id.toLowerCase())) pools.set(pool.id.toLowerCase(), pool);
         }
       }
@@ -104,8 +106,9 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
   }
 }
 
-function toPool(pool: Pool, account: BatchAccountInfo): PoolInfo {
+function toPool(pool: Pool, account: BatchAccountInfo, wire?: ArmListPage["value"][number]): PoolInfo {
   const name = pool.name ?? pool.id?.split("/").pop() ?? "";
+  const configuration = poolConfiguration(wire);
   if (!name) throw new AuditError("BATCH.REQUEST_FAILED", `Batch account ${account.name}: the pool list returned a pool with no name or id`);
   return {
     id: pool.id ?? `${account.id}/pools/${name}`,
@@ -121,6 +124,17 @@ function toPool(pool: Pool, account: BatchAccountInfo): PoolInfo {
       ...(ref.storeName ? { storeName: ref.storeName } : {}),
       ...(ref.visibility ? { visibility: [...ref.visibility] } : {}),
     })),
+    ...(configuration ? { configuration } : {}),
+  };
+}
+
+/** The pool's wire `properties` and `identity`, as plain JSON (a copy: nothing shared with the SDK's objects). */
+function poolConfiguration(wire: ArmListPage["value"][number] | undefined): PoolInfo["configuration"] {
+  if (!wire?.properties) return undefined;
+  const identity = (wire as Record<string, unknown>).identity;
+  return {
+    properties: JSON.parse(JSON.stringify(wire.properties)) as Record<string, unknown>,
+    ...(identity && typeof identity === "object" ? { identity: JSON.parse(JSON.stringify(identity)) as Record<string, unknown> } : {}),
   };
 }
 
