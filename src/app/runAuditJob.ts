@@ -131,6 +131,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         deadline: config.schedule.deadline,
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: config.owners, snooze: config.snooze },
+        ...(config.migration ? { migration: config.migration } : {}),
         signal: reads.signal,
       },
     );

@@ -5,6 +5,7 @@ import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { accountsOnlyInPools, buildFindings } from "./findings.js";
+import { addMigrationKits, type MigrationSettings } from "./migrationKit.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -65,6 +66,8 @@ export interface AuditRequest {
   tenantId?: string;
   /** When given, findings carry their owners, owner problems and snoozes. */
   owners?: { owners: OwnerPolicy; snooze: SnoozePolicy };
+  /** What the migration kits put in replacement pools (identity, Key Vault); placeholders where unset. */
+  migration?: MigrationSettings;
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
   signal?: AbortSignal;
 }
@@ -85,7 +88,8 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     poolsUnknown: new Set(accounts.filter((a) => a.pools === "failed").map((a) => a.id.toLowerCase())),
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
-  const findings = request.owners ? assignOwners(built, inventory, { ...request.owners, asOf: request.asOf }) : built;
+  const withKits = addMigrationKits(built, pools, certificates, request.migration ?? {});
+  const findings = request.owners ? assignOwners(withKits, inventory, { ...request.owners, asOf: request.asOf }) : withKits;
   const coverage = describeCoverage(request.scope, inventory, accounts);
   deps.onProgress?.({ phase: "done", done: 1, total: 1 });
 
