@@ -92,8 +92,9 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
         if (page.done) break;
         const checked = parseArmListPage(answerBody(raw), what);
         guard.page(checked.nextLink, "nextLink");
-        // The wire body, not the SDK's model: the migration kit rebuilds the pool in the REST shape (names, no Dates).
-        const wire = new Map(checked.value.map((item) => [item.id.toLowerCase(), item]));
+        // The wire body, not the SDK's model (parsedBody is already deserialized, `properties` flattened away): the
+        // migration kit rebuilds the pool in the REST shape.
+        const wire = wireItems((raw as FullOperationResponse | undefined)?.bodyAsText ?? undefined);
         for (const item of page.value) {
           const pool = toPool(item, account, item.id ? wire.get(item.id.toLowerCase()) : undefined);
           if (!pools.has(pool.id.toLowerCase())) pools.set(pool.id.toLowerCase(), pool);
@@ -126,6 +127,22 @@ function toPool(pool: Pool, account: BatchAccountInfo, wire?: ArmListPage["value
     })),
     ...(configuration ? { configuration } : {}),
   };
+}
+
+function wireItems(text: string | undefined): Map<string, ArmListPage["value"][number]> {
+  const items = new Map<string, ArmListPage["value"][number]>();
+  if (!text) return items;
+  try {
+    const body = JSON.parse(text) as { value?: unknown };
+    for (const item of Array.isArray(body.value) ? body.value : []) {
+      if (item && typeof item === "object" && typeof (item as { id?: unknown }).id === "string") {
+        items.set((item as { id: string }).id.toLowerCase(), item as ArmListPage["value"][number]);
+      }
+    }
+  } catch {
+    // Not JSON: parseArmListPage has already refused the page.
+  }
+  return items;
 }
 
 /** The pool's wire `properties` and `identity`, as plain JSON (a copy: nothing shared with the SDK's objects). */

@@ -74,6 +74,15 @@ export interface OutgoingEmail {
   subject: string;
   html: string;
   text: string;
+  /** Files sent with the message (Communication Services Email `attachments`), e.g. a migration kit. */
+  attachments?: EmailAttachment[];
+}
+
+/** As the Communication Services Email send request takes it (EmailAttachment: name, contentType, contentInBase64). */
+export interface EmailAttachment {
+  name: string;
+  contentType: string;
+  contentInBase64: string;
 }
 
 export type DeliveryStatus = "Succeeded" | "Failed" | "Running";
