@@ -5,7 +5,7 @@ import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { accountsOnlyInPools, buildFindings } from "./findings.js";
-import { addMigrationKits, type MigrationSettings } from "./migrationKit.js";
+import { addMigrationKits, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -79,7 +79,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived), readOptions);
   reads.start(inventory.accounts);
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
-  const { certificates, pools, accounts } = await reads.finished(inventory.accounts, graphPools);
+  const { certificates, pools, accounts, migratedPools } = await reads.finished(inventory.accounts, graphPools);
   assertScopeMatched(request.scope, inventory);
   const built = buildFindings({
     accounts: inventory.accounts,
@@ -104,7 +104,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     daysSinceRetirement: daysBetween(RETIREMENT_DATE, request.asOf),
     ...(request.tenantId === undefined ? {} : { tenantId: request.tenantId }),
     coverage,
-    summary: summarize(findings, coverage),
+    summary: { ...summarize(findings, coverage), poolsMigrated: migratedPools },
     findings,
   };
 }
@@ -190,6 +190,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions) {
       const pools: PoolInfo[] = [];
       const coverage: AccountCoverage[] = [];
       const covered = new Set<string>();
+      let migratedPools = 0;
       for (const account of accounts) {
         const key = account.id.toLowerCase();
         const entry = reads.get(key);
@@ -201,6 +202,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions) {
         let poolsReason: string | undefined;
         if (entry.batchPools) {
           source = "batch-api";
+          migratedPools += entry.batchPools.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).length;
           pools.push(...mergePoolEvidence(entry.batchPools, fromGraph));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
@@ -234,7 +236,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions) {
       const listed = new Set(accounts.map((a) => a.id.toLowerCase()));
       for (const [key, list] of graphPools) if (!listed.has(key)) pools.push(...list);
       coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-      return { certificates, pools, accounts: coverage };
+      return { certificates, pools, accounts: coverage, migratedPools };
     },
   };
 }

@@ -197,6 +197,11 @@ export interface ReportSummary {
   warning: number;
   accountCertificates: number;
   poolsWithCertificates: number;
+  /**
+   * Pools the Batch API listed that already use the Key Vault VM extension and no certificates: migrated, not
+   * findings. Counted where pools were read (accounts that still have certificates, or whose list failed).
+   */
+  poolsMigrated?: number;
   accountsAudited: number;
   accountsFailed: number;
   subscriptionsAudited: number;
