@@ -375,11 +375,12 @@ interface CommandInput {
 
 function migrationCommands(c: CommandInput): string[] {
   const { finding, vault } = c;
-  const rg = finding.resourceGroup;
-  const account = finding.accountName;
+  // Names came from Azure (attacker-controlled in a hostile tenant): every one is shell-quoted where it is used.
+  const rg = shq(finding.resourceGroup);
+  const account = shq(finding.accountName);
   const identityName = "batch-pool-keyvault";
   const lines: string[] = [];
-  lines.push(`az account set --subscription ${finding.subscriptionId}`);
+  lines.push(`az account set --subscription ${shq(finding.subscriptionId)}`);
   if (c.settings.identityId) {
     lines.push(`# The identity ${c.settings.identityId} is already configured for this tenant's replacement pools.`);
     lines.push(`PRINCIPAL_ID=$(az identity show --ids ${c.settings.identityId} --query principalId -o tsv)`);
@@ -402,22 +403,27 @@ function migrationCommands(c: CommandInput): string[] {
   }
   const poolsUrl = `https://management.azure.com${finding.accountId}/pools`;
   lines.push(`# 4. Create the replacement pool from ${c.fileName} (fill in every <REPLACE: ...> first).`);
-  lines.push(`az rest --method put --url "${poolsUrl}/${c.replacementPoolName}?api-version=${REPLACEMENT_API_VERSION}" --body @${c.fileName}`);
+  lines.push(`az rest --method put --url ${shq(`${poolsUrl}/${c.replacementPoolName}?api-version=${REPLACEMENT_API_VERSION}`)} --body @${shq(c.fileName)}`);
   lines.push(`# 5. Move the jobs: a job's pool can change only while it is disabled.`);
   lines.push(`az batch account login --resource-group ${rg} --name ${account}`);
   lines.push(
-    `for JOB in $(az batch job list --query "[?poolInfo.poolId=='${c.poolName}'].id" -o tsv); do az batch job disable --job-id "$JOB" --disable-tasks requeue && az batch job set --job-id "$JOB" --pool-id ${c.replacementPoolName} && az batch job enable --job-id "$JOB"; done`,
+    `for JOB in $(az batch job list --query ${shq(`[?poolInfo.poolId=='${c.poolName.replace(/'/g, "")}'].id`)} -o tsv); do az batch job disable --job-id "$JOB" --disable-tasks requeue && az batch job set --job-id "$JOB" --pool-id ${shq(c.replacementPoolName)} && az batch job enable --job-id "$JOB"; done`,
   );
   lines.push(`# 6. Delete the old pool once its tasks have drained.`);
-  lines.push(`az rest --method delete --url "${poolsUrl}/${c.poolName}?api-version=${REPLACEMENT_API_VERSION}"`);
+  lines.push(`az rest --method delete --url ${shq(`${poolsUrl}/${c.poolName}?api-version=${REPLACEMENT_API_VERSION}`)}`);
   const deletable = c.observed.filter((o) => o.inAccount !== false);
   if (deletable.length > 0) {
     lines.push(`# 7. Delete each certificate after every pool that uses it is replaced (Batch refuses while a pool or node still holds it).`);
     for (const o of deletable) {
-      lines.push(`az rest --method delete --url "https://management.azure.com${finding.accountId}/certificates/${o.secretName}?api-version=${CERTIFICATE_API_VERSION}"`);
+      lines.push(`az rest --method delete --url ${shq(`https://management.azure.com${finding.accountId}/certificates/${o.secretName}?api-version=${CERTIFICATE_API_VERSION}`)}`);
     }
   }
   return lines;
+}
+
+/** Quotes a value for a POSIX shell command line unless it is plainly safe. */
+function shq(s: string): string {
+  return /^[A-Za-z0-9._/:@=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 function keep(placeholders: Set<string>, value: string): string {
