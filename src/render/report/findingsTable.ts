@@ -125,14 +125,14 @@ export function renderFindings(report: AuditReport, gaps: CoverageGaps, findings
     });
     return `<tr data-row="${i}" data-id="${escapeHtml(f.id)}" data-severity="${escapeHtml(f.severity)}">
 <td>${sevBadge(f.severity)}</td>
-<td><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
-<td><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
-<td>${f.poolName ? `${escapeHtml(f.poolName)}${renderMigrationLink(f)}` : `<span class="none">&mdash;</span>`}</td>
-<td>${cert}</td>
-<td>${expiry}</td>
-<td>${renderReferences(f)}</td>
-<td class="owners-cell">${renderOwnersCell(f)}</td>
-<td>${f.snoozedUntil ? `${snoozed ? "until" : "ended"} <span class="nowrap">${escapeHtml(isoDay(f.snoozedUntil))}</span>` : `<span class="none">&mdash;</span>`}</td>
+<td data-label="Finding"><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
+<td data-label="Account"><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
+<td data-label="Pool">${f.poolName ? `${escapeHtml(f.poolName)}${renderMigrationLink(f)}` : `<span class="none">&mdash;</span>`}</td>
+<td data-label="Certificate">${cert}</td>
+<td data-label="Expires">${expiry}</td>
+<td data-label="References">${renderReferences(f)}</td>
+<td class="owners-cell" data-label="Owners">${renderOwnersCell(f)}</td>
+<td data-label="Snoozed">${f.snoozedUntil ? `${snoozed ? "until" : "ended"} <span class="nowrap">${escapeHtml(isoDay(f.snoozedUntil))}</span>` : `<span class="none">&mdash;</span>`}</td>
 </tr>`;
   });
 
