@@ -303,7 +303,7 @@ function itemSection(view: ItemView): string {
 <div style="font-size:16px;font-weight:700;margin:6px 0 2px 0;word-break:break-all;overflow-wrap:anywhere;">${escapeHtml(view.title)}</div>
 ${factsTable(view.facts)}
 ${view.detail ? `<p style="margin:6px 0;">${escapeHtml(view.detail)}</p>` : ""}
-<p style="margin:8px 0 0 0;"><b>What breaks:</b> ${escapeHtml(view.breaks)}</p>
+${view.steps.length > 0 ? `<p style="margin:8px 0 0 0;"><b>What breaks:</b> ${escapeHtml(view.breaks)}</p>` : ""}
 ${view.steps.length > 0 ? `<p style="margin:10px 0 0 0;"><b>What to do:</b></p>${steps}` : ""}${portal}`;
   return `<mj-section background-color="#ffffff" border-left="4px solid ${color}" padding="14px 0 16px 0">
   <mj-column><mj-text>${body}</mj-text></mj-column>
@@ -480,8 +480,8 @@ function digestText(plan: DigestPlan, ctx: RenderContext, views: Map<DigestItem,
         out.push(`[${v.severity.toUpperCase()}] ${clean(v.title)} (${v.status})`);
         for (const [k, val] of v.facts) out.push(`  ${k}: ${clean(val)}`);
         if (v.detail) out.push(`  ${clean(v.detail)}`);
-        out.push(`  What breaks: ${v.breaks}`);
-        if (v.steps.length > 0) out.push("  What to do:");
+        // With the account's plan above, the intro says what breaks once instead of each item.
+        if (v.steps.length > 0) out.push(`  What breaks: ${v.breaks}`, "  What to do:");
         v.steps.forEach((s, i) => {
           out.push(`    ${i + 1}. ${clean(s.text)}${s.link ? ` ${s.link.label}: ${s.link.url}` : ""}`);
           for (const c of s.commands ?? []) out.push(`       ${clean(c)}`);
