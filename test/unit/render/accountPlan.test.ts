@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { AccountCertificate, Finding } from "../../../src/core/model.js";
+import { planDigests } from "../../../src/core/digestPlan.js";
+import { RETIREMENT_DATE } from "../../../src/core/model.js";
+import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { accountPlan } from "../../../src/render/accountPlan.js";
+import { renderDigest } from "../../../src/render/digestEmail.js";
 
 const ACCOUNT = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct";
 const where = { subscriptionId: "00000000-0000-0000-0000-000000000001", resourceGroup: "rg", accountName: "acct", accountId: ACCOUNT, detail: "" };
@@ -75,5 +79,23 @@ describe("the digest's plan for one account", () => {
     expect(steps).toContain("Deleting sha1-ffff was refused (NodesReferencingCertificate): still held by p9. Replace or drain those pools first, then delete it again.");
     expect(steps).toContain("Nothing to do for sha1-9999: deletion is in progress, and the audit drops it when it ends.");
     expect(steps.join("\n")).not.toMatch(/Delete unused/);
+  });
+});
+
+describe("the digest built from the plan", () => {
+  it("shows each step once per account and keeps commands whole: they wrap at spaces or scroll, never break inside a token", async () => {
+    const owner = { address: "owner@contoso.com", source: 'account tag "owner"' };
+    const findings = [poolFinding("p1", ["sha1-aaaa"]), poolFinding("p2", ["sha1-aaaa"]), certFinding("sha1-aaaa", ["p1", "p2"]), certFinding("sha1-cccc", [])].map((f) => ({ ...f, owners: [owner] }));
+    const [plan] = planDigests(findings, new Map(), "2026-11-26", defaultReminderPolicy(RETIREMENT_DATE), []);
+    const { html, text } = await renderDigest(plan!, { asOf: "2026-11-26", deadline: RETIREMENT_DATE, retirementDate: RETIREMENT_DATE });
+    expect(text.match(/az identity create/g)).toHaveLength(1);
+    expect(text.match(/az keyvault certificate import/g)).toHaveLength(1);
+    expect(text.match(/What to do in this account:/g)).toHaveLength(1);
+    const codeStyles = [...html.matchAll(/<div style="([^"]*font-family:Consolas[^"]*)"/g)].map((m) => m[1]);
+    expect(codeStyles.length).toBeGreaterThan(0);
+    for (const style of codeStyles) {
+      expect(style).not.toMatch(/word-break:break-all|overflow-wrap:anywhere/);
+      expect(style).toMatch(/overflow-x:auto/);
+    }
   });
 });
