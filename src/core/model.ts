@@ -235,7 +235,7 @@ export interface RunSection {
   sendMode: "dry-run" | "redirect" | "live";
   resolvedSinceLastRun: { findingId: string; kind: string; resourceId: string; accountName: string; resolvedOn: string }[];
   /** Open findings per day, from the ledger, oldest first. */
-  history: { date: string; open: number; critical: number; warning: number }[];
+  history: { date: string; open: number; critical: number; warning: number; migrated?: number }[];
   reminders: {
     planned: number;
     sent: number;

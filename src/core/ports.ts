@@ -166,6 +166,8 @@ export interface RunRecord {
   resolved: number;
   complete: boolean;
   completedAt: string;
+  /** Pools already migrated to the Key Vault extension that day (summary.poolsMigrated); absent in older records. */
+  migrated?: number;
 }
 
 /** The memory across runs that makes reminders at-least-once and idempotent. */

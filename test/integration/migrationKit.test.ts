@@ -60,6 +60,11 @@ describe("the migration kit on the demo tenant", () => {
     }
   });
 
+  it("records the pools already migrated in the summary and in the day's trend point", () => {
+    expect(report.summary.poolsMigrated).toBe(0);
+    expect(report.run?.history.at(-1)).toMatchObject({ date: "2026-11-26", migrated: 0 });
+  });
+
   it("says, for a pool known only from Resource Graph, that there is no body rather than guessing one", () => {
     for (const f of poolFindings().filter((p) => !p.sources?.includes("batch-api"))) {
       expect(f.migration?.replacementPool).toBeUndefined();
