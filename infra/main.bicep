@@ -95,6 +95,15 @@ param allowAnyRecipientDomain bool = false
 @description('MIGRATION_DEADLINE: YYYY-MM-DD; empty means the retirement date.')
 param migrationDeadline string = ''
 
+@description('MIGRATION_IDENTITY_ID: user-assigned identity the generated replacement pools get; empty leaves a placeholder.')
+param migrationIdentityId string = ''
+
+@description('MIGRATION_IDENTITY_CLIENT_ID: that identity\'s client id; empty leaves a placeholder.')
+param migrationIdentityClientId string = ''
+
+@description('MIGRATION_KEY_VAULT_NAME: Key Vault the replacement pools read certificates from; empty leaves a placeholder.')
+param migrationKeyVaultName string = ''
+
 param reminderDays string = '90,60,30,14,7,3,1,0'
 
 param overdueEveryDays int = 7
@@ -335,6 +344,9 @@ module api './app/api.bicep' = {
     allowedRecipientDomains: allowedRecipientDomains
     allowAnyRecipientDomain: allowAnyRecipientDomain
     migrationDeadline: migrationDeadline
+    migrationIdentityId: migrationIdentityId
+    migrationIdentityClientId: migrationIdentityClientId
+    migrationKeyVaultName: migrationKeyVaultName
     reminderDays: reminderDays
     overdueEveryDays: overdueEveryDays
     escalateAfterReminders: escalateAfterReminders

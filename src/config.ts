@@ -27,6 +27,8 @@ export interface AppConfig {
   };
   schedule: { deadline: string; reminderDays: number[]; overdueEveryDays: number; escalateAfterReminders: number };
   escalationContacts: string[];
+  /** What the migration kit puts in replacement pools; unset parts stay named placeholders. */
+  migration: { identityId: string | undefined; identityClientId: string | undefined; keyVaultName: string | undefined };
   snooze: { tagKey: string; reasonTagKey: string; maxDays: number };
   sendMode: SendMode;
   redirectAddress: string | undefined;
@@ -62,6 +64,9 @@ export const SETTINGS = {
   ALLOWED_RECIPIENT_DOMAINS: "",
   ALLOW_ANY_RECIPIENT_DOMAIN: "false",
   MIGRATION_DEADLINE: "",
+  MIGRATION_IDENTITY_ID: "",
+  MIGRATION_IDENTITY_CLIENT_ID: "",
+  MIGRATION_KEY_VAULT_NAME: "",
   REMINDER_DAYS: "90,60,30,14,7,3,1,0",
   OVERDUE_EVERY_DAYS: "7",
   ESCALATE_AFTER_REMINDERS: "4",
@@ -177,6 +182,13 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
       .pipe(z.enum(["true", "false"], { message: 'must be "true" or "false"' }))
       .transform((v) => v === "true"),
     MIGRATION_DEADLINE: text("MIGRATION_DEADLINE").refine((v) => v === "" || isIsoDay(v), "must be a date as YYYY-MM-DD"),
+    MIGRATION_IDENTITY_ID: optional("MIGRATION_IDENTITY_ID").refine(
+      (v) => v === undefined || /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i.test(v),
+      "must be the resource id of a user-assigned managed identity (/subscriptions/.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)",
+    ),
+    MIGRATION_IDENTITY_CLIENT_ID: optional("MIGRATION_IDENTITY_CLIENT_ID").refine((v) => v === undefined || isGuid(v), "must be a client id (GUID)"),
+    // Key Vault names: 3-24 letters, digits and dashes, starting with a letter (Learn: "Key Vault naming rules").
+    MIGRATION_KEY_VAULT_NAME: optional("MIGRATION_KEY_VAULT_NAME").refine((v) => v === undefined || /^[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]$/.test(v), "must be a Key Vault name (3-24 letters, digits and dashes, starting with a letter)"),
     REMINDER_DAYS: text("REMINDER_DAYS").transform((v, ctx) => {
       const parts = list(v);
       const days = parts.map(Number);
@@ -275,6 +287,7 @@ export function loadConfig(
       escalateAfterReminders: e.ESCALATE_AFTER_REMINDERS,
     },
     escalationContacts: e.ESCALATION_CONTACTS,
+    migration: { identityId: e.MIGRATION_IDENTITY_ID, identityClientId: e.MIGRATION_IDENTITY_CLIENT_ID, keyVaultName: e.MIGRATION_KEY_VAULT_NAME },
     snooze: { tagKey: e.SNOOZE_TAG_KEY, reasonTagKey: e.SNOOZE_REASON_TAG_KEY, maxDays: e.MAX_SNOOZE_DAYS },
     sendMode: e.SEND_MODE,
     redirectAddress: e.REDIRECT_ADDRESS,

@@ -46,6 +46,9 @@ param ownerGroupMaxMembers int
 param allowedRecipientDomains string
 param allowAnyRecipientDomain bool = false
 param migrationDeadline string
+param migrationIdentityId string = ''
+param migrationIdentityClientId string = ''
+param migrationKeyVaultName string = ''
 param reminderDays string
 param overdueEveryDays int
 param escalateAfterReminders int
@@ -102,6 +105,9 @@ var appSettings = {
   ALLOWED_RECIPIENT_DOMAINS: allowedRecipientDomains
   ALLOW_ANY_RECIPIENT_DOMAIN: string(allowAnyRecipientDomain)
   MIGRATION_DEADLINE: migrationDeadline
+  MIGRATION_IDENTITY_ID: migrationIdentityId
+  MIGRATION_IDENTITY_CLIENT_ID: migrationIdentityClientId
+  MIGRATION_KEY_VAULT_NAME: migrationKeyVaultName
   REMINDER_DAYS: reminderDays
   OVERDUE_EVERY_DAYS: string(overdueEveryDays)
   ESCALATE_AFTER_REMINDERS: string(escalateAfterReminders)

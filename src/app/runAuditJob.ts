@@ -154,6 +154,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: config.owners, snooze: config.snooze },
         accountsWithOpenPoolFindings,
+        ...(config.migration ? { migration: config.migration } : {}),
         signal: reads.signal,
       },
     );
@@ -199,11 +200,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       resolved: progress.resolved.length,
       complete: audited.coverage.complete,
       completedAt: ctx.now().toISOString(),
+      ...(audited.summary.poolsMigrated === undefined ? {} : { migrated: audited.summary.poolsMigrated }),
     });
     // Days after this run's own (a run with a later --now, a wrong clock) are not history yet.
     const history = (await tenantLedger.runHistory())
       .filter((r) => r.date <= asOf)
-      .map((r) => ({ date: r.date, open: r.open, critical: r.critical, warning: r.warning }));
+      .map((r) => ({ date: r.date, open: r.open, critical: r.critical, warning: r.warning, ...(r.migrated === undefined ? {} : { migrated: r.migrated }) }));
     const resolvedSinceLastRun = progress.resolved.map((s) => ({
       findingId: s.findingId,
       kind: s.kind,

@@ -97,6 +97,7 @@ export class AcsEmailSender implements EmailSender {
       senderAddress: this.senderAddress,
       content: { subject: email.subject, html: email.html, plainText: email.text },
       recipients: { to: [{ address: email.to }] },
+      ...(email.attachments?.length ? { attachments: email.attachments } : {}),
     };
 
     let poller: Awaited<ReturnType<EmailClient["beginSend"]>>;

@@ -8,7 +8,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AccountCertificate, BatchAccountInfo, PoolInfo } from "../core/model.js";
 import type { CertificateLister, PoolLister, ReadOptions } from "../core/ports.js";
-import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseArmListPage, stoppedReason } from "./armAnswers.js";
+import { answerBody, type ArmListPage, DEFAULT_MAX_PAGES, PagingGuard, parseArmListPage, stoppedReason } from "./armAnswers.js";
 import { WAIT_TOO_LONG } from "./retryWaitCap.js";
 import { signInFailure } from "./signIn.js";
 import type { SubscriptionPacer } from "./subscriptionPacer.js";
@@ -52,8 +52,10 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
 
   private readPools(account: BatchAccountInfo, { signal }: ReadOptions): Promise<PoolInfo[]> {
     const client = this.clientFor(account.subscriptionId);
-    return this.readList(account, "pools", signal, (options) => client.poolOperations.listByBatchAccount(account.resourceGroup, account.name, options), (pool) =>
-      toPool(pool, account),
+    return this.readList(account, "pools", signal, (options) => client.poolOperations.listByBatchAccount(account.resourceGroup, account.name, options), (pool, wire) =>
+      // The wire body, not the SDK's model (parsedBody is deserialized, `properties` flattened away): the migration
+      // kit rebuilds the pool in the REST shape.
+      toPool(pool, account, wire(pool.id)),
     );
   }
 
@@ -67,7 +69,8 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
     what: "certificates" | "pools",
     signal: AbortSignal | undefined,
     list: (options: { abortSignal?: AbortSignal; onResponse: (response: FullOperationResponse) => void }) => { byPage(): AsyncIterableIterator<T[]> },
-    convert: (item: T) => R,
+    /** `wire(id)`: the item as the answer's JSON holds it (read only when asked: the pools' configuration). */
+    convert: (item: T, wire: (id: string | undefined) => WireItem | undefined) => R,
   ): Promise<R[]> {
     const label = `Batch account ${account.name}: the ${what === "certificates" ? "certificate" : "pool"} list`;
     const guard = new PagingGuard(label, this.maxPages);
@@ -83,8 +86,11 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
         if (page.done) break;
         const checked = parseArmListPage(answerBody(raw), label);
         guard.page(checked.nextLink, "nextLink");
+        const text = (raw as FullOperationResponse | undefined)?.bodyAsText ?? undefined;
+        let wireById: Map<string, WireItem> | undefined;
+        const wire = (id: string | undefined) => (id === undefined ? undefined : (wireById ??= wireItems(text)).get(id.toLowerCase()));
         for (const item of page.value) {
-          const converted = convert(item);
+          const converted = convert(item, wire);
           const key = converted.id.toLowerCase();
           if (!items.has(key)) items.set(key, converted);
         }
@@ -96,8 +102,11 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
   }
 }
 
-function toPool(pool: Pool, account: BatchAccountInfo): PoolInfo {
+type WireItem = ArmListPage["value"][number];
+
+function toPool(pool: Pool, account: BatchAccountInfo, wire?: WireItem): PoolInfo {
   const name = pool.name ?? pool.id?.split("/").pop() ?? "";
+  const configuration = poolConfiguration(wire);
   if (!name) throw new AuditError("BATCH.REQUEST_FAILED", `Batch account ${account.name}: the pool list returned a pool with no name or id`);
   return {
     id: pool.id ?? `${account.id}/pools/${name}`,
@@ -113,6 +122,33 @@ function toPool(pool: Pool, account: BatchAccountInfo): PoolInfo {
       ...(ref.storeName ? { storeName: ref.storeName } : {}),
       ...(ref.visibility ? { visibility: [...ref.visibility] } : {}),
     })),
+    ...(configuration ? { configuration } : {}),
+  };
+}
+
+function wireItems(text: string | undefined): Map<string, ArmListPage["value"][number]> {
+  const items = new Map<string, ArmListPage["value"][number]>();
+  if (!text) return items;
+  try {
+    const body = JSON.parse(text) as { value?: unknown };
+    for (const item of Array.isArray(body.value) ? body.value : []) {
+      if (item && typeof item === "object" && typeof (item as { id?: unknown }).id === "string") {
+        items.set((item as { id: string }).id.toLowerCase(), item as ArmListPage["value"][number]);
+      }
+    }
+  } catch {
+    // Not JSON: parseArmListPage has already refused the page.
+  }
+  return items;
+}
+
+/** The pool's wire `properties` and `identity`, as plain JSON (a copy: nothing shared with the SDK's objects). */
+function poolConfiguration(wire: ArmListPage["value"][number] | undefined): PoolInfo["configuration"] {
+  if (!wire?.properties) return undefined;
+  const identity = (wire as Record<string, unknown>).identity;
+  return {
+    properties: JSON.parse(JSON.stringify(wire.properties)) as Record<string, unknown>,
+    ...(identity && typeof identity === "object" ? { identity: JSON.parse(JSON.stringify(identity)) as Record<string, unknown> } : {}),
   };
 }
 

@@ -162,6 +162,7 @@ export class TableLedger implements ReminderLedger {
         resolved: Number(e.resolved),
         complete: Boolean(e.complete),
         completedAt: String(e.completedAt),
+        ...(e.migrated === undefined || e.migrated === null ? {} : { migrated: Number(e.migrated) }),
       }))
       .sort((a, b) => a.date.localeCompare(b.date));
   }

@@ -2,7 +2,7 @@
 // One run: audit, track progress, remind owners (per SEND_MODE), write the reports to <out>.
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { compose } from "../app/composition.js";
 import { loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
 import { newRunId } from "../app/ids.js";
@@ -13,6 +13,7 @@ import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import { isGuid } from "../core/ids.js";
 import type { AuditReport } from "../core/model.js";
+import { migrationFilesFor } from "../render/migrationFiles.js";
 import { lockStateFolder, type StateLock, type StateLockHolder } from "./stateLock.js";
 import { formatSummary } from "./summary.js";
 
@@ -261,5 +262,13 @@ async function writeReports(result: Extract<JobResult, { state: "succeeded" }>, 
   if (formats.includes("json")) await write("report.json", `${JSON.stringify(result.report, null, 2)}\n`);
   if (formats.includes("csv")) await write("report.csv", result.formats.csv());
   if (formats.includes("html")) await write("report.html", result.formats.html());
+  // One replacement body and one script per affected pool, ready for `az rest --body @<file>`.
+  const kits = migrationFilesFor(result.report.findings);
+  if (kits.length > 0) {
+    const dir = join(out, "migrations");
+    await mkdir(dir, { recursive: true });
+    for (const file of kits) await writeFile(join(dir, file.name), file.content, "utf8");
+    files.push(`${dir}${sep}`);
+  }
   return files;
 }

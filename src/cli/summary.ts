@@ -19,7 +19,7 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
   const headline =
     `${plural(s.findings, "finding")} (${n(s.critical)} critical, ${n(s.warning)} warning) — ` +
     `${plural(s.accountCertificates, "account certificate")}, ` +
-    `${plural(s.poolsWithCertificates, "pool")} referencing certificates; ${countdown}`;
+    `${plural(s.poolsWithCertificates, "pool")} referencing certificates${s.poolsMigrated ? ` (${plural(s.poolsMigrated, "pool")} already migrated to Key Vault)` : ""}; ${countdown}`;
   const coverage = report.coverage.complete
     ? `Coverage complete: ${n(s.subscriptionsAudited)} subscriptions, ${n(s.accountsAudited)} Batch accounts read.`
     : `Coverage INCOMPLETE: ${n(s.subscriptionsFailed)} subscription(s) and ${n(s.accountsFailed)} account(s) could not be read` +

@@ -5,6 +5,7 @@ import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { accountsOnlyInPools, buildFindings, groupBy } from "./findings.js";
+import { addMigrationKits, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -73,6 +74,8 @@ export interface AuditRequest {
    * certificate list is empty, so such a finding is resolved only by a read of its pools, never by the rule alone.
    */
   accountsWithOpenPoolFindings?: ReadonlySet<string>;
+  /** What the migration kits put in replacement pools (identity, Key Vault); placeholders where unset. */
+  migration?: MigrationSettings;
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
   signal?: AbortSignal;
 }
@@ -84,7 +87,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived), readOptions);
   reads.start(inventory.accounts);
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
-  const { certificates, pools, accounts } = await reads.finished(inventory.accounts, graphPools);
+  const { certificates, pools, accounts, migratedPools } = await reads.finished(inventory.accounts, graphPools);
   assertScopeMatched(request.scope, inventory);
   const built = buildFindings({
     accounts: inventory.accounts,
@@ -93,10 +96,11 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     poolsUnknown: new Set(accounts.filter((a) => a.pools === "failed").map((a) => a.id.toLowerCase())),
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
-  let findings = built;
+  const withKits = addMigrationKits(built, pools, certificates, request.migration ?? {});
+  let findings = withKits;
   if (request.owners) {
-    const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(built, inventory, request.owners.owners), readOptions);
-    findings = assignOwners(built, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
+    const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(withKits, inventory, request.owners.owners), readOptions);
+    findings = assignOwners(withKits, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
   }
   const coverage = describeCoverage(request.scope, inventory, accounts);
   deps.onProgress?.({ phase: "done", done: 1, total: 1 });
@@ -112,7 +116,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     daysSinceRetirement: daysBetween(RETIREMENT_DATE, request.asOf),
     ...(request.tenantId === undefined ? {} : { tenantId: request.tenantId }),
     coverage,
-    summary: summarize(findings, coverage),
+    summary: { ...summarize(findings, coverage), poolsMigrated: migratedPools },
     findings,
   };
 }
@@ -216,6 +220,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       const pools: PoolInfo[] = [];
       const coverage: AccountCoverage[] = [];
       const covered = new Set<string>();
+      let migratedPools = 0;
       for (const account of accounts) {
         const key = account.id.toLowerCase();
         const entry = reads.get(key);
@@ -227,6 +232,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         let poolsReason: string | undefined;
         if (entry.batchPools) {
           source = "batch-api";
+          migratedPools += entry.batchPools.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).length;
           pools.push(...mergePoolEvidence(entry.batchPools, fromGraph));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
@@ -260,7 +266,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       const listed = new Set(accounts.map((a) => a.id.toLowerCase()));
       for (const [key, list] of graphPools) if (!listed.has(key)) pools.push(...list);
       coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-      return { certificates, pools, accounts: coverage };
+      return { certificates, pools, accounts: coverage, migratedPools };
     },
   };
 }

@@ -52,6 +52,17 @@ export interface PoolInfo {
   sources?: PoolEvidenceSource[];
   /** Set when the Batch API and Resource Graph disagree about this pool's references. */
   disagreement?: string;
+  /**
+   * The pool's ARM `properties` (and `identity`) as the Batch management API returned them, plain JSON, when the pool
+   * was read there; absent for pools known only from Resource Graph. The migration kit rebuilds the pool from it.
+   */
+  configuration?: PoolConfiguration;
+}
+
+/** A pool's ARM resource body, wire shape (`properties`, `identity`); nothing secret: Azure never returns secrets. */
+export interface PoolConfiguration {
+  properties: Record<string, unknown>;
+  identity?: Record<string, unknown>;
 }
 
 export type CertificateProvisioningState = "Succeeded" | "Deleting" | "Failed" | string;
@@ -119,6 +130,31 @@ export interface Finding {
   owners?: OwnerAddress[];
   ownerProblems?: string[];
   snoozedUntil?: string;
+  /** For pool findings: the replacement pool and the steps to move to it (src/core/migrationKit.ts). */
+  migration?: MigrationKit;
+}
+
+/** What an owner needs to replace one pool: the PUT body of its replacement, the commands, and what to fill in. */
+export interface MigrationKit {
+  poolName: string;
+  replacementPoolName: string;
+  /** File name for the body (`az rest --body @<file>`), unique per pool within a run. */
+  fileName: string;
+  /** OS the Key Vault extension was chosen for. */
+  os: "windows" | "linux" | "unknown";
+  /** The PUT body (api-version `apiVersion`); absent when the pool's configuration could not be read. */
+  replacementPool?: Record<string, unknown>;
+  apiVersion: string;
+  /** Why there is no body (e.g. the pool is known only from Resource Graph). */
+  unavailable?: string;
+  /** Placeholders left in the body or commands (`<REPLACE: ...>`), each once. */
+  placeholders: string[];
+  /** What the owner must know or decide (Cer certificates, task auto-users, a cloud-service pool's new image). */
+  notes: string[];
+  /** The az CLI sequence, one command per entry (comments start with `#`). */
+  commands: string[];
+  /** Certificates the new pool observes in Key Vault: secret name and the old reference's id. */
+  certificates: { secretName: string; referenceId: string; inAccount: boolean | "unknown" }[];
 }
 
 export type ScopeStatus = "audited" | "failed";
@@ -161,6 +197,11 @@ export interface ReportSummary {
   warning: number;
   accountCertificates: number;
   poolsWithCertificates: number;
+  /**
+   * Pools the Batch API listed that already use the Key Vault VM extension and no certificates: migrated, not
+   * findings. Counted where pools were read (accounts that still have certificates, or whose list failed).
+   */
+  poolsMigrated?: number;
   accountsAudited: number;
   accountsFailed: number;
   subscriptionsAudited: number;
@@ -194,7 +235,7 @@ export interface RunSection {
   sendMode: "dry-run" | "redirect" | "live";
   resolvedSinceLastRun: { findingId: string; kind: string; resourceId: string; accountName: string; resolvedOn: string }[];
   /** Open findings per day, from the ledger, oldest first. */
-  history: { date: string; open: number; critical: number; warning: number }[];
+  history: { date: string; open: number; critical: number; warning: number; migrated?: number }[];
   reminders: {
     planned: number;
     sent: number;

@@ -91,6 +91,15 @@ export interface OutgoingEmail {
   subject: string;
   html: string;
   text: string;
+  /** Files sent with the message (Communication Services Email `attachments`), e.g. a migration kit. */
+  attachments?: EmailAttachment[];
+}
+
+/** As the Communication Services Email send request takes it (EmailAttachment: name, contentType, contentInBase64). */
+export interface EmailAttachment {
+  name: string;
+  contentType: string;
+  contentInBase64: string;
 }
 
 export type DeliveryStatus = "Succeeded" | "Failed" | "Running";
@@ -174,6 +183,8 @@ export interface RunRecord {
   resolved: number;
   complete: boolean;
   completedAt: string;
+  /** Pools already migrated to the Key Vault extension that day (summary.poolsMigrated); absent in older records. */
+  migrated?: number;
 }
 
 /** The memory across runs that makes reminders at-least-once and idempotent. */

@@ -11,7 +11,7 @@ import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
-import type { EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
+import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import { checkAddress, isDomainAllowed, normaliseAllowedDomains } from "./owners.js";
 import { remindersAfter, type ReminderPolicy } from "./schedule.js";
 
@@ -21,6 +21,7 @@ export interface RenderedEmail {
   subject: string;
   html: string;
   text: string;
+  attachments?: EmailAttachment[];
 }
 
 export interface AdminSummary {
@@ -239,7 +240,14 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     await pacer.take();
     budget--;
     try {
-      const delivery = await sender.send({ operationId: message.operationId, to: message.recipient, subject: email.subject, html: email.html, text: email.text });
+      const delivery = await sender.send({
+        operationId: message.operationId,
+        to: message.recipient,
+        subject: email.subject,
+        html: email.html,
+        text: email.text,
+        ...(email.attachments?.length ? { attachments: email.attachments } : {}),
+      });
       if (delivery.status === "Failed") {
         await deps.ledger.recordOutcome(entry, { status: "failed", error: delivery.error ?? "Failed" }, deps.now().toISOString());
         result.failed.push({ recipient: message.recipient, error: delivery.error ?? "Failed" });

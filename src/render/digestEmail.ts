@@ -7,6 +7,7 @@ import type { Finding } from "../core/model.js";
 import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestItem, DigestPlan } from "../core/digestPlan.js";
 import { daysBetween } from "../core/dates.js";
+import { accountPlan } from "./accountPlan.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
 import { countdownPhrase, formatNumber, longDate, plural } from "./format.js";
 
@@ -231,7 +232,7 @@ const COLORS = {
   codeBg: "#f6f8fa",
 };
 
-const CODE_STYLE = `font-family:Consolas,'Courier New',monospace;font-size:12px;line-height:1.45;background:${COLORS.codeBg};border:1px solid ${COLORS.border};border-radius:4px;padding:8px 10px;margin:6px 0 0 0;white-space:pre-wrap;word-break:break-all;overflow-wrap:anywhere;color:${COLORS.ink};`;
+const CODE_STYLE = `font-family:Consolas,'Courier New',monospace;font-size:12px;line-height:1.45;background:${COLORS.codeBg};border:1px solid ${COLORS.border};border-radius:4px;padding:8px 10px;margin:6px 0 0 0;white-space:pre-wrap;word-break:normal;overflow-wrap:normal;overflow-x:auto;color:${COLORS.ink};`;
 const LINK_STYLE = `color:${COLORS.brand};text-decoration:underline;word-break:break-all;`;
 
 function head(title: string, preview: string): string {
@@ -265,8 +266,13 @@ function textSection(html: string, opts: { bg?: string; padding?: string } = {})
 </mj-section>`;
 }
 
+/**
+ * Commands wrap at spaces only and scroll sideways where one token is longer than the line: a command broken inside a
+ * token cannot be copied. The fixed-layout table gives the block a width of its own, so it scrolls instead of
+ * widening the message.
+ */
 function codeBlock(cmd: string): string {
-  return `<div style="${CODE_STYLE}">${escapeHtml(cmd)}</div>`;
+  return `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="table-layout:fixed;border-collapse:collapse;"><tr><td><div style="${CODE_STYLE}">${escapeHtml(cmd)}</div></td></tr></table>`;
 }
 
 function factsTable(facts: readonly [string, string][]): string {
@@ -297,10 +303,27 @@ function itemSection(view: ItemView): string {
 <div style="font-size:16px;font-weight:700;margin:6px 0 2px 0;word-break:break-all;overflow-wrap:anywhere;">${escapeHtml(view.title)}</div>
 ${factsTable(view.facts)}
 ${view.detail ? `<p style="margin:6px 0;">${escapeHtml(view.detail)}</p>` : ""}
-<p style="margin:8px 0 0 0;"><b>What breaks:</b> ${escapeHtml(view.breaks)}</p>
-<p style="margin:10px 0 0 0;"><b>What to do:</b></p>${steps}${portal}`;
+${view.steps.length > 0 ? `<p style="margin:8px 0 0 0;"><b>What breaks:</b> ${escapeHtml(view.breaks)}</p>` : ""}
+${view.steps.length > 0 ? `<p style="margin:10px 0 0 0;"><b>What to do:</b></p>${steps}` : ""}${portal}`;
   return `<mj-section background-color="#ffffff" border-left="4px solid ${color}" padding="14px 0 16px 0">
   <mj-column><mj-text>${body}</mj-text></mj-column>
+</mj-section>
+<mj-section padding="0 0 10px 0"><mj-column><mj-spacer height="1px" /></mj-column></mj-section>`;
+}
+
+/** The account's plan: each step once (see ./accountPlan.ts); the items below it carry no steps of their own. */
+function planSection(steps: readonly Step[]): string {
+  if (steps.length === 0) return "";
+  const body = steps
+    .map(
+      (s, i) =>
+        `<div style="margin:8px 0 0 0;"><b>${i + 1}.</b> ${escapeHtml(s.text)}${
+          s.link ? ` <a href="${escapeHtml(s.link.url)}" style="${LINK_STYLE}">${escapeHtml(s.link.label)}</a>` : ""
+        }${s.commands && s.commands.length > 0 ? codeBlock(s.commands.join("\n")) : ""}</div>`,
+    )
+    .join("");
+  return `<mj-section background-color="#ffffff" padding="12px 0 14px 0">
+  <mj-column><mj-text><b>What to do in this account:</b>${body}</mj-text></mj-column>
 </mj-section>
 <mj-section padding="0 0 10px 0"><mj-column><mj-spacer height="1px" /></mj-column></mj-section>`;
 }
@@ -414,7 +437,8 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
   const intro = `Azure Batch retired account certificates on ${longDate(ctx.retirementDate)}. Since then, creating or resizing pools with certificate references is rejected and certificates already installed may stop working. The items below are in Batch accounts you own; each lists what to do, with the real names filled in.`;
 
   const { lines: why } = whyText(plan);
-  const views = new Map(plan.items.map((i) => [i, itemView(i, ctx)] as const));
+  // Steps live in each account's plan, once; an item shows what it is and what breaks.
+  const views = new Map(plan.items.map((i): [DigestItem, ItemView] => [i, { ...itemView(i, ctx), steps: [] }]));
   let sections = "";
   for (const sub of plan.groups) {
     const subName = sub.subscriptionName ? `${escapeHtml(sub.subscriptionName)} (${escapeHtml(sub.subscriptionId)})` : escapeHtml(sub.subscriptionId);
@@ -423,6 +447,7 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
         `Batch account ${escapeHtml(acc.accountName)}`,
         `Subscription ${subName} · resource group ${escapeHtml(acc.resourceGroup)}`,
       );
+      sections += planSection(accountPlan(acc.items.map((i) => i.finding)));
       for (const item of acc.items) sections += itemSection(views.get(item) ?? itemView(item, ctx));
     }
   }
@@ -461,12 +486,20 @@ function digestText(plan: DigestPlan, ctx: RenderContext, views: Map<DigestItem,
   for (const sub of plan.groups) {
     for (const acc of sub.accounts) {
       out.push(`== ${sub.subscriptionName ? `Subscription ${clean(sub.subscriptionName)} ` : ""}(${clean(sub.subscriptionId)}) > ${clean(acc.accountName)} (resource group ${clean(acc.resourceGroup)})`, "");
+      const planSteps = accountPlan(acc.items.map((i) => i.finding));
+      if (planSteps.length > 0) out.push("What to do in this account:");
+      planSteps.forEach((s, i) => {
+        out.push(`  ${i + 1}. ${clean(s.text)}${s.link ? ` ${s.link.label}: ${s.link.url}` : ""}`);
+        for (const c of s.commands ?? []) out.push(`     ${clean(c)}`);
+      });
+      if (planSteps.length > 0) out.push("");
       for (const item of acc.items) {
         const v = views.get(item) ?? itemView(item, ctx);
         out.push(`[${v.severity.toUpperCase()}] ${clean(v.title)} (${v.status})`);
         for (const [k, val] of v.facts) out.push(`  ${k}: ${clean(val)}`);
         if (v.detail) out.push(`  ${clean(v.detail)}`);
-        out.push(`  What breaks: ${v.breaks}`, "  What to do:");
+        // With the account's plan above, the intro says what breaks once instead of each item.
+        if (v.steps.length > 0) out.push(`  What breaks: ${v.breaks}`, "  What to do:");
         v.steps.forEach((s, i) => {
           out.push(`    ${i + 1}. ${clean(s.text)}${s.link ? ` ${s.link.label}: ${s.link.url}` : ""}`);
           for (const c of s.commands ?? []) out.push(`       ${clean(c)}`);

@@ -126,7 +126,7 @@ describe.skipIf(!available)("the digest email in a browser", () => {
       );
       expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
 
-      for (const text of ["6 items need action", "1,001 days overdue", "contosorender01", "Pool render-win-pool references account certificates", "What to do:", "Why you got this:"]) {
+      for (const text of ["6 items need action", "1,001 days overdue", "contosorender01", "Pool render-win-pool references account certificates", "What to do in this account:", "Why you got this:"]) {
         await expect.poll(() => page.getByText(text, { exact: false }).filter({ visible: true }).count(), { message: text, timeout: 2000 }).toBeGreaterThan(0);
       }
       // The hostile pool name shows as text; no script element came from it.

@@ -1,16 +1,19 @@
 // The report page as a person sees it: served with its CSP header from a loopback server and driven
 // in headless Chromium. Anything the CSP blocks or any script error fails the test.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCliDetailed } from "../../src/cli/runCli.js";
 import type { AuditReport } from "../../src/core/model.js";
 import { REPORT_CSP_HEADER, renderReportHtml, type ReportExtras } from "../../src/render/reportHtml.js";
 import { browserAvailable, launchBrowser } from "../support/browser.js";
 import { sampleExtras, sampleReport } from "../support/sampleReport.js";
+import { DEMO_TENANT_PATH } from "../support/simulatedAzure.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -70,6 +73,7 @@ describe.skipIf(!browserAvailable())("the report page in Chromium", () => {
   const report = sampleReport();
   const extras: ReportExtras = sampleExtras();
   let url = "";
+  let demoUrl = "";
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -85,7 +89,13 @@ describe.skipIf(!browserAvailable())("the report page in Chromium", () => {
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await launchBrowser();
     url = publish("/report.html", renderReportHtml(report, extras));
-  });
+    // The demo tenant's page, as `npm start` writes it: real names, owners and migration links.
+    const out = mkdtempSync(join(tmpdir(), "bca-report-demo-"));
+    const sink = { write: () => true };
+    const demo = await runCliDetailed({ simulate: fileURLToPath(DEMO_TENANT_PATH), out, now: "2026-11-26", sendMode: "dry-run", allowIncomplete: true, format: "html" }, { env: {}, stdout: sink, stderr: sink });
+    if (demo.exitCode !== 0) throw new Error(`the demo run failed (exit ${demo.exitCode})`);
+    demoUrl = publish("/demo.html", readFileSync(join(out, "report.html"), "utf8"));
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -173,17 +183,38 @@ describe.skipIf(!browserAvailable())("the report page in Chromium", () => {
     await page.close();
   });
 
-  it("does not overflow the page sideways on a 375px phone; the table scrolls in its own box", async () => {
-    const { page, problems } = await open(url, 375);
-    const widths = {
-      page: await page.evaluate<number>("document.documentElement.scrollWidth"),
-      viewport: await page.evaluate<number>("document.documentElement.clientWidth"),
-      tableScroll: await page.evaluate<number>(
-        '(() => { const s = document.querySelector("#findings .table-scroll"); return s.scrollWidth - s.clientWidth; })()',
-      ),
-    };
-    expect(widths.page).toBeLessThanOrEqual(widths.viewport);
-    expect(widths.tableScroll).toBeGreaterThan(0);
+  it.each([1280, 1400, 1600, 1920])("fits the findings table in its box at %i px: no column clipped, nothing to scroll sideways", async (width) => {
+    const { page, problems } = await open(demoUrl, width);
+    const fit = await page.evaluate<{ scroll: number; client: number; page: number; viewport: number; lastHeader: number; box: number }>(
+      `(() => { const s = document.querySelector("#findings .table-scroll"); const r = s.getBoundingClientRect();
+        const last = document.querySelector("#findings-table thead th:last-child").getBoundingClientRect();
+        return { scroll: s.scrollWidth, client: s.clientWidth, page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth, lastHeader: last.right, box: r.right }; })()`,
+    );
+    const spilling = await page.evaluate<string[]>(
+      `[...document.querySelectorAll("#findings-table td")].filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.dataset.label + ": " + td.textContent.trim().slice(0, 40))`,
+    );
+    expect(spilling).toEqual([]);
+    expect(fit.scroll).toBeLessThanOrEqual(fit.client);
+    expect(fit.lastHeader).toBeLessThanOrEqual(fit.box + 0.5);
+    expect(fit.page).toBeLessThanOrEqual(fit.viewport);
+    expect(problems.errors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows findings as cards on a 390px phone: nothing scrolls sideways, each finding a block with its labels", async () => {
+    const { page, problems } = await open(demoUrl, 390);
+    const layout = await page.evaluate<{ page: number; viewport: number; scroll: number; client: number; rowDisplay: string; header: string; label: string }>(
+      `(() => { const s = document.querySelector("#findings .table-scroll"); const row = document.querySelector("#findings-table tbody tr");
+        const cell = row.querySelector("td:nth-child(3)");
+        return { page: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth, scroll: s.scrollWidth, client: s.clientWidth,
+          rowDisplay: getComputedStyle(row).display, header: getComputedStyle(document.querySelector("#findings-table thead")).display,
+          label: getComputedStyle(cell, "::before").content }; })()`,
+    );
+    expect(layout.page).toBeLessThanOrEqual(layout.viewport);
+    expect(layout.scroll).toBeLessThanOrEqual(layout.client);
+    expect(layout.rowDisplay).toBe("block");
+    expect(layout.header).toBe("none");
+    expect(layout.label).toBe('"Account"');
     expect(problems.errors).toEqual([]);
     await page.close();
   });
@@ -201,7 +232,8 @@ describe.skipIf(!browserAvailable())("the report page in Chromium", () => {
   });
 
   it.runIf(process.env.WRITE_SCREENSHOTS === "1")("saves docs/images/report.png", async () => {
-    const { page } = await open(url, 1280);
+    // The demo tenant's page (what `npm start` writes) at a common laptop width.
+    const { page } = await open(demoUrl, 1400);
     const out = resolve(ROOT, "docs/images/report.png");
     mkdirSync(dirname(out), { recursive: true });
     await page.screenshot({ path: out, fullPage: true });

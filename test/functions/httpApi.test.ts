@@ -119,6 +119,20 @@ describe("the HTTP API", () => {
     expect(html.text).not.toContain("sev-critical\">critical");
   });
 
+  it("serves a pool finding's replacement body and steps as downloads, and 404 for a pool the report does not hold", async () => {
+    const latest = (await report()).json<AuditReport>();
+    const pool = latest.findings.find((f) => f.migration?.replacementPool);
+    expect(pool).toBeDefined();
+    const body = await report(`?migration=${encodeURIComponent(pool!.id)}`);
+    expect(body.status).toBe(200);
+    expect(body.headers.get("content-disposition")).toBe(`attachment; filename="${pool!.migration!.fileName}"`);
+    expect(JSON.parse(body.text)).toEqual(pool!.migration!.replacementPool);
+    const steps = await report(`?migration=${encodeURIComponent(pool!.resourceId)}&file=sh`);
+    expect(steps.status).toBe(200);
+    expect(steps.text).toContain("az rest --method put");
+    expect((await report(`?migration=${encodeURIComponent(`${pool!.resourceId}-gone`)}`)).status).toBe(404);
+  });
+
   it("starts one run for two concurrent requests: both 202, the same run, one marked alreadyRunning", async () => {
     const [a, b] = await Promise.all([post(), post()]);
     expect([a?.status, b?.status]).toEqual([202, 202]);

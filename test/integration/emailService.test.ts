@@ -212,6 +212,25 @@ describe("ACS email sender against the simulated Communication Email service", (
     expect(sim.email.messages()).toHaveLength(0);
   });
 
+  it("sends attachments through the ACS sender and keeps them with the message; refuses an attachment without content, or a request over 10 MB", async () => {
+    const sim = await start();
+    const attachment = { name: "renderbatch--render-pool.json", contentType: "application/json", contentInBase64: Buffer.from('{"properties":{}}').toString("base64") };
+    const email = { ...message("owner@contoso.test"), attachments: [attachment] };
+    await expect(keySender(sim).send(email)).resolves.toEqual({ status: "Succeeded" });
+    const stored = JSON.parse(await readFile(join(outDir, "emails", `${email.operationId}.json`), "utf8")) as { attachments?: unknown };
+    expect(stored.attachments).toEqual([attachment]);
+
+    const base = { senderAddress: SENDER, recipients: { to: [{ address: "h@contoso.test" }] }, content: { subject: "s", plainText: "t" } };
+    const missing = await rawRequest(sim, "POST", "/emails:send?api-version=2025-09-01", { ...base, attachments: [{ name: "a.json", contentType: "application/json" }] });
+    expect(missing).toMatchObject({ status: 400, body: { error: { code: "BadRequest" } } });
+    const huge = await rawRequest(sim, "POST", "/emails:send?api-version=2025-09-01", {
+      ...base,
+      attachments: [{ name: "big.bin", contentType: "application/octet-stream", contentInBase64: "A".repeat(10 * 1024 * 1024 + 4) }],
+    });
+    expect(huge.status).toBe(400);
+    expect(sim.email.messages()).toHaveLength(1);
+  });
+
   it("answers Running when the final status does not come within maxWaitMs", async () => {
     const sim = await start({ deliveryDelayMs: 300 });
     const sender = keySender(sim, KEY, { maxWaitMs: 100 });

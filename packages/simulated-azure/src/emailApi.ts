@@ -349,7 +349,30 @@ function validateMessage(body: unknown): ValidMessage | string {
   if (to.length === 0) return "recipients.to must have at least one recipient.";
   const all = [...to, ...(lists.cc ?? []), ...(lists.bcc ?? [])];
   if (all.length > MAX_RECIPIENTS) return `An email may have at most ${MAX_RECIPIENTS} recipients.`;
+  const attachmentProblem = checkAttachments(body.attachments, JSON.stringify(body).length);
+  if (attachmentProblem) return attachmentProblem;
   return { senderAddress, to, recipients: all, subject: content.subject, ...(html ? { html } : {}), ...(plainText ? { plainText } : {}) };
+}
+
+/**
+ * Attachments as the send request takes them (Email REST API 2025-09-01, EmailAttachment: `name`, `contentType`,
+ * `contentInBase64`, all required) and the service's size limit: 10 MB per request, attachments included (Learn:
+ * "Service limits for Azure Communication Services", Email). They are kept with the message (`<id>.json`).
+ */
+export const MAX_EMAIL_REQUEST_BYTES = 10 * 1024 * 1024;
+
+function checkAttachments(attachments: unknown, requestBytes: number): string | undefined {
+  if (attachments === undefined || attachments === null) return undefined;
+  if (!Array.isArray(attachments)) return "attachments must be an array.";
+  for (const [i, a] of attachments.entries()) {
+    if (!isObject(a)) return `attachments[${i}] must be an object.`;
+    for (const key of ["name", "contentType", "contentInBase64"] as const) {
+      if (typeof a[key] !== "string" || a[key] === "") return `attachments[${i}].${key} is required.`;
+    }
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(String(a.contentInBase64))) return `attachments[${i}].contentInBase64 must be base64.`;
+  }
+  if (requestBytes > MAX_EMAIL_REQUEST_BYTES) return `The email request is ${requestBytes} bytes; the limit, attachments included, is ${MAX_EMAIL_REQUEST_BYTES}.`;
+  return undefined;
 }
 
 /** RFC 2606 reserves `.invalid`: the simulator drops mail to it, as the service drops undeliverable mail. */

@@ -2,6 +2,7 @@
 import type { AuditReport, Finding } from "../../core/model.js";
 import { escapeHtml } from "../escapeHtml.js";
 import { daysFromTo, inDays, isoDay, plural } from "../format.js";
+import { migrationFiles } from "../migrationFiles.js";
 import type { CoverageGaps } from "./coverage.js";
 import { NO_OWNER, isSnoozed, kindLabel, ownersOf, refName, sevBadge, subscriptionLabel, thumbCode } from "./findingView.js";
 import type { RowData } from "./pageData.js";
@@ -55,6 +56,19 @@ function renderReferences(f: Finding): string {
       : `<span class="none">no pool uses it</span>`;
   }
   return `<span class="none">&mdash;</span>`;
+}
+
+/**
+ * The pool's replacement body as a download. The page loads nothing, so the file travels in the link (a data: URL
+ * with `download`: a download, not a navigation, which the page's CSP does not govern).
+ */
+function renderMigrationLink(f: Finding): string {
+  const kit = f.migration;
+  if (!kit) return "";
+  const body = migrationFiles(kit).find((file) => file.name === kit.fileName);
+  if (!body) return `<div class="small kit-missing">No replacement body: the pool's configuration was not read from the Batch API</div>`;
+  const href = `data:application/json;base64,${Buffer.from(body.content, "utf8").toString("base64")}`;
+  return `<div class="small"><a class="kit" href="${href}" download="${escapeHtml(kit.fileName)}" title="PUT body for pool ${escapeHtml(kit.replacementPoolName)}, api-version ${escapeHtml(kit.apiVersion)}">Replacement pool (JSON)</a></div>`;
 }
 
 /** Lets a long address wrap after the `@` instead of widening the table. */
@@ -111,14 +125,14 @@ export function renderFindings(report: AuditReport, gaps: CoverageGaps, findings
     });
     return `<tr data-row="${i}" data-id="${escapeHtml(f.id)}" data-severity="${escapeHtml(f.severity)}">
 <td>${sevBadge(f.severity)}</td>
-<td><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
-<td><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
-<td>${f.poolName ? escapeHtml(f.poolName) : `<span class="none">&mdash;</span>`}</td>
-<td>${cert}</td>
-<td>${expiry}</td>
-<td>${renderReferences(f)}</td>
-<td class="owners-cell">${renderOwnersCell(f)}</td>
-<td>${f.snoozedUntil ? `${snoozed ? "until" : "ended"} <span class="nowrap">${escapeHtml(isoDay(f.snoozedUntil))}</span>` : `<span class="none">&mdash;</span>`}</td>
+<td data-label="Finding"><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
+<td data-label="Account"><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
+<td data-label="Pool">${f.poolName ? `${escapeHtml(f.poolName)}${renderMigrationLink(f)}` : `<span class="none">&mdash;</span>`}</td>
+<td data-label="Certificate">${cert}</td>
+<td data-label="Expires">${expiry}</td>
+<td data-label="References">${renderReferences(f)}</td>
+<td class="owners-cell" data-label="Owners">${renderOwnersCell(f)}</td>
+<td data-label="Snoozed">${f.snoozedUntil ? `${snoozed ? "until" : "ended"} <span class="nowrap">${escapeHtml(isoDay(f.snoozedUntil))}</span>` : `<span class="none">&mdash;</span>`}</td>
 </tr>`;
   });
 

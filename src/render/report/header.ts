@@ -48,6 +48,8 @@ export function renderHero(report: AuditReport, gaps: CoverageGaps): string {
     `<dt>Account certificates</dt><dd>${formatNumber(report.summary.accountCertificates)}</dd>`,
     `<dt>Pools using certificates</dt><dd>${formatNumber(report.summary.poolsWithCertificates)}</dd>`,
   );
+  // Progress, not a finding: pools already on the Key Vault extension (only where the Batch API listed pools).
+  if (report.summary.poolsMigrated !== undefined) rows.push(`<dt>Pools migrated to Key Vault</dt><dd id="migrated-count">${formatNumber(report.summary.poolsMigrated)}</dd>`);
 
   return `<section class="hero" aria-label="Summary">
 <div class="card">

@@ -6,6 +6,8 @@ export interface HistoryPoint {
   open: number;
   critical: number;
   warning: number;
+  /** Pools migrated to the Key Vault extension that day, when recorded. */
+  migrated?: number;
 }
 
 export interface ResolvedFinding {

@@ -52,7 +52,7 @@ export function renderHistoryChart(history: HistoryPoint[]): string {
     const hC = (crit / yMax) * plotH;
     const hW = (warn / yMax) * plotH;
     const base = top + plotH;
-    const label = `${p.date}: ${formatNumber(p.open)} open (${formatNumber(crit)} critical, ${formatNumber(warn)} warning)`;
+    const label = `${p.date}: ${formatNumber(p.open)} open (${formatNumber(crit)} critical, ${formatNumber(warn)} warning)${p.migrated === undefined ? "" : `; ${formatNumber(p.migrated)} pools migrated`}`;
     const parts = [
       `<title>${escapeHtml(label)}</title>`,
       crit + warn === 0 ? `<rect class="z" x="${x}" y="${r1(base - 2)}" width="${r1(barW)}" height="2"/>` : "",
@@ -65,7 +65,7 @@ export function renderHistoryChart(history: HistoryPoint[]): string {
         ? `<text class="axis" x="${r1(cx)}" y="${H - 12}" text-anchor="middle">${escapeHtml(shortDate(p.date))}</text>`
         : "",
     ];
-    return `<g class="pt" data-date="${escapeHtml(p.date)}" data-open="${p.open}" data-critical="${crit}" data-warning="${warn}">${parts.join("")}</g>`;
+    return `<g class="pt" data-date="${escapeHtml(p.date)}" data-open="${p.open}" data-critical="${crit}" data-warning="${warn}"${p.migrated === undefined ? "" : ` data-migrated="${p.migrated}"`}>${parts.join("")}</g>`;
   });
   const first = points[0];
   const last = points[points.length - 1];
@@ -86,15 +86,21 @@ ${cols.join("\n")}
 
 export function renderTrend(history: HistoryPoint[]): string {
   const points = [...history].sort((a, b) => a.date.localeCompare(b.date));
+  // Migration progress: pools on the Key Vault extension per day, where the ledger recorded it.
+  const migrated = points.some((p) => p.migrated !== undefined);
   const table = points.length
-    ? `<details class="data"><summary>Chart data</summary><div class="table-scroll"><table><thead><tr><th scope="col">Date</th><th scope="col">Open</th><th scope="col">Critical</th><th scope="col">Warning</th></tr></thead><tbody>${points
-        .map((p) => `<tr><td>${escapeHtml(p.date)}</td><td>${formatNumber(p.open)}</td><td>${formatNumber(p.critical)}</td><td>${formatNumber(p.warning)}</td></tr>`)
+    ? `<details class="data"><summary>Chart data</summary><div class="table-scroll"><table><thead><tr><th scope="col">Date</th><th scope="col">Open</th><th scope="col">Critical</th><th scope="col">Warning</th>${migrated ? `<th scope="col">Pools migrated</th>` : ""}</tr></thead><tbody>${points
+        .map(
+          (p) =>
+            `<tr><td>${escapeHtml(p.date)}</td><td>${formatNumber(p.open)}</td><td>${formatNumber(p.critical)}</td><td>${formatNumber(p.warning)}</td>${migrated ? `<td>${p.migrated === undefined ? "&mdash;" : formatNumber(p.migrated)}</td>` : ""}</tr>`,
+        )
         .join("")}</tbody></table></div></details>`
     : "";
+  const last = points[points.length - 1];
   return `<section id="trend" class="card" aria-labelledby="trend-h">
 <h2 id="trend-h">Open findings over time</h2>
 ${renderHistoryChart(history)}
-${points.length ? `<p class="legend"><span><span class="sw sw-c"></span>Critical</span><span><span class="sw sw-w"></span>Warning</span><span>Numbers above columns: open findings</span></p>` : ""}
+${points.length ? `<p class="legend"><span><span class="sw sw-c"></span>Critical</span><span><span class="sw sw-w"></span>Warning</span><span>Numbers above columns: open findings</span>${last?.migrated !== undefined ? `<span id="trend-migrated">Pools migrated to Key Vault: ${formatNumber(last.migrated)}</span>` : ""}</p>` : ""}
 ${table}
 </section>`;
 }

@@ -89,6 +89,23 @@ class FakeCertificates implements CertificateLister {
 const request = { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-11-26", generatedAt: "2026-11-26T00:00:00Z" };
 
 describe("auditTenant", () => {
+  it("counts a pool with the Key Vault extension and no certificates as migrated, not as a finding, and gives the pool that still uses one a migration kit", async () => {
+    const a = account("acct");
+    const used = cert(a, "aaaa");
+    const keyVault = { name: "kv", publisher: "Microsoft.Azure.KeyVault", type: "KeyVaultForLinux", typeHandlerVersion: "3.0" };
+    const image = { imageReference: { publisher: "canonical", offer: "ubuntu-24_04-lts", sku: "server" }, nodeAgentSkuId: "batch.node.ubuntu 24.04" };
+    const migrated = { ...pool(a, "new", []), configuration: { properties: { vmSize: "STANDARD_D2S_V3", deploymentConfiguration: { virtualMachineConfiguration: { ...image, extensions: [keyVault] } } } } };
+    const plain = { ...pool(a, "plain", []), configuration: { properties: { vmSize: "STANDARD_D2S_V3", deploymentConfiguration: { virtualMachineConfiguration: image } } } };
+    const old = { ...pool(a, "old", [used.id]), configuration: { properties: { vmSize: "STANDARD_D2S_V3", deploymentConfiguration: { virtualMachineConfiguration: image } } } };
+    const report = await auditTenant(
+      { inventory: new FakeInventory({ accounts: [a] }), certificates: new FakeCertificates({ acct: [used] }), pools: new FakePools([migrated, plain, old]), concurrency: 2 },
+      request,
+    );
+    expect(report.summary.poolsMigrated).toBe(1);
+    expect(report.findings.map((f) => f.poolName).filter(Boolean)).toEqual(["old"]);
+    expect(report.findings.find((f) => f.poolName === "old")?.migration?.replacementPool).toBeDefined();
+  });
+
   it("makes a referenced certificate critical and an unreferenced one a warning", async () => {
     const a = account("acct");
     const used = cert(a, "aaaa");

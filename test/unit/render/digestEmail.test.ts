@@ -124,18 +124,17 @@ describe("renderDigest", () => {
 
   it("gives concrete commands with the real names for an account certificate", async () => {
     const { text, html } = await renderDigest(only([certFinding()]), ctx());
-    expect(text).toContain(`az keyvault certificate import --vault-name <your-key-vault> --name sha1-${THUMB} --file <certificate.pfx>`);
-    expect(text).toContain("az batch pool delete --account-name contosorender01 --pool-id render-pool");
-    expect(text).toContain(`az batch certificate delete --account-name contosorender01 --thumbprint ${THUMB} --thumbprint-algorithm sha1`);
-    expect(text).toContain(`az rest --method delete --url 'https://management.azure.com${CERT_ID}?api-version=2024-07-01'`);
-    expect(html).toContain(`--thumbprint ${THUMB} --thumbprint-algorithm sha1`);
+    expect(text).toContain(`az keyvault certificate import --vault-name <your-key-vault> --name sha1-${THUMB} --file sha1-${THUMB}.pfx`);
+    expect(text).toContain("Replace pool render-pool the same way");
+    expect(text).toContain(`az rest --method delete --url 'https://management.azure.com${CERT_ID}?api-version=2023-11-01'`);
+    expect(html).toContain(`https://management.azure.com${CERT_ID}?api-version=2023-11-01`);
   });
 
   it("tells a pool owner to recreate the pool with the Key Vault extension and delete the old one", async () => {
     const { text } = await renderDigest(only([poolFinding()]), ctx());
     expect(text).toMatch(/managed identity/);
     expect(text).toMatch(/Key Vault VM extension/);
-    expect(text).toMatch(/existing pool cannot take an extension/i);
+    expect(text).toMatch(/Replace pool render-pool \(uses certificate/);
     expect(text).toContain("az batch account login --name contosorender01 --resource-group rg-render");
     expect(text).toContain("az batch pool delete --account-name contosorender01 --pool-id render-pool");
   });

@@ -1,0 +1,112 @@
+// The migration kit end to end on the demo tenant: report.json, <out>/migrations, the report page's links and the
+// owners' digests (attachments as the simulated Communication Services Email received them).
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import type { AuditReport, Finding } from "../../src/core/model.js";
+import { isolatedStorage, mailbox, removeDir, runCliAt, tempDir, type CliRun } from "../support/auditRuns.js";
+import { poolSchemaErrors } from "../support/poolSchema.js";
+import { DEMO_TENANT_PATH } from "../support/simulatedAzure.js";
+
+let azurite: LocalStorage;
+let out: string;
+let run: CliRun;
+let report: AuditReport;
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  out = await tempDir("migration-kit");
+  run = await runCliAt({ snapshot: DEMO_TENANT_PATH.pathname, out, now: "2026-11-26", env: { ...isolatedStorage(azurite.connectionString), SEND_MODE: "live" } });
+  if (!run.report) throw new Error(`no report (exit ${run.exitCode}): ${run.stderr}`);
+  report = run.report;
+}, 120_000);
+afterAll(async () => {
+  await azurite.stop();
+  await removeDir(out);
+});
+
+const poolFindings = () => report.findings.filter((f) => f.kind === "pool-certificate-reference");
+
+function keyVaultExtensions(body: Record<string, unknown>): { type: string; settings: { secretsManagementSettings: { observedCertificates: { url: string }[] } } }[] {
+  const vmc = (body.properties as { deploymentConfiguration: { virtualMachineConfiguration: { extensions: { publisher: string }[] } } }).deploymentConfiguration.virtualMachineConfiguration;
+  return vmc.extensions.filter((e) => e.publisher === "Microsoft.Azure.KeyVault") as never;
+}
+
+function distinctCertificates(f: Finding): string[] {
+  return [...new Set((f.references ?? []).map((r) => (r.certificateName ?? r.id).toLowerCase()))].sort();
+}
+
+describe("the migration kit on the demo tenant", () => {
+  it("gives every pool finding read from the Batch API a replacement that validates against 2024-07-01, has no certificates, a user-assigned identity, one Key Vault extension for exactly its certificates, and its vmSize and image", () => {
+    const withBody = poolFindings().filter((f) => f.sources?.includes("batch-api"));
+    expect(withBody.length).toBeGreaterThan(0);
+    for (const f of withBody) {
+      const kit = f.migration;
+      expect(kit?.replacementPool, f.poolName).toBeDefined();
+      const body = kit!.replacementPool!;
+      expect(poolSchemaErrors(body), f.poolName).toEqual([]);
+      const properties = body.properties as Record<string, unknown>;
+      expect(properties.certificates).toBeUndefined();
+      expect(body.identity).toMatchObject({ type: "UserAssigned" });
+      const extensions = keyVaultExtensions(body);
+      expect(extensions, f.poolName).toHaveLength(1);
+      expect(extensions[0]!.type).toBe(kit!.os === "windows" ? "KeyVaultForWindows" : "KeyVaultForLinux");
+      const observed = extensions[0]!.settings.secretsManagementSettings.observedCertificates.map((o) => o.url.split("/secrets/")[1]).sort();
+      expect(observed, f.poolName).toEqual(distinctCertificates(f));
+      expect(properties.vmSize).toBeTruthy();
+      expect(properties.scaleSettings).toBeTruthy();
+      expect((properties.deploymentConfiguration as { virtualMachineConfiguration: { imageReference: unknown } }).virtualMachineConfiguration.imageReference).toBeTruthy();
+    }
+  });
+
+  it("records the pools already migrated in the summary and in the day's trend point", () => {
+    expect(report.summary.poolsMigrated).toBe(0);
+    expect(report.run?.history.at(-1)).toMatchObject({ date: "2026-11-26", migrated: 0 });
+  });
+
+  it("says, for a pool known only from Resource Graph, that there is no body rather than guessing one", () => {
+    for (const f of poolFindings().filter((p) => !p.sources?.includes("batch-api"))) {
+      expect(f.migration?.replacementPool).toBeUndefined();
+      expect(f.migration?.unavailable).toMatch(/Resource Graph/);
+    }
+  });
+
+  it("writes each pool's body and steps under <out>/migrations, the body being exactly report.json's replacementPool", async () => {
+    const files = await readdir(join(out, "migrations"));
+    for (const f of poolFindings()) {
+      const kit = f.migration!;
+      expect(files).toContain(kit.fileName.replace(/\.json$/, ".sh"));
+      if (!kit.replacementPool) continue;
+      expect(JSON.parse(await readFile(join(out, "migrations", kit.fileName), "utf8"))).toEqual(kit.replacementPool);
+    }
+    expect(run.stdout).toContain(`${join(out, "migrations")}`);
+  });
+
+  it("links each replacement body from the report page as a download", async () => {
+    const html = await readFile(join(out, "report.html"), "utf8");
+    for (const f of poolFindings().filter((p) => p.migration?.replacementPool)) {
+      const match = new RegExp(`href="data:application/json;base64,([A-Za-z0-9+/=]+)" download="${f.migration!.fileName.replace(/[.]/g, "\\.")}"`).exec(html);
+      expect(match, f.poolName).not.toBeNull();
+      expect(JSON.parse(Buffer.from(match![1]!, "base64").toString("utf8"))).toEqual(f.migration!.replacementPool);
+    }
+  });
+
+  it("attaches each pool's kit to its owners' digests, well under the email size limit", async () => {
+    const mail = await mailbox(out);
+    let attached = 0;
+    for (const f of poolFindings().filter((p) => p.migration?.replacementPool && p.owners?.length && !p.snoozedUntil)) {
+      const owner = f.owners![0]!.address;
+      const [digest] = mail.sentTo(owner);
+      expect(digest, owner).toBeDefined();
+      const sent = JSON.parse(await readFile(join(out, "emails", `${digest!.id}.json`), "utf8")) as { attachments?: { name: string; contentType: string; contentInBase64: string }[] };
+      const body = sent.attachments?.find((a) => a.name === f.migration!.fileName);
+      expect(body, `${owner}: ${f.poolName}`).toBeDefined();
+      expect(body!.contentType).toBe("application/json");
+      expect(JSON.parse(Buffer.from(body!.contentInBase64, "base64").toString("utf8"))).toEqual(f.migration!.replacementPool);
+      expect(JSON.stringify(sent).length).toBeLessThan(1_500_000);
+      attached++;
+    }
+    expect(attached).toBeGreaterThan(0);
+  });
+});

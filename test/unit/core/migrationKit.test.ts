@@ -1,0 +1,268 @@
+import { describe, expect, it } from "vitest";
+import { buildFindings } from "../../../src/core/findings.js";
+import { addMigrationKits, buildMigrationKit, isMigratedPool, KEY_VAULT_EXTENSION, LINUX_CERTIFICATE_FOLDER } from "../../../src/core/migrationKit.js";
+import type { AccountCertificate, BatchAccountInfo, Finding, PoolInfo } from "../../../src/core/model.js";
+import { poolSchemaErrors } from "../../support/poolSchema.js";
+
+function expectValidPool(body: unknown): void {
+  expect(poolSchemaErrors(body)).toEqual([]);
+}
+
+const ACCOUNT: BatchAccountInfo = {
+  id: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-render/providers/Microsoft.Batch/batchAccounts/renderbatch",
+  name: "renderbatch",
+  subscriptionId: "00000000-0000-0000-0000-000000000001",
+  resourceGroup: "rg-render",
+  location: "westeurope",
+  tags: {},
+};
+const T1 = "a1b2c3d4e5f60718293a4b5c6d7e8f9001122334";
+const T2 = "ffeeddccbbaa00998877665544332211aabbccdd";
+const certId = (t: string, upper = false) => `${ACCOUNT.id}/certificates/${upper ? `SHA1-${t.toUpperCase()}` : `sha1-${t}`}`;
+const cert = (t: string, format = "Pfx"): AccountCertificate => ({ id: certId(t), name: `sha1-${t}`, accountId: ACCOUNT.id, thumbprint: t, thumbprintAlgorithm: "sha1", format });
+
+/** A Windows pool carrying most of what PoolProperties can hold, shaped like the official PoolCreate_* examples. */
+const windowsPool: PoolInfo = {
+  id: `${ACCOUNT.id}/pools/render-pool`,
+  name: "render-pool",
+  accountId: ACCOUNT.id,
+  accountName: ACCOUNT.name,
+  subscriptionId: ACCOUNT.subscriptionId,
+  resourceGroup: ACCOUNT.resourceGroup,
+  certificateReferences: [
+    { id: certId(T1), storeLocation: "LocalMachine", storeName: "Root", visibility: ["StartTask"] },
+    { id: certId(T1, true), storeLocation: "LocalMachine", storeName: "Root" },
+    { id: certId(T2), storeLocation: "CurrentUser", storeName: "My", visibility: ["Task"] },
+  ],
+  configuration: {
+    properties: {
+      displayName: "Render farm",
+      vmSize: "STANDARD_D4S_V3",
+      provisioningState: "Succeeded",
+      allocationState: "Steady",
+      creationTime: "2023-01-01T00:00:00Z",
+      currentDedicatedNodes: 3,
+      currentNodeCommunicationMode: "Simplified",
+      deploymentConfiguration: {
+        virtualMachineConfiguration: {
+          imageReference: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter-smalldisk", version: "latest" },
+          nodeAgentSkuId: "batch.node.windows amd64",
+          windowsConfiguration: { enableAutomaticUpdates: false },
+          licenseType: "Windows_Server",
+          dataDisks: [{ lun: 0, diskSizeGB: 128, caching: "ReadWrite", storageAccountType: "Premium_LRS" }],
+          containerConfiguration: {
+            type: "DockerCompatible",
+            containerImageNames: ["contoso.azurecr.io/render:1"],
+            containerRegistries: [{ registryServer: "contoso.azurecr.io", username: "render" }],
+          },
+          osDisk: { ephemeralOSDiskSettings: { placement: "CacheDisk" } },
+          nodePlacementConfiguration: { policy: "Zonal" },
+          extensions: [{ name: "av", publisher: "Microsoft.Azure.Security", type: "IaaSAntimalware", typeHandlerVersion: "1.3", protectedSettings: {} }],
+        },
+      },
+      scaleSettings: { autoScale: { formula: "$TargetDedicatedNodes=3", evaluationInterval: "PT5M" } },
+      interNodeCommunication: "Enabled",
+      networkConfiguration: {
+        subnetId: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/batch",
+        publicIPAddressConfiguration: { provision: "NoPublicIPAddresses" },
+      },
+      taskSlotsPerNode: 4,
+      taskSchedulingPolicy: { nodeFillType: "Pack" },
+      userAccounts: [{ name: "renderer", elevationLevel: "Admin", windowsUserConfiguration: { loginMode: "Batch" } }],
+      metadata: [{ name: "team", value: "render" }],
+      startTask: {
+        commandLine: "cmd /c setup.cmd",
+        environmentSettings: [{ name: "MODE", value: "prod" }, { name: "LICENSE_KEY" }],
+        userIdentity: { autoUser: { scope: "Pool", elevationLevel: "Admin" } },
+        waitForSuccess: true,
+      },
+      certificates: [{ id: certId(T1) }],
+      applicationPackages: [{ id: `${ACCOUNT.id}/applications/blender`, version: "4.1" }],
+      mountConfiguration: [{ azureFileShareConfiguration: { accountName: "assets", azureFileUrl: "https://assets.file.core.windows.net/share", relativeMountPath: "assets" } }],
+      targetNodeCommunicationMode: "Simplified",
+    },
+    identity: { type: "UserAssigned", userAssignedIdentities: { "/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/existing": { principalId: "p", clientId: "c" } } },
+  },
+};
+
+const linuxPool: PoolInfo = {
+  ...windowsPool,
+  id: `${ACCOUNT.id}/pools/align-pool`,
+  name: "align-pool",
+  certificateReferences: [{ id: certId(T2), storeLocation: "CurrentUser", storeName: "My" }],
+  configuration: {
+    properties: {
+      vmSize: "STANDARD_D2S_V3",
+      currentDedicatedNodes: 2,
+      currentLowPriorityNodes: 1,
+      deploymentConfiguration: {
+        virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "0001-com-ubuntu-server-jammy", sku: "22_04-lts" }, nodeAgentSkuId: "batch.node.ubuntu 22.04" },
+      },
+    },
+  },
+};
+
+function findingsFor(pools: PoolInfo[], certificates: AccountCertificate[] | "unknown" = [cert(T1), cert(T2, "Cer")]): Finding[] {
+  const certs = new Map<string, AccountCertificate[] | "unknown">([[ACCOUNT.id.toLowerCase(), certificates]]);
+  const findings = buildFindings({ accounts: [ACCOUNT], certificates: certs, pools, subscriptionNames: new Map() });
+  return addMigrationKits(findings, pools, certs, {});
+}
+
+function kitOf(findings: Finding[], pool: string) {
+  const kit = findings.find((f) => f.poolName === pool)?.migration;
+  if (!kit) throw new Error(`no kit for ${pool}`);
+  return kit;
+}
+
+function keyVaultExtensions(body: Record<string, unknown> | undefined): Record<string, unknown>[] {
+  const vmc = (body?.properties as { deploymentConfiguration: { virtualMachineConfiguration: { extensions: Record<string, unknown>[] } } }).deploymentConfiguration.virtualMachineConfiguration;
+  return vmc.extensions.filter((e) => e.publisher === KEY_VAULT_EXTENSION.publisher);
+}
+
+describe("migration kit: the replacement pool", () => {
+  it("rebuilds a Windows pool as a 2024-07-01 body that validates, without certificates, with a user-assigned identity and one KeyVaultForWindows extension observing each distinct certificate in its old store", () => {
+    const kit = kitOf(findingsFor([windowsPool]), "render-pool");
+    const body = kit.replacementPool;
+    expectValidPool(body);
+    const properties = body?.properties as Record<string, unknown>;
+    expect(properties.certificates).toBeUndefined();
+    expect(properties.provisioningState).toBeUndefined();
+    expect(properties.currentNodeCommunicationMode).toBeUndefined();
+    expect(body?.identity).toMatchObject({ type: "UserAssigned" });
+    expect(Object.keys((body?.identity as { userAssignedIdentities: object }).userAssignedIdentities)).toEqual([
+      "/subscriptions/x/resourceGroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/existing",
+      "<REPLACE: resource id of a user-assigned managed identity>",
+    ]);
+    const [extension, ...others] = keyVaultExtensions(body);
+    expect(others).toEqual([]);
+    expect(extension).toMatchObject({ type: "KeyVaultForWindows", publisher: "Microsoft.Azure.KeyVault", typeHandlerVersion: "3.0" });
+    const settings = extension?.settings as { secretsManagementSettings: { observedCertificates: unknown[] }; authenticationSettings: { msiClientId: string } };
+    expect(settings.secretsManagementSettings.observedCertificates).toEqual([
+      { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T1}`, certificateStoreName: "Root", certificateStoreLocation: "LocalMachine" },
+      { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T2}`, certificateStoreName: "My", certificateStoreLocation: "CurrentUser" },
+    ]);
+    expect(settings.authenticationSettings.msiClientId).toBe("<REPLACE: client id of that identity>");
+    expect(kit.os).toBe("windows");
+  });
+
+  it("carries vmSize, image, node agent, disks, containers, placement, licence, scale, network, start task, packages, slots, scheduling, metadata, mounts, users and communication mode over", () => {
+    const body = kitOf(findingsFor([windowsPool]), "render-pool").replacementPool as { properties: Record<string, unknown> };
+    const source = windowsPool.configuration!.properties;
+    for (const key of ["vmSize", "displayName", "scaleSettings", "interNodeCommunication", "networkConfiguration", "taskSlotsPerNode", "taskSchedulingPolicy", "metadata", "applicationPackages", "targetNodeCommunicationMode"]) {
+      expect(body.properties[key], key).toEqual(source[key]);
+    }
+    const vmc = (body.properties.deploymentConfiguration as { virtualMachineConfiguration: Record<string, unknown> }).virtualMachineConfiguration;
+    const old = (source.deploymentConfiguration as { virtualMachineConfiguration: Record<string, unknown> }).virtualMachineConfiguration;
+    for (const key of ["imageReference", "nodeAgentSkuId", "windowsConfiguration", "licenseType", "dataDisks", "osDisk", "nodePlacementConfiguration"]) expect(vmc[key], key).toEqual(old[key]);
+    expect((vmc.extensions as { name: string }[]).map((e) => e.name)).toEqual(["av", "KeyVaultForWindows"]);
+    expect(body.properties.startTask).toMatchObject({ commandLine: "cmd /c setup.cmd", userIdentity: { autoUser: { scope: "Pool", elevationLevel: "Admin" } } });
+  });
+
+  it("leaves values Azure never returns as named placeholders: user password, registry password, start task value, file share key, extension protected settings", () => {
+    const kit = kitOf(findingsFor([windowsPool]), "render-pool");
+    expect(kit.placeholders).toEqual(
+      expect.arrayContaining([
+        "<REPLACE: password of user account renderer>",
+        "<REPLACE: password for registry contoso.azurecr.io user render>",
+        "<REPLACE: start task environment value LICENSE_KEY>",
+        "<REPLACE: account key of storage account assets>",
+        "<REPLACE: protected settings of extension av>",
+        "<REPLACE: PFX password>",
+      ]),
+    );
+    const text = JSON.stringify(kit.replacementPool);
+    for (const p of kit.placeholders.filter((p) => !p.includes("PFX"))) expect(text).toContain(p);
+    // The source is not changed while the copy is scrubbed.
+    expect(JSON.stringify(windowsPool.configuration)).not.toContain("REPLACE");
+  });
+
+  it("gives a Linux pool KeyVaultForLinux with the certificate folder, keeps today's size when it had no scale settings, and says tasks must read the files elevated", () => {
+    const kit = kitOf(findingsFor([linuxPool]), "align-pool");
+    expectValidPool(kit.replacementPool);
+    const [extension] = keyVaultExtensions(kit.replacementPool);
+    expect(extension).toMatchObject({ type: "KeyVaultForLinux", typeHandlerVersion: "3.0" });
+    expect((extension?.settings as { secretsManagementSettings: { observedCertificates: unknown[] } }).secretsManagementSettings.observedCertificates).toEqual([
+      { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T2}`, certificateStoreLocation: LINUX_CERTIFICATE_FOLDER },
+    ]);
+    expect((kit.replacementPool?.properties as Record<string, unknown>).scaleSettings).toEqual({ fixedScale: { targetDedicatedNodes: 2, targetLowPriorityNodes: 1 } });
+    expect(kit.notes.join("\n")).toMatch(/root only.*AZ_BATCH_CERTIFICATES_DIR/s);
+    expect(kit.notes.join("\n")).toMatch(/Cer certificate/);
+  });
+
+  it("replaces a CloudServiceConfiguration pool with the Windows Server image of its OS family, and says so", () => {
+    const cloud: PoolInfo = {
+      ...linuxPool,
+      id: `${ACCOUNT.id}/pools/legacy`,
+      name: "legacy",
+      configuration: { properties: { vmSize: "small", deploymentConfiguration: { cloudServiceConfiguration: { osFamily: "6", osVersion: "*" } }, scaleSettings: { fixedScale: { targetDedicatedNodes: 1 } } } },
+    };
+    const kit = kitOf(findingsFor([cloud]), "legacy");
+    expectValidPool(kit.replacementPool);
+    const vmc = ((kit.replacementPool?.properties as Record<string, unknown>).deploymentConfiguration as { virtualMachineConfiguration: Record<string, unknown> }).virtualMachineConfiguration;
+    expect(vmc.imageReference).toEqual({ publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2019-datacenter", version: "latest" });
+    expect(vmc.nodeAgentSkuId).toBe("batch.node.windows amd64");
+    expect(keyVaultExtensions(kit.replacementPool)[0]?.type).toBe("KeyVaultForWindows");
+    expect(kit.notes.join("\n")).toMatch(/CloudServiceConfiguration \(osFamily 6\).*Windows Server 2019/);
+  });
+
+  it("generates no body for a pool known only from Resource Graph, and says why instead of guessing", () => {
+    const { configuration: _none, ...graphOnly } = linuxPool;
+    const kit = kitOf(findingsFor([graphOnly]), "align-pool");
+    expect(kit.replacementPool).toBeUndefined();
+    expect(kit.unavailable).toMatch(/known only from Resource Graph/);
+    expect(kit.commands.some((c) => c.includes("az keyvault certificate import") || c.includes("az keyvault secret set"))).toBe(true);
+  });
+
+  it("uses the configured identity and Key Vault instead of placeholders", () => {
+    const identityId = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/batch-kv";
+    const finding = buildFindings({ accounts: [ACCOUNT], certificates: new Map([[ACCOUNT.id.toLowerCase(), [cert(T2)]]]), pools: [linuxPool], subscriptionNames: new Map() }).find(
+      (f) => f.kind === "pool-certificate-reference",
+    );
+    const kit = buildMigrationKit({
+      finding: finding!,
+      pool: linuxPool,
+      certificates: [cert(T2)],
+      settings: { identityId, identityClientId: "11111111-2222-3333-4444-555555555555", keyVaultName: "kv-batch" },
+    });
+    expectValidPool(kit.replacementPool);
+    expect(JSON.stringify(kit.replacementPool)).not.toContain("REPLACE");
+    expect(JSON.stringify(kit.replacementPool)).toContain(`https://kv-batch.vault.azure.net/secrets/sha1-${T2}`);
+    expect(kit.commands.join("\n")).toContain(`az identity show --ids ${identityId}`);
+  });
+
+  it("lists the az CLI steps in order: identity, Key Vault role, import, create from the file, move jobs, delete the pool, delete the certificates", () => {
+    const kit = kitOf(findingsFor([windowsPool]), "render-pool");
+    const order = ["az identity create", "Key Vault Secrets User", "az keyvault certificate import", "az rest --method put", "az batch job set", `/pools/render-pool?`, "/certificates/sha1-"];
+    const positions = order.map((needle) => kit.commands.findIndex((c) => c.includes(needle)));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(kit.commands.find((c) => c.includes("az rest --method put"))).toContain(`--body @${kit.fileName}`);
+    expect(kit.replacementPoolName).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
+  });
+
+  it("tells the owner that a dangling reference is not in the account, and does not try to delete it", () => {
+    const dangling: PoolInfo = { ...linuxPool, certificateReferences: [{ id: `${ACCOUNT.id}/certificates/sha1-0000000000000000000000000000000000000000` }] };
+    const kit = kitOf(findingsFor([dangling], [cert(T1)]), "align-pool");
+    expect(kit.notes.join("\n")).toMatch(/not a certificate of the account/);
+    expect(kit.commands.some((c) => c.includes("/certificates/sha1-0000"))).toBe(false);
+  });
+});
+
+describe("the 2024-07-01 schema check", () => {
+  it("refuses a body with certificates of the wrong shape, a misspelt property or a value outside an enum", () => {
+    const body = kitOf(findingsFor([linuxPool]), "align-pool").replacementPool as { properties: Record<string, unknown> };
+    expect(poolSchemaErrors({ ...body, properties: { ...body.properties, certificates: [{ storeLocation: "Nowhere" }] } })).not.toEqual([]);
+    expect(poolSchemaErrors({ ...body, properties: { ...body.properties, vmsize: "x" } })).not.toEqual([]);
+    expect(poolSchemaErrors({ ...body, properties: { ...body.properties, interNodeCommunication: "Maybe" } })).not.toEqual([]);
+  });
+});
+
+describe("migration kit: migrated pools", () => {
+  it("counts a pool with a Key Vault extension and no certificate references as migrated, and one with references as not", () => {
+    const kit = kitOf(findingsFor([linuxPool]), "align-pool");
+    const migrated = { properties: kit.replacementPool?.properties as Record<string, unknown> };
+    expect(isMigratedPool(migrated, 0)).toBe(true);
+    expect(isMigratedPool(migrated, 1)).toBe(false);
+    expect(isMigratedPool(linuxPool.configuration, 0)).toBe(false);
+  });
+});
