@@ -67,7 +67,12 @@ export class BlobReportStore {
 
   private async get(name: string): Promise<string | undefined> {
     try {
-      return (await this.container.getBlockBlobClient(name).downloadToBuffer()).toString("utf8");
+      // One GET (download), not downloadToBuffer: that reads the size first and then ranges, so a status written
+      // between the two (a run saves its progress while it is being read) came back as a mix of both.
+      const response = await this.container.getBlockBlobClient(name).download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+      return Buffer.concat(chunks).toString("utf8");
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return undefined;
       throw new AuditError("LEDGER.UNAVAILABLE", `Cannot read ${name} from Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
