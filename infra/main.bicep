@@ -112,6 +112,20 @@ param emailPerMinute int = 0
 @description('EMAIL_PER_HOUR; 0 = the default limit of the domain in use (Azure-managed 10, custom 100).')
 param emailPerHour int = 0
 
+// Get Email Status limits (Learn, "Service limits for Azure Communication Services", email): Azure-managed domain
+// 10 per minute and 20 per hour, custom domain 60 and 200. The app reads status only to recover after a crash.
+@description('EMAIL_STATUS_READS_PER_MINUTE; 0 = the limit of the domain in use (Azure-managed 10, custom 60).')
+param emailStatusReadsPerMinute int = 0
+
+@description('EMAIL_STATUS_READS_PER_HOUR; 0 = the limit of the domain in use (Azure-managed 20, custom 200).')
+param emailStatusReadsPerHour int = 0
+
+@description('EMAIL_NOT_FOUND_GRACE_HOURS: how long a pending send the status API does not find is looked up again before it is planned again.')
+param emailNotFoundGraceHours int = 24
+
+@description('UNDELIVERABLE_RETRY_DAYS: after this many days an address whose mail bounced is tried again.')
+param undeliverableRetryDays int = 30
+
 @description('ADMIN_SUMMARY_TO: addresses that get the daily summary.')
 param adminSummaryTo string = ''
 
@@ -331,6 +345,10 @@ module api './app/api.bicep' = {
     communicationServicesEndpoint: email.outputs.endpoint
     emailPerMinute: emailPerMinute > 0 ? emailPerMinute : (useCustomEmailDomain ? 30 : 5)
     emailPerHour: emailPerHour > 0 ? emailPerHour : (useCustomEmailDomain ? 100 : 10)
+    emailStatusReadsPerMinute: emailStatusReadsPerMinute > 0 ? emailStatusReadsPerMinute : (useCustomEmailDomain ? 60 : 10)
+    emailStatusReadsPerHour: emailStatusReadsPerHour > 0 ? emailStatusReadsPerHour : (useCustomEmailDomain ? 200 : 20)
+    emailNotFoundGraceHours: emailNotFoundGraceHours
+    undeliverableRetryDays: undeliverableRetryDays
     adminSummaryTo: adminSummaryTo
     reportContainer: reportContainer
     ledgerTable: ledgerTable

@@ -100,8 +100,6 @@ function createSender(config: AppConfig, azure: AzureAdapters, simulator: Compos
       ca: simulator.ca,
       retry,
       maxRetryWaitMs,
-      pollIntervalMs: 50,
-      maxWaitMs: 10_000,
     });
   }
   if (config.email.connectionString) return AcsEmailSender.fromConnectionString(config.email.connectionString, senderAddress, { retry, maxRetryWaitMs });

@@ -164,6 +164,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         mode: request.sendMode,
         ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
         limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
+        statusReads: config.email.statusReads,
+        notFoundGraceHours: config.email.notFoundGraceHours,
         allowedRecipientDomains: config.owners.allowedRecipientDomains,
       },
     );
@@ -208,6 +210,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           awaiting: reminders.awaiting,
           futureDated: reminders.futureDated,
           recovered: reminders.recovered,
+          ...(reminders.throttled ? { throttled: reminders.throttled } : {}),
+          ...(reminders.mode !== "dry-run" ? { delivery: reminders.delivery } : {}),
           ...(reminders.lookupFailed.length > 0 ? { lookupFailed: reminders.lookupFailed } : {}),
           messages: reminders.messages.map((m) => ({ kind: m.kind, recipient: m.recipient, subject: m.subject, outcome: m.outcome })),
         },
