@@ -299,7 +299,9 @@ async function recoverPending(deps: ReminderDependencies, sender: EmailSender, r
     if (found.status === "NotFound") {
       // The status API has answered 404 for mail it delivered (Azure/azure-sdk-for-python#35849): within the grace
       // that is "unknown, look again"; only an intent older than the grace is taken as never sent.
-      if (deps.now().getTime() - Date.parse(entry.updatedAt) < graceMs) {
+      // Its age: since the intent, on the clock or by the runs' days (a run with a later --now is that much later).
+      const age = Math.max(deps.now().getTime() - Date.parse(entry.updatedAt), (dayNumber(request.report.asOf) - dayNumber(entry.asOf)) * 86_400_000);
+      if (age < graceMs) {
         result.recovered.unknown++;
         continue;
       }

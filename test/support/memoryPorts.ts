@@ -97,7 +97,11 @@ export class ScriptedMailService implements EmailSender {
     return status === "Failed" ? { status, error: "EmailDropped: bounced" } : { status: "Accepted" };
   }
 
+  /** Status reads asked for (the service limits them far below sends). */
+  lookups = 0;
+
   async lookup(operationId: string): Promise<DeliveryResult | { status: "NotFound" }> {
+    this.lookups++;
     const op = this.accepted.findLast((o) => o.email.operationId === operationId);
     if (!op) return { status: "NotFound" };
     return op.status === "Failed" ? { status: "Failed", error: "EmailDropped: bounced" } : { status: op.status };
