@@ -19,6 +19,7 @@ export type ErrorCode =
   | "LEDGER.UNAVAILABLE"
   | "LOCK.HELD"
   | "EMAIL.SEND_FAILED"
+  | "EMAIL.BAD_DELIVERY_REPORT"
   | "INTERNAL";
 
 export class AuditError extends Error {
