@@ -123,6 +123,9 @@ param emailStatusReadsPerHour int = 0
 @description('EMAIL_NOT_FOUND_GRACE_HOURS: how long a pending send the status API does not find is looked up again before it is planned again.')
 param emailNotFoundGraceHours int = 24
 
+@description('true once the code is deployed: subscribes emailDeliveryReport to the Communication Services delivery reports (Event Grid validates that the function exists). See docs/deploy.md.')
+param subscribeDeliveryReports bool = false
+
 @description('UNDELIVERABLE_RETRY_DAYS: after this many days an address whose mail bounced is tried again.')
 param undeliverableRetryDays int = 30
 
@@ -386,6 +389,22 @@ module auditReader './app/reader.bicep' = [
 ]
 
 // ---------------------------------------------------------------------------
+// Delivery reports: Event Grid system topic on Communication Services -> emailDeliveryReport
+// ---------------------------------------------------------------------------
+
+module deliveryReports './app/deliveryReports.bicep' = {
+  name: 'deliveryReports'
+  scope: rg
+  params: {
+    communicationServiceName: email.outputs.communicationServiceName
+    functionAppId: api.outputs.resourceId
+    subscribe: subscribeDeliveryReports
+    systemTopicName: 'evgt-${resourceToken}'
+    tags: tags
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Outputs (azd stores them in .azure/<env>/.env)
 // ---------------------------------------------------------------------------
 
@@ -404,3 +423,4 @@ output COMMUNICATION_SERVICES_NAME string = email.outputs.communicationServiceNa
 output COMMUNICATION_SERVICES_ENDPOINT string = email.outputs.endpoint
 output SENDER_ADDRESS string = email.outputs.senderAddress
 output SEND_MODE string = sendMode
+output EVENT_GRID_SYSTEM_TOPIC_NAME string = deliveryReports.outputs.systemTopicName
