@@ -15,6 +15,7 @@ import type {
   ReminderLedger,
   RunLock,
 } from "../core/ports.js";
+import { deliveryReportFromEvent, recordDeliveryReports } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderResult } from "../core/sendReminders.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, RunStatus } from "../azure/blobReportStore.js";
@@ -47,6 +48,17 @@ export interface JobContext {
   /** Progress as it happens (the CLI draws it on a terminal). */
   onProgress?: (phase: string, done: number, total: number) => void;
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
+  /**
+   * Locally (the simulated Communication Services): delivery report events queued since the last run. They go
+   * through the same code as the Event Grid trigger, before anything is planned. In Azure, Event Grid delivers them.
+   */
+  deliveryReports?: DeliveryReportQueue;
+}
+
+export interface DeliveryReportQueue {
+  pending(): Promise<unknown[]>;
+  /** Takes the first `count` off the queue, once they are recorded. */
+  acknowledge(count: number): Promise<void>;
 }
 
 export interface JobRequest {
@@ -121,6 +133,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const asOf = request.asOf ?? toIsoDay(started);
     const { config } = ctx;
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
+    if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
 
     const found = await auditTenant(
       { inventory: ctx.inventory, certificates: ctx.certificates, pools: ctx.pools, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
@@ -247,4 +260,22 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     clearTimeout(readsTimer);
     await lock.release();
   }
+}
+
+/** The local stand-in for the Event Grid subscription: the same parsing and recording as emailDeliveryReport. */
+async function takeDeliveryReports(ctx: JobContext, queue: DeliveryReportQueue, log: Logger): Promise<void> {
+  const events = await queue.pending();
+  if (events.length === 0) return;
+  const reports = [];
+  for (const event of events) {
+    try {
+      const report = deliveryReportFromEvent(event);
+      if (report) reports.push(report);
+    } catch (error) {
+      log.warn("delivery report not usable", { problem: ensureError(error).message });
+    }
+  }
+  const outcome = await recordDeliveryReports([ctx.ledgerFor("live"), ctx.ledgerFor("redirect")], reports);
+  await queue.acknowledge(events.length);
+  log.info("delivery reports recorded", { ...outcome });
 }
