@@ -15,7 +15,7 @@ import type {
   ReminderLedger,
   RunLock,
 } from "../core/ports.js";
-import { deliveryReportFromEvent, recordDeliveryReports } from "../core/deliveryReports.js";
+import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderResult } from "../core/sendReminders.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, RunStatus } from "../azure/blobReportStore.js";
@@ -134,6 +134,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const { config } = ctx;
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
     if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
+    // Owners whose mail bounced are not mailed again for a while: the next level of the chain is told instead.
+    const undeliverable = undeliverableMarks(await ctx.ledgerFor("live").outbox({ status: "sent" }), asOf, config.email.undeliverableRetryDays);
 
     const found = await auditTenant(
       { inventory: ctx.inventory, certificates: ctx.certificates, pools: ctx.pools, concurrency: ctx.certificateConcurrency ?? config.batchConcurrency, onProgress: (p) => saveProgress(p.phase, p.done, p.total) },
@@ -143,7 +145,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         generatedAt: ctx.now().toISOString(),
         deadline: config.schedule.deadline,
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
-        owners: { owners: config.owners, snooze: config.snooze },
+        owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         signal: reads.signal,
       },
     );
@@ -180,6 +182,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         statusReads: config.email.statusReads,
         notFoundGraceHours: config.email.notFoundGraceHours,
         allowedRecipientDomains: config.owners.allowedRecipientDomains,
+        undeliverable,
       },
     );
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });

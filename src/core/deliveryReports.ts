@@ -6,8 +6,10 @@
 // `AcsEmailDeliveryReportReceivedEventData` of @azure/eventgrid-system-events):
 //   { sender, recipient, messageId, status, deliveryStatusDetails: { statusMessage }, deliveryAttemptTimeStamp }
 // `messageId` is the send's operation id; "any value other than Delivered is considered failed".
+import { dayNumber } from "./dates.js";
 import { AuditError } from "./errors.js";
-import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type ReminderLedger } from "./ports.js";
+import type { UndeliverableMark } from "./owners.js";
+import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type OutboxEntry, type ReminderLedger } from "./ports.js";
 
 export const DELIVERY_REPORT_EVENT_TYPE = "Microsoft.Communication.EmailDeliveryReportReceived";
 
@@ -41,6 +43,29 @@ export function deliveryReportFromEvent(event: unknown): DeliveryReport | undefi
   if (!at) throw bad("data.deliveryAttemptTimeStamp is missing or not a date");
   const details = isObject(data.deliveryStatusDetails) && typeof data.deliveryStatusDetails.statusMessage === "string" ? data.deliveryStatusDetails.statusMessage : undefined;
   return { messageId: messageId.toLowerCase(), recipient, status: status as DeliveryReport["status"], at, ...(details ? { details } : {}) };
+}
+
+/**
+ * Addresses whose latest delivery report ended Bounced, Suppressed or Failed less than `retryDays` before `asOf`
+ * (UNDELIVERABLE_RETRY_DAYS). Only messages that went to the owner themself count (in redirect mode a bounce says
+ * nothing of the owner). A later Delivered message to the address clears its mark.
+ */
+export function undeliverableMarks(outbox: readonly OutboxEntry[], asOf: string, retryDays: number): Map<string, UndeliverableMark> {
+  const latest = new Map<string, NonNullable<OutboxEntry["delivery"]>>();
+  for (const e of outbox) {
+    if (!e.delivery || e.recipient.toLowerCase() !== e.owner.toLowerCase()) continue;
+    const key = e.recipient.toLowerCase();
+    const before = latest.get(key);
+    if (!before || before.at < e.delivery.at) latest.set(key, e.delivery);
+  }
+  const marks = new Map<string, UndeliverableMark>();
+  for (const [address, d] of latest) {
+    if (!isUndeliverableStatus(d.status)) continue;
+    const age = dayNumber(asOf) - dayNumber(d.at.slice(0, 10));
+    if (age >= retryDays) continue;
+    marks.set(address, { status: d.status, at: d.at, ...(d.details ? { details: d.details } : {}) });
+  }
+  return marks;
 }
 
 export interface DeliveryReportOutcome {

@@ -11,6 +11,24 @@ export interface OwnerPolicy {
   fallbackContacts: string[];
   /** Recipient domains mail may go to; subdomains are allowed too. Empty means any domain. */
   allowedRecipientDomains: string[];
+  /**
+   * Addresses (lower-case) whose mail last ended Bounced, Suppressed or Failed, within UNDELIVERABLE_RETRY_DAYS:
+   * never accepted as owners while marked, so the next level of the chain is told instead.
+   */
+  undeliverable?: ReadonlyMap<string, UndeliverableMark>;
+}
+
+/** What the delivery report said of an address's last message. */
+export interface UndeliverableMark {
+  status: string;
+  /** When delivery was attempted (ISO date-time). */
+  at: string;
+  details?: string;
+}
+
+/** "undeliverable: Bounced on 2026-11-26: 550 5.1.1 ..." */
+export function describeUndeliverable(mark: UndeliverableMark): string {
+  return `undeliverable: ${mark.status} on ${mark.at.slice(0, 10)}${mark.details ? `: ${quoteForProblem(mark.details, 200)}` : ""}`;
 }
 
 export interface OwnerLevels {
@@ -111,7 +129,7 @@ interface ValueOutcome {
   problems: string[];
 }
 
-function parseValue(value: string, source: string, where: string, allowed: readonly string[]): ValueOutcome {
+function parseValue(value: string, source: string, where: string, allowed: readonly string[], undeliverable?: OwnerPolicy["undeliverable"]): ValueOutcome {
   const owners: OwnerAddress[] = [];
   const problems: string[] = [];
   if (CONTROL_CHARS.test(value)) {
@@ -140,6 +158,11 @@ function parseValue(value: string, source: string, where: string, allowed: reado
     const domain = check.address.slice(check.address.lastIndexOf("@") + 1);
     if (!isDomainAllowed(domain, allowed)) {
       problems.push(`${where}: '${quoteForProblem(check.address)}' is outside ALLOWED_RECIPIENT_DOMAINS`);
+      continue;
+    }
+    const mark = undeliverable?.get(check.address.toLowerCase());
+    if (mark) {
+      problems.push(`${where}: '${quoteForProblem(check.address)}' ${describeUndeliverable(mark)}; not mailed, the next level is told`);
       continue;
     }
     owners.push({ address: check.address, source });
@@ -190,7 +213,7 @@ export function resolveOwners(levels: OwnerLevels, policy: OwnerPolicy): OwnerRe
     for (const [key, value] of matches) {
       const source = `${level.label} tag "${quoteForProblem(key, 64)}"`;
       const where = level.resourceId ? `${source} on ${quoteForProblem(level.resourceId, 300)}` : source;
-      const outcome = parseValue(value, source, where, allowed);
+      const outcome = parseValue(value, source, where, allowed, policy.undeliverable);
       found.push(...outcome.owners);
       problems.push(...outcome.problems);
     }
@@ -199,7 +222,7 @@ export function resolveOwners(levels: OwnerLevels, policy: OwnerPolicy): OwnerRe
 
   const fallback: OwnerAddress[] = [];
   for (const contact of policy.fallbackContacts) {
-    const outcome = parseValue(contact, "fallback", "fallback contacts", allowed);
+    const outcome = parseValue(contact, "fallback", "fallback contacts", allowed, policy.undeliverable);
     fallback.push(...outcome.owners);
     problems.push(...outcome.problems);
   }

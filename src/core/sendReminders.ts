@@ -15,7 +15,7 @@ import { allClearOperationId, digestOperationId, planAllClear, planDigests, type
 import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import type { EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
-import { checkAddress, isDomainAllowed, normaliseAllowedDomains } from "./owners.js";
+import { checkAddress, describeUndeliverable, isDomainAllowed, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
 import { remindersAfter, type ReminderPolicy } from "./schedule.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
@@ -75,6 +75,8 @@ export interface ReminderRequest {
    * the addresses were checked against when they were stored (an all-clear goes to owners kept in the ledger).
    */
   allowedRecipientDomains: readonly string[];
+  /** Addresses marked undeliverable (see undeliverableMarks): nothing is sent to them, an all-clear included. */
+  undeliverable?: ReadonlyMap<string, UndeliverableMark>;
 }
 
 export interface PlannedMessage {
@@ -166,7 +168,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     let operationId = planned.operationId;
     for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
-    const refusal = recipientRefusal(message.recipient, allowed);
+    const mark = request.undeliverable?.get(message.recipient.toLowerCase());
+    const refusal = mark ? describeUndeliverable(mark) : recipientRefusal(message.recipient, allowed);
     if (refusal) {
       result.refused.push({ recipient: message.recipient, reason: refusal });
       result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: "", operationId: message.operationId, outcome: "refused" });
