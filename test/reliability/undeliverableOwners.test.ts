@@ -1,6 +1,8 @@
 // Delivery reports through the whole app: the simulated Communication Services reports a bounce, the next run marks
 // the address undeliverable on its findings, tells the next level of the owner chain, and never mails it again while
 // the mark stands.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { addDays } from "../../src/core/dates.js";
@@ -46,7 +48,7 @@ describe("an owner whose mail bounces", () => {
     const afterDay1 = await mailbox(out);
     expect(afterDay1.perRecipient()).toEqual(new Map(owners.map((o) => [o, 1])));
 
-    const day2 = await runCliAt({ snapshot, out, now: addDays(DAY1, 1), env });
+    const day2 = await runCliAt({ snapshot, out, now: addDays(DAY1, 1), env, cli: { format: "json,html,csv" } });
     const sandboxFindings = day2.report?.findings.filter((f) => f.accountName === "sandboxbatch1") ?? [];
     expect(sandboxFindings.length).toBeGreaterThan(0);
     for (const f of sandboxFindings) {
@@ -58,8 +60,14 @@ describe("an owner whose mail bounces", () => {
     expect(fallbackMail).toHaveLength(1);
     const html = await (await mailbox(out)).html(fallbackMail[0]!);
     expect(html).toContain("sandboxbatch1");
-    // The admin-facing summary and the HTML report name the problem too.
+    // The terminal summary, the CSV and the HTML page name the problem too.
     expect(day2.stdout).toMatch(/undelivered: sandbox-admins@contoso\.com: Bounced/);
+    const csv = await readFile(join(out, "report.csv"), "utf8");
+    expect(csv.split("\n")[0]).toContain("ownerProblems");
+    expect(csv).toMatch(/'sandbox-admins@contoso\.com' undeliverable: Bounced on /);
+    const page = await readFile(join(out, "report.html"), "utf8");
+    expect(page).toMatch(/\d+ accepted \(no delivery report yet\) &middot; \d+ delivered &middot; 1 failed/);
+    expect(page).toContain("undeliverable: Bounced on ");
 
     for (let day = 2; day <= 5; day++) await runCliAt({ snapshot, out, now: addDays(DAY1, day), env });
     const mail = await mailbox(out);
