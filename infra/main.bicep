@@ -135,6 +135,23 @@ param emailPerMinute int = 0
 @description('EMAIL_PER_HOUR; 0 = the default limit of the domain in use (Azure-managed 10, custom 100).')
 param emailPerHour int = 0
 
+// Get Email Status limits (Learn, "Service limits for Azure Communication Services", email): Azure-managed domain
+// 10 per minute and 20 per hour, custom domain 60 and 200. The app reads status only to recover after a crash.
+@description('EMAIL_STATUS_READS_PER_MINUTE; 0 = the limit of the domain in use (Azure-managed 10, custom 60).')
+param emailStatusReadsPerMinute int = 0
+
+@description('EMAIL_STATUS_READS_PER_HOUR; 0 = the limit of the domain in use (Azure-managed 20, custom 200).')
+param emailStatusReadsPerHour int = 0
+
+@description('EMAIL_NOT_FOUND_GRACE_HOURS: how long a pending send the status API does not find is looked up again before it is planned again.')
+param emailNotFoundGraceHours int = 24
+
+@description('true once the code is deployed: subscribes emailDeliveryReport to the Communication Services delivery reports (Event Grid validates that the function exists). See docs/deploy.md.')
+param subscribeDeliveryReports bool = false
+
+@description('UNDELIVERABLE_RETRY_DAYS: after this many days an address whose mail bounced is tried again.')
+param undeliverableRetryDays int = 30
+
 @description('ADMIN_SUMMARY_TO: addresses that get the daily summary.')
 param adminSummaryTo string = ''
 
@@ -360,6 +377,10 @@ module api './app/api.bicep' = {
     communicationServicesEndpoint: email.outputs.endpoint
     emailPerMinute: emailPerMinute > 0 ? emailPerMinute : (useCustomEmailDomain ? 30 : 5)
     emailPerHour: emailPerHour > 0 ? emailPerHour : (useCustomEmailDomain ? 100 : 10)
+    emailStatusReadsPerMinute: emailStatusReadsPerMinute > 0 ? emailStatusReadsPerMinute : (useCustomEmailDomain ? 60 : 10)
+    emailStatusReadsPerHour: emailStatusReadsPerHour > 0 ? emailStatusReadsPerHour : (useCustomEmailDomain ? 200 : 20)
+    emailNotFoundGraceHours: emailNotFoundGraceHours
+    undeliverableRetryDays: undeliverableRetryDays
     adminSummaryTo: adminSummaryTo
     reportContainer: reportContainer
     ledgerTable: ledgerTable
@@ -407,6 +428,22 @@ module graphPermissions './app/graphPermissions.bicep' = if (grantGraphPermissio
 }
 
 // ---------------------------------------------------------------------------
+// Delivery reports: Event Grid system topic on Communication Services -> emailDeliveryReport
+// ---------------------------------------------------------------------------
+
+module deliveryReports './app/deliveryReports.bicep' = {
+  name: 'deliveryReports'
+  scope: rg
+  params: {
+    communicationServiceName: email.outputs.communicationServiceName
+    functionAppId: api.outputs.resourceId
+    subscribe: subscribeDeliveryReports
+    systemTopicName: 'evgt-${resourceToken}'
+    tags: tags
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Outputs (azd stores them in .azure/<env>/.env)
 // ---------------------------------------------------------------------------
 
@@ -425,3 +462,4 @@ output COMMUNICATION_SERVICES_NAME string = email.outputs.communicationServiceNa
 output COMMUNICATION_SERVICES_ENDPOINT string = email.outputs.endpoint
 output SENDER_ADDRESS string = email.outputs.senderAddress
 output SEND_MODE string = sendMode
+output EVENT_GRID_SYSTEM_TOPIC_NAME string = deliveryReports.outputs.systemTopicName

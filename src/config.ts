@@ -38,6 +38,10 @@ export interface AppConfig {
     connectionString: string | undefined;
     perMinute: number;
     perHour: number;
+    /** Get Email Status reads allowed, for recovery only. */
+    statusReads: { perMinute: number; perHour: number };
+    notFoundGraceHours: number;
+    undeliverableRetryDays: number;
   };
   adminSummaryTo: string[];
   storage: { connectionString: string | undefined; accountName: string | undefined };
@@ -81,6 +85,10 @@ export const SETTINGS = {
   COMMUNICATION_SERVICES_CONNECTION_STRING: "",
   EMAIL_PER_MINUTE: "30",
   EMAIL_PER_HOUR: "100",
+  EMAIL_STATUS_READS_PER_MINUTE: "10",
+  EMAIL_STATUS_READS_PER_HOUR: "20",
+  EMAIL_NOT_FOUND_GRACE_HOURS: "24",
+  UNDELIVERABLE_RETRY_DAYS: "30",
   ADMIN_SUMMARY_TO: "",
   REPORT_CONTAINER: "batch-cert-audit",
   LEDGER_TABLE: "batchcertaudit",
@@ -217,6 +225,10 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
     ),
     EMAIL_PER_MINUTE: intSetting("EMAIL_PER_MINUTE", 1, 10_000),
     EMAIL_PER_HOUR: intSetting("EMAIL_PER_HOUR", 1, 1_000_000),
+    EMAIL_STATUS_READS_PER_MINUTE: intSetting("EMAIL_STATUS_READS_PER_MINUTE", 1, 10_000),
+    EMAIL_STATUS_READS_PER_HOUR: intSetting("EMAIL_STATUS_READS_PER_HOUR", 1, 1_000_000),
+    EMAIL_NOT_FOUND_GRACE_HOURS: intSetting("EMAIL_NOT_FOUND_GRACE_HOURS", 0, 24 * 30),
+    UNDELIVERABLE_RETRY_DAYS: intSetting("UNDELIVERABLE_RETRY_DAYS", 1, 3650),
     ADMIN_SUMMARY_TO: addressList("ADMIN_SUMMARY_TO", allowedRecipientDomains),
     REPORT_CONTAINER: text("REPORT_CONTAINER").refine((v) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(v), "must be a valid blob container name (3-63 lower-case letters, digits, hyphens)"),
     LEDGER_TABLE: text("LEDGER_TABLE").refine((v) => /^[A-Za-z][A-Za-z0-9]{2,62}$/.test(v), "must be a valid table name (3-63 letters and digits, starting with a letter)"),
@@ -244,6 +256,9 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
       ctx.addIssue({ code: "custom", path: ["OWNER_ROLE_NAMES"], message: 'must name at least one role when OWNER_SOURCES includes "roles"' });
     }
     if (env.EMAIL_PER_MINUTE > env.EMAIL_PER_HOUR) ctx.addIssue({ code: "custom", path: ["EMAIL_PER_MINUTE"], message: "must not exceed EMAIL_PER_HOUR" });
+    if (env.EMAIL_STATUS_READS_PER_MINUTE > env.EMAIL_STATUS_READS_PER_HOUR) {
+      ctx.addIssue({ code: "custom", path: ["EMAIL_STATUS_READS_PER_MINUTE"], message: "must not exceed EMAIL_STATUS_READS_PER_HOUR" });
+    }
   });
 
 /**
@@ -297,6 +312,9 @@ export function loadConfig(
       connectionString: e.COMMUNICATION_SERVICES_CONNECTION_STRING,
       perMinute: e.EMAIL_PER_MINUTE,
       perHour: e.EMAIL_PER_HOUR,
+      statusReads: { perMinute: e.EMAIL_STATUS_READS_PER_MINUTE, perHour: e.EMAIL_STATUS_READS_PER_HOUR },
+      notFoundGraceHours: e.EMAIL_NOT_FOUND_GRACE_HOURS,
+      undeliverableRetryDays: e.UNDELIVERABLE_RETRY_DAYS,
     },
     adminSummaryTo: e.ADMIN_SUMMARY_TO,
     storage: { connectionString: e.AzureWebJobsStorage, accountName: e.AzureWebJobsStorage__accountName },

@@ -62,6 +62,10 @@ param senderAddress string
 param communicationServicesEndpoint string
 param emailPerMinute int
 param emailPerHour int
+param emailStatusReadsPerMinute int
+param emailStatusReadsPerHour int
+param emailNotFoundGraceHours int
+param undeliverableRetryDays int
 param adminSummaryTo string
 param reportContainer string
 param ledgerTable string
@@ -124,6 +128,10 @@ var appSettings = {
   COMMUNICATION_SERVICES_CONNECTION_STRING: '' // local development only; in Azure the identity is used
   EMAIL_PER_MINUTE: string(emailPerMinute)
   EMAIL_PER_HOUR: string(emailPerHour)
+  EMAIL_STATUS_READS_PER_MINUTE: string(emailStatusReadsPerMinute)
+  EMAIL_STATUS_READS_PER_HOUR: string(emailStatusReadsPerHour)
+  EMAIL_NOT_FOUND_GRACE_HOURS: string(emailNotFoundGraceHours)
+  UNDELIVERABLE_RETRY_DAYS: string(undeliverableRetryDays)
   ADMIN_SUMMARY_TO: adminSummaryTo
 
   // State

@@ -10,13 +10,13 @@ import type { EmailSender } from "../core/ports.js";
 import { mjmlMessageRenderer } from "../render/messageRenderer.js";
 import { connectAzure, type AzureAdapters } from "./connectAzure.js";
 import type { Logger } from "./logger.js";
-import type { JobContext } from "./runAuditJob.js";
+import type { DeliveryReportQueue, JobContext } from "./runAuditJob.js";
 
 export interface CompositionOptions {
   config: AppConfig;
   log: Logger;
   /** The simulated Azure (ARM and Communication Email) instead of the real one. */
-  simulator?: { url: string; ca: string; emailAccessKey: string };
+  simulator?: { url: string; ca: string; emailAccessKey: string; deliveryReports?: DeliveryReportQueue };
   /** Storage override (the CLI's own Azurite); otherwise from AzureWebJobsStorage. */
   storageConnectionString?: string;
   tenantId?: string;
@@ -87,6 +87,7 @@ export function compose(options: CompositionOptions): Composition {
     log: options.log,
     ...(options.tenantId ? { tenantId: options.tenantId } : {}),
     ...(options.onMessage ? { onMessage: options.onMessage } : {}),
+    ...(options.simulator?.deliveryReports ? { deliveryReports: options.simulator.deliveryReports } : {}),
   };
   return { job, azure, storage, reports, lock };
 }
@@ -102,8 +103,6 @@ function createSender(config: AppConfig, azure: AzureAdapters, simulator: Compos
       ca: simulator.ca,
       retry,
       maxRetryWaitMs,
-      pollIntervalMs: 50,
-      maxWaitMs: 10_000,
     });
   }
   if (config.email.connectionString) return AcsEmailSender.fromConnectionString(config.email.connectionString, senderAddress, { retry, maxRetryWaitMs });

@@ -8,12 +8,13 @@ import { compose, type Composition } from "./composition.js";
 import { createLogger, jsonLineSink, type Fields, type Logger, type LogSink } from "./logger.js";
 import { runAuditJob, type JobContext, type JobRequest, type JobResult } from "./runAuditJob.js";
 import { recordRun, startTelemetry } from "./telemetry.js";
+import type { DeliveryReportQueue } from "./runAuditJob.js";
 
 export interface HostOptions {
   /** Settings instead of process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   /** The simulated Azure (ARM and Communication Email) instead of the real one. */
-  simulator?: { url: string; ca: string; emailAccessKey: string };
+  simulator?: { url: string; ca: string; emailAccessKey: string; deliveryReports?: DeliveryReportQueue };
   /** Storage instead of AzureWebJobsStorage (a local Azurite). */
   storageConnectionString?: string;
   tenantId?: string;

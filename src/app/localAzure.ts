@@ -8,7 +8,17 @@ export interface LocalSimulator {
   url: string;
   /** The simulator's self-signed CA, for the SDK clients' TLS options. */
   ca: string;
+  /** The simulated Communication Services' delivery report events, queued until the app has recorded them. */
+  email: { pendingDeliveryReports(): Promise<unknown[]>; acknowledgeDeliveryReports(count: number): Promise<void> };
   close(): Promise<void>;
+}
+
+/** The local stand-in for the Event Grid subscription: the simulator's queue of delivery reports. */
+export function deliveryReportQueue(simulator: LocalSimulator): { pending(): Promise<unknown[]>; acknowledge(count: number): Promise<void> } {
+  return {
+    pending: () => simulator.email.pendingDeliveryReports(),
+    acknowledge: (count) => simulator.email.acknowledgeDeliveryReports(count),
+  };
 }
 
 export interface LocalStorage {

@@ -16,6 +16,7 @@ import type {
   ReminderLedger,
   RunLock,
 } from "../core/ports.js";
+import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderResult } from "../core/sendReminders.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, RunStatus } from "../azure/blobReportStore.js";
@@ -50,6 +51,17 @@ export interface JobContext {
   /** Progress as it happens (the CLI draws it on a terminal). */
   onProgress?: (phase: string, done: number, total: number) => void;
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
+  /**
+   * Locally (the simulated Communication Services): delivery report events queued since the last run. They go
+   * through the same code as the Event Grid trigger, before anything is planned. In Azure, Event Grid delivers them.
+   */
+  deliveryReports?: DeliveryReportQueue;
+}
+
+export interface DeliveryReportQueue {
+  pending(): Promise<unknown[]>;
+  /** Takes the first `count` off the queue, once they are recorded. */
+  acknowledge(count: number): Promise<void>;
 }
 
 export interface JobRequest {
@@ -130,6 +142,9 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const asOf = request.asOf ?? toIsoDay(started);
     const { config } = ctx;
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
+    if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
+    // Owners whose mail bounced are not mailed again for a while: the next level of the chain is told instead.
+    const undeliverable = undeliverableMarks(await ctx.ledgerFor("live").outbox({ status: "sent" }), asOf, config.email.undeliverableRetryDays);
 
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
@@ -152,7 +167,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         generatedAt: ctx.now().toISOString(),
         deadline: config.schedule.deadline,
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
-        owners: { owners: config.owners, snooze: config.snooze },
+        owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         accountsWithOpenPoolFindings,
         ...(config.migration ? { migration: config.migration } : {}),
         signal: reads.signal,
@@ -186,7 +201,10 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         mode: request.sendMode,
         ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
         limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
+        statusReads: config.email.statusReads,
+        notFoundGraceHours: config.email.notFoundGraceHours,
         allowedRecipientDomains: config.owners.allowedRecipientDomains,
+        undeliverable,
       },
     );
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
@@ -231,6 +249,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           awaiting: reminders.awaiting,
           futureDated: reminders.futureDated,
           recovered: reminders.recovered,
+          ...(reminders.throttled ? { throttled: reminders.throttled } : {}),
+          ...(reminders.mode !== "dry-run" ? { delivery: reminders.delivery } : {}),
           ...(reminders.lookupFailed.length > 0 ? { lookupFailed: reminders.lookupFailed } : {}),
           messages: reminders.messages.map((m) => ({ kind: m.kind, recipient: m.recipient, subject: m.subject, outcome: m.outcome })),
         },
@@ -265,4 +285,22 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     clearTimeout(readsTimer);
     await lock.release();
   }
+}
+
+/** The local stand-in for the Event Grid subscription: the same parsing and recording as emailDeliveryReport. */
+async function takeDeliveryReports(ctx: JobContext, queue: DeliveryReportQueue, log: Logger): Promise<void> {
+  const events = await queue.pending();
+  if (events.length === 0) return;
+  const reports = [];
+  for (const event of events) {
+    try {
+      const report = deliveryReportFromEvent(event);
+      if (report) reports.push(report);
+    } catch (error) {
+      log.warn("delivery report not usable", { problem: ensureError(error).message });
+    }
+  }
+  const outcome = await recordDeliveryReports([ctx.ledgerFor("live"), ctx.ledgerFor("redirect")], reports);
+  await queue.acknowledge(events.length);
+  log.info("delivery reports recorded", { ...outcome });
 }

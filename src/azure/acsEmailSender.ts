@@ -1,6 +1,9 @@
-// EmailSender over Azure Communication Services Email: the real EmailClient sends and polls; lookups read the
-// operation status with the same auth policy, without sending anything.
-import { EmailClient, type EmailClientOptions, type EmailMessage } from "@azure/communication-email";
+// EmailSender over Azure Communication Services Email. A send is one POST /emails:send with our operation id: the
+// service's 202 means accepted, and nothing polls afterwards (status reads are limited far below sends: Microsoft
+// Learn, "Service limits for Azure Communication Services", email: 10 per minute and 20 per hour on an Azure-managed
+// domain). The final status arrives as a delivery report through Event Grid. Lookups read the operation status, for
+// recovery after a crash only. Both go through one pipeline with the SDK's auth policy (HMAC or Entra ID), and a 429
+// is never waited out for more than a few seconds: the caller defers the rest of its messages instead.
 import { createCommunicationAuthPolicy } from "@azure/communication-common";
 import { AzureKeyCredential, type KeyCredential, type TokenCredential } from "@azure/core-auth";
 import {
@@ -11,16 +14,19 @@ import {
   isRestError,
   type HttpClient,
   type Pipeline,
+  type PipelineResponse,
   type RestError,
 } from "@azure/core-rest-pipeline";
 import { AuditError } from "../core/errors.js";
 import type { DeliveryResult, EmailSender, OutgoingEmail } from "../core/ports.js";
-import { retryWaitCapPolicy } from "./retryWaitCap.js";
+import { retryWaitCapPolicy, WAIT_TOO_LONG } from "./retryWaitCap.js";
 
-/** The api-version `@azure/communication-email` 1.1.0 speaks; lookups use the same. */
+/** The api-version `@azure/communication-email` 1.1.0 speaks; sends and lookups use it. */
 export const EMAIL_API_VERSION = "2025-09-01";
 /** The scope the SDK's auth policy asks Entra ID for (the double slash is the SDK's). */
 export const COMMUNICATION_SCOPE = "https://communication.azure.com//.default";
+/** The longest Retry-After a send or status read waits out inside one call, whatever MAX_RETRY_WAIT_SECONDS says. */
+export const EMAIL_MAX_RETRY_WAIT_MS = 5_000;
 
 export interface AcsEmailSenderOptions {
   /** https://<resource>.communication.azure.com, or the simulator's URL. */
@@ -30,14 +36,13 @@ export interface AcsEmailSenderOptions {
   senderAddress: string;
   /** Extra CA to trust (the simulator's self-signed certificate). */
   ca?: string;
-  /** Pipeline retries; 429/503 retries wait for the service's Retry-After. */
+  /** Pipeline retries; 429/503 retries wait for the service's Retry-After, up to the wait cap. */
   retry?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
-  /** The longest Retry-After a retry waits out (MAX_RETRY_WAIT_SECONDS); a longer one fails the call at once. */
+  /**
+   * The longest Retry-After a retry waits out (MAX_RETRY_WAIT_SECONDS), never more than EMAIL_MAX_RETRY_WAIT_MS; a
+   * longer one, or a 429 naming no wait, fails the call at once.
+   */
   maxRetryWaitMs?: number;
-  /** Poll interval when the service gives no positive retry-after. Default 2000. */
-  pollIntervalMs?: number;
-  /** How long send() polls for a terminal status before answering Running. Default 120000. */
-  maxWaitMs?: number;
 }
 
 type ConnectionOptions = Omit<AcsEmailSenderOptions, "endpoint" | "credential" | "senderAddress">;
@@ -45,29 +50,21 @@ type ConnectionOptions = Omit<AcsEmailSenderOptions, "endpoint" | "credential" |
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AcsEmailSender implements EmailSender {
-  private readonly client: EmailClient;
   private readonly pipeline: Pipeline;
   private readonly httpClient: HttpClient;
   private readonly endpoint: string;
   private readonly senderAddress: string;
-  private readonly pollIntervalMs: number;
-  private readonly maxWaitMs: number;
 
   constructor(options: AcsEmailSenderOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, "");
     this.senderAddress = options.senderAddress;
-    this.pollIntervalMs = options.pollIntervalMs ?? 2000;
-    this.maxWaitMs = options.maxWaitMs ?? 120_000;
-    const clientOptions: EmailClientOptions = {
+    this.pipeline = createPipelineFromOptions({
       ...(options.ca ? { tlsOptions: { ca: options.ca } } : {}),
       ...(options.retry ? { retryOptions: options.retry } : {}),
-    };
-    const cap = options.maxRetryWaitMs === undefined ? undefined : retryWaitCapPolicy(options.maxRetryWaitMs);
-    this.client = new EmailClient(this.endpoint, options.credential, { ...clientOptions, ...(cap ? { additionalPolicies: [{ policy: cap, position: "perRetry" }] } : {}) });
-    // A bare pipeline for lookups: same TLS, retry, wait cap and auth as the client, no LRO machinery.
-    this.pipeline = createPipelineFromOptions(clientOptions);
+    });
     this.pipeline.addPolicy(createCommunicationAuthPolicy(options.credential));
-    if (cap) this.pipeline.addPolicy(cap, { afterPhase: "Sign" });
+    const cap = Math.min(options.maxRetryWaitMs ?? EMAIL_MAX_RETRY_WAIT_MS, EMAIL_MAX_RETRY_WAIT_MS);
+    this.pipeline.addPolicy(retryWaitCapPolicy(cap, { throttledWithoutWait: "fail" }), { afterPhase: "Sign" });
     this.httpClient = createDefaultHttpClient();
   }
 
@@ -88,38 +85,36 @@ export class AcsEmailSender implements EmailSender {
   }
 
   async send(email: OutgoingEmail): Promise<DeliveryResult> {
-    // The SDK only accepts a GUID as Operation-Id; say so here rather than through a serializer error.
+    // The service only accepts a GUID as Operation-Id; say so here rather than through a 400.
     if (!UUID.test(email.operationId)) {
       throw new AuditError("EMAIL.SEND_FAILED", `Email operation id '${email.operationId}' is not a GUID.`);
     }
-    const deadline = Date.now() + this.maxWaitMs;
-    const message: EmailMessage = {
+    // The body the SDK's EmailMessage serialises to (communication-email 1.1.0, api-version 2025-09-01).
+    const body = {
       senderAddress: this.senderAddress,
       content: { subject: email.subject, html: email.html, plainText: email.text },
       recipients: { to: [{ address: email.to }] },
       ...(email.attachments?.length ? { attachments: email.attachments } : {}),
     };
-
-    let poller: Awaited<ReturnType<EmailClient["beginSend"]>>;
+    const request = createPipelineRequest({
+      url: `${this.endpoint}/emails:send?api-version=${EMAIL_API_VERSION}`,
+      method: "POST",
+      // Operation-Id makes the send repeatable: the same id is the same message to the service.
+      headers: createHttpHeaders({ accept: "application/json", "content-type": "application/json", "operation-id": email.operationId }),
+      body: JSON.stringify(body),
+    });
+    let response: PipelineResponse;
     try {
-      // beginSend posts, then polls once; a terminal Failed on that poll already throws here.
-      poller = await this.client.beginSend(message, { operationId: email.operationId, updateIntervalInMs: this.pollIntervalMs });
+      response = await this.pipeline.sendRequest(this.httpClient, request);
     } catch (error) {
-      if (isSendRequestError(error)) throw toAuditError(error, "The email service did not accept the message");
-      return this.afterAccepted(email.operationId, error);
+      throw toAuditError(error, "The email service did not accept the message");
     }
-
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), Math.max(0, deadline - Date.now()));
-    try {
-      await poller.pollUntilDone({ abortSignal: abort.signal });
-      return { status: "Succeeded" };
-    } catch (error) {
-      if (abort.signal.aborted) return { status: "Running" };
-      return this.afterAccepted(email.operationId, error);
-    } finally {
-      clearTimeout(timer);
-    }
+    if (response.status === 202) return { status: "Accepted" };
+    const detail = errorText(parseJson(response.bodyAsText));
+    throw new AuditError("EMAIL.SEND_FAILED", `The email service did not accept the message (HTTP ${response.status}${detail ? `: ${detail}` : ""}).`, {
+      retryable: isRetryableStatus(response.status),
+      statusCode: response.status,
+    });
   }
 
   async lookup(operationId: string): Promise<DeliveryResult | { status: "NotFound" }> {
@@ -151,36 +146,10 @@ export class AcsEmailSender implements EmailSender {
       case "Canceled":
         return { status: "Failed", error: "Canceled" };
       default:
-        // NotStarted / Running: the service still owns it.
+        // NotStarted / Running: the service has it.
         return { status: "Running" };
     }
   }
-
-  /**
-   * A send that threw after the POST went out. A failing status poll leaves the outcome open (Running: the service
-   * has the message). A Failed status makes the poller throw a plain Error, so the structured error is read back;
-   * an operation the service does not know was never accepted (e.g. the request could not be built).
-   */
-  private async afterAccepted(operationId: string, error: unknown): Promise<DeliveryResult> {
-    if (isRestError(error)) return { status: "Running" };
-    const reason = error instanceof Error ? error.message : String(error);
-    let known: DeliveryResult | { status: "NotFound" };
-    try {
-      known = await this.lookup(operationId);
-    } catch {
-      // The poller's own message still says why.
-      return { status: "Failed", error: reason };
-    }
-    if (known.status === "NotFound") throw new AuditError("EMAIL.SEND_FAILED", `The email service did not accept the message: ${reason}`);
-    return known;
-  }
-}
-
-/** A RestError from the POST itself (the message was not accepted), as opposed to one from a status poll. */
-function isSendRequestError(error: unknown): boolean {
-  if (!isRestError(error)) return false;
-  const request = error.request;
-  return request === undefined || request.method === "POST";
 }
 
 function toAuditError(error: unknown, what: string): AuditError {
@@ -199,6 +168,8 @@ function toAuditError(error: unknown, what: string): AuditError {
 }
 
 function restErrorText(error: RestError): string {
+  // Our own wait cap's reason says how long the service asked to wait.
+  if (error.code === WAIT_TOO_LONG) return error.message;
   // The service's error body, not the request: headers carry the signature or token.
   const fromBody = errorText(error.details) ?? errorText(parseJson(error.response?.bodyAsText));
   if (fromBody) return fromBody;

@@ -16,14 +16,19 @@ export const DEFAULT_MAX_RETRY_WAIT_MS = 60_000;
 
 const RETRY_HEADERS = ["retry-after", "retry-after-ms", "x-ms-retry-after-ms"];
 
-export function retryWaitCapPolicy(maxWaitMs: number): PipelinePolicy {
+/**
+ * `throttledWithoutWait: "fail"`: a 429 that names no wait at all fails at once too, rather than being retried on
+ * the client's own back-off (the mail service's choice: its quota windows are an hour long).
+ */
+export function retryWaitCapPolicy(maxWaitMs: number, options: { throttledWithoutWait?: "retry" | "fail" } = {}): PipelinePolicy {
   return {
     name: retryWaitCapPolicyName,
     async sendRequest(request, next) {
       const response = await next(request);
       if (response.status !== 429 && response.status !== 503) return response;
-      if (!RETRY_HEADERS.some((h) => response.headers.has(h))) return response;
-      const wait = retryAfterMs(response);
+      const named = RETRY_HEADERS.some((h) => response.headers.has(h));
+      if (!named && !(options.throttledWithoutWait === "fail" && response.status === 429)) return response;
+      const wait = named ? retryAfterMs(response) : Number.POSITIVE_INFINITY;
       if (wait <= maxWaitMs) return response;
       // The retry policy reads the wait from the error's response: hand it one without the headers.
       const headers = createHttpHeaders();
@@ -40,6 +45,7 @@ export function retryWaitCapPolicy(maxWaitMs: number): PipelinePolicy {
 }
 
 export function waitTooLongMessage(who: string, waitMs: number, maxWaitMs: number): string {
+  if (!Number.isFinite(waitMs)) return `${who} answered 429 without saying how long to wait; not retried this run`;
   return `${who} asked to wait ${formatSeconds(waitMs)} before trying again, longer than MAX_RETRY_WAIT_SECONDS (${formatSeconds(maxWaitMs)}); not retried this run`;
 }
 

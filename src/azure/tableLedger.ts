@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
-import type { FindingState, OutboxEntry, ReminderLedger, RunRecord } from "../core/ports.js";
+import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type ReminderLedger, type RunRecord } from "../core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
 
@@ -96,16 +96,47 @@ export class TableLedger implements ReminderLedger {
         );
       }
     }
+    // Merge: a delivery report that arrived between the 202 and this write (the Event Grid trigger runs on its own)
+    // is kept.
+    const { delivery: _kept, ...rest } = entry;
     await this.write(() =>
       this.table.upsertEntity(
         {
           partitionKey: `outbox-${this.mode}`,
           rowKey: entry.operationId,
-          ...toOutboxEntity({ ...entry, status: outcome.status, ...(outcome.error ? { error: outcome.error } : {}), updatedAt: at }),
+          ...toOutboxEntity({ ...rest, status: outcome.status, ...(outcome.error ? { error: outcome.error } : {}), updatedAt: at }),
         },
-        "Replace",
+        "Merge",
       ),
     );
+  }
+
+  async recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown"> {
+    const partitionKey = `outbox-${this.mode}`;
+    await this.ensureTable();
+    let existing: TableEntityResult<Entity>;
+    try {
+      existing = await this.table.getEntity<Entity>(partitionKey, report.messageId.toLowerCase());
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return "unknown";
+      throw unavailable("read", error);
+    }
+    // The first final status stands: a duplicate, late or out-of-order report changes nothing.
+    if (typeof existing.deliveryStatus === "string" && existing.deliveryStatus !== "") return "unchanged";
+    try {
+      // The etag makes this a compare-and-swap: of two reports landing at once, one is kept.
+      await this.write(() =>
+        this.table.updateEntity(
+          { partitionKey, rowKey: report.messageId.toLowerCase(), deliveryStatus: report.status, deliveryAt: report.at, deliveryDetails: report.details ?? "" },
+          "Merge",
+          { etag: existing.etag },
+        ),
+      );
+    } catch (error) {
+      if (error instanceof AuditError && error.statusCode === 412) return "unchanged";
+      throw error;
+    }
+    return "recorded";
   }
 
   async sentSince(isoTime: string): Promise<number> {
@@ -261,5 +292,12 @@ function fromOutboxEntity(e: Entity): OutboxEntry {
     status: String(e.status) as OutboxEntry["status"],
     ...(e.error ? { error: String(e.error) } : {}),
     updatedAt: String(e.updatedAt),
+    ...(isDeliveryStatus(e.deliveryStatus)
+      ? { delivery: { status: e.deliveryStatus, at: String(e.deliveryAt ?? ""), ...(e.deliveryDetails ? { details: String(e.deliveryDetails) } : {}) } }
+      : {}),
   };
+}
+
+function isDeliveryStatus(value: unknown): value is NonNullable<OutboxEntry["delivery"]>["status"] {
+  return typeof value === "string" && (DELIVERY_REPORT_STATUSES as readonly string[]).includes(value);
 }

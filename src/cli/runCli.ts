@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { compose } from "../app/composition.js";
-import { loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
+import { deliveryReportQueue, loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
 import { newRunId } from "../app/ids.js";
 import { createLogger, jsonLineSink, silentLogger } from "../app/logger.js";
 import { runAuditJob, type JobResult } from "../app/runAuditJob.js";
@@ -123,7 +123,7 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
     const { job } = compose({
       config,
       log,
-      ...(simulator ? { simulator: { url: simulator.url, ca: simulator.ca, emailAccessKey } } : {}),
+      ...(simulator ? { simulator: { url: simulator.url, ca: simulator.ca, emailAccessKey, deliveryReports: deliveryReportQueue(simulator) } } : {}),
       ...(storage ? { storageConnectionString: storage.connectionString } : {}),
       ...(tenantId ? { tenantId } : {}),
       ...(config.sendMode === "dry-run"

@@ -83,12 +83,18 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
         `they were not counted as sent.`,
     );
   }
+  if (r.throttled) lines.push(`  throttled by the mail service: ${r.throttled}; the rest waits for the next run`);
+  const d = r.delivery;
+  if (d.accepted + d.delivered + d.failed > 0) {
+    lines.push(`  delivery reports (last 30 days): ${d.delivered} delivered, ${d.failed} not delivered, ${d.accepted} accepted with no report yet`);
+  }
+  for (const u of d.undelivered) lines.push(`  undelivered: ${u.recipient}: ${u.status} on ${u.at.slice(0, 10)}${u.details ? `: ${u.details}` : ""}`);
   for (const f of r.lookupFailed) lines.push(`  status unknown: ${f.recipient}: ${f.error}; kept pending, not sent again until a later run can read its status`);
   const rec = r.recovered;
-  if (rec.sent + rec.failed + rec.abandoned + rec.running > 0) {
+  if (rec.sent + rec.failed + rec.abandoned + rec.unknown > 0) {
     lines.push(
       `  recovered from an interrupted run: ${rec.sent} confirmed sent, ${rec.failed} failed, ${rec.abandoned} never sent (planned again)` +
-        (rec.running > 0 ? `, ${rec.running} still in progress (kept pending until the service gives a final status)` : ""),
+        (rec.unknown > 0 ? `, ${rec.unknown} not known yet (kept pending, looked up again on the next run)` : ""),
     );
   }
   for (const m of r.messages.filter((m) => m.outcome === "sent").slice(0, 20)) lines.push(`  → ${m.recipient}: ${m.subject}`);

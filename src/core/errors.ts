@@ -22,6 +22,7 @@ export type ErrorCode =
   | "OWNERS.GRAPH_FORBIDDEN"
   | "OWNERS.GRAPH_FAILED"
   | "OWNERS.ROLES_UNREADABLE"
+  | "EMAIL.BAD_DELIVERY_REPORT"
   | "INTERNAL";
 
 export class AuditError extends Error {

@@ -229,6 +229,13 @@ export interface AuditReport {
   run?: RunSection;
 }
 
+export interface DeliverySummary {
+  accepted: number;
+  delivered: number;
+  failed: number;
+  undelivered: { recipient: string; status: string; at: string; details?: string }[];
+}
+
 export interface RunSection {
   runId: string;
   trigger: "timer" | "http" | "cli";
@@ -248,8 +255,15 @@ export interface RunSection {
     awaiting: number;
     /** Reminders in the ledger dated after `asOf` (a run with a later date): not counted as sent on this run. */
     futureDated: number;
-    /** `running`: accepted earlier, no final status yet; kept pending, not counted as sent. */
-    recovered: { sent: number; failed: number; abandoned: number; running: number };
+    /** `unknown`: not found within the grace, or not read this run (status-read budget); kept pending, not counted as sent. */
+    recovered: { sent: number; failed: number; abandoned: number; unknown: number };
+    /** Why sending stopped for this run (a 429 with a long or no Retry-After); the rest was deferred to the next run. */
+    throttled?: string;
+    /**
+     * What the mail service reported of the messages it accepted (delivery reports through Event Grid): `accepted` has
+     * no report yet; `undelivered` lists the recent ones that ended other than Delivered.
+     */
+    delivery?: DeliverySummary;
     /** Pending messages whose status could not be read this run; they stay pending. */
     lookupFailed?: { recipient: string; operationId: string; error: string }[];
     messages: { kind: string; recipient: string; subject: string; outcome: string }[];

@@ -15,6 +15,24 @@ export interface OwnerPolicy {
   sources?: readonly OwnerSource[];
   /** Role definition names whose holders are owners (OWNER_ROLE_NAMES), matched case-insensitively. */
   roleNames?: readonly string[];
+  /**
+   * Addresses (lower-case) whose mail last ended Bounced, Suppressed or Failed, within UNDELIVERABLE_RETRY_DAYS:
+   * never accepted as owners while marked, so the next level of the chain is told instead.
+   */
+  undeliverable?: ReadonlyMap<string, UndeliverableMark>;
+}
+
+/** What the delivery report said of an address's last message. */
+export interface UndeliverableMark {
+  status: string;
+  /** When delivery was attempted (ISO date-time). */
+  at: string;
+  details?: string;
+}
+
+/** "undeliverable: Bounced on 2026-11-26: 550 5.1.1 ..." */
+export function describeUndeliverable(mark: UndeliverableMark): string {
+  return `undeliverable: ${mark.status} on ${mark.at.slice(0, 10)}${mark.details ? `: ${quoteForProblem(mark.details, 200)}` : ""}`;
 }
 
 /** `tags`: owner tags up the chain; `roles`: holders of OWNER_ROLE_NAMES at the account's scope and above. */
@@ -162,7 +180,7 @@ interface ValueOutcome {
   problems: string[];
 }
 
-function parseValue(value: string, source: string, where: string, allowed: readonly string[]): ValueOutcome {
+function parseValue(value: string, source: string, where: string, allowed: readonly string[], undeliverable?: OwnerPolicy["undeliverable"]): ValueOutcome {
   const owners: OwnerAddress[] = [];
   const problems: string[] = [];
   if (CONTROL_CHARS.test(value)) {
@@ -179,7 +197,7 @@ function parseValue(value: string, source: string, where: string, allowed: reado
     );
   }
   for (const token of considered) {
-    const accepted = acceptAddress(token, source, where, allowed);
+    const accepted = acceptAddress(token, source, where, allowed, undeliverable);
     if ("problem" in accepted) problems.push(accepted.problem);
     else owners.push(accepted.owner);
   }
@@ -190,7 +208,13 @@ function parseValue(value: string, source: string, where: string, allowed: reado
  * The one place an address becomes an owner, whatever its source (tag, role holder, fallback): a valid address in
  * an allowed domain, or the reason it is not.
  */
-function acceptAddress(raw: string, source: string, where: string, allowed: readonly string[]): { owner: OwnerAddress } | { problem: string } {
+function acceptAddress(
+  raw: string,
+  source: string,
+  where: string,
+  allowed: readonly string[],
+  undeliverable?: OwnerPolicy["undeliverable"],
+): { owner: OwnerAddress } | { problem: string } {
   const check = checkAddress(raw);
   if (!check.ok) {
     return {
@@ -202,6 +226,9 @@ function acceptAddress(raw: string, source: string, where: string, allowed: read
   }
   const domain = check.address.slice(check.address.lastIndexOf("@") + 1);
   if (!isDomainAllowed(domain, allowed)) return { problem: `${where}: '${quoteForProblem(check.address)}' is outside ALLOWED_RECIPIENT_DOMAINS` };
+  // Its mail last bounced (or was suppressed, or failed for good): not mailed while marked, the next level is told.
+  const mark = undeliverable?.get(check.address.toLowerCase());
+  if (mark) return { problem: `${where}: '${quoteForProblem(check.address)}' ${describeUndeliverable(mark)}; not mailed, the next level is told` };
   return { owner: { address: check.address, source } };
 }
 
@@ -235,7 +262,7 @@ export function resolveOwners(levels: OwnerLevels, policy: OwnerPolicy): OwnerRe
 
   const fallback: OwnerAddress[] = [];
   for (const contact of policy.fallbackContacts) {
-    const outcome = parseValue(contact, "fallback", "fallback contacts", allowed);
+    const outcome = parseValue(contact, "fallback", "fallback contacts", allowed, policy.undeliverable);
     fallback.push(...outcome.owners);
     problems.push(...outcome.problems);
   }
@@ -272,7 +299,7 @@ function tagOwners(levels: OwnerLevels, policy: OwnerPolicy, allowed: readonly s
     for (const [key, value] of matches) {
       const source = `${level.label} tag "${quoteForProblem(key, 64)}"`;
       const where = level.resourceId ? `${source} on ${quoteForProblem(level.resourceId, 300)}` : source;
-      const outcome = parseValue(value, source, where, allowed);
+      const outcome = parseValue(value, source, where, allowed, policy.undeliverable);
       found.push(...outcome.owners);
       problems.push(...outcome.problems);
     }
@@ -342,12 +369,12 @@ function holderAddresses(
         problems.push(`${who} ${holds} but ${outcome.skip}; skipped`);
         return [];
       }
-      return accepted(acceptAddress(outcome.address, `role ${role} on ${scopeLabel}`, `${who}, who ${holds}`, allowed), problems);
+      return accepted(acceptAddress(outcome.address, `role ${role} on ${scopeLabel}`, `${who}, who ${holds}`, allowed, policy.undeliverable), problems);
     }
     case "group": {
       const name = quoteForProblem(principal.displayName ?? principal.id);
       if (principal.mailEnabled === true && principal.mail) {
-        return accepted(acceptAddress(principal.mail, `group ${name}, which ${holds}`, `group ${name}, which ${holds}`, allowed), problems);
+        return accepted(acceptAddress(principal.mail, `group ${name}, which ${holds}`, `group ${name}, which ${holds}`, allowed, policy.undeliverable), problems);
       }
       if (principal.membersNote !== undefined) problems.push(`group ${name}, which ${holds}: ${principal.membersNote}`);
       const found: OwnerAddress[] = [];
@@ -366,7 +393,7 @@ function holderAddresses(
           problems.push(`${who} is a ${source}, but ${outcome.skip}; skipped`);
           continue;
         }
-        found.push(...accepted(acceptAddress(outcome.address, source, `${who}, a ${source}`, allowed), problems));
+        found.push(...accepted(acceptAddress(outcome.address, source, `${who}, a ${source}`, allowed, policy.undeliverable), problems));
       }
       if (found.length === 0) problems.push(`group ${name} ${holds} but has no mail address and no enabled member with a usable address; skipped`);
       return found;

@@ -102,7 +102,11 @@ export interface EmailAttachment {
   contentInBase64: string;
 }
 
-export type DeliveryStatus = "Succeeded" | "Failed" | "Running";
+/**
+ * `Accepted`: the service answered 202 and owns the message; its final status comes later, as a delivery report.
+ * `Running`/`Succeeded`/`Failed`: what a status read says of the operation.
+ */
+export type DeliveryStatus = "Accepted" | "Succeeded" | "Failed" | "Running";
 
 export interface DeliveryResult {
   status: DeliveryStatus;
@@ -112,12 +116,32 @@ export interface DeliveryResult {
 
 export interface EmailSender {
   /**
-   * Sends and waits (bounded) for the service's final status. Throws an AuditError with code EMAIL.SEND_FAILED
-   * (retryable when throttled) when the service did not accept the message.
+   * Sends once and answers Accepted on the service's 202, without polling. Throws an AuditError with code
+   * EMAIL.SEND_FAILED (retryable when throttled) when the service did not accept the message.
    */
   send(email: OutgoingEmail): Promise<DeliveryResult>;
-  /** What the service knows of an operation, without sending; "NotFound" when it never received it. */
+  /** What the service knows of an operation, without sending; "NotFound" when it does not know the id (now). */
   lookup(operationId: string): Promise<DeliveryResult | { status: "NotFound" }>;
+}
+
+/**
+ * The final per-recipient statuses of `Microsoft.Communication.EmailDeliveryReportReceived` (Microsoft Learn, "Azure
+ * Communication Services - Email events"; `AcsEmailDeliveryReportStatus` in @azure/eventgrid-system-events).
+ * "Any value other than Delivered is considered failed."
+ */
+export const DELIVERY_REPORT_STATUSES = ["Delivered", "Bounced", "Suppressed", "Quarantined", "FilteredSpam", "Failed"] as const;
+export type DeliveryReportStatus = (typeof DELIVERY_REPORT_STATUSES)[number];
+
+/** One recipient's delivery report, as the Event Grid event's `data` carries it. */
+export interface DeliveryReport {
+  /** The message id, which is the operation id the send was given. */
+  messageId: string;
+  recipient: string;
+  status: DeliveryReportStatus;
+  /** `deliveryStatusDetails.statusMessage`. */
+  details?: string;
+  /** `deliveryAttemptTimeStamp`: when the service tried to deliver (ISO date-time). */
+  at: string;
 }
 
 export interface RunLockHandle {
@@ -152,10 +176,13 @@ export interface OutboxEntry {
   runId: string;
   /** The reminders the message carries; delivered, they move the owner's histories on. */
   items: { findingId: string; milestone: string }[];
+  /** `sent`: accepted by the mail service (202); `delivery` says what became of it. */
   status: "pending" | "sent" | "failed" | "abandoned";
   error?: string;
   /** When the entry last changed (ISO date-time). */
   updatedAt: string;
+  /** The recipient's delivery report, once one arrived: the first final status is kept, later ones change nothing. */
+  delivery?: { status: DeliveryReportStatus; at: string; details?: string };
 }
 
 /** What the ledger keeps about each finding across runs. */
@@ -199,6 +226,12 @@ export interface ReminderLedger {
   recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists">;
   /** Records the outcome; when sent, moves the histories of the entry's items on (idempotently) first. */
   recordOutcome(entry: OutboxEntry, outcome: { status: "sent" | "failed" | "abandoned"; error?: string }, at: string): Promise<void>;
+  /**
+   * Records a delivery report against the message (`messageId` = operation id). Idempotent: once the message has a
+   * final status, a duplicate, late or out-of-order report changes nothing ("unchanged"); "unknown" when no message
+   * has that id (another app's mail on the same resource).
+   */
+  recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown">;
   /** Messages accepted by the mail service since that time, for pacing to the hourly limit. */
   sentSince(isoTime: string): Promise<number>;
   findingStates(): Promise<FindingState[]>;

@@ -2,17 +2,20 @@
 //
 // The ledger makes delivery idempotent. For every message:
 //   1. its intent is recorded (with a deterministic operation id) before anything is sent;
-//   2. it is sent with that operation id;
-//   3. its outcome is recorded, moving the owner's reminder histories on.
-// A crash between 1 and 3 leaves a pending intent. The next run first asks the mail service about each pending
-// operation: delivered ones are recorded as sent (never sent again), unknown ones are abandoned and planned afresh,
-// and ones still in progress stay pending until the service gives a final status.
-import type { AuditReport, Finding, ScopeCoverage } from "./model.js";
+//   2. it is sent with that operation id; the service's 202 means accepted (nothing polls: status reads are limited
+//      far below sends);
+//   3. the acceptance is recorded, moving the owner's reminder histories on. What became of the message (Delivered,
+//      Bounced, ...) arrives later as a delivery report (recordDeliveryReports).
+// A crash between 1 and 3 leaves a pending intent. The next run looks pending operations up, within the status-read
+// budget: known ones are recorded as sent (never sent again); one the service does not know is "unknown" while the
+// intent is younger than the not-found grace (a delivered message has been reported not found), and abandoned and
+// planned afresh after it.
+import type { AuditReport, DeliverySummary, Finding, ScopeCoverage } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
-import { checkAddress, isDomainAllowed, normaliseAllowedDomains } from "./owners.js";
+import { checkAddress, describeUndeliverable, isDomainAllowed, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
 import { remindersAfter, type ReminderPolicy } from "./schedule.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
@@ -64,11 +67,17 @@ export interface ReminderRequest {
   mode: SendMode;
   redirectAddress?: string;
   limits: { perMinute: number; perHour: number };
+  /** Status reads allowed (EMAIL_STATUS_READS_PER_MINUTE / _PER_HOUR); defaults: the Azure-managed domain's 10 and 20. */
+  statusReads?: { perMinute: number; perHour: number };
+  /** How long a pending intent the service answers 404 for is "unknown, look again" (EMAIL_NOT_FOUND_GRACE_HOURS, default 24). */
+  notFoundGraceHours?: number;
   /**
    * Today's ALLOWED_RECIPIENT_DOMAINS (empty: any domain). Every message is held to it when it is sent, whatever
    * the addresses were checked against when they were stored (an all-clear goes to owners kept in the ledger).
    */
   allowedRecipientDomains: readonly string[];
+  /** Addresses marked undeliverable (see undeliverableMarks): nothing is sent to them, an all-clear included. */
+  undeliverable?: ReadonlyMap<string, UndeliverableMark>;
 }
 
 export interface PlannedMessage {
@@ -95,6 +104,8 @@ export interface ReminderResult {
   failed: { recipient: string; error: string }[];
   /** Did not fit the hourly budget or was throttled: waits for the next run. */
   deferred: number;
+  /** Why the run stopped sending when the service throttled it (a 429 with a long or no Retry-After). */
+  throttled?: string;
   /** Sends whose fate the service did not tell (no answer, 5xx): the next run looks them up. Counted in deferred. */
   unconfirmed: number;
   /** Not tried because an answer was unclear and the run stopped sending until it is cleared up. Counted in deferred. */
@@ -105,13 +116,18 @@ export interface ReminderResult {
   refused: { recipient: string; reason: string }[];
   /** Reminders in the ledger dated after this run's day (a run with a later --now, a wrong clock): not counted as sent. */
   futureDated: number;
-  /** Pending intents from an earlier, interrupted run and what became of them; `running`: no final status yet, still pending. */
-  recovered: { sent: number; failed: number; abandoned: number; running: number };
+  /**
+   * Pending intents from an earlier, interrupted run and what became of them; `unknown`: not found within the grace,
+   * or not read this run (status-read budget or throttling): still pending, looked up again next run.
+   */
+  recovered: { sent: number; failed: number; abandoned: number; unknown: number };
   /** Pending intents whose status could not be read this run: they stay pending (never sent again unread). */
   lookupFailed: { recipient: string; operationId: string; error: string }[];
   /** Messages rendered this run: only those about to be sent (or previewed in a dry run). */
   rendered: number;
   messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
+  /** Accepted messages of the last DELIVERY_WINDOW_DAYS by what their delivery reports said. */
+  delivery: DeliverySummary;
 }
 
 export async function sendReminders(deps: ReminderDependencies, request: ReminderRequest): Promise<ReminderResult> {
@@ -127,14 +143,15 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     awaiting: 0,
     refused: [],
     futureDated: 0,
-    recovered: { sent: 0, failed: 0, abandoned: 0, running: 0 },
+    recovered: { sent: 0, failed: 0, abandoned: 0, unknown: 0 },
     lookupFailed: [],
     rendered: 0,
     messages: [],
+    delivery: { accepted: 0, delivered: 0, failed: 0, undelivered: [] },
   };
   const sender = request.mode === "dry-run" ? undefined : deps.sender;
   if (request.mode !== "dry-run" && !sender) throw new AuditError("EMAIL.SEND_FAILED", `SEND_MODE is ${request.mode} but no mail sender is configured`);
-  if (sender) await recoverPending(deps, sender, result);
+  if (sender) await recoverPending(deps, sender, request, result);
 
   const messages = await planMessages(deps, request, result);
   result.planned = messages.length;
@@ -156,7 +173,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     let operationId = planned.operationId;
     for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
-    const refusal = recipientRefusal(message.recipient, allowed);
+    const mark = request.undeliverable?.get(message.recipient.toLowerCase());
+    const refusal = mark ? describeUndeliverable(mark) : recipientRefusal(message.recipient, allowed);
     if (refusal) {
       result.refused.push({ recipient: message.recipient, reason: refusal });
       result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: "", operationId: message.operationId, outcome: "refused" });
@@ -186,6 +204,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     if (email) await deps.onMessage?.(message, email, outcome);
   }
   result.rendered = rendered;
+  if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent" }), request.report.asOf);
   return result;
 
   async function deliver(message: PlannedMessage, renderOnce: () => Promise<RenderedEmail>): Promise<MessageOutcome> {
@@ -253,9 +272,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
         result.failed.push({ recipient: message.recipient, error: delivery.error ?? "Failed" });
         return "failed";
       }
-      // Still Running when we stopped waiting: accepted, but not final. The intent stays pending, and the next run
-      // reads the final status (a Failed one is then retried and reported) before it plans anything.
-      if (delivery.status === "Succeeded") await deps.ledger.recordOutcome(entry, { status: "sent" }, deps.now().toISOString());
+      // Accepted (202): the service owns the message. Its delivery report comes later, through Event Grid.
+      await deps.ledger.recordOutcome(entry, { status: "sent" }, deps.now().toISOString());
       result.sent++;
       return "sent";
     } catch (error) {
@@ -271,6 +289,9 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
         // Refused by the service: the intent is abandoned so the reminder is planned again next run.
         await deps.ledger.recordOutcome(entry, { status: "abandoned", error: error.message }, deps.now().toISOString());
         if (error.retryable) {
+          // A 429 the sender would not wait out (a long or no Retry-After): the rest of the run's messages wait for
+          // the next run, recorded as deferred, never dropped.
+          if (!stopSending) result.throttled = error.message;
           stopSending ??= "throttled";
           result.deferred++;
           return "deferred";
@@ -283,50 +304,80 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   }
 }
 
-/** Looks still-Running operations up again this many times, a poll interval apart, before leaving them pending. */
-const RECOVERY_RECHECKS = 2;
-const RECOVERY_RECHECK_MS = 500;
+/** The Azure-managed domain's Get Email Status limits (Microsoft Learn, "Service limits for Azure Communication Services"). */
+export const DEFAULT_STATUS_READS = { perMinute: 10, perHour: 20 } as const;
+export const DEFAULT_NOT_FOUND_GRACE_HOURS = 24;
 
-async function recoverPending(deps: ReminderDependencies, sender: EmailSender, result: ReminderResult): Promise<void> {
-  let running = await deps.ledger.outbox({ status: "pending" });
-  for (let check = 0; running.length > 0; check++) {
-    if (check > 0) await deps.sleep(RECOVERY_RECHECK_MS);
-    const stillRunning: OutboxEntry[] = [];
-    for (const entry of running) {
-      let found: Awaited<ReturnType<EmailSender["lookup"]>>;
-      try {
-        found = await sender.lookup(entry.operationId);
-      } catch (error) {
-        // One status the service cannot give now must not block every run: the message stays pending (reported), is
-        // not sent again while its fate is unknown, and the next run asks again.
-        if (!result.lookupFailed.some((f) => f.operationId === entry.operationId)) {
-          result.lookupFailed.push({ recipient: entry.recipient, operationId: entry.operationId, error: ensureError(error).message });
-        }
+/**
+ * Reads the status of intents an interrupted run left pending, oldest first, within the status-read budget: at most
+ * `perMinute` in any minute and `perHour` in this run. What is not read stays pending (nothing more goes to that
+ * recipient) and is read on a later run.
+ */
+async function recoverPending(deps: ReminderDependencies, sender: EmailSender, request: ReminderRequest, result: ReminderResult): Promise<void> {
+  const pending = (await deps.ledger.outbox({ status: "pending" })).sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+  const limits = request.statusReads ?? DEFAULT_STATUS_READS;
+  const graceMs = (request.notFoundGraceHours ?? DEFAULT_NOT_FOUND_GRACE_HOURS) * 3_600_000;
+  const pacer = new MinutePacer(limits.perMinute, deps.now, deps.sleep);
+  let reads = 0;
+  let stopped = false;
+  for (const entry of pending) {
+    if (stopped || reads >= limits.perHour || deps.outOfTime?.()) {
+      result.recovered.unknown++;
+      continue;
+    }
+    await pacer.take();
+    reads++;
+    let found: Awaited<ReturnType<EmailSender["lookup"]>>;
+    try {
+      found = await sender.lookup(entry.operationId);
+    } catch (error) {
+      // One status the service cannot give now must not block every run: the message stays pending (reported), is
+      // not sent again while its fate is unknown, and the next run asks again. Throttled: no more reads this run.
+      if (isAuditError(error) && error.statusCode === 429) stopped = true;
+      result.lookupFailed.push({ recipient: entry.recipient, operationId: entry.operationId, error: ensureError(error).message });
+      continue;
+    }
+    const at = deps.now().toISOString();
+    if (found.status === "NotFound") {
+      // The status API has answered 404 for mail it delivered (Azure/azure-sdk-for-python#35849): within the grace
+      // that is "unknown, look again"; only an intent older than the grace is taken as never sent.
+      // Its age: since the intent, on the clock or by the runs' days (a run with a later --now is that much later).
+      const age = Math.max(deps.now().getTime() - Date.parse(entry.updatedAt), (dayNumber(request.report.asOf) - dayNumber(entry.asOf)) * 86_400_000);
+      if (age < graceMs) {
+        result.recovered.unknown++;
         continue;
       }
-      const at = deps.now().toISOString();
-      if (found.status === "NotFound") {
-        await deps.ledger.recordOutcome(entry, { status: "abandoned", error: "never reached the mail service; planned again" }, at);
-        result.recovered.abandoned++;
-      } else if (found.status === "Failed") {
-        const error = "error" in found && found.error ? found.error : "Failed";
-        await deps.ledger.recordOutcome(entry, { status: "failed", error }, at);
-        result.recovered.failed++;
-        result.failed.push({ recipient: entry.recipient, error });
-      } else if (found.status === "Succeeded") {
-        // Delivered by the service before the crash: record it, never send it again.
-        await deps.ledger.recordOutcome(entry, { status: "sent" }, at);
-        result.recovered.sent++;
-      } else {
-        stillRunning.push(entry);
-      }
+      await deps.ledger.recordOutcome(entry, { status: "abandoned", error: "not found by the mail service after the grace period; planned again" }, at);
+      result.recovered.abandoned++;
+    } else if (found.status === "Failed") {
+      const error = "error" in found && found.error ? found.error : "Failed";
+      await deps.ledger.recordOutcome(entry, { status: "failed", error }, at);
+      result.recovered.failed++;
+      result.failed.push({ recipient: entry.recipient, error });
+    } else {
+      // Known to the service (Running or Succeeded): accepted before the crash. Record it, never send it again.
+      await deps.ledger.recordOutcome(entry, { status: "sent" }, at);
+      result.recovered.sent++;
     }
-    running = stillRunning;
-    if (check >= RECOVERY_RECHECKS) break;
   }
-  // Accepted but not final: it may still fail, so it is not recorded as sent. It stays pending (nothing more goes to
-  // that recipient meanwhile) and a later run reads its final status: sent, or failed and then retried and reported.
-  result.recovered.running = running.length;
+}
+
+/** How far back the report's delivery counts look. */
+const DELIVERY_WINDOW_DAYS = 30;
+
+function summariseDelivery(sent: OutboxEntry[], asOf: string): DeliverySummary {
+  const summary: DeliverySummary = { accepted: 0, delivered: 0, failed: 0, undelivered: [] };
+  for (const e of sent) {
+    if (daysBetween(e.asOf, asOf) > DELIVERY_WINDOW_DAYS || dayNumber(e.asOf) > dayNumber(asOf)) continue;
+    if (!e.delivery) summary.accepted++;
+    else if (e.delivery.status === "Delivered") summary.delivered++;
+    else {
+      summary.failed++;
+      summary.undelivered.push({ recipient: e.recipient, status: e.delivery.status, at: e.delivery.at, ...(e.delivery.details ? { details: e.delivery.details } : {}) });
+    }
+  }
+  summary.undelivered.sort((a, b) => a.at.localeCompare(b.at));
+  return summary;
 }
 
 class RenderFailure extends Error {

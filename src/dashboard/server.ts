@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { configureHost, type HostOptions } from "../app/functionsHost.js";
 import { dashboardPort } from "../config.js";
 import { backgroundRuns } from "../functions/support/backgroundRun.js";
-import { loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
+import { deliveryReportQueue, loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
 import { createFunctionsServer } from "./adapter.js";
 import { installFunctionsCore, type RegisteredFunction } from "./functionsCore.js";
 
@@ -75,7 +75,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
 
   const host: HostOptions = {
     env: { SEND_MODE: "live", SENDER_ADDRESS: SIMULATED_SENDER, ...options.env },
-    simulator: { url: sim.url, ca: sim.ca, emailAccessKey },
+    simulator: { url: sim.url, ca: sim.ca, emailAccessKey, deliveryReports: deliveryReportQueue(sim) },
     storageConnectionString: storage.connectionString,
     tenantId: snapshot.tenantId,
     reportUrl: `${url}/api/audit/report?format=html`,

@@ -13,6 +13,7 @@ import { renderHeader, renderHero } from "./report/header.js";
 import { jsonForScript, REPORT_CSP, REPORT_SCRIPT, REPORT_STYLE } from "./report/inlineAssets.js";
 import { renderOwners } from "./report/owners.js";
 import type { ReportExtras } from "./report/reportExtras.js";
+import { renderDelivery } from "./report/delivery.js";
 import { renderResolved } from "./report/resolved.js";
 import { renderTrend } from "./report/trendChart.js";
 
@@ -49,6 +50,7 @@ ${findingsHtml}
 ${renderOwners(report, findings)}
 ${renderTrend(extras.history)}
 ${renderResolved(extras.resolvedSinceLastRun)}
+${renderDelivery(report.run?.reminders.delivery)}
 </main>
 <footer class="wrap">Report schema ${escapeHtml(report.schemaVersion)} &middot; generated ${escapeHtml(utcTimestamp(report.generatedAt))}${extras.runId ? ` &middot; run ${escapeHtml(extras.runId)}` : ""} &middot; self-contained: this page loads nothing from the network.</footer>
 <script type="application/json" id="data">${jsonForScript({ rows })}</script>

@@ -23,6 +23,7 @@ export const CSV_COLUMNS = [
   "sources",
   "accountPools",
   "sourceNote",
+  "ownerProblems",
 ] as const;
 
 export function reportToCsv(report: AuditReport, findings: readonly Finding[] = report.findings): string {
@@ -49,6 +50,7 @@ export function reportToCsv(report: AuditReport, findings: readonly Finding[] = 
     (f.sources ?? []).join(" "),
     poolSource.get(f.accountId.toLowerCase()) ?? "",
     f.sourceNote ?? "",
+    (f.ownerProblems ?? []).join(" | "),
   ]);
   return stringify([[...CSV_COLUMNS], ...rows.map((r) => r.map(neutralizeFormula))]);
 }

@@ -102,10 +102,11 @@ const fn = (name: string) => {
 const trigger = (name: string) => Object.values(fn(name).metadata.bindings).find((b) => b.direction === "in");
 
 describe("the compiled Functions app, loaded as the worker loads it", () => {
-  it("matches exactly the four function files with package.json main, and registers one function from each", () => {
-    expect(loaded.files).toEqual(["dailyAudit.js", "getAuditReport.js", "getAuditRun.js", "startAuditRun.js"].map((f) => join("dist/src/functions", f)));
+  it("matches exactly the five function files with package.json main, and registers one function from each", () => {
+    expect(loaded.files).toEqual(["dailyAudit.js", "emailDeliveryReport.js", "getAuditReport.js", "getAuditRun.js", "startAuditRun.js"].map((f) => join("dist/src/functions", f)));
     expect(loaded.registrations.map((r) => [r.file, r.metadata.name])).toEqual([
       ["dist/src/functions/dailyAudit.js", "dailyAudit"],
+      ["dist/src/functions/emailDeliveryReport.js", "emailDeliveryReport"],
       ["dist/src/functions/getAuditReport.js", "getAuditReport"],
       ["dist/src/functions/getAuditRun.js", "getAuditRun"],
       ["dist/src/functions/startAuditRun.js", "startAuditRun"],
@@ -126,6 +127,12 @@ describe("the compiled Functions app, loaded as the worker loads it", () => {
     // The setting the schedule names has a default and is in the example settings, so it resolves locally too.
     expect(SETTINGS.AUDIT_SCHEDULE).toBe("0 0 7 * * *");
     expect(JSON.parse(readFileSync(join(ROOT, "local.settings.example.json"), "utf8")).Values.AUDIT_SCHEDULE).toBe("0 0 7 * * *");
+  });
+
+  it("registers emailDeliveryReport as an Event Grid trigger calling the exported handler", () => {
+    expect(trigger("emailDeliveryReport")).toMatchObject({ type: "eventGridTrigger", direction: "in" });
+    expect(fn("emailDeliveryReport").handlerExport).toBe("emailDeliveryReport");
+    expect(loaded.exportedOptions.emailDeliveryReportOptions).toMatchObject({ handler: "emailDeliveryReport" });
   });
 
   it.each([

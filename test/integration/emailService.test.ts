@@ -15,7 +15,7 @@ import type { SnapshotFault } from "@batch-cert-auditor/simulated-azure";
 
 const KEY = randomBytes(32).toString("base64");
 const SENDER = "DoNotReply@contoso.test";
-const FAST = { pollIntervalMs: 10, retry: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 } } as const;
+const FAST = { retry: { maxRetries: 2, retryDelayInMs: 10, maxRetryDelayInMs: 50 } } as const;
 
 let outDir: string;
 const sims: SimulatedAzure[] = [];
@@ -84,7 +84,7 @@ describe("ACS email sender against the simulated Communication Email service", (
     const sim = await start();
     const email = message("owner@contoso.test");
 
-    await expect(keySender(sim).send(email)).resolves.toEqual({ status: "Succeeded" });
+    await expect(keySender(sim).send(email)).resolves.toEqual({ status: "Accepted" });
 
     const dir = join(outDir, "emails");
     const stored = JSON.parse(await readFile(join(dir, `${email.operationId}.json`), "utf8")) as Record<string, unknown>;
@@ -95,8 +95,10 @@ describe("ACS email sender against the simulated Communication Email service", (
     });
     expect(await readFile(join(dir, `${email.operationId}.html`), "utf8")).toBe(email.html);
     const operations = JSON.parse(await readFile(join(dir, "operations.json"), "utf8")) as { operations: Record<string, { status: string; to: string[] }> };
-    expect(operations.operations[email.operationId]).toMatchObject({ status: "Succeeded", to: ["owner@contoso.test"] });
-    expect(sim.email.sentTo("OWNER@contoso.test")).toMatchObject([{ operationId: email.operationId, subject: email.subject, status: "Succeeded" }]);
+    expect(operations.operations[email.operationId]).toMatchObject({ to: ["owner@contoso.test"] });
+    expect(sim.email.sentTo("OWNER@contoso.test")).toMatchObject([{ operationId: email.operationId, subject: email.subject }]);
+    // Accepted on the 202: not one status read.
+    expect(sim.email.stats.statusReads).toBe(0);
   });
 
   it("checks the HMAC signature: a wrong access key is refused with 401, the right one works", async () => {
@@ -109,7 +111,7 @@ describe("ACS email sender against the simulated Communication Email service", (
     expect(sim.email.messages()).toHaveLength(0);
     expect(sim.email.stats.unauthorized).toBeGreaterThan(0);
 
-    await expect(keySender(sim).send(message("a@contoso.test"))).resolves.toEqual({ status: "Succeeded" });
+    await expect(keySender(sim).send(message("a@contoso.test"))).resolves.toEqual({ status: "Accepted" });
     expect(sim.email.sentTo("a@contoso.test")).toHaveLength(1);
   });
 
@@ -118,7 +120,7 @@ describe("ACS email sender against the simulated Communication Email service", (
     const credential = new SimulatorCredential();
     const sender = new AcsEmailSender({ endpoint: sim.url, credential, senderAddress: SENDER, ca: sim.ca, ...FAST });
 
-    await expect(sender.send(message("b@contoso.test"))).resolves.toEqual({ status: "Succeeded" });
+    await expect(sender.send(message("b@contoso.test"))).resolves.toEqual({ status: "Accepted" });
     expect(credential.scopesRequested).toContain(COMMUNICATION_SCOPE);
     const rawNoAuth = await new Promise<number>((resolve, reject) => {
       request(new URL("/emails/operations/x?api-version=2025-09-01", sim.url), { ca: sim.ca }, (res) => resolve(res.resume().statusCode ?? 0))
@@ -134,6 +136,7 @@ describe("ACS email sender against the simulated Communication Email service", (
     const email = message("c@contoso.test");
     await sender.send(email);
 
+    await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Running" });
     await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Succeeded" });
     await expect(sender.lookup(randomUUID())).resolves.toEqual({ status: "NotFound" });
     expect(sim.email.messages()).toHaveLength(1);
@@ -144,20 +147,19 @@ describe("ACS email sender against the simulated Communication Email service", (
     const sender = keySender(sim);
     const email = message("d@contoso.test");
 
-    await expect(sender.send(email)).resolves.toEqual({ status: "Succeeded" });
-    await expect(sender.send({ ...email })).resolves.toEqual({ status: "Succeeded" });
+    await expect(sender.send(email)).resolves.toEqual({ status: "Accepted" });
+    await expect(sender.send({ ...email })).resolves.toEqual({ status: "Accepted" });
     expect(sim.email.sentTo("d@contoso.test")).toHaveLength(1);
     expect(sim.email.stats).toMatchObject({ accepted: 1, repeated: 1 });
   });
 
-  it("ends Failed with EmailDropped for a .invalid recipient", async () => {
+  it("accepts a message to a .invalid recipient, whose operation then ends Failed with EmailDropped", async () => {
     const sim = await start();
     const sender = keySender(sim);
     const email = message("nobody@example.invalid");
 
-    const result = await sender.send(email);
-    expect(result.status).toBe("Failed");
-    expect(result.error).toMatch(/^EmailDropped: /);
+    await expect(sender.send(email)).resolves.toEqual({ status: "Accepted" });
+    await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Running" });
     await expect(sender.lookup(email.operationId)).resolves.toMatchObject({ status: "Failed", error: expect.stringContaining("EmailDropped") });
     expect(sim.email.sentTo("nobody@example.invalid")).toMatchObject([{ status: "Failed", error: { code: "EmailDropped" } }]);
   });
@@ -165,10 +167,10 @@ describe("ACS email sender against the simulated Communication Email service", (
   it("honours Retry-After on a throttled 2nd message and still delivers it", async () => {
     const sim = await start({}, [{ pathPattern: "^/emails:send$", method: "POST", status: 429, headers: { "retry-after": "1" }, after: 1, times: 1 }]);
     const sender = keySender(sim);
-    await expect(sender.send(message("e@contoso.test"))).resolves.toEqual({ status: "Succeeded" });
+    await expect(sender.send(message("e@contoso.test"))).resolves.toEqual({ status: "Accepted" });
 
     const started = performance.now();
-    await expect(sender.send(message("f@contoso.test"))).resolves.toEqual({ status: "Succeeded" });
+    await expect(sender.send(message("f@contoso.test"))).resolves.toEqual({ status: "Accepted" });
     expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
     expect(sim.stats.throttled429).toBe(1);
     expect(sim.email.messages().map((m) => m.to[0])).toEqual(["e@contoso.test", "f@contoso.test"]);
@@ -216,7 +218,7 @@ describe("ACS email sender against the simulated Communication Email service", (
     const sim = await start();
     const attachment = { name: "renderbatch--render-pool.json", contentType: "application/json", contentInBase64: Buffer.from('{"properties":{}}').toString("base64") };
     const email = { ...message("owner@contoso.test"), attachments: [attachment] };
-    await expect(keySender(sim).send(email)).resolves.toEqual({ status: "Succeeded" });
+    await expect(keySender(sim).send(email)).resolves.toEqual({ status: "Accepted" });
     const stored = JSON.parse(await readFile(join(outDir, "emails", `${email.operationId}.json`), "utf8")) as { attachments?: unknown };
     expect(stored.attachments).toEqual([attachment]);
 
@@ -231,29 +233,37 @@ describe("ACS email sender against the simulated Communication Email service", (
     expect(sim.email.messages()).toHaveLength(1);
   });
 
-  it("answers Running when the final status does not come within maxWaitMs", async () => {
-    const sim = await start({ deliveryDelayMs: 300 });
-    const sender = keySender(sim, KEY, { maxWaitMs: 100 });
-    const email = message("i@contoso.test");
+  it("fails a send at once, without waiting, when a 429 asks for longer than a few seconds", async () => {
+    const sim = await start({}, [{ pathPattern: "^/emails:send$", method: "POST", status: 429, headers: { "retry-after": "3600" }, times: 1 }]);
+    // MAX_RETRY_WAIT_SECONDS allows a minute; the mail sender still waits at most a few seconds.
+    const sender = keySender(sim, KEY, { maxRetryWaitMs: 60_000 });
+    const started = performance.now();
+    const error = await sendError(sender.send(message("k@contoso.test")));
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(error).toMatchObject({ code: "EMAIL.SEND_FAILED", statusCode: 429, retryable: true });
+    expect(error.message).toContain("3600 s");
+    expect(sim.email.messages()).toHaveLength(0);
+  });
 
-    // Running, not Succeeded: the sender gave up waiting before the delivery finished, and the operation is still open.
-    await expect(sender.send(email)).resolves.toEqual({ status: "Running" });
-    await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Running" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Succeeded" });
+  it("fails a send at once when a 429 names no wait at all", async () => {
+    const sim = await start({}, [{ pathPattern: "^/emails:send$", method: "POST", status: 429, times: 1 }]);
+    const error = await sendError(keySender(sim).send(message("l@contoso.test")));
+    expect(error).toMatchObject({ code: "EMAIL.SEND_FAILED", statusCode: 429, retryable: true });
+    expect(error.message).toContain("without saying how long");
+    expect(sim.stats.throttled429).toBe(1);
   });
 
   it("still answers lookups for operations a previous simulator process accepted", async () => {
     const first = await start();
     const email = message("j@contoso.test");
-    await expect(keySender(first).send(email)).resolves.toEqual({ status: "Succeeded" });
+    await expect(keySender(first).send(email)).resolves.toEqual({ status: "Accepted" });
     await first.close();
 
     const second = await start();
     const sender = keySender(second);
-    await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Succeeded" });
+    await expect(sender.lookup(email.operationId)).resolves.toEqual({ status: "Running" });
     // A resend after the crash is recognised, not delivered again.
-    await expect(sender.send(email)).resolves.toEqual({ status: "Succeeded" });
+    await expect(sender.send(email)).resolves.toEqual({ status: "Accepted" });
     expect(second.email.sentTo("j@contoso.test")).toHaveLength(1);
     expect(second.email.stats).toMatchObject({ accepted: 0, repeated: 1 });
   });

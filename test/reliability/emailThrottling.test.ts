@@ -1,5 +1,6 @@
-// Scenario 6: Communication Email answers 429 (with Retry-After) from the Nth message on, and Failed for another
-// recipient: the run waits as told, carries what it could not send over to the next run, and reports the failure.
+// Scenario 6: Communication Email answers 429 (with Retry-After) from the Nth message on, and another recipient's
+// delivery fails: the run waits as told (a few seconds at most), carries what it could not send over to the next run,
+// and the failed delivery, reported through a delivery report, is reported and routed to the next owner level.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { DEMO_OWNERS, demo, exactly, isolatedStorage, mailbox, removeDir, runCliAt, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
@@ -25,7 +26,7 @@ const reminders = (run: CliRun) => {
 };
 
 describe("the mail service throttling and failing", () => {
-  it("6. a 429 with Retry-After from the 3rd message and a Failed delivery: paced, carried over to the next run, reported", async () => {
+  it("6. a 429 with Retry-After from the 3rd message and a Failed delivery: paced, carried over to the next run, reported and routed on", async () => {
     const env = isolatedStorage(azurite.connectionString);
     // dana@ is now an address the service drops (RFC 2606 .invalid): its send ends Failed (EmailDropped).
     const tenant = demo();
@@ -47,21 +48,19 @@ describe("the mail service throttling and failing", () => {
     expect(first.stdout).toContain(`${DEMO_OWNERS.length - 2} message(s) did not fit the sending limits and wait for the next run`);
 
     const second = await runCliAt({ snapshot: recovered, out, now: "2026-11-26", env });
-    expect(reminders(second)).toMatchObject({ planned: DEMO_OWNERS.length - 2, sent: DEMO_OWNERS.length - 3, deferred: 0 });
-    expect(reminders(second).failed).toEqual([{ recipient: "dana@contoso.invalid", error: expect.stringMatching(/^EmailDropped: /) as unknown }]);
-    expect(second.stdout).toMatch(/failed: dana@contoso\.invalid: EmailDropped/);
-    expect(second.report?.run?.reminders.failed).toHaveLength(1);
+    // Accepted on the 202, dana@contoso.invalid included: its fate comes later, as a delivery report.
+    expect(reminders(second)).toMatchObject({ planned: DEMO_OWNERS.length - 2, sent: DEMO_OWNERS.length - 2, deferred: 0, failed: [] });
 
-    // The failed digest is not recorded as sent: a later run tries it again, under an operation id of its own
-    // (the service keeps the Failed operation under the first), and reports it again.
+    // The next run takes the delivery reports first: dana's ended Failed, which is reported, and dana's findings go
+    // to the next level of the owner chain (the subscription's OwnerContact); dana is not mailed again.
     const third = await runCliAt({ snapshot: recovered, out, now: "2026-11-26", env });
-    expect(reminders(third)).toMatchObject({ planned: 1, sent: 0 });
-    expect(reminders(third).failed.map((f) => f.recipient)).toEqual(["dana@contoso.invalid"]);
+    expect(third.report?.run?.reminders.delivery).toMatchObject({ failed: 1, undelivered: [{ recipient: "dana@contoso.invalid", status: "Failed" }] });
+    expect(third.stdout).toMatch(/undelivered: dana@contoso\.invalid: Failed/);
+    const sandboxFindings = third.report?.findings.filter((f) => f.accountName === "sandboxbatch1") ?? [];
+    for (const f of sandboxFindings) expect(f.ownerProblems?.join("\n")).toMatch(/'dana@contoso\.invalid' undeliverable: Failed on /);
+    expect(reminders(third).sent).toBe(1);
 
     const mail = await mailbox(out);
-    expect(mail.perRecipient()).toEqual(new Map([...exactly(owners), ["dana@contoso.invalid", 2]]));
-    const attempts = mail.sentTo("dana@contoso.invalid");
-    expect(new Set(attempts.map((m) => m.id)).size).toBe(2);
-    for (const attempt of attempts) expect(attempt).toMatchObject({ status: "Failed", error: { code: "EmailDropped" } });
+    expect(mail.perRecipient()).toEqual(new Map([...exactly(owners), ["dana@contoso.invalid", 1], ["sandbox-admins@contoso.com", 1]]));
   });
 });

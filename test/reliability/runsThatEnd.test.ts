@@ -304,10 +304,12 @@ describe("10. a status lookup that fails blocks nothing", () => {
     expect(await composition.job.ledgerFor("live").outbox({ status: "pending" })).toHaveLength(1);
     await second.sim.close();
 
-    // Run 3: the status can be read (the service never got it): sent once. Every owner has exactly one digest.
+    // Run 3, the next day: the status can be read and the service does not know the operation, past
+    // EMAIL_NOT_FOUND_GRACE_HOURS (the same day it would be "unknown, look again"): sent once. Every owner has
+    // exactly one digest.
     const third = await startSimulatedAzure(demo(), out);
     sims.push(third.sim);
-    const three = succeeded(await runJob(composeRun(third.sim, third.accessKey, env), "2026-11-26"));
+    const three = succeeded(await runJob(composeRun(third.sim, third.accessKey, env), "2026-11-27"));
     expect(three.reminders.recovered.abandoned).toBe(1);
     const box = await mailbox(out);
     for (const count of box.perRecipient().values()) expect(count).toBe(1);

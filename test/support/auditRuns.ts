@@ -1,5 +1,6 @@
 // Runs of the whole product for the reminder and reliability tests: through the CLI flow (runCliDetailed), or
 // composed by hand (compose + runAuditJob) over a simulator and an Azurite the test owns.
+import { deliveryReportQueue } from "../../src/app/localAzure.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -132,7 +133,7 @@ export async function startSimulatedAzure(snapshot: TenantSnapshot, outDir?: str
 /** The adapters of one run against `sim`, as the CLI composes them; a new call stands for a new process. */
 export function composeRun(sim: SimulatedAzure, accessKey: string, env: Record<string, string>): Composition {
   const config = loadConfig({ SEND_MODE: "live", SENDER_ADDRESS: SENDER, ...env }, { simulated: true });
-  return compose({ config, log: silentLogger, simulator: { url: sim.url, ca: sim.ca, emailAccessKey: accessKey }, tenantId: "tenant" });
+  return compose({ config, log: silentLogger, simulator: { url: sim.url, ca: sim.ca, emailAccessKey: accessKey, deliveryReports: deliveryReportQueue(sim) }, tenantId: "tenant" });
 }
 
 export async function runJob(composition: Composition, asOf: string, job: Partial<Composition["job"]> = {}): Promise<JobResult> {

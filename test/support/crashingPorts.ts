@@ -1,6 +1,6 @@
 // "The process is killed here": wrappers around the ReminderLedger and EmailSender ports that throw ProcessKilled at a
 // chosen point of the send path, and after that refuse every call, as a dead process would make none.
-import type { DeliveryResult, EmailSender, FindingState, OutboxEntry, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
+import type { DeliveryResult, EmailSender, FindingState, OutboxEntry, OutgoingEmail, ReminderLedger, RunRecord, DeliveryReport } from "../../src/core/ports.js";
 import type { ReminderHistory } from "../../src/core/schedule.js";
 
 export const CRASH_POINTS = ["before-intent", "after-intent", "after-accept", "after-outcome"] as const;
@@ -59,6 +59,10 @@ export class CrashingLedger implements ReminderLedger {
     this.process.alive();
     await this.inner.recordOutcome(entry, outcome, at);
     this.process.reach("after-outcome");
+  }
+  recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown"> {
+    this.process.alive();
+    return this.inner.recordDelivery(report);
   }
   sentSince(isoTime: string): Promise<number> {
     this.process.alive();

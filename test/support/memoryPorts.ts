@@ -1,7 +1,7 @@
 // In-memory fakes of the reminder ports, with the same semantics as the Table ledger and the mail service, for
 // fast unit tests of the send protocol.
 import { historyKey } from "../../src/core/digestPlan.js";
-import type { DeliveryResult, EmailSender, FindingState, OutboxEntry, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
+import type { DeliveryReport, DeliveryResult, EmailSender, FindingState, OutboxEntry, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../../src/core/schedule.js";
 import { AuditError } from "../../src/core/errors.js";
 
@@ -32,7 +32,16 @@ export class MemoryLedger implements ReminderLedger {
         this.history.set(key, recordReminder(before, item, entry.asOf));
       }
     }
-    this.entries.set(entry.operationId, { ...entry, status: outcome.status, ...(outcome.error ? { error: outcome.error } : {}), updatedAt: at });
+    // As the Table ledger's merge: a delivery report already recorded is kept.
+    const delivery = this.entries.get(entry.operationId)?.delivery;
+    this.entries.set(entry.operationId, { ...entry, status: outcome.status, ...(outcome.error ? { error: outcome.error } : {}), updatedAt: at, ...(delivery ? { delivery } : {}) });
+  }
+  async recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown"> {
+    const entry = this.entries.get(report.messageId.toLowerCase());
+    if (!entry) return "unknown";
+    if (entry.delivery) return "unchanged";
+    entry.delivery = { status: report.status, at: report.at, ...(report.details ? { details: report.details } : {}) };
+    return "recorded";
   }
   async sentSince(isoTime: string) {
     return [...this.entries.values()].filter((e) => e.status === "sent" && e.updatedAt >= isoTime).length;
@@ -84,10 +93,15 @@ export class ScriptedMailService implements EmailSender {
     this.accepted.push({ email, status });
     // Accepted, but the answer is lost on the way back.
     if (behaviour === "no-answer") throw new AuditError("EMAIL.SEND_FAILED", "socket hang up", { retryable: true });
-    return status === "Failed" ? { status, error: "EmailDropped: bounced" } : { status };
+    // The 202: accepted, whatever becomes of the message later.
+    return status === "Failed" ? { status, error: "EmailDropped: bounced" } : { status: "Accepted" };
   }
 
+  /** Status reads asked for (the service limits them far below sends). */
+  lookups = 0;
+
   async lookup(operationId: string): Promise<DeliveryResult | { status: "NotFound" }> {
+    this.lookups++;
     const op = this.accepted.findLast((o) => o.email.operationId === operationId);
     if (!op) return { status: "NotFound" };
     return op.status === "Failed" ? { status: "Failed", error: "EmailDropped: bounced" } : { status: op.status };

@@ -1,21 +1,29 @@
 // Simulated Azure Communication Services Email (data plane, api-version 2025-09-01): `POST /emails:send` answers 202
 // with an Operation-Location to poll, `GET /emails/operations/{id}` reports Running, then Succeeded or Failed.
 // It checks auth as the service does (Entra bearer token or HMAC-SHA256 over date, host and body hash), honours the
-// client's `operation-id` for repeatability, throttles per sender, and can keep what it accepted on disk so that a
-// later simulator process still knows the operations (as the real service does after the app crashed).
+// client's `operation-id` for repeatability, limits sends and status reads per Communication Services resource
+// (429 with Retry-After; Microsoft Learn, "Service limits for Azure Communication Services", email section), and can
+// keep what it accepted on disk so that a later simulator process still knows the operations (as the real service
+// does after the app crashed). After accepting a message it emits one delivery report per recipient, in the Event
+// Grid event schema of Microsoft.Communication.EmailDeliveryReportReceived (Microsoft Learn, "Azure Communication
+// Services - Email events"), with the status the snapshot's `emailDelivery` gives the address (default Delivered).
+// Locally they are queued (in `<outDir>/emails/delivery-events.jsonl` when kept on disk) for the app to take.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { appendFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./routes.js";
+import type { EmailDeliveryStatus } from "./snapshot.js";
 
 export interface EmailServiceOptions {
   /** Where accepted messages and the operation store are written (`<outDir>/emails`); in memory only when absent. */
   outDir?: string;
   /** The resource's access key (base64). When set, HMAC signatures are verified against it. */
   accessKey?: string;
-  /** Send limits per sender address, as the service's per-domain quotas (sliding windows). */
+  /** Send limits of the Communication Services resource (sliding windows); Azure-managed domain: 5/min, 10/h. */
   limits?: { perMinute: number; perHour: number };
+  /** Get Email Status limits of the resource (sliding windows); Azure-managed domain: 10/min, 20/h. */
+  statusReadLimits?: { perMinute: number; perHour: number };
   /** How long an operation stays Running after acceptance (it is always Running on its first read). Default 0. */
   deliveryDelayMs?: number;
 }
@@ -55,6 +63,26 @@ export interface EmailServiceStats {
   unauthorized: number;
   throttled: number;
   statusReads: number;
+  /** Delivery report events emitted. */
+  deliveryReports: number;
+}
+
+/** An Event Grid event (EventGridSchema) of type Microsoft.Communication.EmailDeliveryReportReceived. */
+export interface DeliveryReportEvent {
+  id: string;
+  topic: string;
+  subject: string;
+  eventType: "Microsoft.Communication.EmailDeliveryReportReceived";
+  eventTime: string;
+  dataVersion: "1.0";
+  data: {
+    sender: string;
+    recipient: string;
+    messageId: string;
+    status: EmailDeliveryStatus;
+    deliveryStatusDetails: { statusMessage: string };
+    deliveryAttemptTimeStamp: string;
+  };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -70,11 +98,13 @@ interface StoreFile {
 }
 
 export class SimulatedEmailService {
-  readonly stats: EmailServiceStats = { accepted: 0, repeated: 0, badRequests: 0, unauthorized: 0, throttled: 0, statusReads: 0 };
+  readonly stats: EmailServiceStats = { accepted: 0, repeated: 0, badRequests: 0, unauthorized: 0, throttled: 0, statusReads: 0, deliveryReports: 0 };
+  /** Delivery reports not yet taken (when not kept on disk). */
+  private readonly events: DeliveryReportEvent[] = [];
   private readonly operations = new Map<string, EmailOperationRecord>();
   /** Operations whose status was read once in this process: the first read says Running, as a real queue would. */
   private readonly readOnce = new Set<string>();
-  /** Accepted-send timestamps per sender (lowercase), for the sliding-window limits. */
+  /** Accepted-send and status-read timestamps of the resource, for the sliding-window limits. */
   private readonly sendTimes = new Map<string, number[]>();
   private readonly dir: string | undefined;
   private writes: Promise<void> = Promise.resolve();
@@ -152,13 +182,14 @@ export class SimulatedEmailService {
       return this.accepted(existing, apiVersion);
     }
 
-    const waitSeconds = this.throttle(message.senderAddress.toLowerCase());
+    // The quota is the resource's (per subscription), whatever sender address a message uses.
+    const waitSeconds = this.throttle("send", this.options.limits);
     if (waitSeconds !== undefined) {
       this.stats.throttled++;
       return {
         status: 429,
         headers: { "retry-after": String(waitSeconds) },
-        body: armError("TooManyRequests", `The sender has exceeded its send quota. Retry after ${waitSeconds} seconds.`),
+        body: armError("TooManyRequests", `The resource has exceeded its send quota. Retry after ${waitSeconds} seconds.`),
       };
     }
 
@@ -189,12 +220,22 @@ export class SimulatedEmailService {
         throw error;
       }
     }
+    await this.emitDeliveryReports(record);
     return this.accepted(record, apiVersion);
   }
 
   private async status(req: RouteRequest): Promise<RouteResponse> {
     const denied = this.checkAuth(req);
     if (denied) return denied;
+    const waitSeconds = this.throttle("status", this.options.statusReadLimits);
+    if (waitSeconds !== undefined) {
+      this.stats.throttled++;
+      return {
+        status: 429,
+        headers: { "retry-after": String(waitSeconds) },
+        body: armError("TooManyRequests", `The resource has exceeded its Get Email Status quota. Retry after ${waitSeconds} seconds.`),
+      };
+    }
     this.stats.statusReads++;
     const id = safeDecode(req.match[1] ?? "").toLowerCase();
     const op = this.operations.get(id);
@@ -231,13 +272,66 @@ export class SimulatedEmailService {
     return { status: 400, body: armError("BadRequest", message) };
   }
 
-  /** Seconds until the sender may send again, or undefined when under both limits. Records the send otherwise. */
-  private throttle(sender: string): number | undefined {
-    const limits = this.options.limits;
+  /** Delivery reports emitted and not yet taken, oldest first. */
+  async pendingDeliveryReports(): Promise<DeliveryReportEvent[]> {
+    await this.writes;
+    if (!this.dir) return [...this.events];
+    return readEvents(join(this.dir, "delivery-events.jsonl"));
+  }
+
+  /**
+   * Takes the first `count` pending delivery reports off the queue, once the app has recorded them (record, then
+   * acknowledge: a crash in between hands the same reports over again, which recording idempotently absorbs).
+   */
+  acknowledgeDeliveryReports(count: number): Promise<void> {
+    if (!this.dir) {
+      this.events.splice(0, count);
+      return Promise.resolve();
+    }
+    const file = join(this.dir, "delivery-events.jsonl");
+    return this.enqueueWrite(async () => {
+      const rest = readEvents(file).slice(count);
+      await atomicWrite(file, rest.map((e) => `${JSON.stringify(e)}\n`).join(""));
+    });
+  }
+
+  private emitDeliveryReports(op: EmailOperationRecord): Promise<void> {
+    const configured = new Map(Object.entries(this.ctx.snapshot.emailDelivery ?? {}).map(([a, s]) => [a.toLowerCase(), s]));
+    const at = new Date().toISOString();
+    const events: DeliveryReportEvent[] = op.recipients.map((recipient) => {
+      const status: EmailDeliveryStatus = configured.get(recipient.toLowerCase()) ?? (isUndeliverable(recipient) ? "Failed" : "Delivered");
+      return {
+        id: randomUUID(),
+        topic: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/simulated/providers/Microsoft.Communication/CommunicationServices/simulated-acs",
+        subject: `sender/${op.senderAddress}/message/${op.id}`,
+        eventType: "Microsoft.Communication.EmailDeliveryReportReceived",
+        eventTime: at,
+        dataVersion: "1.0",
+        data: {
+          sender: op.senderAddress,
+          recipient,
+          messageId: op.id,
+          status,
+          deliveryStatusDetails: { statusMessage: STATUS_MESSAGES[status] },
+          deliveryAttemptTimeStamp: at,
+        },
+      };
+    });
+    this.stats.deliveryReports += events.length;
+    if (!this.dir) {
+      this.events.push(...events);
+      return Promise.resolve();
+    }
+    const file = join(this.dir, "delivery-events.jsonl");
+    return this.enqueueWrite(() => appendFile(file, events.map((e) => `${JSON.stringify(e)}\n`).join(""), "utf8"));
+  }
+
+  /** Seconds until the resource may take another call of this kind, or undefined when under both limits (then recorded). */
+  private throttle(kind: "send" | "status", limits: { perMinute: number; perHour: number } | undefined): number | undefined {
     if (!limits) return undefined;
     const now = Date.now();
-    const times = (this.sendTimes.get(sender) ?? []).filter((t) => t > now - HOUR_MS);
-    this.sendTimes.set(sender, times);
+    const times = (this.sendTimes.get(kind) ?? []).filter((t) => t > now - HOUR_MS);
+    this.sendTimes.set(kind, times);
     let waitMs = 0;
     // Sliding window: the slot frees when the oldest send still inside the window leaves it.
     for (const [limit, windowMs] of [
@@ -373,6 +467,37 @@ function checkAttachments(attachments: unknown, requestBytes: number): string | 
   }
   if (requestBytes > MAX_EMAIL_REQUEST_BYTES) return `The email request is ${requestBytes} bytes; the limit, attachments included, is ${MAX_EMAIL_REQUEST_BYTES}.`;
   return undefined;
+}
+
+/** The `deliveryStatusDetails.statusMessage` the simulator gives each status (the service's own texts vary). */
+const STATUS_MESSAGES: Record<EmailDeliveryStatus, string> = {
+  Delivered: "No error.",
+  Bounced: "550 5.1.1 The email account that you tried to reach does not exist.",
+  Suppressed: "The recipient is on the suppression list of the sending domain.",
+  Quarantined: "The message was quarantined by the recipient's mail system.",
+  FilteredSpam: "The message was identified as spam and filtered.",
+  Failed: "The message could not be delivered after several attempts.",
+};
+
+function readEvents(file: string): DeliveryReportEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  // A torn last line (the process died mid-append) is left for the next append to follow on a new line.
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as DeliveryReportEvent];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** RFC 2606 reserves `.invalid`: the simulator drops mail to it, as the service drops undeliverable mail. */

@@ -134,6 +134,14 @@ const resourceGraphSettings = z
   })
   .strict();
 
+/**
+ * The final delivery status the simulated Communication Services reports for an address (default Delivered): the
+ * `status` values of Microsoft.Communication.EmailDeliveryReportReceived (Microsoft Learn, "Azure Communication
+ * Services - Email events"; AcsEmailDeliveryReportStatus in @azure/eventgrid-system-events).
+ */
+export const EMAIL_DELIVERY_STATUSES = ["Delivered", "Bounced", "Suppressed", "Quarantined", "FilteredSpam", "Failed"] as const;
+export type EmailDeliveryStatus = (typeof EMAIL_DELIVERY_STATUSES)[number];
+
 export const snapshotSchema = z
   .object({
     tenantId: z.string().min(1),
@@ -144,6 +152,8 @@ export const snapshotSchema = z
     roleAssignments: z.array(roleAssignment).optional(),
     principals: z.array(principal).optional(),
     resourceGraph: resourceGraphSettings.optional(),
+    /** Address (case-insensitive) -> its delivery report's status. */
+    emailDelivery: z.record(z.string(), z.enum(EMAIL_DELIVERY_STATUSES)).optional(),
   })
   .strict();
 

@@ -52,7 +52,17 @@ function run(ledger: MemoryLedger, mail: ScriptedMailService, asOf: string, find
   clock += 3_600_000;
   const { stillHeld, ...rest } = extra;
   return sendReminders(
-    { ledger, sender: mail, renderer, hash: (s) => s, now: () => new Date(clock), sleep: async () => undefined, ...(stillHeld ? { stillHeld } : {}) },
+    {
+      ledger,
+      sender: mail,
+      renderer,
+      hash: (s) => s,
+      now: () => new Date(clock),
+      sleep: async (ms) => {
+        clock += ms;
+      },
+      ...(stillHeld ? { stillHeld } : {}),
+    },
     {
       report: report(asOf, findings),
       findingStates: [],
@@ -79,12 +89,30 @@ describe("the send protocol", () => {
     expect((await ledger.outbox({ status: "pending" })).length).toBe(1);
 
     const second = await run(ledger, mail, "2026-11-27", f);
-    expect(second.recovered).toEqual({ sent: 1, failed: 0, abandoned: 0, running: 0 });
+    expect(second.recovered).toEqual({ sent: 1, failed: 0, abandoned: 0, unknown: 0 });
     expect(second.sent).toBe(0);
     expect(mail.accepted.length).toBe(1);
   });
 
-  it("sends again when a message whose answer was lost never reached the service", async () => {
+  it("takes a 404 for a lost send within EMAIL_NOT_FOUND_GRACE_HOURS as unknown: nothing is sent, and it is looked up again next run", async () => {
+    const ledger = new MemoryLedger();
+    const f = [finding("p1", "ann@contoso.com")];
+    const unreachable = new ScriptedMailService();
+    unreachable.send = async () => {
+      throw new AuditError("EMAIL.SEND_FAILED", "ECONNRESET", { retryable: true });
+    };
+    await run(ledger, unreachable, "2026-11-26", f);
+
+    // An hour later the status API does not know it: delivered mail has been reported not found, so it waits.
+    const service = new ScriptedMailService();
+    const second = await run(ledger, service, "2026-11-26", f, { notFoundGraceHours: 24 });
+    expect(second.recovered).toEqual({ sent: 0, failed: 0, abandoned: 0, unknown: 1 });
+    expect(second).toMatchObject({ sent: 0, awaiting: 1 });
+    expect(service.accepted).toHaveLength(0);
+    expect(await ledger.outbox({ status: "pending" })).toHaveLength(1);
+  });
+
+  it("plans a lost send again once it is still not found after the grace, and sends it once", async () => {
     const ledger = new MemoryLedger();
     const f = [finding("p1", "ann@contoso.com")];
     // The connection drops before the service records anything: the sender cannot tell, so the intent stays pending.
@@ -95,58 +123,78 @@ describe("the send protocol", () => {
     await run(ledger, unreachable, "2026-11-26", f);
 
     const service = new ScriptedMailService();
-    const second = await run(ledger, service, "2026-11-27", f);
+    clock += 24 * 3_600_000;
+    const second = await run(ledger, service, "2026-11-27", f, { notFoundGraceHours: 24 });
     expect(second.recovered.abandoned).toBe(1);
+    expect(service.delivered("ann@contoso.com")).toHaveLength(1);
+    const third = await run(ledger, service, "2026-11-27", f);
+    expect(third.sent).toBe(0);
     expect(service.delivered("ann@contoso.com")).toHaveLength(1);
   });
 
-  it("keeps a send that is still Running pending, and retries it under a new id when it ends Failed", async () => {
+  it("records a message as sent on the service's 202, without reading its status", async () => {
     const ledger = new MemoryLedger();
     const mail = new ScriptedMailService().then("running");
     const f = [finding("p1", "ann@contoso.com")];
 
-    await run(ledger, mail, "2026-11-26", f);
-    expect((await ledger.outbox({ status: "pending" })).length).toBe(1);
-    mail.finish("Failed");
+    const first = await run(ledger, mail, "2026-11-26", f);
+    expect(first.sent).toBe(1);
+    expect(mail.lookups).toBe(0);
+    expect(await ledger.outbox({ status: "pending" })).toHaveLength(0);
+    expect(ledger.history.size).toBe(1);
 
-    const second = await run(ledger, mail, "2026-11-27", f);
-    expect(second.recovered.failed).toBe(1);
-    expect(second.sent).toBe(1);
-    expect(mail.accepted.length).toBe(2);
-    expect(mail.delivered("ann@contoso.com")).toHaveLength(1);
-  });
-
-  it("records a Running send as sent once the next run sees it Succeeded, and sends nothing twice", async () => {
-    const ledger = new MemoryLedger();
-    const mail = new ScriptedMailService().then("running");
-    const f = [finding("p1", "ann@contoso.com")];
-    await run(ledger, mail, "2026-11-26", f);
-    mail.finish("Succeeded");
-    const second = await run(ledger, mail, "2026-11-27", f);
-    expect(second).toMatchObject({ sent: 0, recovered: { sent: 1, failed: 0, abandoned: 0 } });
-    expect(mail.accepted.length).toBe(1);
-  });
-
-  it("keeps a send still Running at recovery pending until its final status is known, sends that owner nothing meanwhile, and retries and reports it once it Failed", async () => {
-    const ledger = new MemoryLedger();
-    const mail = new ScriptedMailService().then("running");
-    const f = [finding("p1", "ann@contoso.com")];
-    await run(ledger, mail, "2026-11-26", f);
-
-    // The next run finds it still Running: not final, so not recorded as sent, and no second digest meanwhile.
-    const stillRunning = await run(ledger, mail, "2026-12-03", f);
-    expect(stillRunning.recovered).toEqual({ sent: 0, failed: 0, abandoned: 0, running: 1 });
-    expect(stillRunning).toMatchObject({ sent: 0, awaiting: 1 });
-    expect(await ledger.outbox({ status: "pending" })).toHaveLength(1);
-    expect(ledger.history.size).toBe(0);
+    const second = await run(ledger, mail, "2026-11-26", f);
+    expect(second.sent).toBe(0);
+    expect(mail.lookups).toBe(0);
     expect(mail.accepted).toHaveLength(1);
+  });
 
-    mail.finish("Failed");
-    const afterFailure = await run(ledger, mail, "2026-12-04", f);
-    expect(afterFailure.recovered).toMatchObject({ failed: 1, running: 0 });
-    expect(afterFailure.failed).toEqual([{ recipient: "ann@contoso.com", error: "EmailDropped: bounced" }]);
-    expect(afterFailure.sent).toBe(1);
-    expect(mail.delivered("ann@contoso.com")).toHaveLength(1);
+  it("takes a Running status at recovery as accepted: recorded as sent and never sent again", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService().then("no-answer");
+    const f = [finding("p1", "ann@contoso.com")];
+    await run(ledger, mail, "2026-11-26", f);
+    for (const op of mail.accepted) op.status = "Running";
+
+    const second = await run(ledger, mail, "2026-11-27", f);
+    expect(second.recovered).toEqual({ sent: 1, failed: 0, abandoned: 0, unknown: 0 });
+    expect(mail.accepted).toHaveLength(1);
+  });
+
+  it("reads at most EMAIL_STATUS_READS_PER_HOUR statuses in a run: the rest stay pending, nobody is mailed twice, and the next run reads them", async () => {
+    const ledger = new MemoryLedger();
+    const findings = Array.from({ length: 30 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
+    // Every send's answer is lost: 30 pending intents, whose operations the service has.
+    const lost = new ScriptedMailService().then(...findings.map(() => "no-answer" as const));
+    for (let i = 0; i < 30 && (await ledger.outbox({ status: "pending" })).length < 30; i++) {
+      // Each run leaves one more pending intent (the run stops at the first unclear answer) and reads none.
+      await run(ledger, lost, "2026-11-26", findings, { statusReads: { perMinute: 1, perHour: 0 } });
+    }
+    expect(await ledger.outbox({ status: "pending" })).toHaveLength(30);
+
+    const reads = { perMinute: 10, perHour: 20 };
+    const lookupsBefore = lost.lookups;
+    const next = await run(ledger, lost, "2026-11-26", findings, { statusReads: reads });
+    expect(lost.lookups - lookupsBefore).toBe(20);
+    expect(next.recovered).toEqual({ sent: 20, failed: 0, abandoned: 0, unknown: 10 });
+    expect(next.sent).toBe(0);
+    const after = await run(ledger, lost, "2026-11-26", findings, { statusReads: reads });
+    expect(after.recovered).toEqual({ sent: 10, failed: 0, abandoned: 0, unknown: 0 });
+    expect(lost.accepted).toHaveLength(30);
+  });
+
+  it("defers the rest of the run when a send is throttled beyond what it waits out, reports why, and sends those next run", async () => {
+    const ledger = new MemoryLedger();
+    const findings = Array.from({ length: 4 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
+    const mail = new ScriptedMailService().then("succeed", "refuse");
+
+    const first = await run(ledger, mail, "2026-11-26", findings);
+    expect(first).toMatchObject({ sent: 1, deferred: 3, failed: [] });
+    expect(first.throttled).toContain("429");
+    const second = await run(ledger, mail, "2026-11-26", findings);
+    expect(second).toMatchObject({ sent: 3, deferred: 0 });
+    expect(new Set(mail.accepted.map((a) => a.email.to)).size).toBe(4);
+    expect(mail.accepted).toHaveLength(4);
   });
 
   it("stops sending once the run has lost its lock", async () => {

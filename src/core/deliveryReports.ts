@@ -1,0 +1,102 @@
+// Delivery reports: what Communication Services says became of each accepted message, one Event Grid event per
+// recipient (`Microsoft.Communication.EmailDeliveryReportReceived`). The same code records them whether they come
+// through the Event Grid trigger in Azure or from the simulated service locally.
+//
+// The event's `data` (Microsoft Learn, "Azure Communication Services - Email events"; the type
+// `AcsEmailDeliveryReportReceivedEventData` of @azure/eventgrid-system-events):
+//   { sender, recipient, messageId, status, deliveryStatusDetails: { statusMessage }, deliveryAttemptTimeStamp }
+// `messageId` is the send's operation id; "any value other than Delivered is considered failed".
+import { dayNumber } from "./dates.js";
+import { AuditError } from "./errors.js";
+import type { UndeliverableMark } from "./owners.js";
+import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type OutboxEntry, type ReminderLedger } from "./ports.js";
+
+export const DELIVERY_REPORT_EVENT_TYPE = "Microsoft.Communication.EmailDeliveryReportReceived";
+
+/** A delivery status that ends the owner's usefulness as a recipient (see UNDELIVERABLE_RETRY_DAYS). */
+export function isUndeliverableStatus(status: string): boolean {
+  return status === "Bounced" || status === "Suppressed" || status === "Failed";
+}
+
+/**
+ * The delivery report an event carries; undefined for another event type (a subscription may deliver more than it
+ * was filtered to). Throws EMAIL.BAD_DELIVERY_REPORT when the event is of the type but its data is not usable.
+ */
+export function deliveryReportFromEvent(event: unknown): DeliveryReport | undefined {
+  if (!isObject(event)) throw bad("the event is not an object");
+  // Event Grid schema `eventType`, CloudEvents schema `type`.
+  const type = typeof event.eventType === "string" ? event.eventType : event.type;
+  if (type !== DELIVERY_REPORT_EVENT_TYPE) return undefined;
+  const data = event.data;
+  if (!isObject(data)) throw bad("the event has no data");
+  const messageId = data.messageId;
+  const recipient = data.recipient;
+  const status = data.status;
+  if (typeof messageId !== "string" || messageId === "") throw bad("data.messageId is missing");
+  if (typeof recipient !== "string" || recipient === "") throw bad("data.recipient is missing");
+  if (typeof status !== "string" || !(DELIVERY_REPORT_STATUSES as readonly string[]).includes(status)) {
+    throw bad(`data.status "${String(status)}" is not one of ${DELIVERY_REPORT_STATUSES.join(", ")}`);
+  }
+  // The wire name is deliveryAttemptTimeStamp (Learn's sample); the SDK type spells it deliveryAttemptTimestamp.
+  const stamp = data.deliveryAttemptTimeStamp ?? data.deliveryAttemptTimestamp ?? event.eventTime ?? event.time;
+  const at = typeof stamp === "string" && !Number.isNaN(Date.parse(stamp)) ? new Date(Date.parse(stamp)).toISOString() : undefined;
+  if (!at) throw bad("data.deliveryAttemptTimeStamp is missing or not a date");
+  const details = isObject(data.deliveryStatusDetails) && typeof data.deliveryStatusDetails.statusMessage === "string" ? data.deliveryStatusDetails.statusMessage : undefined;
+  return { messageId: messageId.toLowerCase(), recipient, status: status as DeliveryReport["status"], at, ...(details ? { details } : {}) };
+}
+
+/**
+ * Addresses whose latest delivery report ended Bounced, Suppressed or Failed less than `retryDays` before `asOf`
+ * (UNDELIVERABLE_RETRY_DAYS). Only messages that went to the owner themself count (in redirect mode a bounce says
+ * nothing of the owner). A later Delivered message to the address clears its mark.
+ */
+export function undeliverableMarks(outbox: readonly OutboxEntry[], asOf: string, retryDays: number): Map<string, UndeliverableMark> {
+  const latest = new Map<string, NonNullable<OutboxEntry["delivery"]>>();
+  for (const e of outbox) {
+    if (!e.delivery || e.recipient.toLowerCase() !== e.owner.toLowerCase()) continue;
+    const key = e.recipient.toLowerCase();
+    const before = latest.get(key);
+    if (!before || before.at < e.delivery.at) latest.set(key, e.delivery);
+  }
+  const marks = new Map<string, UndeliverableMark>();
+  for (const [address, d] of latest) {
+    if (!isUndeliverableStatus(d.status)) continue;
+    const age = dayNumber(asOf) - dayNumber(d.at.slice(0, 10));
+    if (age >= retryDays) continue;
+    marks.set(address, { status: d.status, at: d.at, ...(d.details ? { details: d.details } : {}) });
+  }
+  return marks;
+}
+
+export interface DeliveryReportOutcome {
+  recorded: number;
+  /** Duplicates, and reports for a message whose final status was already known. */
+  unchanged: number;
+  /** Not one of ours (another app on the same Communication Services resource). */
+  unknown: number;
+}
+
+/**
+ * Records reports in whichever ledger (live or redirect) holds the message. Idempotent: replaying any set of reports,
+ * in any order, leaves the ledger as the first final report of each message made it.
+ */
+export async function recordDeliveryReports(ledgers: readonly ReminderLedger[], reports: readonly DeliveryReport[]): Promise<DeliveryReportOutcome> {
+  const outcome: DeliveryReportOutcome = { recorded: 0, unchanged: 0, unknown: 0 };
+  for (const report of reports) {
+    let result: "recorded" | "unchanged" | "unknown" = "unknown";
+    for (const ledger of ledgers) {
+      result = await ledger.recordDelivery(report);
+      if (result !== "unknown") break;
+    }
+    outcome[result]++;
+  }
+  return outcome;
+}
+
+function bad(reason: string): AuditError {
+  return new AuditError("EMAIL.BAD_DELIVERY_REPORT", `A ${DELIVERY_REPORT_EVENT_TYPE} event was not usable: ${reason}.`, { retryable: false });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

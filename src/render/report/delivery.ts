@@ -1,0 +1,20 @@
+// What Communication Services reported of the messages it accepted: accepted (no report yet), delivered, failed,
+// and the recent deliveries that failed (their addresses are routed on to the next owner level).
+import type { DeliverySummary } from "../../core/model.js";
+import { escapeHtml } from "../escapeHtml.js";
+import { formatNumber, isoDay } from "../format.js";
+
+export function renderDelivery(delivery: DeliverySummary | undefined): string {
+  if (!delivery) return "";
+  const rows = delivery.undelivered
+    .map(
+      (u) =>
+        `<tr><td>${escapeHtml(u.recipient)}</td><td>${escapeHtml(u.status)}</td><td class="nowrap">${escapeHtml(isoDay(u.at))}</td><td class="small">${escapeHtml(u.details ?? "")}</td></tr>`,
+    )
+    .join("");
+  return `<section id="delivery" class="card" aria-labelledby="delivery-h">
+<h2 id="delivery-h">Email delivery (last 30 days)</h2>
+<p id="delivery-counts">${formatNumber(delivery.accepted)} accepted (no delivery report yet) &middot; ${formatNumber(delivery.delivered)} delivered &middot; ${formatNumber(delivery.failed)} failed</p>
+${rows ? `<div class="table-scroll"><table id="undelivered-table"><thead><tr><th scope="col">Recipient</th><th scope="col">Status</th><th scope="col">On</th><th scope="col">Details</th></tr></thead><tbody>${rows}</tbody></table></div>` : ""}
+</section>`;
+}

@@ -1,0 +1,111 @@
+// Delivery reports recorded in the Table ledger (Azurite): the event as Event Grid delivers it, duplicates and
+// out-of-order events, and a report racing the send's own outcome write.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import { connectStorage } from "../../src/azure/storage.js";
+import { TableLedger } from "../../src/azure/tableLedger.js";
+import { deliveryReportFromEvent, recordDeliveryReports } from "../../src/core/deliveryReports.js";
+import type { OutboxEntry } from "../../src/core/ports.js";
+
+let azurite: LocalStorage;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite.stop();
+});
+
+const OPERATION = "3f2d1c0b-aaaa-4bbb-8ccc-0123456789ab";
+
+function ledger(mode: "live" | "redirect" = "live"): TableLedger {
+  return new TableLedger(connectStorage({ connectionString: azurite.connectionString }).table(`ledger${randomBytes(5).toString("hex")}`), mode);
+}
+
+function entry(): OutboxEntry {
+  return {
+    operationId: OPERATION,
+    kind: "digest",
+    recipient: "ann@contoso.com",
+    owner: "ann@contoso.com",
+    asOf: "2026-11-26",
+    runId: "run-1",
+    items: [{ findingId: "f1", milestone: "overdue-1" }],
+    status: "pending",
+    updatedAt: "2026-11-26T07:00:00.000Z",
+  };
+}
+
+/** Shaped as Microsoft Learn's sample ("Azure Communication Services - Email events"), Event Grid schema. */
+function event(status: string, at: string, statusMessage = "No error.") {
+  return {
+    id: randomBytes(8).toString("hex"),
+    topic: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Communication/CommunicationServices/acs",
+    subject: `sender/DoNotReply@contoso.test/message/${OPERATION}`,
+    eventType: "Microsoft.Communication.EmailDeliveryReportReceived",
+    eventTime: at,
+    dataVersion: "1.0",
+    data: {
+      sender: "DoNotReply@contoso.test",
+      recipient: "ann@contoso.com",
+      messageId: OPERATION.toUpperCase(),
+      status,
+      deliveryStatusDetails: { statusMessage },
+      deliveryAttemptTimeStamp: at,
+    },
+  };
+}
+
+describe("delivery reports in the Table ledger", () => {
+  it("records the first final report against the message; a duplicate or an out-of-order later event changes nothing", async () => {
+    const l = ledger();
+    await l.recordIntent(entry());
+    await l.recordOutcome(entry(), { status: "sent" }, "2026-11-26T07:00:01.000Z");
+
+    const bounced = deliveryReportFromEvent(event("Bounced", "2026-11-26T07:05:00Z", "550 5.1.1 mailbox unavailable"));
+    const delivered = deliveryReportFromEvent(event("Delivered", "2026-11-26T07:01:00Z"));
+    if (!bounced || !delivered) throw new Error("not a delivery report");
+    expect(await recordDeliveryReports([l], [bounced])).toEqual({ recorded: 1, unchanged: 0, unknown: 0 });
+    // The same event again, and one dated earlier arriving late: nothing changes.
+    expect(await recordDeliveryReports([l], [bounced, delivered])).toEqual({ recorded: 0, unchanged: 2, unknown: 0 });
+
+    const [stored] = await l.outbox();
+    expect(stored).toMatchObject({ status: "sent", delivery: { status: "Bounced", at: "2026-11-26T07:05:00.000Z", details: "550 5.1.1 mailbox unavailable" } });
+  });
+
+  it("keeps a report that arrived before the send's outcome was written", async () => {
+    const l = ledger();
+    await l.recordIntent(entry());
+    const report = deliveryReportFromEvent(event("Delivered", "2026-11-26T07:00:00Z"));
+    if (!report) throw new Error("not a delivery report");
+    await recordDeliveryReports([l], [report]);
+    await l.recordOutcome(entry(), { status: "sent" }, "2026-11-26T07:00:05.000Z");
+    const [stored] = await l.outbox();
+    expect(stored).toMatchObject({ status: "sent", delivery: { status: "Delivered" } });
+  });
+
+  it("finds the message in the redirect ledger, and counts a report for mail that is not ours as unknown", async () => {
+    const live = ledger("live");
+    const redirect = new TableLedger(connectStorage({ connectionString: azurite.connectionString }).table(`ledger${randomBytes(5).toString("hex")}`), "redirect");
+    await redirect.recordIntent(entry());
+    const report = deliveryReportFromEvent(event("Suppressed", "2026-11-26T07:00:00Z"));
+    if (!report) throw new Error("not a delivery report");
+    expect(await recordDeliveryReports([live, redirect], [report, { ...report, messageId: "00000000-0000-4000-8000-000000000000" }])).toEqual({ recorded: 1, unchanged: 0, unknown: 1 });
+  });
+});
+
+describe("reading the Event Grid event", () => {
+  it("ignores other event types and refuses a delivery report without a status it knows", () => {
+    expect(deliveryReportFromEvent({ eventType: "Microsoft.Communication.EmailEngagementTrackingReportReceived", data: {} })).toBeUndefined();
+    expect(() => deliveryReportFromEvent({ ...event("Delivered", "2026-11-26T07:00:00Z"), data: { ...event("x", "2026-11-26T07:00:00Z").data, status: "Lost" } })).toThrow(
+      /EMAIL|not one of Delivered/,
+    );
+  });
+
+  it("reads the CloudEvents schema and the SDK's spelling of the timestamp too", () => {
+    const e = event("FilteredSpam", "2026-11-26T07:00:00Z");
+    const { deliveryAttemptTimeStamp, ...data } = e.data;
+    const cloud = { id: e.id, type: e.eventType, time: e.eventTime, data: { ...data, deliveryAttemptTimestamp: deliveryAttemptTimeStamp } };
+    expect(deliveryReportFromEvent(cloud)).toEqual({ messageId: OPERATION, recipient: "ann@contoso.com", status: "FilteredSpam", at: "2026-11-26T07:00:00.000Z", details: "No error." });
+  });
+});
