@@ -148,9 +148,11 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
 
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
-    // Accounts whose pool findings are still open get their pools read whatever their certificates say.
+    // Read once, before the audit (the run holds the lock, so they do not change until tracking): accounts whose pool
+    // findings are still open get their pools read whatever their certificates say.
+    const knownStates = await tenantLedger.findingStates();
     const accountsWithOpenPoolFindings = new Set(
-      (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined && s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()),
+      knownStates.filter((s) => s.resolvedOn === undefined && s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()),
     );
     const found = await auditTenant(
       {
@@ -175,7 +177,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     );
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
-    const progress = await trackFindings(tenantLedger, found);
+    const progress = await trackFindings(tenantLedger, found, knownStates);
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
     saveProgress("reminders", 0, 0);

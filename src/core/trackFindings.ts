@@ -14,8 +14,9 @@ export interface FindingProgress {
   report: AuditReport;
 }
 
-export async function trackFindings(ledger: ReminderLedger, audited: AuditReport): Promise<FindingProgress> {
-  const previous = new Map((await ledger.findingStates()).map((s) => [s.findingId, s]));
+/** `known`: the ledger's finding states when the caller has already read them this run (saves a second read). */
+export async function trackFindings(ledger: ReminderLedger, audited: AuditReport, known?: readonly FindingState[]): Promise<FindingProgress> {
+  const previous = new Map((known ?? (await ledger.findingStates())).map((s) => [s.findingId, s]));
   const report = withScopesNoLongerVisible(audited, [...previous.values()]);
   const asOf = report.asOf;
   const current = new Set(report.findings.map((f) => f.id));
