@@ -42,11 +42,13 @@ export class BlobReportStore {
    * is made, so at scale the three (about 19 + 19 + 6 MB at 10,000 accounts) are never held at once.
    */
   async saveReport(runId: string, report: AuditReport, formats: { csv?: () => string; html?: () => string } = {}): Promise<void> {
-    await this.put(`runs/${runId}/report.json`, JSON.stringify(report, null, 2), "application/json");
     if (formats.csv) await this.put(`runs/${runId}/report.csv`, formats.csv(), "text/csv; charset=utf-8");
     if (formats.html) await this.put(`runs/${runId}/report.html`, formats.html(), "text/html; charset=utf-8");
-    // "latest" is written last, so it never points at a run whose files are missing.
-    await this.put("latest/report.json", JSON.stringify(report, null, 2), "application/json");
+    // The JSON is made once, for the run and for "latest"; "latest" is written last, so it never points at a run whose
+    // files are missing.
+    const json = JSON.stringify(report, null, 2);
+    await this.put(`runs/${runId}/report.json`, json, "application/json");
+    await this.put("latest/report.json", json, "application/json");
   }
 
   async latestReport(): Promise<AuditReport | undefined> {
