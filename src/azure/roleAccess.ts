@@ -3,6 +3,7 @@
 // management groups through one tenant-scoped query, with each subscription's management-group chain), then who the
 // principals are and, for groups without a mailbox, their members. Never throws for a failed read: the directory says
 // it is unavailable and why (a Graph 403 names the missing permissions), and owner resolution falls back.
+import { lastSegment } from "../core/certificateReference.js";
 import { AuditError, ensureError, isFatal } from "../core/errors.js";
 import type { AccessDirectory, DirectoryPrincipal, OwnerRoleAssignment } from "../core/owners.js";
 import type { AccessReader, AccountScope, ReadOptions } from "../core/ports.js";
@@ -54,7 +55,7 @@ export class RoleAccessReader implements AccessReader {
     const roleByGuid = new Map<string, string>();
     for (const d of definitions) {
       const roleName = typeof d.roleName === "string" ? d.roleName : undefined;
-      if (roleName && wanted.has(roleName.toLowerCase())) roleByGuid.set(lastSegment(String(d.id)), roleName);
+      if (roleName && wanted.has(roleName.toLowerCase())) roleByGuid.set(lastSegment(String(d.id)).toLowerCase(), roleName);
     }
     if (roleByGuid.size === 0) return { assignments: [], managementGroups: new Map<string, { name: string; displayName?: string }[]>() };
 
@@ -77,7 +78,7 @@ export class RoleAccessReader implements AccessReader {
     const assignments: OwnerRoleAssignment[] = [];
     const seen = new Set<string>();
     for (const row of [...inSubscriptions, ...atManagementGroups]) {
-      const roleName = roleByGuid.get(lastSegment(String(row.roleDefinitionId ?? "")));
+      const roleName = roleByGuid.get(lastSegment(String(row.roleDefinitionId ?? "")).toLowerCase());
       const id = String(row.id).toLowerCase();
       if (!roleName || seen.has(id) || typeof row.principalId !== "string" || typeof row.scope !== "string") continue;
       seen.add(id);
@@ -112,8 +113,4 @@ export class RoleAccessReader implements AccessReader {
     }
     return principals;
   }
-}
-
-function lastSegment(id: string): string {
-  return (id.split("/").filter(Boolean).pop() ?? id).toLowerCase();
 }

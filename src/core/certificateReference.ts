@@ -16,6 +16,11 @@ export function accountIdOf(resourceId: string): string | undefined {
   return match?.[1]?.toLowerCase();
 }
 
+/** The last segment of a resource id (a name), or the id itself when it has none. */
+export function lastSegment(id: string): string {
+  return id.split("/").filter(Boolean).pop() ?? id;
+}
+
 export interface ParsedResourceId {
   subscriptionId: string;
   resourceGroup: string;

@@ -2,6 +2,7 @@
 // Tag values are written by anyone with Tag Contributor on a resource, so they are hostile input:
 // nothing here trusts a value before it has passed the checks below, and every rejection is reported
 // so an administrator can fix the tag instead of mail silently going nowhere (or somewhere wrong).
+import { lastSegment } from "./certificateReference.js";
 import type { OwnerAddress, Tags } from "./model.js";
 
 export interface OwnerPolicy {
@@ -432,8 +433,4 @@ function userAddress(user: Extract<DirectoryPrincipal, { kind: "user" }>): { add
   if (upn.includes("#EXT#") || user.userType === "Guest") return { skip: "is a guest without a mail address" };
   if (upn === "" || /\.onmicrosoft\.com$/i.test(upn) || !checkAddress(upn).ok) return { skip: "has no mail address and no routable user principal name" };
   return { address: upn };
-}
-
-function lastSegment(id: string): string {
-  return id.split("/").filter(Boolean).pop() ?? id;
 }

@@ -2,6 +2,7 @@
 // api-version whose pool contract still has `certificates`) and Resource Graph's `batchresources` rows (read at the
 // provider's latest api-version, which may no longer carry the key). Findings are their union; a disagreement is
 // written on the pool, never resolved silently in either direction.
+import { lastSegment } from "./certificateReference.js";
 import type { PoolCertificateReference, PoolEvidenceSource, PoolInfo } from "./model.js";
 import type { ReportedPool } from "./ports.js";
 
@@ -81,15 +82,11 @@ function describeDisagreement(batch: Set<string>, graph: Set<string>): string | 
   const onlyGraph = [...graph].filter((id) => !batch.has(id));
   if (onlyBatch.length === 0 && onlyGraph.length === 0) return undefined;
   const parts: string[] = [];
-  if (onlyGraph.length > 0) parts.push(`Resource Graph lists ${count(onlyGraph.length)} the Batch API does not (${onlyGraph.map(tail).join(", ")})`);
-  if (onlyBatch.length > 0) parts.push(`the Batch API lists ${count(onlyBatch.length)} Resource Graph does not (${onlyBatch.map(tail).join(", ")})`);
+  if (onlyGraph.length > 0) parts.push(`Resource Graph lists ${count(onlyGraph.length)} the Batch API does not (${onlyGraph.map(lastSegment).join(", ")})`);
+  if (onlyBatch.length > 0) parts.push(`the Batch API lists ${count(onlyBatch.length)} Resource Graph does not (${onlyBatch.map(lastSegment).join(", ")})`);
   return `The sources disagree: ${parts.join("; ")}. Both are shown; Resource Graph can lag behind changes`;
 }
 
 function count(n: number): string {
   return `${n} certificate ${n === 1 ? "reference" : "references"}`;
-}
-
-function tail(id: string): string {
-  return id.split("/").filter(Boolean).pop() ?? id;
 }
