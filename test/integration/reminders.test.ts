@@ -3,8 +3,7 @@
 // email store; runs that share an `out` directory share the simulated mail service's store, as successive CLI runs do.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditReport } from "../../src/core/model.js";
 import {
   DEMO_OWNERS,
@@ -14,6 +13,7 @@ import {
   mailbox,
   removeDir,
   runCliAt,
+  sharedAzurite,
   tempDir,
   writeSnapshot,
   type CliRun,
@@ -23,16 +23,10 @@ import { DEMO_TENANT_PATH } from "../support/simulatedAzure.js";
 const DAY0 = "2026-11-26";
 const DEMO = DEMO_TENANT_PATH.pathname;
 
-let azurite: LocalStorage;
+const azurite = sharedAzurite();
 let out: string;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 beforeEach(async () => {
   out = await tempDir("reminders");
   env = isolatedStorage(azurite.connectionString);

@@ -1,18 +1,11 @@
 // Scenario 6: Communication Email answers 429 (with Retry-After) from the Nth message on, and another recipient's
 // delivery fails: the run waits as told (a few seconds at most), carries what it could not send over to the next run,
 // and the failed delivery, reported through a delivery report, is reported and routed to the next owner level.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
-import { DEMO_OWNERS, demo, exactly, isolatedStorage, mailbox, removeDir, runCliAt, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEMO_OWNERS, demo, exactly, isolatedStorage, mailbox, removeDir, runCliAt, sharedAzurite, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
 
-let azurite: LocalStorage;
+const azurite = sharedAzurite();
 let out: string;
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 beforeEach(async () => {
   out = await tempDir("email-throttling");
 });

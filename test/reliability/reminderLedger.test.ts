@@ -1,11 +1,10 @@
 // Issue 16: false all-clears and time. Each scenario through the CLI flow, over the simulated Azure and a real ledger in
 // Azurite, run after run as an operator would: a scope that shrinks, an allow-list that tightens, a finding that comes
 // back, a run dated in the future, a send whose answer is ambiguous, and live mail with no allow-list.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditReport } from "../../src/core/model.js";
 import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
-import { demo, isolatedStorage, mailbox, removeDir, runCliAt, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
+import { demo, isolatedStorage, mailbox, removeDir, runCliAt, sharedAzurite, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
 
 const DAY0 = "2026-11-26";
 const RESEARCH = "3f2c1a4e-8b7d-4c6a-9e1f-2a3b4c5d6e7f";
@@ -14,16 +13,10 @@ const DANA = "dana@contoso.com";
 /** dana@contoso.com's findings: sandboxbatch1's experiment-pool and its certificate. */
 const DANAS_RESOURCES = /\/batchAccounts\/sandboxbatch1\/(pools|certificates)\//;
 
-let azurite: LocalStorage;
+const azurite = sharedAzurite();
 let out: string;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 beforeEach(async () => {
   out = await tempDir("ledger");
   env = isolatedStorage(azurite.connectionString);

@@ -3,19 +3,12 @@
 // the mark stands.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addDays } from "../../src/core/dates.js";
-import { DEMO_OWNERS, demo, isolatedStorage, mailbox, removeDir, runCliAt, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
+import { DEMO_OWNERS, demo, isolatedStorage, mailbox, removeDir, runCliAt, sharedAzurite, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
 
-let azurite: LocalStorage;
+const azurite = sharedAzurite();
 let out: string;
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 beforeEach(async () => {
   out = await tempDir("undeliverable");
 });

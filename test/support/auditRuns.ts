@@ -11,7 +11,8 @@ import { runAuditJob, type JobResult } from "../../src/app/runAuditJob.js";
 import { runCliDetailed, type CliOptions, type CliResult } from "../../src/cli/runCli.js";
 import { loadConfig } from "../../src/config.js";
 import type { EmailOperationRecord } from "@batch-cert-auditor/simulated-azure";
-import { startSimulator, type SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
+import { startAzurite, startSimulator, type LocalStorage, type SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
+import { afterAll, beforeAll } from "vitest";
 import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 import { demoTenant } from "./simulatedAzure.js";
 
@@ -146,4 +147,24 @@ export function succeeded(result: JobResult): Extract<JobResult, { state: "succe
     throw new Error(`expected the run to succeed, got ${result.state}${result.state === "failed" ? `: ${result.error.message}` : ""}`);
   }
   return result;
+}
+
+/**
+ * One Azurite for the whole test file: started before its first test, stopped after its last. Each test keeps its
+ * own ledger in it through `isolatedStorage(azurite.connectionString)`.
+ */
+export function sharedAzurite(): Pick<LocalStorage, "connectionString"> {
+  let storage: LocalStorage | undefined;
+  beforeAll(async () => {
+    storage = await startAzurite();
+  });
+  afterAll(async () => {
+    await storage?.stop();
+  });
+  return {
+    get connectionString(): string {
+      if (!storage) throw new Error("sharedAzurite() is used outside a test: its Azurite has not started");
+      return storage.connectionString;
+    },
+  };
 }
