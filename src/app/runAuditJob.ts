@@ -19,9 +19,10 @@ import type {
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderResult } from "../core/sendReminders.js";
 import { trackFindings } from "../core/trackFindings.js";
-import type { BlobReportStore, RunStatus } from "../azure/blobReportStore.js";
-import { reportToCsv } from "../report/reportCsv.js";
-import { renderReportHtml } from "../render/reportHtml.js";
+import type { BlobReportStore, ReportText, RunStatus } from "../azure/blobReportStore.js";
+import { reportCsvChunks } from "../report/reportCsv.js";
+import { jsonChunks } from "../report/textChunks.js";
+import { reportHtmlChunks } from "../render/reportHtml.js";
 import { deterministicUuid } from "./ids.js";
 import type { Logger } from "./logger.js";
 
@@ -73,11 +74,8 @@ export interface JobRequest {
   scope?: AuditScope;
 }
 
-/** The report's other formats, made on demand (one at a time: each is a large string at scale). */
-export interface ReportFormats {
-  html(): string;
-  csv(): string;
-}
+/** The report's formats as pieces of text, made on demand and written as they are made (each is large at scale). */
+export type ReportFormats = ReportText;
 
 export type JobResult =
   | { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number }
@@ -258,7 +256,11 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         },
       },
     };
-    const formats: ReportFormats = { html: () => renderReportHtml(report, { history, resolvedSinceLastRun, runId }), csv: () => reportToCsv(report) };
+    const formats: ReportFormats = {
+      json: () => jsonChunks(report),
+      html: () => reportHtmlChunks(report, { history, resolvedSinceLastRun, runId }),
+      csv: () => reportCsvChunks(report),
+    };
     await ctx.reports.saveReport(runId, report, formats);
 
     status.state = "succeeded";

@@ -4,6 +4,17 @@ import { RestError } from "@azure/core-rest-pipeline";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport } from "../core/model.js";
+import { jsonChunks, textStream } from "../report/textChunks.js";
+
+/** A report format as pieces of text, made when it is written (see saveReport). */
+export interface ReportText {
+  json(): Iterable<string>;
+  csv(): Iterable<string>;
+  html(): Iterable<string>;
+}
+
+/** Block size for streamed uploads: 1 MiB blocks: a 19 MB report is 19 blocks (of the 50,000 a blob may have), two in flight. */
+const STREAM_BLOCK_BYTES = 1024 * 1024;
 
 export type RunState = "running" | "succeeded" | "failed";
 
@@ -38,22 +49,48 @@ export class BlobReportStore {
   }
 
   /**
-   * The run's report in each format. Formats are produced one at a time, each uploaded and dropped before the next
-   * is made, so at scale the three (about 19 + 19 + 6 MB at 10,000 accounts) are never held at once.
+   * The run's report in each format. Each is uploaded while it is made (a stream of blocks), one after the other, so
+   * at scale none of them (about 19 + 19 + 6 MB at 10,000 accounts) is ever held whole. A format that fails half way
+   * leaves its blob as it was: blocks are committed only at the end. The JSON is made twice, for the run and for
+   * "latest" (a server-side copy would need the source authorized separately under Entra ID sign-in); "latest" is
+   * written last, so it never points at a run whose files are missing.
    */
-  async saveReport(runId: string, report: AuditReport, formats: { csv?: () => string; html?: () => string } = {}): Promise<void> {
-    if (formats.csv) await this.put(`runs/${runId}/report.csv`, formats.csv(), "text/csv; charset=utf-8");
-    if (formats.html) await this.put(`runs/${runId}/report.html`, formats.html(), "text/html; charset=utf-8");
-    // The JSON is made once, for the run and for "latest"; "latest" is written last, so it never points at a run whose
-    // files are missing.
-    const json = JSON.stringify(report, null, 2);
-    await this.put(`runs/${runId}/report.json`, json, "application/json");
-    await this.put("latest/report.json", json, "application/json");
+  async saveReport(runId: string, report: AuditReport, formats: Partial<ReportText> = {}): Promise<void> {
+    const json = formats.json ?? (() => jsonChunks(report));
+    if (formats.csv) await this.putStream(`runs/${runId}/report.csv`, formats.csv, "text/csv; charset=utf-8");
+    if (formats.html) await this.putStream(`runs/${runId}/report.html`, formats.html, "text/html; charset=utf-8");
+    await this.putStream(`runs/${runId}/report.json`, json, "application/json");
+    await this.putStream("latest/report.json", json, "application/json");
   }
 
   async latestReport(): Promise<AuditReport | undefined> {
     const text = await this.get("latest/report.json");
     return text === undefined ? undefined : (JSON.parse(text) as AuditReport);
+  }
+
+  /** Uploads text as it is made: blocks of `STREAM_BLOCK_BYTES`, two in flight. */
+  private async putStream(name: string, pieces: () => Iterable<string>, contentType: string): Promise<void> {
+    // An error while making the text is the maker's (a bug, not an outage): it is thrown as it is.
+    let makerError: { error: unknown } | undefined;
+    const made = function* () {
+      try {
+        yield* pieces();
+      } catch (error) {
+        makerError = { error };
+        throw error;
+      }
+    };
+    try {
+      this.ready ??= this.container.createIfNotExists();
+      await this.ready;
+      await this.container
+        .getBlockBlobClient(name)
+        .uploadStream(textStream(made()), STREAM_BLOCK_BYTES, 2, { blobHTTPHeaders: { blobContentType: contentType } });
+    } catch (error) {
+      if (makerError) throw makerError.error;
+      this.ready = undefined;
+      throw new AuditError("LEDGER.UNAVAILABLE", `Cannot write ${name} to Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
+    }
   }
 
   private async put(name: string, content: string, contentType: string): Promise<void> {

@@ -1,8 +1,10 @@
 // The CLI's flow, separate from argument parsing so tests can run it in-process.
 // One run: audit, track progress, remind owners (per SEND_MODE), write the reports to <out>.
 import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { compose } from "../app/composition.js";
 import { deliveryReportQueue, loadLocalAzure, type LocalSimulator, type LocalStorage } from "../app/localAzure.js";
 import { newRunId } from "../app/ids.js";
@@ -14,6 +16,7 @@ import { AuditError, ensureError } from "../core/errors.js";
 import { isGuid } from "../core/ids.js";
 import type { AuditReport } from "../core/model.js";
 import { migrationFilesFor } from "../render/migrationFiles.js";
+import { textStream } from "../report/textChunks.js";
 import { lockStateFolder, type StateLock, type StateLockHolder } from "./stateLock.js";
 import { formatSummary } from "./summary.js";
 
@@ -251,15 +254,21 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
   };
 }
 
+function* endLine(pieces: Iterable<string>): Generator<string> {
+  yield* pieces;
+  yield "\n";
+}
+
 async function writeReports(result: Extract<JobResult, { state: "succeeded" }>, out: string, formats: Format[]): Promise<string[]> {
   await mkdir(out, { recursive: true });
   const files: string[] = [];
-  const write = async (name: string, content: string) => {
+  // Each written while it is made (at scale each is tens of MB).
+  const write = async (name: string, pieces: Iterable<string>) => {
     const path = join(out, name);
-    await writeFile(path, content, "utf8");
+    await pipeline(textStream(pieces), createWriteStream(path));
     files.push(path);
   };
-  if (formats.includes("json")) await write("report.json", `${JSON.stringify(result.report, null, 2)}\n`);
+  if (formats.includes("json")) await write("report.json", endLine(result.formats.json()));
   if (formats.includes("csv")) await write("report.csv", result.formats.csv());
   if (formats.includes("html")) await write("report.html", result.formats.html());
   // One replacement body and one script per affected pool, ready for `az rest --body @<file>`.

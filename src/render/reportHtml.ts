@@ -8,7 +8,7 @@ import { escapeHtml } from "./escapeHtml.js";
 import { utcTimestamp } from "./format.js";
 import { coverageGaps, renderCoverage } from "./report/coverage.js";
 import { urgency } from "./report/findingView.js";
-import { renderFindings } from "./report/findingsTable.js";
+import { findingsRowData, renderFindings } from "./report/findingsTable.js";
 import { renderHeader, renderHero } from "./report/header.js";
 import { jsonForScript, REPORT_CSP, REPORT_SCRIPT, REPORT_STYLE } from "./report/inlineAssets.js";
 import { renderOwners } from "./report/owners.js";
@@ -24,12 +24,19 @@ export { renderHistoryChart } from "./report/trendChart.js";
 
 /** The complete report page. Every value from the report is escaped; the page loads nothing from anywhere. */
 export function renderReportHtml(report: AuditReport, extras: ReportExtras): string {
+  return [...reportHtmlChunks(report, extras)].join("");
+}
+
+/**
+ * The page piece by piece, for writing while it is made: at scale the findings table, the owner groups and the row
+ * data are most of it (about 19 MB at 10,000 accounts), and none of them is held whole. Joined, the pieces are the page.
+ */
+export function* reportHtmlChunks(report: AuditReport, extras: ReportExtras): Generator<string> {
   const gaps = coverageGaps(report);
   const findings = [...report.findings].sort(urgency);
-  const { html: findingsHtml, rows } = renderFindings(report, gaps, findings);
   const title = `Batch certificate audit ${report.asOf}: ${findings.length} open${gaps.incomplete ? " (incomplete scan)" : ""}`;
 
-  return `<!doctype html>
+  yield `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -46,14 +53,19 @@ ${renderHeader(report, extras)}
 <main class="wrap">
 ${renderHero(report, gaps)}
 ${renderCoverage(report, gaps)}
-${findingsHtml}
-${renderOwners(report, findings)}
+`;
+  yield* renderFindings(report, gaps, findings);
+  yield "\n";
+  yield* renderOwners(report, findings);
+  yield `
 ${renderTrend(extras.history)}
 ${renderResolved(extras.resolvedSinceLastRun)}
 ${renderDelivery(report.run?.reminders.delivery)}
 </main>
 <footer class="wrap">Report schema ${escapeHtml(report.schemaVersion)} &middot; generated ${escapeHtml(utcTimestamp(report.generatedAt))}${extras.runId ? ` &middot; run ${escapeHtml(extras.runId)}` : ""} &middot; self-contained: this page loads nothing from the network.</footer>
-<script type="application/json" id="data">${jsonForScript({ rows })}</script>
+<script type="application/json" id="data">`;
+  yield* findingsRowData(report, findings, jsonForScript);
+  yield `</script>
 <script>${REPORT_SCRIPT}</script>
 </body>
 </html>

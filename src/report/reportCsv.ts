@@ -27,9 +27,27 @@ export const CSV_COLUMNS = [
 ] as const;
 
 export function reportToCsv(report: AuditReport, findings: readonly Finding[] = report.findings): string {
+  return [...reportCsvChunks(report, findings)].join("");
+}
+
+/** Rows per piece of `reportCsvChunks`: a few hundred KB of text. */
+const ROWS_PER_CHUNK = 500;
+
+/**
+ * report.csv piece by piece (the header, then `ROWS_PER_CHUNK` rows at a time), for writing while it is made; joined,
+ * the pieces are exactly `reportToCsv` (csv-stringify quotes field by field and ends every record the same way).
+ */
+export function* reportCsvChunks(report: AuditReport, findings: readonly Finding[] = report.findings): Generator<string> {
   // Where each account's pool references came from (batch-api, resource-graph, not-needed, failed).
   const poolSource = new Map(report.coverage.accounts.map((a) => [a.id.toLowerCase(), a.pools]));
-  const rows = findings.map((f) => [
+  yield stringify([[...CSV_COLUMNS]]);
+  for (let start = 0; start < findings.length; start += ROWS_PER_CHUNK) {
+    yield stringify(findings.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map(neutralizeFormula)));
+  }
+}
+
+function csvRow(f: Finding, poolSource: ReadonlyMap<string, string | undefined>): string[] {
+  return [
     f.id,
     f.kind,
     f.severity,
@@ -51,8 +69,7 @@ export function reportToCsv(report: AuditReport, findings: readonly Finding[] = 
     poolSource.get(f.accountId.toLowerCase()) ?? "",
     f.sourceNote ?? "",
     (f.ownerProblems ?? []).join(" | "),
-  ]);
-  return stringify([[...CSV_COLUMNS], ...rows.map((r) => r.map(neutralizeFormula))]);
+  ];
 }
 
 /** Spreadsheets run cells that start with = + - @ as formulas; tag values are user input, so defuse them. */

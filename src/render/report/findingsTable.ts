@@ -83,47 +83,43 @@ function renderOwnersCell(f: Finding): string {
   return owners.map((o) => `<div>${breakableAddress(o)}</div>`).join("") + problems;
 }
 
-export function renderFindings(report: AuditReport, gaps: CoverageGaps, findings: Finding[]): { html: string; rows: RowData[] } {
-  if (findings.length === 0) {
-    const body = gaps.incomplete
-      ? `<p id="no-findings" class="empty"><strong>No findings in the parts of the tenant that could be read &mdash; but the scan was incomplete.</strong><br>Certificate usage in the scopes listed under Coverage is unknown, so this is not a clean result.</p>`
-      : `<p id="no-findings" class="empty"><strong>No certificate usage found.</strong><br>No Batch account holds a certificate and no pool references one, across ${plural(report.coverage.subscriptions.length, "subscription")} and ${plural(report.coverage.accounts.length, "Batch account")}.</p>`;
-    return { html: `<section id="findings" class="card" aria-labelledby="findings-h"><h2 id="findings-h">Findings</h2>${body}</section>`, rows: [] };
-  }
+/** What the page's script filters and sorts row `i` by. */
+function rowData(report: AuditReport, f: Finding, i: number): RowData {
+  const owners = ownersOf(f);
+  const sub = subscriptionLabel(report, f.subscriptionId, f.subscriptionName);
+  return {
+    i,
+    id: f.id,
+    sev: f.severity,
+    sub: f.subscriptionId,
+    owners: owners.length ? owners : [NO_OWNER],
+    text: [
+      f.severity, f.kind, kindLabel(f.kind), f.detail, f.accountName, f.resourceGroup, f.subscriptionId, sub, f.poolName,
+      f.certificate?.name, f.certificate?.thumbprint, f.certificate?.provisioningState, ...(f.certificate?.referencedByPools ?? []),
+      ...(f.references ?? []).map(refName), ...(owners.length ? owners : ["no owner"]),
+    ]
+      .filter((x): x is string => !!x)
+      .join(" ")
+      .toLowerCase(),
+    keys: {
+      sev: f.severity === "critical" ? 0 : 1,
+      kind: kindLabel(f.kind),
+      account: f.accountName,
+      pool: f.poolName ?? null,
+      cert: f.certificate?.thumbprint ?? null,
+      expiry: f.certificate?.expiresOn ?? null,
+      refs: f.references?.length ?? f.certificate?.referencedByPools.length ?? null,
+      owners: owners.join(", ") || null,
+      snoozed: f.snoozedUntil ?? null,
+    },
+  };
+}
 
-  const rows: RowData[] = [];
-  const trs = findings.map((f, i) => {
-    const owners = ownersOf(f);
-    const sub = subscriptionLabel(report, f.subscriptionId, f.subscriptionName);
-    const { cert, expiry } = renderCertificateCells(f, report.asOf);
-    const snoozed = isSnoozed(f, report.asOf);
-    rows.push({
-      i,
-      id: f.id,
-      sev: f.severity,
-      sub: f.subscriptionId,
-      owners: owners.length ? owners : [NO_OWNER],
-      text: [
-        f.severity, f.kind, kindLabel(f.kind), f.detail, f.accountName, f.resourceGroup, f.subscriptionId, sub, f.poolName,
-        f.certificate?.name, f.certificate?.thumbprint, f.certificate?.provisioningState, ...(f.certificate?.referencedByPools ?? []),
-        ...(f.references ?? []).map(refName), ...(owners.length ? owners : ["no owner"]),
-      ]
-        .filter((x): x is string => !!x)
-        .join(" ")
-        .toLowerCase(),
-      keys: {
-        sev: f.severity === "critical" ? 0 : 1,
-        kind: kindLabel(f.kind),
-        account: f.accountName,
-        pool: f.poolName ?? null,
-        cert: f.certificate?.thumbprint ?? null,
-        expiry: f.certificate?.expiresOn ?? null,
-        refs: f.references?.length ?? f.certificate?.referencedByPools.length ?? null,
-        owners: owners.join(", ") || null,
-        snoozed: f.snoozedUntil ?? null,
-      },
-    });
-    return `<tr data-row="${i}" data-id="${escapeHtml(f.id)}" data-severity="${escapeHtml(f.severity)}">
+function findingRow(report: AuditReport, f: Finding, i: number): string {
+  const sub = subscriptionLabel(report, f.subscriptionId, f.subscriptionName);
+  const { cert, expiry } = renderCertificateCells(f, report.asOf);
+  const snoozed = isSnoozed(f, report.asOf);
+  return `<tr data-row="${i}" data-id="${escapeHtml(f.id)}" data-severity="${escapeHtml(f.severity)}">
 <td>${sevBadge(f.severity)}</td>
 <td data-label="Finding"><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
 <td data-label="Account"><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
@@ -134,7 +130,20 @@ export function renderFindings(report: AuditReport, gaps: CoverageGaps, findings
 <td class="owners-cell" data-label="Owners">${renderOwnersCell(f)}</td>
 <td data-label="Snoozed">${f.snoozedUntil ? `${snoozed ? "until" : "ended"} <span class="nowrap">${escapeHtml(isoDay(f.snoozedUntil))}</span>` : `<span class="none">&mdash;</span>`}</td>
 </tr>`;
-  });
+}
+
+/**
+ * The findings section, a row at a time (at scale it is most of the page: it is written while it is made). `findings`
+ * are in page order; row `i` is described by the `i`th entry of `findingsRowData`.
+ */
+export function* renderFindings(report: AuditReport, gaps: CoverageGaps, findings: readonly Finding[]): Generator<string> {
+  if (findings.length === 0) {
+    const body = gaps.incomplete
+      ? `<p id="no-findings" class="empty"><strong>No findings in the parts of the tenant that could be read &mdash; but the scan was incomplete.</strong><br>Certificate usage in the scopes listed under Coverage is unknown, so this is not a clean result.</p>`
+      : `<p id="no-findings" class="empty"><strong>No certificate usage found.</strong><br>No Batch account holds a certificate and no pool references one, across ${plural(report.coverage.subscriptions.length, "subscription")} and ${plural(report.coverage.accounts.length, "Batch account")}.</p>`;
+    yield `<section id="findings" class="card" aria-labelledby="findings-h"><h2 id="findings-h">Findings</h2>${body}</section>`;
+    return;
+  }
 
   const subOptions = [...new Map(findings.map((f) => [f.subscriptionId, subscriptionLabel(report, f.subscriptionId, f.subscriptionName)]))]
     .sort((a, b) => a[1].localeCompare(b[1]))
@@ -147,7 +156,7 @@ export function renderFindings(report: AuditReport, gaps: CoverageGaps, findings
     allOwners.map((o) => `<option value="${escapeHtml(o)}">${escapeHtml(o)}</option>`).join("");
 
   const th = (key: string, label: string): string => `<th scope="col"><button type="button" data-key="${key}">${label}</button></th>`;
-  const html = `<section id="findings" class="card" aria-labelledby="findings-h">
+  yield `<section id="findings" class="card" aria-labelledby="findings-h">
 <h2 id="findings-h">Findings</h2>
 <div class="toolbar" id="filters" hidden role="search">
 <label class="grow">Search<input id="f-text" type="search" placeholder="Account, pool, thumbprint, owner&hellip;" autocomplete="off"></label>
@@ -160,11 +169,19 @@ export function renderFindings(report: AuditReport, gaps: CoverageGaps, findings
 <table id="findings-table">
 <thead><tr>${th("sev", "Severity")}${th("kind", "Finding")}${th("account", "Account")}${th("pool", "Pool")}${th("cert", "Certificate")}${th("expiry", "Expires")}${th("refs", "References")}${th("owners", "Owners")}${th("snoozed", "Snoozed")}</tr></thead>
 <tbody>
-${trs.join("\n")}
+`;
+  for (let i = 0; i < findings.length; i++) yield `${i === 0 ? "" : "\n"}${findingRow(report, findings[i] as Finding, i)}`;
+  yield `
 </tbody>
 </table>
 </div>
 <p id="f-none" class="empty" hidden>No findings match these filters.</p>
 </section>`;
-  return { html, rows };
+}
+
+/** The row data of `renderFindings`, one row at a time: `{"rows":[...]}` for the page's data block. */
+export function* findingsRowData(report: AuditReport, findings: readonly Finding[], toJson: (value: unknown) => string): Generator<string> {
+  yield `{"rows":[`;
+  for (let i = 0; i < findings.length; i++) yield `${i === 0 ? "" : ","}${toJson(rowData(report, findings[i] as Finding, i))}`;
+  yield "]}";
 }

@@ -4,8 +4,9 @@ import { escapeHtml } from "../escapeHtml.js";
 import { formatNumber, plural } from "../format.js";
 import { NO_OWNER, findingTitle, kindLabel, ownersOf, sevBadge, subscriptionLabel, urgency } from "./findingView.js";
 
-export function renderOwners(report: AuditReport, findings: Finding[]): string {
-  if (findings.length === 0) return "";
+/** The by-owner section, a group at a time. */
+export function* renderOwners(report: AuditReport, findings: readonly Finding[]): Generator<string> {
+  if (findings.length === 0) return;
   const groups = new Map<string, Finding[]>();
   for (const f of findings) {
     const owners = ownersOf(f);
@@ -24,11 +25,15 @@ export function renderOwners(report: AuditReport, findings: Finding[]): string {
       b.list.length - a.list.length ||
       a.owner.localeCompare(b.owner),
   );
-  const items = entries.map(({ owner, list }) => {
+  yield `<section id="owners" class="card" aria-labelledby="owners-h">
+<h2 id="owners-h">By owner</h2>
+<div class="owners">`;
+  let first = true;
+  for (const { owner, list } of entries) {
     const top = list[0];
     const crit = list.filter((f) => f.severity === "critical").length;
     const name = owner === NO_OWNER ? `<span class="missing">No owner</span>` : escapeHtml(owner);
-    return `<details class="owner${owner === NO_OWNER ? " owner-noone" : ""}" data-owner-group="${escapeHtml(owner)}">
+    yield `${first ? "" : "\n"}<details class="owner${owner === NO_OWNER ? " owner-noone" : ""}" data-owner-group="${escapeHtml(owner)}">
 <summary><h3>${name}</h3><span class="chip">${plural(list.length, "finding")}</span>${crit ? `<span class="chip sev-critical">${formatNumber(crit)} critical</span>` : ""}
 ${top ? `<span class="small">Most urgent: ${escapeHtml(kindLabel(top.kind))} &middot; ${escapeHtml(findingTitle(top))}</span>` : ""}</summary>
 <div class="owner-body"><ul>${list
@@ -36,9 +41,8 @@ ${top ? `<span class="small">Most urgent: ${escapeHtml(kindLabel(top.kind))} &mi
       .join("")}</ul>
 <button type="button" class="btn" data-owner="${escapeHtml(owner)}" hidden>Show in the findings table</button></div>
 </details>`;
-  });
-  return `<section id="owners" class="card" aria-labelledby="owners-h">
-<h2 id="owners-h">By owner</h2>
-<div class="owners">${items.join("\n")}</div>
+    first = false;
+  }
+  yield `</div>
 </section>`;
 }

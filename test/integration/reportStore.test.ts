@@ -1,0 +1,58 @@
+// Reports are uploaded to Blob storage while they are made (block by block): what lands is the whole text, a format
+// that fails half way leaves the blob it would have replaced, and "latest" moves only when every file of the run is in.
+import { BlobServiceClient } from "@azure/storage-blob";
+import { describe, expect, it } from "vitest";
+import { BlobReportStore } from "../../src/azure/blobReportStore.js";
+import { isAuditError } from "../../src/core/errors.js";
+import { jsonChunks } from "../../src/report/textChunks.js";
+import { sharedAzurite } from "../support/auditRuns.js";
+import { sampleReport } from "../support/sampleReport.js";
+
+const storage = sharedAzurite();
+
+function store(container: string) {
+  const blobs = BlobServiceClient.fromConnectionString(storage.connectionString);
+  return { reports: new BlobReportStore(blobs, container), container: blobs.getContainerClient(container) };
+}
+
+async function text(container: ReturnType<typeof store>["container"], name: string): Promise<string> {
+  return (await container.getBlockBlobClient(name).downloadToBuffer()).toString("utf8");
+}
+
+/** About `megabytes` MB of text in small pieces (several upload blocks). */
+function* manyPieces(megabytes: number, failAfter?: number): Generator<string> {
+  for (let i = 0; i < megabytes * 1024; i++) {
+    if (failAfter !== undefined && i === failAfter) throw new Error("the renderer broke half way");
+    yield `${String(i).padStart(8, "0")}${"x".repeat(1015)}\n`;
+  }
+}
+
+describe("BlobReportStore.saveReport", () => {
+  it("uploads each format as it is made and reads the JSON back whole", async () => {
+    const { reports, container } = store("streamed");
+    const report = sampleReport();
+    await reports.saveReport("run-1", report, { csv: () => manyPieces(3), html: () => ["<p>", "page", "</p>"] });
+    expect(await text(container, "runs/run-1/report.csv")).toBe([...manyPieces(3)].join(""));
+    expect(await text(container, "runs/run-1/report.html")).toBe("<p>page</p>");
+    expect(await text(container, "runs/run-1/report.json")).toBe(JSON.stringify(report, null, 2));
+    expect(await reports.latestReport()).toEqual(JSON.parse(JSON.stringify(report)));
+    // Several blocks: the upload did not gather the file into one body.
+    const blocks = await container.getBlockBlobClient("runs/run-1/report.csv").getBlockList("committed");
+    expect(blocks.committedBlocks?.length).toBeGreaterThan(1);
+  });
+
+  it("a format that fails half way leaves the earlier blob, moves no 'latest', and throws the maker's error", async () => {
+    const { reports, container } = store("half-way");
+    const first = sampleReport();
+    await reports.saveReport("run-1", first, { csv: () => manyPieces(2) });
+    await reports.saveReport("run-1", first, { csv: () => manyPieces(3) });
+    const before = await text(container, "runs/run-1/report.csv");
+
+    const second = { ...first, asOf: "2030-01-01" };
+    const failing = reports.saveReport("run-1", second, { csv: () => manyPieces(3, 2_000), json: () => jsonChunks(second) });
+    await expect(failing).rejects.toThrow("the renderer broke half way");
+    await failing.catch((error: unknown) => expect(isAuditError(error)).toBe(false));
+    expect(await text(container, "runs/run-1/report.csv")).toBe(before);
+    expect((await reports.latestReport())?.asOf).toBe(first.asOf);
+  });
+});
