@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
+import type { TagNaming } from "../core/model.js";
 import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type ReminderLedger, type RunRecord } from "../core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
@@ -259,6 +260,8 @@ function toOutboxEntity(entry: OutboxEntry): Entity {
     updatedAt: entry.updatedAt,
     itemChunks: Object.keys(chunks).length,
     ...chunks,
+    // At most MAX_NAMINGS_PER_MESSAGE pairs of 16-digit fingerprints: well within one string property.
+    ...(entry.namedBy?.length ? { namedBy: JSON.stringify(entry.namedBy) } : {}),
   };
 }
 
@@ -292,10 +295,18 @@ function fromOutboxEntity(e: Entity): OutboxEntry {
     status: String(e.status) as OutboxEntry["status"],
     ...(e.error ? { error: String(e.error) } : {}),
     updatedAt: String(e.updatedAt),
+    ...(typeof e.namedBy === "string" && e.namedBy !== "" ? { namedBy: parseNamings(e.namedBy) } : {}),
     ...(isDeliveryStatus(e.deliveryStatus)
       ? { delivery: { status: e.deliveryStatus, at: String(e.deliveryAt ?? ""), ...(e.deliveryDetails ? { details: String(e.deliveryDetails) } : {}) } }
       : {}),
   };
+}
+
+/** Rows written before namings were recorded have none: their marks hold wherever the address appears, as before. */
+function parseNamings(json: string): TagNaming[] {
+  const value = JSON.parse(json) as unknown;
+  if (!Array.isArray(value)) return [];
+  return value.filter((n): n is TagNaming => typeof n?.tag === "string" && typeof n?.value === "string");
 }
 
 function isDeliveryStatus(value: unknown): value is NonNullable<OutboxEntry["delivery"]>["status"] {

@@ -1,6 +1,6 @@
 // The ports the audit use case depends on. Adapters in src/azure implement them over the Azure SDKs;
 // tests implement them with hand-written fakes.
-import type { AccountCertificate, BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo } from "./model.js";
+import type { AccountCertificate, BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, TagNaming } from "./model.js";
 import type { AccessDirectory } from "./owners.js";
 import type { ReminderHistory } from "./schedule.js";
 
@@ -183,6 +183,11 @@ export interface OutboxEntry {
   updatedAt: string;
   /** The recipient's delivery report, once one arrived: the first final status is kept, later ones change nothing. */
   delivery?: { status: DeliveryReportStatus; at: string; details?: string };
+  /**
+   * The owner tags that named the owner on this message's findings (at most MAX_NAMINGS_PER_MESSAGE). Absent on
+   * messages not planned from owner tags, and on entries written before it existed.
+   */
+  namedBy?: TagNaming[];
 }
 
 /** What the ledger keeps about each finding across runs. */

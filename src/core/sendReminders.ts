@@ -10,7 +10,7 @@
 // budget: known ones are recorded as sent (never sent again); one the service does not know is "unknown" while the
 // intent is younger than the not-found grace (a delivered message has been reported not found), and abandoned and
 // planned afresh after it.
-import type { AuditReport, DeliverySummary, Finding, ScopeCoverage } from "./model.js";
+import type { AuditReport, DeliverySummary, Finding, ScopeCoverage, TagNaming } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
@@ -76,7 +76,10 @@ export interface ReminderRequest {
    * the addresses were checked against when they were stored (an all-clear goes to owners kept in the ledger).
    */
   allowedRecipientDomains: readonly string[];
-  /** Addresses marked undeliverable (see undeliverableMarks): nothing is sent to them, an all-clear included. */
+  /**
+   * Addresses marked undeliverable (see undeliverableMarks): nothing is sent to them, an all-clear included, unless
+   * this run's owner resolution accepted the address as an owner (a changed tag cleared the mark there: markHolds).
+   */
   undeliverable?: ReadonlyMap<string, UndeliverableMark>;
 }
 
@@ -88,6 +91,8 @@ export interface PlannedMessage {
   recipient: string;
   operationId: string;
   items: OutboxEntry["items"];
+  /** The owner tags that named the owner on the message's findings (a digest), recorded with the message. */
+  namedBy?: TagNaming[];
   /** Lower sorts first: escalations and critical overdue digests go before anything else. */
   urgency: number;
   render: () => Promise<RenderedEmail>;
@@ -166,6 +171,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
   // Set once the service throttles or stops answering clearly: the rest waits for the next run.
   let stopSending: "throttled" | "unclear" | undefined;
+  // Owner resolution held every address to its mark already: one it accepted today is not marked where it was named.
+  const ownersToday = new Set(request.report.findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
 
   for (const planned of messages) {
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
@@ -173,7 +180,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     let operationId = planned.operationId;
     for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
-    const mark = request.undeliverable?.get(message.recipient.toLowerCase());
+    const recipientKey = message.recipient.toLowerCase();
+    const mark = ownersToday.has(recipientKey) ? undefined : request.undeliverable?.get(recipientKey);
     const refusal = mark ? describeUndeliverable(mark) : recipientRefusal(message.recipient, allowed);
     if (refusal) {
       result.refused.push({ recipient: message.recipient, reason: refusal });
@@ -244,6 +252,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       asOf: request.report.asOf,
       runId: request.runId,
       items: message.items,
+      ...(message.namedBy?.length ? { namedBy: message.namedBy } : {}),
       status: "pending",
       updatedAt: deps.now().toISOString(),
     };
@@ -416,6 +425,7 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
       operationId: operationId(deps, digestOperationId(plan), mode),
       // Escalation copies carry no items: only the owner's own digest moves the owner's histories on.
       items: plan.kind === "escalation" ? [] : plan.dueItems.map((i) => ({ findingId: i.finding.id, milestone: i.decision.milestone })),
+      ...(plan.kind === "escalation" ? {} : { namedBy: namingsOf(plan) }),
       urgency: (plan.escalate ? 0 : 1_000_000) - critical * 1000 - plan.overdueRemindersSent,
       render: () => deps.renderer.digest(plan),
     });
@@ -460,6 +470,22 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
     }
   }
   return messages.sort((a, b) => a.urgency - b.urgency);
+}
+
+/** A digest names at most this many owner tags (one per account at most, usually one): it keeps the Table entity small. */
+export const MAX_NAMINGS_PER_MESSAGE = 200;
+
+/**
+ * The owner tags that named the owner on a digest's findings, deduplicated. Past the cap the rest is not recorded:
+ * a mark holds at a tag the bounced message did not record (markHolds), so leaving some out only keeps marks longer.
+ */
+function namingsOf(plan: DigestPlan): TagNaming[] {
+  const namings = new Map<string, TagNaming>();
+  for (const item of plan.items) {
+    const n = item.owner.namedBy;
+    if (n && namings.size < MAX_NAMINGS_PER_MESSAGE) namings.set(`${n.tag}|${n.value}`, n);
+  }
+  return [...namings.values()];
 }
 
 function operationId(deps: ReminderDependencies, key: string, mode: SendMode): string {
