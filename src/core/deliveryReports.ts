@@ -75,6 +75,7 @@ export function undeliverableMarks(outbox: readonly OutboxEntry[], asOf: string,
       status: d.status,
       at: d.at,
       ...(d.details ? { details: d.details } : {}),
+      sentOn: last.asOf,
       ...(namedBy.length > 0 ? { namedBy } : {}),
       ...(changedTags.length > 0 ? { changedTags } : {}),
     });

@@ -30,6 +30,8 @@ export interface UndeliverableMark {
   /** When delivery was attempted (ISO date-time). */
   at: string;
   details?: string;
+  /** The day (its run's as-of day) of the message that bounced. */
+  sentOn?: string;
   /**
    * The owner tags that named the address on the message that bounced. Absent (or empty) when no tag did (a role
    * holder, a fallback contact, an all-clear) or the ledger entry predates it: the mark then holds wherever the

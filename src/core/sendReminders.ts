@@ -16,7 +16,7 @@ import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import { checkAddress, describeUndeliverable, isDomainAllowed, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
-import { remindersAfter, type ReminderPolicy } from "./schedule.js";
+import { remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
 
@@ -172,7 +172,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   // Set once the service throttles or stops answering clearly: the rest waits for the next run.
   let stopSending: "throttled" | "unclear" | undefined;
   // Owner resolution held every address to its mark already: one it accepted today is not marked where it was named.
-  const ownersToday = new Set(request.report.findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
+  const cleared = clearedMarks(request);
 
   for (const planned of messages) {
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
@@ -181,7 +181,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
     const recipientKey = message.recipient.toLowerCase();
-    const mark = ownersToday.has(recipientKey) ? undefined : request.undeliverable?.get(recipientKey);
+    const mark = cleared.has(recipientKey) ? undefined : request.undeliverable?.get(recipientKey);
     const refusal = mark ? describeUndeliverable(mark) : recipientRefusal(message.recipient, allowed);
     if (refusal) {
       result.refused.push({ recipient: message.recipient, reason: refusal });
@@ -415,7 +415,7 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
   const messages: PlannedMessage[] = [];
 
   const openSince = new Map(request.findingStates.filter((st) => st.resolvedOn === undefined).map((st) => [st.findingId, st.firstSeen]));
-  const digests = planDigests(report.findings, histories, asOf, request.policy, request.escalationContacts, openSince);
+  const digests = planDigests(report.findings, untold(histories, clearedMarks(request)), asOf, request.policy, request.escalationContacts, openSince);
   for (const plan of digests) {
     const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
     messages.push({
@@ -486,6 +486,36 @@ function namingsOf(plan: DigestPlan): TagNaming[] {
     if (n && namings.size < MAX_NAMINGS_PER_MESSAGE) namings.set(`${n.tag}|${n.value}`, n);
   }
   return [...namings.values()];
+}
+
+/** Marked addresses this run's owner resolution accepted all the same: the tag that named them changed (markHolds). */
+function clearedMarks(request: ReminderRequest): Map<string, UndeliverableMark> {
+  const cleared = new Map<string, UndeliverableMark>();
+  if (!request.undeliverable?.size) return cleared;
+  for (const f of request.report.findings) {
+    for (const o of f.owners ?? []) {
+      const key = o.address.toLowerCase();
+      const mark = request.undeliverable.get(key);
+      if (mark) cleared.set(key, mark);
+    }
+  }
+  return cleared;
+}
+
+/**
+ * The histories without those of owners whose mark cleared, as far as they predate the bounce: the mail that moved
+ * them on never reached the owner, so the owner is told on this run rather than at the next step of the cadence.
+ */
+function untold(histories: Map<string, ReminderHistory>, cleared: ReadonlyMap<string, UndeliverableMark>): Map<string, ReminderHistory> {
+  if (cleared.size === 0) return histories;
+  const kept = new Map<string, ReminderHistory>();
+  for (const [key, history] of histories) {
+    const mark = cleared.get(key.split("|")[0] ?? "");
+    const last = history.lastNotifiedOn ?? history.firstNotifiedOn;
+    if (mark && last !== undefined && dayNumber(last) <= dayNumber(mark.sentOn ?? mark.at.slice(0, 10))) continue;
+    kept.set(key, history);
+  }
+  return kept;
 }
 
 function operationId(deps: ReminderDependencies, key: string, mode: SendMode): string {

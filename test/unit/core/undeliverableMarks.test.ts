@@ -59,8 +59,8 @@ class Tenant {
         report: report(asOf, [finding]),
         findingStates: [],
         runId: `run-${asOf}`,
-        // Every day a reminder is due, so a day's digest shows who the owner is that day.
-        policy: { ...defaultReminderPolicy("2024-02-29"), overdueEveryDays: 1 },
+        // Overdue: a reminder every 7 days, so an owner told once hears nothing more this week.
+        policy: defaultReminderPolicy("2024-02-29"),
         escalationContacts: [],
         adminSummaryTo: [],
         mode: "live",
@@ -105,7 +105,9 @@ describe("an undeliverable mark", () => {
     expect(unchanged.owners).toEqual([FALLBACK]);
     expect(unchanged.problems.join("\n")).toContain(`'${OWNER}' undeliverable: Bounced on 2026-11-26`);
     expect(unchanged.mailed).toEqual([FALLBACK]);
-    expect((await tenant.run("2026-11-28")).mailed).toEqual([FALLBACK]);
+    const stillUnchanged = await tenant.run("2026-11-28");
+    expect(stillUnchanged.owners).toEqual([FALLBACK]);
+    expect(stillUnchanged.mailed).toEqual([]);
 
     // The owner fixes the mailbox and edits the tag (the same address, written again with another beside it).
     tenant.subscriptionTags = { OwnerContact: `${OWNER}; sandbox-oncall@contoso.com` };
@@ -113,7 +115,10 @@ describe("an undeliverable mark", () => {
     const edited = await tenant.run("2026-11-29");
     expect(edited.owners).toEqual([OWNER, "sandbox-oncall@contoso.com"]);
     expect(edited.problems).toEqual([]);
+    // Told at once, not at the next step of the cadence: the digest that recorded day 1 never reached them.
     expect(edited.mailed.sort()).toEqual([OWNER, "sandbox-oncall@contoso.com"]);
+    // Delivered now: no mark, and the cadence goes on from today's digest.
+    expect((await tenant.run("2026-11-30")).mailed).toEqual([]);
   });
 
   it("clears when the tag named someone else on a run in between, even though it names the address as before now", async () => {
