@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { connectStorage } from "../../src/azure/storage.js";
 import { TableLedger } from "../../src/azure/tableLedger.js";
-import { deliveryReportFromEvent, recordDeliveryReports } from "../../src/core/deliveryReports.js";
+import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../../src/core/deliveryReports.js";
+import { tagNaming } from "../../src/core/owners.js";
 import type { OutboxEntry } from "../../src/core/ports.js";
 
 let azurite: LocalStorage;
@@ -82,6 +83,29 @@ describe("delivery reports in the Table ledger", () => {
     await l.recordOutcome(entry(), { status: "sent" }, "2026-11-26T07:00:05.000Z");
     const [stored] = await l.outbox();
     expect(stored).toMatchObject({ status: "sent", delivery: { status: "Delivered" } });
+  });
+
+  it("keeps the owner tags that named the message's owner for the marks, and reads an older row without them as having none", async () => {
+    const named = ledger();
+    const naming = tagNaming("/subscriptions/c0ffee00-1234-4abc-9def-0123456789ab", "OwnerContact", "ann@contoso.com");
+    await named.recordIntent({ ...entry(), namedBy: [naming] });
+    await named.recordOutcome({ ...entry(), namedBy: [naming] }, { status: "sent" }, "2026-11-26T07:00:01.000Z");
+    const older = ledger();
+    await older.recordIntent(entry());
+    await older.recordOutcome(entry(), { status: "sent" }, "2026-11-26T07:00:01.000Z");
+    const bounced = deliveryReportFromEvent(event("Bounced", "2026-11-26T07:05:00Z", "550 5.1.1 mailbox unavailable"));
+    if (!bounced) throw new Error("not a delivery report");
+    await recordDeliveryReports([named], [bounced]);
+    await recordDeliveryReports([older], [bounced]);
+
+    const [stored] = await named.outbox({ status: "sent" });
+    expect(stored?.namedBy).toEqual([naming]);
+    expect(undeliverableMarks(await named.outbox({ status: "sent" }), "2026-11-27", 30).get("ann@contoso.com")).toMatchObject({ namedBy: [naming], sentOn: "2026-11-26" });
+    const [old] = await older.outbox({ status: "sent" });
+    expect(old).not.toHaveProperty("namedBy");
+    const oldMark = undeliverableMarks(await older.outbox({ status: "sent" }), "2026-11-27", 30).get("ann@contoso.com");
+    expect(oldMark).toMatchObject({ status: "Bounced" });
+    expect(oldMark).not.toHaveProperty("namedBy");
   });
 
   it("finds the message in the redirect ledger, and counts a report for mail that is not ours as unknown", async () => {
