@@ -3,6 +3,7 @@
 //   outbox-<mode>   one entity per message: intent before sending, outcome after
 //   finding         one entity per finding: first seen, last seen, resolved
 //   run             one entity per day: counts, for trends
+//   status-reads    one entity per batch of status reads (a recovery), for the hourly read limit across runs
 // Keys are hashes: Table keys may not hold '/', '#', '?' or control characters, and resource ids do.
 import { createHash } from "node:crypto";
 import { isRestError, RestError } from "@azure/core-rest-pipeline";
@@ -14,6 +15,8 @@ import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedu
 import { historyKey } from "../core/digestPlan.js";
 
 type Entity = Record<string, unknown>;
+/** Not per mode: the live and redirect ledgers share the mail service, and so its status-read limit. */
+const STATUS_READS = "status-reads";
 /** Table string properties hold at most 32K characters; longer JSON is split over several. */
 const CHUNK = 30_000;
 
@@ -143,6 +146,15 @@ export class TableLedger implements ReminderLedger {
   async sentSince(isoTime: string): Promise<number> {
     const rows = await this.list(`outbox-${this.mode}`, ` and status eq 'sent' and updatedAt ge '${isoTime.replace(/'/g, "")}'`);
     return rows.length;
+  }
+
+  async statusReadsSince(isoTime: string): Promise<number> {
+    const rows = await this.list(STATUS_READS, ` and lastAt gt '${isoTime.replace(/'/g, "")}'`);
+    return rows.reduce((n, e) => n + Number(e.count ?? 0), 0);
+  }
+
+  async recordStatusReads(batch: string, count: number, at: string): Promise<void> {
+    await this.write(() => this.table.upsertEntity({ partitionKey: STATUS_READS, rowKey: hashKey(batch), batch, count, lastAt: at }, "Replace"));
   }
 
   async findingStates(): Promise<FindingState[]> {

@@ -319,23 +319,29 @@ export const DEFAULT_NOT_FOUND_GRACE_HOURS = 24;
 
 /**
  * Reads the status of intents an interrupted run left pending, oldest first, within the status-read budget: at most
- * `perMinute` in any minute and `perHour` in this run. What is not read stays pending (nothing more goes to that
+ * `perMinute` in any minute, and `perHour` in the last hour counting the reads earlier runs recorded in the ledger
+ * (the service's limit is per hour, whatever our runs are). What is not read stays pending (nothing more goes to that
  * recipient) and is read on a later run.
  */
 async function recoverPending(deps: ReminderDependencies, sender: EmailSender, request: ReminderRequest, result: ReminderResult): Promise<void> {
   const pending = (await deps.ledger.outbox({ status: "pending" })).sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
   const limits = request.statusReads ?? DEFAULT_STATUS_READS;
   const graceMs = (request.notFoundGraceHours ?? DEFAULT_NOT_FOUND_GRACE_HOURS) * 3_600_000;
+  if (pending.length === 0) return;
   const pacer = new MinutePacer(limits.perMinute, deps.now, deps.sleep);
+  const readsThisHour = await deps.ledger.statusReadsSince(new Date(deps.now().getTime() - 3_600_000).toISOString());
+  const batch = `${request.runId}|${deps.now().toISOString()}`;
   let reads = 0;
   let stopped = false;
   for (const entry of pending) {
-    if (stopped || reads >= limits.perHour || deps.outOfTime?.()) {
+    if (stopped || readsThisHour + reads >= limits.perHour || deps.outOfTime?.()) {
       result.recovered.unknown++;
       continue;
     }
     await pacer.take();
     reads++;
+    // Recorded before the read: a crash after it must not let the next run read as if it had not happened.
+    await deps.ledger.recordStatusReads(batch, reads, deps.now().toISOString());
     let found: Awaited<ReturnType<EmailSender["lookup"]>>;
     try {
       found = await sender.lookup(entry.operationId);

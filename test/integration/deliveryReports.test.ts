@@ -118,6 +118,22 @@ describe("delivery reports in the Table ledger", () => {
   });
 });
 
+describe("status reads in the Table ledger", () => {
+  it("counts the batches whose last read was within the hour, in the live and the redirect ledger alike, and a batch recorded again once", async () => {
+    const table = connectStorage({ connectionString: azurite.connectionString }).table(`ledger${randomBytes(5).toString("hex")}`);
+    const live = new TableLedger(table, "live");
+    const redirect = new TableLedger(table, "redirect");
+    expect(await live.statusReadsSince("2026-11-26T06:00:00.000Z")).toBe(0);
+    await live.recordStatusReads("run-a|2026-11-26T05:00:00.000Z", 20, "2026-11-26T05:01:00.000Z");
+    await live.recordStatusReads("run-b|2026-11-26T06:30:00.000Z", 3, "2026-11-26T06:30:10.000Z");
+    await live.recordStatusReads("run-b|2026-11-26T06:30:00.000Z", 4, "2026-11-26T06:30:20.000Z");
+    await redirect.recordStatusReads("run-c|2026-11-26T06:40:00.000Z", 2, "2026-11-26T06:40:00.000Z");
+    expect(await live.statusReadsSince("2026-11-26T06:00:00.000Z")).toBe(6);
+    expect(await redirect.statusReadsSince("2026-11-26T06:00:00.000Z")).toBe(6);
+    expect(await live.statusReadsSince("2026-11-26T04:00:00.000Z")).toBe(26);
+  });
+});
+
 describe("reading the Event Grid event", () => {
   it("ignores other event types and refuses a delivery report without a status it knows", () => {
     expect(deliveryReportFromEvent({ eventType: "Microsoft.Communication.EmailEngagementTrackingReportReceived", data: {} })).toBeUndefined();
