@@ -35,6 +35,8 @@ class Tenant {
   subscriptionTags: Tags = { OwnerContact: OWNER };
   /** Addresses whose mail bounces (the delivery report the service sends after accepting). */
   readonly bounces = new Set([OWNER]);
+  /** False: the service has not reported yet (Event Grid is late). */
+  reports = true;
 
   async run(asOf: string): Promise<{ owners: string[]; problems: string[]; mailed: string[] }> {
     const marks = undeliverableMarks(await this.ledger.outbox({ status: "sent" }), asOf, RETRY_DAYS);
@@ -69,7 +71,7 @@ class Tenant {
         undeliverable: marks,
       },
     );
-    for (const m of result.messages.filter((x) => x.outcome === "sent")) {
+    for (const m of result.messages.filter((x) => x.outcome === "sent" && this.reports)) {
       const status = this.bounces.has(m.recipient) ? "Bounced" : "Delivered";
       await this.ledger.recordDelivery({ messageId: m.operationId, recipient: m.recipient, status, at: `${asOf}T07:05:00.000Z`, details: "550 5.1.1" });
     }
@@ -119,6 +121,21 @@ describe("an undeliverable mark", () => {
     expect(edited.mailed.sort()).toEqual([OWNER, "sandbox-oncall@contoso.com"]);
     // Delivered now: no mark, and the cadence goes on from today's digest.
     expect((await tenant.run("2026-11-30")).mailed).toEqual([]);
+  });
+
+  it("tells the owner once after the edit, even while the new digest's delivery report has not come", async () => {
+    const tenant = new Tenant();
+    await tenant.run("2026-11-26");
+    await tenant.run("2026-11-27");
+    // Only the letter case of the local part changes: still the same mailbox (marks are kept by lower-cased address).
+    const edited = "SANDBOX-ADMINS@contoso.com";
+    tenant.subscriptionTags = { OwnerContact: edited };
+    tenant.reports = false;
+    expect((await tenant.run("2026-11-28")).mailed).toEqual([edited]);
+    // The day-1 bounce is still the address's latest report, and the tag still differs: it stays an owner, told already.
+    const next = await tenant.run("2026-11-29");
+    expect(next.owners).toEqual([edited]);
+    expect(next.mailed).toEqual([]);
   });
 
   it("clears when the tag named someone else on a run in between, even though it names the address as before now", async () => {
