@@ -325,9 +325,9 @@ export const DEFAULT_NOT_FOUND_GRACE_HOURS = 24;
  */
 async function recoverPending(deps: ReminderDependencies, sender: EmailSender, request: ReminderRequest, result: ReminderResult): Promise<void> {
   const pending = (await deps.ledger.outbox({ status: "pending" })).sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+  if (pending.length === 0) return;
   const limits = request.statusReads ?? DEFAULT_STATUS_READS;
   const graceMs = (request.notFoundGraceHours ?? DEFAULT_NOT_FOUND_GRACE_HOURS) * 3_600_000;
-  if (pending.length === 0) return;
   const pacer = new MinutePacer(limits.perMinute, deps.now, deps.sleep);
   const readsThisHour = await deps.ledger.statusReadsSince(new Date(deps.now().getTime() - 3_600_000).toISOString());
   const batch = `${request.runId}|${deps.now().toISOString()}`;
