@@ -3,16 +3,20 @@
 //   outbox-<mode>   one entity per message: intent before sending, outcome after
 //   finding         one entity per finding: first seen, last seen, resolved
 //   run             one entity per day: counts, for trends
+//   status-reads    one entity per batch of status reads (a recovery), for the hourly read limit across runs
 // Keys are hashes: Table keys may not hold '/', '#', '?' or control characters, and resource ids do.
 import { createHash } from "node:crypto";
 import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
+import type { TagNaming } from "../core/model.js";
 import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type ReminderLedger, type RunRecord } from "../core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
 
 type Entity = Record<string, unknown>;
+/** Not per mode: the live and redirect ledgers share the mail service, and so its status-read limit. */
+const STATUS_READS = "status-reads";
 /** Table string properties hold at most 32K characters; longer JSON is split over several. */
 const CHUNK = 30_000;
 
@@ -144,6 +148,15 @@ export class TableLedger implements ReminderLedger {
     return rows.length;
   }
 
+  async statusReadsSince(isoTime: string): Promise<number> {
+    const rows = await this.list(STATUS_READS, ` and lastAt gt '${isoTime.replace(/'/g, "")}'`);
+    return rows.reduce((n, e) => n + Number(e.count ?? 0), 0);
+  }
+
+  async recordStatusReads(batch: string, count: number, at: string): Promise<void> {
+    await this.write(() => this.table.upsertEntity({ partitionKey: STATUS_READS, rowKey: hashKey(batch), batch, count, lastAt: at }, "Replace"));
+  }
+
   async findingStates(): Promise<FindingState[]> {
     return (await this.list("finding")).map((e) => ({
       findingId: String(e.findingId),
@@ -259,6 +272,8 @@ function toOutboxEntity(entry: OutboxEntry): Entity {
     updatedAt: entry.updatedAt,
     itemChunks: Object.keys(chunks).length,
     ...chunks,
+    // At most MAX_NAMINGS_PER_MESSAGE pairs of 16-digit fingerprints: well within one string property.
+    ...(entry.namedBy?.length ? { namedBy: JSON.stringify(entry.namedBy) } : {}),
   };
 }
 
@@ -292,10 +307,18 @@ function fromOutboxEntity(e: Entity): OutboxEntry {
     status: String(e.status) as OutboxEntry["status"],
     ...(e.error ? { error: String(e.error) } : {}),
     updatedAt: String(e.updatedAt),
+    ...(typeof e.namedBy === "string" && e.namedBy !== "" ? { namedBy: parseNamings(e.namedBy) } : {}),
     ...(isDeliveryStatus(e.deliveryStatus)
       ? { delivery: { status: e.deliveryStatus, at: String(e.deliveryAt ?? ""), ...(e.deliveryDetails ? { details: String(e.deliveryDetails) } : {}) } }
       : {}),
   };
+}
+
+/** Rows written before namings were recorded have none: their marks hold wherever the address appears, as before. */
+function parseNamings(json: string): TagNaming[] {
+  const value = JSON.parse(json) as unknown;
+  if (!Array.isArray(value)) return [];
+  return value.filter((n): n is TagNaming => typeof n?.tag === "string" && typeof n?.value === "string");
 }
 
 function isDeliveryStatus(value: unknown): value is NonNullable<OutboxEntry["delivery"]>["status"] {

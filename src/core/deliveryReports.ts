@@ -9,6 +9,7 @@
 import { dayNumber } from "./dates.js";
 import { AuditError } from "./errors.js";
 import type { UndeliverableMark } from "./owners.js";
+import type { TagNaming } from "./model.js";
 import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type OutboxEntry, type ReminderLedger } from "./ports.js";
 
 export const DELIVERY_REPORT_EVENT_TYPE = "Microsoft.Communication.EmailDeliveryReportReceived";
@@ -49,23 +50,63 @@ export function deliveryReportFromEvent(event: unknown): DeliveryReport | undefi
  * Addresses whose latest delivery report ended Bounced, Suppressed or Failed less than `retryDays` before `asOf`
  * (UNDELIVERABLE_RETRY_DAYS). Only messages that went to the owner themself count (in redirect mode a bounce says
  * nothing of the owner). A later Delivered message to the address clears its mark.
+ *
+ * Each mark carries the owner tags that named the address on the messages that bounced (those of the bounced
+ * message's day), and which of those tags a message of a later day recorded with another value: the tag changed in
+ * between, so the mark no longer holds there even if the old value is back (see markHolds).
  */
 export function undeliverableMarks(outbox: readonly OutboxEntry[], asOf: string, retryDays: number): Map<string, UndeliverableMark> {
-  const latest = new Map<string, NonNullable<OutboxEntry["delivery"]>>();
+  const latest = new Map<string, OutboxEntry & { delivery: NonNullable<OutboxEntry["delivery"]> }>();
   for (const e of outbox) {
     if (!e.delivery || e.recipient.toLowerCase() !== e.owner.toLowerCase()) continue;
     const key = e.recipient.toLowerCase();
     const before = latest.get(key);
-    if (!before || before.at < e.delivery.at) latest.set(key, e.delivery);
+    if (!before || before.delivery.at < e.delivery.at) latest.set(key, { ...e, delivery: e.delivery });
   }
   const marks = new Map<string, UndeliverableMark>();
-  for (const [address, d] of latest) {
+  for (const [address, last] of latest) {
+    const d = last.delivery;
     if (!isUndeliverableStatus(d.status)) continue;
     const age = dayNumber(asOf) - dayNumber(d.at.slice(0, 10));
     if (age >= retryDays) continue;
-    marks.set(address, { status: d.status, at: d.at, ...(d.details ? { details: d.details } : {}) });
+    const namedBy = namingsWhenBounced(outbox, address, last.asOf);
+    const changedTags = namedBy.length > 0 ? tagsChangedAfter(outbox, namedBy, last.asOf) : [];
+    marks.set(address, {
+      status: d.status,
+      at: d.at,
+      ...(d.details ? { details: d.details } : {}),
+      sentOn: last.asOf,
+      ...(namedBy.length > 0 ? { namedBy } : {}),
+      ...(changedTags.length > 0 ? { changedTags } : {}),
+    });
   }
   return marks;
+}
+
+/** The tag namings recorded on the owner's own undeliverable messages of that day (a day's run sees one tag value). */
+function namingsWhenBounced(outbox: readonly OutboxEntry[], address: string, day: string): TagNaming[] {
+  const namings = new Map<string, TagNaming>();
+  for (const e of outbox) {
+    if (e.asOf !== day || e.recipient.toLowerCase() !== address || e.owner.toLowerCase() !== address) continue;
+    if (!e.delivery || !isUndeliverableStatus(e.delivery.status)) continue;
+    for (const n of e.namedBy ?? []) namings.set(`${n.tag}|${n.value}`, n);
+  }
+  return [...namings.values()];
+}
+
+/** Tags of `namings` that any message of a later day (to anyone) recorded with a value not among them. */
+function tagsChangedAfter(outbox: readonly OutboxEntry[], namings: readonly TagNaming[], day: string): string[] {
+  const values = new Map<string, Set<string>>();
+  for (const n of namings) values.set(n.tag, (values.get(n.tag) ?? new Set()).add(n.value));
+  const changed = new Set<string>();
+  for (const e of outbox) {
+    if (dayNumber(e.asOf) <= dayNumber(day)) continue;
+    for (const n of e.namedBy ?? []) {
+      const then = values.get(n.tag);
+      if (then && !then.has(n.value)) changed.add(n.tag);
+    }
+  }
+  return [...changed];
 }
 
 export interface DeliveryReportOutcome {

@@ -102,6 +102,19 @@ export interface OwnerAddress {
   address: string;
   /** Where the address came from, e.g. `account tag "owner"`, `fallback`. */
   source: string;
+  /** For an address an owner tag named: which tag and what it held, as fingerprints (see TagNaming). */
+  namedBy?: TagNaming;
+}
+
+/**
+ * An owner tag as it stood when it named an address, as two fingerprints (src/core/fingerprint.ts): `tag` of the
+ * scope and key (the resource id and tag key, lower-cased), `value` of the tag and its exact value. A message records
+ * the namings of its owner, so a later run can tell whether the tag that named a bounced address has changed since
+ * (an undeliverable mark clears when it has). Fingerprints, not values: the ledger keeps no tag text.
+ */
+export interface TagNaming {
+  tag: string;
+  value: string;
 }
 
 export interface Finding {

@@ -3,7 +3,8 @@
 // nothing here trusts a value before it has passed the checks below, and every rejection is reported
 // so an administrator can fix the tag instead of mail silently going nowhere (or somewhere wrong).
 import { lastSegment } from "./certificateReference.js";
-import type { OwnerAddress, Tags } from "./model.js";
+import { fingerprint } from "./fingerprint.js";
+import type { OwnerAddress, TagNaming, Tags } from "./model.js";
 
 export interface OwnerPolicy {
   /** Tag keys that name an owner, matched case-insensitively (Azure treats tag keys that way). */
@@ -18,7 +19,7 @@ export interface OwnerPolicy {
   roleNames?: readonly string[];
   /**
    * Addresses (lower-case) whose mail last ended Bounced, Suppressed or Failed, within UNDELIVERABLE_RETRY_DAYS:
-   * never accepted as owners while marked, so the next level of the chain is told instead.
+   * never accepted as owners while marked (see markHolds), so the next level of the chain is told instead.
    */
   undeliverable?: ReadonlyMap<string, UndeliverableMark>;
 }
@@ -29,6 +30,37 @@ export interface UndeliverableMark {
   /** When delivery was attempted (ISO date-time). */
   at: string;
   details?: string;
+  /** The day (its run's as-of day) of the message that bounced. */
+  sentOn?: string;
+  /**
+   * The owner tags that named the address on the message that bounced. Absent (or empty) when no tag did (a role
+   * holder, a fallback contact, an all-clear) or the ledger entry predates it: the mark then holds wherever the
+   * address appears, until UNDELIVERABLE_RETRY_DAYS or a later Delivered.
+   */
+  namedBy?: readonly TagNaming[];
+  /** Tags among `namedBy` that a later message saw holding another value: changed since the bounce. */
+  changedTags?: readonly string[];
+}
+
+/** Which owner tag named an address and what it held, as fingerprints (the ledger keeps no tag text). */
+export function tagNaming(scopeId: string, key: string, value: string): TagNaming {
+  const tag = `${scopeId.toLowerCase()}|${key.trim().toLowerCase()}`;
+  return { tag: fingerprint(tag), value: fingerprint(`${tag}|${value}`) };
+}
+
+/**
+ * Whether a mark keeps an address from being an owner where `naming` (the tag that names it now, if a tag does) names
+ * it. The mark clears where the tag value that named the address when its mail bounced has changed since: the tag now
+ * holds another value, or held another one on a run in between (another value, then the old one again, is a change).
+ * "Changed" is any edit of the value, letter case and spacing included, since the tag is the owner's to fix; an edit
+ * that leaves the value exactly as it was cannot be told from no edit. A tag that did not name the address then, a
+ * role, a fallback contact, or a mark from an older entry leave it standing.
+ */
+export function markHolds(mark: UndeliverableMark, naming: TagNaming | undefined): boolean {
+  if (!naming || !mark.namedBy || mark.namedBy.length === 0) return true;
+  if (mark.changedTags?.includes(naming.tag)) return false;
+  const then = mark.namedBy.filter((n) => n.tag === naming.tag);
+  return then.length === 0 || then.some((n) => n.value === naming.value);
 }
 
 /** "undeliverable: Bounced on 2026-11-26: 550 5.1.1 ..." */
@@ -181,7 +213,14 @@ interface ValueOutcome {
   problems: string[];
 }
 
-function parseValue(value: string, source: string, where: string, allowed: readonly string[], undeliverable?: OwnerPolicy["undeliverable"]): ValueOutcome {
+function parseValue(
+  value: string,
+  source: string,
+  where: string,
+  allowed: readonly string[],
+  undeliverable?: OwnerPolicy["undeliverable"],
+  naming?: TagNaming,
+): ValueOutcome {
   const owners: OwnerAddress[] = [];
   const problems: string[] = [];
   if (CONTROL_CHARS.test(value)) {
@@ -198,7 +237,7 @@ function parseValue(value: string, source: string, where: string, allowed: reado
     );
   }
   for (const token of considered) {
-    const accepted = acceptAddress(token, source, where, allowed, undeliverable);
+    const accepted = acceptAddress(token, source, where, allowed, undeliverable, naming);
     if ("problem" in accepted) problems.push(accepted.problem);
     else owners.push(accepted.owner);
   }
@@ -207,7 +246,7 @@ function parseValue(value: string, source: string, where: string, allowed: reado
 
 /**
  * The one place an address becomes an owner, whatever its source (tag, role holder, fallback): a valid address in
- * an allowed domain, or the reason it is not.
+ * an allowed domain, or the reason it is not. `naming`: the owner tag the address came from, if it came from one.
  */
 function acceptAddress(
   raw: string,
@@ -215,6 +254,7 @@ function acceptAddress(
   where: string,
   allowed: readonly string[],
   undeliverable?: OwnerPolicy["undeliverable"],
+  naming?: TagNaming,
 ): { owner: OwnerAddress } | { problem: string } {
   const check = checkAddress(raw);
   if (!check.ok) {
@@ -229,8 +269,10 @@ function acceptAddress(
   if (!isDomainAllowed(domain, allowed)) return { problem: `${where}: '${quoteForProblem(check.address)}' is outside ALLOWED_RECIPIENT_DOMAINS` };
   // Its mail last bounced (or was suppressed, or failed for good): not mailed while marked, the next level is told.
   const mark = undeliverable?.get(check.address.toLowerCase());
-  if (mark) return { problem: `${where}: '${quoteForProblem(check.address)}' ${describeUndeliverable(mark)}; not mailed, the next level is told` };
-  return { owner: { address: check.address, source } };
+  if (mark && markHolds(mark, naming)) {
+    return { problem: `${where}: '${quoteForProblem(check.address)}' ${describeUndeliverable(mark)}; not mailed, the next level is told` };
+  }
+  return { owner: { address: check.address, source, ...(naming ? { namedBy: naming } : {}) } };
 }
 
 function dedupe(owners: readonly OwnerAddress[]): OwnerAddress[] {
@@ -300,7 +342,8 @@ function tagOwners(levels: OwnerLevels, policy: OwnerPolicy, allowed: readonly s
     for (const [key, value] of matches) {
       const source = `${level.label} tag "${quoteForProblem(key, 64)}"`;
       const where = level.resourceId ? `${source} on ${quoteForProblem(level.resourceId, 300)}` : source;
-      const outcome = parseValue(value, source, where, allowed, policy.undeliverable);
+      const naming = level.resourceId === undefined ? undefined : tagNaming(level.resourceId, key, value);
+      const outcome = parseValue(value, source, where, allowed, policy.undeliverable, naming);
       found.push(...outcome.owners);
       problems.push(...outcome.problems);
     }

@@ -1,6 +1,6 @@
 // The ports the audit use case depends on. Adapters in src/azure implement them over the Azure SDKs;
 // tests implement them with hand-written fakes.
-import type { AccountCertificate, BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo } from "./model.js";
+import type { AccountCertificate, BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, TagNaming } from "./model.js";
 import type { AccessDirectory } from "./owners.js";
 import type { ReminderHistory } from "./schedule.js";
 
@@ -183,6 +183,11 @@ export interface OutboxEntry {
   updatedAt: string;
   /** The recipient's delivery report, once one arrived: the first final status is kept, later ones change nothing. */
   delivery?: { status: DeliveryReportStatus; at: string; details?: string };
+  /**
+   * The owner tags that named the owner on this message's findings (at most MAX_NAMINGS_PER_MESSAGE). Absent on
+   * messages not planned from owner tags, and on entries written before it existed.
+   */
+  namedBy?: TagNaming[];
 }
 
 /** What the ledger keeps about each finding across runs. */
@@ -234,6 +239,13 @@ export interface ReminderLedger {
   recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown">;
   /** Messages accepted by the mail service since that time, for pacing to the hourly limit. */
   sentSince(isoTime: string): Promise<number>;
+  /**
+   * Status reads (Get Email Status) recorded by batches whose last read was after that time, so the hourly read limit
+   * holds across runs. Shared by the live and redirect ledgers: the limit is the mail service's, not the mode's.
+   */
+  statusReadsSince(isoTime: string): Promise<number>;
+  /** Records a batch of status reads (one per recovery; `batch` unique to it): `count` so far, the last at `at`. */
+  recordStatusReads(batch: string, count: number, at: string): Promise<void>;
   findingStates(): Promise<FindingState[]>;
   saveFindingStates(states: FindingState[]): Promise<void>;
   recordRun(run: RunRecord): Promise<void>;

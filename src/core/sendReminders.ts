@@ -10,13 +10,13 @@
 // budget: known ones are recorded as sent (never sent again); one the service does not know is "unknown" while the
 // intent is younger than the not-found grace (a delivered message has been reported not found), and abandoned and
 // planned afresh after it.
-import type { AuditReport, DeliverySummary, Finding, ScopeCoverage } from "./model.js";
+import type { AuditReport, DeliverySummary, Finding, ScopeCoverage, TagNaming } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import { checkAddress, describeUndeliverable, isDomainAllowed, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
-import { remindersAfter, type ReminderPolicy } from "./schedule.js";
+import { remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
 
@@ -76,7 +76,10 @@ export interface ReminderRequest {
    * the addresses were checked against when they were stored (an all-clear goes to owners kept in the ledger).
    */
   allowedRecipientDomains: readonly string[];
-  /** Addresses marked undeliverable (see undeliverableMarks): nothing is sent to them, an all-clear included. */
+  /**
+   * Addresses marked undeliverable (see undeliverableMarks): nothing is sent to them, an all-clear included, unless
+   * this run's owner resolution accepted the address as an owner (a changed tag cleared the mark there: markHolds).
+   */
   undeliverable?: ReadonlyMap<string, UndeliverableMark>;
 }
 
@@ -88,6 +91,8 @@ export interface PlannedMessage {
   recipient: string;
   operationId: string;
   items: OutboxEntry["items"];
+  /** The owner tags that named the owner on the message's findings (a digest), recorded with the message. */
+  namedBy?: TagNaming[];
   /** Lower sorts first: escalations and critical overdue digests go before anything else. */
   urgency: number;
   render: () => Promise<RenderedEmail>;
@@ -166,6 +171,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
   // Set once the service throttles or stops answering clearly: the rest waits for the next run.
   let stopSending: "throttled" | "unclear" | undefined;
+  // Owner resolution held every address to its mark already: one it accepted today is not marked where it was named.
+  const cleared = clearedMarks(request);
 
   for (const planned of messages) {
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
@@ -173,7 +180,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     let operationId = planned.operationId;
     for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
-    const mark = request.undeliverable?.get(message.recipient.toLowerCase());
+    const recipientKey = message.recipient.toLowerCase();
+    const mark = cleared.has(recipientKey) ? undefined : request.undeliverable?.get(recipientKey);
     const refusal = mark ? describeUndeliverable(mark) : recipientRefusal(message.recipient, allowed);
     if (refusal) {
       result.refused.push({ recipient: message.recipient, reason: refusal });
@@ -244,6 +252,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       asOf: request.report.asOf,
       runId: request.runId,
       items: message.items,
+      ...(message.namedBy?.length ? { namedBy: message.namedBy } : {}),
       status: "pending",
       updatedAt: deps.now().toISOString(),
     };
@@ -310,23 +319,29 @@ export const DEFAULT_NOT_FOUND_GRACE_HOURS = 24;
 
 /**
  * Reads the status of intents an interrupted run left pending, oldest first, within the status-read budget: at most
- * `perMinute` in any minute and `perHour` in this run. What is not read stays pending (nothing more goes to that
+ * `perMinute` in any minute, and `perHour` in the last hour counting the reads earlier runs recorded in the ledger
+ * (the service's limit is per hour, whatever our runs are). What is not read stays pending (nothing more goes to that
  * recipient) and is read on a later run.
  */
 async function recoverPending(deps: ReminderDependencies, sender: EmailSender, request: ReminderRequest, result: ReminderResult): Promise<void> {
   const pending = (await deps.ledger.outbox({ status: "pending" })).sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+  if (pending.length === 0) return;
   const limits = request.statusReads ?? DEFAULT_STATUS_READS;
   const graceMs = (request.notFoundGraceHours ?? DEFAULT_NOT_FOUND_GRACE_HOURS) * 3_600_000;
   const pacer = new MinutePacer(limits.perMinute, deps.now, deps.sleep);
+  const readsThisHour = await deps.ledger.statusReadsSince(new Date(deps.now().getTime() - 3_600_000).toISOString());
+  const batch = `${request.runId}|${deps.now().toISOString()}`;
   let reads = 0;
   let stopped = false;
   for (const entry of pending) {
-    if (stopped || reads >= limits.perHour || deps.outOfTime?.()) {
+    if (stopped || readsThisHour + reads >= limits.perHour || deps.outOfTime?.()) {
       result.recovered.unknown++;
       continue;
     }
     await pacer.take();
     reads++;
+    // Recorded before the read: a crash after it must not let the next run read as if it had not happened.
+    await deps.ledger.recordStatusReads(batch, reads, deps.now().toISOString());
     let found: Awaited<ReturnType<EmailSender["lookup"]>>;
     try {
       found = await sender.lookup(entry.operationId);
@@ -406,7 +421,7 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
   const messages: PlannedMessage[] = [];
 
   const openSince = new Map(request.findingStates.filter((st) => st.resolvedOn === undefined).map((st) => [st.findingId, st.firstSeen]));
-  const digests = planDigests(report.findings, histories, asOf, request.policy, request.escalationContacts, openSince);
+  const digests = planDigests(report.findings, untold(histories, clearedMarks(request)), asOf, request.policy, request.escalationContacts, openSince);
   for (const plan of digests) {
     const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
     messages.push({
@@ -416,6 +431,7 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
       operationId: operationId(deps, digestOperationId(plan), mode),
       // Escalation copies carry no items: only the owner's own digest moves the owner's histories on.
       items: plan.kind === "escalation" ? [] : plan.dueItems.map((i) => ({ findingId: i.finding.id, milestone: i.decision.milestone })),
+      ...(plan.kind === "escalation" ? {} : { namedBy: namingsOf(plan) }),
       urgency: (plan.escalate ? 0 : 1_000_000) - critical * 1000 - plan.overdueRemindersSent,
       render: () => deps.renderer.digest(plan),
     });
@@ -460,6 +476,52 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
     }
   }
   return messages.sort((a, b) => a.urgency - b.urgency);
+}
+
+/** A digest names at most this many owner tags (one per account at most, usually one): it keeps the Table entity small. */
+export const MAX_NAMINGS_PER_MESSAGE = 200;
+
+/**
+ * The owner tags that named the owner on a digest's findings, deduplicated. Past the cap the rest is not recorded:
+ * a mark holds at a tag the bounced message did not record (markHolds), so leaving some out only keeps marks longer.
+ */
+function namingsOf(plan: DigestPlan): TagNaming[] {
+  const namings = new Map<string, TagNaming>();
+  for (const item of plan.items) {
+    const n = item.owner.namedBy;
+    if (n && namings.size < MAX_NAMINGS_PER_MESSAGE) namings.set(`${n.tag}|${n.value}`, n);
+  }
+  return [...namings.values()];
+}
+
+/** Marked addresses this run's owner resolution accepted all the same: the tag that named them changed (markHolds). */
+function clearedMarks(request: ReminderRequest): Map<string, UndeliverableMark> {
+  const cleared = new Map<string, UndeliverableMark>();
+  if (!request.undeliverable?.size) return cleared;
+  for (const f of request.report.findings) {
+    for (const o of f.owners ?? []) {
+      const key = o.address.toLowerCase();
+      const mark = request.undeliverable.get(key);
+      if (mark) cleared.set(key, mark);
+    }
+  }
+  return cleared;
+}
+
+/**
+ * The histories without those of owners whose mark cleared, as far as they predate the bounce: the mail that moved
+ * them on never reached the owner, so the owner is told on this run rather than at the next step of the cadence.
+ */
+function untold(histories: Map<string, ReminderHistory>, cleared: ReadonlyMap<string, UndeliverableMark>): Map<string, ReminderHistory> {
+  if (cleared.size === 0) return histories;
+  const kept = new Map<string, ReminderHistory>();
+  for (const [key, history] of histories) {
+    const mark = cleared.get(key.split("|")[0] ?? "");
+    const last = history.lastNotifiedOn ?? history.firstNotifiedOn;
+    if (mark && last !== undefined && dayNumber(last) <= dayNumber(mark.sentOn ?? mark.at.slice(0, 10))) continue;
+    kept.set(key, history);
+  }
+  return kept;
 }
 
 function operationId(deps: ReminderDependencies, key: string, mode: SendMode): string {

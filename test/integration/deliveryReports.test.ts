@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import { connectStorage } from "../../src/azure/storage.js";
 import { TableLedger } from "../../src/azure/tableLedger.js";
-import { deliveryReportFromEvent, recordDeliveryReports } from "../../src/core/deliveryReports.js";
+import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../../src/core/deliveryReports.js";
+import { tagNaming } from "../../src/core/owners.js";
 import type { OutboxEntry } from "../../src/core/ports.js";
 
 let azurite: LocalStorage;
@@ -84,6 +85,29 @@ describe("delivery reports in the Table ledger", () => {
     expect(stored).toMatchObject({ status: "sent", delivery: { status: "Delivered" } });
   });
 
+  it("keeps the owner tags that named the message's owner for the marks, and reads an older row without them as having none", async () => {
+    const named = ledger();
+    const naming = tagNaming("/subscriptions/c0ffee00-1234-4abc-9def-0123456789ab", "OwnerContact", "ann@contoso.com");
+    await named.recordIntent({ ...entry(), namedBy: [naming] });
+    await named.recordOutcome({ ...entry(), namedBy: [naming] }, { status: "sent" }, "2026-11-26T07:00:01.000Z");
+    const older = ledger();
+    await older.recordIntent(entry());
+    await older.recordOutcome(entry(), { status: "sent" }, "2026-11-26T07:00:01.000Z");
+    const bounced = deliveryReportFromEvent(event("Bounced", "2026-11-26T07:05:00Z", "550 5.1.1 mailbox unavailable"));
+    if (!bounced) throw new Error("not a delivery report");
+    await recordDeliveryReports([named], [bounced]);
+    await recordDeliveryReports([older], [bounced]);
+
+    const [stored] = await named.outbox({ status: "sent" });
+    expect(stored?.namedBy).toEqual([naming]);
+    expect(undeliverableMarks(await named.outbox({ status: "sent" }), "2026-11-27", 30).get("ann@contoso.com")).toMatchObject({ namedBy: [naming], sentOn: "2026-11-26" });
+    const [old] = await older.outbox({ status: "sent" });
+    expect(old).not.toHaveProperty("namedBy");
+    const oldMark = undeliverableMarks(await older.outbox({ status: "sent" }), "2026-11-27", 30).get("ann@contoso.com");
+    expect(oldMark).toMatchObject({ status: "Bounced" });
+    expect(oldMark).not.toHaveProperty("namedBy");
+  });
+
   it("finds the message in the redirect ledger, and counts a report for mail that is not ours as unknown", async () => {
     const live = ledger("live");
     const redirect = new TableLedger(connectStorage({ connectionString: azurite.connectionString }).table(`ledger${randomBytes(5).toString("hex")}`), "redirect");
@@ -91,6 +115,22 @@ describe("delivery reports in the Table ledger", () => {
     const report = deliveryReportFromEvent(event("Suppressed", "2026-11-26T07:00:00Z"));
     if (!report) throw new Error("not a delivery report");
     expect(await recordDeliveryReports([live, redirect], [report, { ...report, messageId: "00000000-0000-4000-8000-000000000000" }])).toEqual({ recorded: 1, unchanged: 0, unknown: 1 });
+  });
+});
+
+describe("status reads in the Table ledger", () => {
+  it("counts the batches whose last read was within the hour, in the live and the redirect ledger alike, and a batch recorded again once", async () => {
+    const table = connectStorage({ connectionString: azurite.connectionString }).table(`ledger${randomBytes(5).toString("hex")}`);
+    const live = new TableLedger(table, "live");
+    const redirect = new TableLedger(table, "redirect");
+    expect(await live.statusReadsSince("2026-11-26T06:00:00.000Z")).toBe(0);
+    await live.recordStatusReads("run-a|2026-11-26T05:00:00.000Z", 20, "2026-11-26T05:01:00.000Z");
+    await live.recordStatusReads("run-b|2026-11-26T06:30:00.000Z", 3, "2026-11-26T06:30:10.000Z");
+    await live.recordStatusReads("run-b|2026-11-26T06:30:00.000Z", 4, "2026-11-26T06:30:20.000Z");
+    await redirect.recordStatusReads("run-c|2026-11-26T06:40:00.000Z", 2, "2026-11-26T06:40:00.000Z");
+    expect(await live.statusReadsSince("2026-11-26T06:00:00.000Z")).toBe(6);
+    expect(await redirect.statusReadsSince("2026-11-26T06:00:00.000Z")).toBe(6);
+    expect(await live.statusReadsSince("2026-11-26T04:00:00.000Z")).toBe(26);
   });
 });
 

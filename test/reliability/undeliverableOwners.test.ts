@@ -67,4 +67,43 @@ describe("an owner whose mail bounces", () => {
     expect(mail.sentTo(SUBSCRIPTION_OWNER)).toHaveLength(1);
     expect(mail.perRecipient()).toEqual(new Map([...owners.map((o) => [o, 1] as const), [FALLBACK, 1]]));
   }, 120_000);
+
+  it("is mailed again on the run after the owner edits the tag that named it, and not while the tag keeps its value", async () => {
+    const env = { ...isolatedStorage(azurite.connectionString), FALLBACK_CONTACTS: FALLBACK };
+    const tenant = demo();
+    const sandbox = tenant.resources.find((r) => r.name === "sandboxbatch1");
+    if (sandbox) sandbox.tags = {};
+    tenant.emailDelivery = { [SUBSCRIPTION_OWNER]: "Bounced" };
+    const snapshot = await writeSnapshot(out, tenant);
+    const owners = [...DEMO_OWNERS.filter((o) => o !== "dana@contoso.com"), SUBSCRIPTION_OWNER];
+    const sandboxOwners = (run: CliRun) => [...new Set(run.report?.findings.filter((f) => f.accountName === "sandboxbatch1").flatMap((f) => f.owners?.map((o) => o.address) ?? []))];
+
+    await runCliAt({ snapshot, out, now: DAY1, env });
+    const day2 = await runCliAt({ snapshot, out, now: addDays(DAY1, 1), env });
+    expect(sandboxOwners(day2)).toEqual([FALLBACK]);
+    // The tag keeps its value: the mark stands.
+    const day3 = await runCliAt({ snapshot, out, now: addDays(DAY1, 2), env });
+    expect(sandboxOwners(day3)).toEqual([FALLBACK]);
+    expect((await mailbox(out)).sentTo(SUBSCRIPTION_OWNER)).toHaveLength(1);
+
+    // The owner has the mailbox fixed and edits the subscription's OwnerContact (the same address, and the on-call).
+    const subscription = tenant.subscriptions.find((s) => s.tags?.OwnerContact === SUBSCRIPTION_OWNER);
+    if (!subscription) throw new Error("the demo tenant's sandbox subscription has no OwnerContact tag");
+    subscription.tags = { OwnerContact: `${SUBSCRIPTION_OWNER}; sandbox-oncall@contoso.com` };
+    tenant.emailDelivery = {};
+    await writeSnapshot(out, tenant);
+
+    const day4 = await runCliAt({ snapshot, out, now: addDays(DAY1, 3), env });
+    expect(sandboxOwners(day4)).toEqual([SUBSCRIPTION_OWNER, "sandbox-oncall@contoso.com"]);
+    for (const f of day4.report?.findings.filter((x) => x.accountName === "sandboxbatch1") ?? []) expect(f.ownerProblems ?? []).toEqual([]);
+    const mail = await mailbox(out);
+    expect(mail.sentTo(SUBSCRIPTION_OWNER)).toHaveLength(2);
+    expect(await mail.html(mail.sentTo(SUBSCRIPTION_OWNER)[1]!)).toContain("sandboxbatch1");
+
+    // Delivered this time: the next run sends nobody anything more (the cadence goes on from day 4).
+    await runCliAt({ snapshot, out, now: addDays(DAY1, 4), env });
+    expect((await mailbox(out)).perRecipient()).toEqual(
+      new Map([...owners.map((o) => [o, o === SUBSCRIPTION_OWNER ? 2 : 1] as const), [FALLBACK, 1], ["sandbox-oncall@contoso.com", 1]]),
+    );
+  }, 120_000);
 });

@@ -68,6 +68,14 @@ export class CrashingLedger implements ReminderLedger {
     this.process.alive();
     return this.inner.sentSince(isoTime);
   }
+  statusReadsSince(isoTime: string): Promise<number> {
+    this.process.alive();
+    return this.inner.statusReadsSince(isoTime);
+  }
+  recordStatusReads(batch: string, count: number, at: string): Promise<void> {
+    this.process.alive();
+    return this.inner.recordStatusReads(batch, count, at);
+  }
   findingStates(): Promise<FindingState[]> {
     this.process.alive();
     return this.inner.findingStates();

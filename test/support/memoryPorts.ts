@@ -46,6 +46,16 @@ export class MemoryLedger implements ReminderLedger {
   async sentSince(isoTime: string) {
     return [...this.entries.values()].filter((e) => e.status === "sent" && e.updatedAt >= isoTime).length;
   }
+  /** Status-read batches by id, as the Table ledger keeps them (one row each). */
+  readonly statusReads = new Map<string, { count: number; at: string }>();
+  async statusReadsSince(isoTime: string) {
+    let n = 0;
+    for (const b of this.statusReads.values()) if (b.at > isoTime) n += b.count;
+    return n;
+  }
+  async recordStatusReads(batch: string, count: number, at: string) {
+    this.statusReads.set(batch, { count, at });
+  }
   async findingStates() {
     return this.states;
   }

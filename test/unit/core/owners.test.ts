@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkAddress, isDomainAllowed, MAX_ADDRESSES_PER_VALUE, resolveOwners, type OwnerPolicy } from "../../../src/core/owners.js";
+import { checkAddress, isDomainAllowed, MAX_ADDRESSES_PER_VALUE, resolveOwners, tagNaming, type OwnerPolicy } from "../../../src/core/owners.js";
 
 const ACCOUNT_ID = "/subscriptions/1111/resourceGroups/rg-batch/providers/Microsoft.Batch/batchAccounts/acct1";
 const RG_ID = "/subscriptions/1111/resourceGroups/rg-batch";
@@ -17,16 +17,16 @@ describe("resolveOwners", () => {
       { account: { owner: "alice@contoso.com" }, accountId: ACCOUNT_ID, resourceGroup: { owner: "bob@contoso.com" }, resourceGroupId: RG_ID },
       policy(),
     );
-    expect(r.owners).toEqual([{ address: "alice@contoso.com", source: 'account tag "owner"' }]);
+    expect(r.owners).toEqual([{ address: "alice@contoso.com", source: 'account tag "owner"', namedBy: tagNaming(ACCOUNT_ID, "owner", "alice@contoso.com") }]);
     expect(r.problems).toEqual([]);
   });
 
   it("falls through to the resource group, then the subscription, then the fallback contacts", () => {
     const rg = resolveOwners({ account: {}, accountId: ACCOUNT_ID, resourceGroup: { OwnerContact: "bob@contoso.com" }, resourceGroupId: RG_ID }, policy());
-    expect(rg.owners).toEqual([{ address: "bob@contoso.com", source: 'resource group tag "OwnerContact"' }]);
+    expect(rg.owners).toEqual([{ address: "bob@contoso.com", source: 'resource group tag "OwnerContact"', namedBy: tagNaming(RG_ID, "OwnerContact", "bob@contoso.com") }]);
 
     const sub = resolveOwners({ account: {}, accountId: ACCOUNT_ID, resourceGroup: {}, subscription: { owner: "carol@contoso.com" }, subscriptionId: "1111" }, policy());
-    expect(sub.owners).toEqual([{ address: "carol@contoso.com", source: 'subscription tag "owner"' }]);
+    expect(sub.owners).toEqual([{ address: "carol@contoso.com", source: 'subscription tag "owner"', namedBy: tagNaming("/subscriptions/1111", "owner", "carol@contoso.com") }]);
 
     const fb = resolveOwners({ account: {}, accountId: ACCOUNT_ID }, policy());
     expect(fb.owners).toEqual([{ address: "platform@contoso.com", source: "fallback" }]);
@@ -34,7 +34,7 @@ describe("resolveOwners", () => {
 
   it("matches tag keys case-insensitively and reports the key as written on the resource", () => {
     const r = resolveOwners({ account: { OWNER: "alice@contoso.com" }, accountId: ACCOUNT_ID }, policy());
-    expect(r.owners).toEqual([{ address: "alice@contoso.com", source: 'account tag "OWNER"' }]);
+    expect(r.owners).toEqual([{ address: "alice@contoso.com", source: 'account tag "OWNER"', namedBy: tagNaming(ACCOUNT_ID, "owner", "alice@contoso.com") }]);
   });
 
   it("splits a value on commas, semicolons and spaces and de-duplicates case-insensitively", () => {
@@ -62,7 +62,7 @@ describe("resolveOwners", () => {
       },
       policy(),
     );
-    expect(r.owners).toEqual([{ address: "bob@contoso.com", source: 'resource group tag "owner"' }]);
+    expect(r.owners).toEqual([{ address: "bob@contoso.com", source: 'resource group tag "owner"', namedBy: tagNaming(RG_ID, "owner", "bob@contoso.com") }]);
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toContain(`account tag "owner" on ${ACCOUNT_ID}`);
     expect(r.problems[0]).toContain("control characters");

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { findingsNeedingRoles } from "../../../src/core/assignOwners.js";
 import type { BatchAccountInfo, Finding } from "../../../src/core/model.js";
-import { resolveOwners, type AccessDirectory, type DirectoryPrincipal, type OwnerLevels, type OwnerPolicy, type OwnerRoleAssignment } from "../../../src/core/owners.js";
+import { resolveOwners, tagNaming, type AccessDirectory, type DirectoryPrincipal, type OwnerLevels, type OwnerPolicy, type OwnerRoleAssignment } from "../../../src/core/owners.js";
 
 const SUB = "2222";
 const RG_ID = `/subscriptions/${SUB}/resourceGroups/rg-research`;
@@ -78,7 +78,7 @@ describe("owners from role assignments", () => {
 
   it("still prefers an owner tag anywhere in the chain over a role holder, with the default OWNER_SOURCES order", () => {
     const r = resolveOwners(levels(directory([assign(ACCOUNT_ID, "acct-owner")], [user("acct-owner")]), { subscription: { owner: "tagged@contoso.com" } }), policy());
-    expect(r.owners).toEqual([{ address: "tagged@contoso.com", source: 'subscription tag "owner"' }]);
+    expect(r.owners).toEqual([{ address: "tagged@contoso.com", source: 'subscription tag "owner"', namedBy: tagNaming(SUB_ID, "owner", "tagged@contoso.com") }]);
   });
 
   it("takes role holders before tags when OWNER_SOURCES says roles,tags", () => {

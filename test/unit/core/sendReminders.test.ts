@@ -183,6 +183,31 @@ describe("the send protocol", () => {
     expect(lost.accepted).toHaveLength(30);
   });
 
+  it("keeps to EMAIL_STATUS_READS_PER_HOUR across runs: a rerun within the hour reads only what the hour has left", async () => {
+    const ledger = new MemoryLedger();
+    const findings = Array.from({ length: 30 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
+    const lost = new ScriptedMailService().then(...findings.map(() => "no-answer" as const));
+    for (let i = 0; i < 30 && (await ledger.outbox({ status: "pending" })).length < 30; i++) {
+      await run(ledger, lost, "2026-11-26", findings, { statusReads: { perMinute: 1, perHour: 0 } });
+    }
+    // The first run reads 15 (a smaller budget then, as a run the time budget stopped would).
+    const first = await run(ledger, lost, "2026-11-26", findings, { statusReads: { perMinute: 10, perHour: 15 } });
+    expect(first.recovered.sent).toBe(15);
+    const reads = { perMinute: 10, perHour: 25 };
+
+    // A rerun 20 minutes later (run() moves the clock an hour on): 10 reads left in the hour, not 25.
+    clock -= 40 * 60_000;
+    const lookupsBefore = lost.lookups;
+    const rerun = await run(ledger, lost, "2026-11-26", findings, { statusReads: reads });
+    expect(lost.lookups - lookupsBefore).toBe(10);
+    expect(rerun.recovered).toEqual({ sent: 10, failed: 0, abandoned: 0, unknown: 5 });
+
+    // An hour after those reads the budget is whole again.
+    const later = await run(ledger, lost, "2026-11-26", findings, { statusReads: reads });
+    expect(later.recovered).toEqual({ sent: 5, failed: 0, abandoned: 0, unknown: 0 });
+    expect(lost.accepted).toHaveLength(30);
+  });
+
   it("defers the rest of the run when a send is throttled beyond what it waits out, reports why, and sends those next run", async () => {
     const ledger = new MemoryLedger();
     const findings = Array.from({ length: 4 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));

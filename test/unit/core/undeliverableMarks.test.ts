@@ -1,0 +1,185 @@
+// When an undeliverable mark stands and when it clears, through the same steps a run takes: owner resolution names an
+// owner from a tag, the digest records that tag (as fingerprints), a delivery report says it bounced, and the next
+// runs compute marks from the ledger and resolve owners again.
+import { describe, expect, it } from "vitest";
+import { undeliverableMarks } from "../../../src/core/deliveryReports.js";
+import type { AuditReport, Finding, Tags } from "../../../src/core/model.js";
+import { markHolds, resolveOwners, tagNaming, type OwnerPolicy, type UndeliverableMark } from "../../../src/core/owners.js";
+import { defaultReminderPolicy } from "../../../src/core/schedule.js";
+import { sendReminders, type MessageRenderer } from "../../../src/core/sendReminders.js";
+import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
+
+const SUB = "11111111-1111-4111-8111-111111111111";
+const ACCOUNT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct`;
+const OWNER = "sandbox-admins@contoso.com";
+const FALLBACK = "cloud-platform@contoso.com";
+const RETRY_DAYS = 30;
+
+const policy = (undeliverable: Map<string, UndeliverableMark>): OwnerPolicy => ({
+  ownerTagKeys: ["OwnerContact"],
+  fallbackContacts: [FALLBACK],
+  allowedRecipientDomains: ["contoso.com"],
+  undeliverable,
+});
+
+const renderer: MessageRenderer = {
+  digest: async (plan) => ({ subject: `digest ${plan.recipient}`, html: "<p>d</p>", text: "d" }),
+  allClear: async (plan) => ({ subject: `all clear ${plan.recipient}`, html: "<p>c</p>", text: "c" }),
+  adminSummary: async () => ({ subject: "summary", html: "<p>s</p>", text: "s" }),
+};
+
+/** One tenant: one account without tags, its subscription tagged; each day a run resolves owners and sends digests. */
+class Tenant {
+  readonly ledger = new MemoryLedger();
+  readonly mail = new ScriptedMailService();
+  subscriptionTags: Tags = { OwnerContact: OWNER };
+  /** Addresses whose mail bounces (the delivery report the service sends after accepting). */
+  readonly bounces = new Set([OWNER]);
+  /** False: the service has not reported yet (Event Grid is late). */
+  reports = true;
+
+  async run(asOf: string): Promise<{ owners: string[]; problems: string[]; mailed: string[] }> {
+    const marks = undeliverableMarks(await this.ledger.outbox({ status: "sent" }), asOf, RETRY_DAYS);
+    const resolved = resolveOwners({ account: {}, accountId: ACCOUNT, subscription: this.subscriptionTags, subscriptionId: SUB }, policy(marks));
+    const finding: Finding = {
+      id: `account-certificate:${ACCOUNT}/certificates/sha1-abc`.toLowerCase(),
+      kind: "account-certificate",
+      severity: "critical",
+      resourceId: `${ACCOUNT}/certificates/sha1-abc`,
+      subscriptionId: SUB,
+      resourceGroup: "rg",
+      accountName: "acct",
+      accountId: ACCOUNT,
+      detail: "",
+      owners: resolved.owners,
+      ownerProblems: resolved.problems,
+    };
+    const before = this.mail.accepted.length;
+    const result = await sendReminders(
+      { ledger: this.ledger, sender: this.mail, renderer, hash: (s) => s, now: () => new Date(`${asOf}T07:00:00Z`), sleep: async () => undefined },
+      {
+        report: report(asOf, [finding]),
+        findingStates: [],
+        runId: `run-${asOf}`,
+        // Overdue: a reminder every 7 days, so an owner told once hears nothing more this week.
+        policy: defaultReminderPolicy("2024-02-29"),
+        escalationContacts: [],
+        adminSummaryTo: [],
+        mode: "live",
+        limits: { perMinute: 100, perHour: 1000 },
+        allowedRecipientDomains: [],
+        undeliverable: marks,
+      },
+    );
+    for (const m of result.messages.filter((x) => x.outcome === "sent" && this.reports)) {
+      const status = this.bounces.has(m.recipient) ? "Bounced" : "Delivered";
+      await this.ledger.recordDelivery({ messageId: m.operationId, recipient: m.recipient, status, at: `${asOf}T07:05:00.000Z`, details: "550 5.1.1" });
+    }
+    return {
+      owners: resolved.owners.map((o) => o.address),
+      problems: resolved.problems,
+      mailed: this.mail.accepted.slice(before).map((a) => a.email.to),
+    };
+  }
+}
+
+function report(asOf: string, findings: Finding[]): AuditReport {
+  return {
+    schemaVersion: "1.1",
+    generatedAt: `${asOf}T07:00:00Z`,
+    asOf,
+    retirementDate: "2024-02-29",
+    deadline: "2024-02-29",
+    daysSinceDeadline: 1000,
+    daysSinceRetirement: 1000,
+    coverage: { complete: true, subscriptions: [], accounts: [], problems: [] },
+    summary: { findings: findings.length, critical: findings.length, warning: 0, accountCertificates: findings.length, poolsWithCertificates: 0, accountsAudited: 1, accountsFailed: 0, subscriptionsAudited: 1, subscriptionsFailed: 0 },
+    findings,
+  };
+}
+
+describe("an undeliverable mark", () => {
+  it("stands while the tag that named the address keeps its value, and clears on the run after the value changes", async () => {
+    const tenant = new Tenant();
+    expect((await tenant.run("2026-11-26")).mailed).toEqual([OWNER]);
+
+    const unchanged = await tenant.run("2026-11-27");
+    expect(unchanged.owners).toEqual([FALLBACK]);
+    expect(unchanged.problems.join("\n")).toContain(`'${OWNER}' undeliverable: Bounced on 2026-11-26`);
+    expect(unchanged.mailed).toEqual([FALLBACK]);
+    const stillUnchanged = await tenant.run("2026-11-28");
+    expect(stillUnchanged.owners).toEqual([FALLBACK]);
+    expect(stillUnchanged.mailed).toEqual([]);
+
+    // The owner fixes the mailbox and edits the tag (the same address, written again with another beside it).
+    tenant.subscriptionTags = { OwnerContact: `${OWNER}; sandbox-oncall@contoso.com` };
+    tenant.bounces.clear();
+    const edited = await tenant.run("2026-11-29");
+    expect(edited.owners).toEqual([OWNER, "sandbox-oncall@contoso.com"]);
+    expect(edited.problems).toEqual([]);
+    // Told at once, not at the next step of the cadence: the digest that recorded day 1 never reached them.
+    expect(edited.mailed.sort()).toEqual([OWNER, "sandbox-oncall@contoso.com"]);
+    // Delivered now: no mark, and the cadence goes on from today's digest.
+    expect((await tenant.run("2026-11-30")).mailed).toEqual([]);
+  });
+
+  it("tells the owner once after the edit, even while the new digest's delivery report has not come", async () => {
+    const tenant = new Tenant();
+    await tenant.run("2026-11-26");
+    await tenant.run("2026-11-27");
+    // Only the letter case of the local part changes: still the same mailbox (marks are kept by lower-cased address).
+    const edited = "SANDBOX-ADMINS@contoso.com";
+    tenant.subscriptionTags = { OwnerContact: edited };
+    tenant.reports = false;
+    expect((await tenant.run("2026-11-28")).mailed).toEqual([edited]);
+    // The day-1 bounce is still the address's latest report, and the tag still differs: it stays an owner, told already.
+    const next = await tenant.run("2026-11-29");
+    expect(next.owners).toEqual([edited]);
+    expect(next.mailed).toEqual([]);
+  });
+
+  it("clears when the tag named someone else on a run in between, even though it names the address as before now", async () => {
+    const tenant = new Tenant();
+    await tenant.run("2026-11-26");
+    tenant.subscriptionTags = { OwnerContact: "bob@contoso.com" };
+    expect((await tenant.run("2026-11-27")).mailed).toEqual(["bob@contoso.com"]);
+
+    tenant.subscriptionTags = { OwnerContact: OWNER };
+    tenant.bounces.clear();
+    const back = await tenant.run("2026-11-28");
+    expect(back.owners).toEqual([OWNER]);
+    expect(back.mailed).toContain(OWNER);
+  });
+
+  it("holds where another tag names the address, and everywhere when the bounced message recorded no tag (an older ledger row)", () => {
+    const bounced = tagNaming(`/subscriptions/${SUB}`, "OwnerContact", OWNER);
+    const mark: UndeliverableMark = { status: "Bounced", at: "2026-11-26T07:05:00.000Z", namedBy: [bounced] };
+    expect(markHolds(mark, bounced)).toBe(true);
+    expect(markHolds(mark, tagNaming(`/subscriptions/${SUB}`, "ownercontact", OWNER))).toBe(true);
+    expect(markHolds(mark, tagNaming(`/subscriptions/${SUB}`, "OwnerContact", ` ${OWNER}`))).toBe(false);
+    expect(markHolds(mark, tagNaming(ACCOUNT, "OwnerContact", OWNER))).toBe(true);
+    expect(markHolds(mark, undefined)).toBe(true);
+    expect(markHolds({ status: "Bounced", at: mark.at }, tagNaming(`/subscriptions/${SUB}`, "OwnerContact", "changed"))).toBe(true);
+  });
+
+  it("built from ledger rows without namings keeps today's rule: only the retry period or a later Delivered ends it", () => {
+    const row = {
+      operationId: "op-1",
+      kind: "digest" as const,
+      recipient: OWNER,
+      owner: OWNER,
+      asOf: "2026-11-26",
+      runId: "r1",
+      items: [],
+      status: "sent" as const,
+      updatedAt: "2026-11-26T07:00:00.000Z",
+      delivery: { status: "Bounced" as const, at: "2026-11-26T07:05:00.000Z" },
+    };
+    const later = { ...row, operationId: "op-2", recipient: "bob@contoso.com", owner: "bob@contoso.com", asOf: "2026-11-27", delivery: undefined };
+    const marks = undeliverableMarks([row, { ...later, namedBy: [tagNaming(`/subscriptions/${SUB}`, "OwnerContact", "bob@contoso.com")] }], "2026-11-28", RETRY_DAYS);
+    const mark = marks.get(OWNER);
+    expect(mark?.namedBy).toBeUndefined();
+    expect(mark && markHolds(mark, tagNaming(`/subscriptions/${SUB}`, "OwnerContact", "anything else"))).toBe(true);
+    expect(undeliverableMarks([row], "2026-12-26", RETRY_DAYS).has(OWNER)).toBe(false);
+  });
+});
