@@ -153,14 +153,23 @@ const REASON_WORDS: Record<OwnerTagFix["invalid"][number]["reason"], string> = {
   "control-characters": "contains control characters",
 };
 
-/** "The owner tag `owner` on account X has `bob@@contoso`, which is not an email address." and the command that fixes it. */
+/** "The owner tag `owner` on account X has `bob@@contoso`, which is not an email address, …" and the command that fixes it. */
 function tagFixSentence(fix: OwnerTagFix): { text: string; command: string } {
-  const bad = fix.invalid.map((i) => `\`${clean(i.entry)}\`, which ${REASON_WORDS[i.reason]}`).join("; ");
-  const whole = fix.invalid.length === 1 && clean(fix.invalid[0]?.entry ?? "") === clean(fix.value);
-  const text = whole
-    ? `The owner tag \`${clean(fix.key)}\` on ${fix.level} ${clean(fix.name)} has ${bad}, so it names nobody. Fix it, with the right address for ${CORRECTED_ADDRESS}:`
-    : `The owner tag \`${clean(fix.key)}\` on ${fix.level} ${clean(fix.name)} is \`${clean(fix.value)}\`: ${bad}. Fix it, with the right address for ${CORRECTED_ADDRESS}:`;
-  return { text, command: `az tag update --resource-id ${shq(fix.resourceId)} --operation Merge --tags ${shq(`${fix.key}=${fix.corrected}`)}` };
+  const tag = `The owner tag \`${clean(fix.key)}\` on ${fix.level} ${clean(fix.name)}`;
+  const only = fix.invalid.length === 1 ? fix.invalid[0] : undefined;
+  let text: string;
+  if (fix.corrected !== CORRECTED_ADDRESS) {
+    // Some entries are addresses: name the ones that are not.
+    text = `${tag} is \`${clean(fix.value)}\`: ${fix.invalid.map((i) => `\`${clean(i.entry)}\` ${REASON_WORDS[i.reason]}`).join("; ")}.`;
+  } else if (only && (only.reason === "control-characters" || clean(only.entry) === clean(fix.value).trim())) {
+    text = `${tag} has \`${clean(only.entry)}\`, which ${REASON_WORDS[only.reason]}, so the tag names nobody.`;
+  } else {
+    text = `${tag} has \`${clean(fix.value)}\`, which holds no email address, so the tag names nobody.`;
+  }
+  return {
+    text: `${text} Fix it, with the right address for ${CORRECTED_ADDRESS}:`,
+    command: `az tag update --resource-id ${shq(fix.resourceId)} --operation Merge --tags ${shq(`${fix.key}=${fix.corrected}`)}`,
+  };
 }
 
 /** The account's owner tag fixes not already shown for an earlier account (a subscription's tag covers many). */
@@ -175,9 +184,17 @@ function tagFixesFor(items: readonly DigestItem[], shown: Set<string>): OwnerTag
   return out;
 }
 
-/** The account's commands as one block: each step's commands under a `# n. label` comment, in step order. */
+/**
+ * The account's commands as one block: each step's commands under a `# n. label` comment, in step order. A command
+ * already in the block (the `az batch account login` before each pool's delete) is not repeated.
+ */
 function commandLines(steps: readonly PlanStep[]): string[] {
-  return steps.flatMap((s, i) => (s.commands && s.commands.length > 0 ? [`# ${i + 1}. ${s.label ?? "step"}`, ...s.commands] : []));
+  const seen = new Set<string>();
+  return steps.flatMap((s, i) => {
+    const fresh = (s.commands ?? []).filter((c) => c.startsWith("#") || !seen.has(c));
+    for (const c of fresh) seen.add(c);
+    return fresh.some((c) => !c.startsWith("#")) ? [`# ${i + 1}. ${s.label ?? "step"}`, ...fresh] : [];
+  });
 }
 
 // ---------------------------------------------------------------- MJML building blocks
