@@ -139,5 +139,6 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
   if (deleting.length > 0) {
     steps.push({ text: `Nothing to do for ${list(deleting.map((c) => c.certificate!.name))}: deletion is in progress, and the audit drops ${deleting.length === 1 ? "it" : "them"} when it ends.` });
   }
-  return steps;
+  // A sentence that ends on a shortened name ends on its ellipsis, not on "…."
+  return steps.map((s) => ({ ...s, text: s.text.replace(/…\./g, "…") }));
 }
