@@ -20,7 +20,7 @@ export function assignOwners(
 ): Finding[] {
   const levelsOf = ownerLevels(inventory);
   const accounts = new Map(inventory.accounts.map((a) => [a.id.toLowerCase(), a]));
-  const cache = new Map<string, Pick<Finding, "owners" | "ownerProblems" | "snoozedUntil">>();
+  const cache = new Map<string, Pick<Finding, "owners" | "ownerProblems" | "ownerTagFixes" | "snoozedUntil">>();
 
   return findings.map((finding) => {
     const key = finding.accountId.toLowerCase();
@@ -32,6 +32,7 @@ export function assignOwners(
       resolved = {
         owners: owners.owners,
         ownerProblems: [...owners.problems, ...snooze.problems],
+        ...(owners.tagFixes.length > 0 ? { ownerTagFixes: owners.tagFixes } : {}),
         ...(snooze.until ? { snoozedUntil: snooze.until } : {}),
       };
       cache.set(key, resolved);

@@ -117,6 +117,23 @@ export interface TagNaming {
   value: string;
 }
 
+/** An owner tag whose value named no usable address, or only some: which entries and a corrected value to set. */
+export interface OwnerTagFix {
+  level: "account" | "resource group" | "subscription";
+  /** The tagged resource (account, resource group or `/subscriptions/{id}`), for `az tag update --resource-id`. */
+  resourceId: string;
+  /** Its name, for wording. */
+  name: string;
+  /** The tag key as it is on the resource. */
+  key: string;
+  /** The value as read (control characters shown as `?`, capped). */
+  value: string;
+  /** Each rejected entry and why. */
+  invalid: { entry: string; reason: "not-an-address" | "non-ascii-domain" | "control-characters" }[];
+  /** The value with each rejected entry replaced by `<corrected-address>`; the valid entries are kept. */
+  corrected: string;
+}
+
 export interface Finding {
   /** Stable across runs: derived from kind and lower-cased resource id. */
   id: string;
@@ -142,6 +159,8 @@ export interface Finding {
   /** Filled in by owner resolution (owner-reminders). */
   owners?: OwnerAddress[];
   ownerProblems?: string[];
+  /** Owner tags on the way to the owner whose value was (partly) not a usable address: told to the owner with a fix. */
+  ownerTagFixes?: OwnerTagFix[];
   snoozedUntil?: string;
   /** For pool findings: the replacement pool and the steps to move to it (src/core/migrationKit.ts). */
   migration?: MigrationKit;

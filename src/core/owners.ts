@@ -4,7 +4,7 @@
 // so an administrator can fix the tag instead of mail silently going nowhere (or somewhere wrong).
 import { lastSegment } from "./certificateReference.js";
 import { fingerprint } from "./fingerprint.js";
-import type { OwnerAddress, TagNaming, Tags } from "./model.js";
+import type { OwnerAddress, OwnerTagFix, TagNaming, Tags } from "./model.js";
 
 export interface OwnerPolicy {
   /** Tag keys that name an owner, matched case-insensitively (Azure treats tag keys that way). */
@@ -127,7 +127,12 @@ export interface AccessDirectory {
 export interface OwnerResolution {
   owners: OwnerAddress[];
   problems: string[];
+  /** Owner tags read on the way whose value had entries that are not addresses: what to set instead. */
+  tagFixes: OwnerTagFix[];
 }
+
+/** Stands for each rejected entry in a corrected tag value. */
+export const CORRECTED_ADDRESS = "<corrected-address>";
 
 /** One tag value may name a team, not a mailing list: past this many entries the rest is dropped so a tag cannot fan out mail. */
 export const MAX_ADDRESSES_PER_VALUE = 20;
@@ -202,8 +207,9 @@ export function quoteForProblem(s: string, max = 80): string {
 }
 
 interface LevelInput {
-  /** "account", "resource group", "subscription". */
-  label: string;
+  label: OwnerTagFix["level"];
+  /** The resource's name, for wording. */
+  name: string;
   tags: Tags | undefined;
   resourceId: string | undefined;
 }
@@ -211,6 +217,8 @@ interface LevelInput {
 interface ValueOutcome {
   owners: OwnerAddress[];
   problems: string[];
+  /** Entries that are not addresses at all (wrong domain or a bounce are not the tag writer's typo). */
+  invalid: OwnerTagFix["invalid"];
 }
 
 function parseValue(
@@ -223,11 +231,13 @@ function parseValue(
 ): ValueOutcome {
   const owners: OwnerAddress[] = [];
   const problems: string[] = [];
+  const invalid: OwnerTagFix["invalid"] = [];
   if (CONTROL_CHARS.test(value)) {
     // Rejected whole: a value with CR/LF may be an attempt at header injection, and splitting it would
     // hand the attacker whichever fragment still looks like an address.
     problems.push(`${where}: value contains control characters (CR, LF, NUL or similar) and was ignored`);
-    return { owners, problems };
+    invalid.push({ entry: quoteForProblem(value), reason: "control-characters" });
+    return { owners, problems, invalid };
   }
   const tokens = value.split(SEPARATORS).filter((t) => t.length > 0);
   const considered = tokens.slice(0, MAX_ADDRESSES_PER_VALUE);
@@ -238,10 +248,22 @@ function parseValue(
   }
   for (const token of considered) {
     const accepted = acceptAddress(token, source, where, allowed, undeliverable, naming);
-    if ("problem" in accepted) problems.push(accepted.problem);
-    else owners.push(accepted.owner);
+    if ("problem" in accepted) {
+      problems.push(accepted.problem);
+      const check = checkAddress(token);
+      if (!check.ok) invalid.push({ entry: quoteForProblem(token), reason: check.reason === "non-ascii-domain" ? "non-ascii-domain" : "not-an-address" });
+    } else owners.push(accepted.owner);
   }
-  return { owners, problems };
+  return { owners, problems, invalid };
+}
+
+/** The value with each rejected entry replaced by the placeholder; a value rejected whole becomes the placeholder. */
+function correctedValue(value: string, invalid: OwnerTagFix["invalid"]): string {
+  if (invalid.some((i) => i.reason === "control-characters")) return CORRECTED_ADDRESS;
+  const rejected = new Set(invalid.map((i) => i.entry));
+  const tokens = value.split(SEPARATORS).filter((t) => t.length > 0);
+  const kept = [...new Set(tokens.slice(0, MAX_ADDRESSES_PER_VALUE).map((t) => (rejected.has(quoteForProblem(t)) ? CORRECTED_ADDRESS : t)))];
+  return kept.join(";");
 }
 
 /**
@@ -297,10 +319,11 @@ function dedupe(owners: readonly OwnerAddress[]): OwnerAddress[] {
 export function resolveOwners(levels: OwnerLevels, policy: OwnerPolicy): OwnerResolution {
   const allowed = normaliseAllowedDomains(policy.allowedRecipientDomains);
   const problems: string[] = [];
+  const tagFixes: OwnerTagFix[] = [];
   const sources = policy.sources ?? ["tags"];
   for (const source of sources) {
-    const found = source === "tags" ? tagOwners(levels, policy, allowed, problems) : roleOwners(levels, policy, allowed, problems);
-    if (found.length > 0) return { owners: dedupe(found), problems };
+    const found = source === "tags" ? tagOwners(levels, policy, allowed, problems, tagFixes) : roleOwners(levels, policy, allowed, problems);
+    if (found.length > 0) return { owners: dedupe(found), problems, tagFixes };
   }
 
   const fallback: OwnerAddress[] = [];
@@ -316,16 +339,22 @@ export function resolveOwners(levels: OwnerLevels, policy: OwnerPolicy): OwnerRe
       : "no owner tag on the account, resource group or subscription";
     problems.push(`no valid owner address for ${quoteForProblem(levels.accountId, 300)}: ${tried}, and no usable fallback contact`);
   }
-  return { owners, problems };
+  return { owners, problems, tagFixes };
 }
 
-function tagOwners(levels: OwnerLevels, policy: OwnerPolicy, allowed: readonly string[], problems: string[]): OwnerAddress[] {
+function tagOwners(levels: OwnerLevels, policy: OwnerPolicy, allowed: readonly string[], problems: string[], tagFixes: OwnerTagFix[]): OwnerAddress[] {
   const wantedKeys = new Set(policy.ownerTagKeys.map((k) => k.trim().toLowerCase()).filter((k) => k.length > 0));
   const chain: LevelInput[] = [
-    { label: "account", tags: levels.account, resourceId: levels.accountId },
-    { label: "resource group", tags: levels.resourceGroup, resourceId: levels.resourceGroupId },
+    { label: "account", name: levels.accountName ?? lastSegment(levels.accountId), tags: levels.account, resourceId: levels.accountId },
+    {
+      label: "resource group",
+      name: levels.resourceGroupName ?? (levels.resourceGroupId ? lastSegment(levels.resourceGroupId) : ""),
+      tags: levels.resourceGroup,
+      resourceId: levels.resourceGroupId,
+    },
     {
       label: "subscription",
+      name: levels.subscriptionName ?? levels.subscriptionId ?? "",
       tags: levels.subscription,
       resourceId: levels.subscriptionId === undefined ? undefined : `/subscriptions/${levels.subscriptionId}`,
     },
@@ -346,6 +375,17 @@ function tagOwners(levels: OwnerLevels, policy: OwnerPolicy, allowed: readonly s
       const outcome = parseValue(value, source, where, allowed, policy.undeliverable, naming);
       found.push(...outcome.owners);
       problems.push(...outcome.problems);
+      if (outcome.invalid.length > 0 && level.resourceId) {
+        tagFixes.push({
+          level: level.label,
+          resourceId: level.resourceId,
+          name: quoteForProblem(level.name, 200),
+          key: quoteForProblem(key, 64),
+          value: quoteForProblem(value, 300),
+          invalid: outcome.invalid,
+          corrected: correctedValue(value, outcome.invalid),
+        });
+      }
     }
     if (found.length > 0) return found;
   }

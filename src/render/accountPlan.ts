@@ -6,6 +6,8 @@ import type { Finding } from "../core/model.js";
 
 export interface PlanStep {
   text: string;
+  /** A few words naming the step, for the comment over its commands in the account's command block. */
+  label?: string;
   /** Shell lines, shown together in one block. */
   commands?: string[];
   link?: { label: string; url: string };
@@ -21,7 +23,15 @@ function shq(s: string): string {
   return /^[A-Za-z0-9._/:@=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-const list = (names: readonly string[]) => names.join(", ");
+/**
+ * A certificate's name as prose shows it: `sha1-5383ce03…` for a thumbprint name. The item list and the commands
+ * carry the full names; in sentences 40 hex digits only push the words apart, and eight tell certificates apart.
+ */
+export function shortCertificateName(name: string): string {
+  return /^[a-z0-9]+-[0-9a-f]{32,}$/i.test(name) ? `${name.slice(0, name.indexOf("-") + 9)}…` : name;
+}
+
+const list = (names: readonly string[]) => names.map(shortCertificateName).join(", ");
 
 export function accountPlan(findings: readonly Finding[]): PlanStep[] {
   const first = findings[0];
@@ -54,17 +64,19 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
   if (needed.size > 0) {
     steps.push({
       text: `Import ${needed.size === 1 ? "the certificate" : `each of the ${needed.size} certificates`} into Azure Key Vault, once, from the PFX you uploaded to Batch (Batch cannot give the private key back): ${list([...needed.keys()])}.`,
+      label: "import into Key Vault",
       commands: [...needed.keys()].map((n) => `az keyvault certificate import --vault-name ${VAULT} --name ${shq(n)} --file ${shq(`${n}.pfx`)} --password <pfx-password>`),
     });
   }
   for (const [name, where] of dangling) {
     steps.push({
-      text: `Pool ${list(where.filter(Boolean))} references certificate ${name}, which this account no longer holds: import it into Key Vault from wherever you keep it if the pool still needs it, or leave it out of the new pool.`,
+      text: `Pool ${where.filter(Boolean).join(", ")} references certificate ${shortCertificateName(name)}, which this account no longer holds: import it into Key Vault from wherever you keep it if the pool still needs it, or leave it out of the new pool.`,
     });
   }
   if (replacing) {
     steps.push({
       text: "Create one user-assigned managed identity for the new pools of this account and let it read the vault's secrets.",
+      label: "identity for the new pools",
       commands: [
         `az identity create --resource-group ${rg} --name batch-pool-keyvault`,
         `az role assignment create --role "Key Vault Secrets User" --assignee-object-id "$(az identity show --resource-group ${rg} --name batch-pool-keyvault --query principalId -o tsv)" --assignee-principal-type ServicePrincipal --scope "$(az keyvault show --name ${VAULT} --query id -o tsv)"`,
@@ -75,10 +87,11 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
     const kit = p.migration;
     const uses = [...new Set((p.references ?? []).map((r) => (r.certificateName ?? r.id.split("/").pop() ?? r.id).toLowerCase()))];
     const ready = kit?.replacementPool
-      ? ` Its replacement is attached, ready to create: ${kit.fileName} (fill in each <REPLACE: …> value), and ${kit.fileName.replace(/\.json$/, ".sh")} has the steps.`
-      : " Its configuration could not be read from the Batch API, so copy its settings into a new pool that has the identity and the Key Vault VM extension.";
+      ? ` create ${kit.replacementPoolName} from the attached ${kit.fileName} (fill in each <REPLACE: …>), move the jobs to it, then delete the old pool.`
+      : " its configuration could not be read from the Batch API, so copy its settings into a new pool that has the identity and the Azure Key Vault VM extension, move the jobs to it, then delete the old pool.";
     steps.push({
-      text: `Replace pool ${p.poolName ?? ""} (uses ${uses.length === 1 ? "certificate" : "certificates"} ${list(uses)}).${ready} Move its jobs to the new pool, then delete it.`,
+      text: `Replace pool ${p.poolName ?? ""} (uses ${uses.length === 1 ? "certificate" : "certificates"} ${list(uses)}):${ready}`,
+      label: `replace ${p.poolName ?? ""}`,
       commands: [
         ...(kit?.replacementPool
           ? [`az rest --method put --url ${shq(`https://management.azure.com${p.accountId}/pools/${kit.replacementPoolName}?api-version=${kit.apiVersion}`)} --body @${shq(kit.fileName)}`]
@@ -93,13 +106,13 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
   // Pools named by a certificate but not among this owner's findings (e.g. owned by someone else) still need replacing.
   const otherPools = [...new Set(certificates.flatMap((c) => c.certificate!.referencedByPools))].filter((name) => !pools.some((p) => p.poolName === name));
   if (otherPools.length > 0) {
-    steps.push({ text: `Replace pool${otherPools.length === 1 ? "" : "s"} ${list(otherPools)} the same way (each has its own kit in the audit report), then delete the old pool.` });
+    steps.push({ text: `Replace pool${otherPools.length === 1 ? "" : "s"} ${otherPools.join(", ")} the same way (each has its own kit in the audit report), then delete the old pool.` });
   }
   for (const c of blocked) {
     const cert = c.certificate!;
     const targets = (cert.deleteCertificateError!.details ?? []).map((d) => d.target ?? d.message).filter(Boolean);
     steps.push({
-      text: `Deleting ${cert.name} was refused (${cert.deleteCertificateError!.code})${targets.length ? `: still held by ${list(targets)}` : ""}. Replace or drain those pools first, then delete it again.`,
+      text: `Deleting ${shortCertificateName(cert.name)} was refused (${cert.deleteCertificateError!.code})${targets.length ? `: still held by ${targets.join(", ")}` : ""}. Replace or drain those pools first, then delete it again.`,
     });
   }
   const usedInAccount = certificates.filter((c) => c.certificate!.referencedByPools.length > 0 && !deleting.includes(c) && !blocked.includes(c));
@@ -107,12 +120,14 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
   if (deleteLater.length > 0) {
     steps.push({
       text: `Once the pools are replaced and drained, delete the certificates they used: ${list(deleteLater.map((c) => c.certificate!.name))}.`,
+      label: "delete the certificates the pools used",
       commands: deleteLater.map((c) => `az rest --method delete --url ${shq(`https://management.azure.com${c.certificate!.id}?api-version=${CERTIFICATE_API_VERSION}`)}`),
     });
   }
   if (unused.length > 0) {
     steps.push({
       text: `Delete unused certificates ${list(unused.map((c) => c.certificate!.name))}: no pool uses them.`,
+      label: "delete unused certificates",
       commands: unused.map((c) => `az rest --method delete --url ${shq(`https://management.azure.com${c.certificate!.id}?api-version=${CERTIFICATE_API_VERSION}`)}`),
     });
   }
@@ -124,5 +139,6 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
   if (deleting.length > 0) {
     steps.push({ text: `Nothing to do for ${list(deleting.map((c) => c.certificate!.name))}: deletion is in progress, and the audit drops ${deleting.length === 1 ? "it" : "them"} when it ends.` });
   }
-  return steps;
+  // A sentence that ends on a shortened name ends on its ellipsis, not on "…."
+  return steps.map((s) => ({ ...s, text: s.text.replace(/…\./g, "…") }));
 }

@@ -3,11 +3,12 @@
 // it is cleaned and HTML-escaped before it goes into the MJML source, because MJML passes entities and
 // markup through untouched and does no escaping of its own.
 import mjml2html from "mjml";
-import type { Finding } from "../core/model.js";
+import type { OwnerTagFix } from "../core/model.js";
+import { CORRECTED_ADDRESS } from "../core/owners.js";
 import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
-import type { AllClearPlan, DigestItem, DigestPlan } from "../core/digestPlan.js";
+import type { AllClearPlan, DigestAccountGroup, DigestItem, DigestPlan } from "../core/digestPlan.js";
 import { daysBetween } from "../core/dates.js";
-import { accountPlan } from "./accountPlan.js";
+import { accountPlan, shortCertificateName, type PlanStep } from "./accountPlan.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
 import { countdownPhrase, formatNumber, longDate, plural } from "./format.js";
 
@@ -30,8 +31,6 @@ export const SNOOZE_TAG = "batch-cert-audit-snooze";
 export const MIGRATION_GUIDE_URL = "https://learn.microsoft.com/azure/batch/batch-certificate-migration-guide";
 export const POOL_EXTENSIONS_URL = "https://learn.microsoft.com/azure/batch/create-pool-extensions";
 const DEFAULT_PORTAL = "https://portal.azure.com";
-/** The last Batch management api-version that still has the certificate operations. */
-const CERTIFICATE_API_VERSION = "2024-07-01";
 /** Bounds the admin mail when a tenant has thousands of problems; the report has the full list. */
 const ADMIN_LIST_LIMIT = 200;
 
@@ -102,121 +101,100 @@ function portalLink(resourceId: string, ctx: RenderContext): string | undefined 
   return `${base}/#@/resource${encodeURI(clean(resourceId))}`;
 }
 
-interface Step {
-  text: string;
-  /** Shell lines, shown together in one block. */
-  commands?: string[];
-  link?: { label: string; url: string };
-}
-
-interface ItemView {
-  title: string;
+/** One short line per finding: what it is and its state; the account's plan says what to do. */
+interface ItemLine {
   severity: string;
-  facts: [string, string][];
-  detail: string;
-  breaks: string;
-  steps: Step[];
+  /** "Pool", "Certificate". */
+  kind: string;
+  name: string;
+  /** After the name: "uses A, B", "used by pool X · expires 31 March 2027". */
+  note: string;
   portal?: string;
-  status: string;
 }
 
-function certificateNames(f: Finding): string[] {
-  if (f.certificate) return [f.certificate.name];
-  const names = (f.references ?? []).map((r) => r.certificateName ?? r.id.split("/").pop() ?? r.id).filter((n) => n.length > 0);
-  return [...new Set(names)];
+function referenceName(r: { id: string; certificateName?: string }): string {
+  return r.certificateName ?? r.id.split("/").pop() ?? r.id;
 }
 
-function keyVaultSteps(f: Finding, certs: readonly string[]): Step[] {
-  const rg = shq(f.resourceGroup);
-  const identity = shq(`${clean(f.accountName)}-pool-identity`);
-  const imports = (certs.length > 0 ? certs : ["<certificate-name>"]).map(
-    (c) => `az keyvault certificate import --vault-name <your-key-vault> --name ${shq(c.replace(/[^A-Za-z0-9-]/g, "-"))} --file <certificate.pfx> --password <pfx-password>`,
-  );
-  return [
-    {
-      text: "Put the certificate in Azure Key Vault. Use your original PFX file: Batch cannot give the private key back.",
-      commands: imports,
-    },
-    {
-      text: "Give the new pool a user-assigned managed identity that can read the certificate from Key Vault.",
-      commands: [
-        `az identity create --resource-group ${rg} --name ${identity}`,
-        `az role assignment create --assignee <identity-principal-id> --role "Key Vault Secrets User" --scope <key-vault-resource-id>`,
-      ],
-    },
-  ];
-}
-
-function itemView(item: DigestItem, ctx: RenderContext): ItemView {
+function itemLine(item: DigestItem, ctx: RenderContext): ItemLine {
   const f = item.finding;
-  const acct = shq(f.accountName);
-  const rg = shq(f.resourceGroup);
-  const certs = certificateNames(f);
-  const facts: [string, string][] = [
-    ["Batch account", f.accountName],
-    ["Resource group", f.resourceGroup],
-  ];
-  const steps: Step[] = [];
-  let title: string;
-  let breaks: string;
-
+  const notes: string[] = [];
+  let kind: string;
+  let name: string;
   if (f.kind === "pool-certificate-reference" || f.poolName !== undefined) {
-    const pool = f.poolName ?? f.resourceId.split("/").pop() ?? "";
-    title = `Pool ${pool} references account certificates`;
-    facts.unshift(["Pool", pool]);
-    if (certs.length > 0) facts.push(["Certificates", certs.join(", ")]);
-    breaks =
-      "Since the retirement, Batch rejects creating or resizing pools that carry certificate references, so this pool cannot be recreated or grown as it is, and the certificates on its nodes may stop working.";
-    steps.push(...keyVaultSteps(f, certs));
-    steps.push({
-      text: `Create a new pool with that identity and the Azure Key Vault VM extension (KeyVaultForWindows or KeyVaultForLinux) installing the certificate. An existing pool cannot take an extension, so ${pool} has to be replaced, not changed.`,
-      link: { label: "How to create a pool with extensions", url: POOL_EXTENSIONS_URL },
-    });
-    steps.push({
-      text: `Move your jobs to the new pool, then delete the old one.`,
-      commands: [`az batch account login --name ${acct} --resource-group ${rg}`, `az batch pool delete --account-name ${acct} --pool-id ${shq(pool)}`],
-    });
+    kind = "Pool";
+    name = f.poolName ?? f.resourceId.split("/").pop() ?? "";
+    const refs = [...new Map((f.references ?? []).map((r) => [referenceName(r).toLowerCase(), r])).values()];
+    if (refs.length > 0) notes.push(`uses ${refs.map((r) => shortCertificateName(referenceName(r))).join(", ")}`);
+    const missing = refs.filter((r) => r.resolves === false).map((r) => shortCertificateName(referenceName(r)));
+    if (missing.length > 0) notes.push(`${missing.join(", ")} not in this account`);
+    if (f.migration?.replacementPool) notes.push("replacement attached");
   } else {
     const cert = f.certificate;
-    const name = cert?.name ?? certs[0] ?? "";
-    const algorithm = cert && /^[a-z0-9]+$/i.test(cert.thumbprintAlgorithm) ? cert.thumbprintAlgorithm.toLowerCase() : "sha1";
-    const thumbprint = cert?.thumbprint ?? name.replace(/^[a-z0-9]+-/i, "");
-    const certId = cert?.id ?? f.resourceId;
-    title = `Account certificate ${name}`;
-    facts.unshift(["Certificate", name]);
-    if (cert?.expiresOn) facts.push(["Expires", longDate(cert.expiresOn)]);
+    kind = "Certificate";
+    name = cert?.name ?? f.resourceId.split("/").pop() ?? "";
     const pools = cert?.referencedByPools ?? [];
-    if (pools.length > 0) facts.push(["Used by pools", pools.join(", ")]);
-    breaks =
-      "Since the retirement, no pool can be created or resized with this certificate, and copies already installed on nodes may stop working. It has to move to Key Vault.";
-    steps.push(...keyVaultSteps(f, [name]));
-    if (pools.length > 0) {
-      steps.push({
-        text: `Replace each pool that uses it (${pools.join(", ")}) with a new pool that has the identity and the Azure Key Vault VM extension; existing pools cannot take an extension. Move the jobs over, then delete each old pool.`,
-        link: { label: "How to create a pool with extensions", url: POOL_EXTENSIONS_URL },
-        commands: [
-          `az batch account login --name ${acct} --resource-group ${rg}`,
-          ...pools.map((p) => `az batch pool delete --account-name ${acct} --pool-id ${shq(p)}`),
-        ],
-      });
-    }
-    steps.push({
-      text:
-        "Delete the account certificate once no pool or node uses it. Current Azure CLI releases no longer include the az batch certificate commands, so call the management API:",
-      commands: [
-        `az rest --method delete --url ${shq(`https://management.azure.com${clean(certId)}?api-version=${CERTIFICATE_API_VERSION}`)}`,
-        "# or, with an older Azure CLI that still has the command:",
-        `az batch certificate delete --account-name ${acct} --thumbprint ${shq(thumbprint)} --thumbprint-algorithm ${algorithm}`,
-      ],
-    });
+    if (cert?.provisioningState === "Deleting") notes.push("deletion in progress");
+    else if (cert?.provisioningState === "Failed" && cert.deleteCertificateError) notes.push(`deletion refused (${cert.deleteCertificateError.code})`);
+    if (pools.length > 0) notes.push(`used by ${pools.length === 1 ? "pool" : "pools"} ${pools.join(", ")}`);
+    else if (f.severity === "warning") notes.push("no pool uses it");
+    else notes.push("its pools could not be read");
+    if (cert?.expiresOn) notes.push(`expires ${longDate(cert.expiresOn)}`);
   }
-
-  const d = item.decision;
-  const status = d.daysToDeadline < 0 ? `${countdownPhrase(d.daysToDeadline)}${d.due && d.milestone.startsWith("overdue-") ? `, reminder ${d.milestone.slice("overdue-".length)}` : ""}` : countdownPhrase(d.daysToDeadline);
+  const line: ItemLine = { severity: f.severity, kind, name, note: notes.join(" · ") };
   const portal = portalLink(f.resourceId, ctx);
-  const view: ItemView = { title, severity: f.severity, facts, detail: f.detail, breaks, steps, status };
-  if (portal !== undefined) view.portal = portal;
-  return view;
+  if (portal !== undefined) line.portal = portal;
+  return line;
+}
+
+const REASON_WORDS: Record<OwnerTagFix["invalid"][number]["reason"], string> = {
+  "not-an-address": "is not an email address",
+  "non-ascii-domain": "has a non-ASCII domain (a possible look-alike)",
+  "control-characters": "contains control characters",
+};
+
+/** "The owner tag `owner` on account X has `bob@@contoso`, which is not an email address, …" and the command that fixes it. */
+function tagFixSentence(fix: OwnerTagFix): { text: string; command: string } {
+  const tag = `The owner tag \`${clean(fix.key)}\` on ${fix.level} ${clean(fix.name)}`;
+  const only = fix.invalid.length === 1 ? fix.invalid[0] : undefined;
+  let text: string;
+  if (fix.corrected !== CORRECTED_ADDRESS) {
+    // Some entries are addresses: name the ones that are not.
+    text = `${tag} is \`${clean(fix.value)}\`: ${fix.invalid.map((i) => `\`${clean(i.entry)}\` ${REASON_WORDS[i.reason]}`).join("; ")}.`;
+  } else if (only && (only.reason === "control-characters" || clean(only.entry) === clean(fix.value).trim())) {
+    text = `${tag} has \`${clean(only.entry)}\`, which ${REASON_WORDS[only.reason]}, so the tag names nobody.`;
+  } else {
+    text = `${tag} has \`${clean(fix.value)}\`, which holds no email address, so the tag names nobody.`;
+  }
+  return {
+    text: `${text} Fix it, with the right address for ${CORRECTED_ADDRESS}:`,
+    command: `az tag update --resource-id ${shq(fix.resourceId)} --operation Merge --tags ${shq(`${fix.key}=${fix.corrected}`)}`,
+  };
+}
+
+/** The account's owner tag fixes not already shown for an earlier account (a subscription's tag covers many). */
+function tagFixesFor(items: readonly DigestItem[], shown: Set<string>): OwnerTagFix[] {
+  const out: OwnerTagFix[] = [];
+  for (const fix of items.flatMap((i) => i.finding.ownerTagFixes ?? [])) {
+    const key = `${fix.resourceId.toLowerCase()}|${fix.key.toLowerCase()}`;
+    if (shown.has(key)) continue;
+    shown.add(key);
+    out.push(fix);
+  }
+  return out;
+}
+
+/**
+ * The account's commands as one block: each step's commands under a `# n. label` comment, in step order. A command
+ * already in the block (the `az batch account login` before each pool's delete) is not repeated.
+ */
+function commandLines(steps: readonly PlanStep[]): string[] {
+  const seen = new Set<string>();
+  return steps.flatMap((s, i) => {
+    const fresh = (s.commands ?? []).filter((c) => c.startsWith("#") || !seen.has(c));
+    for (const c of fresh) seen.add(c);
+    return fresh.some((c) => !c.startsWith("#")) ? [`# ${i + 1}. ${s.label ?? "step"}`, ...fresh] : [];
+  });
 }
 
 // ---------------------------------------------------------------- MJML building blocks
@@ -232,7 +210,7 @@ const COLORS = {
   codeBg: "#f6f8fa",
 };
 
-const CODE_STYLE = `font-family:Consolas,'Courier New',monospace;font-size:12px;line-height:1.45;background:${COLORS.codeBg};border:1px solid ${COLORS.border};border-radius:4px;padding:8px 10px;margin:6px 0 0 0;white-space:pre-wrap;word-break:normal;overflow-wrap:normal;overflow-x:auto;color:${COLORS.ink};`;
+const CODE_STYLE = `font-family:Consolas,'Courier New',monospace;font-size:12px;line-height:1.45;background:${COLORS.codeBg};border:1px solid ${COLORS.border};border-radius:4px;padding:6px 8px;margin:8px 0 0 0;white-space:pre;word-break:normal;overflow-wrap:normal;overflow-x:auto;color:${COLORS.ink};`;
 const LINK_STYLE = `color:${COLORS.brand};text-decoration:underline;word-break:break-all;`;
 
 function head(title: string, preview: string): string {
@@ -241,7 +219,7 @@ function head(title: string, preview: string): string {
   <mj-preview>${escapeHtml(preview)}</mj-preview>
   <mj-attributes>
     <mj-all font-family="'Segoe UI', Helvetica, Arial, sans-serif" />
-    <mj-text font-size="14px" line-height="1.5" color="${COLORS.ink}" padding="4px 20px" />
+    <mj-text font-size="14px" line-height="1.45" color="${COLORS.ink}" padding="4px 16px" />
     <mj-section padding="0" />
   </mj-attributes>
   <mj-style>
@@ -251,11 +229,11 @@ function head(title: string, preview: string): string {
 }
 
 function banner(headline: string, sub: string, color: string): string {
-  return `<mj-section background-color="${color}" padding="20px 0 16px 0">
+  return `<mj-section background-color="${color}" padding="12px 0 10px 0">
   <mj-column>
-    <mj-text color="#ffffff" font-size="12px" letter-spacing="1px" padding="0 20px 4px 20px">AZURE BATCH CERTIFICATE AUDIT</mj-text>
-    <mj-text color="#ffffff" font-size="22px" font-weight="700" line-height="1.3" padding="0 20px 6px 20px">${headline}</mj-text>
-    <mj-text color="#ffffff" font-size="14px" padding="0 20px">${sub}</mj-text>
+    <mj-text color="#ffffff" font-size="11px" letter-spacing="1px" padding="0 16px 2px 16px">AZURE BATCH CERTIFICATE AUDIT</mj-text>
+    <mj-text color="#ffffff" font-size="19px" font-weight="700" line-height="1.3" padding="0 16px 2px 16px">${headline}</mj-text>
+    <mj-text color="#ffffff" font-size="13px" padding="0 16px">${sub}</mj-text>
   </mj-column>
 </mj-section>`;
 }
@@ -267,12 +245,13 @@ function textSection(html: string, opts: { bg?: string; padding?: string } = {})
 }
 
 /**
- * Commands wrap at spaces only and scroll sideways where one token is longer than the line: a command broken inside a
- * token cannot be copied. The fixed-layout table gives the block a width of its own, so it scrolls instead of
- * widening the message.
+ * Commands never wrap: each is one line, and the block scrolls sideways where a line is longer than the screen. A
+ * command broken inside a token (Chrome breaks after hyphens and slashes in resource ids) cannot be copied, and one
+ * line per command keeps a phone's digest short. The fixed-layout table gives the block a width of its own, so it
+ * scrolls instead of widening the message.
  */
-function codeBlock(cmd: string): string {
-  return `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="table-layout:fixed;border-collapse:collapse;"><tr><td><div style="${CODE_STYLE}">${escapeHtml(cmd)}</div></td></tr></table>`;
+function codeBlock(lines: readonly string[]): string {
+  return `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="table-layout:fixed;border-collapse:collapse;"><tr><td><div style="${CODE_STYLE}" class="cmd">${lines.map((l) => escapeHtml(l)).join("\n")}</div></td></tr></table>`;
 }
 
 function factsTable(facts: readonly [string, string][]): string {
@@ -285,55 +264,41 @@ function factsTable(facts: readonly [string, string][]): string {
   return `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="table-layout:fixed;border-collapse:collapse;font-size:13px;margin:6px 0;">${rows}</table>`;
 }
 
-function itemSection(view: ItemView): string {
-  const color = view.severity === "critical" ? COLORS.critical : COLORS.warning;
-  const badge = `<span style="display:inline-block;background:${color};color:#ffffff;font-size:11px;font-weight:700;letter-spacing:0.5px;padding:2px 6px;border-radius:3px;text-transform:uppercase;">${escapeHtml(view.severity)}</span>`;
-  const steps = view.steps
-    .map(
-      (s, i) =>
-        `<div style="margin:10px 0 0 0;"><b>${i + 1}.</b> ${escapeHtml(s.text)}${
-          s.link ? ` <a href="${escapeHtml(s.link.url)}" style="${LINK_STYLE}">${escapeHtml(s.link.label)}</a>` : ""
-        }${s.commands && s.commands.length > 0 ? codeBlock(s.commands.join("\n")) : ""}</div>`,
-    )
-    .join("");
-  const portal = view.portal
-    ? `<p style="margin:12px 0 0 0;"><a href="${escapeHtml(view.portal)}" style="${LINK_STYLE}">Open in the Azure portal</a></p>`
-    : "";
-  const body = `${badge} <span style="color:${COLORS.muted};font-size:13px;">${escapeHtml(view.status)}</span>
-<div style="font-size:16px;font-weight:700;margin:6px 0 2px 0;word-break:break-all;overflow-wrap:anywhere;">${escapeHtml(view.title)}</div>
-${factsTable(view.facts)}
-${view.detail ? `<p style="margin:6px 0;">${escapeHtml(view.detail)}</p>` : ""}
-${view.steps.length > 0 ? `<p style="margin:8px 0 0 0;"><b>What breaks:</b> ${escapeHtml(view.breaks)}</p>` : ""}
-${view.steps.length > 0 ? `<p style="margin:10px 0 0 0;"><b>What to do:</b></p>${steps}` : ""}${portal}`;
-  return `<mj-section background-color="#ffffff" border-left="4px solid ${color}" padding="14px 0 16px 0">
-  <mj-column><mj-text>${body}</mj-text></mj-column>
-</mj-section>
-<mj-section padding="0 0 10px 0"><mj-column><mj-spacer height="1px" /></mj-column></mj-section>`;
+function badge(severity: string): string {
+  const color = severity === "critical" ? COLORS.critical : COLORS.warning;
+  return `<span style="display:inline-block;background:${color};color:#ffffff;font-size:10px;font-weight:700;letter-spacing:0.5px;padding:1px 5px;border-radius:3px;text-transform:uppercase;vertical-align:1px;">${escapeHtml(severity)}</span>`;
 }
 
-/** The account's plan: each step once (see ./accountPlan.ts); the items below it carry no steps of their own. */
-function planSection(steps: readonly Step[]): string {
-  if (steps.length === 0) return "";
-  const body = steps
-    .map(
-      (s, i) =>
-        `<div style="margin:8px 0 0 0;"><b>${i + 1}.</b> ${escapeHtml(s.text)}${
-          s.link ? ` <a href="${escapeHtml(s.link.url)}" style="${LINK_STYLE}">${escapeHtml(s.link.label)}</a>` : ""
-        }${s.commands && s.commands.length > 0 ? codeBlock(s.commands.join("\n")) : ""}</div>`,
-    )
+/** One Batch account: its items (a line each), its plan (each step once, ./accountPlan.ts), its commands in one block. */
+function accountSection(account: { accountName: string; resourceGroup: string }, subscription: string, lines: readonly ItemLine[], steps: readonly PlanStep[], fixes: readonly OwnerTagFix[]): string {
+  const items = lines
+    .map((l) => {
+      const name = l.portal ? `<a href="${escapeHtml(l.portal)}" style="${LINK_STYLE}">${escapeHtml(l.name)}</a>` : `<b>${escapeHtml(l.name)}</b>`;
+      return `<div style="margin:5px 0 0 0;overflow-wrap:anywhere;word-break:break-word;">${badge(l.severity)} ${escapeHtml(l.kind)} ${name}${l.note ? `<span style="color:${COLORS.muted};"> · ${escapeHtml(l.note)}</span>` : ""}</div>`;
+    })
     .join("");
-  return `<mj-section background-color="#ffffff" padding="12px 0 14px 0">
-  <mj-column><mj-text><b>What to do in this account:</b>${body}</mj-text></mj-column>
-</mj-section>
-<mj-section padding="0 0 10px 0"><mj-column><mj-spacer height="1px" /></mj-column></mj-section>`;
-}
-
-function groupHeading(title: string, sub: string): string {
-  return `<mj-section padding="14px 0 6px 0">
-  <mj-column>
-    <mj-text font-size="15px" font-weight="700" padding="0 20px">${title}</mj-text>
-    <mj-text font-size="12px" color="${COLORS.muted}" padding="0 20px"><div style="word-break:break-all;overflow-wrap:anywhere;">${sub}</div></mj-text>
-  </mj-column>
+  const plan =
+    steps.length === 0
+      ? ""
+      : `<p style="margin:10px 0 0 0;"><b>What to do in this account:</b></p><ol style="margin:2px 0 0 0;padding-left:20px;">${steps
+          .map(
+            (s) =>
+              `<li style="margin:3px 0 0 0;overflow-wrap:anywhere;">${escapeHtml(s.text)}${s.link ? ` <a href="${escapeHtml(s.link.url)}" style="${LINK_STYLE}">${escapeHtml(s.link.label)}</a>` : ""}</li>`,
+          )
+          .join("")}</ol>`;
+  const commands = commandLines(steps);
+  const fixHtml = fixes
+    .map((fix) => {
+      const { text, command } = tagFixSentence(fix);
+      return `<div style="margin:10px 0 0 0;padding:6px 10px;background:#fff8c5;border-left:3px solid ${COLORS.warning};overflow-wrap:anywhere;">${escapeHtml(text)}${codeBlock([command])}</div>`;
+    })
+    .join("");
+  return `<mj-section background-color="#ffffff" padding="10px 0 12px 0" border-top="1px solid ${COLORS.border}">
+  <mj-column><mj-text>
+<div style="font-size:16px;font-weight:700;overflow-wrap:anywhere;">${escapeHtml(account.accountName)}</div>
+<div style="font-size:12px;color:${COLORS.muted};overflow-wrap:anywhere;">Resource group ${escapeHtml(account.resourceGroup)} · subscription ${subscription}</div>
+${items}${plan}${commands.length > 0 ? codeBlock(commands) : ""}${fixHtml}
+  </mj-text></mj-column>
 </mj-section>`;
 }
 
@@ -410,17 +375,43 @@ function accessWhy(plan: DigestPlan): string[] {
   return [...out];
 }
 
-function stopLines(plan: DigestPlan, ctx: RenderContext): string[] {
+function stopLines(plan: DigestPlan, ctx: RenderContext): { lines: string[]; snooze: string } {
   const until = "YYYY-MM-DD";
   const accounts = [...new Set(plan.items.map((i) => i.finding.accountId))];
   const target = accounts.length === 1 && accounts[0] ? shq(accounts[0]) : "<account-resource-id>";
   const tagKey = ctx.snoozeTagKey ?? SNOOZE_TAG;
-  return [
-    "Migrate: once a certificate or pool is gone, the next audit drops it and reminders stop.",
-    "Not yours? Fix the owner tag on the Batch account (or its resource group or subscription) to name the right people.",
-    `Need time? Tag the Batch account ${clean(tagKey)}: ${until} and reminders pause until that day, e.g. az tag update --resource-id ${target} --operation Merge --tags ${shq(`${tagKey}=${until}`)}`,
-    ...(safeHttpsUrl(ctx.reportUrl) ? [`Full report: ${safeHttpsUrl(ctx.reportUrl)}`] : []),
-  ];
+  return {
+    lines: [
+      "Migrate: once a certificate or pool is gone, the next audit drops it and reminders stop.",
+      "Not yours? Fix the owner tag on the Batch account (or its resource group or subscription) to name the right people.",
+      `Need time? Tag the Batch account ${clean(tagKey)}: ${until} and reminders pause until that day:`,
+    ],
+    snooze: `az tag update --resource-id ${target} --operation Merge --tags ${shq(`${tagKey}=${until}`)}`,
+  };
+}
+
+interface AccountView {
+  account: DigestAccountGroup;
+  /** Its name, or its id when it has none. */
+  subscription: string;
+  subscriptionId: string;
+  lines: ItemLine[];
+  steps: PlanStep[];
+  fixes: OwnerTagFix[];
+}
+
+function accountViews(plan: DigestPlan, ctx: RenderContext): AccountView[] {
+  const shownFixes = new Set<string>();
+  return plan.groups.flatMap((sub) =>
+    sub.accounts.map((account) => ({
+      account,
+      subscription: clean(sub.subscriptionName ?? sub.subscriptionId),
+      subscriptionId: clean(sub.subscriptionId),
+      lines: account.items.map((i) => itemLine(i, ctx)),
+      steps: accountPlan(account.items.map((i) => i.finding)),
+      fixes: tagFixesFor(account.items, shownFixes),
+    })),
+  );
 }
 
 export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promise<RenderedEmail> {
@@ -432,40 +423,27 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
     plan.kind === "escalation"
       ? `Escalated: ${escapeHtml(plan.ownerAddress)} has not acted`
       : `${escapeHtml(plural(plan.items.length, "item needs", "items need"))} action`;
-  const deadlineWord = days < 0 ? `The migration deadline was ${longDate(ctx.deadline)}` : `The migration deadline is ${longDate(ctx.deadline)}`;
+  const deadlineWord = days < 0 ? `deadline was ${longDate(ctx.deadline)}` : `deadline ${longDate(ctx.deadline)}`;
   const sub = `${escapeHtml(countdown.charAt(0).toUpperCase() + countdown.slice(1))} · ${escapeHtml(deadlineWord)} · ${escapeHtml(plural(critical, "critical", "critical"))}`;
-  const intro = `Azure Batch retired account certificates on ${longDate(ctx.retirementDate)}. Since then, creating or resizing pools with certificate references is rejected and certificates already installed may stop working. The items below are in Batch accounts you own; each lists what to do, with the real names filled in.`;
 
   const { lines: why } = whyText(plan);
-  // Steps live in each account's plan, once; an item shows what it is and what breaks.
-  const views = new Map(plan.items.map((i): [DigestItem, ItemView] => [i, { ...itemView(i, ctx), steps: [] }]));
-  let sections = "";
-  for (const sub of plan.groups) {
-    const subName = sub.subscriptionName ? `${escapeHtml(sub.subscriptionName)} (${escapeHtml(sub.subscriptionId)})` : escapeHtml(sub.subscriptionId);
-    for (const acc of sub.accounts) {
-      sections += groupHeading(
-        `Batch account ${escapeHtml(acc.accountName)}`,
-        `Subscription ${subName} · resource group ${escapeHtml(acc.resourceGroup)}`,
-      );
-      sections += planSection(accountPlan(acc.items.map((i) => i.finding)));
-      for (const item of acc.items) sections += itemSection(views.get(item) ?? itemView(item, ctx));
-    }
-  }
+  const views = accountViews(plan, ctx);
+  const kits = plan.items.filter((i) => i.finding.migration?.replacementPool).length;
+  const intro = `${introText(ctx)} What to do, per Batch account${kits > 0 ? `, with each pool's replacement attached, ready to create` : ""}:`;
+  const sections = views.map((v) => accountSection(v.account, escapeHtml(v.subscription), v.lines, v.steps, v.fixes)).join("\n");
 
   const stop = stopLines(plan, ctx);
+  const report = safeHttpsUrl(ctx.reportUrl);
   const footerHtml = `<p style="margin:0;"><b>Why you got this:</b> ${why.map(escapeHtml).join(" ")}</p>
-<p style="margin:8px 0 0 0;"><b>How to stop it:</b></p><ul style="margin:4px 0 0 0;padding-left:18px;">${stop
-    .slice(0, 3)
+<p style="margin:6px 0 0 0;"><b>How to stop it:</b></p><ul style="margin:2px 0 0 0;padding-left:18px;">${stop.lines
     .map((l) => `<li style="margin:2px 0;">${escapeHtml(l)}</li>`)
-    .join("")}</ul>${
-    safeHttpsUrl(ctx.reportUrl) ? `<p style="margin:8px 0 0 0;"><a href="${escapeHtml(safeHttpsUrl(ctx.reportUrl) ?? "")}" style="${LINK_STYLE}">Open the full audit report</a></p>` : ""
-  }`;
+    .join("")}</ul>${codeBlock([stop.snooze])}${report ? `<p style="margin:8px 0 0 0;"><a href="${escapeHtml(report)}" style="${LINK_STYLE}">Open the full audit report</a></p>` : ""}`;
 
   const bannerColor = days < 0 || plan.kind === "escalation" ? COLORS.critical : COLORS.brand;
   const mjml = `<mjml lang="en">${head(subject, `${countdown}: ${plural(plan.items.length, "Azure Batch certificate item needs", "Azure Batch certificate items need")} migrating to Key Vault`)}
 <mj-body width="640px" background-color="${COLORS.page}">
 ${banner(headline, sub, bannerColor)}
-${textSection(escapeHtml(intro), { padding: "14px 0" })}
+${textSection(escapeHtml(intro), { padding: "10px 0" })}
 ${sections}
 ${footer(ctx, footerHtml)}
 </mj-body></mjml>`;
@@ -474,42 +452,32 @@ ${footer(ctx, footerHtml)}
   return { subject, html, text: digestText(plan, ctx, views, why, stop) };
 }
 
-function digestText(plan: DigestPlan, ctx: RenderContext, views: Map<DigestItem, ItemView>, why: string[], stop: string[]): string {
+function introText(ctx: RenderContext): string {
+  return `Azure Batch retired account certificates on ${longDate(ctx.retirementDate)}: creating or resizing pools with certificate references is rejected, and certificates on nodes may stop working. They move to Azure Key Vault, installed by the Key Vault VM extension.`;
+}
+
+function digestText(plan: DigestPlan, ctx: RenderContext, views: readonly AccountView[], why: string[], stop: { lines: string[]; snooze: string }): string {
   const days = daysBetween(ctx.asOf, ctx.deadline);
   const out: string[] = [];
-  out.push(digestSubject(plan, ctx), "");
-  out.push(
-    `Azure Batch retired account certificates on ${longDate(ctx.retirementDate)}. Since then, creating or resizing pools with certificate references is rejected and certificates already installed may stop working.`,
-    `Migration deadline: ${longDate(ctx.deadline)} (${countdownPhrase(days)}).`,
-    "",
-  );
-  for (const sub of plan.groups) {
-    for (const acc of sub.accounts) {
-      out.push(`== ${sub.subscriptionName ? `Subscription ${clean(sub.subscriptionName)} ` : ""}(${clean(sub.subscriptionId)}) > ${clean(acc.accountName)} (resource group ${clean(acc.resourceGroup)})`, "");
-      const planSteps = accountPlan(acc.items.map((i) => i.finding));
-      if (planSteps.length > 0) out.push("What to do in this account:");
-      planSteps.forEach((s, i) => {
-        out.push(`  ${i + 1}. ${clean(s.text)}${s.link ? ` ${s.link.label}: ${s.link.url}` : ""}`);
-        for (const c of s.commands ?? []) out.push(`     ${clean(c)}`);
-      });
-      if (planSteps.length > 0) out.push("");
-      for (const item of acc.items) {
-        const v = views.get(item) ?? itemView(item, ctx);
-        out.push(`[${v.severity.toUpperCase()}] ${clean(v.title)} (${v.status})`);
-        for (const [k, val] of v.facts) out.push(`  ${k}: ${clean(val)}`);
-        if (v.detail) out.push(`  ${clean(v.detail)}`);
-        // With the account's plan above, the intro says what breaks once instead of each item.
-        if (v.steps.length > 0) out.push(`  What breaks: ${v.breaks}`, "  What to do:");
-        v.steps.forEach((s, i) => {
-          out.push(`    ${i + 1}. ${clean(s.text)}${s.link ? ` ${s.link.label}: ${s.link.url}` : ""}`);
-          for (const c of s.commands ?? []) out.push(`       ${clean(c)}`);
-        });
-        if (v.portal) out.push(`  Portal: ${v.portal}`);
-        out.push("");
-      }
+  out.push(digestSubject(plan, ctx), "", introText(ctx), `Migration deadline: ${longDate(ctx.deadline)} (${countdownPhrase(days)}).`, "");
+  for (const v of views) {
+    const subscription = v.subscription === v.subscriptionId ? v.subscription : `${v.subscription} (${v.subscriptionId})`;
+    out.push(`== ${clean(v.account.accountName)} (resource group ${clean(v.account.resourceGroup)}, subscription ${subscription})`);
+    for (const l of v.lines) out.push(`  [${l.severity.toUpperCase()}] ${l.kind} ${clean(l.name)}${l.note ? ` · ${clean(l.note)}` : ""}`);
+    if (v.steps.length > 0) out.push("", "What to do in this account:");
+    v.steps.forEach((s, i) => out.push(`  ${i + 1}. ${clean(s.text)}${s.link ? ` ${s.link.label}: ${s.link.url}` : ""}`));
+    const commands = commandLines(v.steps);
+    if (commands.length > 0) out.push("", "  Commands:", ...commands.map((c) => `    ${clean(c)}`));
+    for (const fix of v.fixes) {
+      const { text, command } = tagFixSentence(fix);
+      out.push("", `  ${text}`, `    ${clean(command)}`);
     }
+    out.push("");
   }
-  out.push("Why you got this:", ...why.map((l) => `  ${l}`), "", "How to stop it:", ...stop.map((l) => `  - ${l}`), "");
+  out.push("Why you got this:", ...why.map((l) => `  ${l}`), "", "How to stop it:", ...stop.lines.map((l) => `  - ${l}`), `      ${clean(stop.snooze)}`);
+  const report = safeHttpsUrl(ctx.reportUrl);
+  if (report) out.push(`  - Full report: ${report}`);
+  out.push("");
   if (ctx.senderName) out.push(`Sent by ${clean(ctx.senderName)}.`);
   out.push(`Audit as of ${longDate(ctx.asOf)}. Migration guide: ${MIGRATION_GUIDE_URL}`);
   return out.join("\n");

@@ -10,6 +10,7 @@ import { historyKey, planDigests } from "../../src/core/digestPlan.js";
 import { defaultReminderPolicy, type ReminderHistory } from "../../src/core/schedule.js";
 import { renderDigest, type RenderContext } from "../../src/render/digestEmail.js";
 import { browserAvailable, launchBrowser } from "../support/browser.js";
+import { DIGEST_OWNER, ETL, ownerDigest, ownerDigestPlan } from "../support/ownerDigest.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const AS_OF = "2026-11-26";
@@ -108,11 +109,43 @@ describe.skipIf(!available)("the digest email in a browser", () => {
   it.each([
     ["phone", 375, 740],
     ["desktop", 1280, 900],
-  ])("fits a %s screen without sideways scrolling and shows the key text", async (label, width, height) => {
+  ])("fits a %s screen without sideways scrolling and shows the key text", async (_label, width, height) => {
     const email = await renderRealistic();
     const page = await browser.newPage({ viewport: { width, height } });
     try {
       // Offline: an email must not need the network to render.
+      await page.route("**/*", (route) => route.abort());
+      await page.setContent(email.html, { waitUntil: "load" });
+      // A string expression: this project compiles without the DOM lib.
+      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+        "({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })",
+      );
+      expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+
+      for (const text of ["6 items need action", "1,001 days overdue", "contosorender01", "Replace pool render-win-pool", "What to do in this account:", "Why you got this:"]) {
+        await expect.poll(() => page.getByText(text, { exact: false }).filter({ visible: true }).count(), { message: text, timeout: 2000 }).toBeGreaterThan(0);
+      }
+      // The hostile pool name shows as text; no script element came from it.
+      expect(await page.locator("script").count()).toBe(0);
+      expect(await page.getByText("<script>alert('x')</script>", { exact: false }).first().isVisible()).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
+  // The digest one owner gets for five findings over two accounts (pools with their replacement kits, the certificates
+  // they use, an unused certificate, a reference to a certificate the account does not hold, and a broken owner tag),
+  // made by the audit, the planner and the renderer. On a phone it has to be short enough that the owner reads it.
+  it.each([
+    ["phone", 390, 2600, 844],
+    ["desktop", 1280, 2600, 900],
+  ])("a five-item digest on a %s (%i px wide) is at most %i px tall, never scrolls sideways, and keeps every command whole", async (label, width, maxHeight, height) => {
+    const plan = await ownerDigestPlan();
+    expect(plan.items).toHaveLength(5);
+    expect(plan.groups.flatMap((g) => g.accounts)).toHaveLength(2);
+    const email = await ownerDigest();
+    const page = await browser.newPage({ viewport: { width, height } });
+    try {
       await page.route("**/*", (route) => route.abort());
       await page.setContent(email.html, { waitUntil: "load" });
       if (process.env.WRITE_SCREENSHOTS === "1") {
@@ -120,19 +153,40 @@ describe.skipIf(!available)("the digest email in a browser", () => {
         mkdirSync(dirname(path), { recursive: true });
         await page.screenshot({ path, fullPage: true });
       }
-      // A string expression: this project compiles without the DOM lib.
-      const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
-        "({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })",
-      );
-      expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+      const m = await page.evaluate<{ height: number; scrollWidth: number; clientWidth: number; blocks: number; overflowingBlocks: number; brokenTokens: string[] }>(`(() => {
+        const root = document.documentElement;
+        const blocks = [...document.querySelectorAll(".cmd")];
+        const brokenTokens = [];
+        let overflowingBlocks = 0;
+        for (const block of blocks) {
+          // A block scrolls inside its own box; it never pushes the message wider than its column.
+          if (block.getBoundingClientRect().right > root.clientWidth + 0.5) overflowingBlocks++;
+          const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const re = /\\S+/g;
+            for (let t = re.exec(node.data); t; t = re.exec(node.data)) {
+              const range = document.createRange();
+              range.setStart(node, t.index);
+              range.setEnd(node, t.index + t[0].length);
+              const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+              if (tops.size > 1) brokenTokens.push(t[0]);
+            }
+          }
+        }
+        return { height: root.scrollHeight, scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, blocks: blocks.length, overflowingBlocks, brokenTokens };
+      })()`);
+      expect(m.scrollWidth).toBeLessThanOrEqual(m.clientWidth);
+      // Two accounts' command blocks, the owner tag fix and the snooze command.
+      expect(m.blocks).toBeGreaterThanOrEqual(4);
+      expect(m.overflowingBlocks).toBe(0);
+      expect(m.brokenTokens).toEqual([]);
+      expect(m.height).toBeLessThanOrEqual(maxHeight);
 
-      for (const text of ["6 items need action", "1,001 days overdue", "contosorender01", "Pool render-win-pool references account certificates", "What to do in this account:", "Why you got this:"]) {
+      for (const text of ["5 items need action", "contosoetlbatch", "contosorender01", "Replace pool etl-nightly", "Replace pool render-win-pool", "Delete unused certificates", "bob@@contoso", "which this account no longer holds"]) {
         await expect.poll(() => page.getByText(text, { exact: false }).filter({ visible: true }).count(), { message: text, timeout: 2000 }).toBeGreaterThan(0);
       }
-      // The hostile pool name shows as text; no script element came from it.
-      expect(await page.locator("script").count()).toBe(0);
-      expect(await page.getByText("<script>alert('x')</script>", { exact: false }).first().isVisible()).toBe(true);
-
+      expect(email.html).toContain(`az tag update --resource-id ${ETL.id} --operation Merge --tags &#39;owner=&lt;corrected-address&gt;&#39;`);
+      expect(plan.recipient).toBe(DIGEST_OWNER);
     } finally {
       await page.close();
     }

@@ -32,6 +32,39 @@ describe("resolveOwners", () => {
     expect(fb.owners).toEqual([{ address: "platform@contoso.com", source: "fallback" }]);
   });
 
+  it("says which owner tag entries were not addresses and what to set instead, for a nearer level that named nobody", () => {
+    const r = resolveOwners(
+      { account: { Owner: "bob@@contoso" }, accountId: ACCOUNT_ID, accountName: "acct1", resourceGroup: { owner: "carol@contoso.com" }, resourceGroupId: RG_ID },
+      policy(),
+    );
+    expect(r.owners).toEqual([{ address: "carol@contoso.com", source: 'resource group tag "owner"' }]);
+    expect(r.tagFixes).toEqual([
+      {
+        level: "account",
+        resourceId: ACCOUNT_ID,
+        name: "acct1",
+        key: "Owner",
+        value: "bob@@contoso",
+        invalid: [{ entry: "bob@@contoso", reason: "not-an-address" }],
+        corrected: "<corrected-address>",
+      },
+    ]);
+  });
+
+  it("keeps the valid entries of a partly invalid value in the corrected one, and leaves out entries that are only refused by policy", () => {
+    const r = resolveOwners({ account: { owner: "alice@contoso.com, bob.contoso.com; eve@evil.io" }, accountId: ACCOUNT_ID }, policy());
+    expect(r.owners.map((o) => o.address)).toEqual(["alice@contoso.com"]);
+    expect(r.tagFixes).toHaveLength(1);
+    expect(r.tagFixes[0]?.invalid).toEqual([{ entry: "bob.contoso.com", reason: "not-an-address" }]);
+    expect(r.tagFixes[0]?.corrected).toBe("alice@contoso.com;<corrected-address>;eve@evil.io");
+  });
+
+  it("replaces a value with control characters whole, and reports no fix for valid tags", () => {
+    const r = resolveOwners({ account: { owner: "alice@contoso.com\r\nBcc: x@evil.io" }, accountId: ACCOUNT_ID }, policy());
+    expect(r.tagFixes[0]).toMatchObject({ invalid: [{ reason: "control-characters" }], corrected: "<corrected-address>" });
+    expect(resolveOwners({ account: { owner: "alice@contoso.com" }, accountId: ACCOUNT_ID }, policy()).tagFixes).toEqual([]);
+  });
+
   it("matches tag keys case-insensitively and reports the key as written on the resource", () => {
     const r = resolveOwners({ account: { OWNER: "alice@contoso.com" }, accountId: ACCOUNT_ID }, policy());
     expect(r.owners).toEqual([{ address: "alice@contoso.com", source: 'account tag "OWNER"', namedBy: tagNaming(ACCOUNT_ID, "owner", "alice@contoso.com") }]);

@@ -91,6 +91,9 @@ describe("the digest built from the plan", () => {
     expect(text.match(/az identity create/g)).toHaveLength(1);
     expect(text.match(/az keyvault certificate import/g)).toHaveLength(1);
     expect(text.match(/What to do in this account:/g)).toHaveLength(1);
+    // Both pools' deletes need the login; the account's command block has it once.
+    expect(text.match(/az batch account login/g)).toHaveLength(1);
+    expect(text.match(/az batch pool delete/g)).toHaveLength(2);
     const codeStyles = [...html.matchAll(/<div style="([^"]*font-family:Consolas[^"]*)"/g)].map((m) => m[1]);
     expect(codeStyles.length).toBeGreaterThan(0);
     for (const style of codeStyles) {

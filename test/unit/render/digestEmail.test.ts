@@ -222,6 +222,40 @@ describe("renderDigest", () => {
     expect(html).toContain("poollmth.exe");
   });
 
+  it("tells the owner which owner tag value was not an address and how to set a corrected one, once per tag", async () => {
+    const whole = { level: "account" as const, resourceId: ACCOUNT_ID, name: "contosorender01", key: "owner", value: "bob@@contoso", invalid: [{ entry: "bob@@contoso", reason: "not-an-address" as const }], corrected: "<corrected-address>" };
+    const partly = {
+      level: "resource group" as const,
+      resourceId: `/subscriptions/${SUB}/resourceGroups/rg-render`,
+      name: "rg-render",
+      key: "Owner Contact",
+      value: "alice@contoso.com, bob.contoso.com",
+      invalid: [{ entry: "bob.contoso.com", reason: "not-an-address" as const }],
+      corrected: "alice@contoso.com;<corrected-address>",
+    };
+    const fixes = [whole, partly];
+    const { text, html } = await renderDigest(only([certFinding({ ownerTagFixes: fixes }), poolFinding({ ownerTagFixes: fixes })]), ctx());
+    expect(text).toContain("The owner tag `owner` on account contosorender01 has `bob@@contoso`, which is not an email address, so the tag names nobody.");
+    expect(text).toContain(`az tag update --resource-id ${ACCOUNT_ID} --operation Merge --tags 'owner=<corrected-address>'`);
+    expect(text).toContain("The owner tag `Owner Contact` on resource group rg-render is `alice@contoso.com, bob.contoso.com`: `bob.contoso.com` is not an email address.");
+    expect(text).toContain(`az tag update --resource-id /subscriptions/${SUB}/resourceGroups/rg-render --operation Merge --tags 'Owner Contact=alice@contoso.com;<corrected-address>'`);
+    expect(text.match(/az tag update --resource-id \S+ --operation Merge --tags 'owner=/g)).toHaveLength(1);
+    expect(html).toContain("has `bob@@contoso`, which is not an email address");
+    expect(html).toContain("--tags &#39;owner=&lt;corrected-address&gt;&#39;");
+  });
+
+  it("says a tag whose every entry is not an address holds no email address", async () => {
+    const words = "risk team (ask Bob)";
+    const fix = { level: "account" as const, resourceId: ACCOUNT_ID, name: "contosorender01", key: "owner", value: words, invalid: words.split(" ").map((entry) => ({ entry, reason: "not-an-address" as const })), corrected: "<corrected-address>" };
+    const { text } = await renderDigest(only([certFinding({ ownerTagFixes: [fix] })]), ctx());
+    expect(text).toContain("The owner tag `owner` on account contosorender01 has `risk team (ask Bob)`, which holds no email address, so the tag names nobody.");
+  });
+
+  it("says nothing about owner tags when they were all addresses", async () => {
+    const { text } = await renderDigest(only([certFinding()]), ctx());
+    expect(text).not.toContain("The owner tag");
+  });
+
   it("links the full report when an https report URL is given", async () => {
     const { html, text } = await renderDigest(only([certFinding()]), ctx({ reportUrl: "https://example.blob.core.windows.net/r/report.html?a=1&b=2" }));
     expect(html).toContain('href="https://example.blob.core.windows.net/r/report.html?a=1&amp;b=2"');
