@@ -23,6 +23,8 @@ export interface RunMeasure {
   /** Failed subscriptions + failed accounts + problems that affect a whole scope. */
   failedScopes: number;
   resourceGraphQueries: number | null;
+  /** Of those, the ones Resource Graph's quota refused (429) and the client asked again. */
+  resourceGraphThrottled: number | null;
   /** 429s the client met: Resource Graph's and ARM's. */
   clientThrottled: number;
   peakInFlight: number | null;
@@ -58,6 +60,7 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
     poolsWithCertificates: summary.poolsWithCertificates,
     failedScopes: summary.subscriptionsFailed + summary.accountsFailed + coverage.problems.length,
     resourceGraphQueries: inventory.stats.queries,
+    resourceGraphThrottled: inventory.stats.throttled,
     clientThrottled: inventory.stats.throttled + pacer.stats.throttled,
     peakInFlight: pacer.stats.peakInFlight,
     peakRssMb: peakRssMb(),
@@ -75,6 +78,7 @@ export async function measureBaseline(target: Target): Promise<RunMeasure> {
     poolsWithCertificates: result.poolsWithCertificates,
     failedScopes: result.failedAccounts,
     resourceGraphQueries: null,
+    resourceGraphThrottled: null,
     clientThrottled: 0,
     peakInFlight: 1,
     peakRssMb: peakRssMb(),

@@ -32,7 +32,8 @@ describe("the benchmark", () => {
     const line = benchLine(result, TIGHT);
     expect(Object.keys(line)).toEqual([
       "accounts", "subscriptions", "pools", "wallSeconds", "baselineWallSeconds", "speedup", "peakRssMb",
-      "callsPerAccount", "certificateShare", "callsPerAccountTarget", "throttled429", "failedScopes", "hotSubscription", "lowerBoundSeconds",
+      "callsPerAccount", "certificateShare", "callsPerAccountTarget", "throttled429", "serverErrors", "failedScopes", "hotSubscription", "lowerBoundSeconds",
+      "resourceGraphLowerBoundSeconds",
     ]);
     expect(line).toMatchObject({ accounts: 60, subscriptions: 7, pools: 150, hotSubscription: true, failedScopes: 0 });
     // One certificate list per account, and a pool list per account with certificates (plus the odd throttled
