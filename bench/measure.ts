@@ -30,11 +30,18 @@ export interface RunMeasure {
   peakInFlight: number | null;
   /** This process's peak resident set so far (KB → MB). */
   peakRssMb: number;
+  /** CPU time (user + system) the run took in this process. */
+  cpuSeconds: number;
 }
 
 function connection(target: Target): ArmConnection {
   return { credential: new SimulatorCredential(), endpoint: target.url, ca: target.ca };
 }
+
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
@@ -45,12 +52,14 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
   const inventory = new ResourceGraphInventory(createResourceGraphClient(conn), { listSubscriptions: armSubscriptionLister(conn) });
   const certificates = new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const report = await auditTenant(
     // The pacer bounds and paces the calls per subscription, so the audit itself holds no slots.
     { inventory, certificates, pools: certificates, concurrency: Infinity },
     { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" },
   );
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSince(cpu);
   const { summary, coverage } = report;
   return {
     mode: "auditor",
@@ -64,11 +73,13 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
     clientThrottled: inventory.stats.throttled + pacer.stats.throttled,
     peakInFlight: pacer.stats.peakInFlight,
     peakRssMb: peakRssMb(),
+    cpuSeconds,
   };
 }
 
 export async function measureBaseline(target: Target): Promise<RunMeasure> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = await naiveBaseline(connection(target));
   return {
     mode: "baseline",
@@ -82,5 +93,6 @@ export async function measureBaseline(target: Target): Promise<RunMeasure> {
     clientThrottled: 0,
     peakInFlight: 1,
     peakRssMb: peakRssMb(),
+    cpuSeconds: cpuSince(cpu),
   };
 }

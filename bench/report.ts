@@ -81,6 +81,8 @@ export function humanTable(result: CaseResult, line: BenchLine): string {
   const both = (label: string, pick: (run: MeasuredRun) => string) => rows.push([label, pick(auditor), baseline ? pick(baseline) : "-"]);
   both("wall time (s)", (r) => r.measure.wallSeconds.toFixed(2));
   both("peak RSS (MB)", (r) => r.measure.peakRssMb.toFixed(1));
+  both("CPU (s)", (r) => r.measure.cpuSeconds.toFixed(1));
+  both("simulator CPU (s)", (r) => r.simulator.cpuSeconds.toFixed(1));
   both("Batch calls", (r) => String(r.simulator.batchCalls));
   both("Batch calls per account", (r) => (r.simulator.batchCalls / Math.max(1, result.benchCase.shape.accounts)).toFixed(3));
   both("Resource Graph queries", (r) => String(r.simulator.resourceGraphQueries));

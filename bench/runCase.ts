@@ -9,7 +9,7 @@ import { measureAuditor, measureBaseline, type RunMeasure, type Target } from ".
 import type { JobMeasure } from "./measureJob.js";
 import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";
 
-export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number };
+export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number; cpuSeconds: number };
 
 export interface MeasuredRun {
   measure: RunMeasure;
