@@ -25,9 +25,10 @@ export interface SimulatorOptions {
   latency?: LatencyOptions;
   /**
    * A seeded share of ARM (Batch, subscriptions) and Resource Graph requests answered with a transient 500 or 503, as
-   * Azure sometimes does. Microsoft Graph and Communication Services Email are left out: a send answered 5xx would be
-   * retried by the SDK and could go twice, which is the mail ambiguity the app handles elsewhere, not a transient
-   * fault to shrug off. Scripted faults (`snapshot.faults`) go first.
+   * Azure sometimes does. Communication Services Email is left out: a send answered 5xx would be retried by the SDK
+   * and could go twice, which is the send ambiguity the app handles on its own (tested with scripted faults), not a
+   * transient read to shrug off. Microsoft Graph is left out too (its errors have Graph's own shape; scripted faults
+   * cover it). Scripted faults (`snapshot.faults`) go first.
    */
   faults?: ServerErrorOptions;
   resourceGraph?: ResourceGraphOptions;
