@@ -126,6 +126,17 @@ export const LARGE_CASES: BenchCase[] = [
   },
 ];
 
+/** The whole daily job at the large size, numbered after LARGE_CASES; run like them (by number or --large). */
+export const LARGE_JOB_CASES: BenchCase[] = [
+  {
+    name: "whole daily job: 100,000 accounts / 20,000 subscriptions / 500,000 pools / 20,000 owner addresses",
+    shape: { seed: 100_000, subscriptions: 20_000, accounts: 100_000, pools: 500_000, certificateShare: CERTIFICATE_SHARE, owners: 20_000, ownerTagShare: 0.9 },
+    baseline: false,
+    hotSubscription: false,
+    maxInFlight: SHIPPED_IN_FLIGHT,
+  },
+];
+
 /**
  * Node flags for the simulator's own process (not the measured one): a 100,000-account tenant with its Resource Graph
  * tables and cached query results outgrows V8's default old space on small machines.

@@ -3,7 +3,7 @@
 // itself in a fresh process, so peak RSS is the auditor's alone. Prints a table and one `BENCH {...}` line per case,
 // then the targets; exits 1 if one is missed. The large case (100,000 accounts) runs only when named or with --large.
 import { cpus, totalmem } from "node:os";
-import { CASES, CERTIFICATE_SHARE, JOB_CASES, LARGE_CASES, REALISTIC } from "./cases.js";
+import { CASES, CERTIFICATE_SHARE, JOB_CASES, LARGE_CASES, LARGE_JOB_CASES, REALISTIC } from "./cases.js";
 import { benchLine, growthFrom, humanTable, resourceGraphLowerBoundSeconds, targets, type BenchLine } from "./report.js";
 import { runCase, runJobCase } from "./runCase.js";
 
@@ -22,6 +22,7 @@ const cases = (only.length > 0 ? CASES.filter((_, i) => only.includes(i + 1)) : 
 // Numbered after the audit and whole-job cases; run when named, or with --large (then with the default cases).
 const largeNumber = (i: number) => CASES.length + JOB_CASES.length + i + 1;
 const largeCases = LARGE_CASES.filter((_, i) => (only.length > 0 ? only.includes(largeNumber(i)) : large)).map((c) => ({ ...c, shape: { ...c.shape, certificateShare: share } }));
+const largeJobs = LARGE_JOB_CASES.filter((_, i) => (only.length > 0 ? only.includes(largeNumber(LARGE_CASES.length + i)) : large)).map((c) => ({ ...c, shape: { ...c.shape, certificateShare: share } }));
 const { latency, faults } = REALISTIC;
 
 console.log(`batch-cert-auditor bench — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GB`);
@@ -118,6 +119,43 @@ for (const benchCase of largeCases) {
     ...(growth ? { wallRatioFrom10k: growth.wallRatio, rssRatioFrom10k: growth.rssRatio } : {}),
   };
   console.log(`BENCH_LARGE ${JSON.stringify(summary)}\n`);
+}
+
+// The whole job at the large size: the issue's large-tenant targets, and its growth from the 10k job when both ran.
+for (const jobCase of largeJobs) {
+  const { measure, simulator } = await runJobCase(jobCase, REALISTIC);
+  const lowerBoundSeconds = resourceGraphLowerBoundSeconds(measure.resourceGraphQueries, REALISTIC.resourceGraphQuota);
+  const line = {
+    accounts: jobCase.shape.accounts,
+    subscriptions: jobCase.shape.subscriptions,
+    jobWallSeconds: round(measure.jobWallSeconds),
+    auditWallSeconds: round(measure.auditWallSeconds),
+    peakRssMb: measure.peakRssMb,
+    cpuSeconds: round(measure.cpuSeconds),
+    findings: measure.findings,
+    owners: measure.owners,
+    rendered: measure.rendered,
+    sent: measure.sent,
+    deferred: measure.deferred,
+    sendingWaitSeconds: round(measure.sendingWaitSeconds),
+    lowerBoundSeconds,
+    callsPerAccount: round(simulator.batchCalls / jobCase.shape.accounts, 3),
+    serverErrors: simulator.serverErrors,
+    failedScopes: measure.failedScopes,
+  };
+  console.log(`== ${jobCase.name}`);
+  for (const [k, v] of Object.entries(line)) console.log(`  ${k.padEnd(22)} ${v}`);
+  const ratio = line.auditWallSeconds / Math.max(0.001, lowerBoundSeconds);
+  const checks = [
+    { target: `audit within 1.3x of Resource Graph's quota lower bound (${line.auditWallSeconds} s / ${lowerBoundSeconds} s = ${ratio.toFixed(2)}x)`, met: ratio <= 1.3 },
+    { target: `peak RSS <= 500 MB, no heap flag (${line.peakRssMb} MB)`, met: line.peakRssMb <= 500 },
+    { target: "no failed scope", met: line.failedScopes === 0 },
+  ];
+  for (const check of checks) {
+    console.log(`  [${check.met ? "met" : "MISSED"}] ${check.target}`);
+    if (!check.met) missed++;
+  }
+  console.log(`BENCH_JOB ${JSON.stringify(line)}\n`);
 }
 
 if (missed > 0) {
