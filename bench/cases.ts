@@ -1,11 +1,11 @@
-// The benchmark's cases and the simulated Azure they run against: realistic limits, 50 ms per request.
+// The benchmark's cases and the simulated Azure they run against: realistic limits, about 50 ms per request with
+// log-normal jitter, and a small seeded share of transient 5xx answers.
 import { ARM_READS_DEFAULT } from "@batch-cert-auditor/simulated-azure";
+import type { LatencyOptions, ServerErrorOptions, SimulatorOptions, TenantShape } from "@batch-cert-auditor/simulated-azure";
 import { SETTINGS } from "../src/config.js";
 
 /** Batch calls in flight: the app's shipped default (BATCH_CONCURRENCY), so the bench measures what ships. */
 const SHIPPED_IN_FLIGHT = Number(SETTINGS.BATCH_CONCURRENCY);
-import type { SimulatorOptions } from "@batch-cert-auditor/simulated-azure";
-import type { TenantShape } from "@batch-cert-auditor/simulated-azure";
 
 export interface BenchCase {
   name: string;
@@ -19,7 +19,12 @@ export interface BenchCase {
 }
 
 export interface SimulatorSettings {
+  /** A fixed wait per request; `latency`, when given, replaces it. */
   latencyMs: number;
+  /** A wait per request drawn around a mean (log-normal), seeded. */
+  latency?: LatencyOptions;
+  /** A seeded share of ARM and Resource Graph requests answered with a transient 500 or 503. */
+  faults?: ServerErrorOptions;
   /** Resource Graph's per-user quota: about 15 queries per 5 seconds. */
   resourceGraphQuota: { queries: number; windowMs: number };
   tenantSubscriptionLimit: number;
@@ -45,8 +50,15 @@ export const AUDITOR_EXEC_ARGV: string[] = [];
 
 
 
+/**
+ * Realistic limits. Round trips vary: log-normal around a 50 ms mean (sigma 0.5: median 44 ms, 1 in 100 above 140 ms),
+ * and 1 in 200 ARM or Resource Graph requests meets a transient 500 or 503 that the SDKs' retry policy must absorb.
+ * Both are seeded, so two runs draw the same sequence.
+ */
 export const REALISTIC: SimulatorSettings = {
   latencyMs: 50,
+  latency: { meanMs: 50, jitter: "lognormal", sigma: 0.5, seed: 50 },
+  faults: { serverErrorShare: 0.005, seed: 503 },
   resourceGraphQuota: { queries: 15, windowMs: 5000 },
   tenantSubscriptionLimit: 10_000,
   armReads: ARM_READS_DEFAULT,
@@ -56,6 +68,8 @@ export const REALISTIC: SimulatorSettings = {
 export function simulatorOptions(settings: SimulatorSettings): Omit<SimulatorOptions, "snapshot"> {
   return {
     latencyMs: settings.latencyMs,
+    ...(settings.latency ? { latency: settings.latency } : {}),
+    ...(settings.faults ? { faults: settings.faults } : {}),
     resourceGraph: { quota: settings.resourceGraphQuota, tenantSubscriptionLimit: settings.tenantSubscriptionLimit },
     batch: { readThrottle: settings.armReads },
   };
@@ -95,3 +109,36 @@ export const JOB_CASES: BenchCase[] = [
     maxInFlight: SHIPPED_IN_FLIGHT,
   },
 ];
+
+/**
+ * Large cases: ten times the 10k case. Run only when named by number (`npm run bench -- 5`, numbered after the audit
+ * and whole-job cases) or with `--large`: generating and serving the tenant, and the audit itself, take minutes.
+ * 20,000 subscriptions are past Resource Graph's 10,000-subscription tenant-scope limit, so the auditor queries in
+ * subscription batches.
+ */
+export const LARGE_CASES: BenchCase[] = [
+  {
+    name: "100,000 accounts / 20,000 subscriptions / 500,000 pools",
+    shape: { seed: 100_000, subscriptions: 20_000, accounts: 100_000, pools: 500_000, certificateShare: CERTIFICATE_SHARE },
+    baseline: false,
+    hotSubscription: false,
+    maxInFlight: SHIPPED_IN_FLIGHT,
+  },
+];
+
+/** The whole daily job at the large size, numbered after LARGE_CASES; run like them (by number or --large). */
+export const LARGE_JOB_CASES: BenchCase[] = [
+  {
+    name: "whole daily job: 100,000 accounts / 20,000 subscriptions / 500,000 pools / 20,000 owner addresses",
+    shape: { seed: 100_000, subscriptions: 20_000, accounts: 100_000, pools: 500_000, certificateShare: CERTIFICATE_SHARE, owners: 20_000, ownerTagShare: 0.9 },
+    baseline: false,
+    hotSubscription: false,
+    maxInFlight: SHIPPED_IN_FLIGHT,
+  },
+];
+
+/**
+ * Node flags for the simulator's own process (not the measured one): a 100,000-account tenant with its Resource Graph
+ * tables and cached query results outgrows V8's default old space on small machines.
+ */
+export const SIMULATOR_EXEC_ARGV = ["--max-old-space-size=4096"];

@@ -23,16 +23,25 @@ export interface RunMeasure {
   /** Failed subscriptions + failed accounts + problems that affect a whole scope. */
   failedScopes: number;
   resourceGraphQueries: number | null;
+  /** Of those, the ones Resource Graph's quota refused (429) and the client asked again. */
+  resourceGraphThrottled: number | null;
   /** 429s the client met: Resource Graph's and ARM's. */
   clientThrottled: number;
   peakInFlight: number | null;
   /** This process's peak resident set so far (KB → MB). */
   peakRssMb: number;
+  /** CPU time (user + system) the run took in this process. */
+  cpuSeconds: number;
 }
 
 function connection(target: Target): ArmConnection {
   return { credential: new SimulatorCredential(), endpoint: target.url, ca: target.ca };
 }
+
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
@@ -43,12 +52,14 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
   const inventory = new ResourceGraphInventory(createResourceGraphClient(conn), { listSubscriptions: armSubscriptionLister(conn) });
   const certificates = new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const report = await auditTenant(
     // The pacer bounds and paces the calls per subscription, so the audit itself holds no slots.
     { inventory, certificates, pools: certificates, concurrency: Infinity },
     { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" },
   );
   const wallSeconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSince(cpu);
   const { summary, coverage } = report;
   return {
     mode: "auditor",
@@ -58,14 +69,17 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
     poolsWithCertificates: summary.poolsWithCertificates,
     failedScopes: summary.subscriptionsFailed + summary.accountsFailed + coverage.problems.length,
     resourceGraphQueries: inventory.stats.queries,
+    resourceGraphThrottled: inventory.stats.throttled,
     clientThrottled: inventory.stats.throttled + pacer.stats.throttled,
     peakInFlight: pacer.stats.peakInFlight,
     peakRssMb: peakRssMb(),
+    cpuSeconds,
   };
 }
 
 export async function measureBaseline(target: Target): Promise<RunMeasure> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = await naiveBaseline(connection(target));
   return {
     mode: "baseline",
@@ -75,8 +89,10 @@ export async function measureBaseline(target: Target): Promise<RunMeasure> {
     poolsWithCertificates: result.poolsWithCertificates,
     failedScopes: result.failedAccounts,
     resourceGraphQueries: null,
+    resourceGraphThrottled: null,
     clientThrottled: 0,
     peakInFlight: 1,
     peakRssMb: peakRssMb(),
+    cpuSeconds: cpuSince(cpu),
   };
 }

@@ -1,12 +1,14 @@
-// npm run bench: the three scale cases against the simulated Azure with realistic limits and 50 ms per request.
-// Each measured run gets a fresh simulator in its own process and runs itself in a fresh process, so peak RSS is the
-// auditor's alone. Prints a table and one `BENCH {...}` line per case, then the targets; exits 1 if one is missed.
+// npm run bench: the scale cases against the simulated Azure with realistic limits, about 50 ms per request (log-normal
+// jitter) and 0.5% transient 5xx, both seeded. Each measured run gets a fresh simulator in its own process and runs
+// itself in a fresh process, so peak RSS is the auditor's alone. Prints a table and one `BENCH {...}` line per case,
+// then the targets; exits 1 if one is missed. The large case (100,000 accounts) runs only when named or with --large.
 import { cpus, totalmem } from "node:os";
-import { CASES, CERTIFICATE_SHARE, JOB_CASES, REALISTIC } from "./cases.js";
-import { benchLine, humanTable, targets } from "./report.js";
+import { CASES, CERTIFICATE_SHARE, JOB_CASES, LARGE_CASES, LARGE_JOB_CASES, REALISTIC } from "./cases.js";
+import { benchLine, growthFrom, humanTable, resourceGraphLowerBoundSeconds, targets, type BenchLine } from "./report.js";
 import { runCase, runJobCase } from "./runCase.js";
 
 // `npm run bench -- 2 --certificate-share=0.25`: only case 2, with a quarter of the accounts holding certificates.
+// `npm run bench -- 2 5`: the 10k and the 100k audits, with the 100k case's growth from 10k. `--large`: every case.
 const args = process.argv.slice(2);
 const shareArg = args.find((a) => a.startsWith("--certificate-share="));
 const share = shareArg === undefined ? CERTIFICATE_SHARE : Number(shareArg.split("=")[1]);
@@ -14,20 +16,30 @@ if (!(share >= 0 && share <= 1)) {
   console.error(`--certificate-share must be a number from 0 to 1, not "${shareArg}"`);
   process.exit(1);
 }
+const large = args.includes("--large");
 const only = args.filter((a) => !a.startsWith("--")).map(Number).filter((n) => Number.isInteger(n) && n >= 1);
 const cases = (only.length > 0 ? CASES.filter((_, i) => only.includes(i + 1)) : CASES).map((c) => ({ ...c, shape: { ...c.shape, certificateShare: share } }));
+// Numbered after the audit and whole-job cases; run when named, or with --large (then with the default cases).
+const largeNumber = (i: number) => CASES.length + JOB_CASES.length + i + 1;
+const largeCases = LARGE_CASES.filter((_, i) => (only.length > 0 ? only.includes(largeNumber(i)) : large)).map((c) => ({ ...c, shape: { ...c.shape, certificateShare: share } }));
+const largeJobs = LARGE_JOB_CASES.filter((_, i) => (only.length > 0 ? only.includes(largeNumber(LARGE_CASES.length + i)) : large)).map((c) => ({ ...c, shape: { ...c.shape, certificateShare: share } }));
+const { latency, faults } = REALISTIC;
 
 console.log(`batch-cert-auditor bench — Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GB`);
 console.log(
-  `simulated Azure: ${REALISTIC.latencyMs} ms per request, Resource Graph ${REALISTIC.resourceGraphQuota.queries} queries / ${REALISTIC.resourceGraphQuota.windowMs / 1000} s per user, ` +
+  `simulated Azure: ${latency ? `${latency.meanMs} ms mean per request (${latency.jitter ?? "none"} jitter, sigma ${latency.sigma ?? 0.5}, seed ${latency.seed ?? 1})` : `${REALISTIC.latencyMs} ms per request`}, ` +
+    `${faults ? `${faults.serverErrorShare * 100}% of ARM and Resource Graph requests answered 500/503 (seed ${faults.seed}; email and Graph never)` : "no transient 5xx"}, Resource Graph ${REALISTIC.resourceGraphQuota.queries} queries / ${REALISTIC.resourceGraphQuota.windowMs / 1000} s per user, ` +
     `tenant scope capped at ${REALISTIC.tenantSubscriptionLimit} subscriptions, ARM reads ${REALISTIC.armReads.capacity} + ${REALISTIC.armReads.refillPerSecond}/s per subscription, ` +
     `Resource Graph pools at api-version ${REALISTIC.resourceGraphBatchPoolApiVersion ?? "(with certificates)"}, ${Math.round(share * 100)}% of accounts with certificates\n`,
 );
 
 let missed = 0;
+/** Audit lines by account count, for the large case's growth from the 10k case. */
+const measured = new Map<number, BenchLine>();
 for (const benchCase of cases) {
   const result = await runCase(benchCase, REALISTIC, { isolate: true });
   const line = benchLine(result, REALISTIC);
+  if (!benchCase.hotSubscription) measured.set(line.accounts, line);
   console.log(`== ${benchCase.name}`);
   console.log(humanTable(result, line));
   for (const check of targets(result, line)) {
@@ -41,8 +53,7 @@ const jobs = (only.length > 0 ? JOB_CASES.filter((_, i) => only.includes(CASES.l
 for (const jobCase of jobs) {
   const { measure, simulator } = await runJobCase(jobCase, REALISTIC);
   const quota = REALISTIC.resourceGraphQuota;
-  // Resource Graph's quota alone: the first window's queries are free, every further `quota.queries` cost a window.
-  const lowerBoundSeconds = Math.max(0, Math.ceil((measure.resourceGraphQueries - quota.queries) / quota.queries)) * (quota.windowMs / 1000);
+  const lowerBoundSeconds = resourceGraphLowerBoundSeconds(measure.resourceGraphQueries, quota);
   const line = {
     accounts: jobCase.shape.accounts,
     subscriptions: jobCase.shape.subscriptions,
@@ -58,6 +69,7 @@ for (const jobCase of jobs) {
     sendingWaitSeconds: round(measure.sendingWaitSeconds),
     lowerBoundSeconds,
     callsPerAccount: round(simulator.batchCalls / jobCase.shape.accounts, 3),
+    serverErrors: simulator.serverErrors,
     failedScopes: measure.failedScopes,
   };
   console.log(`== ${jobCase.name}`);
@@ -66,6 +78,77 @@ for (const jobCase of jobs) {
     { target: `audit <= 15 s (${line.auditWallSeconds} s)`, met: line.auditWallSeconds <= 15 },
     { target: `whole job <= 45 s, sending waits excluded (${line.jobWallSeconds} s)`, met: line.jobWallSeconds <= 45 },
     { target: `peak RSS <= 300 MB, no heap flag (${line.peakRssMb} MB)`, met: line.peakRssMb <= 300 },
+    { target: "no failed scope", met: line.failedScopes === 0 },
+  ];
+  for (const check of checks) {
+    console.log(`  [${check.met ? "met" : "MISSED"}] ${check.target}`);
+    if (!check.met) missed++;
+  }
+  console.log(`BENCH_JOB ${JSON.stringify(line)}\n`);
+}
+
+// The large audit cases, with their growth from the 10k case when both ran here.
+for (const benchCase of largeCases) {
+  const result = await runCase(benchCase, REALISTIC, { isolate: true });
+  const line = benchLine(result, REALISTIC);
+  console.log(`== ${benchCase.name}`);
+  console.log(humanTable(result, line));
+  const checks = targets(result, line);
+  const small = measured.get(10_000);
+  const growth = small ? growthFrom(small, line) : undefined;
+  if (growth) {
+    checks.push({
+      target: `linear growth from 10k: wall time x${growth.wallRatio}, peak RSS x${growth.rssRatio} for x${growth.accountsRatio} accounts (per account x${growth.wallPerAccount} and x${growth.rssPerAccount}, at most x1.2)`,
+      met: growth.wallPerAccount <= 1.2 && growth.rssPerAccount <= 1.2,
+    });
+  } else console.log("  (linear growth from 10k not checked: run case 2 in the same invocation, e.g. `npm run bench -- 2 5`)");
+  for (const check of checks) {
+    console.log(`  [${check.met ? "met" : "MISSED"}] ${check.target}`);
+    if (!check.met) missed++;
+  }
+  console.log(`BENCH ${JSON.stringify(line)}`);
+  const summary = {
+    accounts: line.accounts,
+    subscriptions: line.subscriptions,
+    pools: line.pools,
+    auditWallSeconds: line.wallSeconds,
+    peakRssMb: line.peakRssMb,
+    lowerBoundSeconds: line.resourceGraphLowerBoundSeconds,
+    resourceGraphQueries: result.auditor.simulator.resourceGraphQueries,
+    serverErrors: line.serverErrors,
+    ...(growth ? { wallRatioFrom10k: growth.wallRatio, rssRatioFrom10k: growth.rssRatio } : {}),
+  };
+  console.log(`BENCH_LARGE ${JSON.stringify(summary)}\n`);
+}
+
+// The whole job at the large size: the issue's large-tenant targets, and its growth from the 10k job when both ran.
+for (const jobCase of largeJobs) {
+  const { measure, simulator } = await runJobCase(jobCase, REALISTIC);
+  const lowerBoundSeconds = resourceGraphLowerBoundSeconds(measure.resourceGraphQueries, REALISTIC.resourceGraphQuota);
+  const line = {
+    accounts: jobCase.shape.accounts,
+    subscriptions: jobCase.shape.subscriptions,
+    jobWallSeconds: round(measure.jobWallSeconds),
+    auditWallSeconds: round(measure.auditWallSeconds),
+    peakRssMb: measure.peakRssMb,
+    cpuSeconds: round(measure.cpuSeconds),
+    findings: measure.findings,
+    owners: measure.owners,
+    rendered: measure.rendered,
+    sent: measure.sent,
+    deferred: measure.deferred,
+    sendingWaitSeconds: round(measure.sendingWaitSeconds),
+    lowerBoundSeconds,
+    callsPerAccount: round(simulator.batchCalls / jobCase.shape.accounts, 3),
+    serverErrors: simulator.serverErrors,
+    failedScopes: measure.failedScopes,
+  };
+  console.log(`== ${jobCase.name}`);
+  for (const [k, v] of Object.entries(line)) console.log(`  ${k.padEnd(22)} ${v}`);
+  const ratio = line.auditWallSeconds / Math.max(0.001, lowerBoundSeconds);
+  const checks = [
+    { target: `audit within 1.3x of Resource Graph's quota lower bound (${line.auditWallSeconds} s / ${lowerBoundSeconds} s = ${ratio.toFixed(2)}x)`, met: ratio <= 1.3 },
+    { target: `peak RSS <= 500 MB, no heap flag (${line.peakRssMb} MB)`, met: line.peakRssMb <= 500 },
     { target: "no failed scope", met: line.failedScopes === 0 },
   ];
   for (const check of checks) {

@@ -4,12 +4,12 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { SimulatorStats } from "@batch-cert-auditor/simulated-azure";
-import { AUDITOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
+import { AUDITOR_EXEC_ARGV, SIMULATOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
 import { measureAuditor, measureBaseline, type RunMeasure, type Target } from "./measure.js";
 import type { JobMeasure } from "./measureJob.js";
 import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";
 
-export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number };
+export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number; cpuSeconds: number };
 
 export interface MeasuredRun {
   measure: RunMeasure;
@@ -43,7 +43,7 @@ async function runInProcess(benchCase: BenchCase, settings: SimulatorSettings, m
 }
 
 async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline"): Promise<MeasuredRun> {
-  const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit" });
+  const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
   try {
     simulator.send({ shape: benchCase.shape, settings });
     const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
@@ -62,7 +62,7 @@ async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mo
 
 /** The whole daily job against a fresh simulated Azure, both in processes of their own. */
 export async function runJobCase(benchCase: BenchCase, settings: SimulatorSettings): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"] }> {
-  const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit" });
+  const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
   try {
     simulator.send({ shape: benchCase.shape, settings });
     const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);

@@ -10,8 +10,11 @@ export interface HostedSimulator {
   url: string;
   ca: string;
   expected: { accounts: number; accountCertificates: number; poolsWithCertificates: number; accountsWithCertificates: number };
-  /** Stats so far, with the first (hot) subscription's Batch calls that were served (not throttled). */
-  stats(): SimulatorStats & { hotSubscriptionCalls: number };
+  /**
+   * Stats so far, with the first (hot) subscription's Batch calls that were served (not throttled), and the CPU time
+   * its process spent since it started serving (the whole process's: in-process runs count the run's CPU too).
+   */
+  stats(): SimulatorStats & { hotSubscriptionCalls: number; cpuSeconds: number };
   close(): Promise<void>;
 }
 
@@ -43,5 +46,10 @@ export async function hostSimulator(shape: TenantShape, settings: SimulatorSetti
       },
     },
   });
-  return { url: sim.url, ca: sim.ca, expected, stats: () => ({ ...sim.stats, hotSubscriptionCalls }), close: () => sim.close() };
+  const cpu = process.cpuUsage();
+  const cpuSeconds = () => {
+    const used = process.cpuUsage(cpu);
+    return (used.user + used.system) / 1e6;
+  };
+  return { url: sim.url, ca: sim.ca, expected, stats: () => ({ ...sim.stats, hotSubscriptionCalls, cpuSeconds: cpuSeconds() }), close: () => sim.close() };
 }

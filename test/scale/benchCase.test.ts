@@ -4,7 +4,7 @@
 // and the Resource Graph quota.
 import { describe, expect, it } from "vitest";
 import type { BenchCase, SimulatorSettings } from "../../bench/cases.js";
-import { benchLine, foundEverything, humanTable, targets } from "../../bench/report.js";
+import { benchLine, foundEverything, growthFrom, humanTable, resourceGraphLowerBoundSeconds, targets, type BenchLine } from "../../bench/report.js";
 import { runCase } from "../../bench/runCase.js";
 
 const SMALL: BenchCase = {
@@ -32,7 +32,8 @@ describe("the benchmark", () => {
     const line = benchLine(result, TIGHT);
     expect(Object.keys(line)).toEqual([
       "accounts", "subscriptions", "pools", "wallSeconds", "baselineWallSeconds", "speedup", "peakRssMb",
-      "callsPerAccount", "certificateShare", "callsPerAccountTarget", "throttled429", "failedScopes", "hotSubscription", "lowerBoundSeconds",
+      "callsPerAccount", "certificateShare", "callsPerAccountTarget", "throttled429", "serverErrors", "failedScopes", "hotSubscription", "lowerBoundSeconds",
+      "resourceGraphLowerBoundSeconds",
     ]);
     expect(line).toMatchObject({ accounts: 60, subscriptions: 7, pools: 150, hotSubscription: true, failedScopes: 0 });
     // One certificate list per account, and a pool list per account with certificates (plus the odd throttled
@@ -45,5 +46,17 @@ describe("the benchmark", () => {
     expect(line.lowerBoundSeconds).toBeCloseTo((result.auditor.simulator.hotSubscriptionCalls - 10) / 25, 5);
     expect(humanTable(result, line)).toMatch(/found everything\s+yes\s+yes/);
     expect(targets(result, line).map((t) => t.target)).toContain("finds every certificate and certificate-referencing pool");
+  });
+
+  it("bounds an audit by Resource Graph's quota: the first window's queries are free, each further 15 cost 5 s", () => {
+    const quota = { queries: 15, windowMs: 5000 };
+    expect(resourceGraphLowerBoundSeconds(15, quota)).toBe(0);
+    expect(resourceGraphLowerBoundSeconds(16, quota)).toBe(5);
+    expect(resourceGraphLowerBoundSeconds(241, quota)).toBe(80);
+  });
+
+  it("says how a large case grew from the 10k case, per account (1 is linear)", () => {
+    const line = (accounts: number, wallSeconds: number, peakRssMb: number) => ({ accounts, wallSeconds, peakRssMb }) as BenchLine;
+    expect(growthFrom(line(10_000, 12, 250), line(100_000, 132, 500))).toEqual({ accountsRatio: 10, wallRatio: 11, rssRatio: 2, wallPerAccount: 1.1, rssPerAccount: 0.2 });
   });
 });

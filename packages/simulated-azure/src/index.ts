@@ -5,6 +5,8 @@ export { startSimulator, type SimulatedAzure, type SimulatorOptions } from "./se
 export { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse, type SimulatorStats } from "./routes.js";
 export { EMAIL_DELIVERY_STATUSES, loadSnapshot, parseSnapshot, snapshotSchema, SnapshotError, type EmailDeliveryStatus, type SnapshotFault, type SnapshotPrincipal, type SnapshotResource, type TenantSnapshot } from "./snapshot.js";
 export { expectedUsage, generateTenant, type TenantShape } from "./tenantGenerator.js";
+export { LatencyModel, ServerErrorInjector, type LatencyOptions, type ServerErrorOptions } from "./transientFaults.js";
+export { mulberry32 } from "./seededRandom.js";
 export { ARM_READS_DEFAULT, type ArmThrottleOptions } from "./armThrottle.js";
 export type { BatchApiOptions } from "./batchApi.js";
 export type { ResourceGraphOptions } from "./resourceGraphApi.js";

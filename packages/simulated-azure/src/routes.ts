@@ -10,6 +10,8 @@ export interface SimulatorStats {
   batchCalls: number;
   throttled429: number;
   faultsInjected: number;
+  /** Transient 500/503 answers drawn by `faults.serverErrorShare` (each one a retry for the client). */
+  serverErrors: number;
 }
 
 export interface RouteRequest {

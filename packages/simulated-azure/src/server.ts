@@ -12,14 +12,25 @@ import { resourceGraphRoutes, type ResourceGraphOptions } from "./resourceGraphA
 import type { TenantSnapshot } from "./snapshot.js";
 import { SimulatorState } from "./state.js";
 import { subscriptionRoutes } from "./subscriptionsApi.js";
+import { LatencyModel, ServerErrorInjector, type LatencyOptions, type ServerErrorOptions } from "./transientFaults.js";
 import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse, type SimulatorStats } from "./routes.js";
 
 export { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse, type SimulatorStats };
 
 export interface SimulatorOptions {
   snapshot: TenantSnapshot;
-  /** Added to every request, as a real network round trip would. */
+  /** Added to every request, as a real network round trip would (a fixed wait; `latency` replaces it when given). */
   latencyMs?: number;
+  /** A round trip that varies: log-normal around `meanMs`, seeded. Takes precedence over `latencyMs`. */
+  latency?: LatencyOptions;
+  /**
+   * A seeded share of ARM (Batch, subscriptions) and Resource Graph requests answered with a transient 500 or 503, as
+   * Azure sometimes does. Communication Services Email is left out: a send answered 5xx would be retried by the SDK
+   * and could go twice, which is the send ambiguity the app handles on its own (tested with scripted faults), not a
+   * transient read to shrug off. Microsoft Graph is left out too (its errors have Graph's own shape; scripted faults
+   * cover it). Scripted faults (`snapshot.faults`) go first.
+   */
+  faults?: ServerErrorOptions;
   resourceGraph?: ResourceGraphOptions;
   /** Batch page size and ARM's per-subscription read throttling (off unless given). */
   batch?: BatchApiOptions;
@@ -53,16 +64,19 @@ export interface SimulatedAzure {
 
 
 export async function startSimulator(options: SimulatorOptions): Promise<SimulatedAzure> {
-  const stats: SimulatorStats = { requests: 0, resourceGraphQueries: 0, batchCalls: 0, throttled429: 0, faultsInjected: 0 };
+  const stats: SimulatorStats = { requests: 0, resourceGraphQueries: 0, batchCalls: 0, throttled429: 0, faultsInjected: 0, serverErrors: 0 };
   const state = new SimulatorState(options.snapshot);
   const faults = new FaultInjector(options.snapshot.faults ?? []);
   let url = "";
   const ctx: RouteContext = { snapshot: options.snapshot, state, stats, baseUrl: () => url };
   const email = new SimulatedEmailService(ctx, options.email ?? {});
+  const latency = options.latency ? new LatencyModel(options.latency) : undefined;
+  const serverErrors = options.faults && options.faults.serverErrorShare > 0 ? new ServerErrorInjector(options.faults) : undefined;
+  // The routes whose requests may meet a transient 5xx: ARM's and Resource Graph's.
+  const armRoutes = [...resourceGraphRoutes(ctx, options.resourceGraph ?? {}), ...batchRoutes(ctx, options.batch ?? {}), ...subscriptionRoutes(ctx, options.subscriptions ?? {})];
+  const mayFail = new Set<Route>(armRoutes);
   const routes: Route[] = [
-    ...resourceGraphRoutes(ctx, options.resourceGraph ?? {}),
-    ...batchRoutes(ctx, options.batch ?? {}),
-    ...subscriptionRoutes(ctx, options.subscriptions ?? {}),
+    ...armRoutes,
     ...graphRoutes(ctx, options.graph ?? {}),
     ...email.routes(),
     ...(options.extraRoutes?.(ctx) ?? []),
@@ -81,7 +95,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     // The Communication Email SDK writes `//emails/...` paths; collapse them as the real front door does.
     const path = parsed.pathname.replace(/\/{2,}/g, "/");
     const method = (req.method ?? "GET").toUpperCase();
-    if (options.latencyMs) await sleep(options.latencyMs);
+    const wait = latency ? latency.nextMs() : (options.latencyMs ?? 0);
+    if (wait > 0) await sleep(wait);
 
     const fault = faults.match(method, path);
     if (fault) {
@@ -104,6 +119,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (!match) continue;
       if (route.auth === "bearer" && !/^Bearer \S+/.test(req.headers.authorization ?? "")) {
         send(res, { status: 401, body: armError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.") });
+        return;
+      }
+      const serverError = serverErrors && mayFail.has(route) ? serverErrors.next() : undefined;
+      if (serverError) {
+        stats.serverErrors++;
+        send(res, serverError);
         return;
       }
       const response = await route.handle({ method, path, rawPath: req.url ?? "/", query: parsed.searchParams, headers: req.headers, body, match });

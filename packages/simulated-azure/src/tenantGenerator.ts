@@ -1,4 +1,5 @@
 // Deterministic synthetic tenants for tests and benchmarks: the same seed and sizes give the same snapshot.
+import { mulberry32 as prng } from "./seededRandom.js";
 import type { SnapshotResource, TenantSnapshot } from "./snapshot.js";
 
 export interface TenantShape {
@@ -17,18 +18,6 @@ export interface TenantShape {
   owners?: number;
   /** Put this many accounts into the first subscription (the "hot subscription" shape). */
   hotSubscriptionAccounts?: number;
-}
-
-/** mulberry32: a tiny, well-known seeded PRNG; enough for reproducible test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function guid(random: () => number): string {
