@@ -232,8 +232,11 @@ export interface ReminderLedger {
    * has that id (another app's mail on the same resource).
    */
   recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown">;
-  /** Messages accepted by the mail service since that time, for pacing to the hourly limit. */
-  sentSince(isoTime: string): Promise<number>;
+  /**
+   * When each message accepted by the mail service since that time was recorded as accepted (ISO date-times), for
+   * pacing to the hourly limit across runs.
+   */
+  acceptedSince(isoTime: string): Promise<string[]>;
   findingStates(): Promise<FindingState[]>;
   saveFindingStates(states: FindingState[]): Promise<void>;
   recordRun(run: RunRecord): Promise<void>;
