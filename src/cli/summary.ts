@@ -1,5 +1,5 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
-import type { AuditReport } from "../core/model.js";
+import type { AuditReport, OutboxBacklog } from "../core/model.js";
 import type { ReminderResult } from "../core/sendReminders.js";
 import { countdownPhrase, formatNumber as n, plural } from "../render/format.js";
 
@@ -67,6 +67,7 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   }
   const notFitting = r.deferred - r.unconfirmed - r.heldBack;
   if (notFitting > 0) lines.push(`  ${n(notFitting)} message(s) did not fit the sending limits and wait for the next run.`);
+  if (r.backlog && r.backlog.messages > 0) lines.push(`  ${describeBacklog(r.backlog)}`);
   if (r.unconfirmed > 0) {
     lines.push(
       `  ${n(r.unconfirmed)} send(s) got an ambiguous answer from the service (no response, a timeout or a server error): ` +
@@ -99,4 +100,22 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   }
   for (const m of r.messages.filter((m) => m.outcome === "sent").slice(0, 20)) lines.push(`  → ${m.recipient}: ${m.subject}`);
   return lines.join("\n");
+}
+
+/** What waits in the outbox and when the sending runs will have sent it, at the current limits. */
+export function describeBacklog(b: OutboxBacklog): string {
+  const what = `Outbox: ${plural(b.messages, "message")} for ${plural(b.owners, "owner")} (${n(b.neverTold)} never told) wait`;
+  const limits = `${n(b.limits.perMinute)} a minute and ${n(b.limits.perHour)} an hour`;
+  return b.eta
+    ? `${what}; at ${limits}, the sending runs (SEND_SCHEDULE, or --send-only) will have sent them by ${b.eta.slice(0, 16).replace("T", " ")} UTC.`
+    : `${what}; at ${limits} they are not all sent within 60 days: ask for a higher email quota (docs/deploy.md).`;
+}
+
+/** A sending run's summary (`--send-only`): what went, what is left, and when it will have gone. */
+export function formatSendOnlySummary(result: { asOf: string; reminders: ReminderResult }, options: Omit<SummaryOptions, "files" | "reminders">): string {
+  const mail = describeReminders(result.reminders, { ...options, files: [] });
+  if (options.quiet) return `${mail.split("\n")[0]}\n`;
+  const r = result.reminders;
+  const tail = r.backlog && r.backlog.messages === 0 && r.mode !== "dry-run" ? ["Outbox empty: every message the audit planned has been sent."] : [];
+  return `${[`Sending what the audit of ${result.asOf} planned`, "", mail, ...tail].join("\n")}\n`;
 }
