@@ -1,7 +1,7 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
 import type { AuditReport, OutboxBacklog } from "../core/model.js";
 import type { ReminderResult } from "../core/sendReminders.js";
-import { countdownPhrase, formatNumber as n, plural } from "../render/format.js";
+import { backlogSentence, countdownPhrase, formatNumber as n, plural } from "../render/format.js";
 
 export interface SummaryOptions {
   files: string[];
@@ -102,13 +102,9 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   return lines.join("\n");
 }
 
-/** What waits in the outbox and when the sending runs will have sent it, at the current limits. */
+/** What waits in the outbox and when the sending runs (SEND_SCHEDULE, or --send-only) will have sent it. */
 export function describeBacklog(b: OutboxBacklog): string {
-  const what = `Outbox: ${plural(b.messages, "message")} for ${plural(b.owners, "owner")} (${n(b.neverTold)} never told) wait`;
-  const limits = `${n(b.limits.perMinute)} a minute and ${n(b.limits.perHour)} an hour`;
-  return b.eta
-    ? `${what}; at ${limits}, the sending runs (SEND_SCHEDULE, or --send-only) will have sent them by ${b.eta.slice(0, 16).replace("T", " ")} UTC.`
-    : `${what}; at ${limits} they are not all sent within 60 days: ask for a higher email quota (docs/deploy.md).`;
+  return `Outbox: ${backlogSentence(b)}`;
 }
 
 /** A sending run's summary (`--send-only`): what went, what is left, and when it will have gone. */
