@@ -35,7 +35,7 @@ export async function sendOutbox(timer: Timer, context: InvocationContext): Prom
     return;
   }
   const { reminders } = result;
-  log.info("sending run done", { runId, asOf: result.asOf, sent: reminders.sent, backlog: reminders.backlog?.messages ?? 0, eta: reminders.backlog?.eta });
+  log.info("sending timer done", { runId, asOf: result.asOf, sent: reminders.sent, backlog: reminders.backlog?.messages ?? 0, eta: reminders.backlog?.eta });
 }
 
 export const sendOutboxOptions = {
