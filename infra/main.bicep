@@ -48,6 +48,9 @@ param readerSubscriptionIds string = ''
 @description('AUDIT_SCHEDULE: NCRONTAB with seconds, UTC.')
 param auditSchedule string = '0 0 7 * * *'
 
+@description('SEND_SCHEDULE: NCRONTAB with seconds, UTC: the sending timer that drains the outbox within the email limits. Keep it off the audit\'s minute.')
+param sendSchedule string = '0 30 * * * *'
+
 @minValue(1)
 @maxValue(64)
 param batchConcurrency int = 64
@@ -347,6 +350,7 @@ module api './app/api.bicep' = {
     identityClientId: identity.outputs.clientId
     appInsightsName: appInsights.outputs.name
     auditSchedule: auditSchedule
+    sendSchedule: sendSchedule
     auditSubscriptions: auditSubscriptions
     auditManagementGroups: auditManagementGroups
     batchConcurrency: batchConcurrency

@@ -5,6 +5,7 @@ import { isIsoDay } from "./core/dates.js";
 import { AuditError } from "./core/errors.js";
 import { isGuid } from "./core/ids.js";
 import { RETIREMENT_DATE } from "./core/model.js";
+import { parseNcrontab } from "./core/ncrontab.js";
 import { checkAddress, isDomainAllowed, normaliseAllowedDomains, type OwnerSource } from "./core/owners.js";
 import type { SendMode } from "./core/sendReminders.js";
 
@@ -13,6 +14,8 @@ export type { SendMode };
 export interface AppConfig {
   scope: { subscriptions: string[]; managementGroups: string[] };
   auditSchedule: string;
+  /** The sending timer (NCRONTAB): drains the outbox the daily audit planned, within the email limits. */
+  sendSchedule: string;
   batchConcurrency: number;
   /** What keeps a run finite: waits the servers set, pages per scope, and the run's time budget. */
   runLimits: { maxRetryWaitSeconds: number; maxPagesPerScope: number; runBudgetMinutes: number };
@@ -54,6 +57,8 @@ export interface AppConfig {
 /** Every setting the app reads, with its default ("" = unset). The infra test and the example file are held to this. */
 export const SETTINGS = {
   AUDIT_SCHEDULE: "0 0 7 * * *",
+  // Hourly at half past: never at the audit's minute, where the two timers would race for the run lock.
+  SEND_SCHEDULE: "0 30 * * * *",
   AUDIT_SUBSCRIPTIONS: "",
   AUDIT_MANAGEMENT_GROUPS: "",
   BATCH_CONCURRENCY: "64",
@@ -150,6 +155,13 @@ const optional = (name: SettingName) => text(name).transform((v) => (v === "" ? 
 const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[]) => z
   .object({
     AUDIT_SCHEDULE: text("AUDIT_SCHEDULE").refine((v) => v.split(/\s+/).length === 6, "must be an NCRONTAB expression with six fields (seconds first)"),
+    SEND_SCHEDULE: text("SEND_SCHEDULE").superRefine((v, ctx) => {
+      try {
+        parseNcrontab(v);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `is not a usable NCRONTAB expression: ${(error as Error).message}` });
+      }
+    }),
     AUDIT_SUBSCRIPTIONS: text("AUDIT_SUBSCRIPTIONS").transform((v, ctx) => {
       const ids = list(v);
       const bad = ids.filter((id) => !isGuid(id));
@@ -255,11 +267,42 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
     if (env.OWNER_SOURCES.includes("roles") && env.OWNER_ROLE_NAMES.length === 0) {
       ctx.addIssue({ code: "custom", path: ["OWNER_ROLE_NAMES"], message: 'must name at least one role when OWNER_SOURCES includes "roles"' });
     }
+    const clash = scheduleClash(env.AUDIT_SCHEDULE, env.SEND_SCHEDULE);
+    if (clash) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SEND_SCHEDULE"],
+        message: `fires in the same minute as AUDIT_SCHEDULE (${clash}); the two runs would race for the run lock and the audit could be skipped: move it off the audit's minute (the default fires at half past each hour)`,
+      });
+    }
     if (env.EMAIL_PER_MINUTE > env.EMAIL_PER_HOUR) ctx.addIssue({ code: "custom", path: ["EMAIL_PER_MINUTE"], message: "must not exceed EMAIL_PER_HOUR" });
     if (env.EMAIL_STATUS_READS_PER_MINUTE > env.EMAIL_STATUS_READS_PER_HOUR) {
       ctx.addIssue({ code: "custom", path: ["EMAIL_STATUS_READS_PER_MINUTE"], message: "must not exceed EMAIL_STATUS_READS_PER_HOUR" });
     }
   });
+
+/**
+ * The first audit firing (over 2024, from a fixed day: configuration does not read the clock) within a
+ * minute of a sending firing; undefined when none, or when either expression is invalid (reported on its own).
+ */
+function scheduleClash(auditSchedule: string, sendSchedule: string): string | undefined {
+  let audit;
+  let send;
+  try {
+    audit = parseNcrontab(auditSchedule);
+    send = parseNcrontab(sendSchedule);
+  } catch {
+    return undefined;
+  }
+  const end = Date.UTC(2025, 0, 1);
+  let checked = 0;
+  // At most 1,000 firings: a year of a daily audit, less of a more frequent one (which is enough to find a clash).
+  for (let at = audit.next(new Date(Date.UTC(2024, 0, 1))); at && at.getTime() < end && checked++ < 1000; at = audit.next(at)) {
+    const near = send.next(new Date(at.getTime() - 60_000));
+    if (near && near.getTime() < at.getTime() + 60_000) return `both at ${at.toISOString().slice(11, 19)} UTC`;
+  }
+  return undefined;
+}
 
 /**
  * Reads and validates the configuration; throws one CONFIG.INVALID error naming every bad setting.
@@ -285,6 +328,7 @@ export function loadConfig(
   return {
     scope: { subscriptions: e.AUDIT_SUBSCRIPTIONS, managementGroups: e.AUDIT_MANAGEMENT_GROUPS },
     auditSchedule: e.AUDIT_SCHEDULE,
+    sendSchedule: e.SEND_SCHEDULE,
     batchConcurrency: e.BATCH_CONCURRENCY,
     runLimits: { maxRetryWaitSeconds: e.MAX_RETRY_WAIT_SECONDS, maxPagesPerScope: e.MAX_PAGES_PER_SCOPE, runBudgetMinutes: e.RUN_BUDGET_MINUTES },
     owners: {

@@ -32,6 +32,7 @@ param maximumInstanceCount int = 40
 
 // Application settings, one parameter each (see infra/main.bicep for descriptions).
 param auditSchedule string
+param sendSchedule string
 param auditSubscriptions string
 param auditManagementGroups string
 param batchConcurrency int
@@ -95,6 +96,7 @@ var appSettings = {
 
   // Audit
   AUDIT_SCHEDULE: auditSchedule
+  SEND_SCHEDULE: sendSchedule
   AUDIT_SUBSCRIPTIONS: auditSubscriptions
   AUDIT_MANAGEMENT_GROUPS: auditManagementGroups
   BATCH_CONCURRENCY: string(batchConcurrency)

@@ -7,7 +7,8 @@ import { AuditError, ensureError } from "../core/errors.js";
 import { compose, type Composition } from "./composition.js";
 import { createLogger, jsonLineSink, type Fields, type Logger, type LogSink } from "./logger.js";
 import { runAuditJob, type JobContext, type JobRequest, type JobResult } from "./runAuditJob.js";
-import { recordRun, startTelemetry } from "./telemetry.js";
+import { runSendOnly, type SendOnlyRequest, type SendOnlyResult } from "./runSendOnly.js";
+import { recordRun, recordSendOnlyRun, startTelemetry } from "./telemetry.js";
 import type { DeliveryReportQueue } from "./runAuditJob.js";
 
 export interface HostOptions {
@@ -122,6 +123,24 @@ export async function runJob(host: FunctionsHost, log: Logger, request: JobReque
     const result: JobResult = { state: "failed", runId: request.runId, error: e };
     recordRun(result, request.trigger, Date.now() - started);
     log.error("run could not start", { runId: request.runId, error: e.message });
+    return result;
+  }
+}
+
+/** One sending run (no audit) with the host's adapters, its outcome recorded as metrics. */
+export async function runSendOnlyJob(host: FunctionsHost, log: Logger, request: SendOnlyRequest): Promise<SendOnlyResult> {
+  const started = Date.now();
+  const job: JobContext = { ...host.composition.job, log };
+  try {
+    const result = await runSendOnly(job, request);
+    recordSendOnlyRun(result, request.trigger, Date.now() - started);
+    return result;
+  } catch (error) {
+    // runSendOnly reports its own failures; this is the lock itself being unreachable.
+    const e = ensureError(error);
+    const result: SendOnlyResult = { state: "failed", runId: request.runId, error: e };
+    recordSendOnlyRun(result, request.trigger, Date.now() - started);
+    log.error("sending run could not start", { runId: request.runId, error: e.message });
     return result;
   }
 }

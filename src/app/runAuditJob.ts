@@ -18,6 +18,7 @@ import type {
 } from "../core/ports.js";
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderResult } from "../core/sendReminders.js";
+import { parseNcrontab } from "../core/ncrontab.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, ReportText, RunStatus } from "../azure/blobReportStore.js";
 import { reportCsvChunks } from "../report/reportCsv.js";
@@ -205,6 +206,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         notFoundGraceHours: config.email.notFoundGraceHours,
         allowedRecipientDomains: config.owners.allowedRecipientDomains,
         undeliverable,
+        drain: drainSchedule(ctx),
       },
     );
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
@@ -252,6 +254,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           ...(reminders.throttled ? { throttled: reminders.throttled } : {}),
           ...(reminders.mode !== "dry-run" ? { delivery: reminders.delivery } : {}),
           ...(reminders.lookupFailed.length > 0 ? { lookupFailed: reminders.lookupFailed } : {}),
+          ...(reminders.backlog ? { backlog: reminders.backlog } : {}),
           messages: reminders.messages.map((m) => ({ kind: m.kind, recipient: m.recipient, subject: m.subject, outcome: m.outcome })),
         },
       },
@@ -291,8 +294,14 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   }
 }
 
+/** SEND_SCHEDULE's firings and a run's sending time, for the backlog's ETA. */
+export function drainSchedule(ctx: JobContext): { nextRun: (after: Date) => Date | undefined; runMinutes: number } {
+  const schedule = parseNcrontab(ctx.config.sendSchedule);
+  return { nextRun: (after) => schedule.next(after), runMinutes: ctx.config.runLimits.runBudgetMinutes };
+}
+
 /** The local stand-in for the Event Grid subscription: the same parsing and recording as emailDeliveryReport. */
-async function takeDeliveryReports(ctx: JobContext, queue: DeliveryReportQueue, log: Logger): Promise<void> {
+export async function takeDeliveryReports(ctx: JobContext, queue: DeliveryReportQueue, log: Logger): Promise<void> {
   const events = await queue.pending();
   if (events.length === 0) return;
   const reports = [];

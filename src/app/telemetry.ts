@@ -6,6 +6,7 @@ import { metrics, type Counter, type Gauge, type Histogram, type MeterProvider }
 import type { AppConfig } from "../config.js";
 import type { Logger } from "./logger.js";
 import type { JobResult, JobRequest } from "./runAuditJob.js";
+import type { SendOnlyResult } from "./runSendOnly.js";
 
 export const METER_NAME = "batch-cert-auditor";
 
@@ -80,4 +81,19 @@ export function recordRun(result: JobResult, trigger: JobRequest["trigger"], dur
   m.messagesSkipped.add(reminders.alreadySent, { reason: "already-sent", send_mode: mode });
   m.messagesSkipped.add(reminders.failed.length, { reason: "failed", send_mode: mode });
   m.failedScopes.add(summary.accountsFailed + summary.subscriptionsFailed + coverage.problems.length);
+}
+
+/** A sending run's outcome: the same run and message counters, its runs told apart by `kind`. */
+export function recordSendOnlyRun(result: SendOnlyResult, trigger: JobRequest["trigger"], durationMs: number): void {
+  const m = instruments();
+  m.runs.add(1, { trigger, outcome: result.state, kind: "send-only" });
+  if (result.state === "already-running") return;
+  m.duration.record(durationMs / 1000, { trigger, outcome: result.state, kind: "send-only" });
+  if (result.state !== "succeeded") return;
+  const { reminders } = result;
+  const mode = reminders.mode;
+  m.messagesSent.add(reminders.sent, { send_mode: mode });
+  m.messagesSkipped.add(reminders.deferred, { reason: "deferred", send_mode: mode });
+  m.messagesSkipped.add(reminders.alreadySent, { reason: "already-sent", send_mode: mode });
+  m.messagesSkipped.add(reminders.failed.length, { reason: "failed", send_mode: mode });
 }

@@ -3,7 +3,7 @@
 import { RestError } from "@azure/core-rest-pipeline";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { AuditError, ensureError } from "../core/errors.js";
-import type { AuditReport } from "../core/model.js";
+import type { AuditReport, OutboxBacklog } from "../core/model.js";
 import { jsonChunks, textStream } from "../report/textChunks.js";
 
 /** A report format as pieces of text, made when it is written (see saveReport). */
@@ -23,11 +23,15 @@ export interface RunStatus {
   state: RunState;
   trigger: "timer" | "http" | "cli";
   sendMode: "dry-run" | "redirect" | "live";
+  /** `send-only`: a sending run (SEND_SCHEDULE, --send-only) that drains the latest audit's outbox; absent: an audit. */
+  kind?: "send-only";
   startedAt: string;
   finishedAt?: string;
   progress: { phase: string; done: number; total: number };
   counts?: { findings: number; critical: number; warning: number; sent: number; failedScopes: number };
   coverageComplete?: boolean;
+  /** What is left to send and when it will have gone (a sending run's; an audit's is in its report). */
+  backlog?: OutboxBacklog;
   errors: string[];
 }
 

@@ -143,9 +143,9 @@ export class TableLedger implements ReminderLedger {
     return "recorded";
   }
 
-  async sentSince(isoTime: string): Promise<number> {
+  async acceptedSince(isoTime: string): Promise<string[]> {
     const rows = await this.list(`outbox-${this.mode}`, ` and status eq 'sent' and updatedAt ge '${isoTime.replace(/'/g, "")}'`);
-    return rows.length;
+    return rows.map((e) => String(e.updatedAt));
   }
 
   async statusReadsSince(isoTime: string): Promise<number> {

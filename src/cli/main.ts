@@ -13,6 +13,9 @@ const USAGE = `Usage: batch-cert-auditor [options]
   --out <dir>                  where reports go (default: out)
   --format <list>              report formats: json,csv,html (default: all)
   --send-mode <mode>           dry-run | redirect | live (default: SEND_MODE; live against --simulate)
+  --send-only                  audit nothing: send what the latest audit planned and did not fit the email
+                               limits, oldest-untold owners first (what the SEND_SCHEDULE timer does), and
+                               say when the rest will have gone; same lock and ledger, so nothing goes twice
   --allow-incomplete           exit 0 even when some scopes could not be read (they are still reported)
   --wait-for-lock <seconds>    if another run holds the lock (on this storage, or on this --out), wait up to
                                that long for it instead of exiting 1 (default: 0, do not wait)
@@ -33,6 +36,7 @@ async function main(): Promise<number> {
         out: { type: "string", default: "out" },
         format: { type: "string", default: "json,csv,html" },
         "send-mode": { type: "string" },
+        "send-only": { type: "boolean", default: false },
         "allow-incomplete": { type: "boolean", default: false },
         "wait-for-lock": { type: "string" },
         quiet: { type: "boolean", default: false },
@@ -58,6 +62,7 @@ async function main(): Promise<number> {
     out: values.out,
     format: values.format,
     sendMode: values["send-mode"],
+    sendOnly: values["send-only"],
     allowIncomplete: values["allow-incomplete"],
     waitForLock: values["wait-for-lock"],
     quiet: values.quiet,

@@ -10,6 +10,7 @@ import { deliveryReportQueue, loadLocalAzure, type LocalSimulator, type LocalSto
 import { newRunId } from "../app/ids.js";
 import { createLogger, jsonLineSink, silentLogger } from "../app/logger.js";
 import { runAuditJob, type JobResult } from "../app/runAuditJob.js";
+import { runSendOnly, type SendOnlyResult } from "../app/runSendOnly.js";
 import { loadConfig, type SendMode } from "../config.js";
 import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
@@ -18,7 +19,7 @@ import type { AuditReport } from "../core/model.js";
 import { migrationFilesFor } from "../render/migrationFiles.js";
 import { textStream } from "../report/textChunks.js";
 import { lockStateFolder, type StateLock, type StateLockHolder } from "./stateLock.js";
-import { formatSummary } from "./summary.js";
+import { formatSendOnlySummary, formatSummary } from "./summary.js";
 
 export interface CliOptions {
   simulate?: string | undefined;
@@ -28,6 +29,8 @@ export interface CliOptions {
   out?: string | undefined;
   format?: string | undefined;
   sendMode?: string | undefined;
+  /** Audit nothing: send what the latest audit planned and did not fit the limits (the sending timer's run). */
+  sendOnly?: boolean | undefined;
   /** Exit 0 when coverage is incomplete (the demo tenant has an unreadable account on purpose). */
   allowIncomplete?: boolean | undefined;
   /** Seconds to wait for a run that holds the lock (another CLI on the same --out, or any run on the same storage). */
@@ -57,6 +60,8 @@ export interface CliResult {
   exitCode: number;
   report?: AuditReport;
   job?: JobResult;
+  /** The run, with --send-only. */
+  sendOnly?: SendOnlyResult;
   files: string[];
 }
 
@@ -140,6 +145,28 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
         : {}),
     });
 
+    if (request.sendOnly) {
+      const sent = await waitFor(
+        () => runSendOnly(job, { runId, trigger: "cli", sendMode: config.sendMode }),
+        (r) => r.state !== "already-running",
+        lockDeadline,
+        2000,
+        (r) => r.state === "already-running" && !options.quiet && stderr.write(`batch-cert-auditor: waiting up to ${request.waitForLockSeconds} s for run ${r.activeRunId} to release the run lock\n`),
+      );
+      if (sent.state === "already-running") {
+        stderr.write(runLockHeldMessage(sent, request.waitForLockSeconds));
+        return { exitCode: 1, sendOnly: sent, files: [] };
+      }
+      if (sent.state === "failed") throw sent.error;
+      if (sent.state === "no-audit") {
+        stderr.write("batch-cert-auditor: no audit has stored a report on this storage yet, so nothing is planned; run an audit first (without --send-only).\n");
+        return { exitCode: 1, sendOnly: sent, files: [] };
+      }
+      const mailDir = config.sendMode === "dry-run" ? dryRunDir : join(request.out, "emails");
+      stdout.write(formatSendOnlySummary(sent, { quiet: options.quiet ?? false, mailDir, simulated: Boolean(simulator) }));
+      return { exitCode: 0, sendOnly: sent, files: [] };
+    }
+
     const progress = stderr.isTTY && !options.quiet;
     const context = progress ? { ...job, onProgress: (phase: string, done: number, total: number) => stderr.write(phase === "done" ? "\r\x1b[K" : `\r\x1b[K${phase}: ${done}/${total}`) } : job;
     // Polling is all a blob lease offers: it cannot notify a waiter.
@@ -199,7 +226,7 @@ function stateLockHeldMessage(holder: StateLockHolder | undefined, stateDir: str
   );
 }
 
-function runLockHeldMessage(result: Extract<JobResult, { state: "already-running" }>, waitSeconds: number): string {
+function runLockHeldMessage(result: { activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number }, waitSeconds: number): string {
   const since = result.activeRunSince ? ` (started ${result.activeRunSince})` : "";
   const frees =
     result.freesWithinSeconds !== undefined
@@ -219,6 +246,7 @@ interface ParsedRequest {
   out: string;
   formats: Format[];
   sendMode?: SendMode;
+  sendOnly: boolean;
   waitForLockSeconds: number;
 }
 
@@ -240,6 +268,16 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
   if (!/^\d+$/.test(options.waitForLock ?? "0") || !Number.isSafeInteger(waitForLockSeconds)) {
     problems.push(`--wait-for-lock takes a whole number of seconds (got "${options.waitForLock}")`);
   }
+  if (options.sendOnly) {
+    // A sending run plans for the day of the latest audit, over that audit's scope: it takes neither.
+    for (const [given, flag] of [
+      [options.now, "--now"],
+      [options.subscriptions, "--subscriptions"],
+      [options.managementGroups, "--management-groups"],
+    ] as const) {
+      if (given !== undefined) problems.push(`${flag} cannot go with --send-only: a sending run sends what the latest audit planned, for its day and scope`);
+    }
+  }
   if (problems.length > 0) throw new AuditError("CONFIG.INVALID", `Invalid options:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   const managementGroups = split(options.managementGroups);
   return {
@@ -248,6 +286,7 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
     ...(managementGroups ? { managementGroups } : {}),
     ...(options.sendMode ? { sendMode: options.sendMode as SendMode } : {}),
     asOf,
+    sendOnly: options.sendOnly ?? false,
     out: resolve(options.out ?? "out"),
     formats: formats as Format[],
     waitForLockSeconds,

@@ -1,7 +1,7 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
-import type { AuditReport } from "../core/model.js";
+import type { AuditReport, OutboxBacklog } from "../core/model.js";
 import type { ReminderResult } from "../core/sendReminders.js";
-import { countdownPhrase, formatNumber as n, plural } from "../render/format.js";
+import { backlogSentence, countdownPhrase, formatNumber as n, plural } from "../render/format.js";
 
 export interface SummaryOptions {
   files: string[];
@@ -67,6 +67,7 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   }
   const notFitting = r.deferred - r.unconfirmed - r.heldBack;
   if (notFitting > 0) lines.push(`  ${n(notFitting)} message(s) did not fit the sending limits and wait for the next run.`);
+  if (r.backlog && r.backlog.messages > 0) lines.push(`  ${describeBacklog(r.backlog)}`);
   if (r.unconfirmed > 0) {
     lines.push(
       `  ${n(r.unconfirmed)} send(s) got an ambiguous answer from the service (no response, a timeout or a server error): ` +
@@ -99,4 +100,18 @@ function describeReminders(r: ReminderResult, options: SummaryOptions): string {
   }
   for (const m of r.messages.filter((m) => m.outcome === "sent").slice(0, 20)) lines.push(`  → ${m.recipient}: ${m.subject}`);
   return lines.join("\n");
+}
+
+/** What waits in the outbox and when the sending runs (SEND_SCHEDULE, or --send-only) will have sent it. */
+export function describeBacklog(b: OutboxBacklog): string {
+  return `Outbox: ${backlogSentence(b)}`;
+}
+
+/** A sending run's summary (`--send-only`): what went, what is left, and when it will have gone. */
+export function formatSendOnlySummary(result: { asOf: string; reminders: ReminderResult }, options: Omit<SummaryOptions, "files" | "reminders">): string {
+  const mail = describeReminders(result.reminders, { ...options, files: [] });
+  if (options.quiet) return `${mail.split("\n")[0]}\n`;
+  const r = result.reminders;
+  const tail = r.backlog && r.backlog.messages === 0 && r.mode !== "dry-run" ? ["Outbox empty: every message the audit planned has been sent."] : [];
+  return `${[`Sending what the audit of ${result.asOf} planned`, "", mail, ...tail].join("\n")}\n`;
 }

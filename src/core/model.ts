@@ -261,6 +261,22 @@ export interface AuditReport {
   run?: RunSection;
 }
 
+/** Messages planned and not sent yet, and when, at the current limits, the sending timer will have sent them. */
+export interface OutboxBacklog {
+  /** Deferred (did not fit the limits or the run's time) or waiting for an earlier message's status. */
+  messages: number;
+  /** Owners those messages are about (admin summaries aside). */
+  owners: number;
+  /** Of them, owners never told anything yet: they go first. */
+  neverTold: number;
+  /** When the last of them goes out at `limits` on SEND_SCHEDULE; absent when empty or not within 60 days. */
+  eta?: string;
+  /** The runs that takes. */
+  runs?: number;
+  /** EMAIL_PER_MINUTE and EMAIL_PER_HOUR, as the estimate took them. */
+  limits: { perMinute: number; perHour: number };
+}
+
 export interface DeliverySummary {
   accepted: number;
   delivered: number;
@@ -298,6 +314,8 @@ export interface RunSection {
     delivery?: DeliverySummary;
     /** Pending messages whose status could not be read this run; they stay pending. */
     lookupFailed?: { recipient: string; operationId: string; error: string }[];
+    /** What this run left to send and when the sending timer will have sent it (not in a dry run). */
+    backlog?: OutboxBacklog;
     messages: { kind: string; recipient: string; subject: string; outcome: string }[];
   };
 }

@@ -237,8 +237,6 @@ export interface ReminderLedger {
    * has that id (another app's mail on the same resource).
    */
   recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown">;
-  /** Messages accepted by the mail service since that time, for pacing to the hourly limit. */
-  sentSince(isoTime: string): Promise<number>;
   /**
    * Status reads (Get Email Status) recorded by batches whose last read was after that time, so the hourly read limit
    * holds across runs. Shared by the live and redirect ledgers: the limit is the mail service's, not the mode's.
@@ -246,6 +244,11 @@ export interface ReminderLedger {
   statusReadsSince(isoTime: string): Promise<number>;
   /** Records a batch of status reads (one per recovery; `batch` unique to it): `count` so far, the last at `at`. */
   recordStatusReads(batch: string, count: number, at: string): Promise<void>;
+  /**
+   * When each message accepted by the mail service since that time was recorded as accepted (ISO date-times), for
+   * pacing to the hourly limit across runs.
+   */
+  acceptedSince(isoTime: string): Promise<string[]>;
   findingStates(): Promise<FindingState[]>;
   saveFindingStates(states: FindingState[]): Promise<void>;
   recordRun(run: RunRecord): Promise<void>;

@@ -10,13 +10,14 @@
 // budget: known ones are recorded as sent (never sent again); one the service does not know is "unknown" while the
 // intent is younger than the not-found grace (a delivered message has been reported not found), and abandoned and
 // planned afresh after it.
-import type { AuditReport, DeliverySummary, Finding, ScopeCoverage, TagNaming } from "./model.js";
+import type { AuditReport, DeliverySummary, Finding, OutboxBacklog, ScopeCoverage, TagNaming } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import { checkAddress, describeUndeliverable, isDomainAllowed, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
-import { remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
+import { estimateDrain, SendPacer } from "./outboxDrain.js";
+import { historyAsOf, remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
 
@@ -32,6 +33,8 @@ export interface AdminSummary {
   unownedFindings: Finding[];
   ownerProblems: string[];
   failedScopes: (ScopeCoverage & { name?: string; displayName?: string })[];
+  /** What waits to be sent as this run starts, and when, at the current limits, the last of it goes out. */
+  backlog?: OutboxBacklog;
 }
 
 export interface MessageRenderer {
@@ -81,6 +84,8 @@ export interface ReminderRequest {
    * this run's owner resolution accepted the address as an owner (a changed tag cleared the mark there: markHolds).
    */
   undeliverable?: ReadonlyMap<string, UndeliverableMark>;
+  /** The sending timer (SEND_SCHEDULE) and how long a run may send, for the backlog's ETA; without it, no ETA. */
+  drain?: { nextRun: (after: Date) => Date | undefined; runMinutes: number };
 }
 
 export interface PlannedMessage {
@@ -93,7 +98,13 @@ export interface PlannedMessage {
   items: OutboxEntry["items"];
   /** The owner tags that named the owner on the message's findings (a digest), recorded with the message. */
   namedBy?: TagNaming[];
-  /** Lower sorts first: escalations and critical overdue digests go before anything else. */
+  /** The owner the message is about (for an escalation copy, the owner who ignored the reminders). */
+  about: string;
+  /** The owner has never been told anything: such owners go before repeat reminders. */
+  neverTold: boolean;
+  /** The day the owner has waited since: last told, or (never told) the first day its due findings were seen. */
+  waitingSince: string;
+  /** Among owners who waited as long, lower goes first: escalations and critical overdue digests. */
   urgency: number;
   render: () => Promise<RenderedEmail>;
 }
@@ -133,6 +144,8 @@ export interface ReminderResult {
   messages: { kind: OutboxEntry["kind"]; recipient: string; owner: string; subject: string; operationId: string; outcome: MessageOutcome }[];
   /** Accepted messages of the last DELIVERY_WINDOW_DAYS by what their delivery reports said. */
   delivery: DeliverySummary;
+  /** Not in a dry run: what this run left to send, and when the sending timer will have sent it. */
+  backlog?: OutboxBacklog;
 }
 
 export async function sendReminders(deps: ReminderDependencies, request: ReminderRequest): Promise<ReminderResult> {
@@ -158,7 +171,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (request.mode !== "dry-run" && !sender) throw new AuditError("EMAIL.SEND_FAILED", `SEND_MODE is ${request.mode} but no mail sender is configured`);
   if (sender) await recoverPending(deps, sender, request, result);
 
-  const messages = await planMessages(deps, request, result);
+  const { messages, summary } = await planMessages(deps, request, result);
   result.planned = messages.length;
   const outbox = await deps.ledger.outbox();
   const known = new Map(outbox.map((e) => [e.operationId, e]));
@@ -166,13 +179,26 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   // goes to that recipient until it is known, or the owner could get two.
   const inFlight = new Set(outbox.filter((e) => e.status === "pending").map(flightKey));
   const allowed = normaliseAllowedDomains(request.allowedRecipientDomains);
-  let rendered = 0;
-  let budget = sender ? request.limits.perHour - (await deps.ledger.sentSince(new Date(deps.now().getTime() - 3_600_000).toISOString())) : Infinity;
-  const pacer = new MinutePacer(request.limits.perMinute, deps.now, deps.sleep);
-  // Set once the service throttles or stops answering clearly: the rest waits for the next run.
-  let stopSending: "throttled" | "unclear" | undefined;
   // Owner resolution held every address to its mark already: one it accepted today is not marked where it was named.
   const cleared = clearedMarks(request);
+  const refusalOf = (m: PlannedMessage): string | undefined => {
+    const key = m.recipient.toLowerCase();
+    const mark = cleared.has(key) ? undefined : request.undeliverable?.get(key);
+    return mark ? describeUndeliverable(mark) : recipientRefusal(m.recipient, allowed);
+  };
+  let rendered = 0;
+  // The hourly limit holds across runs: what earlier runs had accepted within the hour counts, from the ledger.
+  const pacer = new SendPacer(request.limits, sender ? await deps.ledger.acceptedSince(new Date(deps.now().getTime() - 3_600_000).toISOString()) : [], deps.now, deps.sleep);
+  // The admin summary goes first and says what waits as the run starts (it is rendered only when it is sent).
+  if (summary) {
+    const waiting = messages.filter((m) => m.kind !== "admin-summary" && known.get(m.operationId)?.status !== "sent" && !refusalOf(m));
+    summary.backlog = backlogOf(waiting, request, { now: deps.now(), recentSends: pacer.recent(), sendingNow: true });
+  }
+  // Set once the service throttles or stops answering clearly: the rest waits for the next run.
+  let stopSending: "throttled" | "unclear" | undefined;
+  // Set once the next slot within the limits is too far away: the rest waits for the next run.
+  let limitsReached = false;
+  const left: PlannedMessage[] = [];
 
   for (const planned of messages) {
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
@@ -180,9 +206,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     let operationId = planned.operationId;
     for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
-    const recipientKey = message.recipient.toLowerCase();
-    const mark = cleared.has(recipientKey) ? undefined : request.undeliverable?.get(recipientKey);
-    const refusal = mark ? describeUndeliverable(mark) : recipientRefusal(message.recipient, allowed);
+    const refusal = refusalOf(message);
     if (refusal) {
       result.refused.push({ recipient: message.recipient, reason: refusal });
       result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: "", operationId: message.operationId, outcome: "refused" });
@@ -209,9 +233,11 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       outcome = "failed";
     }
     result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email?.subject ?? "", operationId: message.operationId, outcome });
+    if (outcome === "deferred" || outcome === "pending") left.push(message);
     if (email) await deps.onMessage?.(message, email, outcome);
   }
   result.rendered = rendered;
+  if (sender) result.backlog = backlogOf(left, request, { now: deps.now(), recentSends: pacer.recent(), sendingNow: false });
   if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent" }), request.report.asOf);
   return result;
 
@@ -239,9 +265,15 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       result.awaiting++;
       return "pending";
     }
-    if (stopSending || budget <= 0 || deps.outOfTime?.()) {
+    if (stopSending || limitsReached || deps.outOfTime?.()) {
       result.deferred++;
       if (stopSending === "unclear") result.heldBack++;
+      return "deferred";
+    }
+    // Waits for a slot within the per-minute and per-hour limits when one frees soon; otherwise the rest is deferred.
+    if (!(await pacer.admit()) || deps.outOfTime?.()) {
+      limitsReached = true;
+      result.deferred++;
       return "deferred";
     }
     const entry: OutboxEntry = {
@@ -265,8 +297,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       // Only reachable if another process recorded it between our read and write; the run lock prevents that.
       throw new AuditError("LOCK.HELD", `Message ${message.operationId} is being sent by another run`);
     }
-    await pacer.take();
-    budget--;
+    pacer.record();
     try {
       const delivery = await sender.send({
         operationId: message.operationId,
@@ -328,7 +359,8 @@ async function recoverPending(deps: ReminderDependencies, sender: EmailSender, r
   if (pending.length === 0) return;
   const limits = request.statusReads ?? DEFAULT_STATUS_READS;
   const graceMs = (request.notFoundGraceHours ?? DEFAULT_NOT_FOUND_GRACE_HOURS) * 3_600_000;
-  const pacer = new MinutePacer(limits.perMinute, deps.now, deps.sleep);
+  // The hourly read limit counts what earlier runs recorded (below); the pacer spaces this run's reads within the minute.
+  const pacer = new SendPacer(limits, [], deps.now, deps.sleep);
   const readsThisHour = await deps.ledger.statusReadsSince(new Date(deps.now().getTime() - 3_600_000).toISOString());
   const batch = `${request.runId}|${deps.now().toISOString()}`;
   let reads = 0;
@@ -338,7 +370,8 @@ async function recoverPending(deps: ReminderDependencies, sender: EmailSender, r
       result.recovered.unknown++;
       continue;
     }
-    await pacer.take();
+    await pacer.admit();
+    pacer.record();
     reads++;
     // Recorded before the read: a crash after it must not let the next run read as if it had not happened.
     await deps.ledger.recordStatusReads(batch, reads, deps.now().toISOString());
@@ -412,13 +445,29 @@ function recipientRefusal(recipient: string, allowed: readonly string[]): string
   return isDomainAllowed(domain, allowed) ? undefined : "outside ALLOWED_RECIPIENT_DOMAINS";
 }
 
-async function planMessages(deps: ReminderDependencies, request: ReminderRequest, result: ReminderResult): Promise<PlannedMessage[]> {
+async function planMessages(
+  deps: ReminderDependencies,
+  request: ReminderRequest,
+  result: ReminderResult,
+): Promise<{ messages: PlannedMessage[]; summary: AdminSummary | undefined }> {
   const { report, mode } = request;
   const asOf = report.asOf;
   const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
   const histories = await deps.ledger.histories();
   for (const history of histories.values()) result.futureDated += remindersAfter(history, asOf);
   const messages: PlannedMessage[] = [];
+  // The day each owner was last told anything, as of this run's day (reminders dated later do not count).
+  const lastTold = new Map<string, string>();
+  for (const [key, stored] of histories) {
+    const history = historyAsOf(stored, asOf);
+    const day = history?.lastNotifiedOn ?? history?.firstNotifiedOn;
+    const owner = key.split("|")[0] ?? "";
+    if (day !== undefined && day > (lastTold.get(owner) ?? "")) lastTold.set(owner, day);
+  }
+  const waiting = (owner: string, since: readonly string[]) => {
+    const told = lastTold.get(owner.toLowerCase());
+    return { about: owner, neverTold: told === undefined, waitingSince: told ?? ([...since].sort()[0] ?? asOf) };
+  };
 
   const openSince = new Map(request.findingStates.filter((st) => st.resolvedOn === undefined).map((st) => [st.findingId, st.firstSeen]));
   const digests = planDigests(report.findings, untold(histories, clearedMarks(request)), asOf, request.policy, request.escalationContacts, openSince);
@@ -432,6 +481,7 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
       // Escalation copies carry no items: only the owner's own digest moves the owner's histories on.
       items: plan.kind === "escalation" ? [] : plan.dueItems.map((i) => ({ findingId: i.finding.id, milestone: i.decision.milestone })),
       ...(plan.kind === "escalation" ? {} : { namedBy: namingsOf(plan) }),
+      ...waiting(plan.ownerAddress, plan.dueItems.map((i) => openSince.get(i.finding.id) ?? asOf)),
       urgency: (plan.escalate ? 0 : 1_000_000) - critical * 1000 - plan.overdueRemindersSent,
       render: () => deps.renderer.digest(plan),
     });
@@ -455,13 +505,16 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
       recipient: route(plan.recipient),
       operationId: operationId(deps, allClearOperationId(plan), mode),
       items: [],
+      ...waiting(plan.recipient, plan.resolved.map((f) => f.resolvedOn ?? asOf)),
       urgency: 2_000_000,
       render: () => deps.renderer.allClear(plan),
     });
   }
 
+  let summary: AdminSummary | undefined;
   if (request.adminSummaryTo.length > 0) {
-    const summary = adminSummary(report, digests.length);
+    const admin = adminSummary(report, digests.length);
+    summary = admin;
     for (const to of request.adminSummaryTo) {
       messages.push({
         kind: "admin-summary",
@@ -470,12 +523,52 @@ async function planMessages(deps: ReminderDependencies, request: ReminderRequest
         // One per day per address: the id is the day, so a second run that day finds it already sent.
         operationId: operationId(deps, ["admin-summary", "v1", asOf, to.toLowerCase()].join("|"), mode),
         items: [],
-        urgency: 3_000_000,
-        render: () => deps.renderer.adminSummary(summary),
+        about: to,
+        neverTold: false,
+        waitingSince: asOf,
+        urgency: 0,
+        render: () => deps.renderer.adminSummary(admin),
       });
     }
   }
-  return messages.sort((a, b) => a.urgency - b.urgency);
+  return { messages: messages.sort(sendOrder), summary };
+}
+
+const KIND_ORDER: Record<PlannedMessage["kind"], number> = { "admin-summary": 0, digest: 1, escalation: 1, "all-clear": 2 };
+
+/**
+ * The order the outbox drains in when not everything fits the limits: the admin summary (it carries the backlog),
+ * then reminders, owners never told before repeat reminders, then the longest-waiting first (ties: escalations and
+ * critical first, then by address, an owner's digest just before its escalation copies), then all-clear notes.
+ * Stable across the runs of a day, so each hourly run takes up where the last one stopped.
+ */
+export function sendOrder(a: PlannedMessage, b: PlannedMessage): number {
+  return (
+    KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+    Number(b.neverTold) - Number(a.neverTold) ||
+    a.waitingSince.localeCompare(b.waitingSince) ||
+    a.urgency - b.urgency ||
+    a.about.toLowerCase().localeCompare(b.about.toLowerCase()) ||
+    Number(a.kind === "escalation") - Number(b.kind === "escalation") ||
+    a.recipient.toLowerCase().localeCompare(b.recipient.toLowerCase())
+  );
+}
+
+function backlogOf(left: readonly PlannedMessage[], request: ReminderRequest, at: { now: Date; recentSends: number[]; sendingNow: boolean }): OutboxBacklog {
+  const owners = new Set<string>();
+  const neverTold = new Set<string>();
+  for (const m of left) {
+    if (m.kind === "admin-summary") continue;
+    owners.add(m.about.toLowerCase());
+    if (m.neverTold) neverTold.add(m.about.toLowerCase());
+  }
+  const backlog: OutboxBacklog = { messages: left.length, owners: owners.size, neverTold: neverTold.size, limits: { ...request.limits } };
+  if (request.drain && left.length > 0) {
+    const estimate = estimateDrain({ messages: left.length, limits: request.limits, ...request.drain, ...at });
+    if (estimate.eta) backlog.eta = estimate.eta;
+    backlog.runs = estimate.runs;
+  }
+  return backlog;
 }
 
 /** A digest names at most this many owner tags (one per account at most, usually one): it keeps the Table entity small. */
@@ -563,26 +656,3 @@ const ALL_CLEAR_WINDOW_DAYS = 30;
 function definitelyNotAccepted(statusCode: number | undefined): boolean {
   return statusCode !== undefined && statusCode >= 400 && statusCode < 500 && statusCode !== 408;
 }
-
-/** At most `perMinute` sends in any 60 s window; waits rather than letting the service answer 429. */
-class MinutePacer {
-  private readonly sentAt: number[] = [];
-  constructor(
-    private readonly perMinute: number,
-    private readonly now: () => Date,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {}
-
-  async take(): Promise<void> {
-    for (;;) {
-      const t = this.now().getTime();
-      while (this.sentAt.length > 0 && t - (this.sentAt[0] ?? 0) >= 60_000) this.sentAt.shift();
-      if (this.sentAt.length < this.perMinute) {
-        this.sentAt.push(t);
-        return;
-      }
-      await this.sleep(60_000 - (t - (this.sentAt[0] ?? t)) + 1);
-    }
-  }
-}
-

@@ -29,11 +29,13 @@ export const getAuditRun = route(async (request, { host }) => {
     state: abandoned ? "failed" : status.state,
     trigger: status.trigger,
     sendMode: status.sendMode,
+    ...(status.kind ? { kind: status.kind } : {}),
     startedAt: status.startedAt,
     ...(status.finishedAt ? { finishedAt: status.finishedAt } : {}),
     progress: status.progress,
     ...(status.counts ? { counts: status.counts } : {}),
     ...(status.coverageComplete !== undefined ? { coverageComplete: status.coverageComplete } : {}),
+    ...(status.backlog ? { backlog: status.backlog } : {}),
     errors: [
       ...status.errors.map(redact),
       ...(abandoned ? ["The run stopped without finishing: the process running it ended (for example, its instance was recycled). Start a new run."] : []),

@@ -10,7 +10,7 @@ import type { AllClearPlan, DigestAccountGroup, DigestItem, DigestPlan } from ".
 import { daysBetween } from "../core/dates.js";
 import { accountPlan, shortCertificateName, type PlanStep } from "./accountPlan.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
-import { countdownPhrase, formatNumber, longDate, plural } from "./format.js";
+import { countdownPhrase, formatNumber, longDate, plural, utcTimestamp } from "./format.js";
 
 export interface RenderContext {
   asOf: string;
@@ -522,6 +522,10 @@ export async function renderAdminSummary(summary: AdminSummary, ctx: RenderConte
   if (t.escalations !== undefined) totals.push(["Escalations", formatNumber(t.escalations)]);
   if (t.allClear !== undefined) totals.push(["All-clear notes", formatNumber(t.allClear)]);
 
+  if (summary.backlog) {
+    totals.push(["Waiting to send", `${formatNumber(summary.backlog.messages)} (${formatNumber(summary.backlog.owners)} owners, ${formatNumber(summary.backlog.neverTold)} never told)`]);
+    totals.push(["Everyone told by", summary.backlog.messages === 0 ? "now" : summary.backlog.eta ? utcTimestamp(summary.backlog.eta) : "not within 60 days: ask for a higher email quota"]);
+  }
   const unowned = capped(summary.unownedFindings);
   const problems = capped(summary.ownerProblems);
   const failed = capped(summary.failedScopes);

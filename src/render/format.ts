@@ -70,3 +70,13 @@ export function inDays(days: number): string {
 export function daysAgo(days: number): string {
   return `${plural(days, "day")} ago`;
 }
+
+/** What waits in the outbox, in one sentence (the report, the admin summary). */
+export function backlogSentence(b: { messages: number; owners: number; neverTold: number; eta?: string; limits: { perMinute: number; perHour: number } }): string {
+  if (b.messages === 0) return "Outbox empty: every planned message has been sent.";
+  const what = `${plural(b.messages, "message")} for ${plural(b.owners, "owner")} (${formatNumber(b.neverTold)} never told) wait to be sent`;
+  const limits = `${formatNumber(b.limits.perMinute)} a minute and ${formatNumber(b.limits.perHour)} an hour`;
+  return b.eta
+    ? `${what}; at ${limits}, every owner will have been told by ${utcTimestamp(b.eta)}.`
+    : `${what}; at ${limits}, not within 60 days: ask for a higher Communication Services email quota.`;
+}

@@ -60,7 +60,7 @@ ${renderCoverage(report, gaps)}
   yield `
 ${renderTrend(extras.history)}
 ${renderResolved(extras.resolvedSinceLastRun)}
-${renderDelivery(report.run?.reminders.delivery)}
+${renderDelivery(report.run?.reminders.delivery, report.run?.reminders.backlog)}
 </main>
 <footer class="wrap">Report schema ${escapeHtml(report.schemaVersion)} &middot; generated ${escapeHtml(utcTimestamp(report.generatedAt))}${extras.runId ? ` &middot; run ${escapeHtml(extras.runId)}` : ""} &middot; self-contained: this page loads nothing from the network.</footer>
 <script type="application/json" id="data">`;

@@ -24,7 +24,7 @@ afterAll(async () => {
 describe("the local dashboard", () => {
   it("serves the registered functions' routes on loopback, with the first dry-run report already there", async () => {
     expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(dashboard.registrations.map((r) => r.metadata.name).sort()).toEqual(["dailyAudit", "emailDeliveryReport", "getAuditReport", "getAuditRun", "startAuditRun"]);
+    expect(dashboard.registrations.map((r) => r.metadata.name).sort()).toEqual(["dailyAudit", "emailDeliveryReport", "getAuditReport", "getAuditRun", "sendOutbox", "startAuditRun"]);
 
     const json = await fetch(`${dashboard.url}/api/audit/report`);
     expect(json.status).toBe(200);

@@ -102,13 +102,14 @@ const fn = (name: string) => {
 const trigger = (name: string) => Object.values(fn(name).metadata.bindings).find((b) => b.direction === "in");
 
 describe("the compiled Functions app, loaded as the worker loads it", () => {
-  it("matches exactly the five function files with package.json main, and registers one function from each", () => {
-    expect(loaded.files).toEqual(["dailyAudit.js", "emailDeliveryReport.js", "getAuditReport.js", "getAuditRun.js", "startAuditRun.js"].map((f) => join("dist/src/functions", f)));
+  it("matches exactly the six function files with package.json main, and registers one function from each", () => {
+    expect(loaded.files).toEqual(["dailyAudit.js", "emailDeliveryReport.js", "getAuditReport.js", "getAuditRun.js", "sendOutbox.js", "startAuditRun.js"].map((f) => join("dist/src/functions", f)));
     expect(loaded.registrations.map((r) => [r.file, r.metadata.name])).toEqual([
       ["dist/src/functions/dailyAudit.js", "dailyAudit"],
       ["dist/src/functions/emailDeliveryReport.js", "emailDeliveryReport"],
       ["dist/src/functions/getAuditReport.js", "getAuditReport"],
       ["dist/src/functions/getAuditRun.js", "getAuditRun"],
+      ["dist/src/functions/sendOutbox.js", "sendOutbox"],
       ["dist/src/functions/startAuditRun.js", "startAuditRun"],
     ]);
     expect(loaded.programmingModel?.name).toBe("@azure/functions");
@@ -127,6 +128,15 @@ describe("the compiled Functions app, loaded as the worker loads it", () => {
     // The setting the schedule names has a default and is in the example settings, so it resolves locally too.
     expect(SETTINGS.AUDIT_SCHEDULE).toBe("0 0 7 * * *");
     expect(JSON.parse(readFileSync(join(ROOT, "local.settings.example.json"), "utf8")).Values.AUDIT_SCHEDULE).toBe("0 0 7 * * *");
+  });
+
+  it("registers the sending timer on %SEND_SCHEDULE%, not on startup, without a retry (the next firing sends), off the audit's minute", () => {
+    expect(trigger("sendOutbox")).toMatchObject({ type: "timerTrigger", direction: "in", schedule: "%SEND_SCHEDULE%", runOnStartup: false });
+    expect(fn("sendOutbox").metadata.retryOptions).toBeUndefined();
+    expect(fn("sendOutbox").handlerExport).toBe("sendOutbox");
+    expect(loaded.exportedOptions.sendOutboxOptions).toMatchObject({ schedule: "%SEND_SCHEDULE%", runOnStartup: false, handler: "sendOutbox" });
+    expect(SETTINGS.SEND_SCHEDULE).toBe("0 30 * * * *");
+    expect(JSON.parse(readFileSync(join(ROOT, "local.settings.example.json"), "utf8")).Values.SEND_SCHEDULE).toBe("0 30 * * * *");
   });
 
   it("registers emailDeliveryReport as an Event Grid trigger calling the exported handler", () => {

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { SETTINGS } from "../../src/config.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -258,6 +259,14 @@ describe("Function App module (infra/app/api.bicep)", () => {
     expect(settingValue("APPLICATIONINSIGHTS_AUTHENTICATION_STRING")).toBe(
       "'ClientId=${identityClientId};Authorization=AAD'",
     );
+  });
+
+  it("schedules both timers from parameters whose defaults are the app's: the audit daily, the sending timer off its minute", () => {
+    expect(settingValue("AUDIT_SCHEDULE")).toBe("auditSchedule");
+    expect(settingValue("SEND_SCHEDULE")).toBe("sendSchedule");
+    expect(mainBicep).toMatch(/^\s*sendSchedule:\s*sendSchedule\s*$/m);
+    expect(/^param\s+sendSchedule\s+string\s*=\s*'([^']*)'/m.exec(mainBicep)?.[1]).toBe(SETTINGS.SEND_SCHEDULE);
+    expect(/^param\s+auditSchedule\s+string\s*=\s*'([^']*)'/m.exec(mainBicep)?.[1]).toBe(SETTINGS.AUDIT_SCHEDULE);
   });
 
   it("passes the settings to the site", () => {

@@ -64,9 +64,9 @@ export class CrashingLedger implements ReminderLedger {
     this.process.alive();
     return this.inner.recordDelivery(report);
   }
-  sentSince(isoTime: string): Promise<number> {
+  acceptedSince(isoTime: string): Promise<string[]> {
     this.process.alive();
-    return this.inner.sentSince(isoTime);
+    return this.inner.acceptedSince(isoTime);
   }
   statusReadsSince(isoTime: string): Promise<number> {
     this.process.alive();

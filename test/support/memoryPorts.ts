@@ -43,8 +43,8 @@ export class MemoryLedger implements ReminderLedger {
     entry.delivery = { status: report.status, at: report.at, ...(report.details ? { details: report.details } : {}) };
     return "recorded";
   }
-  async sentSince(isoTime: string) {
-    return [...this.entries.values()].filter((e) => e.status === "sent" && e.updatedAt >= isoTime).length;
+  async acceptedSince(isoTime: string) {
+    return [...this.entries.values()].filter((e) => e.status === "sent" && e.updatedAt >= isoTime).map((e) => e.updatedAt);
   }
   /** Status-read batches by id, as the Table ledger keeps them (one row each). */
   readonly statusReads = new Map<string, { count: number; at: string }>();

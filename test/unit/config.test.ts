@@ -122,6 +122,14 @@ describe("configuration", () => {
     expect(() => loadConfig({ ...live, ALLOW_ANY_RECIPIENT_DOMAIN: "yes" })).toThrow(/ALLOW_ANY_RECIPIENT_DOMAIN: must be "true" or "false"/);
   });
 
+  it("drains the outbox every hour at half past by default, and refuses a SEND_SCHEDULE it cannot read or that fires in the audit's minute", () => {
+    expect(loadConfig({}).sendSchedule).toBe("0 30 * * * *");
+    expect(loadConfig({ SEND_SCHEDULE: "0 15 */2 * * *" }).sendSchedule).toBe("0 15 */2 * * *");
+    expect(() => loadConfig({ SEND_SCHEDULE: "0 30 * * *" })).toThrow(/SEND_SCHEDULE: is not a usable NCRONTAB expression: .*six fields/);
+    expect(() => loadConfig({ SEND_SCHEDULE: "0 0 * * * *" })).toThrow(/SEND_SCHEDULE: fires in the same minute as AUDIT_SCHEDULE \(both at 07:00:00 UTC\)/);
+    expect(() => loadConfig({ AUDIT_SCHEDULE: "0 30 6 * * *" })).toThrow(/SEND_SCHEDULE: fires in the same minute as AUDIT_SCHEDULE \(both at 06:30:00 UTC\)/);
+  });
+
   it("uses MIGRATION_DEADLINE as the deadline when an organisation sets one", () => {
     expect(loadConfig({ MIGRATION_DEADLINE: "2027-03-31" }).schedule.deadline).toBe("2027-03-31");
   });

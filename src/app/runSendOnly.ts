@@ -1,0 +1,139 @@
+// A sending run (the SEND_SCHEDULE timer, `--send-only`): no audit. It sends what the latest audit planned and did not
+// fit the email limits, oldest-untold owners first, within the same limits, then says what is left and when it will
+// have gone.
+//
+// The plan is not stored: it is made again from the latest stored report and the ledger, by the same planner and for
+// the same day as that audit. Planning is deterministic, so what is due and every operation id are the ones the audit's
+// own run had; what was sent since moved the owners' histories on and drops out; so exactly-once needs nothing beyond
+// what a second daily run on the same day already relies on (the run lock, intents recorded before sending). A stored
+// plan would be a second copy of the audit's decisions that could drift from the ledger, and could not be rendered
+// without the findings, which the report holds anyway.
+import type { SendMode } from "../config.js";
+import { undeliverableMarks } from "../core/deliveryReports.js";
+import { AuditError, ensureError } from "../core/errors.js";
+import { sendReminders, type ReminderResult } from "../core/sendReminders.js";
+import type { RunStatus } from "../azure/blobReportStore.js";
+import { deterministicUuid } from "./ids.js";
+import { drainSchedule, takeDeliveryReports, type JobContext } from "./runAuditJob.js";
+
+export interface SendOnlyRequest {
+  runId: string;
+  trigger: RunStatus["trigger"];
+  sendMode: SendMode;
+}
+
+export type SendOnlyResult =
+  | { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number }
+  /** No audit has stored a report yet: nothing is planned. */
+  | { state: "no-audit"; runId: string }
+  /** `asOf`: the day of the audit whose plan was drained. */
+  | { state: "succeeded"; runId: string; asOf: string; auditRunId?: string; reminders: ReminderResult }
+  | { state: "failed"; runId: string; error: AuditError | Error };
+
+export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Promise<SendOnlyResult> {
+  const { runId, sendMode } = request;
+  const log = ctx.log.child({ runId, sendOnly: true });
+  // The same lock as the audit: one run at a time sends, whichever timer, API call or CLI started it.
+  const lock = await ctx.lock.acquire(runId);
+  if ("heldBy" in lock) {
+    log.info("another run is active; not sending", { activeRunId: lock.heldBy, since: lock.since });
+    return {
+      state: "already-running",
+      activeRunId: lock.heldBy,
+      ...(lock.since ? { activeRunSince: lock.since } : {}),
+      ...(lock.freesWithinSeconds !== undefined ? { freesWithinSeconds: lock.freesWithinSeconds } : {}),
+    };
+  }
+  const started = ctx.now();
+  const status: RunStatus = {
+    runId,
+    state: "running",
+    trigger: request.trigger,
+    sendMode,
+    kind: "send-only",
+    startedAt: started.toISOString(),
+    progress: { phase: "reminders", done: 0, total: 0 },
+    errors: [],
+  };
+  const budgetMs = ctx.runBudgetMs ?? ctx.config.runLimits.runBudgetMinutes * 60_000;
+  const startedAt = performance.now();
+  try {
+    await ctx.reports.saveStatus(status);
+    const latest = await ctx.reports.latestReport();
+    if (!latest) {
+      log.info("no audit has stored a report yet; nothing is planned");
+      status.state = "succeeded";
+      status.finishedAt = ctx.now().toISOString();
+      status.progress = { phase: "done", done: 1, total: 1 };
+      await ctx.reports.saveStatus(status);
+      return { state: "no-audit", runId };
+    }
+    const { run: auditRun, ...report } = latest;
+    const asOf = report.asOf;
+    const { config } = ctx;
+    if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
+    const tenantLedger = ctx.ledgerFor("live");
+    // Today's bounces: the audit routed around the ones it knew; one since then is not mailed again.
+    const undeliverable = undeliverableMarks(await tenantLedger.outbox({ status: "sent" }), asOf, config.email.undeliverableRetryDays);
+    const reminders = await sendReminders(
+      {
+        ledger: ctx.ledgerFor(sendMode),
+        ...(ctx.sender ? { sender: ctx.sender } : {}),
+        renderer: ctx.rendererFor(asOf),
+        hash: deterministicUuid,
+        now: ctx.now,
+        sleep: ctx.sleep,
+        ...(ctx.onMessage ? { onMessage: ctx.onMessage } : {}),
+        stillHeld: () => lock.held(),
+        outOfTime: () => performance.now() - startedAt >= budgetMs,
+      },
+      {
+        report,
+        findingStates: await tenantLedger.findingStates(),
+        runId,
+        policy: config.schedule,
+        escalationContacts: config.escalationContacts,
+        adminSummaryTo: config.adminSummaryTo,
+        mode: sendMode,
+        ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
+        limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
+        statusReads: config.email.statusReads,
+        notFoundGraceHours: config.email.notFoundGraceHours,
+        allowedRecipientDomains: config.owners.allowedRecipientDomains,
+        undeliverable,
+        drain: drainSchedule(ctx),
+      },
+    );
+    log.info("sending run done", {
+      asOf,
+      planned: reminders.planned,
+      sent: reminders.sent,
+      backlog: reminders.backlog?.messages ?? 0,
+      eta: reminders.backlog?.eta,
+    });
+    status.state = "succeeded";
+    status.finishedAt = ctx.now().toISOString();
+    status.progress = { phase: "done", done: 1, total: 1 };
+    status.coverageComplete = report.coverage.complete;
+    status.counts = {
+      findings: report.summary.findings,
+      critical: report.summary.critical,
+      warning: report.summary.warning,
+      sent: reminders.sent,
+      failedScopes: report.summary.accountsFailed + report.summary.subscriptionsFailed + report.coverage.problems.length,
+    };
+    if (reminders.backlog) status.backlog = reminders.backlog;
+    await ctx.reports.saveStatus(status);
+    return { state: "succeeded", runId, asOf, ...(auditRun ? { auditRunId: auditRun.runId } : {}), reminders };
+  } catch (error) {
+    const e = ensureError(error);
+    status.state = "failed";
+    status.finishedAt = ctx.now().toISOString();
+    status.errors.push(e instanceof AuditError ? `${e.code}: ${e.message}` : e.message);
+    await ctx.reports.saveStatus(status).catch(() => undefined);
+    log.error("sending run failed", { error: status.errors[0] });
+    return { state: "failed", runId, error: e };
+  } finally {
+    await lock.release();
+  }
+}
