@@ -37,7 +37,7 @@ describe("resolveOwners", () => {
       { account: { Owner: "bob@@contoso" }, accountId: ACCOUNT_ID, accountName: "acct1", resourceGroup: { owner: "carol@contoso.com" }, resourceGroupId: RG_ID },
       policy(),
     );
-    expect(r.owners).toEqual([{ address: "carol@contoso.com", source: 'resource group tag "owner"' }]);
+    expect(r.owners).toEqual([expect.objectContaining({ address: "carol@contoso.com", source: 'resource group tag "owner"' })]);
     expect(r.tagFixes).toEqual([
       {
         level: "account",
