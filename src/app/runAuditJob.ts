@@ -15,9 +15,10 @@ import type {
   PoolLister,
   ReminderLedger,
   RunLock,
+  RunLockHeld,
 } from "../core/ports.js";
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../core/deliveryReports.js";
-import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderResult } from "../core/sendReminders.js";
+import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
 import { parseNcrontab } from "../core/ncrontab.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, ReportText, RunStatus } from "../azure/blobReportStore.js";
@@ -79,7 +80,7 @@ export interface JobRequest {
 export type ReportFormats = ReportText;
 
 export type JobResult =
-  | { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number }
+  | AlreadyRunning
   | { state: "succeeded"; runId: string; report: AuditReport; reminders: ReminderResult; formats: ReportFormats }
   | { state: "failed"; runId: string; error: AuditError | Error };
 
@@ -89,12 +90,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   const lock = await ctx.lock.acquire(runId);
   if ("heldBy" in lock) {
     log.info("another run is active; not starting", { activeRunId: lock.heldBy, since: lock.since });
-    return {
-      state: "already-running",
-      activeRunId: lock.heldBy,
-      ...(lock.since ? { activeRunSince: lock.since } : {}),
-      ...(lock.freesWithinSeconds !== undefined ? { freesWithinSeconds: lock.freesWithinSeconds } : {}),
-    };
+    return alreadyRunning(lock);
   }
 
   const started = ctx.now();
@@ -196,17 +192,9 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         report: audited,
         findingStates: progress.states,
         runId,
-        policy: config.schedule,
-        escalationContacts: config.escalationContacts,
-        adminSummaryTo: config.adminSummaryTo,
         mode: request.sendMode,
-        ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
-        limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
-        statusReads: config.email.statusReads,
-        notFoundGraceHours: config.email.notFoundGraceHours,
-        allowedRecipientDomains: config.owners.allowedRecipientDomains,
         undeliverable,
-        drain: drainSchedule(ctx),
+        ...reminderSettings(ctx),
       },
     );
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
@@ -295,6 +283,34 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
 }
 
 /** SEND_SCHEDULE's firings and a run's sending time, for the backlog's ETA. */
+/** What a run answers when another holds the lock (an audit and a sending run alike). */
+export type AlreadyRunning = { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number };
+
+export function alreadyRunning(lock: RunLockHeld): AlreadyRunning {
+  return {
+    state: "already-running",
+    activeRunId: lock.heldBy,
+    ...(lock.since ? { activeRunSince: lock.since } : {}),
+    ...(lock.freesWithinSeconds !== undefined ? { freesWithinSeconds: lock.freesWithinSeconds } : {}),
+  };
+}
+
+/** The reminder settings an audit's run and a sending run both take from the configuration. */
+export function reminderSettings(ctx: JobContext) {
+  const { config } = ctx;
+  return {
+    policy: config.schedule,
+    escalationContacts: config.escalationContacts,
+    adminSummaryTo: config.adminSummaryTo,
+    ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
+    limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
+    statusReads: config.email.statusReads,
+    notFoundGraceHours: config.email.notFoundGraceHours,
+    allowedRecipientDomains: config.owners.allowedRecipientDomains,
+    drain: drainSchedule(ctx),
+  } satisfies Partial<ReminderRequest>;
+}
+
 export function drainSchedule(ctx: JobContext): { nextRun: (after: Date) => Date | undefined; runMinutes: number } {
   const schedule = parseNcrontab(ctx.config.sendSchedule);
   return { nextRun: (after) => schedule.next(after), runMinutes: ctx.config.runLimits.runBudgetMinutes };

@@ -14,7 +14,7 @@ import { AuditError, ensureError } from "../core/errors.js";
 import { sendReminders, type ReminderResult } from "../core/sendReminders.js";
 import type { RunStatus } from "../azure/blobReportStore.js";
 import { deterministicUuid } from "./ids.js";
-import { drainSchedule, takeDeliveryReports, type JobContext } from "./runAuditJob.js";
+import { alreadyRunning, reminderSettings, takeDeliveryReports, type AlreadyRunning, type JobContext } from "./runAuditJob.js";
 
 export interface SendOnlyRequest {
   runId: string;
@@ -23,7 +23,7 @@ export interface SendOnlyRequest {
 }
 
 export type SendOnlyResult =
-  | { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number }
+  | AlreadyRunning
   /** No audit has stored a report yet: nothing is planned. */
   | { state: "no-audit"; runId: string }
   /** `asOf`: the day of the audit whose plan was drained. */
@@ -37,12 +37,7 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
   const lock = await ctx.lock.acquire(runId);
   if ("heldBy" in lock) {
     log.info("another run is active; not sending", { activeRunId: lock.heldBy, since: lock.since });
-    return {
-      state: "already-running",
-      activeRunId: lock.heldBy,
-      ...(lock.since ? { activeRunSince: lock.since } : {}),
-      ...(lock.freesWithinSeconds !== undefined ? { freesWithinSeconds: lock.freesWithinSeconds } : {}),
-    };
+    return alreadyRunning(lock);
   }
   const started = ctx.now();
   const status: RunStatus = {
@@ -91,17 +86,9 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
         report,
         findingStates: await tenantLedger.findingStates(),
         runId,
-        policy: config.schedule,
-        escalationContacts: config.escalationContacts,
-        adminSummaryTo: config.adminSummaryTo,
         mode: sendMode,
-        ...(config.redirectAddress ? { redirectAddress: config.redirectAddress } : {}),
-        limits: { perMinute: config.email.perMinute, perHour: config.email.perHour },
-        statusReads: config.email.statusReads,
-        notFoundGraceHours: config.email.notFoundGraceHours,
-        allowedRecipientDomains: config.owners.allowedRecipientDomains,
         undeliverable,
-        drain: drainSchedule(ctx),
+        ...reminderSettings(ctx),
       },
     );
     log.info("sending run done", {
