@@ -155,6 +155,11 @@ param subscribeDeliveryReports bool = false
 @description('UNDELIVERABLE_RETRY_DAYS: after this many days an address whose mail bounced is tried again.')
 param undeliverableRetryDays int = 30
 
+@description('DIGEST_ITEMS_IN_FULL: items a digest shows in full (most urgent first); the rest are summarised per account and attached as CSV, keeping the mail under Gmail\'s 102 KB clip.')
+@minValue(1)
+@maxValue(500)
+param digestItemsInFull int = 20
+
 @description('ADMIN_SUMMARY_TO: addresses that get the daily summary.')
 param adminSummaryTo string = ''
 
@@ -385,6 +390,7 @@ module api './app/api.bicep' = {
     emailStatusReadsPerHour: emailStatusReadsPerHour > 0 ? emailStatusReadsPerHour : (useCustomEmailDomain ? 200 : 20)
     emailNotFoundGraceHours: emailNotFoundGraceHours
     undeliverableRetryDays: undeliverableRetryDays
+    digestItemsInFull: digestItemsInFull
     adminSummaryTo: adminSummaryTo
     reportContainer: reportContainer
     ledgerTable: ledgerTable

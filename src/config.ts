@@ -45,6 +45,8 @@ export interface AppConfig {
     statusReads: { perMinute: number; perHour: number };
     notFoundGraceHours: number;
     undeliverableRetryDays: number;
+    /** Items a digest shows in full; the rest are summarised per account and attached as CSV. */
+    digestItemsInFull: number;
   };
   adminSummaryTo: string[];
   storage: { connectionString: string | undefined; accountName: string | undefined };
@@ -94,6 +96,7 @@ export const SETTINGS = {
   EMAIL_STATUS_READS_PER_HOUR: "20",
   EMAIL_NOT_FOUND_GRACE_HOURS: "24",
   UNDELIVERABLE_RETRY_DAYS: "30",
+  DIGEST_ITEMS_IN_FULL: "20",
   ADMIN_SUMMARY_TO: "",
   REPORT_CONTAINER: "batch-cert-audit",
   LEDGER_TABLE: "batchcertaudit",
@@ -241,6 +244,7 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
     EMAIL_STATUS_READS_PER_HOUR: intSetting("EMAIL_STATUS_READS_PER_HOUR", 1, 1_000_000),
     EMAIL_NOT_FOUND_GRACE_HOURS: intSetting("EMAIL_NOT_FOUND_GRACE_HOURS", 0, 24 * 30),
     UNDELIVERABLE_RETRY_DAYS: intSetting("UNDELIVERABLE_RETRY_DAYS", 1, 3650),
+    DIGEST_ITEMS_IN_FULL: intSetting("DIGEST_ITEMS_IN_FULL", 1, 500),
     ADMIN_SUMMARY_TO: addressList("ADMIN_SUMMARY_TO", allowedRecipientDomains),
     REPORT_CONTAINER: text("REPORT_CONTAINER").refine((v) => /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(v), "must be a valid blob container name (3-63 lower-case letters, digits, hyphens)"),
     LEDGER_TABLE: text("LEDGER_TABLE").refine((v) => /^[A-Za-z][A-Za-z0-9]{2,62}$/.test(v), "must be a valid table name (3-63 letters and digits, starting with a letter)"),
@@ -359,6 +363,7 @@ export function loadConfig(
       statusReads: { perMinute: e.EMAIL_STATUS_READS_PER_MINUTE, perHour: e.EMAIL_STATUS_READS_PER_HOUR },
       notFoundGraceHours: e.EMAIL_NOT_FOUND_GRACE_HOURS,
       undeliverableRetryDays: e.UNDELIVERABLE_RETRY_DAYS,
+      digestItemsInFull: e.DIGEST_ITEMS_IN_FULL,
     },
     adminSummaryTo: e.ADMIN_SUMMARY_TO,
     storage: { connectionString: e.AzureWebJobsStorage, accountName: e.AzureWebJobsStorage__accountName },

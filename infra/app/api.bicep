@@ -67,6 +67,7 @@ param emailStatusReadsPerMinute int
 param emailStatusReadsPerHour int
 param emailNotFoundGraceHours int
 param undeliverableRetryDays int
+param digestItemsInFull int
 param adminSummaryTo string
 param reportContainer string
 param ledgerTable string
@@ -134,6 +135,7 @@ var appSettings = {
   EMAIL_STATUS_READS_PER_HOUR: string(emailStatusReadsPerHour)
   EMAIL_NOT_FOUND_GRACE_HOURS: string(emailNotFoundGraceHours)
   UNDELIVERABLE_RETRY_DAYS: string(undeliverableRetryDays)
+  DIGEST_ITEMS_IN_FULL: string(digestItemsInFull)
   ADMIN_SUMMARY_TO: adminSummaryTo
 
   // State

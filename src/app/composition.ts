@@ -80,6 +80,7 @@ export function compose(options: CompositionOptions): Composition {
         deadline: config.schedule.deadline,
         retirementDate: RETIREMENT_DATE,
         snoozeTagKey: config.snooze.tagKey,
+        itemsInFull: config.email.digestItemsInFull,
         ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
       }),
     now: options.now ?? (() => new Date()),

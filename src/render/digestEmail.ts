@@ -9,6 +9,9 @@ import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestAccountGroup, DigestItem, DigestPlan } from "../core/digestPlan.js";
 import { daysBetween } from "../core/dates.js";
 import { accountPlan, shortCertificateName, type PlanStep } from "./accountPlan.js";
+import { DEFAULT_ITEMS_IN_FULL, splitDigest, type DigestSplit } from "./digestCap.js";
+import { digestCsvAttachment } from "./digestCsv.js";
+import { migrationAttachments } from "./migrationFiles.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
 import { countdownPhrase, formatNumber, longDate, plural, utcTimestamp } from "./format.js";
 
@@ -23,6 +26,8 @@ export interface RenderContext {
   senderName?: string;
   /** The snooze tag key owners are told to set (`SNOOZE_TAG_KEY`); default `SNOOZE_TAG`. */
   snoozeTagKey?: string;
+  /** Items a digest shows in full (`DIGEST_ITEMS_IN_FULL`); the rest are summarised and attached as CSV. */
+  itemsInFull?: number;
 }
 
 export type { AdminSummary, RenderedEmail };
@@ -319,6 +324,13 @@ async function compile(mjml: string): Promise<string> {
 
 // ---------------------------------------------------------------- digest
 
+/** Resources named per owner source in "Why you got this"; a platform team's tag may cover hundreds. */
+const SOURCE_NAMES = 5;
+
+function namesUpTo(names: readonly string[], max: number): string {
+  return names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${formatNumber(names.length - max)} more`;
+}
+
 /** "account tag "owner" on acct1, acct2": the owner source with the resources it was read from. */
 function describeSources(plan: DigestPlan): string[] {
   const bySource = new Map<string, Set<string>>();
@@ -339,7 +351,7 @@ function describeSources(plan: DigestPlan): string[] {
     source === "fallback"
       ? "the audit's fallback contacts (no owner tag was found on the account, its resource group or its subscription)"
       : where.size > 0
-        ? `${source} on ${[...where].join(", ")}`
+        ? `${source} on ${namesUpTo([...where], SOURCE_NAMES)}`
         : source,
   );
 }
@@ -400,9 +412,9 @@ interface AccountView {
   fixes: OwnerTagFix[];
 }
 
-function accountViews(plan: DigestPlan, ctx: RenderContext): AccountView[] {
+function accountViews(groups: DigestSplit["groups"], ctx: RenderContext): AccountView[] {
   const shownFixes = new Set<string>();
-  return plan.groups.flatMap((sub) =>
+  return groups.flatMap((sub) =>
     sub.accounts.map((account) => ({
       account,
       subscription: clean(sub.subscriptionName ?? sub.subscriptionId),
@@ -416,6 +428,51 @@ function accountViews(plan: DigestPlan, ctx: RenderContext): AccountView[] {
 
 export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promise<RenderedEmail> {
   const subject = digestSubject(plan, ctx);
+  const { lines: why } = whyText(plan);
+  const stop = stopLines(plan, ctx);
+  const csvName = `batch-certificate-items-${ctx.asOf}.csv`;
+  // The item cap bounds the usual digest; long names, many steps or many tag fixes can still push the HTML past
+  // Gmail's clip, so the compiled size is checked and the full part shrinks by its last account until it fits.
+  let split = splitDigest(plan, ctx.itemsInFull ?? DEFAULT_ITEMS_IN_FULL);
+  let built = await digestHtml(plan, ctx, split, subject, why, stop, csvName);
+  for (let bytes = Buffer.byteLength(built.html, "utf8"); bytes > DIGEST_HTML_BUDGET_BYTES && split.shown.length > 1; bytes = Buffer.byteLength(built.html, "utf8")) {
+    split = splitDigest(plan, smallerCap(split, bytes));
+    built = await digestHtml(plan, ctx, split, subject, why, stop, csvName);
+  }
+  // The CSV first: the kits share the attachment budget, and the list of every item must not be the one dropped.
+  const attachments = [...(split.hiddenItems > 0 ? [digestCsvAttachment(plan.items, ctx.asOf)] : []), ...migrationAttachments(split.shown.map((i) => i.finding))];
+  const email: RenderedEmail = { subject, html: built.html, text: digestText(plan, ctx, built.views, why, stop, split, csvName) };
+  if (attachments.length > 0) email.attachments = attachments;
+  return email;
+}
+
+/**
+ * Gmail clips a message whose HTML is over about 102 KB (Google Workspace Admin Help, "Gmail clips messages larger
+ * than 102KB"): the footer, with how to stop the reminders, would be behind "View entire message". The budget keeps a
+ * margin under it.
+ */
+export const DIGEST_HTML_BUDGET_BYTES = 92_000;
+
+/**
+ * A smaller item cap for a digest `bytes` long: in proportion to the budget (an overestimate, as the header and footer
+ * do not shrink), and at least the last account shown in full dropped (or, for one account, half of its items).
+ */
+function smallerCap(split: DigestSplit, bytes: number): number {
+  const accounts = split.groups.flatMap((g) => g.accounts);
+  const last = accounts[accounts.length - 1];
+  const dropLast = accounts.length > 1 && last ? split.shown.length - last.items.length : Math.floor(split.shown.length / 2);
+  return Math.max(1, Math.min(dropLast, Math.floor((split.shown.length * DIGEST_HTML_BUDGET_BYTES) / bytes)));
+}
+
+async function digestHtml(
+  plan: DigestPlan,
+  ctx: RenderContext,
+  split: DigestSplit,
+  subject: string,
+  why: string[],
+  stop: { lines: string[]; snooze: string },
+  csvName: string,
+): Promise<{ html: string; views: AccountView[] }> {
   const days = daysBetween(ctx.asOf, ctx.deadline);
   const countdown = countdownPhrase(days);
   const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
@@ -426,13 +483,14 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
   const deadlineWord = days < 0 ? `deadline was ${longDate(ctx.deadline)}` : `deadline ${longDate(ctx.deadline)}`;
   const sub = `${escapeHtml(countdown.charAt(0).toUpperCase() + countdown.slice(1))} · ${escapeHtml(deadlineWord)} · ${escapeHtml(plural(critical, "critical", "critical"))}`;
 
-  const { lines: why } = whyText(plan);
-  const views = accountViews(plan, ctx);
-  const kits = plan.items.filter((i) => i.finding.migration?.replacementPool).length;
-  const intro = `${introText(ctx)} What to do, per Batch account${kits > 0 ? `, with each pool's replacement attached, ready to create` : ""}:`;
-  const sections = views.map((v) => accountSection(v.account, escapeHtml(v.subscription), v.lines, v.steps, v.fixes)).join("\n");
+  const views = accountViews(split.groups, ctx);
+  const kits = split.shown.filter((i) => i.finding.migration?.replacementPool).length;
+  const intro =
+    split.hiddenItems > 0
+      ? `${introText(ctx)} The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, with what to do per Batch account${kits > 0 ? " and each pool's replacement attached" : ""}; the rest after them, and every item in the attached ${csvName}:`
+      : `${introText(ctx)} What to do, per Batch account${kits > 0 ? `, with each pool's replacement attached, ready to create` : ""}:`;
+  const sections = views.map((v) => accountSection(v.account, escapeHtml(v.subscription), v.lines, v.steps, v.fixes)).join("\n") + restSection(split, plan, ctx, csvName);
 
-  const stop = stopLines(plan, ctx);
   const report = safeHttpsUrl(ctx.reportUrl);
   const footerHtml = `<p style="margin:0;"><b>Why you got this:</b> ${why.map(escapeHtml).join(" ")}</p>
 <p style="margin:6px 0 0 0;"><b>How to stop it:</b></p><ul style="margin:2px 0 0 0;padding-left:18px;">${stop.lines
@@ -447,19 +505,75 @@ ${textSection(escapeHtml(intro), { padding: "10px 0" })}
 ${sections}
 ${footer(ctx, footerHtml)}
 </mj-body></mjml>`;
+  return { html: await compile(mjml), views };
+}
 
-  const html = await compile(mjml);
-  return { subject, html, text: digestText(plan, ctx, views, why, stop) };
+/** What the rest of a capped digest holds, as sentences and one line per account (most urgent first). */
+function restLines(split: DigestSplit, plan: DigestPlan, csvName: string): { lead: string[]; accounts: { text: string; accountId: string }[]; more?: string } {
+  const lead: string[] = [];
+  if (split.cutAccount) {
+    lead.push(
+      `${clean(split.cutAccount.accountName)} has ${plural(split.cutAccount.hidden, "more item", "more items")} than the ${plural(split.shown.length, "item", "items")} above; the same steps apply to them, and ${split.cutAccount.hidden === 1 ? "it is" : "they are"} in ${csvName}.`,
+    );
+  }
+  const accountsLeft = split.summarised.length + split.moreAccounts;
+  if (accountsLeft > 0) {
+    const hiddenHere = split.hiddenItems - (split.cutAccount?.hidden ?? 0);
+    lead.push(`${plural(hiddenHere, "more item", "more items")} in ${plural(accountsLeft, "other Batch account", "other Batch accounts")}, most urgent first; the same steps apply, account by account:`);
+  }
+  const accounts = split.summarised.map((a) => {
+    const counts = [a.critical > 0 ? `${formatNumber(a.critical)} critical` : "", a.warning > 0 ? `${formatNumber(a.warning)} warning` : ""].filter(Boolean).join(", ");
+    return { accountId: a.accountId, text: `${clean(a.accountName)} (resource group ${clean(a.resourceGroup)}, subscription ${clean(a.subscriptionName ?? a.subscriptionId)}): ${counts}` };
+  });
+  const out: ReturnType<typeof restLines> = { lead, accounts };
+  if (split.moreAccounts > 0) out.more = `… and ${plural(split.moreAccounts, "more account", "more accounts")}.`;
+  return out;
+}
+
+function restSection(split: DigestSplit, plan: DigestPlan, ctx: RenderContext, csvName: string): string {
+  if (split.hiddenItems === 0) return "";
+  const rest = restLines(split, plan, csvName);
+  const lead = rest.lead.map((l) => `<p style="margin:0 0 6px 0;overflow-wrap:anywhere;">${escapeHtml(l)}</p>`).join("");
+  const list =
+    rest.accounts.length === 0
+      ? ""
+      : `<ul style="margin:2px 0 0 0;padding-left:18px;overflow-wrap:anywhere;line-height:1.6;">${rest.accounts
+          .map((a) => {
+            const link = portalLink(a.accountId, ctx);
+            const [name, ...tail] = a.text.split(" (");
+            const nameHtml = link ? `<a href="${escapeHtml(link)}" style="${LINK_STYLE}">${escapeHtml(name ?? "")}</a>` : `<b>${escapeHtml(name ?? "")}</b>`;
+            return `<li>${nameHtml}${tail.length ? ` (${escapeHtml(tail.join(" ("))}` : ""}</li>`;
+          })
+          .join("")}</ul>`;
+  const more = rest.more ? `<p style="margin:6px 0 0 0;color:${COLORS.muted};">${escapeHtml(rest.more)}</p>` : "";
+  const csv = `<p style="margin:8px 0 0 0;">Every item, with its resource id and reminder, is in the attached <b>${escapeHtml(csvName)}</b>.</p>`;
+  return `\n<mj-section background-color="#ffffff" padding="10px 0 12px 0" border-top="1px solid ${COLORS.border}">
+  <mj-column><mj-text>
+<div style="font-size:16px;font-weight:700;">The rest: ${escapeHtml(plural(split.hiddenItems, "item", "items"))} in short</div>
+${lead}${list}${more}${csv}
+  </mj-text></mj-column>
+</mj-section>`;
 }
 
 function introText(ctx: RenderContext): string {
   return `Azure Batch retired account certificates on ${longDate(ctx.retirementDate)}: creating or resizing pools with certificate references is rejected, and certificates on nodes may stop working. They move to Azure Key Vault, installed by the Key Vault VM extension.`;
 }
 
-function digestText(plan: DigestPlan, ctx: RenderContext, views: readonly AccountView[], why: string[], stop: { lines: string[]; snooze: string }): string {
+function digestText(
+  plan: DigestPlan,
+  ctx: RenderContext,
+  views: readonly AccountView[],
+  why: string[],
+  stop: { lines: string[]; snooze: string },
+  split: DigestSplit,
+  csvName: string,
+): string {
   const days = daysBetween(ctx.asOf, ctx.deadline);
   const out: string[] = [];
   out.push(digestSubject(plan, ctx), "", introText(ctx), `Migration deadline: ${longDate(ctx.deadline)} (${countdownPhrase(days)}).`, "");
+  if (split.hiddenItems > 0) {
+    out.push(`The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, then the rest in short; every item is in the attached ${csvName}.`, "");
+  }
   for (const v of views) {
     const subscription = v.subscription === v.subscriptionId ? v.subscription : `${v.subscription} (${v.subscriptionId})`;
     out.push(`== ${clean(v.account.accountName)} (resource group ${clean(v.account.resourceGroup)}, subscription ${subscription})`);
@@ -473,6 +587,13 @@ function digestText(plan: DigestPlan, ctx: RenderContext, views: readonly Accoun
       out.push("", `  ${text}`, `    ${clean(command)}`);
     }
     out.push("");
+  }
+  if (split.hiddenItems > 0) {
+    const rest = restLines(split, plan, csvName);
+    out.push(`== The rest: ${plural(split.hiddenItems, "item", "items")} in short`, ...rest.lead.map((l) => `  ${l}`));
+    for (const a of rest.accounts) out.push(`  - ${a.text}`);
+    if (rest.more) out.push(`  ${rest.more}`);
+    out.push(`  Every item, with its resource id and reminder, is in the attached ${csvName}.`, "");
   }
   out.push("Why you got this:", ...why.map((l) => `  ${l}`), "", "How to stop it:", ...stop.lines.map((l) => `  - ${l}`), `      ${clean(stop.snooze)}`);
   const report = safeHttpsUrl(ctx.reportUrl);

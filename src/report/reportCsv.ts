@@ -73,6 +73,6 @@ function csvRow(f: Finding, poolSource: ReadonlyMap<string, string | undefined>)
 }
 
 /** Spreadsheets run cells that start with = + - @ as formulas; tag values are user input, so defuse them. */
-function neutralizeFormula(value: string): string {
+export function neutralizeFormula(value: string): string {
   return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
 }
