@@ -2,7 +2,6 @@
 // Every string that came from Azure (names, tag keys and values, ids, details) is attacker-controlled:
 // it is cleaned and HTML-escaped before it goes into the MJML source, because MJML passes entities and
 // markup through untouched and does no escaping of its own.
-import mjml2html from "mjml";
 import type { OwnerTagFix } from "../core/model.js";
 import { CORRECTED_ADDRESS } from "../core/owners.js";
 import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
@@ -316,7 +315,15 @@ function footer(ctx: RenderContext, extra: string): string {
 </mj-section>`;
 }
 
+/**
+ * MJML (with its HTML parser, CSS inliner and minifier) is loaded on the first message, not with the app: about 15 MB
+ * of heap and 55 MB of resident memory that the audit, which runs first, and a run that sends nothing do without.
+ */
+const loadMjml = () => import("mjml").then((m) => m.default);
+let mjmlLoaded: ReturnType<typeof loadMjml> | undefined;
+
 async function compile(mjml: string): Promise<string> {
+  const mjml2html = await (mjmlLoaded ??= loadMjml());
   // No web fonts (mail clients block them, and nothing here should fetch), no includes from disk.
   const result = await mjml2html(mjml, { validationLevel: "strict", fonts: {}, keepComments: false, ignoreIncludes: true });
   return result.html;
