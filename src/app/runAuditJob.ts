@@ -247,11 +247,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         },
       },
     };
-    const formats: ReportFormats = {
-      json: () => jsonChunks(report),
-      html: () => reportHtmlChunks(report, { history, resolvedSinceLastRun, runId }),
-      csv: () => reportCsvChunks(report),
-    };
+    const formats = reportFormats(report);
     await ctx.reports.saveReport(runId, report, formats);
 
     status.state = "succeeded";
@@ -282,7 +278,24 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   }
 }
 
-/** SEND_SCHEDULE's firings and a run's sending time, for the backlog's ETA. */
+/**
+ * The report's formats as a run stores them. GET /api/audit/report serves the stored csv and html as they are when no
+ * filter is given, so they must be what that route renders from the stored JSON: the same renderers, with the run
+ * section's history and resolved findings as the page's extras.
+ */
+export function reportFormats(report: AuditReport): ReportFormats {
+  const extras = {
+    history: report.run?.history ?? [],
+    resolvedSinceLastRun: report.run?.resolvedSinceLastRun ?? [],
+    ...(report.run ? { runId: report.run.runId } : {}),
+  };
+  return {
+    json: () => jsonChunks(report),
+    html: () => reportHtmlChunks(report, extras),
+    csv: () => reportCsvChunks(report),
+  };
+}
+
 /** What a run answers when another holds the lock (an audit and a sending run alike). */
 export type AlreadyRunning = { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number };
 
@@ -311,6 +324,7 @@ export function reminderSettings(ctx: JobContext) {
   } satisfies Partial<ReminderRequest>;
 }
 
+/** SEND_SCHEDULE's firings and a run's sending time, for the backlog's ETA. */
 export function drainSchedule(ctx: JobContext): { nextRun: (after: Date) => Date | undefined; runMinutes: number } {
   const schedule = parseNcrontab(ctx.config.sendSchedule);
   return { nextRun: (after) => schedule.next(after), runMinutes: ctx.config.runLimits.runBudgetMinutes };
