@@ -1,4 +1,5 @@
 // One full run, as the timer, the HTTP API and the CLI start it: lock, audit, track progress, remind, store.
+import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { AppConfig, SendMode } from "../config.js";
 import { auditTenant } from "../core/auditTenant.js";
@@ -22,9 +23,9 @@ import { sendReminders, type MessageRenderer, type PlannedMessage, type Rendered
 import { parseNcrontab } from "../core/ncrontab.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, ReportText, RunStatus } from "../azure/blobReportStore.js";
-import { reportCsvChunks } from "../report/reportCsv.js";
+import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
 import { jsonChunks } from "../report/textChunks.js";
-import { reportHtmlChunks } from "../render/reportHtml.js";
+import { REPORT_CSP_HEADER, reportHtmlChunks } from "../render/reportHtml.js";
 import { deterministicUuid } from "./ids.js";
 import type { Logger } from "./logger.js";
 
@@ -279,6 +280,20 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
 }
 
 /**
+ * What makes each stored format, so a file written by an earlier build is not served as today's: the page's
+ * Content-Security-Policy (its inline style and script hashes; an older page would break under today's header) and
+ * the csv's columns.
+ */
+export const REPORT_FORMAT_VERSIONS = {
+  csv: versionOf(CSV_COLUMNS.join(",")),
+  html: versionOf(REPORT_CSP_HEADER),
+} as const;
+
+function versionOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/**
  * The report's formats as a run stores them. GET /api/audit/report serves the stored csv and html as they are when no
  * filter is given, so they must be what that route renders from the stored JSON: the same renderers, with the run
  * section's history and resolved findings as the page's extras.
@@ -293,6 +308,7 @@ export function reportFormats(report: AuditReport): ReportFormats {
     json: () => jsonChunks(report),
     html: () => reportHtmlChunks(report, extras),
     csv: () => reportCsvChunks(report),
+    versions: REPORT_FORMAT_VERSIONS,
   };
 }
 

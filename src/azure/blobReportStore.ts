@@ -11,6 +11,11 @@ export interface ReportText {
   json(): Iterable<string>;
   csv(): Iterable<string>;
   html(): Iterable<string>;
+  /**
+   * What made the csv and html (e.g. the page's Content-Security-Policy hashes): kept with "latest", and latestFormat
+   * serves a file only to a caller that makes the same (a page from an earlier build would break under today's CSP).
+   */
+  versions?: Partial<Record<StoredFormat, string>>;
 }
 
 /** Block size for streamed uploads: 1 MiB blocks: a 19 MB report is 19 blocks (of the 50,000 a blob may have), two in flight. */
@@ -49,7 +54,12 @@ export interface LatestFormat {
  * Metadata on latest/report.json (Blob metadata names are case-insensitive and come back lower-case): the run it is
  * from, its day, and the ETag each of the run's csv and html blobs had when that run wrote them.
  */
-const LATEST_META = { runId: "runid", asOf: "asof", etag: { csv: "csvetag", html: "htmletag" } } as const;
+const LATEST_META = {
+  runId: "runid",
+  asOf: "asof",
+  etag: { csv: "csvetag", html: "htmletag" },
+  version: { csv: "csvversion", html: "htmlversion" },
+} as const;
 const RUN_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 export class BlobReportStore {
@@ -77,7 +87,7 @@ export class BlobReportStore {
    * written last, so it never points at a run whose files are missing.
    *
    * Only the JSON is copied to "latest"; the csv and html stay in the run's folder, and "latest"'s metadata names
-   * them: the run id, the day, and the ETag each had when this call wrote it. The metadata is committed with the
+   * them: the run id, the day, the ETag each had when this call wrote it, and its version (ReportText.versions). The metadata is committed with the
    * JSON's last block, so it always describes the JSON beside it; the ETags make latestFormat refuse a csv or html
    * written afterwards under the same run id (a retried save that failed after its csv) that the JSON does not match.
    */
@@ -86,6 +96,10 @@ export class BlobReportStore {
     const metadata: Record<string, string> = { [LATEST_META.runId]: runId, [LATEST_META.asOf]: report.asOf };
     if (formats.csv) metadata[LATEST_META.etag.csv] = await this.putStream(`runs/${runId}/report.csv`, formats.csv, "text/csv; charset=utf-8");
     if (formats.html) metadata[LATEST_META.etag.html] = await this.putStream(`runs/${runId}/report.html`, formats.html, "text/html; charset=utf-8");
+    for (const format of ["csv", "html"] as const) {
+      const version = formats.versions?.[format];
+      if (version !== undefined && formats[format]) metadata[LATEST_META.version[format]] = version;
+    }
     await this.putStream(`runs/${runId}/report.json`, json, "application/json");
     await this.putStream("latest/report.json", json, "application/json", metadata);
   }
@@ -94,16 +108,17 @@ export class BlobReportStore {
    * The latest run's stored csv or html as it was written, without reading or parsing latest/report.json: a HEAD of
    * "latest" for its metadata, then one GET of the run's file on condition that its ETag is still the one "latest"
    * recorded. Undefined when there is nothing to serve that way (no report; "latest" from a build that wrote no such
-   * metadata; the run stored no such format; the file is gone or was rewritten since): the caller renders from the
-   * JSON instead. A new run that moves "latest" between the two requests is not mixed in: the file is the one of the
+   * metadata; the run stored no such format, or made it otherwise than `version`; the file is gone or was rewritten
+   * since): the caller renders from the JSON instead. A new run that moves "latest" between the two requests is not mixed in: the file is the one of the
    * run whose metadata was read.
    */
-  async latestFormat(format: StoredFormat): Promise<LatestFormat | undefined> {
+  async latestFormat(format: StoredFormat, version?: string): Promise<LatestFormat | undefined> {
     const metadata = await this.metadata("latest/report.json");
     const runId = metadata?.[LATEST_META.runId];
     const asOf = metadata?.[LATEST_META.asOf];
     const etag = metadata?.[LATEST_META.etag[format]];
     if (!runId || !RUN_ID.test(runId) || !asOf || !etag) return undefined;
+    if (version !== undefined && metadata[LATEST_META.version[format]] !== version) return undefined;
     const text = await this.get(`runs/${runId}/report.${format}`, etag);
     return text === undefined ? undefined : { text, runId, asOf };
   }

@@ -6,6 +6,7 @@ import { app, type HttpFunctionOptions } from "@azure/functions";
 import { REPORT_CSP_HEADER, renderReportHtml } from "../render/reportHtml.js";
 import { migrationFiles } from "../render/migrationFiles.js";
 import { reportToCsv } from "../report/reportCsv.js";
+import { REPORT_FORMAT_VERSIONS } from "../app/runAuditJob.js";
 import type { BlobReportStore } from "../azure/blobReportStore.js";
 import { isGuid } from "../core/ids.js";
 import { isValidAddress } from "../core/owners.js";
@@ -61,8 +62,9 @@ export const getAuditReport = route(async (request, { host }) => {
 /**
  * Without a filter, csv and html are the files the run stored beside report.json (the same renderers, the same
  * report, so the same text this route would render), served as they are: no 19 MB JSON parse and no render per
- * call. The store only hands back a file of the run "latest" points at (see BlobReportStore.latestFormat); an older
- * run's report without one, or a file rewritten since, is rendered from the JSON as before.
+ * call. The store only hands back a file of the run "latest" points at, made as this build makes it (see
+ * BlobReportStore.latestFormat); an older run's report without one, a file rewritten since, or one an earlier build
+ * made (another CSP or other columns) is rendered from the JSON as before.
  *
  * JSON keeps the parse: the answer adds `filter` and `filteredCount` and is serialized compactly by the host, while
  * the stored file is indented, so serving it as it is would change the bytes of every unfiltered JSON answer.
@@ -74,7 +76,7 @@ export const getAuditReport = route(async (request, { host }) => {
 async function storedFormat(reports: BlobReportStore, query: { format?: string | undefined; subscription?: string | undefined; owner?: string | undefined; severity?: string | undefined; migration?: string | undefined }) {
   if (query.format !== "csv" && query.format !== "html") return undefined;
   if (query.subscription || query.owner || query.severity || query.migration) return undefined;
-  const stored = await reports.latestFormat(query.format);
+  const stored = await reports.latestFormat(query.format, REPORT_FORMAT_VERSIONS[query.format]);
   if (!stored) return undefined;
   return query.format === "csv" ? csvAnswer(stored.text, stored.asOf) : htmlAnswer(stored.text);
 }

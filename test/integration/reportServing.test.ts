@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, describe, expect, it } from "vitest";
 import { configureHost, getHost } from "../../src/app/functionsHost.js";
-import { reportFormats } from "../../src/app/runAuditJob.js";
+import { REPORT_FORMAT_VERSIONS, reportFormats } from "../../src/app/runAuditJob.js";
 import type { BlobReportStore } from "../../src/azure/blobReportStore.js";
 import type { AuditReport } from "../../src/core/model.js";
 import { getAuditReport } from "../../src/functions/getAuditReport.js";
@@ -55,8 +55,8 @@ function rendered(report: AuditReport) {
   return { csv: reportToCsv(stored), html: renderReportHtml(stored, extras) };
 }
 
-/** Files that no renderer makes: an answer with them came from the stored file. */
-const marked = (label: string) => ({ csv: () => [`stored csv of ${label}\n`], html: () => [`<p>stored page of ${label}</p>`] });
+/** Files that no renderer makes, as this build's: an answer with them came from the stored file. */
+const marked = (label: string) => ({ csv: () => [`stored csv of ${label}\n`], html: () => [`<p>stored page of ${label}</p>`], versions: REPORT_FORMAT_VERSIONS });
 
 const failingJson = () => ({
   *json(): Generator<string> {
@@ -145,9 +145,20 @@ describe("GET /api/audit/report without a filter: the run's stored csv and html"
 
     // A run that stored no html: its page is rendered, its csv served.
     const fourth = runReport("run-4", "2026-11-30");
-    await reports.saveReport("run-4", fourth, { csv: marked("run-4").csv });
+    await reports.saveReport("run-4", fourth, { csv: marked("run-4").csv, versions: REPORT_FORMAT_VERSIONS });
     expect((await get("?format=csv")).text).toBe("stored csv of run-4\n");
     expect((await get("?format=html")).text).toBe(rendered(fourth).html);
+  });
+
+  it("renders from the JSON when the run's files were made by another build (another page CSP, other csv columns)", async () => {
+    const { reports } = host();
+    const report = runReport("run-1");
+    await reports.saveReport("run-1", report, { ...marked("an earlier build"), versions: { csv: "0123456789abcdef", html: "0123456789abcdef" } });
+    expect((await get("?format=csv")).text).toBe(rendered(report).csv);
+    expect((await get("?format=html")).text).toBe(rendered(report).html);
+    // Without versions at all (a build before they were recorded): the same.
+    await reports.saveReport("run-2", runReport("run-2"), { csv: marked("x").csv, html: marked("x").html });
+    expect((await get("?format=csv")).text).not.toContain("stored csv");
   });
 
   it("renders from the JSON when latest/report.json comes from a build that did not name the run's files", async () => {
