@@ -95,15 +95,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   }
 
   const started = ctx.now();
-  const status: RunStatus = {
-    runId,
-    state: "running",
-    trigger: request.trigger,
-    sendMode: request.sendMode,
-    startedAt: started.toISOString(),
-    progress: { phase: "starting", done: 0, total: 0 },
-    errors: [],
-  };
+  const status = runningStatus(request, started, "starting");
   let lastSaved = 0;
   const saveProgress = (phase: string, done: number, total: number) => {
     status.progress = { phase, done, total };
@@ -251,28 +243,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const formats = reportFormats(report);
     await ctx.reports.saveReport(runId, report, formats);
 
-    status.state = "succeeded";
-    status.finishedAt = ctx.now().toISOString();
-    status.progress = { phase: "done", done: 1, total: 1 };
-    status.coverageComplete = report.coverage.complete;
-    status.counts = {
-      findings: report.summary.findings,
-      critical: report.summary.critical,
-      warning: report.summary.warning,
-      sent: reminders.sent,
-      failedScopes: report.summary.accountsFailed + report.summary.subscriptionsFailed + report.coverage.problems.length,
-    };
+    succeeded(status, ctx.now(), { report, sent: reminders.sent });
     await ctx.reports.saveStatus(status);
     log.info("run succeeded", { durationMs: ctx.now().getTime() - started.getTime(), ...status.counts });
     return { state: "succeeded", runId, report, reminders, formats };
   } catch (error) {
-    const e = ensureError(error);
-    status.state = "failed";
-    status.finishedAt = ctx.now().toISOString();
-    status.errors.push(e instanceof AuditError ? `${e.code}: ${e.message}` : e.message);
-    await ctx.reports.saveStatus(status).catch(() => undefined);
-    log.error("run failed", { error: status.errors[0] });
-    return { state: "failed", runId, error: e };
+    return failedRun(ctx, status, error, log, "run failed");
   } finally {
     clearTimeout(readsTimer);
     await lock.release();
@@ -322,6 +298,57 @@ export function alreadyRunning(lock: RunLockHeld): AlreadyRunning {
     ...(lock.since ? { activeRunSince: lock.since } : {}),
     ...(lock.freesWithinSeconds !== undefined ? { freesWithinSeconds: lock.freesWithinSeconds } : {}),
   };
+}
+
+/** A run's status record as it starts: an audit's, or (`kind`) a sending run's. */
+export function runningStatus(request: Pick<JobRequest, "runId" | "trigger" | "sendMode">, started: Date, phase: string, kind?: RunStatus["kind"]): RunStatus {
+  return {
+    runId: request.runId,
+    state: "running",
+    trigger: request.trigger,
+    sendMode: request.sendMode,
+    ...(kind ? { kind } : {}),
+    startedAt: started.toISOString(),
+    progress: { phase, done: 0, total: 0 },
+    errors: [],
+  };
+}
+
+/**
+ * Marks a status succeeded at `at`; with the report it went by (an audit's own, or the one a sending run drained),
+ * its coverage and counts as well. The caller saves it.
+ */
+export function succeeded(status: RunStatus, at: Date, outcome?: { report: Pick<AuditReport, "summary" | "coverage">; sent: number }): void {
+  status.state = "succeeded";
+  status.finishedAt = at.toISOString();
+  status.progress = { phase: "done", done: 1, total: 1 };
+  if (!outcome) return;
+  const { summary, coverage } = outcome.report;
+  status.coverageComplete = coverage.complete;
+  status.counts = {
+    findings: summary.findings,
+    critical: summary.critical,
+    warning: summary.warning,
+    sent: outcome.sent,
+    failedScopes: summary.accountsFailed + summary.subscriptionsFailed + coverage.problems.length,
+  };
+}
+
+/** A run that failed: its status says why (saved if storage allows), the log too, and so does its answer. */
+export async function failedRun(
+  ctx: Pick<JobContext, "reports" | "now">,
+  status: RunStatus,
+  error: unknown,
+  log: Logger,
+  message: string,
+): Promise<{ state: "failed"; runId: string; error: AuditError | Error }> {
+  const e = ensureError(error);
+  status.state = "failed";
+  status.finishedAt = ctx.now().toISOString();
+  status.errors.push(e instanceof AuditError ? `${e.code}: ${e.message}` : e.message);
+  await ctx.reports.saveStatus(status).catch(() => undefined);
+  log.error(message, { error: status.errors[0] });
+  return { state: "failed", runId: status.runId, error: e };
 }
 
 /** The reminder settings an audit's run and a sending run both take from the configuration. */
