@@ -1,4 +1,5 @@
 // One full run, as the timer, the HTTP API and the CLI start it: lock, audit, track progress, remind, store.
+import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { AppConfig, SendMode } from "../config.js";
 import { auditTenant } from "../core/auditTenant.js";
@@ -22,9 +23,9 @@ import { sendReminders, type MessageRenderer, type PlannedMessage, type Rendered
 import { parseNcrontab } from "../core/ncrontab.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { BlobReportStore, ReportText, RunStatus } from "../azure/blobReportStore.js";
-import { reportCsvChunks } from "../report/reportCsv.js";
+import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
 import { jsonChunks } from "../report/textChunks.js";
-import { reportHtmlChunks } from "../render/reportHtml.js";
+import { REPORT_CSP_HEADER, reportHtmlChunks } from "../render/reportHtml.js";
 import { deterministicUuid } from "./ids.js";
 import type { Logger } from "./logger.js";
 
@@ -94,15 +95,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   }
 
   const started = ctx.now();
-  const status: RunStatus = {
-    runId,
-    state: "running",
-    trigger: request.trigger,
-    sendMode: request.sendMode,
-    startedAt: started.toISOString(),
-    progress: { phase: "starting", done: 0, total: 0 },
-    errors: [],
-  };
+  const status = runningStatus(request, started, "starting");
   let lastSaved = 0;
   const saveProgress = (phase: string, done: number, total: number) => {
     status.progress = { phase, done, total };
@@ -247,42 +240,54 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         },
       },
     };
-    const formats: ReportFormats = {
-      json: () => jsonChunks(report),
-      html: () => reportHtmlChunks(report, { history, resolvedSinceLastRun, runId }),
-      csv: () => reportCsvChunks(report),
-    };
+    const formats = reportFormats(report);
     await ctx.reports.saveReport(runId, report, formats);
 
-    status.state = "succeeded";
-    status.finishedAt = ctx.now().toISOString();
-    status.progress = { phase: "done", done: 1, total: 1 };
-    status.coverageComplete = report.coverage.complete;
-    status.counts = {
-      findings: report.summary.findings,
-      critical: report.summary.critical,
-      warning: report.summary.warning,
-      sent: reminders.sent,
-      failedScopes: report.summary.accountsFailed + report.summary.subscriptionsFailed + report.coverage.problems.length,
-    };
+    succeeded(status, ctx.now(), { report, sent: reminders.sent });
     await ctx.reports.saveStatus(status);
     log.info("run succeeded", { durationMs: ctx.now().getTime() - started.getTime(), ...status.counts });
     return { state: "succeeded", runId, report, reminders, formats };
   } catch (error) {
-    const e = ensureError(error);
-    status.state = "failed";
-    status.finishedAt = ctx.now().toISOString();
-    status.errors.push(e instanceof AuditError ? `${e.code}: ${e.message}` : e.message);
-    await ctx.reports.saveStatus(status).catch(() => undefined);
-    log.error("run failed", { error: status.errors[0] });
-    return { state: "failed", runId, error: e };
+    return failedRun(ctx, status, error, log, "run failed");
   } finally {
     clearTimeout(readsTimer);
     await lock.release();
   }
 }
 
-/** SEND_SCHEDULE's firings and a run's sending time, for the backlog's ETA. */
+/**
+ * What makes each stored format, so a file written by an earlier build is not served as today's: the page's
+ * Content-Security-Policy (its inline style and script hashes; an older page would break under today's header) and
+ * the csv's columns.
+ */
+export const REPORT_FORMAT_VERSIONS = {
+  csv: versionOf(CSV_COLUMNS.join(",")),
+  html: versionOf(REPORT_CSP_HEADER),
+} as const;
+
+function versionOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/**
+ * The report's formats as a run stores them. GET /api/audit/report serves the stored csv and html as they are when no
+ * filter is given, so they must be what that route renders from the stored JSON: the same renderers, with the run
+ * section's history and resolved findings as the page's extras.
+ */
+export function reportFormats(report: AuditReport): ReportFormats {
+  const extras = {
+    history: report.run?.history ?? [],
+    resolvedSinceLastRun: report.run?.resolvedSinceLastRun ?? [],
+    ...(report.run ? { runId: report.run.runId } : {}),
+  };
+  return {
+    json: () => jsonChunks(report),
+    html: () => reportHtmlChunks(report, extras),
+    csv: () => reportCsvChunks(report),
+    versions: REPORT_FORMAT_VERSIONS,
+  };
+}
+
 /** What a run answers when another holds the lock (an audit and a sending run alike). */
 export type AlreadyRunning = { state: "already-running"; activeRunId: string; activeRunSince?: string; freesWithinSeconds?: number };
 
@@ -293,6 +298,57 @@ export function alreadyRunning(lock: RunLockHeld): AlreadyRunning {
     ...(lock.since ? { activeRunSince: lock.since } : {}),
     ...(lock.freesWithinSeconds !== undefined ? { freesWithinSeconds: lock.freesWithinSeconds } : {}),
   };
+}
+
+/** A run's status record as it starts: an audit's, or (`kind`) a sending run's. */
+export function runningStatus(request: Pick<JobRequest, "runId" | "trigger" | "sendMode">, started: Date, phase: string, kind?: RunStatus["kind"]): RunStatus {
+  return {
+    runId: request.runId,
+    state: "running",
+    trigger: request.trigger,
+    sendMode: request.sendMode,
+    ...(kind ? { kind } : {}),
+    startedAt: started.toISOString(),
+    progress: { phase, done: 0, total: 0 },
+    errors: [],
+  };
+}
+
+/**
+ * Marks a status succeeded at `at`; with the report it went by (an audit's own, or the one a sending run drained),
+ * its coverage and counts as well. The caller saves it.
+ */
+export function succeeded(status: RunStatus, at: Date, outcome?: { report: Pick<AuditReport, "summary" | "coverage">; sent: number }): void {
+  status.state = "succeeded";
+  status.finishedAt = at.toISOString();
+  status.progress = { phase: "done", done: 1, total: 1 };
+  if (!outcome) return;
+  const { summary, coverage } = outcome.report;
+  status.coverageComplete = coverage.complete;
+  status.counts = {
+    findings: summary.findings,
+    critical: summary.critical,
+    warning: summary.warning,
+    sent: outcome.sent,
+    failedScopes: summary.accountsFailed + summary.subscriptionsFailed + coverage.problems.length,
+  };
+}
+
+/** A run that failed: its status says why (saved if storage allows), the log too, and so does its answer. */
+export async function failedRun(
+  ctx: Pick<JobContext, "reports" | "now">,
+  status: RunStatus,
+  error: unknown,
+  log: Logger,
+  message: string,
+): Promise<{ state: "failed"; runId: string; error: AuditError | Error }> {
+  const e = ensureError(error);
+  status.state = "failed";
+  status.finishedAt = ctx.now().toISOString();
+  status.errors.push(e instanceof AuditError ? `${e.code}: ${e.message}` : e.message);
+  await ctx.reports.saveStatus(status).catch(() => undefined);
+  log.error(message, { error: status.errors[0] });
+  return { state: "failed", runId: status.runId, error: e };
 }
 
 /** The reminder settings an audit's run and a sending run both take from the configuration. */
@@ -311,6 +367,7 @@ export function reminderSettings(ctx: JobContext) {
   } satisfies Partial<ReminderRequest>;
 }
 
+/** SEND_SCHEDULE's firings and a run's sending time, for the backlog's ETA. */
 export function drainSchedule(ctx: JobContext): { nextRun: (after: Date) => Date | undefined; runMinutes: number } {
   const schedule = parseNcrontab(ctx.config.sendSchedule);
   return { nextRun: (after) => schedule.next(after), runMinutes: ctx.config.runLimits.runBudgetMinutes };

@@ -10,11 +10,20 @@
 // without the findings, which the report holds anyway.
 import type { SendMode } from "../config.js";
 import { undeliverableMarks } from "../core/deliveryReports.js";
-import { AuditError, ensureError } from "../core/errors.js";
+import type { AuditError } from "../core/errors.js";
 import { sendReminders, type ReminderResult } from "../core/sendReminders.js";
 import type { RunStatus } from "../azure/blobReportStore.js";
 import { deterministicUuid } from "./ids.js";
-import { alreadyRunning, reminderSettings, takeDeliveryReports, type AlreadyRunning, type JobContext } from "./runAuditJob.js";
+import {
+  alreadyRunning,
+  failedRun,
+  reminderSettings,
+  runningStatus,
+  succeeded,
+  takeDeliveryReports,
+  type AlreadyRunning,
+  type JobContext,
+} from "./runAuditJob.js";
 
 export interface SendOnlyRequest {
   runId: string;
@@ -39,17 +48,7 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
     log.info("another run is active; not sending", { activeRunId: lock.heldBy, since: lock.since });
     return alreadyRunning(lock);
   }
-  const started = ctx.now();
-  const status: RunStatus = {
-    runId,
-    state: "running",
-    trigger: request.trigger,
-    sendMode,
-    kind: "send-only",
-    startedAt: started.toISOString(),
-    progress: { phase: "reminders", done: 0, total: 0 },
-    errors: [],
-  };
+  const status = runningStatus(request, ctx.now(), "reminders", "send-only");
   const budgetMs = ctx.runBudgetMs ?? ctx.config.runLimits.runBudgetMinutes * 60_000;
   const startedAt = performance.now();
   try {
@@ -57,9 +56,7 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
     const latest = await ctx.reports.latestReport();
     if (!latest) {
       log.info("no audit has stored a report yet; nothing is planned");
-      status.state = "succeeded";
-      status.finishedAt = ctx.now().toISOString();
-      status.progress = { phase: "done", done: 1, total: 1 };
+      succeeded(status, ctx.now());
       await ctx.reports.saveStatus(status);
       return { state: "no-audit", runId };
     }
@@ -98,28 +95,12 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
       backlog: reminders.backlog?.messages ?? 0,
       eta: reminders.backlog?.eta,
     });
-    status.state = "succeeded";
-    status.finishedAt = ctx.now().toISOString();
-    status.progress = { phase: "done", done: 1, total: 1 };
-    status.coverageComplete = report.coverage.complete;
-    status.counts = {
-      findings: report.summary.findings,
-      critical: report.summary.critical,
-      warning: report.summary.warning,
-      sent: reminders.sent,
-      failedScopes: report.summary.accountsFailed + report.summary.subscriptionsFailed + report.coverage.problems.length,
-    };
+    succeeded(status, ctx.now(), { report, sent: reminders.sent });
     if (reminders.backlog) status.backlog = reminders.backlog;
     await ctx.reports.saveStatus(status);
     return { state: "succeeded", runId, asOf, ...(auditRun ? { auditRunId: auditRun.runId } : {}), reminders };
   } catch (error) {
-    const e = ensureError(error);
-    status.state = "failed";
-    status.finishedAt = ctx.now().toISOString();
-    status.errors.push(e instanceof AuditError ? `${e.code}: ${e.message}` : e.message);
-    await ctx.reports.saveStatus(status).catch(() => undefined);
-    log.error("sending run failed", { error: status.errors[0] });
-    return { state: "failed", runId, error: e };
+    return failedRun(ctx, status, error, log, "sending run failed");
   } finally {
     await lock.release();
   }

@@ -63,8 +63,12 @@ export class AcsEmailSender implements EmailSender {
       ...(options.retry ? { retryOptions: options.retry } : {}),
     });
     this.pipeline.addPolicy(createCommunicationAuthPolicy(options.credential));
-    const cap = Math.min(options.maxRetryWaitMs ?? EMAIL_MAX_RETRY_WAIT_MS, EMAIL_MAX_RETRY_WAIT_MS);
-    this.pipeline.addPolicy(retryWaitCapPolicy(cap, { throttledWithoutWait: "fail" }), { afterPhase: "Sign" });
+    // The error names the cap that applied: the mail sender's own (EMAIL_MAX_RETRY_WAIT_MS), or a smaller
+    // MAX_RETRY_WAIT_SECONDS.
+    const configured = options.maxRetryWaitMs ?? EMAIL_MAX_RETRY_WAIT_MS;
+    const cap = Math.min(configured, EMAIL_MAX_RETRY_WAIT_MS);
+    const capSetting = configured < EMAIL_MAX_RETRY_WAIT_MS ? "MAX_RETRY_WAIT_SECONDS" : "EMAIL_MAX_RETRY_WAIT_MS";
+    this.pipeline.addPolicy(retryWaitCapPolicy(cap, { throttledWithoutWait: "fail", capSetting }), { afterPhase: "Sign" });
     this.httpClient = createDefaultHttpClient();
   }
 

@@ -1,5 +1,5 @@
 // Reports and run status in Blob storage: runs/<runId>/{status.json,report.json,report.csv,report.html}, and
-// latest/report.json for the HTTP API.
+// latest/report.json for the HTTP API (its metadata names the run's csv and html, see saveReport).
 import { RestError } from "@azure/core-rest-pipeline";
 import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
 import { AuditError, ensureError } from "../core/errors.js";
@@ -11,6 +11,11 @@ export interface ReportText {
   json(): Iterable<string>;
   csv(): Iterable<string>;
   html(): Iterable<string>;
+  /**
+   * What made the csv and html (e.g. the page's Content-Security-Policy hashes): kept with "latest", and latestFormat
+   * serves a file only to a caller that makes the same (a page from an earlier build would break under today's CSP).
+   */
+  versions?: Partial<Record<StoredFormat, string>>;
 }
 
 /** Block size for streamed uploads: 1 MiB blocks: a 19 MB report is 19 blocks (of the 50,000 a blob may have), two in flight. */
@@ -35,6 +40,28 @@ export interface RunStatus {
   errors: string[];
 }
 
+/** A format the run stored beside its JSON, served as it is (GET /api/audit/report without a filter). */
+export type StoredFormat = "csv" | "html";
+
+/** The stored text of the latest run's csv or html, with what the answer's headers need. */
+export interface LatestFormat {
+  text: string;
+  runId: string;
+  asOf: string;
+}
+
+/**
+ * Metadata on latest/report.json (Blob metadata names are case-insensitive and come back lower-case): the run it is
+ * from, its day, and the ETag each of the run's csv and html blobs had when that run wrote them.
+ */
+const LATEST_META = {
+  runId: "runid",
+  asOf: "asof",
+  etag: { csv: "csvetag", html: "htmletag" },
+  version: { csv: "csvversion", html: "htmlversion" },
+} as const;
+const RUN_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
 export class BlobReportStore {
   private readonly container: ContainerClient;
   private ready: Promise<unknown> | undefined;
@@ -58,13 +85,42 @@ export class BlobReportStore {
    * leaves its blob as it was: blocks are committed only at the end. The JSON is made twice, for the run and for
    * "latest" (a server-side copy would need the source authorized separately under Entra ID sign-in); "latest" is
    * written last, so it never points at a run whose files are missing.
+   *
+   * Only the JSON is copied to "latest"; the csv and html stay in the run's folder, and "latest"'s metadata names
+   * them: the run id, the day, the ETag each had when this call wrote it, and its version (ReportText.versions). The metadata is committed with the
+   * JSON's last block, so it always describes the JSON beside it; the ETags make latestFormat refuse a csv or html
+   * written afterwards under the same run id (a retried save that failed after its csv) that the JSON does not match.
    */
   async saveReport(runId: string, report: AuditReport, formats: Partial<ReportText> = {}): Promise<void> {
     const json = formats.json ?? (() => jsonChunks(report));
-    if (formats.csv) await this.putStream(`runs/${runId}/report.csv`, formats.csv, "text/csv; charset=utf-8");
-    if (formats.html) await this.putStream(`runs/${runId}/report.html`, formats.html, "text/html; charset=utf-8");
+    const metadata: Record<string, string> = { [LATEST_META.runId]: runId, [LATEST_META.asOf]: report.asOf };
+    if (formats.csv) metadata[LATEST_META.etag.csv] = await this.putStream(`runs/${runId}/report.csv`, formats.csv, "text/csv; charset=utf-8");
+    if (formats.html) metadata[LATEST_META.etag.html] = await this.putStream(`runs/${runId}/report.html`, formats.html, "text/html; charset=utf-8");
+    for (const format of ["csv", "html"] as const) {
+      const version = formats.versions?.[format];
+      if (version !== undefined && formats[format]) metadata[LATEST_META.version[format]] = version;
+    }
     await this.putStream(`runs/${runId}/report.json`, json, "application/json");
-    await this.putStream("latest/report.json", json, "application/json");
+    await this.putStream("latest/report.json", json, "application/json", metadata);
+  }
+
+  /**
+   * The latest run's stored csv or html as it was written, without reading or parsing latest/report.json: a HEAD of
+   * "latest" for its metadata, then one GET of the run's file on condition that its ETag is still the one "latest"
+   * recorded. Undefined when there is nothing to serve that way (no report; "latest" from a build that wrote no such
+   * metadata; the run stored no such format, or made it otherwise than `version`; the file is gone or was rewritten
+   * since): the caller renders from the JSON instead. A new run that moves "latest" between the two requests is not mixed in: the file is the one of the
+   * run whose metadata was read.
+   */
+  async latestFormat(format: StoredFormat, version?: string): Promise<LatestFormat | undefined> {
+    const metadata = await this.metadata("latest/report.json");
+    const runId = metadata?.[LATEST_META.runId];
+    const asOf = metadata?.[LATEST_META.asOf];
+    const etag = metadata?.[LATEST_META.etag[format]];
+    if (!runId || !RUN_ID.test(runId) || !asOf || !etag) return undefined;
+    if (version !== undefined && metadata[LATEST_META.version[format]] !== version) return undefined;
+    const text = await this.get(`runs/${runId}/report.${format}`, etag);
+    return text === undefined ? undefined : { text, runId, asOf };
   }
 
   async latestReport(): Promise<AuditReport | undefined> {
@@ -72,8 +128,8 @@ export class BlobReportStore {
     return text === undefined ? undefined : (JSON.parse(text) as AuditReport);
   }
 
-  /** Uploads text as it is made: blocks of `STREAM_BLOCK_BYTES`, two in flight. */
-  private async putStream(name: string, pieces: () => Iterable<string>, contentType: string): Promise<void> {
+  /** Uploads text as it is made: blocks of `STREAM_BLOCK_BYTES`, two in flight. Answers the blob's new ETag. */
+  private async putStream(name: string, pieces: () => Iterable<string>, contentType: string, metadata?: Record<string, string>): Promise<string> {
     // An error while making the text is the maker's (a bug, not an outage): it is thrown as it is.
     let makerError: { error: unknown } | undefined;
     const made = function* () {
@@ -87,9 +143,11 @@ export class BlobReportStore {
     try {
       this.ready ??= this.container.createIfNotExists();
       await this.ready;
-      await this.container
+      const uploaded = await this.container
         .getBlockBlobClient(name)
-        .uploadStream(textStream(made()), STREAM_BLOCK_BYTES, 2, { blobHTTPHeaders: { blobContentType: contentType } });
+        .uploadStream(textStream(made()), STREAM_BLOCK_BYTES, 2, { blobHTTPHeaders: { blobContentType: contentType }, ...(metadata ? { metadata } : {}) });
+      if (!uploaded.etag) throw new Error("the service answered the upload without an ETag");
+      return uploaded.etag;
     } catch (error) {
       if (makerError) throw makerError.error;
       this.ready = undefined;
@@ -108,16 +166,27 @@ export class BlobReportStore {
     }
   }
 
-  private async get(name: string): Promise<string | undefined> {
+  /** The blob's metadata (one HEAD), or undefined when there is no such blob. */
+  private async metadata(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.container.getBlockBlobClient(name).getProperties()).metadata ?? {};
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      throw new AuditError("LEDGER.UNAVAILABLE", `Cannot read ${name} from Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
+    }
+  }
+
+  /** The blob's text; undefined when there is none, or (with `ifMatch`) when its ETag is no longer that one (412). */
+  private async get(name: string, ifMatch?: string): Promise<string | undefined> {
     try {
       // One GET (download), not downloadToBuffer: that reads the size first and then ranges, so a status written
       // between the two (a run saves its progress while it is being read) came back as a mix of both.
-      const response = await this.container.getBlockBlobClient(name).download();
+      const response = await this.container.getBlockBlobClient(name).download(0, undefined, ifMatch ? { conditions: { ifMatch } } : {});
       const chunks: Buffer[] = [];
       for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
       return Buffer.concat(chunks).toString("utf8");
     } catch (error) {
-      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      if (error instanceof RestError && (error.statusCode === 404 || (ifMatch !== undefined && error.statusCode === 412))) return undefined;
       throw new AuditError("LEDGER.UNAVAILABLE", `Cannot read ${name} from Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
     }
   }

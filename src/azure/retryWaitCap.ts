@@ -16,11 +16,15 @@ export const DEFAULT_MAX_RETRY_WAIT_MS = 60_000;
 
 const RETRY_HEADERS = ["retry-after", "retry-after-ms", "x-ms-retry-after-ms"];
 
+/** The setting a cap comes from, named in the error (default MAX_RETRY_WAIT_SECONDS). */
+export const DEFAULT_CAP_SETTING = "MAX_RETRY_WAIT_SECONDS";
+
 /**
  * `throttledWithoutWait: "fail"`: a 429 that names no wait at all fails at once too, rather than being retried on
- * the client's own back-off (the mail service's choice: its quota windows are an hour long).
+ * the client's own back-off (the mail service's choice: its quota windows are an hour long). `capSetting`: the name
+ * the error gives the cap (the mail sender's own cap is EMAIL_MAX_RETRY_WAIT_MS, not MAX_RETRY_WAIT_SECONDS).
  */
-export function retryWaitCapPolicy(maxWaitMs: number, options: { throttledWithoutWait?: "retry" | "fail" } = {}): PipelinePolicy {
+export function retryWaitCapPolicy(maxWaitMs: number, options: { throttledWithoutWait?: "retry" | "fail"; capSetting?: string } = {}): PipelinePolicy {
   return {
     name: retryWaitCapPolicyName,
     async sendRequest(request, next) {
@@ -34,7 +38,7 @@ export function retryWaitCapPolicy(maxWaitMs: number, options: { throttledWithou
       const headers = createHttpHeaders();
       for (const [name, value] of response.headers) if (!RETRY_HEADERS.includes(name.toLowerCase())) headers.set(name, value);
       const stripped: PipelineResponse = { ...response, headers };
-      throw new RestError(waitTooLongMessage(new URL(request.url).host, wait, maxWaitMs), {
+      throw new RestError(waitTooLongMessage(new URL(request.url).host, wait, maxWaitMs, options.capSetting), {
         code: WAIT_TOO_LONG,
         statusCode: response.status,
         request,
@@ -44,9 +48,9 @@ export function retryWaitCapPolicy(maxWaitMs: number, options: { throttledWithou
   };
 }
 
-export function waitTooLongMessage(who: string, waitMs: number, maxWaitMs: number): string {
+export function waitTooLongMessage(who: string, waitMs: number, maxWaitMs: number, capSetting = DEFAULT_CAP_SETTING): string {
   if (!Number.isFinite(waitMs)) return `${who} answered 429 without saying how long to wait; not retried this run`;
-  return `${who} asked to wait ${formatSeconds(waitMs)} before trying again, longer than MAX_RETRY_WAIT_SECONDS (${formatSeconds(maxWaitMs)}); not retried this run`;
+  return `${who} asked to wait ${formatSeconds(waitMs)} before trying again, longer than ${capSetting} (${formatSeconds(maxWaitMs)}); not retried this run`;
 }
 
 function formatSeconds(ms: number): string {

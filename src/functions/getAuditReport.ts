@@ -1,10 +1,13 @@
-// GET /api/audit/report: the latest stored report as json, csv or html, optionally filtered; with
-// `migration=<finding id or pool id>`, that pool's migration kit file (the replacement body, or `file=sh` the steps).
+// GET /api/audit/report: the latest stored report as json, csv or html, optionally filtered (csv and html without a
+// filter: the run's stored files, see storedFormat); with `migration=<finding id or pool id>`, that pool's migration
+// kit file (the replacement body, or `file=sh` the steps).
 import "../index.js";
 import { app, type HttpFunctionOptions } from "@azure/functions";
 import { REPORT_CSP_HEADER, renderReportHtml } from "../render/reportHtml.js";
 import { migrationFiles } from "../render/migrationFiles.js";
 import { reportToCsv } from "../report/reportCsv.js";
+import { REPORT_FORMAT_VERSIONS } from "../app/runAuditJob.js";
+import type { BlobReportStore } from "../azure/blobReportStore.js";
 import { isGuid } from "../core/ids.js";
 import { isValidAddress } from "../core/owners.js";
 import { HttpProblem, json, oneOf, parseQuery, route, satisfying, text } from "./support/http.js";
@@ -21,6 +24,8 @@ const QUERY = {
 
 export const getAuditReport = route(async (request, { host }) => {
   const query = parseQuery(request, QUERY);
+  const stored = await storedFormat(host.composition.reports, query);
+  if (stored) return stored;
   const report = await host.composition.reports.latestReport();
   if (!report) {
     throw new HttpProblem(404, "REPORT.NOT_FOUND", "There is no report yet: no run has finished. Start one with POST /api/audit/runs, or wait for the daily audit.");
@@ -41,22 +46,48 @@ export const getAuditReport = route(async (request, { host }) => {
   const findings = filterFindings(report, filter);
   const format = query.format ?? "json";
 
-  if (format === "csv") {
-    return text(200, reportToCsv(report, findings), "text/csv; charset=utf-8", {
-      "Content-Disposition": `attachment; filename="batch-cert-audit-${report.asOf}.csv"`,
-    });
-  }
+  if (format === "csv") return csvAnswer(reportToCsv(report, findings), report.asOf);
   if (format === "html") {
     // The page counts what it shows, so its summary is that of the filtered findings; coverage stays whole.
     const html = renderReportHtml(
       { ...report, findings, summary: summaryOf(report.summary, findings) },
       { history: report.run?.history ?? [], resolvedSinceLastRun: report.run?.resolvedSinceLastRun ?? [], ...(report.run ? { runId: report.run.runId } : {}) },
     );
-    return text(200, html, "text/html; charset=utf-8", { "Content-Security-Policy": REPORT_CSP_HEADER, "Referrer-Policy": "no-referrer" });
+    return htmlAnswer(html);
   }
   // JSON keeps the whole document and its summary; the findings are the filtered ones.
   return json(200, { ...report, findings, filter: activeFilter(filter), filteredCount: findings.length });
 });
+
+/**
+ * Without a filter, csv and html are the files the run stored beside report.json (the same renderers, the same
+ * report, so the same text this route would render), served as they are: no 19 MB JSON parse and no render per
+ * call. The store only hands back a file of the run "latest" points at, made as this build makes it (see
+ * BlobReportStore.latestFormat); an older run's report without one, a file rewritten since, or one an earlier build
+ * made (another CSP or other columns) is rendered from the JSON as before.
+ *
+ * JSON keeps the parse: the answer adds `filter` and `filteredCount` and is serialized compactly by the host, while
+ * the stored file is indented, so serving it as it is would change the bytes of every unfiltered JSON answer.
+ *
+ * The file is still read whole into one string: streaming the blob into the answer needs
+ * `app.setup({ enableHttpStream: true })`, which stays off in src/index.ts because HTTP streams cannot be tested
+ * against a real Functions host here.
+ */
+async function storedFormat(reports: BlobReportStore, query: { format?: string | undefined; subscription?: string | undefined; owner?: string | undefined; severity?: string | undefined; migration?: string | undefined }) {
+  if (query.format !== "csv" && query.format !== "html") return undefined;
+  if (query.subscription || query.owner || query.severity || query.migration) return undefined;
+  const stored = await reports.latestFormat(query.format, REPORT_FORMAT_VERSIONS[query.format]);
+  if (!stored) return undefined;
+  return query.format === "csv" ? csvAnswer(stored.text, stored.asOf) : htmlAnswer(stored.text);
+}
+
+function csvAnswer(csv: string, asOf: string) {
+  return text(200, csv, "text/csv; charset=utf-8", { "Content-Disposition": `attachment; filename="batch-cert-audit-${asOf}.csv"` });
+}
+
+function htmlAnswer(html: string) {
+  return text(200, html, "text/html; charset=utf-8", { "Content-Security-Policy": REPORT_CSP_HEADER, "Referrer-Policy": "no-referrer" });
+}
 
 export const getAuditReportOptions = {
   route: "audit/report",

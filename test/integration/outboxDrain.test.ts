@@ -74,9 +74,26 @@ describe("the outbox drained through the day", () => {
     expect(drained(await sendOnly(env, clock))).toMatchObject({ sent: 0, deferred: OWNERS - 100 });
 
     clock.set(`${DAY}T08:30:00Z`);
-    const nine = drained(await sendOnly(env, clock));
+    const nineRun = await sendOnly(env, clock);
+    const nine = drained(nineRun);
     expect(nine).toMatchObject({ sent: 100, alreadySent: 0 });
     expect(nine.backlog).toMatchObject({ messages: OWNERS - 200, neverTold: OWNERS - 200 });
+    // The sending run's status record: the drained audit's counts, what this run sent, and what is left.
+    const { summary } = audit.report;
+    expect(await composeRun(sim, accessKey, env).job.reports.status(nineRun.state === "succeeded" ? nineRun.runId : "")).toEqual({
+      runId: expect.stringMatching(/^send-/),
+      state: "succeeded",
+      trigger: "cli",
+      sendMode: "live",
+      kind: "send-only",
+      startedAt: `${DAY}T08:30:00.000Z`,
+      finishedAt: expect.stringMatching(/^2026-11-26T08:/),
+      progress: { phase: "done", done: 1, total: 1 },
+      coverageComplete: audit.report.coverage.complete,
+      counts: { findings: summary.findings, critical: summary.critical, warning: summary.warning, sent: 100, failedScopes: summary.accountsFailed + summary.subscriptionsFailed + audit.report.coverage.problems.length },
+      backlog: nine.backlog,
+      errors: [],
+    });
 
     clock.set(`${DAY}T09:30:00Z`);
     const ten = drained(await sendOnly(env, clock));
@@ -128,5 +145,31 @@ describe("the outbox drained through the day", () => {
     const counts = perRecipient(before);
     expect(counts.size).toBe(80);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
+  }, 240_000);
+
+  it("a sending run's status record says what became of it: nothing to drain, or failed with the reason (lock released)", async () => {
+    const env = { ...isolatedStorage(azurite.connectionString), SEND_MODE: "dry-run", OWNER_SOURCES: "tags" };
+    const clock = fakeClock(`${DAY}T07:00:00Z`);
+    const reports = composeRun(sim, accessKey, env).job.reports;
+
+    const none = await sendOnly(env, clock);
+    expect(none.state).toBe("no-audit");
+    const noneStatus = await reports.status(none.state === "no-audit" ? none.runId : "");
+    expect(noneStatus).toMatchObject({ state: "succeeded", kind: "send-only", progress: { phase: "done", done: 1, total: 1 }, errors: [] });
+    expect(noneStatus).not.toHaveProperty("counts");
+
+    succeeded(await runJob(composeRun(sim, accessKey, env), DAY, { now: clock.now, sleep: clock.sleep }));
+    clock.set(`${DAY}T08:30:00Z`);
+    const broken = await sendOnly(env, clock, {
+      ledgerFor: () => {
+        throw new Error("the ledger is not there");
+      },
+    });
+    expect(broken.state).toBe("failed");
+    const brokenStatus = await reports.status(broken.state === "failed" ? broken.runId : "");
+    expect(brokenStatus).toMatchObject({ state: "failed", kind: "send-only", finishedAt: `${DAY}T08:30:00.000Z`, errors: ["the ledger is not there"] });
+    expect(brokenStatus).not.toHaveProperty("counts");
+    // The lock went with it: the next sending run runs.
+    expect((await sendOnly(env, clock)).state).toBe("succeeded");
   }, 240_000);
 });

@@ -35,7 +35,7 @@ describe("200 owners under the managed-domain limits", () => {
       expect(first.sent).toBe(5);
       expect(first.failed).toEqual([]);
       expect(first.sent + first.deferred + first.refused.length).toBe(first.planned);
-      expect(first.throttled).toMatch(/asked to wait .* longer than MAX_RETRY_WAIT_SECONDS|without saying/);
+      expect(first.throttled).toMatch(/asked to wait .* longer than EMAIL_MAX_RETRY_WAIT_MS \(5 s\)|without saying/);
 
       const rerun = succeeded(await runJob(composeRun(sim, accessKey, env), "2026-11-26")).reminders;
       expect(rerun.failed).toEqual([]);

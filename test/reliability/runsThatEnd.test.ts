@@ -251,6 +251,8 @@ describe("9. waits the server sets are capped, and a run ends within its time bu
     const first = succeeded(await runJob(composeRun(throttled.sim, throttled.accessKey, env), "2026-11-26"));
     expect(first.reminders.sent).toBe(2);
     expect(first.reminders.deferred).toBe(first.reminders.planned - 2);
+    // MAX_RETRY_WAIT_SECONDS=2 is below the mail sender's own 5 s cap: the reason names the setting that applied.
+    expect(first.reminders.throttled).toMatch(/asked to wait 3600 s before trying again, longer than MAX_RETRY_WAIT_SECONDS \(2 s\)/);
     await throttled.sim.close();
 
     const healthy = await startSimulatedAzure(demo(), out);
