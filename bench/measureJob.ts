@@ -3,6 +3,7 @@
 // the shipped settings. Sending is paced to EMAIL_PER_MINUTE / EMAIL_PER_HOUR by the job itself; its waits run on a
 // virtual clock (counted, not slept), so the figures say what the job costs apart from the limits' waiting.
 import { randomBytes } from "node:crypto";
+import { getHeapStatistics } from "node:v8";
 import { startAzurite } from "@batch-cert-auditor/simulated-azure";
 import { compose } from "../src/app/composition.js";
 import { silentLogger } from "../src/app/logger.js";
@@ -27,6 +28,8 @@ export interface JobMeasure {
   sendingWaitSeconds: number;
   resourceGraphQueries: number;
   failedScopes: number;
+  /** The heap V8 gave itself (it sizes it from the memory the process may use; no flag sets it). */
+  heapLimitMb: number;
 }
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
@@ -90,6 +93,7 @@ export async function measureJob(target: Target): Promise<JobMeasure> {
       sendingWaitSeconds: waitedMs / 1000,
       resourceGraphQueries: azure.inventory.stats.queries,
       failedScopes: report.summary.subscriptionsFailed + report.summary.accountsFailed + report.coverage.problems.length,
+      heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576),
     };
   } finally {
     await storage.stop();

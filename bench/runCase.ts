@@ -8,6 +8,7 @@ import { AUDITOR_EXEC_ARGV, SIMULATOR_EXEC_ARGV, type BenchCase, type SimulatorS
 import { measureAuditor, measureBaseline, type RunMeasure, type Target } from "./measure.js";
 import type { JobMeasure } from "./measureJob.js";
 import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";
+import { memoryLimitedSpawn } from "./instanceMemory.js";
 
 export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number; cpuSeconds: number };
 
@@ -61,18 +62,34 @@ async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mo
 }
 
 /** The whole daily job against a fresh simulated Azure, both in processes of their own. */
-export async function runJobCase(benchCase: BenchCase, settings: SimulatorSettings): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"] }> {
+/**
+ * The whole daily job against a fresh simulated Azure, both in processes of their own; with `instanceMemoryMb`, the
+ * job's process runs in a memory cgroup of that size (./instanceMemory.ts), or unconstrained where none can be made
+ * (`memory.limitedTo` says which).
+ */
+export async function runJobCase(
+  benchCase: BenchCase,
+  settings: SimulatorSettings,
+  options: { instanceMemoryMb?: number } = {},
+): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
   const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
+  const limited = options.instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(options.instanceMemoryMb, AUDITOR_EXEC_ARGV);
+  const memory = limited === undefined ? {} : "unavailable" in limited ? { unavailable: limited.unavailable } : { limitedTo: options.instanceMemoryMb! };
   try {
     simulator.send({ shape: benchCase.shape, settings });
     const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
-    const runner = fork(fileURLToPath(new URL("./jobProcess.js", import.meta.url)), { stdio: "inherit", execArgv: AUDITOR_EXEC_ARGV });
+    const spawn = limited && !("unavailable" in limited) ? { execPath: limited.execPath, execArgv: limited.execArgv } : { execArgv: AUDITOR_EXEC_ARGV };
+    const runner = fork(fileURLToPath(new URL("./jobProcess.js", import.meta.url)), { stdio: "inherit", ...spawn });
+    const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
     runner.send({ target: { url: ready.url, ca: ready.ca } });
-    const measure = await nextMessage<JobMeasure | { error: string }>(runner);
-    if ("error" in measure) throw new Error(`The job failed: ${measure.error}`);
+    const measure = await nextMessage<JobMeasure | { error: string }>(runner).finally(async () => {
+      await exited;
+      if (limited && !("unavailable" in limited)) limited.release();
+    });
+    if ("error" in measure) throw new Error(`The job failed${memory.limitedTo ? ` in ${memory.limitedTo} MB` : ""}: ${measure.error}`);
     simulator.send({ type: "stats" });
     const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
-    return { measure, simulator: stats, expected: ready.expected };
+    return { measure, simulator: stats, expected: ready.expected, memory };
   } finally {
     simulator.send({ type: "stop" });
   }
