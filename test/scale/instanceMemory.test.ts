@@ -4,7 +4,7 @@ import { fork } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { memoryLimitedSpawn, shippedInstanceMemoryMb } from "../../bench/instanceMemory.js";
 
 const probe = () => {
@@ -33,17 +33,16 @@ describe("instance memory for the bench", () => {
   });
 
   const spawn = memoryLimitedSpawn(512, []);
+  afterAll(() => {
+    if (!("unavailable" in spawn)) spawn.release();
+  });
   it.skipIf("unavailable" in spawn)("starts Node inside the limit, so V8 sizes its heap from it without a flag", async () => {
     if ("unavailable" in spawn) return;
     const file = probe();
-    try {
-      const limited = await run(file, spawn);
-      expect(limited.constrainedMb).toBe(512);
-      expect(limited.argv.some((a) => a.includes("max-old-space"))).toBe(false);
-      const free = await run(file, { execArgv: [] });
-      expect(limited.heapLimitMb).toBeLessThan(free.heapLimitMb);
-    } finally {
-      spawn.release();
-    }
+    const limited = await run(file, spawn);
+    expect(limited.constrainedMb).toBe(512);
+    expect(limited.argv.some((a) => a.includes("max-old-space"))).toBe(false);
+    const free = await run(file, { execArgv: [] });
+    expect(limited.heapLimitMb).toBeLessThan(free.heapLimitMb);
   });
 });
