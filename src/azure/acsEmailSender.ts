@@ -98,7 +98,16 @@ export class AcsEmailSender implements EmailSender {
       senderAddress: this.senderAddress,
       content: { subject: email.subject, html: email.html, plainText: email.text },
       recipients: { to: [{ address: email.to }] },
-      ...(email.attachments?.length ? { attachments: email.attachments } : {}),
+      ...(email.attachments?.length
+        ? {
+            attachments: email.attachments,
+            // Which file types the service takes is its own list (Learn "Allowed attachment types for sending email in
+            // Azure Communication Services"), and by default one it does not take fails the whole send (Learn
+            // "Adding Reserved Custom headers"). With this header it drops that attachment and sends the rest: the
+            // digest's body carries every step and command, so a dropped file never costs the owner the reminder.
+            headers: { "x-ms-acsemail-suppress-invalid-attachment": "true" },
+          }
+        : {}),
     };
     const request = createPipelineRequest({
       url: `${this.endpoint}/emails:send?api-version=${EMAIL_API_VERSION}`,

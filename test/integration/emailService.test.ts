@@ -233,6 +233,22 @@ describe("ACS email sender against the simulated Communication Email service", (
     expect(sim.email.messages()).toHaveLength(1);
   });
 
+  it("a file type the service refuses costs only that attachment: the sender asks the service to drop it, not to refuse the digest", async () => {
+    const sim = await start({ refusedAttachmentExtensions: [".sh"] });
+    const kit = { name: "renderbatch--render-pool.json", contentType: "application/json", contentInBase64: Buffer.from("{}").toString("base64") };
+    const script = { name: "renderbatch--render-pool.sh", contentType: "text/plain", contentInBase64: Buffer.from("#!/bin/sh\n").toString("base64") };
+    const email = { ...message("owner@contoso.test"), attachments: [kit, script] };
+    await expect(keySender(sim).send(email)).resolves.toEqual({ status: "Accepted" });
+    const stored = JSON.parse(await readFile(join(outDir, "emails", `${email.operationId}.json`), "utf8")) as { attachments?: unknown };
+    expect(stored.attachments).toEqual([kit]);
+
+    // Without the header, as the service does by default, the whole send is refused.
+    const base = { senderAddress: SENDER, recipients: { to: [{ address: "h@contoso.test" }] }, content: { subject: "s", plainText: "t" } };
+    const refused = await rawRequest(sim, "POST", "/emails:send?api-version=2025-09-01", { ...base, attachments: [kit, script] });
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: "BadRequest" } } });
+    expect(sim.email.messages()).toHaveLength(1);
+  });
+
   it("fails a send at once, without waiting, when a 429 asks for longer than a few seconds", async () => {
     const sim = await start({}, [{ pathPattern: "^/emails:send$", method: "POST", status: 429, headers: { "retry-after": "3600" }, times: 1 }]);
     // MAX_RETRY_WAIT_SECONDS allows a minute; the mail sender still waits at most a few seconds.

@@ -26,7 +26,19 @@ export interface EmailServiceOptions {
   statusReadLimits?: { perMinute: number; perHour: number };
   /** How long an operation stays Running after acceptance (it is always Running on its first read). Default 0. */
   deliveryDelayMs?: number;
+  /**
+   * File name endings (e.g. `.sh`) whose attachments this resource refuses as invalid: a scripted stand-in for the
+   * service's attachment type check (Learn "Allowed attachment types for sending email in Azure Communication
+   * Services", email-attachment-allowed-mime-types), whose table the simulator does not copy. What a refusal does
+   * is modelled as documented (Learn "Adding Reserved Custom headers", email-headers): the send is a 400 Bad Request,
+   * unless the message's `x-ms-acsemail-suppress-invalid-attachment` header is `true`, when it goes on without the
+   * invalid attachment.
+   */
+  refusedAttachmentExtensions?: string[];
 }
+
+/** The custom header that makes the service drop an invalid attachment instead of refusing the send (email-headers). */
+export const SUPPRESS_INVALID_ATTACHMENT_HEADER = "x-ms-acsemail-suppress-invalid-attachment";
 
 export type EmailOperationStatus = "Running" | "Succeeded" | "Failed";
 
@@ -168,8 +180,9 @@ export class SimulatedEmailService {
     } catch {
       return this.badRequest("The request body is not valid JSON.");
     }
-    const message = validateMessage(body);
-    if (typeof message === "string") return this.badRequest(message);
+    const validated = validateMessage(body, this.options.refusedAttachmentExtensions ?? []);
+    if (typeof validated === "string") return this.badRequest(validated);
+    const { message, kept } = validated;
 
     const header = headerValue(req, "operation-id");
     if (header !== undefined && !UUID.test(header)) return this.badRequest("The Operation-Id header must be a GUID.");
@@ -209,7 +222,7 @@ export class SimulatedEmailService {
       // Accepted means durable: the message files and the store are written before the 202 goes out.
       try {
         await this.enqueueWrite(async () => {
-          await atomicWrite(join(dir, `${id}.json`), `${JSON.stringify(body, null, 2)}\n`);
+          await atomicWrite(join(dir, `${id}.json`), `${JSON.stringify(kept, null, 2)}\n`);
           await atomicWrite(join(dir, `${id}.html`), message.html ?? `<pre>${escapeHtml(message.plainText ?? "")}</pre>\n`);
         });
         await this.persist();
@@ -411,8 +424,11 @@ interface ValidMessage {
   plainText?: string;
 }
 
-/** The service's request checks; a string is the 400 message. */
-function validateMessage(body: unknown): ValidMessage | string {
+/**
+ * The service's request checks; a string is the 400 message. `kept` is the message as the service goes on with it:
+ * without attachments it dropped as invalid under the suppress header.
+ */
+function validateMessage(body: unknown, refusedExtensions: readonly string[]): { message: ValidMessage; kept: Record<string, unknown> } | string {
   if (!isObject(body)) return "The request body must be an email message object.";
   const { senderAddress, recipients, content } = body;
   if (typeof senderAddress !== "string" || !isAddress(senderAddress)) return "senderAddress is required and must be an email address.";
@@ -445,7 +461,22 @@ function validateMessage(body: unknown): ValidMessage | string {
   if (all.length > MAX_RECIPIENTS) return `An email may have at most ${MAX_RECIPIENTS} recipients.`;
   const attachmentProblem = checkAttachments(body.attachments, JSON.stringify(body).length);
   if (attachmentProblem) return attachmentProblem;
-  return { senderAddress, to, recipients: all, subject: content.subject, ...(html ? { html } : {}), ...(plainText ? { plainText } : {}) };
+  // EmailMessage.headers: custom headers, a map of strings (Email REST API 2025-09-01).
+  const headers = body.headers;
+  if (headers !== undefined && headers !== null && (!isObject(headers) || Object.values(headers).some((v) => typeof v !== "string"))) return "headers must map header names to strings.";
+  let kept: Record<string, unknown> = body;
+  if (Array.isArray(body.attachments) && refusedExtensions.length > 0) {
+    const invalid = (a: unknown) => refusedExtensions.some((ext) => String((a as { name: string }).name).toLowerCase().endsWith(ext.toLowerCase()));
+    const refused = body.attachments.filter(invalid);
+    if (refused.length > 0) {
+      const suppress = isObject(headers) && Object.entries(headers).some(([k, v]) => k.toLowerCase() === SUPPRESS_INVALID_ATTACHMENT_HEADER && String(v).toLowerCase() === "true");
+      if (!suppress) return `Attachment '${String((refused[0] as { name: string }).name)}' has a file type that is not allowed.`;
+      const rest = body.attachments.filter((a) => !invalid(a));
+      const { attachments: _dropped, ...others } = body;
+      kept = rest.length > 0 ? { ...others, attachments: rest } : others;
+    }
+  }
+  return { message: { senderAddress, to, recipients: all, subject: content.subject, ...(html ? { html } : {}), ...(plainText ? { plainText } : {}) }, kept };
 }
 
 /**
