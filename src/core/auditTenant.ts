@@ -5,7 +5,7 @@ import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { accountsOnlyInPools, buildFindings, groupBy } from "./findings.js";
-import { addMigrationKits, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
+import { addMigrationKits, compactPoolConfiguration, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -143,8 +143,10 @@ async function readAccess(deps: AuditDependencies, policy: OwnerPolicy, needing:
 interface AccountRead {
   certificates: AccountCertificate[] | "unknown";
   certificatesReason?: string;
-  /** The Batch API's pools; undefined when not read (not needed) or when the read failed. */
+  /** The Batch API's pools (configurations held compactly); undefined when not read (not needed) or when the read failed. */
   batchPools?: PoolInfo[];
+  /** Of those, the pools already migrated (a Key Vault extension and no certificate references). */
+  migratedPools?: number;
   poolsError?: string;
 }
 
@@ -167,7 +169,11 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
 
   const readPools = async (account: BatchAccountInfo, entry: AccountRead) => {
     try {
-      entry.batchPools = await deps.pools.listPools(account, readOptions);
+      const listed = await deps.pools.listPools(account, readOptions);
+      // Counted now, and each configuration kept as text: at scale the pools of every account read stay in memory
+      // until the findings are made.
+      entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).length;
+      entry.batchPools = listed.map((p) => (p.configuration ? { ...p, configuration: compactPoolConfiguration(p.configuration) } : p));
     } catch (error) {
       if (isFatal(error)) throw error;
       entry.poolsError = ensureError(error).message;
@@ -232,7 +238,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         let poolsReason: string | undefined;
         if (entry.batchPools) {
           source = "batch-api";
-          migratedPools += entry.batchPools.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).length;
+          migratedPools += entry.migratedPools ?? 0;
           pools.push(...mergePoolEvidence(entry.batchPools, fromGraph));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
