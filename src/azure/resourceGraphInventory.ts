@@ -80,15 +80,17 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     const { signal } = options;
     const inventory = emptyInventory();
     const tenantWide = scope.subscriptions.length === 0 && scope.managementGroups.length === 0;
+    // The ids seen while reading (lower-cased copies) are dropped once the inventory is read.
     if (!tenantWide) {
       await this.readScopes([...this.scopes(scope.subscriptions, scope.managementGroups)], inventory, onAccounts, signal);
+      seenByInventory.delete(inventory);
       return inventory;
     }
     const tenant: QueryScope = { label: "tenant", tenant: true };
-    if ((await this.readAccounts(tenant, inventory, onAccounts, signal)) !== "tenant-limit-hit") {
-      await this.readContainers(tenant, inventory, signal);
-      return inventory;
-    }
+    const capped = (await this.readAccounts(tenant, inventory, onAccounts, signal)) === "tenant-limit-hit";
+    if (!capped) await this.readContainers(tenant, inventory, signal);
+    seenByInventory.delete(inventory);
+    if (!capped) return inventory;
 
     // A tenant-scope query covers only the first 10,000 subscriptions. Switch to explicit subscription batches,
     // which have no such cap, over the list ARM gives; nothing of the capped answer was taken (the header comes on
@@ -105,6 +107,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     this.options.log?.(`Resource Graph tenant subscription limit hit; querying ${subscriptions.length} subscriptions in batches of ${this.batchSize}`);
     const batched = emptyInventory();
     await this.readScopes([...this.scopes(subscriptions, [])], batched, onAccounts, signal);
+    seenByInventory.delete(batched);
     return batched;
   }
 
