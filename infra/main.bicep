@@ -51,9 +51,10 @@ param auditSchedule string = '0 0 7 * * *'
 @description('SEND_SCHEDULE: NCRONTAB with seconds, UTC: the sending timer that drains the outbox within the email limits. Keep it off the audit\'s minute.')
 param sendSchedule string = '0 30 * * * *'
 
+@description('BATCH_CONCURRENCY: Batch management calls in flight over all subscriptions; each subscription is paced to ARM\'s read bucket (250, +25/s) on its own.')
 @minValue(1)
-@maxValue(64)
-param batchConcurrency int = 64
+@maxValue(512)
+param batchConcurrency int = 128
 
 @description('MAX_RETRY_WAIT_SECONDS: the longest server-set wait (Retry-After, quota reset) a run waits out.')
 @minValue(1)

@@ -72,19 +72,25 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   }
 
   /**
-   * The inventory of a scope. Batch accounts are read first and handed to `onAccounts` page by page, so certificate
-   * reads can start while the rest of the inventory is still being paged (and paced). Rows are converted page by
-   * page; no raw page is kept.
+   * The inventory of a scope. Batch accounts are read first (over every subscription batch, before any batch's pools
+   * and containers) and handed to `onAccounts` page by page, so certificate reads can start while the rest of the
+   * inventory is still being paged (and paced). Rows are converted page by page; no raw page is kept.
    */
   async readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options: ReadOptions = {}): Promise<TenantInventory> {
     const { signal } = options;
     const inventory = emptyInventory();
     const tenantWide = scope.subscriptions.length === 0 && scope.managementGroups.length === 0;
+    // The ids seen while reading (lower-cased copies) are dropped once the inventory is read.
     if (!tenantWide) {
-      for (const queryScope of this.scopes(scope.subscriptions, scope.managementGroups)) await this.readScope(queryScope, inventory, onAccounts, signal);
+      await this.readScopes([...this.scopes(scope.subscriptions, scope.managementGroups)], inventory, onAccounts, signal);
+      seenByInventory.delete(inventory);
       return inventory;
     }
-    if ((await this.readScope({ label: "tenant", tenant: true }, inventory, onAccounts, signal)) !== "tenant-limit-hit") return inventory;
+    const tenant: QueryScope = { label: "tenant", tenant: true };
+    const capped = (await this.readAccounts(tenant, inventory, onAccounts, signal)) === "tenant-limit-hit";
+    if (!capped) await this.readContainers(tenant, inventory, signal);
+    seenByInventory.delete(inventory);
+    if (!capped) return inventory;
 
     // A tenant-scope query covers only the first 10,000 subscriptions. Switch to explicit subscription batches,
     // which have no such cap, over the list ARM gives; nothing of the capped answer was taken (the header comes on
@@ -100,61 +106,95 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     }
     this.options.log?.(`Resource Graph tenant subscription limit hit; querying ${subscriptions.length} subscriptions in batches of ${this.batchSize}`);
     const batched = emptyInventory();
-    for (const queryScope of this.scopes(subscriptions, [])) await this.readScope(queryScope, batched, onAccounts, signal);
+    await this.readScopes([...this.scopes(subscriptions, [])], batched, onAccounts, signal);
+    seenByInventory.delete(batched);
     return batched;
   }
 
-  /** Accounts, pools and containers of one scope into `inventory`; "tenant-limit-hit" (and nothing taken) when capped. */
-  private async readScope(
+  /**
+   * Every scope's accounts first, then every scope's pools and containers: the accounts (and the Batch calls they
+   * start) do not wait for the other scopes' pool and container pages, which at 20 subscription batches is most of
+   * the quota-paced time. The queries and the rows taken are the same as scope by scope.
+   */
+  private async readScopes(
+    queryScopes: readonly QueryScope[],
+    inventory: TenantInventory,
+    onAccounts: ((accounts: BatchAccountInfo[]) => void) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (const queryScope of queryScopes) await this.readAccounts(queryScope, inventory, onAccounts, signal);
+    for (const queryScope of queryScopes) await this.readContainers(queryScope, inventory, signal);
+  }
+
+  /** The accounts of one scope into `inventory`; "tenant-limit-hit" (and nothing taken) when capped. */
+  private async readAccounts(
     queryScope: QueryScope,
     inventory: TenantInventory,
     onAccounts: ((accounts: BatchAccountInfo[]) => void) | undefined,
     signal: AbortSignal | undefined,
   ): Promise<"read" | "tenant-limit-hit"> {
-    const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
-    // Rows are merged by id (case-insensitively): scopes overlap (a subscription named on its own and inside a
-    // management group), and Resource Graph may repeat a row; one resource must give one finding.
-    const seen = seenIds(inventory);
-    const fresh = <T>(kind: keyof SeenIds, key: (item: T) => string) => (item: T) => {
-      const id = key(item).toLowerCase();
-      if (seen[kind].has(id)) return false;
-      seen[kind].add(id);
-      return true;
-    };
-    const run = async <T>(query: string, name: string, convert: (row: Row) => T, take: (items: T[]) => void) => {
-      const result = await this.queryPages(query, queryScope, signal, (rows) => {
-        const items: T[] = [];
-        for (const row of rows) {
-          try {
-            items.push(convert(row));
-          } catch (error) {
-            inventory.problems.push({ reason: `Resource Graph returned an unusable ${name} row (${ensureError(error).message})`, ...affected });
-          }
-        }
-        take(items);
-      });
-      if (result.problem) inventory.problems.push({ reason: `${name} query, ${queryScope.label}: ${result.problem}`, ...affected });
-      return result.tenantLimitHit === true;
-    };
-    const newAccount = fresh<BatchAccountInfo>("accounts", (a) => a.id);
-    const newPool = fresh<PoolInfo>("pools", (p) => p.id);
-    const newGroup = fresh<ResourceGroupInfo>("resourceGroups", (g) => g.id);
-    const newSubscription = fresh<SubscriptionInfo>("subscriptions", (s) => s.subscriptionId);
-    const accountsCapped = await run(BATCH_ACCOUNTS_QUERY, "Batch account", toAccount, (page) => {
+    const newAccount = this.fresh<BatchAccountInfo>(inventory, "accounts", (a) => a.id);
+    const accountsCapped = await this.run(queryScope, inventory, signal, BATCH_ACCOUNTS_QUERY, "Batch account", toAccount, (page) => {
       const accounts = page.filter(newAccount);
       inventory.accounts.push(...accounts);
       if (accounts.length > 0) onAccounts?.(accounts);
     });
-    if (accountsCapped) return "tenant-limit-hit";
-    await run(POOLS_WITH_CERTIFICATES_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools.filter(newPool)));
-    await run(CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
+    return accountsCapped ? "tenant-limit-hit" : "read";
+  }
+
+  /** The pools with certificates, subscriptions and resource groups of one scope into `inventory`. */
+  private async readContainers(queryScope: QueryScope, inventory: TenantInventory, signal: AbortSignal | undefined): Promise<void> {
+    const newPool = this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
+    const newGroup = this.fresh<ResourceGroupInfo>(inventory, "resourceGroups", (g) => g.id);
+    const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
+    await this.run(queryScope, inventory, signal, POOLS_WITH_CERTIFICATES_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools.filter(newPool)));
+    await this.run(queryScope, inventory, signal, CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
       for (const c of containers) {
         if ("id" in c) {
           if (newGroup(c)) inventory.resourceGroups.push(c);
         } else if (newSubscription(c)) inventory.subscriptions.push(c);
       }
     });
-    return "read";
+  }
+
+  /**
+   * Rows are merged by id (case-insensitively): scopes overlap (a subscription named on its own and inside a
+   * management group), and Resource Graph may repeat a row; one resource must give one finding.
+   */
+  private fresh<T>(inventory: TenantInventory, kind: keyof SeenIds, key: (item: T) => string): (item: T) => boolean {
+    const seen = seenIds(inventory);
+    return (item: T) => {
+      const id = key(item).toLowerCase();
+      if (seen[kind].has(id)) return false;
+      seen[kind].add(id);
+      return true;
+    };
+  }
+
+  /** Every page of one query over one scope, converted row by row into `take`; true when the tenant limit was hit. */
+  private async run<T>(
+    queryScope: QueryScope,
+    inventory: TenantInventory,
+    signal: AbortSignal | undefined,
+    query: string,
+    name: string,
+    convert: (row: Row) => T,
+    take: (items: T[]) => void,
+  ): Promise<boolean> {
+    const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
+    const result = await this.queryPages(query, queryScope, signal, (rows) => {
+      const items: T[] = [];
+      for (const row of rows) {
+        try {
+          items.push(convert(row));
+        } catch (error) {
+          inventory.problems.push({ reason: `Resource Graph returned an unusable ${name} row (${ensureError(error).message})`, ...affected });
+        }
+      }
+      take(items);
+    });
+    if (result.problem) inventory.problems.push({ reason: `${name} query, ${queryScope.label}: ${result.problem}`, ...affected });
+    return result.tenantLimitHit === true;
   }
 
   /**

@@ -1,11 +1,11 @@
 // The audit use case: inventory the tenant, read each account's certificates, derive findings, account for coverage.
-import pLimit from "p-limit";
 import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
 import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
+import { StartQueue } from "./startQueue.js";
 import { accountsOnlyInPools, buildFindings, groupBy } from "./findings.js";
-import { addMigrationKits, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
+import { addMigrationKits, compactPoolConfiguration, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -139,12 +139,22 @@ async function readAccess(deps: AuditDependencies, policy: OwnerPolicy, needing:
   }
 }
 
+/**
+ * Reads started at once when the lister paces itself: far more than it keeps going (twice its requests in flight),
+ * so it always has calls of many subscriptions to choose from; a subscription may hold a quarter of them (a hot
+ * subscription's reads wait in the lister for its bucket, the others' go on beside them).
+ */
+const PACED_READS_STARTED = 1024;
+const PACED_READS_STARTED_PER_SUBSCRIPTION = 256;
+
 /** What one account's Batch reads gave. */
 interface AccountRead {
   certificates: AccountCertificate[] | "unknown";
   certificatesReason?: string;
-  /** The Batch API's pools; undefined when not read (not needed) or when the read failed. */
+  /** The Batch API's pools (configurations held compactly); undefined when not read (not needed) or when the read failed. */
   batchPools?: PoolInfo[];
+  /** Of those, the pools already migrated (a Key Vault extension and no certificate references). */
+  migratedPools?: number;
   poolsError?: string;
 }
 
@@ -157,27 +167,35 @@ interface AccountRead {
  * not list, where its rows carry the `certificates` key.
  */
 function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoolFindings: ReadonlySet<string>) {
-  const limit = pLimit(deps.concurrency === Infinity ? Infinity : Math.max(1, deps.concurrency));
+  // A lister that paces itself (concurrency Infinity) is still not handed every account at once: at 100,000
+  // accounts the reads waiting in it (each a suspended call with its promises, about a kilobyte) were most of the
+  // heap while the inventory outran the Batch calls. Accounts wait here instead, in their subscription's turn, with
+  // a bound per subscription so that a throttled one never holds the room the others need.
+  const queue =
+    deps.concurrency === Infinity
+      ? new StartQueue(PACED_READS_STARTED, PACED_READS_STARTED_PER_SUBSCRIPTION)
+      : new StartQueue(Math.max(1, deps.concurrency), Math.max(1, deps.concurrency));
+  // Keyed by the lower-cased id, one copy per account (at 100,000 accounts each copy of the keys is about 17 MB).
   const reads = new Map<string, AccountRead>();
-  const pending: Promise<void>[] = [];
-  const started = new Set<string>();
   let fatal: unknown;
   let done = 0;
   deps.onProgress?.({ phase: "certificates", done, total: 0 });
 
   const readPools = async (account: BatchAccountInfo, entry: AccountRead) => {
     try {
-      entry.batchPools = await deps.pools.listPools(account, readOptions);
+      const listed = await deps.pools.listPools(account, readOptions);
+      // Counted now, and each configuration kept as text: at scale the pools of every account read stay in memory
+      // until the findings are made.
+      entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).length;
+      entry.batchPools = listed.map((p) => (p.configuration ? { ...p, configuration: compactPoolConfiguration(p.configuration) } : p));
     } catch (error) {
       if (isFatal(error)) throw error;
       entry.poolsError = ensureError(error).message;
     }
   };
 
-  const read = async (account: BatchAccountInfo) => {
+  const read = async (account: BatchAccountInfo, entry: AccountRead) => {
     if (fatal) return;
-    const entry: AccountRead = { certificates: "unknown" };
-    reads.set(account.id.toLowerCase(), entry);
     try {
       try {
         entry.certificates = await deps.certificates.listCertificates(account, readOptions);
@@ -190,22 +208,23 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
     } catch (error) {
       fatal ??= error;
     }
-    deps.onProgress?.({ phase: "certificates", done: ++done, total: started.size });
+    deps.onProgress?.({ phase: "certificates", done: ++done, total: reads.size });
   };
 
   const start = (arrived: readonly BatchAccountInfo[]): void => {
     for (const account of arrived) {
       const key = account.id.toLowerCase();
-      if (started.has(key)) continue;
-      started.add(key);
-      pending.push(limit(() => read(account)));
+      if (reads.has(key)) continue;
+      const entry: AccountRead = { certificates: "unknown" };
+      reads.set(key, entry);
+      queue.add(account.subscriptionId.toLowerCase(), () => read(account, entry));
     }
   };
 
   return {
     start,
     async finished(accounts: readonly BatchAccountInfo[], graphPools: ReadonlyMap<string, PoolInfo[]>) {
-      await Promise.all(pending);
+      await queue.idle();
       if (fatal) throw fatal;
       // Resource Graph shows references in an account whose certificate list is empty (dangling references):
       // read its pools from the Batch API as well, so the finding says what the pool holds now.
@@ -213,7 +232,8 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         const entry = reads.get(a.id.toLowerCase());
         return entry && entry.certificates !== "unknown" && entry.certificates.length === 0 && graphPools.has(a.id.toLowerCase());
       });
-      await Promise.all(extra.map((a) => limit(() => readPools(a, reads.get(a.id.toLowerCase()) as AccountRead))));
+      for (const a of extra) queue.add(a.subscriptionId.toLowerCase(), () => readPools(a, reads.get(a.id.toLowerCase()) as AccountRead));
+      await queue.idle();
 
       const fallback = await graphFallback(deps, readOptions, accounts.filter((a) => reads.get(a.id.toLowerCase())?.poolsError !== undefined));
       const certificates = new Map<string, AccountCertificate[] | "unknown">();
@@ -232,7 +252,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         let poolsReason: string | undefined;
         if (entry.batchPools) {
           source = "batch-api";
-          migratedPools += entry.batchPools.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).length;
+          migratedPools += entry.migratedPools ?? 0;
           pools.push(...mergePoolEvidence(entry.batchPools, fromGraph));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildFindings } from "../../../src/core/findings.js";
-import { addMigrationKits, buildMigrationKit, isMigratedPool, KEY_VAULT_EXTENSION, LINUX_CERTIFICATE_FOLDER } from "../../../src/core/migrationKit.js";
+import { addMigrationKits, buildMigrationKit, compactPoolConfiguration, isMigratedPool, KEY_VAULT_EXTENSION, LINUX_CERTIFICATE_FOLDER } from "../../../src/core/migrationKit.js";
+import { jsonChunks } from "../../../src/report/textChunks.js";
 import type { AccountCertificate, BatchAccountInfo, Finding, PoolInfo } from "../../../src/core/model.js";
 import { poolSchemaErrors } from "../../support/poolSchema.js";
 
@@ -264,5 +265,45 @@ describe("migration kit: migrated pools", () => {
     expect(isMigratedPool(migrated, 0)).toBe(true);
     expect(isMigratedPool(migrated, 1)).toBe(false);
     expect(isMigratedPool(linuxPool.configuration, 0)).toBe(false);
+  });
+});
+
+describe("migration kit: kept as its inputs", () => {
+  const KEYS = ["poolName", "replacementPoolName", "fileName", "os", "replacementPool", "apiVersion", "placeholders", "notes", "commands", "certificates"];
+
+  it("reads and serialises like a plain object: the same keys in the same order, JSON.stringify and the streamed JSON alike", () => {
+    const kit = kitOf(findingsFor([windowsPool]), "render-pool");
+    expect(Object.keys(kit)).toEqual(KEYS);
+    const plain: Record<string, unknown> = {};
+    for (const key of KEYS) plain[key] = (kit as unknown as Record<string, unknown>)[key];
+    expect(plain.commands).toEqual(expect.arrayContaining([expect.stringMatching(/^az keyvault certificate import/)]));
+    expect(plain.replacementPool).toMatchObject({ identity: { type: "UserAssigned" } });
+    const text = JSON.stringify(plain, null, 2);
+    expect(JSON.stringify(kit, null, 2)).toBe(text);
+    for (const depth of [0, 1, 2, 3]) expect([...jsonChunks({ findings: [{ migration: kit }] }, depth)].join("")).toBe(JSON.stringify({ findings: [{ migration: plain }] }, null, 2));
+    expect({ ...kit }).toEqual(plain);
+  });
+
+  it("gives the same body and commands on every read, a fresh copy each time, and holds a value assigned to them", () => {
+    const kit = kitOf(findingsFor([windowsPool]), "render-pool");
+    const first = kit.commands;
+    first.push("changed by a reader");
+    expect(kit.commands).not.toContain("changed by a reader");
+    expect(kit.commands).toEqual(first.slice(0, -1));
+    expect(kit.replacementPool).toEqual(kit.replacementPool);
+    expect(kit.replacementPool).not.toBe(kit.replacementPool);
+    kit.commands = ["echo one"];
+    expect(kit.commands).toEqual(["echo one"]);
+    expect(Object.keys(kit)).toEqual(KEYS);
+  });
+
+  it("builds the same kit from a configuration held as text as from the parsed one", () => {
+    const compact = compactPoolConfiguration(windowsPool.configuration!);
+    expect(compact).toEqual(windowsPool.configuration);
+    expect(JSON.stringify(compact)).toBe(JSON.stringify(windowsPool.configuration));
+    const fromCompact = kitOf(findingsFor([{ ...windowsPool, configuration: compact }]), "render-pool");
+    const fromPlain = kitOf(findingsFor([windowsPool]), "render-pool");
+    expect(JSON.stringify(fromCompact)).toBe(JSON.stringify(fromPlain));
+    expect(isMigratedPool(compact, 0)).toBe(isMigratedPool(windowsPool.configuration, 0));
   });
 });

@@ -1,0 +1,64 @@
+import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
+import { createHttpHeaders } from "@azure/core-rest-pipeline";
+import { describe, expect, it } from "vitest";
+import { ResourceGraphInventory } from "../../../src/azure/resourceGraphInventory.js";
+import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "../../../src/azure/queries.js";
+
+type Request = { query: string; subscriptions?: string[]; options?: { skipToken?: string } };
+type Row = Record<string, unknown>;
+
+/** A Resource Graph that answers from fixed rows per query and subscription, one row per page, and logs each request. */
+function fakeResourceGraph(rowsFor: (query: string, subscription: string) => Row[]) {
+  const log: string[] = [];
+  const client = {
+    resources: (request: Request, options: { onResponse?: (r: unknown) => void }) => {
+      const subs = request.subscriptions ?? [];
+      const rows = subs.flatMap((s) => rowsFor(request.query, s));
+      const at = Number(request.options?.skipToken ?? 0);
+      const kind = request.query === BATCH_ACCOUNTS_QUERY ? "accounts" : request.query === POOLS_WITH_CERTIFICATES_QUERY ? "pools" : request.query === CONTAINERS_QUERY ? "containers" : "other";
+      log.push(`${kind} ${subs.join(",")} #${at}`);
+      const data = rows.slice(at, at + 1);
+      const body = { totalRecords: rows.length, count: data.length, resultTruncated: "false", data, ...(at + 1 < rows.length ? { $skipToken: String(at + 1) } : {}) };
+      options.onResponse?.({ headers: createHttpHeaders(), parsedBody: body, bodyAsText: JSON.stringify(body) });
+      return Promise.resolve(body);
+    },
+  };
+  return { client: client as unknown as ResourceGraphClient, log };
+}
+
+const sub = (n: number) => `00000000-0000-0000-0000-00000000000${n}`;
+const accountRow = (s: string, name: string): Row => ({
+  id: `/subscriptions/${s}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/${name}`,
+  name,
+  type: "microsoft.batch/batchaccounts",
+  subscriptionId: s,
+  resourceGroup: "rg",
+  location: "westeurope",
+  tags: {},
+});
+
+describe("Resource Graph inventory over subscription batches", () => {
+  it("reads every batch's accounts (and hands them over) before any batch's pools and containers, and takes the same rows", async () => {
+    const subscriptions = [sub(1), sub(2), sub(3)];
+    const { client, log } = fakeResourceGraph((query, s) => {
+      if (query === BATCH_ACCOUNTS_QUERY) return [accountRow(s, `a-${s.slice(-1)}`), accountRow(s, `b-${s.slice(-1)}`)];
+      if (query === CONTAINERS_QUERY) return [{ id: `/subscriptions/${s}`, name: `sub ${s.slice(-1)}`, type: "microsoft.resources/subscriptions", subscriptionId: s, tags: {} }];
+      return [];
+    });
+    const inventory = new ResourceGraphInventory(client, { subscriptionBatchSize: 1, sleep: () => Promise.resolve() });
+    const handedOver: string[] = [];
+    const result = await inventory.readInventory({ subscriptions, managementGroups: [] }, (accounts) => {
+      handedOver.push(...accounts.map((a) => a.name));
+      // Every account is handed over while no pool or container query has been sent yet.
+      expect(log.filter((l) => !l.startsWith("accounts"))).toEqual([]);
+    });
+
+    expect(handedOver).toEqual(["a-1", "b-1", "a-2", "b-2", "a-3", "b-3"]);
+    const firstOther = log.findIndex((l) => !l.startsWith("accounts"));
+    expect(log.slice(0, firstOther)).toEqual(subscriptions.flatMap((s) => [`accounts ${s} #0`, `accounts ${s} #1`]));
+    expect(log.slice(firstOther).every((l) => !l.startsWith("accounts"))).toBe(true);
+    expect(result.accounts.map((a) => a.name)).toEqual(handedOver);
+    expect(result.subscriptions.map((s) => s.displayName)).toEqual(["sub 1", "sub 2", "sub 3"]);
+    expect(result.problems).toEqual([]);
+  });
+});
