@@ -26,6 +26,9 @@ export interface BenchLine {
   lowerBoundSeconds: number | null;
   /** The shortest time Resource Graph's per-user quota allows for the queries the audit needed. */
   resourceGraphLowerBoundSeconds: number | null;
+  /** The large case: the same audit again in the shipped instance's memory (./instanceMemory.ts), and its peak RSS. */
+  instanceMemoryMb?: number;
+  peakRssInInstanceMb?: number;
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -139,7 +142,12 @@ export function targets(result: CaseResult, line: BenchLine): { target: string; 
     const ratio = line.wallSeconds / Math.max(0.001, bound);
     checks.push(
       { target: `audit within 1.3x of Resource Graph's quota lower bound (${line.wallSeconds} s / ${bound} s = ${ratio.toFixed(2)}x)`, met: ratio <= 1.3 },
-      { target: `peak RSS <= 500 MB (${line.peakRssMb} MB)`, met: line.peakRssMb <= 500 },
+      line.peakRssInInstanceMb === undefined
+        ? { target: `peak RSS <= 500 MB, unconstrained (${line.peakRssMb} MB)`, met: line.peakRssMb <= 500 }
+        : {
+            target: `peak RSS <= 500 MB, no heap flag, in the shipped ${line.instanceMemoryMb} MB instance (${line.peakRssInInstanceMb} MB; unconstrained ${line.peakRssMb} MB)`,
+            met: line.peakRssInInstanceMb <= 500,
+          },
       { target: `<= ${line.callsPerAccountTarget} Batch calls per account (${line.callsPerAccount})`, met: line.callsPerAccount <= line.callsPerAccountTarget },
     );
   } else if (!line.hotSubscription && line.accounts >= 10_000) {

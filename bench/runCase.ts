@@ -14,6 +14,8 @@ export type SimulatorCounts = SimulatorStats & { hotSubscriptionCalls: number; c
 
 export interface MeasuredRun {
   measure: RunMeasure;
+  /** The memory cgroup the run's process ran in (MB), when it ran in one. */
+  limitedTo?: number;
   simulator: SimulatorCounts;
   expected: HostedSimulator["expected"];
 }
@@ -24,8 +26,10 @@ export interface CaseResult {
   baseline?: MeasuredRun;
 }
 
-export async function runCase(benchCase: BenchCase, settings: SimulatorSettings, options: { isolate: boolean }): Promise<CaseResult> {
-  const once = (mode: "auditor" | "baseline") => (options.isolate ? runIsolated(benchCase, settings, mode) : runInProcess(benchCase, settings, mode));
+/** With `instanceMemoryMb` (isolated runs), the auditor's process runs in a memory cgroup of that size where one can be made. */
+export async function runCase(benchCase: BenchCase, settings: SimulatorSettings, options: { isolate: boolean; instanceMemoryMb?: number }): Promise<CaseResult> {
+  const once = (mode: "auditor" | "baseline") =>
+    options.isolate ? runIsolated(benchCase, settings, mode, mode === "auditor" ? options.instanceMemoryMb : undefined) : runInProcess(benchCase, settings, mode);
   // The baseline first: the auditor's numbers are the ones printed last and read most.
   const baseline = benchCase.baseline ? await once("baseline") : undefined;
   const auditor = await once("auditor");
@@ -43,25 +47,30 @@ async function runInProcess(benchCase: BenchCase, settings: SimulatorSettings, m
   }
 }
 
-async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline"): Promise<MeasuredRun> {
+async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline", instanceMemoryMb?: number): Promise<MeasuredRun> {
   const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
+  const limited = instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(instanceMemoryMb, AUDITOR_EXEC_ARGV);
+  const spawn = limited && !("unavailable" in limited) ? { execPath: limited.execPath, execArgv: limited.execArgv } : { execArgv: AUDITOR_EXEC_ARGV };
   try {
     simulator.send({ shape: benchCase.shape, settings });
     const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
     const target: Target = { url: ready.url, ca: ready.ca };
-    const runner = fork(fileURLToPath(new URL("./auditorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: AUDITOR_EXEC_ARGV });
+    const runner = fork(fileURLToPath(new URL("./auditorProcess.js", import.meta.url)), { stdio: "inherit", ...spawn });
+    const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
     runner.send({ mode, target, maxInFlight: benchCase.maxInFlight, armReads: settings.armReads });
-    const measure = await nextMessage<RunMeasure | { error: string }>(runner);
+    const measure = await nextMessage<RunMeasure | { error: string }>(runner).finally(async () => {
+      await exited;
+      if (limited && !("unavailable" in limited)) limited.release();
+    });
     if ("error" in measure) throw new Error(`The ${mode} run failed: ${measure.error}`);
     simulator.send({ type: "stats" });
     const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
-    return { measure, simulator: stats, expected: ready.expected };
+    return { measure, simulator: stats, expected: ready.expected, ...(limited && !("unavailable" in limited) ? { limitedTo: instanceMemoryMb! } : {}) };
   } finally {
     simulator.send({ type: "stop" });
   }
 }
 
-/** The whole daily job against a fresh simulated Azure, both in processes of their own. */
 /**
  * The whole daily job against a fresh simulated Azure, both in processes of their own; with `instanceMemoryMb`, the
  * job's process runs in a memory cgroup of that size (./instanceMemory.ts), or unconstrained where none can be made
