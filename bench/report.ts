@@ -29,6 +29,7 @@ export interface BenchLine {
   /** The large case: the same audit again in the shipped instance's memory (./instanceMemory.ts), and its peak RSS. */
   instanceMemoryMb?: number;
   peakRssInInstanceMb?: number;
+  wallSecondsInInstance?: number;
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

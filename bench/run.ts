@@ -137,7 +137,11 @@ for (const benchCase of largeCases) {
   const inInstance = await runCase(benchCase, REALISTIC, { isolate: true, instanceMemoryMb });
   const line: BenchLine = {
     ...benchLine(result, REALISTIC),
-    ...(inInstance.auditor.limitedTo ? { instanceMemoryMb: inInstance.auditor.limitedTo, peakRssInInstanceMb: inInstance.auditor.measure.peakRssMb } : {}),
+    ...(inInstance.auditor.limitedTo ? {
+          instanceMemoryMb: inInstance.auditor.limitedTo,
+          peakRssInInstanceMb: inInstance.auditor.measure.peakRssMb,
+          wallSecondsInInstance: Math.round(inInstance.auditor.measure.wallSeconds * 100) / 100,
+        } : {}),
   };
   console.log(`== ${benchCase.name}`);
   console.log(humanTable(result, line));
@@ -158,7 +162,7 @@ for (const benchCase of largeCases) {
     pools: line.pools,
     auditWallSeconds: line.wallSeconds,
     peakRssMb: line.peakRssMb,
-    ...(line.peakRssInInstanceMb === undefined ? {} : { peakRssInInstanceMb: line.peakRssInInstanceMb, instanceMemoryMb: line.instanceMemoryMb }),
+    ...(line.peakRssInInstanceMb === undefined ? {} : { peakRssInInstanceMb: line.peakRssInInstanceMb, instanceMemoryMb: line.instanceMemoryMb, wallSecondsInInstance: line.wallSecondsInInstance }),
     lowerBoundSeconds: line.resourceGraphLowerBoundSeconds,
     resourceGraphQueries: result.auditor.simulator.resourceGraphQueries,
     serverErrors: line.serverErrors,
