@@ -68,6 +68,8 @@ async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mo
     return { measure, simulator: stats, expected: ready.expected, ...(limited && !("unavailable" in limited) ? { limitedTo: instanceMemoryMb! } : {}) };
   } finally {
     simulator.send({ type: "stop" });
+    // Also when the run never started (the simulator failed first): the cgroup is made before it. Releasing twice is harmless.
+    if (limited && !("unavailable" in limited)) limited.release();
   }
 }
 
@@ -101,6 +103,8 @@ export async function runJobCase(
     return { measure, simulator: stats, expected: ready.expected, memory };
   } finally {
     simulator.send({ type: "stop" });
+    // Also when the run never started (the simulator failed first): the cgroup is made before it. Releasing twice is harmless.
+    if (limited && !("unavailable" in limited)) limited.release();
   }
 }
 

@@ -230,7 +230,9 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       // read its pools from the Batch API as well, so the finding says what the pool holds now.
       const extra = accounts.filter((a) => {
         const entry = reads.get(a.id.toLowerCase());
-        return entry && entry.certificates !== "unknown" && entry.certificates.length === 0 && graphPools.has(a.id.toLowerCase());
+        // Not an account whose pools were already read (one with an open pool finding): once is enough.
+        const unread = entry?.batchPools === undefined && entry?.poolsError === undefined;
+        return entry && unread && entry.certificates !== "unknown" && entry.certificates.length === 0 && graphPools.has(a.id.toLowerCase());
       });
       for (const a of extra) queue.add(a.subscriptionId.toLowerCase(), () => readPools(a, reads.get(a.id.toLowerCase()) as AccountRead));
       await queue.idle();

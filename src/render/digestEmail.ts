@@ -323,7 +323,11 @@ const loadMjml = () => import("mjml").then((m) => m.default);
 let mjmlLoaded: ReturnType<typeof loadMjml> | undefined;
 
 async function compile(mjml: string): Promise<string> {
-  const mjml2html = await (mjmlLoaded ??= loadMjml());
+  // A failed load is not kept: the next message tries again rather than every later one failing the same way.
+  const mjml2html = await (mjmlLoaded ??= loadMjml().catch((error: unknown) => {
+    mjmlLoaded = undefined;
+    throw error;
+  }));
   // No web fonts (mail clients block them, and nothing here should fetch), no includes from disk.
   const result = await mjml2html(mjml, { validationLevel: "strict", fonts: {}, keepComments: false, ignoreIncludes: true });
   return result.html;

@@ -347,6 +347,18 @@ describe("auditTenant: pool certificate references", () => {
     expect(report.coverage.accounts[0]).toMatchObject({ status: "audited", pools: "batch-api" });
   });
 
+  it("reads such an account's pools once, even when Resource Graph also shows references there", async () => {
+    const a = account("emptied");
+    const batchPool = pool(a, "p1", [`${a.id}/certificates/sha1-gone`]);
+    const pools = new FakePools([batchPool]);
+    const report = await auditTenant(
+      { inventory: new FakeInventory({ accounts: [a], pools: [{ ...batchPool, sources: ["resource-graph"] }] }), certificates: new FakeCertificates({}), pools, concurrency: 1 },
+      { ...request, accountsWithOpenPoolFindings: new Set([a.id.toLowerCase()]) },
+    );
+    expect(pools.calls).toEqual(["emptied"]);
+    expect(report.findings.map((f) => f.poolName)).toEqual(["p1"]);
+  });
+
   it("fails an account's pools when the Batch API refuses and the Resource Graph fallback fails too", async () => {
     const a = account("acct");
     const inventory = new FakeGraphWithPools({ accounts: [a] }, new Error("HTTP 500 from Resource Graph"));
