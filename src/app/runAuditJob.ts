@@ -27,6 +27,7 @@ import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
 import { jsonChunks } from "../report/textChunks.js";
 import { REPORT_CSP_HEADER, reportHtmlChunks } from "../render/reportHtml.js";
 import { deterministicUuid } from "./ids.js";
+import { rendererFingerprint } from "./rendererFingerprint.js";
 import type { Logger } from "./logger.js";
 
 export interface JobContext {
@@ -256,13 +257,14 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
 }
 
 /**
- * What makes each stored format, so a file written by an earlier build is not served as today's: the page's
- * Content-Security-Policy (its inline style and script hashes; an older page would break under today's header) and
- * the csv's columns.
+ * What makes each stored format, so a file written by an earlier build is not served as today's: the code that renders
+ * it (./rendererFingerprint.ts: any change to src/render or src/report), the page's Content-Security-Policy (its
+ * inline style and script hashes; an older page would break under today's header) and the csv's columns.
  */
+const RENDERER = rendererFingerprint();
 export const REPORT_FORMAT_VERSIONS = {
-  csv: versionOf(CSV_COLUMNS.join(",")),
-  html: versionOf(REPORT_CSP_HEADER),
+  csv: versionOf(`${RENDERER}|${CSV_COLUMNS.join(",")}`),
+  html: versionOf(`${RENDERER}|${REPORT_CSP_HEADER}`),
 } as const;
 
 function versionOf(text: string): string {
