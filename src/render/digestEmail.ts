@@ -441,7 +441,10 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
   const subject = digestSubject(plan, ctx);
   const { lines: why } = whyText(plan);
   const stop = stopLines(plan, ctx);
-  const csvName = `batch-certificate-items-${ctx.asOf}.csv`;
+  // Every item as CSV, when the digest is capped; past MAX_DIGEST_CSV_BASE64 the list is left to the full report.
+  const csv = digestCsvAttachment(plan.items, ctx.asOf);
+  const csvFits = csv.contentInBase64.length <= MAX_DIGEST_CSV_BASE64;
+  const csvName = csvFits ? `the attached ${csv.name}` : "the full audit report (too many for an attachment)";
   // The item cap bounds the usual digest; long names, many steps or many tag fixes can still push the HTML past
   // Gmail's clip, so the compiled size is checked and the full part shrinks by its last account until it fits.
   let split = splitDigest(plan, ctx.itemsInFull ?? DEFAULT_ITEMS_IN_FULL);
@@ -450,8 +453,8 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
     split = splitDigest(plan, smallerCap(split, bytes));
     built = await digestHtml(plan, ctx, split, subject, why, stop, csvName);
   }
-  // The CSV first: the kits share the attachment budget, and the list of every item must not be the one dropped.
-  const attachments = [...(split.hiddenItems > 0 ? [digestCsvAttachment(plan.items, ctx.asOf)] : []), ...migrationAttachments(split.shown.map((i) => i.finding))];
+  // Bounded apart: the CSV by MAX_DIGEST_CSV_BASE64, the kits by MAX_ATTACHMENT_BYTES; together far under the 10 MB.
+  const attachments = [...(split.hiddenItems > 0 && csvFits ? [csv] : []), ...migrationAttachments(split.shown.map((i) => i.finding))];
   const email: RenderedEmail = { subject, html: built.html, text: digestText(plan, ctx, built.views, why, stop, split, csvName) };
   if (attachments.length > 0) email.attachments = attachments;
   return email;
@@ -463,6 +466,14 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
  * margin under it.
  */
 export const DIGEST_HTML_BUDGET_BYTES = 92_000;
+
+/**
+ * The largest CSV a digest attaches (base64 characters, about 3.7 MB of CSV, some 10,000 items). Communication
+ * Services takes at most 10 MB per request, attachments included (Learn: "Service limits for Azure Communication
+ * Services", Email); with the kits' 1 MB (MAX_ATTACHMENT_BYTES) and the HTML that leaves room. A longer list is
+ * left to the full report.
+ */
+export const MAX_DIGEST_CSV_BASE64 = 5_000_000;
 
 /**
  * A smaller item cap for a digest `bytes` long: in proportion to the budget (an overestimate, as the header and footer
@@ -498,7 +509,7 @@ async function digestHtml(
   const kits = split.shown.filter((i) => i.finding.migration?.replacementPool).length;
   const intro =
     split.hiddenItems > 0
-      ? `${introText(ctx)} The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, with what to do per Batch account${kits > 0 ? " and each pool's replacement attached" : ""}; the rest after them, and every item in the attached ${csvName}:`
+      ? `${introText(ctx)} The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, with what to do per Batch account${kits > 0 ? " and each pool's replacement attached" : ""}; the rest after them, and every item in ${csvName}:`
       : `${introText(ctx)} What to do, per Batch account${kits > 0 ? `, with each pool's replacement attached, ready to create` : ""}:`;
   const sections = views.map((v) => accountSection(v.account, escapeHtml(v.subscription), v.lines, v.steps, v.fixes)).join("\n") + restSection(split, plan, ctx, csvName);
 
@@ -557,7 +568,7 @@ function restSection(split: DigestSplit, plan: DigestPlan, ctx: RenderContext, c
           })
           .join("")}</ul>`;
   const more = rest.more ? `<p style="margin:6px 0 0 0;color:${COLORS.muted};">${escapeHtml(rest.more)}</p>` : "";
-  const csv = `<p style="margin:8px 0 0 0;">Every item, with its resource id and reminder, is in the attached <b>${escapeHtml(csvName)}</b>.</p>`;
+  const csv = `<p style="margin:8px 0 0 0;">Every item, with its resource id and reminder, is in ${escapeHtml(csvName)}.</p>`;
   return `\n<mj-section background-color="#ffffff" padding="10px 0 12px 0" border-top="1px solid ${COLORS.border}">
   <mj-column><mj-text>
 <div style="font-size:16px;font-weight:700;">The rest: ${escapeHtml(plural(split.hiddenItems, "item", "items"))} in short</div>
@@ -583,7 +594,7 @@ function digestText(
   const out: string[] = [];
   out.push(digestSubject(plan, ctx), "", introText(ctx), `Migration deadline: ${longDate(ctx.deadline)} (${countdownPhrase(days)}).`, "");
   if (split.hiddenItems > 0) {
-    out.push(`The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, then the rest in short; every item is in the attached ${csvName}.`, "");
+    out.push(`The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, then the rest in short; every item is in ${csvName}.`, "");
   }
   for (const v of views) {
     const subscription = v.subscription === v.subscriptionId ? v.subscription : `${v.subscription} (${v.subscriptionId})`;
@@ -604,7 +615,7 @@ function digestText(
     out.push(`== The rest: ${plural(split.hiddenItems, "item", "items")} in short`, ...rest.lead.map((l) => `  ${l}`));
     for (const a of rest.accounts) out.push(`  - ${a.text}`);
     if (rest.more) out.push(`  ${rest.more}`);
-    out.push(`  Every item, with its resource id and reminder, is in the attached ${csvName}.`, "");
+    out.push(`  Every item, with its resource id and reminder, is in ${csvName}.`, "");
   }
   out.push("Why you got this:", ...why.map((l) => `  ${l}`), "", "How to stop it:", ...stop.lines.map((l) => `  - ${l}`), `      ${clean(stop.snooze)}`);
   const report = safeHttpsUrl(ctx.reportUrl);

@@ -4,8 +4,24 @@ import { describe, expect, it } from "vitest";
 import type { DigestPlan } from "../../../src/core/digestPlan.js";
 import { splitDigest, SUMMARY_ACCOUNTS } from "../../../src/render/digestCap.js";
 import { DIGEST_CSV_COLUMNS, digestCsv } from "../../../src/render/digestCsv.js";
-import { DIGEST_HTML_BUDGET_BYTES, renderDigest } from "../../../src/render/digestEmail.js";
-import { DIGEST_CTX, manyAccountsPlan, ownerDigestPlan } from "../../support/ownerDigest.js";
+import { DIGEST_HTML_BUDGET_BYTES, MAX_DIGEST_CSV_BASE64, renderDigest } from "../../../src/render/digestEmail.js";
+import { planDigests } from "../../../src/core/digestPlan.js";
+import { RETIREMENT_DATE, type Finding } from "../../../src/core/model.js";
+import { defaultReminderPolicy } from "../../../src/core/schedule.js";
+import { DIGEST_AS_OF, DIGEST_CTX, DIGEST_OWNER, manyAccountsPlan, ownerDigestFindings, ownerDigestPlan } from "../../support/ownerDigest.js";
+
+/** One account holding `count` pools that reference certificates (copies of the owner digest's first pool finding). */
+async function oneAccountPlan(count: number, detail?: string): Promise<DigestPlan> {
+  const pool = (await ownerDigestFindings()).find((f) => f.kind === "pool-certificate-reference" && f.owners?.some((o) => o.address === DIGEST_OWNER))!;
+  const findings: Finding[] = Array.from({ length: count }, (_, i) => {
+    const name = `${pool.poolName}-${String(i).padStart(4, "0")}`;
+    const resourceId = pool.resourceId.replace(/[^/]+$/, name);
+    return { ...pool, id: `pool-certificate-reference:${resourceId.toLowerCase()}`, resourceId, poolName: name, ...(detail ? { detail } : {}) };
+  });
+  const plan = planDigests(findings, new Map(), DIGEST_AS_OF, defaultReminderPolicy(RETIREMENT_DATE), []).find((p) => p.recipient === DIGEST_OWNER);
+  if (!plan) throw new Error("expected a digest");
+  return plan;
+}
 
 /** Gmail clips HTML over 102 KB. */
 const GMAIL_CLIP_BYTES = 102 * 1024;
@@ -98,6 +114,28 @@ describe("a long digest", () => {
     const email = await renderDigest(plan, { ...DIGEST_CTX, itemsInFull: 500 });
     expect(Buffer.byteLength(email.html, "utf8")).toBeLessThanOrEqual(DIGEST_HTML_BUDGET_BYTES);
     expect(email.html).toContain("The rest:");
+  });
+
+  it("cuts one account with hundreds of items to what fits, says how many are left, and lists them all in the CSV", async () => {
+    const plan = await oneAccountPlan(300);
+    const email = await renderDigest(plan, { ...DIGEST_CTX, itemsInFull: 500 });
+    expect(Buffer.byteLength(email.html, "utf8")).toBeLessThanOrEqual(DIGEST_HTML_BUDGET_BYTES);
+    const left = /has (\d+) more items than the (\d+) items above/.exec(email.text);
+    expect(left).not.toBeNull();
+    expect(Number(left![1]) + Number(left![2])).toBe(300);
+    const csv = email.attachments?.find((a) => a.name.endsWith(".csv"));
+    expect(decode(csv!.contentInBase64).trimEnd().split("\n")).toHaveLength(301);
+  });
+
+  it("leaves a list too long to attach to the full report, and says so", async () => {
+    const plan = await oneAccountPlan(2_000, "x".repeat(2_000));
+    const email = await renderDigest(plan, DIGEST_CTX);
+    expect(email.attachments?.some((a) => a.name.endsWith(".csv"))).toBe(false);
+    expect(email.text).toContain("every item is in the full audit report (too many for an attachment)");
+    const total = (email.attachments ?? []).reduce((n, a) => n + a.contentInBase64.length, 0) + Buffer.byteLength(email.html) + Buffer.byteLength(email.text);
+    // Without the CSV the request stays far under the service's 10 MB; with it, it would have carried more than the cap.
+    expect(total).toBeLessThan(2 * 1024 * 1024);
+    expect(Buffer.byteLength(plan.items.map((i) => i.finding.detail).join(""))).toBeGreaterThan((MAX_DIGEST_CSV_BASE64 * 3) / 4);
   });
 
   it("leaves a short digest as it was: no summary, no CSV", async () => {
