@@ -104,7 +104,8 @@ export class AcsEmailSender implements EmailSender {
             // Which file types the service takes is its own list (Learn "Allowed attachment types for sending email in
             // Azure Communication Services"), and by default one it does not take fails the whole send (Learn
             // "Adding Reserved Custom headers"). With this header it drops that attachment and sends the rest: the
-            // digest's body carries every step and command, so a dropped file never costs the owner the reminder.
+            // digest's body carries the steps and commands of what it shows in full and the report serves every
+            // kit, so a dropped file never costs the owner the reminder.
             headers: { "x-ms-acsemail-suppress-invalid-attachment": "true" },
           }
         : {}),
