@@ -1,5 +1,5 @@
 // The measured job runs in the memory the app ships with: the Flex Consumption instance size infra deploys
-// (infra/app/api.bicep `instanceMemoryMB`, 2,048 MB by default; Learn "Azure Functions Flex Consumption plan hosting",
+// (infra/main.bicep `instanceMemoryMB`, 2,048 MB by default; Learn "Azure Functions Flex Consumption plan hosting",
 // instance memory). Node sizes V8's heap from the memory its container may use (process.constrainedMemory(), the
 // cgroup limit): 1,048 MB of heap at 2,048 MB here, against 4,144 MB on this 24 GB machine unconstrained, and a
 // heap that may grow four times larger collects garbage that much later. So the bench puts the job's process in a
@@ -12,14 +12,14 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "n
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The instance memory infra deploys the app with (infra/app/api.bicep `param instanceMemoryMB int = ...`). */
+/** The instance memory infra deploys the app with (infra/main.bicep `param instanceMemoryMB int = ...`, passed to the Function App). */
 export function shippedInstanceMemoryMb(): number {
   // From bench/ (sources, in tests) or dist/bench/ (the built bench).
-  const file = ["../infra/app/api.bicep", "../../infra/app/api.bicep"].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
-  if (!file) throw new Error("infra/app/api.bicep not found next to the bench");
+  const file = ["../infra/main.bicep", "../../infra/main.bicep"].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((f) => existsSync(f));
+  if (!file) throw new Error("infra/main.bicep not found next to the bench");
   const bicep = readFileSync(file, "utf8");
   const match = /param\s+instanceMemoryMB\s+int\s*=\s*(\d+)/.exec(bicep);
-  if (!match?.[1]) throw new Error("infra/app/api.bicep has no `param instanceMemoryMB int = <MB>`");
+  if (!match?.[1]) throw new Error("infra/main.bicep has no `param instanceMemoryMB int = <MB>`");
   return Number(match[1]);
 }
 

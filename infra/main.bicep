@@ -130,6 +130,14 @@ param maxSnoozeDays int = 90
 ])
 param sendMode string = 'dry-run'
 
+@description('Flex Consumption instance memory (MB). 2048 holds the daily job up to about 100,000 Batch accounts (714 MB peak measured there, docs/benchmarks.md); 4096 gives a larger tenant room; Node sizes its heap from it.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
 @description('REDIRECT_ADDRESS: where every email goes when SEND_MODE is redirect.')
 param redirectAddress string = ''
 
@@ -346,6 +354,7 @@ module api './app/api.bicep' = {
   name: 'api'
   scope: rg
   params: {
+    instanceMemoryMB: instanceMemoryMB
     name: functionAppName
     location: location
     tags: tags

@@ -28,7 +28,7 @@ function run(file: string, spawn: { execPath?: string; execArgv: string[] }): Pr
 
 describe("instance memory for the bench", () => {
   it("reads the instance size infra deploys", () => {
-    const bicep = readFileSync(new URL("../../infra/app/api.bicep", import.meta.url), "utf8");
+    const bicep = readFileSync(new URL("../../infra/main.bicep", import.meta.url), "utf8");
     expect(bicep).toContain(`param instanceMemoryMB int = ${shippedInstanceMemoryMb()}`);
   });
 
