@@ -8,6 +8,7 @@ import type { FindingState } from "../../../src/core/ports.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { sendReminders, type AdminSummary, type MessageRenderer } from "../../../src/core/sendReminders.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
+import { minimalReport } from "../../support/minimalReport.js";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const ACCOUNT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct`;
@@ -59,18 +60,7 @@ function setUp(): { ledger: MemoryLedger; report: AuditReport; states: FindingSt
   ] as const) {
     ledger.history.set(historyKey(owner, finding(owner).id), { firstNotifiedOn: "2026-09-01", lastNotifiedOn: day, lastMilestone: "overdue-1", overdueRemindersSent: 1, sent: [{ on: day, milestone: "overdue-1" }] });
   }
-  const report: AuditReport = {
-    schemaVersion: "1.1",
-    generatedAt: `${ASOF}T07:00:00Z`,
-    asOf: ASOF,
-    retirementDate: "2024-02-29",
-    deadline: "2024-02-29",
-    daysSinceDeadline: 1000,
-    daysSinceRetirement: 1000,
-    coverage: { complete: true, subscriptions: [], accounts: [], problems: [] },
-    summary: { findings: 4, critical: 2, warning: 2, accountCertificates: 0, poolsWithCertificates: 4, accountsAudited: 1, accountsFailed: 0, subscriptionsAudited: 1, subscriptionsFailed: 0 },
-    findings,
-  };
+  const report: AuditReport = minimalReport(ASOF, findings, { critical: 2, warning: 2 });
   return { ledger, report, states };
 }
 

@@ -5,6 +5,7 @@ import type { FindingState } from "../../../src/core/ports.js";
 import { sendReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
+import { minimalReport } from "../../support/minimalReport.js";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const ACCOUNT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct`;
@@ -26,20 +27,7 @@ function finding(pool: string, owner: string): Finding {
   };
 }
 
-function report(asOf: string, findings: Finding[]): AuditReport {
-  return {
-    schemaVersion: "1.1",
-    generatedAt: `${asOf}T07:00:00Z`,
-    asOf,
-    retirementDate: "2024-02-29",
-    deadline: "2024-02-29",
-    daysSinceDeadline: 1000,
-    daysSinceRetirement: 1000,
-    coverage: { complete: true, subscriptions: [], accounts: [], problems: [] },
-    summary: { findings: findings.length, critical: findings.length, warning: 0, accountCertificates: 0, poolsWithCertificates: findings.length, accountsAudited: 1, accountsFailed: 0, subscriptionsAudited: 1, subscriptionsFailed: 0 },
-    findings,
-  };
-}
+const report = (asOf: string, findings: Finding[]): AuditReport => minimalReport(asOf, findings);
 
 const renderer: MessageRenderer = {
   digest: async (plan) => ({ subject: `digest ${plan.recipient}`, html: "<p>d</p>", text: "d" }),

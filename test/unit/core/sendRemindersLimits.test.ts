@@ -6,6 +6,7 @@ import type { DeliveryResult } from "../../../src/core/ports.js";
 import { sendReminders, type MessageRenderer, type ReminderDependencies } from "../../../src/core/sendReminders.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
+import { minimalReport } from "../../support/minimalReport.js";
 
 const ACCOUNT = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct";
 const OWNERS = ["ann@contoso.com", "ben@contoso.com", "cat@contoso.com"];
@@ -24,18 +25,7 @@ const finding = (owner: string): Finding => ({
   owners: [{ address: owner, source: 'account tag "owner"' }],
 });
 
-const report = (asOf: string): AuditReport => ({
-  schemaVersion: "1.1",
-  generatedAt: `${asOf}T07:00:00Z`,
-  asOf,
-  retirementDate: "2024-02-29",
-  deadline: "2024-02-29",
-  daysSinceDeadline: 1000,
-  daysSinceRetirement: 1000,
-  coverage: { complete: true, subscriptions: [], accounts: [], problems: [] },
-  summary: { findings: 3, critical: 3, warning: 0, accountCertificates: 0, poolsWithCertificates: 3, accountsAudited: 1, accountsFailed: 0, subscriptionsAudited: 1, subscriptionsFailed: 0 },
-  findings: OWNERS.map(finding),
-});
+const report = (asOf: string): AuditReport => minimalReport(asOf, OWNERS.map(finding));
 
 const renderer: MessageRenderer = {
   digest: async (plan) => ({ subject: `digest ${plan.recipient}`, html: "<p>d</p>", text: "d" }),

@@ -8,6 +8,7 @@ import { markHolds, resolveOwners, tagNaming, type OwnerPolicy, type Undeliverab
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { sendReminders, type MessageRenderer } from "../../../src/core/sendReminders.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
+import { minimalReport } from "../../support/minimalReport.js";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
 const ACCOUNT = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct`;
@@ -83,20 +84,7 @@ class Tenant {
   }
 }
 
-function report(asOf: string, findings: Finding[]): AuditReport {
-  return {
-    schemaVersion: "1.1",
-    generatedAt: `${asOf}T07:00:00Z`,
-    asOf,
-    retirementDate: "2024-02-29",
-    deadline: "2024-02-29",
-    daysSinceDeadline: 1000,
-    daysSinceRetirement: 1000,
-    coverage: { complete: true, subscriptions: [], accounts: [], problems: [] },
-    summary: { findings: findings.length, critical: findings.length, warning: 0, accountCertificates: findings.length, poolsWithCertificates: 0, accountsAudited: 1, accountsFailed: 0, subscriptionsAudited: 1, subscriptionsFailed: 0 },
-    findings,
-  };
-}
+const report = (asOf: string, findings: Finding[]): AuditReport => minimalReport(asOf, findings, { accountCertificates: findings.length, poolsWithCertificates: 0 });
 
 describe("an undeliverable mark", () => {
   it("stands while the tag that named the address keeps its value, and clears on the run after the value changes", async () => {
