@@ -150,14 +150,7 @@ describe("the send protocol", () => {
   });
 
   it("reads at most EMAIL_STATUS_READS_PER_HOUR statuses in a run: the rest stay pending, nobody is mailed twice, and the next run reads them", async () => {
-    const ledger = new MemoryLedger();
-    const findings = Array.from({ length: 30 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
-    // Every send's answer is lost: 30 pending intents, whose operations the service has.
-    const lost = new ScriptedMailService().then(...findings.map(() => "no-answer" as const));
-    for (let i = 0; i < 30 && (await ledger.outbox({ status: "pending" })).length < 30; i++) {
-      // Each run leaves one more pending intent (the run stops at the first unclear answer) and reads none.
-      await run(ledger, lost, "2026-11-26", findings, { statusReads: { perMinute: 1, perHour: 0 } });
-    }
+    const { ledger, findings, lost } = await thirtyLostSends();
     expect(await ledger.outbox({ status: "pending" })).toHaveLength(30);
 
     const reads = { perMinute: 10, perHour: 20 };
@@ -172,12 +165,7 @@ describe("the send protocol", () => {
   });
 
   it("keeps to EMAIL_STATUS_READS_PER_HOUR across runs: a rerun within the hour reads only what the hour has left", async () => {
-    const ledger = new MemoryLedger();
-    const findings = Array.from({ length: 30 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
-    const lost = new ScriptedMailService().then(...findings.map(() => "no-answer" as const));
-    for (let i = 0; i < 30 && (await ledger.outbox({ status: "pending" })).length < 30; i++) {
-      await run(ledger, lost, "2026-11-26", findings, { statusReads: { perMinute: 1, perHour: 0 } });
-    }
+    const { ledger, findings, lost } = await thirtyLostSends();
     // The first run reads 15 (a smaller budget then, as a run the time budget stopped would).
     const first = await run(ledger, lost, "2026-11-26", findings, { statusReads: { perMinute: 10, perHour: 15 } });
     expect(first.recovered.sent).toBe(15);
@@ -259,3 +247,15 @@ describe("the send protocol", () => {
     expect(next.messages.filter((m) => m.kind === "all-clear")).toEqual([]);
   });
 });
+
+/** Thirty owners whose sends' answers were all lost: 30 pending intents, whose operations the service has. */
+async function thirtyLostSends() {
+  const ledger = new MemoryLedger();
+  const findings = Array.from({ length: 30 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
+  const lost = new ScriptedMailService().then(...findings.map(() => "no-answer" as const));
+  for (let i = 0; i < 30 && (await ledger.outbox({ status: "pending" })).length < 30; i++) {
+    // Each run leaves one more pending intent (the run stops at the first unclear answer) and reads none.
+    await run(ledger, lost, "2026-11-26", findings, { statusReads: { perMinute: 1, perHour: 0 } });
+  }
+  return { ledger, findings, lost };
+}
