@@ -1,7 +1,7 @@
 // Runs one bench case: a fresh simulated Azure per measured run (same settings for auditor and baseline), the run,
 // and the simulator's own counts. `isolate` puts the simulator and the run in child processes (the benchmark);
 // without it everything runs in this process (the test that keeps the bench from rotting).
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, type ChildProcess, type Serializable } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { SimulatorStats } from "@batch-cert-auditor/simulated-azure";
 import { AUDITOR_EXEC_ARGV, SIMULATOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
@@ -48,29 +48,9 @@ async function runInProcess(benchCase: BenchCase, settings: SimulatorSettings, m
 }
 
 async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline", instanceMemoryMb?: number): Promise<MeasuredRun> {
-  const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
-  const limited = instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(instanceMemoryMb, AUDITOR_EXEC_ARGV);
-  const spawn = limited && !("unavailable" in limited) ? { execPath: limited.execPath, execArgv: limited.execArgv } : { execArgv: AUDITOR_EXEC_ARGV };
-  try {
-    simulator.send({ shape: benchCase.shape, settings });
-    const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
-    const target: Target = { url: ready.url, ca: ready.ca };
-    const runner = fork(fileURLToPath(new URL("./auditorProcess.js", import.meta.url)), { stdio: "inherit", ...spawn });
-    const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
-    runner.send({ mode, target, maxInFlight: benchCase.maxInFlight, armReads: settings.armReads });
-    const measure = await nextMessage<RunMeasure | { error: string }>(runner).finally(async () => {
-      await exited;
-      if (limited && !("unavailable" in limited)) limited.release();
-    });
-    if ("error" in measure) throw new Error(`The ${mode} run failed: ${measure.error}`);
-    simulator.send({ type: "stats" });
-    const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
-    return { measure, simulator: stats, expected: ready.expected, ...(limited && !("unavailable" in limited) ? { limitedTo: instanceMemoryMb! } : {}) };
-  } finally {
-    simulator.send({ type: "stop" });
-    // Also when the run never started (the simulator failed first): the cgroup is made before it. Releasing twice is harmless.
-    if (limited && !("unavailable" in limited)) limited.release();
-  }
+  const run = await measureInFreshProcess<RunMeasure>(benchCase, settings, "./auditorProcess.js", (target) => ({ mode, target, maxInFlight: benchCase.maxInFlight, armReads: settings.armReads }), instanceMemoryMb);
+  if ("error" in run.measure) throw new Error(`The ${mode} run failed: ${run.measure.error}`);
+  return { measure: run.measure, simulator: run.simulator, expected: run.expected, ...(run.memory.limitedTo ? { limitedTo: run.memory.limitedTo } : {}) };
 }
 
 /**
@@ -83,28 +63,44 @@ export async function runJobCase(
   settings: SimulatorSettings,
   options: { instanceMemoryMb?: number } = {},
 ): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
+  const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", (target) => ({ target }), options.instanceMemoryMb);
+  if ("error" in run.measure) throw new Error(`The job failed${run.memory.limitedTo ? ` in ${run.memory.limitedTo} MB` : ""}: ${run.measure.error}`);
+  return { ...run, measure: run.measure };
+}
+
+/**
+ * One measured process (`module`, sent `order(target)`) against a fresh simulator in a process of its own; with
+ * `instanceMemoryMb`, in a memory cgroup of that size where one can be made. The cgroup is made once the simulator is
+ * ready and released once the measured process has exited.
+ */
+async function measureInFreshProcess<T>(
+  benchCase: BenchCase,
+  settings: SimulatorSettings,
+  module: string,
+  order: (target: Target) => Serializable,
+  instanceMemoryMb: number | undefined,
+): Promise<{ measure: T | { error: string }; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
   const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
-  const limited = options.instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(options.instanceMemoryMb, AUDITOR_EXEC_ARGV);
-  const memory = limited === undefined ? {} : "unavailable" in limited ? { unavailable: limited.unavailable } : { limitedTo: options.instanceMemoryMb! };
   try {
     simulator.send({ shape: benchCase.shape, settings });
     const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
-    const spawn = limited && !("unavailable" in limited) ? { execPath: limited.execPath, execArgv: limited.execArgv } : { execArgv: AUDITOR_EXEC_ARGV };
-    const runner = fork(fileURLToPath(new URL("./jobProcess.js", import.meta.url)), { stdio: "inherit", ...spawn });
-    const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
-    runner.send({ target: { url: ready.url, ca: ready.ca } });
-    const measure = await nextMessage<JobMeasure | { error: string }>(runner).finally(async () => {
-      await exited;
-      if (limited && !("unavailable" in limited)) limited.release();
-    });
-    if ("error" in measure) throw new Error(`The job failed${memory.limitedTo ? ` in ${memory.limitedTo} MB` : ""}: ${measure.error}`);
+    const limited = instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(instanceMemoryMb, AUDITOR_EXEC_ARGV);
+    const cgroup = limited && !("unavailable" in limited) ? limited : undefined;
+    const memory = limited === undefined ? {} : cgroup ? { limitedTo: instanceMemoryMb! } : { unavailable: (limited as { unavailable: string }).unavailable };
+    let measure: T | { error: string };
+    try {
+      const runner = fork(fileURLToPath(new URL(module, import.meta.url)), { stdio: "inherit", ...(cgroup ? { execPath: cgroup.execPath, execArgv: cgroup.execArgv } : { execArgv: AUDITOR_EXEC_ARGV }) });
+      const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
+      runner.send(order({ url: ready.url, ca: ready.ca }));
+      measure = await nextMessage<T | { error: string }>(runner).finally(() => exited);
+    } finally {
+      cgroup?.release();
+    }
     simulator.send({ type: "stats" });
     const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
     return { measure, simulator: stats, expected: ready.expected, memory };
   } finally {
     simulator.send({ type: "stop" });
-    // Also when the run never started (the simulator failed first): the cgroup is made before it. Releasing twice is harmless.
-    if (limited && !("unavailable" in limited)) limited.release();
   }
 }
 
