@@ -25,16 +25,24 @@ const reminders = (run: CliRun) => {
   return run.job.reminders;
 };
 
+/**
+ * The demo tenant where sandboxbatch1 loses its own owner tag, so its findings go to the subscription's OwnerContact,
+ * whose mail bounces; the other demo owners but dana (whose only account is sandboxbatch1's) are mailed as usual.
+ */
+async function bouncingSubscriptionOwner() {
+  const env = { ...isolatedStorage(azurite.connectionString), FALLBACK_CONTACTS: FALLBACK };
+  const tenant = demo();
+  const sandbox = tenant.resources.find((r) => r.name === "sandboxbatch1");
+  if (sandbox) sandbox.tags = {};
+  tenant.emailDelivery = { [SUBSCRIPTION_OWNER]: "Bounced" };
+  const snapshot = await writeSnapshot(out, tenant);
+  const owners = [...DEMO_OWNERS.filter((o) => o !== "dana@contoso.com"), SUBSCRIPTION_OWNER];
+  return { env, tenant, snapshot, owners };
+}
+
 describe("an owner whose mail bounces", () => {
   it("is marked undeliverable on its findings the next day, FALLBACK_CONTACTS gets those findings, and the address gets nothing more", async () => {
-    const env = { ...isolatedStorage(azurite.connectionString), FALLBACK_CONTACTS: FALLBACK };
-    const tenant = demo();
-    // sandboxbatch1 loses its own owner tag: its findings go to the subscription's OwnerContact, whose mail bounces.
-    const sandbox = tenant.resources.find((r) => r.name === "sandboxbatch1");
-    if (sandbox) sandbox.tags = {};
-    tenant.emailDelivery = { [SUBSCRIPTION_OWNER]: "Bounced" };
-    const snapshot = await writeSnapshot(out, tenant);
-    const owners = [...DEMO_OWNERS.filter((o) => o !== "dana@contoso.com"), SUBSCRIPTION_OWNER];
+    const { env, snapshot, owners } = await bouncingSubscriptionOwner();
 
     const day1 = await runCliAt({ snapshot, out, now: DAY1, env });
     expect(reminders(day1).failed).toEqual([]);
@@ -69,13 +77,7 @@ describe("an owner whose mail bounces", () => {
   }, 120_000);
 
   it("is mailed again on the run after the owner edits the tag that named it, and not while the tag keeps its value", async () => {
-    const env = { ...isolatedStorage(azurite.connectionString), FALLBACK_CONTACTS: FALLBACK };
-    const tenant = demo();
-    const sandbox = tenant.resources.find((r) => r.name === "sandboxbatch1");
-    if (sandbox) sandbox.tags = {};
-    tenant.emailDelivery = { [SUBSCRIPTION_OWNER]: "Bounced" };
-    const snapshot = await writeSnapshot(out, tenant);
-    const owners = [...DEMO_OWNERS.filter((o) => o !== "dana@contoso.com"), SUBSCRIPTION_OWNER];
+    const { env, tenant, snapshot, owners } = await bouncingSubscriptionOwner();
     const sandboxOwners = (run: CliRun) => [...new Set(run.report?.findings.filter((f) => f.accountName === "sandboxbatch1").flatMap((f) => f.owners?.map((o) => o.address) ?? []))];
 
     await runCliAt({ snapshot, out, now: DAY1, env });
