@@ -5,7 +5,9 @@ import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignO
 import { assertScopeMatched } from "./auditScope.js";
 import { StartQueue } from "./startQueue.js";
 import { accountsOnlyInPools, buildFindings, groupBy } from "./findings.js";
-import { addMigrationKits, compactPoolConfiguration, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
+import { compactPoolConfiguration, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
+import type { RetirementRule, VmSizeEndOfLife } from "./rules/rule.js";
+import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import {
   REPORT_SCHEMA_VERSION,
@@ -76,6 +78,10 @@ export interface AuditRequest {
   accountsWithOpenPoolFindings?: ReadonlySet<string>;
   /** What the migration kits put in replacement pools (identity, Key Vault); placeholders where unset. */
   migration?: MigrationSettings;
+  /** The rules to run (enabled, deadlines as configured, narrowed by a `rules` filter); every shipped rule when absent. */
+  rules?: readonly RetirementRule[];
+  /** Azure's `batchSupportEndOfLife` per region (lower-cased location -> lower-cased VM size -> YYYY-MM-DD), when read. */
+  vmSizeEndOfLife?: VmSizeEndOfLife;
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
   signal?: AbortSignal;
 }
@@ -89,14 +95,19 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
   const { certificates, pools, accounts, migratedPools } = await reads.finished(inventory.accounts, graphPools);
   assertScopeMatched(request.scope, inventory);
+  const rules = request.rules ?? resolveRules();
   const built = buildFindings({
     accounts: inventory.accounts,
     certificates,
     pools,
+    rules,
+    asOf: request.asOf,
+    ...(request.vmSizeEndOfLife ? { vmSizeEndOfLife: request.vmSizeEndOfLife } : {}),
     poolsUnknown: new Set(accounts.filter((a) => a.pools === "failed").map((a) => a.id.toLowerCase())),
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
-  const withKits = addMigrationKits(built, pools, certificates, request.migration ?? {});
+  // Each rule's kit builder over the findings (the certificate rule's builds the Key Vault replacement pool).
+  const withKits = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].reduce<Finding[]>((all, kit) => kit(all, pools, certificates, request.migration ?? {}), built);
   let findings = withKits;
   if (request.owners) {
     const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(withKits, inventory, request.owners.owners), readOptions);
@@ -116,7 +127,8 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     daysSinceRetirement: daysBetween(RETIREMENT_DATE, request.asOf),
     ...(request.tenantId === undefined ? {} : { tenantId: request.tenantId }),
     coverage,
-    summary: { ...summarize(findings, coverage), poolsMigrated: migratedPools },
+    summary: { ...summarize(findings, coverage, rules), poolsMigrated: migratedPools },
+    rules: reportRules(rules),
     findings,
   };
 }
@@ -364,9 +376,10 @@ function describeCoverage(scope: AuditScope, inventory: TenantInventory, account
   return { complete, subscriptions, accounts, problems };
 }
 
-function summarize(findings: Finding[], coverage: Coverage): ReportSummary {
+function summarize(findings: Finding[], coverage: Coverage, rules: readonly RetirementRule[]): ReportSummary {
   const count = (predicate: (f: Finding) => boolean) => findings.filter(predicate).length;
   return {
+    byRule: countByRule(findings, rules),
     findings: findings.length,
     critical: count((f) => f.severity === "critical"),
     warning: count((f) => f.severity === "warning"),

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "OWNERS.GRAPH_FAILED"
   | "OWNERS.ROLES_UNREADABLE"
   | "EMAIL.BAD_DELIVERY_REPORT"
+  | "INPUT.UNKNOWN_RULE"
   | "INTERNAL";
 
 export class AuditError extends Error {

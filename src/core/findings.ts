@@ -1,6 +1,11 @@
-// Turns an inventory into findings: one per account certificate, one per pool that references certificates.
+// Turns an inventory into findings by running every rule (src/core/rules): per account certificate for the
+// certificate rule, per pool and rule for the pool rules (a pool three rules find is three findings).
 import { certificateNameOf } from "./certificateReference.js";
-import type { AccountCertificate, BatchAccountInfo, Finding, PoolInfo, ResolvedReference } from "./model.js";
+import { daysBetween } from "./dates.js";
+import type { AccountCertificate, BatchAccountInfo, Finding, PoolFacts, PoolInfo, ResolvedReference } from "./model.js";
+import { BUILT_IN_RULES } from "./rules/catalogue.js";
+import { evaluatePoolRule, factsRead, readsFact } from "./rules/evaluate.js";
+import { deadlineFor, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 
 export interface FindingInputs {
   accounts: readonly BatchAccountInfo[];
@@ -10,10 +15,25 @@ export interface FindingInputs {
   subscriptionNames: ReadonlyMap<string, string>;
   /** Lower-cased ids of accounts whose pools no source could read: whether a pool uses a certificate is unknown. */
   poolsUnknown?: ReadonlySet<string>;
+  /** The rules to run (src/core/rules); every shipped rule when absent. */
+  rules?: readonly RetirementRule[];
+  /** The day the audit is as of: with it each finding carries `daysLeft`. */
+  asOf?: string;
+  /** Azure's `batchSupportEndOfLife` per region and VM size, when read: wins over the catalogue for VM-size rules. */
+  vmSizeEndOfLife?: VmSizeEndOfLife;
+  /** Told of each pool a rule could not judge, and which facts the read did not carry. */
+  onUnknown?: (rule: RetirementRule, pool: PoolInfo, missing: readonly string[]) => void;
 }
 
-export function findingId(kind: Finding["kind"], resourceId: string): string {
-  return `${kind}:${resourceId.toLowerCase()}`;
+/** `<rule>:<lower-cased resource id>` (the certificate rules' ids are the finding kinds they always were). */
+export function findingId(rule: string, resourceId: string): string {
+  return `${rule}:${resourceId.toLowerCase()}`;
+}
+
+/** The rule of a finding id (`<rule>:<resource id>`; resource ids hold no `:` before their first `/`). */
+export function ruleOfFindingId(id: string): string {
+  const colon = id.indexOf(":");
+  return colon > 0 ? id.slice(0, colon) : id;
 }
 
 type AccountPlace = Pick<BatchAccountInfo, "id" | "name" | "subscriptionId" | "resourceGroup">;
@@ -34,22 +54,37 @@ export function accountsOnlyInPools(accounts: readonly BatchAccountInfo[], pools
 }
 
 export function buildFindings(inputs: FindingInputs): Finding[] {
+  const rules = inputs.rules ?? BUILT_IN_RULES;
+  const poolRules = rules.filter((r) => r.target === "pool");
+  const certificateRules = rules.filter((r) => r.target === "account-certificate");
   const poolsByAccount = groupBy(inputs.pools, (p) => p.accountId.toLowerCase());
   const findings: Finding[] = [];
   const unlisted = accountsOnlyInPools(inputs.accounts, inputs.pools);
   const unlistedKeys = new Set(unlisted.map((a) => a.id.toLowerCase()));
 
+  const listedAccounts = new Map(inputs.accounts.map((a) => [a.id.toLowerCase(), a]));
   for (const account of [...inputs.accounts, ...unlisted]) {
     const key = account.id.toLowerCase();
     const certs = unlistedKeys.has(key) ? "unknown" : inputs.certificates.get(key);
     const pools = poolsByAccount.get(key) ?? [];
     const subscriptionName = inputs.subscriptionNames.get(account.subscriptionId.toLowerCase());
+    const listed = listedAccounts.get(key);
     const where = {
       subscriptionId: account.subscriptionId,
       ...(subscriptionName === undefined ? {} : { subscriptionName }),
       resourceGroup: account.resourceGroup,
       accountName: account.name,
       accountId: account.id,
+    };
+    const scheduled = (rule: RetirementRule, vmSize?: string | null): Pick<Finding, "rule" | "deadline" | "daysLeft" | "deadlineSource" | "deadlineConfirmed"> => {
+      const due = deadlineFor(rule, listed?.location, vmSize, inputs.vmSizeEndOfLife);
+      return {
+        rule: rule.id,
+        deadline: due.date,
+        ...(inputs.asOf === undefined ? {} : { daysLeft: daysBetween(inputs.asOf, due.date) }),
+        deadlineSource: due.source,
+        ...(due.confirmed ? {} : { deadlineConfirmed: false as const }),
+      };
     };
 
     const certNames = certs === "unknown" || certs === undefined ? undefined : new Set(certs.map((c) => c.name.toLowerCase()));
@@ -62,42 +97,70 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         const resolves = certNames === undefined ? ("unknown" as const) : certificateName !== undefined && certNames.has(certificateName);
         return { ...ref, ...(certificateName === undefined ? {} : { certificateName }), resolves };
       });
-      const missing = references.filter((r) => r.resolves === false).length;
-      findings.push({
-        id: findingId("pool-certificate-reference", pool.id),
-        kind: "pool-certificate-reference",
-        severity: "critical",
-        resourceId: pool.id,
-        ...where,
-        poolName: pool.name,
-        references,
-        sources: pool.sources ?? ["resource-graph"],
-        ...(pool.disagreement ? { sourceNote: pool.disagreement } : {}),
-        detail:
-          `Pool references ${plural(references.length, "certificate")}; it cannot be resized or recreated with them and must be ` +
-          `replaced by a pool that uses the Key Vault VM extension` +
-          (missing > 0 ? `. ${plural(missing, "reference")} no longer ${missing === 1 ? "resolves" : "resolve"} to a certificate of the account.` : "."),
-      });
+      for (const rule of poolRules) {
+        const verdict = evaluatePoolRule(rule, pool, listed);
+        if (verdict.status === "unknown") inputs.onUnknown?.(rule, pool, verdict.missing);
+        if (verdict.status !== "affected") continue;
+        const certificatePool = rule.when !== undefined && readsFact(rule.when, "certificateReferences");
+        findings.push({
+          id: findingId(rule.id, pool.id),
+          kind: certificatePool ? "pool-certificate-reference" : "pool",
+          ...scheduled(rule, pool.facts?.vmSize),
+          severity: rule.severity,
+          resourceId: pool.id,
+          ...where,
+          poolName: pool.name,
+          ...(certificatePool
+            ? {
+                references,
+                sources: pool.sources ?? ["resource-graph"],
+                ...(pool.disagreement ? { sourceNote: pool.disagreement } : {}),
+                detail: describeReferences(references),
+              }
+            : { detail: describePoolRule(rule, pool) }),
+        });
+      }
     }
 
     if (certs === "unknown" || certs === undefined) continue;
     const poolsUnknown = inputs.poolsUnknown?.has(key) ?? false;
-    for (const cert of certs) {
-      const referencedByPools = referencing.get(cert.name.toLowerCase()) ?? [];
-      findings.push({
-        id: findingId("account-certificate", cert.id),
-        kind: "account-certificate",
-        // With the pools unknown, a pool may use it: never call it unreferenced (a warning, "can be deleted").
-        severity: referencedByPools.length > 0 || poolsUnknown ? "critical" : "warning",
-        resourceId: cert.id,
-        ...where,
-        certificate: { ...cert, referencedByPools },
-        detail: describeCertificate(cert, referencedByPools, poolsUnknown),
-      });
+    for (const rule of certificateRules) {
+      for (const cert of certs) {
+        const referencedByPools = referencing.get(cert.name.toLowerCase()) ?? [];
+        findings.push({
+          id: findingId(rule.id, cert.id),
+          kind: "account-certificate",
+          ...scheduled(rule),
+          // With the pools unknown, a pool may use it: never call it unreferenced (a warning, "can be deleted").
+          severity: referencedByPools.length > 0 || poolsUnknown ? rule.severity : "warning",
+          resourceId: cert.id,
+          ...where,
+          certificate: { ...cert, referencedByPools },
+          detail: describeCertificate(cert, referencedByPools, poolsUnknown),
+        });
+      }
     }
   }
 
   return findings.sort(compareFindings);
+}
+
+function describeReferences(references: readonly ResolvedReference[]): string {
+  const missing = references.filter((r) => r.resolves === false).length;
+  return (
+    `Pool references ${plural(references.length, "certificate")}; it cannot be resized or recreated with them and must be ` +
+    `replaced by a pool that uses the Key Vault VM extension` +
+    (missing > 0 ? `. ${plural(missing, "reference")} no longer ${missing === 1 ? "resolves" : "resolve"} to a certificate of the account.` : ".")
+  );
+}
+
+/** What the pool has that the rule is about, from the facts its condition reads (values quoted as Azure gave them). */
+function describePoolRule(rule: RetirementRule, pool: PoolInfo): string {
+  const facts = pool.facts ?? {};
+  const shown = factsRead(rule.when)
+    .filter((name): name is keyof PoolFacts => name in facts && facts[name as keyof PoolFacts] !== null && facts[name as keyof PoolFacts] !== undefined)
+    .map((name) => `${name} ${JSON.stringify(facts[name])}`);
+  return `${rule.title}${shown.length > 0 ? ` (${shown.join(", ")})` : ""}: supported by Batch until ${rule.deadline}.`;
 }
 
 function describeCertificate(cert: AccountCertificate, referencedByPools: string[], poolsUnknown: boolean): string {
@@ -124,13 +187,15 @@ function describeCertificate(cert: AccountCertificate, referencedByPools: string
 
 const SEVERITY_RANK: Record<Finding["severity"], number> = { critical: 0, warning: 1 };
 
-/** Most urgent first, then grouped by subscription, account and resource. */
+/** Most urgent first (soonest deadline, then severity), then grouped by subscription, account, resource and rule. */
 export function compareFindings(a: Finding, b: Finding): number {
   return (
+    (a.deadline ?? "").localeCompare(b.deadline ?? "") ||
     SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
     a.subscriptionId.localeCompare(b.subscriptionId) ||
     a.accountId.toLowerCase().localeCompare(b.accountId.toLowerCase()) ||
-    a.resourceId.toLowerCase().localeCompare(b.resourceId.toLowerCase())
+    a.resourceId.toLowerCase().localeCompare(b.resourceId.toLowerCase()) ||
+    (a.rule ?? a.kind).localeCompare(b.rule ?? b.kind)
   );
 }
 

@@ -27,6 +27,34 @@ export interface BatchAccountInfo {
   resourceGroup: string;
   location: string;
   tags: Tags;
+  /** `properties.poolAllocationMode` ("BatchService" | "UserSubscription"); undefined = not read, null = read and absent. */
+  poolAllocationMode?: string | null;
+}
+
+/**
+ * What the retirement rules read of a pool, normalised from whichever read carried it. For every field: `undefined`
+ * (key absent) = the read did not carry this property, so a rule that needs it is "unknown" for the pool;
+ * `null` = read, and the pool does not have it. Strings exactly as Azure returned them (compare case-insensitively).
+ */
+export interface PoolFacts {
+  vmSize?: string | null;
+  imagePublisher?: string | null;
+  imageOffer?: string | null;
+  imageSku?: string | null;
+  /** virtualMachineConfiguration.imageReference.id (custom / gallery image). */
+  imageId?: string | null;
+  nodeAgentSkuId?: string | null;
+  /** deploymentConfiguration.cloudServiceConfiguration.osFamily; null when the pool is a VM-configuration pool. */
+  cloudServiceOsFamily?: string | null;
+  targetNodeCommunicationMode?: string | null;
+  currentNodeCommunicationMode?: string | null;
+  targetLowPriorityNodes?: number | null;
+  currentLowPriorityNodes?: number | null;
+  autoScaleFormula?: string | null;
+  applicationLicenses?: string[] | null;
+  publicIpProvision?: string | null;
+  /** The account's location (region), for region-dependent dates. */
+  location?: string | null;
 }
 
 export interface PoolCertificateReference {
@@ -57,6 +85,8 @@ export interface PoolInfo {
    * was read there; absent for pools known only from Resource Graph. The migration kit rebuilds the pool from it.
    */
   configuration?: PoolConfiguration;
+  /** What the retirement rules read of the pool (src/core/rules); absent = nothing known. */
+  facts?: PoolFacts;
 }
 
 /** A pool's ARM resource body, wire shape (`properties`, `identity`); nothing secret: Azure never returns secrets. */
@@ -89,7 +119,14 @@ export interface AccountCertificate {
 }
 
 export type Severity = "critical" | "warning";
-export type FindingKind = "account-certificate" | "pool-certificate-reference";
+/**
+ * What a finding is about: an account certificate, a pool referencing certificates, or (`pool`) a pool another
+ * retirement rule found (which rule: `Finding.rule`).
+ */
+export type FindingKind = "account-certificate" | "pool-certificate-reference" | "pool";
+
+/** Where a finding's deadline came from: Azure's `batchSupportEndOfLife`, the rule's catalogue date, or configuration. */
+export type DeadlineSource = "azure" | "catalogue" | "configuration";
 
 export interface ResolvedReference extends PoolCertificateReference {
   /** `<algorithm>-<thumbprint>` taken from the trailing `certificates/<name>` segment, lower-cased. */
@@ -135,9 +172,22 @@ export interface OwnerTagFix {
 }
 
 export interface Finding {
-  /** Stable across runs: derived from kind and lower-cased resource id. */
+  /** Stable across runs: `<rule>:<lower-cased resource id>`. */
   id: string;
   kind: FindingKind;
+  /**
+   * The retirement rule that found it (src/core/rules), e.g. `account-certificate`, `windows-server-2016-image`. Set
+   * on every finding the audit makes; optional in the type only for findings built by hand (then `kind` is the rule).
+   */
+  rule?: string;
+  /** YYYY-MM-DD the rule's countdown runs towards for this finding (region-dependent for some VM sizes). */
+  deadline?: string;
+  /** Days from the report's `asOf` to `deadline`: negative when overdue. */
+  daysLeft?: number;
+  /** Where `deadline` came from. */
+  deadlineSource?: DeadlineSource;
+  /** Present (false) when Azure has not confirmed the date: the catalogue's best reading, to be checked. */
+  deadlineConfirmed?: false;
   severity: Severity;
   resourceId: string;
   subscriptionId: string;
@@ -238,9 +288,30 @@ export interface ReportSummary {
   accountsFailed: number;
   subscriptionsAudited: number;
   subscriptionsFailed: number;
+  /** Open findings per rule id (every enabled rule, 0 when it found nothing). */
+  byRule?: Record<string, number>;
 }
 
-export const REPORT_SCHEMA_VERSION = "1.1";
+export const REPORT_SCHEMA_VERSION = "1.2";
+
+/** A rule as the report states it once (findings carry only its id): what an owner reads is rendered from this. */
+export interface ReportRule {
+  id: string;
+  title: string;
+  /** The rule's own deadline (a finding may carry a regional one from Azure). */
+  deadline: string;
+  deadlineSource: DeadlineSource;
+  deadlineConfirmed: boolean;
+  /** Earlier dates Azure gives (e.g. "no new pools"), oldest first. */
+  milestones?: { date: string; what: string }[];
+  severity: Severity;
+  steps: string[];
+  guideUrl: string;
+  /** Where the date and detector come from (URLs). */
+  sources: string[];
+  /** True for a rule from RULES_FILE. */
+  custom?: boolean;
+}
 
 export interface AuditReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -256,6 +327,8 @@ export interface AuditReport {
   tenantId?: string;
   coverage: Coverage;
   summary: ReportSummary;
+  /** The rules this audit ran (enabled ones), soonest deadline first. */
+  rules?: ReportRule[];
   findings: Finding[];
   /** Set by a full run (not by a bare audit): what the ledger saw resolved, and what was sent. */
   run?: RunSection;

@@ -31,6 +31,15 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+export interface VmSizeLifecycleReader {
+  /**
+   * Batch's end of support per VM size in one region (Location_ListSupportedVirtualMachineSkus,
+   * capabilities/`batchSupportEndOfLife`): lower-cased VM size name -> YYYY-MM-DD. Read once per region per run.
+   * Throws an AuditError when unreadable (the rules then fall back to the catalogue's date, and say so).
+   */
+  readEndOfLife(subscriptionId: string, location: string, options?: ReadOptions): Promise<Map<string, string>>;
+}
+
 export interface InventoryReader {
   readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options?: ReadOptions): Promise<TenantInventory>;
 }

@@ -14,6 +14,7 @@ import type { AuditReport, DeliverySummary, Finding, OutboxBacklog, ScopeCoverag
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
+import { ruleOfFindingId } from "./findings.js";
 import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
 import { checkAddress, describeUndeliverable, isDomainAllowed, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
 import { estimateDrain, SendPacer } from "./outboxDrain.js";
@@ -638,6 +639,7 @@ function stateToFinding(s: FindingState): Finding {
   return {
     id: s.findingId,
     kind: s.kind as Finding["kind"],
+    rule: ruleOfFindingId(s.findingId),
     severity: s.severity as Finding["severity"],
     resourceId: s.resourceId,
     subscriptionId: s.subscriptionId,

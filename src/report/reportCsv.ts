@@ -5,6 +5,9 @@ import type { AuditReport, Finding } from "../core/model.js";
 export const CSV_COLUMNS = [
   "id",
   "kind",
+  "rule",
+  "deadline",
+  "daysLeft",
   "severity",
   "subscriptionId",
   "subscriptionName",
@@ -26,6 +29,9 @@ export const CSV_COLUMNS = [
   "ownerProblems",
 ] as const;
 
+/** A number we write (negative when overdue): left as it is, so a spreadsheet reads it as a number. */
+const DAYS_LEFT = CSV_COLUMNS.indexOf("daysLeft");
+
 export function reportToCsv(report: AuditReport, findings: readonly Finding[] = report.findings): string {
   return [...reportCsvChunks(report, findings)].join("");
 }
@@ -42,7 +48,7 @@ export function* reportCsvChunks(report: AuditReport, findings: readonly Finding
   const poolSource = new Map(report.coverage.accounts.map((a) => [a.id.toLowerCase(), a.pools]));
   yield stringify([[...CSV_COLUMNS]]);
   for (let start = 0; start < findings.length; start += ROWS_PER_CHUNK) {
-    yield stringify(findings.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map(neutralizeFormula)));
+    yield stringify(findings.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map((cell, i) => (i === DAYS_LEFT ? cell : neutralizeFormula(cell)))));
   }
 }
 
@@ -50,6 +56,9 @@ function csvRow(f: Finding, poolSource: ReadonlyMap<string, string | undefined>)
   return [
     f.id,
     f.kind,
+    f.rule ?? f.kind,
+    f.deadline ?? "",
+    f.daysLeft === undefined ? "" : String(f.daysLeft),
     f.severity,
     f.subscriptionId,
     f.subscriptionName ?? "",

@@ -110,7 +110,7 @@ describe("GET /api/audit/report without a filter: the run's stored csv and html"
     // Any filter renders from the JSON.
     const critical = (await get("?format=csv&severity=critical")).text;
     expect(critical).not.toContain("stored csv");
-    expect(critical.split("\n")[0]).toMatch(/^id,kind,severity,/);
+    expect(critical.split("\n")[0]).toMatch(/^id,kind,rule,deadline,daysLeft,severity,/);
     expect((await get("?format=html&owner=alice.jones@contoso.com")).text).toMatch(/^<!doctype html>/);
     const doc = (await get()).json<AuditReport & { filter: object; filteredCount: number }>();
     expect(doc).toMatchObject({ filter: {}, filteredCount: report.findings.length, asOf: "2026-11-26" });

@@ -1,5 +1,6 @@
 // Filters for GET /api/audit/report: by subscription, owner address and severity.
 import type { AuditReport, Finding, ReportSummary, Severity } from "../../core/model.js";
+import { countByRule } from "../../core/rules/ruleSet.js";
 
 export interface ReportFilter {
   subscription?: string | undefined;
@@ -35,6 +36,7 @@ export function summaryOf(summary: ReportSummary, findings: readonly Finding[]):
     critical: findings.filter((f) => f.severity === "critical").length,
     warning: findings.filter((f) => f.severity === "warning").length,
     accountCertificates,
-    poolsWithCertificates: findings.length - accountCertificates,
+    poolsWithCertificates: findings.filter((f) => f.kind === "pool-certificate-reference").length,
+    ...(summary.byRule ? { byRule: countByRule(findings, Object.keys(summary.byRule).map((id) => ({ id }))) } : {}),
   };
 }

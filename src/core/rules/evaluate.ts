@@ -1,0 +1,27 @@
+// The engine: a pool rule's verdict for one pool. It knows no rule by name; everything it needs is in the record.
+import type { BatchAccountInfo, PoolInfo } from "../model.js";
+import { evaluateCondition, factsOf, type Condition, type FactName } from "./condition.js";
+import type { RetirementRule } from "./rule.js";
+
+export type Verdict = { status: "affected" } | { status: "not-affected" } | { status: "unknown"; missing: FactName[] };
+
+/** `account` is undefined for a pool whose account is not in the inventory's account list (its properties unknown). */
+export function evaluatePoolRule(rule: RetirementRule, pool: Pick<PoolInfo, "facts" | "certificateReferences">, account: Pick<BatchAccountInfo, "poolAllocationMode" | "location"> | undefined): Verdict {
+  if (rule.target !== "pool" || rule.when === undefined) return { status: "not-affected" };
+  const result = evaluateCondition(rule.when, factsOf(pool, account));
+  if (result.value === "unknown") return { status: "unknown", missing: result.missing };
+  return { status: result.value ? "affected" : "not-affected" };
+}
+
+/** The fact names a condition reads, each once, in the order written. */
+export function factsRead(condition: Condition | undefined): FactName[] {
+  if (condition === undefined) return [];
+  if ("all" in condition) return [...new Set(condition.all.flatMap(factsRead))];
+  if ("any" in condition) return [...new Set(condition.any.flatMap(factsRead))];
+  if ("not" in condition) return factsRead(condition.not);
+  return [condition.fact];
+}
+
+export function readsFact(condition: Condition, fact: FactName): boolean {
+  return factsRead(condition).includes(fact);
+}
