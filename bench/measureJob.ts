@@ -7,7 +7,7 @@ import { getHeapStatistics } from "node:v8";
 import { startAzurite } from "@batch-cert-auditor/simulated-azure";
 import { compose } from "../src/app/composition.js";
 import { silentLogger } from "../src/app/logger.js";
-import { runAuditJob } from "../src/app/runAuditJob.js";
+import { runAuditJob, type JobStage } from "../src/app/runAuditJob.js";
 import { loadConfig } from "../src/config.js";
 import type { Target } from "./measure.js";
 
@@ -30,6 +30,15 @@ export interface JobMeasure {
   failedScopes: number;
   /** The heap V8 gave itself (it sizes it from the memory the process may use; no flag sets it). */
   heapLimitMb: number;
+  /** Each stage as it ended: its own wall time, and the heap in use and the process's RSS at its end. */
+  stages: StageMeasure[];
+}
+
+export interface StageMeasure {
+  stage: JobStage;
+  seconds: number;
+  heapUsedMb: number;
+  rssMb: number;
 }
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
@@ -60,7 +69,15 @@ export async function measureJob(target: Target): Promise<JobMeasure> {
     let rendered = 0;
     const rendererFor = job.rendererFor;
     let auditEnd = 0;
+    const stages: StageMeasure[] = [];
     const started = performance.now();
+    let stageStarted = started;
+    const onStageDone = (stage: JobStage) => {
+      const at = performance.now();
+      const { heapUsed, rss } = process.memoryUsage();
+      stages.push({ stage, seconds: Math.round(at - stageStarted) / 1000, heapUsedMb: Math.round(heapUsed / 1048576), rssMb: Math.round(rss / 1048576) });
+      stageStarted = at;
+    };
     const cpu = process.cpuUsage();
     const result = await runAuditJob(
       {
@@ -70,6 +87,7 @@ export async function measureJob(target: Target): Promise<JobMeasure> {
           const count = <T extends unknown[], R>(fn: (...args: T) => Promise<R>) => (...args: T) => (rendered++, fn(...args));
           return { digest: count(inner.digest.bind(inner)), allClear: count(inner.allClear.bind(inner)), adminSummary: count(inner.adminSummary.bind(inner)) };
         },
+        onStageDone,
         onProgress: (phase) => {
           if (phase === "reminders" && auditEnd === 0) auditEnd = performance.now();
         },
@@ -94,6 +112,7 @@ export async function measureJob(target: Target): Promise<JobMeasure> {
       resourceGraphQueries: azure.inventory.stats.queries,
       failedScopes: report.summary.subscriptionsFailed + report.summary.accountsFailed + report.coverage.problems.length,
       heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576),
+      stages,
     };
   } finally {
     await storage.stop();

@@ -19,6 +19,16 @@ if (!(share >= 0 && share <= 1)) {
   process.exit(1);
 }
 const large = args.includes("--large");
+// `--once`: the whole-job and large cases run once, in the instance's memory, not a second time unconstrained.
+// `--profile=cpu` / `--profile=heap`: the measured processes run with --cpu-prof / --heap-prof, their profiles written
+// to ./bench-profiles (open them in Chrome DevTools); use with one case (`npm run bench -- 6 --once --profile=cpu`).
+const once = args.includes("--once");
+const profileArg = args.find((a) => a.startsWith("--profile="))?.split("=")[1];
+if (profileArg !== undefined && profileArg !== "cpu" && profileArg !== "heap") {
+  console.error(`--profile must be cpu or heap, not "${profileArg}"`);
+  process.exit(1);
+}
+const extraExecArgv = profileArg === undefined ? [] : [`--${profileArg}-prof`, `--${profileArg}-prof-dir=bench-profiles`];
 /** The case with --certificate-share applied (to its comparison tenant too). */
 const withShare = (c: BenchCase): BenchCase => ({
   ...c,
@@ -87,8 +97,8 @@ for (const benchCase of cases) {
  * `instanceMemoryMb`, in the instance's memory (as shipped) and then unconstrained: see ./instanceMemory.ts.
  */
 async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
-  const { measure, simulator, memory } = await runJobCase(jobCase, REALISTIC, instanceMemoryMb === undefined ? {} : { instanceMemoryMb });
-  const unconstrained = memory.limitedTo ? (await runJobCase(jobCase, REALISTIC)).measure : undefined;
+  const { measure, simulator, memory } = await runJobCase(jobCase, REALISTIC, { extraExecArgv, ...(instanceMemoryMb === undefined ? {} : { instanceMemoryMb }) });
+  const unconstrained = memory.limitedTo && !once ? (await runJobCase(jobCase, REALISTIC, { extraExecArgv })).measure : undefined;
   const line = {
     accounts: jobCase.shape.accounts,
     subscriptions: jobCase.shape.subscriptions,
@@ -113,6 +123,8 @@ async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
   console.log(`== ${jobCase.name}`);
   if (memory.unavailable) console.log(`  (not run in the instance's ${instanceMemoryMb} MB: ${memory.unavailable}; peak RSS is unconstrained)`);
   for (const [k, v] of Object.entries(line)) console.log(`  ${k.padEnd(24)} ${v}`);
+  console.log(`  stages (${memory.limitedTo ? `in the ${memory.limitedTo} MB instance` : "unconstrained"}): wall seconds of each, heap used and RSS at its end`);
+  for (const s of measure.stages) console.log(`    ${s.stage.padEnd(10)} ${s.seconds.toFixed(2).padStart(8)} s  heap ${String(s.heapUsedMb).padStart(5)} MB  rss ${String(s.rssMb).padStart(5)} MB`);
   const where = memory.limitedTo ? `in the shipped ${memory.limitedTo} MB instance` : "unconstrained";
   return { line, where };
 }
@@ -132,9 +144,10 @@ for (const jobCase of jobs) {
 
 // The large audit cases, with their growth from the 10k case when both ran here.
 for (const benchCase of largeCases) {
-  const result = await runCase(benchCase, REALISTIC, { isolate: true });
   // The same audit again in the shipped instance's memory (./instanceMemory.ts): the peak RSS the target is judged on.
-  const inInstance = await runCase(benchCase, REALISTIC, { isolate: true, instanceMemoryMb });
+  // With --once, only there.
+  const inInstance = await runCase(benchCase, REALISTIC, { isolate: true, instanceMemoryMb, extraExecArgv });
+  const result = once ? inInstance : await runCase(benchCase, REALISTIC, { isolate: true, extraExecArgv });
   const line: BenchLine = {
     ...benchLine(result, REALISTIC),
     ...(inInstance.auditor.limitedTo ? {

@@ -26,10 +26,15 @@ export interface CaseResult {
   baseline?: MeasuredRun;
 }
 
-/** With `instanceMemoryMb` (isolated runs), the auditor's process runs in a memory cgroup of that size where one can be made. */
-export async function runCase(benchCase: BenchCase, settings: SimulatorSettings, options: { isolate: boolean; instanceMemoryMb?: number }): Promise<CaseResult> {
+/**
+ * With `instanceMemoryMb` (isolated runs), the auditor's process runs in a memory cgroup of that size where one can be
+ * made; `extraExecArgv` (isolated runs) adds Node flags to the auditor's process (the bench's --profile).
+ */
+export async function runCase(benchCase: BenchCase, settings: SimulatorSettings, options: { isolate: boolean; instanceMemoryMb?: number; extraExecArgv?: string[] }): Promise<CaseResult> {
   const once = (mode: "auditor" | "baseline") =>
-    options.isolate ? runIsolated(benchCase, settings, mode, mode === "auditor" ? options.instanceMemoryMb : undefined) : runInProcess(benchCase, settings, mode);
+    options.isolate
+      ? runIsolated(benchCase, settings, mode, mode === "auditor" ? options.instanceMemoryMb : undefined, mode === "auditor" ? options.extraExecArgv : undefined)
+      : runInProcess(benchCase, settings, mode);
   // The baseline first: the auditor's numbers are the ones printed last and read most.
   const baseline = benchCase.baseline ? await once("baseline") : undefined;
   const auditor = await once("auditor");
@@ -47,8 +52,9 @@ async function runInProcess(benchCase: BenchCase, settings: SimulatorSettings, m
   }
 }
 
-async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline", instanceMemoryMb?: number): Promise<MeasuredRun> {
-  const run = await measureInFreshProcess<RunMeasure>(benchCase, settings, "./auditorProcess.js", (target) => ({ mode, target, maxInFlight: benchCase.maxInFlight, armReads: settings.armReads }), instanceMemoryMb);
+async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mode: "auditor" | "baseline", instanceMemoryMb?: number, extraExecArgv?: string[]): Promise<MeasuredRun> {
+  const order = (target: Target) => ({ mode, target, maxInFlight: benchCase.maxInFlight, armReads: settings.armReads });
+  const run = await measureInFreshProcess<RunMeasure>(benchCase, settings, "./auditorProcess.js", order, instanceMemoryMb, extraExecArgv);
   if ("error" in run.measure) throw new Error(`The ${mode} run failed: ${run.measure.error}`);
   return { measure: run.measure, simulator: run.simulator, expected: run.expected, ...(run.memory.limitedTo ? { limitedTo: run.memory.limitedTo } : {}) };
 }
@@ -61,9 +67,9 @@ async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mo
 export async function runJobCase(
   benchCase: BenchCase,
   settings: SimulatorSettings,
-  options: { instanceMemoryMb?: number } = {},
+  options: { instanceMemoryMb?: number; extraExecArgv?: string[] } = {},
 ): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
-  const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", (target) => ({ target }), options.instanceMemoryMb);
+  const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", (target) => ({ target }), options.instanceMemoryMb, options.extraExecArgv);
   if ("error" in run.measure) throw new Error(`The job failed${run.memory.limitedTo ? ` in ${run.memory.limitedTo} MB` : ""}: ${run.measure.error}`);
   return { ...run, measure: run.measure };
 }
@@ -71,7 +77,8 @@ export async function runJobCase(
 /**
  * One measured process (`module`, sent `order(target)`) against a fresh simulator in a process of its own; with
  * `instanceMemoryMb`, in a memory cgroup of that size where one can be made. The cgroup is made once the simulator is
- * ready and released once the measured process has exited.
+ * ready and released once the measured process has exited. `extraExecArgv`: Node flags added to the measured
+ * process's (none ship; the bench's --profile adds --cpu-prof or --heap-prof).
  */
 async function measureInFreshProcess<T>(
   benchCase: BenchCase,
@@ -79,17 +86,19 @@ async function measureInFreshProcess<T>(
   module: string,
   order: (target: Target) => Serializable,
   instanceMemoryMb: number | undefined,
+  extraExecArgv: string[] = [],
 ): Promise<{ measure: T | { error: string }; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
   const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
   try {
     simulator.send({ shape: benchCase.shape, settings });
     const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
-    const limited = instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(instanceMemoryMb, AUDITOR_EXEC_ARGV);
+    const execArgv = [...AUDITOR_EXEC_ARGV, ...extraExecArgv];
+    const limited = instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(instanceMemoryMb, execArgv);
     const cgroup = limited && !("unavailable" in limited) ? limited : undefined;
     const memory = limited === undefined ? {} : cgroup ? { limitedTo: instanceMemoryMb! } : { unavailable: (limited as { unavailable: string }).unavailable };
     let measure: T | { error: string };
     try {
-      const runner = fork(fileURLToPath(new URL(module, import.meta.url)), { stdio: "inherit", ...(cgroup ? { execPath: cgroup.execPath, execArgv: cgroup.execArgv } : { execArgv: AUDITOR_EXEC_ARGV }) });
+      const runner = fork(fileURLToPath(new URL(module, import.meta.url)), { stdio: "inherit", ...(cgroup ? { execPath: cgroup.execPath, execArgv: cgroup.execArgv } : { execArgv }) });
       const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
       runner.send(order({ url: ready.url, ca: ready.ca }));
       measure = await nextMessage<T | { error: string }>(runner).finally(() => exited);

@@ -55,6 +55,8 @@ export interface JobContext {
   tenantId?: string;
   /** Progress as it happens (the CLI draws it on a terminal). */
   onProgress?: (phase: string, done: number, total: number) => void;
+  /** Each stage of the run as it ends (the bench prints their times and the heap after each). */
+  onStageDone?: (stage: JobStage) => void;
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
   /**
    * Locally (the simulated Communication Services): delivery report events queued since the last run. They go
@@ -62,6 +64,9 @@ export interface JobContext {
    */
   deliveryReports?: DeliveryReportQueue;
 }
+
+/** The stages of an audit's run, in order. */
+export type JobStage = "audit" | "tracking" | "reminders" | "history" | "report";
 
 export interface DeliveryReportQueue {
   pending(): Promise<unknown[]>;
@@ -164,11 +169,13 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         signal: reads.signal,
       },
     );
+    ctx.onStageDone?.("audit");
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
     const progress = await trackFindings(tenantLedger, found, knownStates);
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
+    ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
     const reminders = await sendReminders(
       {
@@ -191,6 +198,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         ...reminderSettings(ctx),
       },
     );
+    ctx.onStageDone?.("reminders");
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
 
     await tenantLedger.recordRun({
@@ -241,8 +249,10 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         },
       },
     };
+    ctx.onStageDone?.("history");
     const formats = reportFormats(report);
     await ctx.reports.saveReport(runId, report, formats);
+    ctx.onStageDone?.("report");
 
     succeeded(status, ctx.now(), { report, sent: reminders.sent });
     await ctx.reports.saveStatus(status);

@@ -16,12 +16,13 @@ export function* renderOwners(report: AuditReport, findings: readonly Finding[])
       groups.set(o, list);
     }
   }
-  const entries = [...groups].map(([owner, list]) => ({ owner, list: [...list].sort(urgency) }));
+  // Each group's critical count is counted once, not in every comparison of the sort.
+  const entries = [...groups].map(([owner, list]) => ({ owner, list: [...list].sort(urgency), crit: list.filter((f) => f.severity === "critical").length }));
   // Unowned findings first: nobody will be reminded about them, so they need the reader's attention most.
   entries.sort(
     (a, b) =>
       Number(b.owner === NO_OWNER) - Number(a.owner === NO_OWNER) ||
-      b.list.filter((f) => f.severity === "critical").length - a.list.filter((f) => f.severity === "critical").length ||
+      b.crit - a.crit ||
       b.list.length - a.list.length ||
       a.owner.localeCompare(b.owner),
   );
@@ -29,9 +30,8 @@ export function* renderOwners(report: AuditReport, findings: readonly Finding[])
 <h2 id="owners-h">By owner</h2>
 <div class="owners">`;
   let first = true;
-  for (const { owner, list } of entries) {
+  for (const { owner, list, crit } of entries) {
     const top = list[0];
-    const crit = list.filter((f) => f.severity === "critical").length;
     const name = owner === NO_OWNER ? `<span class="missing">No owner</span>` : escapeHtml(owner);
     yield `${first ? "" : "\n"}<details class="owner${owner === NO_OWNER ? " owner-noone" : ""}" data-owner-group="${escapeHtml(owner)}">
 <summary><h3>${name}</h3><span class="chip">${plural(list.length, "finding")}</span>${crit ? `<span class="chip sev-critical">${formatNumber(crit)} critical</span>` : ""}
