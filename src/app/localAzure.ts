@@ -1,5 +1,5 @@
-// The simulated Azure and the local Azurite are test and demo equipment: the workspace package
-// @batch-cert-auditor/simulated-azure, a development dependency that the Functions package never contains. The CLI
+// The simulated Azure and the local Azurite are test and demo equipment: the package
+// @batch-cert-auditor/simulated-azure, installed beside the app by its postinstall and never in the Functions package. The CLI
 // (--simulate, or local state when AzureWebJobsStorage is not set) and the dashboard load it only when asked, through
 // this narrow interface, so the app compiles and runs without it.
 import { AuditError } from "../core/errors.js";
