@@ -99,6 +99,15 @@ param allowAnyRecipientDomain bool = false
 @description('MIGRATION_DEADLINE: YYYY-MM-DD; empty means the retirement date.')
 param migrationDeadline string = ''
 
+@description('RULES_DISABLED: retirement rule ids switched off (comma-separated); empty runs every rule.')
+param rulesDisabled string = ''
+
+@description('RULE_DEADLINES: <rule id>=YYYY-MM-DD overrides (comma-separated), e.g. an internal deadline earlier than Azure\'s.')
+param ruleDeadlines string = ''
+
+@description('RULES_FILE: path of a JSON file of custom rules (README "Custom rules"); empty: none.')
+param rulesFile string = ''
+
 @description('MIGRATION_IDENTITY_ID: user-assigned identity the generated replacement pools get; empty leaves a placeholder.')
 param migrationIdentityId string = ''
 
@@ -381,6 +390,9 @@ module api './app/api.bicep' = {
     allowAnyRecipientDomain: allowAnyRecipientDomain
     migrationDeadline: migrationDeadline
     migrationIdentityId: migrationIdentityId
+    rulesDisabled: rulesDisabled
+    ruleDeadlines: ruleDeadlines
+    rulesFile: rulesFile
     migrationIdentityClientId: migrationIdentityClientId
     migrationKeyVaultName: migrationKeyVaultName
     reminderDays: reminderDays

@@ -8,6 +8,10 @@ import { RETIREMENT_DATE } from "./core/model.js";
 import { parseNcrontab } from "./core/ncrontab.js";
 import { checkAddress, isDomainAllowed, normaliseAllowedDomains, type OwnerSource } from "./core/owners.js";
 import type { SendMode } from "./core/sendReminders.js";
+import { readFileSync } from "node:fs";
+import { parseCustomRules } from "./core/rules/customRules.js";
+import type { RetirementRule } from "./core/rules/rule.js";
+import { knownRuleIds, resolveRules, unknownRuleIds } from "./core/rules/ruleSet.js";
 
 export type { SendMode };
 
@@ -30,6 +34,11 @@ export interface AppConfig {
   };
   schedule: { deadline: string; reminderDays: number[]; overdueEveryDays: number; escalateAfterReminders: number };
   escalationContacts: string[];
+  /**
+   * The retirement rules (src/core/rules): `enabled` with their deadlines as configured (RULE_DEADLINES,
+   * MIGRATION_DEADLINE for the certificate rules), `ids` every rule id a filter may name (shipped and RULES_FILE's).
+   */
+  rules: { enabled: RetirementRule[]; ids: string[] };
   /** What the migration kit puts in replacement pools; unset parts stay named placeholders. */
   migration: { identityId: string | undefined; identityClientId: string | undefined; keyVaultName: string | undefined };
   snooze: { tagKey: string; reasonTagKey: string; maxDays: number };
@@ -75,6 +84,9 @@ export const SETTINGS = {
   ALLOWED_RECIPIENT_DOMAINS: "",
   ALLOW_ANY_RECIPIENT_DOMAIN: "false",
   MIGRATION_DEADLINE: "",
+  RULES_DISABLED: "",
+  RULE_DEADLINES: "",
+  RULES_FILE: "",
   MIGRATION_IDENTITY_ID: "",
   MIGRATION_IDENTITY_CLIENT_ID: "",
   MIGRATION_KEY_VAULT_NAME: "",
@@ -205,6 +217,20 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
       .pipe(z.enum(["true", "false"], { message: 'must be "true" or "false"' }))
       .transform((v) => v === "true"),
     MIGRATION_DEADLINE: text("MIGRATION_DEADLINE").refine((v) => v === "" || isIsoDay(v), "must be a date as YYYY-MM-DD"),
+    RULES_DISABLED: text("RULES_DISABLED").transform((v) => list(v)),
+    RULE_DEADLINES: text("RULE_DEADLINES").transform((v, ctx) => {
+      const out: Record<string, string> = {};
+      for (const entry of list(v)) {
+        const m = /^([^=]+)=(.*)$/.exec(entry);
+        if (!m || !isIsoDay(m[2] ?? "")) {
+          ctx.addIssue({ code: "custom", message: `must be a comma-separated list of <rule id>=YYYY-MM-DD (got "${entry}")` });
+          continue;
+        }
+        out[(m[1] ?? "").trim()] = m[2] ?? "";
+      }
+      return out;
+    }),
+    RULES_FILE: optional("RULES_FILE"),
     MIGRATION_IDENTITY_ID: optional("MIGRATION_IDENTITY_ID").refine(
       (v) => v === undefined || /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i.test(v),
       "must be the resource id of a user-assigned managed identity (/subscriptions/.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)",
@@ -324,8 +350,12 @@ export function loadConfig(
   // Recipient settings are held to the allowed domains as given; a malformed entry there is reported on its own.
   const allowedRecipientDomains = normaliseAllowedDomains(list(input.ALLOWED_RECIPIENT_DOMAINS ?? ""));
   const result = envSchema(options.simulated ?? false, allowedRecipientDomains).safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${String(i.path[0] ?? "configuration")}: ${i.message}`);
+  const rules = result.success ? loadRules(result.data) : { problems: [] };
+  if (!result.success || "problems" in rules) {
+    const lines = [
+      ...(result.success ? [] : result.error.issues.map((i) => `  - ${String(i.path[0] ?? "configuration")}: ${i.message}`)),
+      ...("problems" in rules ? rules.problems.map((p) => `  - ${p}`) : []),
+    ];
     throw new AuditError("CONFIG.INVALID", `Configuration is not valid (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n${lines.join("\n")}`);
   }
   const e = result.data;
@@ -350,6 +380,7 @@ export function loadConfig(
       escalateAfterReminders: e.ESCALATE_AFTER_REMINDERS,
     },
     escalationContacts: e.ESCALATION_CONTACTS,
+    rules: rules.rules,
     migration: { identityId: e.MIGRATION_IDENTITY_ID, identityClientId: e.MIGRATION_IDENTITY_CLIENT_ID, keyVaultName: e.MIGRATION_KEY_VAULT_NAME },
     snooze: { tagKey: e.SNOOZE_TAG_KEY, reasonTagKey: e.SNOOZE_REASON_TAG_KEY, maxDays: e.MAX_SNOOZE_DAYS },
     sendMode: e.SEND_MODE,
@@ -372,6 +403,41 @@ export function loadConfig(
     managedIdentityClientId: e.AZURE_CLIENT_ID,
     appInsightsConnectionString: e.APPLICATIONINSIGHTS_CONNECTION_STRING,
   };
+}
+
+/** The certificate rules, which MIGRATION_DEADLINE moves (unless RULE_DEADLINES names them). */
+const CERTIFICATE_RULE_IDS = ["account-certificate", "pool-certificate-reference"];
+
+/**
+ * RULES_FILE's rules (read here: configuration is read once, at start), then RULES_DISABLED and RULE_DEADLINES checked
+ * against every rule id. Each problem names its setting (and for the file, its path and JSON pointer).
+ */
+function loadRules(e: { RULES_FILE: string | undefined; RULES_DISABLED: string[]; RULE_DEADLINES: Record<string, string>; MIGRATION_DEADLINE: string }): { rules: AppConfig["rules"] } | { problems: string[] } {
+  const problems: string[] = [];
+  let custom: RetirementRule[] = [];
+  if (e.RULES_FILE !== undefined) {
+    const where = `RULES_FILE: ${e.RULES_FILE}`;
+    let document: unknown;
+    try {
+      document = JSON.parse(readFileSync(e.RULES_FILE, "utf8"));
+    } catch (error) {
+      return { problems: [`${where}: ${error instanceof Error ? error.message : String(error)}`] };
+    }
+    const parsed = parseCustomRules(document, knownRuleIds());
+    if ("problems" in parsed) return { problems: parsed.problems.map((p) => `${where}: ${p}`) };
+    custom = parsed.rules;
+  }
+  const ids = knownRuleIds(custom);
+  const unknown = (setting: string, named: string[]) => {
+    const bad = unknownRuleIds(named, ids);
+    if (bad.length > 0) problems.push(`${setting}: unknown rule ${bad.map((b) => JSON.stringify(b)).join(", ")}; the rules are: ${ids.join(", ")}`);
+  };
+  unknown("RULES_DISABLED", e.RULES_DISABLED);
+  unknown("RULE_DEADLINES", Object.keys(e.RULE_DEADLINES));
+  if (problems.length > 0) return { problems };
+  const certificate = e.MIGRATION_DEADLINE ? Object.fromEntries(CERTIFICATE_RULE_IDS.map((id) => [id, e.MIGRATION_DEADLINE])) : {};
+  const enabled = resolveRules({ disabled: e.RULES_DISABLED, deadlines: { ...certificate, ...e.RULE_DEADLINES }, custom });
+  return { rules: { enabled, ids } };
 }
 
 /** The local dashboard's port (`PORT`, default 7071, the Functions host's own default). Not an app setting. */

@@ -48,6 +48,9 @@ param allowedRecipientDomains string
 param allowAnyRecipientDomain bool = false
 param migrationDeadline string
 param migrationIdentityId string = ''
+param rulesDisabled string = ''
+param ruleDeadlines string = ''
+param rulesFile string = ''
 param migrationIdentityClientId string = ''
 param migrationKeyVaultName string = ''
 param reminderDays string
@@ -115,6 +118,9 @@ var appSettings = {
   MIGRATION_IDENTITY_ID: migrationIdentityId
   MIGRATION_IDENTITY_CLIENT_ID: migrationIdentityClientId
   MIGRATION_KEY_VAULT_NAME: migrationKeyVaultName
+  RULES_DISABLED: rulesDisabled
+  RULE_DEADLINES: ruleDeadlines
+  RULES_FILE: rulesFile
   REMINDER_DAYS: reminderDays
   OVERDUE_EVERY_DAYS: string(overdueEveryDays)
   ESCALATE_AFTER_REMINDERS: string(escalateAfterReminders)

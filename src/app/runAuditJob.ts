@@ -162,6 +162,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         asOf,
         generatedAt: ctx.now().toISOString(),
         deadline: config.schedule.deadline,
+        rules: config.rules.enabled,
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         accountsWithOpenPoolFindings,

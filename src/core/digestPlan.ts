@@ -72,11 +72,13 @@ export function isSnoozed(finding: Finding, asOf: string): boolean {
 const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1 };
 
 /**
- * Most urgent first: critical before warning; then due before not due; then the longest-ignored
- * (most overdue reminders already sent, then fewest days to deadline); then by resource id so the
- * order is stable across runs.
+ * Most urgent first: the soonest deadline (each rule has its own); then critical before warning; then due before not
+ * due; then the longest-ignored (most overdue reminders already sent, then fewest days to deadline); then by resource
+ * id and rule so the order is stable across runs.
  */
 function compareItems(a: DigestItem, b: DigestItem): number {
+  const deadline = (a.finding.deadline ?? "").localeCompare(b.finding.deadline ?? "");
+  if (deadline !== 0) return deadline;
   const sev = (SEVERITY_RANK[a.finding.severity] ?? 2) - (SEVERITY_RANK[b.finding.severity] ?? 2);
   if (sev !== 0) return sev;
   if (a.decision.due !== b.decision.due) return a.decision.due ? -1 : 1;
@@ -84,7 +86,10 @@ function compareItems(a: DigestItem, b: DigestItem): number {
   const overdueB = overdueNumber(b.decision.milestone);
   if (overdueA !== overdueB) return overdueB - overdueA;
   if (a.decision.daysToDeadline !== b.decision.daysToDeadline) return a.decision.daysToDeadline - b.decision.daysToDeadline;
-  return a.finding.resourceId.toLowerCase() < b.finding.resourceId.toLowerCase() ? -1 : a.finding.resourceId.toLowerCase() > b.finding.resourceId.toLowerCase() ? 1 : 0;
+  const ra = a.finding.resourceId.toLowerCase();
+  const rb = b.finding.resourceId.toLowerCase();
+  if (ra !== rb) return ra < rb ? -1 : 1;
+  return a.finding.id < b.finding.id ? -1 : a.finding.id > b.finding.id ? 1 : 0;
 }
 
 function overdueNumber(milestone: string): number {
@@ -139,7 +144,9 @@ export function planDigests(
       // A finding listed twice (or an owner listed twice on it) is still one item.
       if (entry.seen.has(finding.id)) continue;
       entry.seen.add(finding.id);
-      const decision = evaluateReminder(histories.get(historyKey(owner.address, finding.id)), asOf, policy, openSince?.get(finding.id));
+      // Each finding counts down to its own rule's deadline (REMINDER_DAYS before it, then the overdue cadence).
+      const own = finding.deadline === undefined ? policy : { ...policy, deadline: finding.deadline };
+      const decision = evaluateReminder(histories.get(historyKey(owner.address, finding.id)), asOf, own, openSince?.get(finding.id));
       entry.items.push({ finding, decision, owner });
     }
   }
