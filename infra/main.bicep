@@ -451,9 +451,12 @@ module auditReader './app/reader.bicep' = [
 
 // Microsoft Graph application permissions (User.Read.All, GroupMember.Read.All) for owners from role assignments.
 // Only when the deployer may grant app roles in Entra ID; otherwise docs/deploy.md has the one command, and
-// OWNER_SOURCES stays "tags" until it has been run.
+// OWNER_SOURCES stays "tags" until it has been run. The module is a resource group deployment (it declares no
+// targetScope, as the Microsoft Graph Bicep quickstarts, which deploy with `az deployment group create`); from this
+// subscription-scoped file it needs `scope:`, or Bicep stops with BCP035/BCP134 (test/infra/bicepScopes.test.ts).
 module graphPermissions './app/graphPermissions.bicep' = if (grantGraphPermissions) {
   name: 'graph-permissions-${resourceToken}'
+  scope: rg
   params: {
     principalId: identity.outputs.principalId
   }

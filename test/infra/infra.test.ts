@@ -1,11 +1,13 @@
 // Static checks of the azd / Bicep templates. The Bicep CLI is not available in CI, so these
-// tests read infra/ as text and assert what a reviewer would look for: every app setting is
+// tests read infra/ with test/support/bicepReader.ts (declarations, module calls and object properties read
+// structurally, strings and comments masked) and assert what a reviewer would look for: every app setting is
 // wired, no keys anywhere, the roles are there and named, AVM modules are pinned.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SETTINGS } from "../../src/config.js";
+import { closing, mask, objectProperties, readBicep } from "../support/bicepReader.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -23,94 +25,29 @@ function listFiles(relativeDir: string): string[] {
   return out;
 }
 
-/** Bicep source without `//` line comments and `/* *\/` block comments (strings are kept). */
+/** Bicep source without comments (strings kept), as the Bicep reader masks it. */
 function stripComments(source: string): string {
-  let out = "";
-  let i = 0;
-  let inString = false;
-  while (i < source.length) {
-    const ch = source[i];
-    const next = source[i + 1];
-    if (inString) {
-      out += ch;
-      if (ch === "\\") {
-        out += next ?? "";
-        i += 2;
-        continue;
-      }
-      if (ch === "'") inString = false;
-      i += 1;
-      continue;
-    }
-    if (ch === "'") {
-      inString = true;
-      out += ch;
-      i += 1;
-      continue;
-    }
-    if (ch === "/" && next === "/") {
-      while (i < source.length && source[i] !== "\n") i += 1;
-      continue;
-    }
-    if (ch === "/" && next === "*") {
-      const end = source.indexOf("*/", i + 2);
-      i = end === -1 ? source.length : end + 2;
-      continue;
-    }
-    out += ch;
-    i += 1;
-  }
-  return out;
+  return mask(source, false);
 }
 
-/** The text between the `{` at or after `from` and its matching `}`. */
+/** The text between the `{` at or after `from` (outside strings and comments) and its matching `}`. */
 function braceBlock(source: string, from: number): string {
-  const open = source.indexOf("{", from);
+  const masked = mask(source);
+  const open = masked.indexOf("{", from);
   if (open === -1) throw new Error("no block found");
-  let depth = 0;
-  for (let i = open; i < source.length; i += 1) {
-    if (source[i] === "{") depth += 1;
-    else if (source[i] === "}") {
-      depth -= 1;
-      if (depth === 0) return source.slice(open + 1, i);
-    }
-  }
-  throw new Error("unbalanced braces");
+  return source.slice(open + 1, closing(masked, open));
 }
 
-/** Keys at the top level of an object body (nested objects and arrays skipped). */
-function topLevelKeys(body: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
-  for (const line of body.split("\n")) {
-    if (depth === 0) {
-      const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/.exec(line);
-      if (match?.[1]) keys.push(match[1]);
-    }
-    for (const ch of line) {
-      if (ch === "{" || ch === "[") depth += 1;
-      else if (ch === "}" || ch === "]") depth -= 1;
-    }
-  }
-  return keys;
-}
-
-/** Names of the `param` declarations of a Bicep file, and whether each has a default. */
+/** The `param` declarations of a Bicep file, and whether each has a default. */
 function bicepParams(source: string): Map<string, { hasDefault: boolean }> {
-  const params = new Map<string, { hasDefault: boolean }>();
-  for (const match of stripComments(source).matchAll(/^param\s+(\w+)\s+[\w.]+(\?)?([^\n]*)$/gm)) {
-    const name = match[1];
-    if (!name) continue;
-    params.set(name, { hasDefault: match[2] === "?" || /=/.test(match[3] ?? "") });
-  }
-  return params;
+  return readBicep(source).params;
 }
 
-/** The body of `var <name> = { ... }` in a Bicep file. */
-function varObject(source: string, name: string): string {
-  const at = source.search(new RegExp(`^var\\s+${name}\\s*=\\s*\\{`, "m"));
-  expect(at, `var ${name} should be an object literal`).toBeGreaterThanOrEqual(0);
-  return braceBlock(source, at);
+/** The top-level properties of `var <name> = { ... }` in a Bicep file. */
+function varObject(source: string, name: string): Map<string, string> {
+  const value = readBicep(source).vars.get(name) ?? "";
+  expect(value.startsWith("{"), `var ${name} should be an object literal`).toBe(true);
+  return objectProperties(value.slice(1, -1));
 }
 
 const localSettings = JSON.parse(read("local.settings.example.json")) as { Values: Record<string, string> };
@@ -124,13 +61,13 @@ const apiBicep = read("infra/app/api.bicep");
 const rbacBicep = read("infra/app/rbac.bicep");
 const readerBicep = read("infra/app/reader.bicep");
 const emailBicep = read("infra/app/email.bicep");
-const appSettingsBody = stripComments(varObject(apiBicep, "appSettings"));
-const appSettingKeys = topLevelKeys(appSettingsBody);
+const appSettings = varObject(apiBicep, "appSettings");
+const appSettingKeys = [...appSettings.keys()];
 
 function settingValue(key: string): string {
-  const match = new RegExp(`^\\s*${key}\\s*:\\s*(.+)$`, "m").exec(appSettingsBody);
-  expect(match, `app setting ${key}`).not.toBeNull();
-  return (match?.[1] ?? "").trim();
+  const value = appSettings.get(key);
+  expect(value, `app setting ${key}`).toBeDefined();
+  return value ?? "";
 }
 
 describe("azure.yaml", () => {
@@ -491,13 +428,13 @@ describe("modules", () => {
 
   it("passes only declared parameters to local modules and every required one", () => {
     for (const file of bicepFiles) {
-      const code = stripComments(read(file));
-      for (const match of code.matchAll(/^module\s+\w+\s+'(\.\/[^']+)'\s*=\s*/gm)) {
-        const target = join("infra", file.includes("/app/") ? "app" : "", match[1] ?? "");
+      for (const module of readBicep(read(file)).modules) {
+        if (!module.reference.startsWith("./")) continue;
+        const target = join(dirname(file), module.reference);
         expect(existsSync(join(root, target)), target).toBe(true);
         const declared = bicepParams(read(target));
-        const body = braceBlock(code, match.index ?? 0);
-        const passed = topLevelKeys(braceBlock(body, body.search(/^\s*params:/m)));
+        const params = module.properties.get("params") ?? "{}";
+        const passed = [...objectProperties(params.slice(1, -1)).keys()];
         for (const name of passed) expect(declared.has(name), `${target} param ${name}`).toBe(true);
         for (const [name, { hasDefault }] of declared) {
           if (!hasDefault) expect(passed, `${file} -> ${target} requires ${name}`).toContain(name);
