@@ -22,6 +22,7 @@ import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } fr
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
 import { parseNcrontab } from "../core/ncrontab.js";
 import { trackFindings } from "../core/trackFindings.js";
+import type { UndeliverableMark } from "../core/owners.js";
 import type { BlobReportStore, ReportText, RunStatus } from "../azure/blobReportStore.js";
 import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
 import { jsonChunks } from "../report/textChunks.js";
@@ -138,7 +139,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
     if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
     // Owners whose mail bounced are not mailed again for a while: the next level of the chain is told instead.
-    const undeliverable = undeliverableMarks(await ctx.ledgerFor("live").outbox({ status: "sent" }), asOf, config.email.undeliverableRetryDays);
+    const undeliverable = await undeliverableAddresses(ctx, asOf);
 
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
@@ -402,4 +403,14 @@ export async function takeDeliveryReports(ctx: JobContext, queue: DeliveryReport
   const outcome = await recordDeliveryReports([ctx.ledgerFor("live"), ctx.ledgerFor("redirect")], reports);
   await queue.acknowledge(events.length);
   log.info("delivery reports recorded", { ...outcome });
+}
+
+/**
+ * Addresses marked undeliverable as of `asOf`, from the messages of every mode (live and redirect share the mail
+ * service, and an address that bounced in one mode bounces in the other). Every run that sends, the audit's and the
+ * sending timer's alike, reads its marks here, after taking the queued delivery reports.
+ */
+export async function undeliverableAddresses(ctx: Pick<JobContext, "ledgerFor" | "config">, asOf: string): Promise<Map<string, UndeliverableMark>> {
+  const sent = [...(await ctx.ledgerFor("live").outbox({ status: "sent" })), ...(await ctx.ledgerFor("redirect").outbox({ status: "sent" }))];
+  return undeliverableMarks(sent, asOf, ctx.config.email.undeliverableRetryDays);
 }

@@ -9,7 +9,6 @@
 // plan would be a second copy of the audit's decisions that could drift from the ledger, and could not be rendered
 // without the findings, which the report holds anyway.
 import type { SendMode } from "../config.js";
-import { undeliverableMarks } from "../core/deliveryReports.js";
 import type { AuditError } from "../core/errors.js";
 import { sendReminders, type ReminderResult } from "../core/sendReminders.js";
 import type { RunStatus } from "../azure/blobReportStore.js";
@@ -21,6 +20,7 @@ import {
   runningStatus,
   succeeded,
   takeDeliveryReports,
+  undeliverableAddresses,
   type AlreadyRunning,
   type JobContext,
 } from "./runAuditJob.js";
@@ -62,11 +62,10 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
     }
     const { run: auditRun, ...report } = latest;
     const asOf = report.asOf;
-    const { config } = ctx;
     if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
     const tenantLedger = ctx.ledgerFor("live");
     // Today's bounces: the audit routed around the ones it knew; one since then is not mailed again.
-    const undeliverable = undeliverableMarks(await tenantLedger.outbox({ status: "sent" }), asOf, config.email.undeliverableRetryDays);
+    const undeliverable = await undeliverableAddresses(ctx, asOf);
     const reminders = await sendReminders(
       {
         ledger: ctx.ledgerFor(sendMode),

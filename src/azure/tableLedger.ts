@@ -125,8 +125,12 @@ export class TableLedger implements ReminderLedger {
       if (isRestError(error) && error.statusCode === 404) return "unknown";
       throw unavailable("read", error);
     }
-    // The first final status stands: a duplicate, late or out-of-order report changes nothing.
-    if (typeof existing.deliveryStatus === "string" && existing.deliveryStatus !== "") return "unchanged";
+    // The first final status stands: a duplicate, late or out-of-order report changes nothing (beyond settling an
+    // intent a crash left pending after its report was written).
+    if (typeof existing.deliveryStatus === "string" && existing.deliveryStatus !== "") {
+      await this.settle(existing, report.at);
+      return "unchanged";
+    }
     try {
       // The etag makes this a compare-and-swap: of two reports landing at once, one is kept.
       await this.write(() =>
@@ -140,7 +144,20 @@ export class TableLedger implements ReminderLedger {
       if (error instanceof AuditError && error.statusCode === 412) return "unchanged";
       throw error;
     }
+    await this.settle(existing, report.at);
     return "recorded";
+  }
+
+  /**
+   * A delivery report proves the service accepted the message: an intent still pending (its 202 was lost) or
+   * abandoned (the status API answered 404 past the grace) is settled as sent, moving the histories on, so it is
+   * never sent again. Idempotent, like recordOutcome; a crash before it leaves the report on a pending intent, which
+   * the next run's recovery settles without a status read.
+   */
+  private async settle(existing: Entity, at: string): Promise<void> {
+    if (existing.status !== "pending" && existing.status !== "abandoned") return;
+    const { error: _notFound, delivery: _kept, ...entry } = fromOutboxEntity(existing);
+    await this.recordOutcome(entry, { status: "sent" }, at);
   }
 
   async acceptedSince(isoTime: string): Promise<string[]> {

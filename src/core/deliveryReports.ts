@@ -48,8 +48,9 @@ export function deliveryReportFromEvent(event: unknown): DeliveryReport | undefi
 
 /**
  * Addresses whose latest delivery report ended Bounced, Suppressed or Failed less than `retryDays` before `asOf`
- * (UNDELIVERABLE_RETRY_DAYS). Only messages that went to the owner themself count (in redirect mode a bounce says
- * nothing of the owner). A later Delivered message to the address clears its mark.
+ * (UNDELIVERABLE_RETRY_DAYS). A mark falls on the address the message went to: the owner's own in live mode, the
+ * redirect address in redirect mode (a bounce there says nothing of the owner). Give it the outboxes of every mode, so
+ * no mode sends to an address another mode saw bounce. A later Delivered message to the address clears its mark.
  *
  * Each mark carries the owner tags that named the address on the messages that bounced (those of the bounced
  * message's day), and which of those tags a message of a later day recorded with another value: the tag changed in
@@ -58,7 +59,7 @@ export function deliveryReportFromEvent(event: unknown): DeliveryReport | undefi
 export function undeliverableMarks(outbox: readonly OutboxEntry[], asOf: string, retryDays: number): Map<string, UndeliverableMark> {
   const latest = new Map<string, OutboxEntry & { delivery: NonNullable<OutboxEntry["delivery"]> }>();
   for (const e of outbox) {
-    if (!e.delivery || e.recipient.toLowerCase() !== e.owner.toLowerCase()) continue;
+    if (!e.delivery) continue;
     const key = e.recipient.toLowerCase();
     const before = latest.get(key);
     if (!before || before.delivery.at < e.delivery.at) latest.set(key, { ...e, delivery: e.delivery });

@@ -16,7 +16,7 @@ import { daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import { ruleOfFindingId } from "./findings.js";
 import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
-import { checkAddress, describeUndeliverable, isDomainAllowed, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
+import { checkAddress, describeUndeliverable, isDomainAllowed, markHolds, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
 import { estimateDrain, SendPacer } from "./outboxDrain.js";
 import { historyAsOf, remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
 
@@ -180,7 +180,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   // goes to that recipient until it is known, or the owner could get two.
   const inFlight = new Set(outbox.filter((e) => e.status === "pending").map(flightKey));
   const allowed = normaliseAllowedDomains(request.allowedRecipientDomains);
-  // Owner resolution held every address to its mark already: one it accepted today is not marked where it was named.
+  // The one check every message passes before it is sent (digest, escalation copy, all-clear, admin summary; live or
+  // redirect; the audit's run or a sending run): a marked recipient gets nothing unless its mark cleared (clearedMarks).
   const cleared = clearedMarks(request);
   const refusalOf = (m: PlannedMessage): string | undefined => {
     const key = m.recipient.toLowerCase();
@@ -367,6 +368,13 @@ async function recoverPending(deps: ReminderDependencies, sender: EmailSender, r
   let reads = 0;
   let stopped = false;
   for (const entry of pending) {
+    if (entry.delivery) {
+      // A delivery report proves the service accepted it (the ledger settles such an intent as the report is recorded;
+      // this one's settling was cut short): sent, without a status read.
+      await deps.ledger.recordOutcome(entry, { status: "sent" }, deps.now().toISOString());
+      result.recovered.sent++;
+      continue;
+    }
     if (stopped || readsThisHour + reads >= limits.perHour || deps.outOfTime?.()) {
       result.recovered.unknown++;
       continue;
@@ -588,7 +596,11 @@ function namingsOf(plan: DigestPlan): TagNaming[] {
   return [...namings.values()];
 }
 
-/** Marked addresses this run's owner resolution accepted all the same: the tag that named them changed (markHolds). */
+/**
+ * Marked addresses the report names as owners where the mark does not hold: the tag that named them changed since the
+ * bounce (markHolds). Decided here, from the mark and the tag, not from "owner resolution accepted it": a sending run
+ * (--send-only) re-plans a report resolved before the bounce was known, where every bounced owner is still an owner.
+ */
 function clearedMarks(request: ReminderRequest): Map<string, UndeliverableMark> {
   const cleared = new Map<string, UndeliverableMark>();
   if (!request.undeliverable?.size) return cleared;
@@ -596,7 +608,7 @@ function clearedMarks(request: ReminderRequest): Map<string, UndeliverableMark> 
     for (const o of f.owners ?? []) {
       const key = o.address.toLowerCase();
       const mark = request.undeliverable.get(key);
-      if (mark) cleared.set(key, mark);
+      if (mark && o.namedBy && !markHolds(mark, o.namedBy)) cleared.set(key, mark);
     }
   }
   return cleared;

@@ -8,6 +8,11 @@ import { TableLedger } from "../../src/azure/tableLedger.js";
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../../src/core/deliveryReports.js";
 import { tagNaming } from "../../src/core/owners.js";
 import type { OutboxEntry } from "../../src/core/ports.js";
+import { deterministicUuid } from "../../src/app/ids.js";
+import { defaultReminderPolicy } from "../../src/core/schedule.js";
+import { sendReminders, type ReminderRequest } from "../../src/core/sendReminders.js";
+import { ScriptedMailService } from "../support/memoryPorts.js";
+import { minimalReport } from "../support/minimalReport.js";
 
 let azurite: LocalStorage;
 beforeAll(async () => {
@@ -147,5 +152,89 @@ describe("reading the Event Grid event", () => {
     const { deliveryAttemptTimeStamp, ...data } = e.data;
     const cloud = { id: e.id, type: e.eventType, time: e.eventTime, data: { ...data, deliveryAttemptTimestamp: deliveryAttemptTimeStamp } };
     expect(deliveryReportFromEvent(cloud)).toEqual({ messageId: OPERATION, recipient: "ann@contoso.com", status: "FilteredSpam", at: "2026-11-26T07:00:00.000Z", details: "No error." });
+  });
+});
+
+describe("a delivery report on a pending intent", () => {
+  const OWNER = "ann@contoso.com";
+  const finding = {
+    id: "account-certificate:/subscriptions/s/resourcegroups/rg/providers/microsoft.batch/batchaccounts/a/certificates/sha1-abc",
+    kind: "account-certificate" as const,
+    severity: "critical" as const,
+    resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/certificates/sha1-abc",
+    subscriptionId: "s",
+    resourceGroup: "rg",
+    accountName: "a",
+    accountId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a",
+    detail: "",
+    owners: [{ address: OWNER, source: 'account tag "owner"' }],
+  };
+
+  const email = async () => ({ subject: "s", html: "h", text: "t" });
+  const renderer = { digest: email, allClear: email, adminSummary: email };
+
+  function remind(l: TableLedger, mail: ScriptedMailService, at: string, extra: Partial<ReminderRequest> = {}) {
+    const asOf = at.slice(0, 10);
+    return sendReminders(
+      { ledger: l, sender: mail, renderer, hash: deterministicUuid, now: () => new Date(at), sleep: async () => undefined },
+      {
+        report: minimalReport(asOf, [finding], { accountCertificates: 1, poolsWithCertificates: 0 }),
+        findingStates: [],
+        runId: `run-${at}`,
+        policy: defaultReminderPolicy("2024-02-29"),
+        escalationContacts: [],
+        adminSummaryTo: [],
+        mode: "live",
+        limits: { perMinute: 100, perHour: 1000 },
+        allowedRecipientDomains: [],
+        notFoundGraceHours: 24,
+        ...extra,
+      },
+    );
+  }
+
+  /** The service takes the digest and the 202 is lost: the intent stays pending. */
+  async function lostAnswer(l: TableLedger): Promise<OutboxEntry> {
+    const first = await remind(l, new ScriptedMailService().then("no-answer"), "2026-11-26T07:00:00Z");
+    expect(first).toMatchObject({ sent: 0, unconfirmed: 1 });
+    const [pending] = await l.outbox({ status: "pending" });
+    if (!pending) throw new Error("expected a pending intent");
+    return pending;
+  }
+
+  /** A status API that has lost track of the message (Azure/azure-sdk-for-python#35849). */
+  function forgetful(): ScriptedMailService {
+    const mail = new ScriptedMailService();
+    mail.lookup = async () => ({ status: "NotFound" });
+    return mail;
+  }
+
+  it("settles it as sent with its outcome: the histories move on, and after EMAIL_NOT_FOUND_GRACE_HOURS the digest is not sent again", async () => {
+    const l = ledger();
+    const pending = await lostAnswer(l);
+    expect(await recordDeliveryReports([l], [{ messageId: pending.operationId, recipient: OWNER, status: "Delivered", at: "2026-11-26T07:01:00.000Z" }])).toMatchObject({ recorded: 1 });
+
+    const [settled] = await l.outbox();
+    expect(settled).toMatchObject({ status: "sent", delivery: { status: "Delivered" } });
+    expect(settled).not.toHaveProperty("error");
+    expect([...(await l.histories()).values()]).toEqual([expect.objectContaining({ firstNotifiedOn: "2026-11-26" })]);
+
+    const mail = forgetful();
+    const later = await remind(l, mail, "2026-11-28T07:00:00Z");
+    expect(mail.accepted).toHaveLength(0);
+    expect(mail.lookups).toBe(0);
+    expect(later).toMatchObject({ sent: 0, recovered: { sent: 0, failed: 0, abandoned: 0, unknown: 0 } });
+  });
+
+  it("marks the address undeliverable when the report on the pending intent says Bounced, and nothing more goes to it", async () => {
+    const l = ledger();
+    const pending = await lostAnswer(l);
+    await recordDeliveryReports([l], [{ messageId: pending.operationId, recipient: OWNER, status: "Bounced", at: "2026-11-26T07:01:00.000Z", details: "550 5.1.1" }]);
+
+    const marks = undeliverableMarks(await l.outbox({ status: "sent" }), "2026-11-28", 30);
+    expect(marks.get(OWNER)).toMatchObject({ status: "Bounced", details: "550 5.1.1", sentOn: "2026-11-26" });
+    const mail = forgetful();
+    await remind(l, mail, "2026-12-03T07:00:00Z", { undeliverable: marks });
+    expect(mail.accepted).toHaveLength(0);
   });
 });

@@ -39,9 +39,14 @@ export class MemoryLedger implements ReminderLedger {
   async recordDelivery(report: DeliveryReport): Promise<"recorded" | "unchanged" | "unknown"> {
     const entry = this.entries.get(report.messageId.toLowerCase());
     if (!entry) return "unknown";
-    if (entry.delivery) return "unchanged";
-    entry.delivery = { status: report.status, at: report.at, ...(report.details ? { details: report.details } : {}) };
-    return "recorded";
+    const recorded = !entry.delivery;
+    entry.delivery ??= { status: report.status, at: report.at, ...(report.details ? { details: report.details } : {}) };
+    // As the Table ledger: a report proves the message was accepted, so a pending or abandoned intent is settled as sent.
+    if (entry.status === "pending" || entry.status === "abandoned") {
+      const { error: _notFound, ...settled } = entry;
+      await this.recordOutcome(settled, { status: "sent" }, report.at);
+    }
+    return recorded ? "recorded" : "unchanged";
   }
   async acceptedSince(isoTime: string) {
     return [...this.entries.values()].filter((e) => e.status === "sent" && e.updatedAt >= isoTime).map((e) => e.updatedAt);

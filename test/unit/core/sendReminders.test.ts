@@ -120,6 +120,23 @@ describe("the send protocol", () => {
     expect(service.delivered("ann@contoso.com")).toHaveLength(1);
   });
 
+  it("settles a pending intent that already holds its delivery report as sent, without a status read, and sends it never again", async () => {
+    const ledger = new MemoryLedger();
+    const f = [finding("p1", "ann@contoso.com")];
+    await run(ledger, new ScriptedMailService().then("no-answer"), "2026-11-26", f);
+    const [pending] = await ledger.outbox({ status: "pending" });
+    if (!pending) throw new Error("expected a pending intent");
+    // A crash cut the settling short: the row holds the report and is still pending (or an older ledger wrote it so).
+    ledger.entries.set(pending.operationId, { ...pending, delivery: { status: "Delivered", at: "2026-11-26T07:01:00.000Z" } });
+    const forgetful = new ScriptedMailService();
+    forgetful.lookup = async () => ({ status: "NotFound" });
+    clock += 48 * 3_600_000;
+    const later = await run(ledger, forgetful, "2026-11-28", f, { notFoundGraceHours: 24 });
+    expect(later.recovered).toEqual({ sent: 1, failed: 0, abandoned: 0, unknown: 0 });
+    expect(forgetful.lookups).toBe(0);
+    expect(forgetful.accepted).toHaveLength(0);
+  });
+
   it("records a message as sent on the service's 202, without reading its status", async () => {
     const ledger = new MemoryLedger();
     const mail = new ScriptedMailService().then("running");

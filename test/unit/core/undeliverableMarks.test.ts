@@ -6,7 +6,7 @@ import { undeliverableMarks } from "../../../src/core/deliveryReports.js";
 import type { AuditReport, Finding, Tags } from "../../../src/core/model.js";
 import { markHolds, resolveOwners, tagNaming, type OwnerPolicy, type UndeliverableMark } from "../../../src/core/owners.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
-import { sendReminders, type MessageRenderer } from "../../../src/core/sendReminders.js";
+import { sendReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
 import { minimalReport } from "../../support/minimalReport.js";
 
@@ -39,27 +39,28 @@ class Tenant {
   /** False: the service has not reported yet (Event Grid is late). */
   reports = true;
 
-  async run(asOf: string): Promise<{ owners: string[]; problems: string[]; mailed: string[] }> {
+  /** The latest audit's findings, as a sending run (--send-only) re-plans from them later that day. */
+  private audited: Finding[] = [];
+
+  /** The daily audit: owners resolved against today's marks, then sent. */
+  async run(asOf: string, extra: Partial<ReminderRequest> = {}): Promise<{ owners: string[]; problems: string[]; mailed: string[] }> {
     const marks = undeliverableMarks(await this.ledger.outbox({ status: "sent" }), asOf, RETRY_DAYS);
     const resolved = resolveOwners({ account: {}, accountId: ACCOUNT, subscription: this.subscriptionTags, subscriptionId: SUB }, policy(marks));
-    const finding: Finding = {
-      id: `account-certificate:${ACCOUNT}/certificates/sha1-abc`.toLowerCase(),
-      kind: "account-certificate",
-      severity: "critical",
-      resourceId: `${ACCOUNT}/certificates/sha1-abc`,
-      subscriptionId: SUB,
-      resourceGroup: "rg",
-      accountName: "acct",
-      accountId: ACCOUNT,
-      detail: "",
-      owners: resolved.owners,
-      ownerProblems: resolved.problems,
-    };
+    this.audited = [finding(resolved)];
+    return { owners: resolved.owners.map((o) => o.address), problems: resolved.problems, mailed: await this.send(asOf, marks, extra) };
+  }
+
+  /** A sending run later that day: the audit's findings (owners resolved before any bounce since), today's marks. */
+  async drain(asOf: string, extra: Partial<ReminderRequest> = {}): Promise<string[]> {
+    return this.send(asOf, undeliverableMarks(await this.ledger.outbox({ status: "sent" }), asOf, RETRY_DAYS), extra);
+  }
+
+  private async send(asOf: string, marks: Map<string, UndeliverableMark>, extra: Partial<ReminderRequest>): Promise<string[]> {
     const before = this.mail.accepted.length;
     const result = await sendReminders(
       { ledger: this.ledger, sender: this.mail, renderer, hash: (s) => s, now: () => new Date(`${asOf}T07:00:00Z`), sleep: async () => undefined },
       {
-        report: report(asOf, [finding]),
+        report: report(asOf, this.audited),
         findingStates: [],
         runId: `run-${asOf}`,
         // Overdue: a reminder every 7 days, so an owner told once hears nothing more this week.
@@ -70,23 +71,76 @@ class Tenant {
         limits: { perMinute: 100, perHour: 1000 },
         allowedRecipientDomains: [],
         undeliverable: marks,
+        ...extra,
       },
     );
     for (const m of result.messages.filter((x) => x.outcome === "sent" && this.reports)) {
       const status = this.bounces.has(m.recipient) ? "Bounced" : "Delivered";
       await this.ledger.recordDelivery({ messageId: m.operationId, recipient: m.recipient, status, at: `${asOf}T07:05:00.000Z`, details: "550 5.1.1" });
     }
-    return {
-      owners: resolved.owners.map((o) => o.address),
-      problems: resolved.problems,
-      mailed: this.mail.accepted.slice(before).map((a) => a.email.to),
-    };
+    return this.mail.accepted.slice(before).map((a) => a.email.to);
   }
+}
+
+function finding(resolved: ReturnType<typeof resolveOwners>): Finding {
+  return {
+    id: `account-certificate:${ACCOUNT}/certificates/sha1-abc`.toLowerCase(),
+    kind: "account-certificate",
+    severity: "critical",
+    resourceId: `${ACCOUNT}/certificates/sha1-abc`,
+    subscriptionId: SUB,
+    resourceGroup: "rg",
+    accountName: "acct",
+    accountId: ACCOUNT,
+    detail: "",
+    owners: resolved.owners,
+    ownerProblems: resolved.problems,
+  };
 }
 
 const report = (asOf: string, findings: Finding[]): AuditReport => minimalReport(asOf, findings, { accountCertificates: findings.length, poolsWithCertificates: 0 });
 
 describe("an undeliverable mark", () => {
+  it("keeps the day's sending runs (--send-only) from mailing an address whose digest bounced after the audit resolved it", async () => {
+    const tenant = new Tenant();
+    tenant.bounces.clear();
+    expect((await tenant.run("2026-11-26")).mailed).toEqual([OWNER]);
+    // Day 8: the overdue reminder goes out and bounces. The audit resolved its owners before the bounce was known.
+    tenant.bounces.add(OWNER);
+    expect((await tenant.run("2026-12-03")).mailed).toEqual([OWNER]);
+    // The hourly drains that day re-plan the audit's findings: the address is an owner there, but marked now.
+    expect(await tenant.drain("2026-12-03")).toEqual([]);
+    expect(await tenant.drain("2026-12-03")).toEqual([]);
+    // The next audit routes the findings to the next level; the address gets nothing.
+    expect((await tenant.run("2026-12-04")).mailed).toEqual([FALLBACK]);
+    expect(await tenant.drain("2026-12-04")).toEqual([]);
+    expect(tenant.mail.accepted.filter((a) => a.email.to === OWNER)).toHaveLength(2);
+  });
+
+  it("holds on every sending path: escalation copy, admin summary and all-clear to a marked address are refused, with the reason", async () => {
+    const tenant = new Tenant();
+    await tenant.run("2026-11-26");
+    // The bounced owner is also an escalation contact and gets the admin summary; the audit resolved it before the bounce.
+    const extra = { escalationContacts: [OWNER], adminSummaryTo: [OWNER], policy: { ...defaultReminderPolicy("2024-02-29"), escalateAfterReminders: 1 } };
+    expect(await tenant.drain("2026-11-26", extra)).toEqual([]);
+    const next = await tenant.run("2026-11-27", extra);
+    expect(next.mailed).toEqual([FALLBACK]);
+    expect(tenant.mail.accepted.filter((a) => a.email.to === OWNER)).toHaveLength(1);
+  });
+
+  it("holds for the redirect address: once mail to it bounced, a redirect run sends nothing to it", async () => {
+    const REDIRECT = "qa-inbox@contoso.com";
+    const tenant = new Tenant();
+    tenant.bounces.clear();
+    tenant.bounces.add(REDIRECT);
+    const redirect = { mode: "redirect" as const, redirectAddress: REDIRECT };
+    expect((await tenant.run("2026-11-26", redirect)).mailed).toEqual([REDIRECT]);
+    tenant.subscriptionTags = { OwnerContact: "bob@contoso.com" };
+    expect((await tenant.run("2026-11-27", redirect)).mailed).toEqual([]);
+    // The owners themselves are not marked by a bounce of the redirect address.
+    expect((await tenant.run("2026-11-28")).mailed).toEqual(["bob@contoso.com"]);
+  });
+
   it("stands while the tag that named the address keeps its value, and clears on the run after the value changes", async () => {
     const tenant = new Tenant();
     expect((await tenant.run("2026-11-26")).mailed).toEqual([OWNER]);
