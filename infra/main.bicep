@@ -79,8 +79,8 @@ param fallbackContacts string = ''
 @description('Grant the identity the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All here (needs a deployer who may grant app roles, e.g. Privileged Role Administrator). false: an administrator runs the command in docs/deploy.md.')
 param grantGraphPermissions bool = false
 
-@description('OWNER_SOURCES: owner sources in the order tried (tags, roles). Role holders need the Graph permissions: without them, tags only.')
-param ownerSources string = grantGraphPermissions ? 'tags,roles' : 'tags'
+@description('OWNER_SOURCES: owner sources in the order tried (tags, roles). Empty: tags,roles when grantGraphPermissions is true, else tags (role holders need the Graph permissions).')
+param ownerSources string = ''
 
 @description('OWNER_ROLE_NAMES: role definition names whose holders are owners (comma-separated; custom roles allowed).')
 param ownerRoleNames string = 'Owner,Contributor'
@@ -232,6 +232,7 @@ var tags = {
 }
 var functionAppName = 'func-bca-${resourceToken}'
 var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+var effectiveOwnerSources = empty(ownerSources) ? (grantGraphPermissions ? 'tags,roles' : 'tags') : ownerSources
 var useCustomEmailDomain = !empty(customEmailDomain) && customEmailDomainVerified
 var readerSubscriptionList = empty(readerSubscriptionIds)
   ? [subscription().subscriptionId]
@@ -383,7 +384,7 @@ module api './app/api.bicep' = {
     runBudgetMinutes: runBudgetMinutes
     ownerTagKeys: ownerTagKeys
     fallbackContacts: fallbackContacts
-    ownerSources: ownerSources
+    ownerSources: effectiveOwnerSources
     ownerRoleNames: ownerRoleNames
     ownerGroupMaxMembers: ownerGroupMaxMembers
     allowedRecipientDomains: allowedRecipientDomains

@@ -352,7 +352,8 @@ describe("role assignments", () => {
     expect(mainBicep).toMatch(/module\s+\w+\s+'\.\/app\/graphPermissions\.bicep'\s*=\s*if\s*\(grantGraphPermissions\)/);
     expect(mainBicep).toMatch(/param\s+grantGraphPermissions\s+bool\s*=\s*false/);
     // Role-based owners are off unless the permissions are granted.
-    expect(mainBicep).toMatch(/param\s+ownerSources\s+string\s*=\s*grantGraphPermissions\s*\?\s*'tags,roles'\s*:\s*'tags'/);
+    expect(mainBicep).toMatch(/^param\s+ownerSources\s+string\s*=\s*''\s*$/m);
+    expect(readBicep(mainBicep).vars.get("effectiveOwnerSources")).toBe("empty(ownerSources) ? (grantGraphPermissions ? 'tags,roles' : 'tags') : ownerSources");
     const docs = read("docs/deploy.md");
     const command = docs.split("\n").find((line) => line.includes("/appRoleAssignments"));
     expect(command, "the Graph permission command in docs/deploy.md").toBeDefined();
