@@ -6,6 +6,7 @@ import { BlobRunLock } from "../azure/blobRunLock.js";
 import { connectStorage, type StorageClients } from "../azure/storage.js";
 import { TableLedger } from "../azure/tableLedger.js";
 import { RETIREMENT_DATE } from "../core/model.js";
+import { reportRules } from "../core/rules/ruleSet.js";
 import type { EmailSender } from "../core/ports.js";
 import { mjmlMessageRenderer } from "../render/messageRenderer.js";
 import { connectAzure, type AzureAdapters } from "./connectAzure.js";
@@ -81,6 +82,7 @@ export function compose(options: CompositionOptions): Composition {
         retirementDate: RETIREMENT_DATE,
         snoozeTagKey: config.snooze.tagKey,
         itemsInFull: config.email.digestItemsInFull,
+        rules: reportRules(config.rules.enabled),
         ...(options.reportUrl ? { reportUrl: options.reportUrl } : {}),
       }),
     now: options.now ?? (() => new Date()),

@@ -31,6 +31,8 @@ export interface RenderedEmail {
 
 export interface AdminSummary {
   totals: { findings: number; critical: number; warning: number; owners?: number; digestsPlanned?: number; escalations?: number; allClear?: number };
+  /** Open findings per rule (the report's summary.byRule). */
+  byRule?: Record<string, number>;
   unownedFindings: Finding[];
   ownerProblems: string[];
   failedScopes: (ScopeCoverage & { name?: string; displayName?: string })[];
@@ -638,6 +640,7 @@ function adminSummary(report: AuditReport, digests: number): AdminSummary {
   const owners = new Set(report.findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
   return {
     totals: { findings: report.summary.findings, critical: report.summary.critical, warning: report.summary.warning, owners: owners.size, digestsPlanned: digests },
+    ...(report.summary.byRule ? { byRule: report.summary.byRule } : {}),
     unownedFindings: report.findings.filter((f) => (f.owners ?? []).length === 0),
     ownerProblems: [...new Set(report.findings.flatMap((f) => f.ownerProblems ?? []))],
     failedScopes: [

@@ -2,7 +2,7 @@
 // Every string that came from Azure (names, tag keys and values, ids, details) is attacker-controlled:
 // it is cleaned and HTML-escaped before it goes into the MJML source, because MJML passes entities and
 // markup through untouched and does no escaping of its own.
-import type { OwnerTagFix } from "../core/model.js";
+import type { OwnerTagFix, ReportRule } from "../core/model.js";
 import { CORRECTED_ADDRESS } from "../core/owners.js";
 import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestAccountGroup, DigestItem, DigestPlan } from "../core/digestPlan.js";
@@ -13,6 +13,7 @@ import { digestCsvAttachment } from "./digestCsv.js";
 import { migrationAttachments } from "./migrationFiles.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
 import { countdownPhrase, formatNumber, longDate, plural, utcTimestamp } from "./format.js";
+import { isCertificateFinding, ruleBriefs, ruleHeadline, ruleItemNote, type RuleBrief } from "./ruleSteps.js";
 
 export interface RenderContext {
   asOf: string;
@@ -27,6 +28,8 @@ export interface RenderContext {
   snoozeTagKey?: string;
   /** Items a digest shows in full (`DIGEST_ITEMS_IN_FULL`); the rest are summarised and attached as CSV. */
   itemsInFull?: number;
+  /** The rules the audit ran (titles, steps, guides); the shipped ones when absent. */
+  rules?: readonly ReportRule[];
 }
 
 export type { AdminSummary, RenderedEmail };
@@ -88,9 +91,18 @@ function safeHttpsUrl(raw: string | undefined): string | undefined {
 
 // ---------------------------------------------------------------- wording
 
+/**
+ * The deadline a digest leads with: the soonest among the items due on this run (each rule has its own), else the
+ * certificate deadline. A digest of certificate items only says what it always said.
+ */
+function digestDeadline(plan: DigestPlan, ctx: RenderContext): string {
+  return plan.dueItems.map((i) => i.finding.deadline ?? ctx.deadline).sort()[0] ?? ctx.deadline;
+}
+
 export function digestSubject(plan: DigestPlan, ctx: RenderContext): string {
-  const countdown = countdownPhrase(daysBetween(ctx.asOf, ctx.deadline));
-  const items = plural(plan.items.length, "Azure Batch certificate item", "Azure Batch certificate items");
+  const countdown = countdownPhrase(daysBetween(ctx.asOf, digestDeadline(plan, ctx)));
+  const what = plan.items.every((i) => isCertificateFinding(i.finding)) ? "certificate" : "retirement";
+  const items = plural(plan.items.length, `Azure Batch ${what} item`, `Azure Batch ${what} items`);
   const subject =
     plan.kind === "escalation"
       ? `Escalated: ${plan.ownerAddress} has not acted on ${items}, ${countdown}`
@@ -133,6 +145,7 @@ function itemLine(item: DigestItem, ctx: RenderContext): ItemLine {
     const missing = refs.filter((r) => r.resolves === false).map((r) => shortCertificateName(referenceName(r)));
     if (missing.length > 0) notes.push(`${missing.join(", ")} not in this account`);
     if (f.migration?.replacementPool) notes.push("replacement attached");
+    if (!isCertificateFinding(f)) notes.push(ruleItemNote(f, ctx.asOf, ctx.rules));
   } else {
     const cert = f.certificate;
     kind = "Certificate";
@@ -495,23 +508,27 @@ async function digestHtml(
   stop: { lines: string[]; snooze: string },
   csvName: string,
 ): Promise<{ html: string; views: AccountView[] }> {
-  const days = daysBetween(ctx.asOf, ctx.deadline);
+  const deadline = digestDeadline(plan, ctx);
+  const days = daysBetween(ctx.asOf, deadline);
   const countdown = countdownPhrase(days);
   const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
   const headline =
     plan.kind === "escalation"
       ? `Escalated: ${escapeHtml(plan.ownerAddress)} has not acted`
       : `${escapeHtml(plural(plan.items.length, "item needs", "items need"))} action`;
-  const deadlineWord = days < 0 ? `deadline was ${longDate(ctx.deadline)}` : `deadline ${longDate(ctx.deadline)}`;
+  const deadlineWord = days < 0 ? `deadline was ${longDate(deadline)}` : `deadline ${longDate(deadline)}`;
   const sub = `${escapeHtml(countdown.charAt(0).toUpperCase() + countdown.slice(1))} · ${escapeHtml(deadlineWord)} · ${escapeHtml(plural(critical, "critical", "critical"))}`;
 
   const views = accountViews(split.groups, ctx);
   const kits = split.shown.filter((i) => i.finding.migration?.replacementPool).length;
   const intro =
     split.hiddenItems > 0
-      ? `${introText(ctx)} The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, with what to do per Batch account${kits > 0 ? " and each pool's replacement attached" : ""}; the rest after them, and every item in ${csvName}:`
-      : `${introText(ctx)} What to do, per Batch account${kits > 0 ? `, with each pool's replacement attached, ready to create` : ""}:`;
-  const sections = views.map((v) => accountSection(v.account, escapeHtml(v.subscription), v.lines, v.steps, v.fixes)).join("\n") + restSection(split, plan, ctx, csvName);
+      ? `${introText(ctx, plan)} The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, with what to do per Batch account${kits > 0 ? " and each pool's replacement attached" : ""}; the rest after them, and every item in ${csvName}:`
+      : `${introText(ctx, plan)} What to do, per Batch account${kits > 0 ? `, with each pool's replacement attached, ready to create` : ""}:`;
+  const sections =
+    views.map((v) => accountSection(v.account, escapeHtml(v.subscription), v.lines, v.steps, v.fixes)).join("\n") +
+    rulesSection(ruleBriefs(plan.items.map((i) => i.finding), ctx.asOf, ctx.rules)) +
+    restSection(split, plan, ctx, csvName);
 
   const report = safeHttpsUrl(ctx.reportUrl);
   const footerHtml = `<p style="margin:0;"><b>Why you got this:</b> ${why.map(escapeHtml).join(" ")}</p>
@@ -528,6 +545,35 @@ ${sections}
 ${footer(ctx, footerHtml)}
 </mj-body></mjml>`;
   return { html: await compile(mjml), views };
+}
+
+/** Each retirement other than the certificates once: its date and countdown, its steps and guide (./ruleSteps.ts). */
+function rulesSection(briefs: readonly RuleBrief[]): string {
+  if (briefs.length === 0) return "";
+  const rules = briefs
+    .map(
+      (b) =>
+        `<p style="margin:10px 0 0 0;overflow-wrap:anywhere;"><b>${escapeHtml(ruleHeadline(b))}</b></p><ol style="margin:2px 0 0 0;padding-left:20px;">${b.steps
+          .map((step) => `<li style="margin:3px 0 0 0;overflow-wrap:anywhere;">${escapeHtml(step)}</li>`)
+          .join("")}</ol>${b.guideUrl ? `<p style="margin:2px 0 0 0;"><a href="${escapeHtml(b.guideUrl)}" style="${LINK_STYLE}">Migration guide</a></p>` : ""}`,
+    )
+    .join("");
+  return `\n<mj-section background-color="#ffffff" padding="10px 0 12px 0" border-top="1px solid ${COLORS.border}">
+  <mj-column><mj-text>
+<div style="font-size:16px;font-weight:700;">What to do per retirement</div>${rules}
+  </mj-text></mj-column>
+</mj-section>`;
+}
+
+/** The same as plain text. */
+function rulesText(briefs: readonly RuleBrief[]): string[] {
+  if (briefs.length === 0) return [];
+  const out = ["== What to do per retirement"];
+  for (const b of briefs) {
+    out.push(`  ${clean(ruleHeadline(b))}`, ...b.steps.map((step, i) => `    ${i + 1}. ${clean(step)}`));
+    if (b.guideUrl) out.push(`    Migration guide: ${b.guideUrl}`);
+  }
+  return [...out, ""];
 }
 
 /** What the rest of a capped digest holds, as sentences and one line per account (most urgent first). */
@@ -577,8 +623,13 @@ ${lead}${list}${more}${csv}
 </mj-section>`;
 }
 
-function introText(ctx: RenderContext): string {
-  return `Azure Batch retired account certificates on ${longDate(ctx.retirementDate)}: creating or resizing pools with certificate references is rejected, and certificates on nodes may stop working. They move to Azure Key Vault, installed by the Key Vault VM extension.`;
+function introText(ctx: RenderContext, plan: DigestPlan): string {
+  const others = plan.items.some((i) => !isCertificateFinding(i.finding));
+  if (!plan.items.some((i) => isCertificateFinding(i.finding))) {
+    return "Azure Batch is retiring settings your pools use: images, node agents, VM sizes or features. Each retirement's date, countdown and steps are below.";
+  }
+  const also = others ? " Your pools also use other settings Azure Batch is retiring: each retirement's date, countdown and steps are below." : "";
+  return `Azure Batch retired account certificates on ${longDate(ctx.retirementDate)}: creating or resizing pools with certificate references is rejected, and certificates on nodes may stop working. They move to Azure Key Vault, installed by the Key Vault VM extension.${also}`;
 }
 
 function digestText(
@@ -590,9 +641,10 @@ function digestText(
   split: DigestSplit,
   csvName: string,
 ): string {
-  const days = daysBetween(ctx.asOf, ctx.deadline);
+  const deadline = digestDeadline(plan, ctx);
+  const days = daysBetween(ctx.asOf, deadline);
   const out: string[] = [];
-  out.push(digestSubject(plan, ctx), "", introText(ctx), `Migration deadline: ${longDate(ctx.deadline)} (${countdownPhrase(days)}).`, "");
+  out.push(digestSubject(plan, ctx), "", introText(ctx, plan), `Migration deadline: ${longDate(deadline)} (${countdownPhrase(days)}).`, "");
   if (split.hiddenItems > 0) {
     out.push(`The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, then the rest in short; every item is in ${csvName}.`, "");
   }
@@ -610,6 +662,7 @@ function digestText(
     }
     out.push("");
   }
+  out.push(...rulesText(ruleBriefs(plan.items.map((i) => i.finding), ctx.asOf, ctx.rules)));
   if (split.hiddenItems > 0) {
     const rest = restLines(split, plan, csvName);
     out.push(`== The rest: ${plural(split.hiddenItems, "item", "items")} in short`, ...rest.lead.map((l) => `  ${l}`));
@@ -664,6 +717,12 @@ export async function renderAdminSummary(summary: AdminSummary, ctx: RenderConte
   if (t.digestsPlanned !== undefined) totals.push(["Digests", formatNumber(t.digestsPlanned)]);
   if (t.escalations !== undefined) totals.push(["Escalations", formatNumber(t.escalations)]);
   if (t.allClear !== undefined) totals.push(["All-clear notes", formatNumber(t.allClear)]);
+  // Per rule, soonest deadline first; rules that found nothing are left out (the report lists every rule).
+  const titles = new Map((ctx.rules ?? []).map((r, i) => [r.id, { title: r.title, order: i }]));
+  const perRule = Object.entries(summary.byRule ?? {})
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => (titles.get(a)?.order ?? Infinity) - (titles.get(b)?.order ?? Infinity) || a.localeCompare(b));
+  for (const [id, n] of perRule) totals.push([titles.get(id)?.title ?? id, `${formatNumber(n)} (${id})`]);
 
   if (summary.backlog) {
     totals.push(["Waiting to send", `${formatNumber(summary.backlog.messages)} (${formatNumber(summary.backlog.owners)} owners, ${formatNumber(summary.backlog.neverTold)} never told)`]);
