@@ -48,7 +48,7 @@ describe("a digest with several rules", () => {
     expect(text).toContain("Pool render · D, Ds, Dv2, Dsv2 and Ls-series VM sizes: 514 days left (2028-05-01)");
     const start = text.indexOf("== What to do per retirement");
     const sections = text.slice(start, text.indexOf("\n\n", start));
-    const headlines = sections.split("\n").filter((l) => /^  \S/.test(l));
+    const headlines = sections.split("\n").filter((l) => /^ {2}\S/.test(l));
     expect(headlines).toEqual([
       "  Windows Server 2016 Marketplace images: 12 January 2027, 39 days left, 2 pools",
       "  Ubuntu 22.04 node agent: 30 June 2027, 208 days left, 1 pool",
