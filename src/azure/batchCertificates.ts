@@ -12,6 +12,7 @@ import { answerBody, type ArmListPage, DEFAULT_MAX_PAGES, PagingGuard, parseArmL
 import { WAIT_TOO_LONG } from "./retryWaitCap.js";
 import { signInFailure } from "./signIn.js";
 import type { SubscriptionPacer } from "./subscriptionPacer.js";
+import { factsFromBatchProperties } from "./poolFacts.js";
 import { certificateExpiry } from "./x509.js";
 
 /** Error codes ARM answers with when an api-version no longer has the certificate API. */
@@ -107,6 +108,8 @@ type WireItem = ArmListPage["value"][number];
 function toPool(pool: Pool, account: BatchAccountInfo, wire?: WireItem): PoolInfo {
   const name = pool.name ?? pool.id?.split("/").pop() ?? "";
   const configuration = poolConfiguration(wire);
+  // From the wire `properties` (this api-version's contract has every property the rules read).
+  const facts = factsFromBatchProperties(wire?.properties as Record<string, unknown> | undefined);
   if (!name) throw new AuditError("BATCH.REQUEST_FAILED", `Batch account ${account.name}: the pool list returned a pool with no name or id`);
   return {
     id: pool.id ?? `${account.id}/pools/${name}`,
@@ -123,6 +126,7 @@ function toPool(pool: Pool, account: BatchAccountInfo, wire?: WireItem): PoolInf
       ...(ref.visibility ? { visibility: [...ref.visibility] } : {}),
     })),
     ...(configuration ? { configuration } : {}),
+    ...(facts ? { facts } : {}),
   };
 }
 

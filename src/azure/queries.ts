@@ -2,17 +2,40 @@
 // the official Kusto language service and the simulator can be held to exactly this subset.
 // Each query projects `id` and orders by it: Resource Graph pages are only stable that way.
 
-/** Batch accounts, from the `resources` table. */
+/** Batch accounts, from the `resources` table (poolAllocationMode for the low-priority rule). */
 export const BATCH_ACCOUNTS_QUERY = `resources
 | where type =~ 'microsoft.batch/batchaccounts'
-| project id, name, type, subscriptionId, resourceGroup, location, tags
+| project id, name, type, subscriptionId, resourceGroup, location, tags, poolAllocationMode = properties.poolAllocationMode
 | order by id asc`;
 
-/** Pools whose `properties.certificates` is a non-empty array, from the `batchresources` table. */
-export const POOLS_WITH_CERTIFICATES_QUERY = `batchresources
+/**
+ * The KQL projection of the facts (one column per path, so a row holds a few short strings, never the pool's whole
+ * `properties`). Column names are the PoolFacts keys they fill (src/azure/poolFacts.ts reads them).
+ */
+const POOL_FACT_COLUMNS = [
+  "vmSize = properties.vmSize",
+  "imagePublisher = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.publisher",
+  "imageOffer = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.offer",
+  "imageSku = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.sku",
+  "imageId = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.id",
+  "nodeAgentSkuId = properties.deploymentConfiguration.virtualMachineConfiguration.nodeAgentSkuId",
+  "cloudServiceOsFamily = properties.deploymentConfiguration.cloudServiceConfiguration.osFamily",
+  "targetNodeCommunicationMode = properties.targetNodeCommunicationMode",
+  "currentNodeCommunicationMode = properties.currentNodeCommunicationMode",
+  "targetLowPriorityNodes = properties.scaleSettings.fixedScale.targetLowPriorityNodes",
+  "currentLowPriorityNodes = properties.currentLowPriorityNodes",
+  "autoScaleFormula = properties.scaleSettings.autoScale.formula",
+  "applicationLicenses = properties.applicationLicenses",
+  "publicIpProvision = properties.networkConfiguration.publicIPAddressConfiguration.provision",
+].join(", ");
+
+/**
+ * Every pool, from the `batchresources` table: its certificate references and the properties the retirement rules
+ * read (a few paths each, not the whole `properties`: at 500,000 pools the rows must stay small).
+ */
+export const POOLS_QUERY = `batchresources
 | where type =~ 'microsoft.batch/batchaccounts/pools'
-| where array_length(properties.certificates) > 0
-| project id, name, type, subscriptionId, resourceGroup, certificates = properties.certificates
+| project id, name, type, subscriptionId, resourceGroup, certificates = properties.certificates, ${POOL_FACT_COLUMNS}
 | order by id asc`;
 
 /** Subscriptions and resource groups with their names and tags (owner resolution falls back to them). */
@@ -36,7 +59,7 @@ export function accountPoolsQuery(accountIds: readonly string[]): string {
   return `batchresources
 | where type =~ 'microsoft.batch/batchaccounts/pools'
 | where ${prefixes.join(" or ")}
-| project id, name, type, subscriptionId, resourceGroup, certificates = properties.certificates
+| project id, name, type, subscriptionId, resourceGroup, certificates = properties.certificates, ${POOL_FACT_COLUMNS}
 | order by id asc`;
 }
 
@@ -76,7 +99,7 @@ export const ALL_QUERIES = {
   MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY,
   SUBSCRIPTION_ANCESTORS_QUERY,
   BATCH_ACCOUNTS_QUERY,
-  POOLS_WITH_CERTIFICATES_QUERY,
+  POOLS_QUERY,
   CONTAINERS_QUERY,
   ACCOUNT_POOLS_QUERY_EXAMPLE: accountPoolsQuery([
     "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-a/providers/Microsoft.Batch/batchAccounts/one",

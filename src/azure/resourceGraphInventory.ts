@@ -12,7 +12,8 @@ import type { AccountPoolReader, AuditScope, InventoryReader, ReadOptions, Repor
 import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseResourceGraphPage, stoppedReason } from "./armAnswers.js";
 import type { SubscriptionLister } from "./armSubscriptions.js";
 import { DEFAULT_MAX_RETRY_WAIT_MS, WAIT_TOO_LONG } from "./retryWaitCap.js";
-import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "./queries.js";
+import { factsFromGraphRow } from "./poolFacts.js";
+import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_QUERY } from "./queries.js";
 import { signInFailure } from "./signIn.js";
 
 /** Accounts per fallback pool query: keeps the query text short (Resource Graph bounds the query length). */
@@ -142,12 +143,12 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     return accountsCapped ? "tenant-limit-hit" : "read";
   }
 
-  /** The pools with certificates, subscriptions and resource groups of one scope into `inventory`. */
+  /** The pools (every pool, with its facts), subscriptions and resource groups of one scope into `inventory`. */
   private async readContainers(queryScope: QueryScope, inventory: TenantInventory, signal: AbortSignal | undefined): Promise<void> {
     const newPool = this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
     const newGroup = this.fresh<ResourceGroupInfo>(inventory, "resourceGroups", (g) => g.id);
     const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
-    await this.run(queryScope, inventory, signal, POOLS_WITH_CERTIFICATES_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools.filter(newPool)));
+    await this.run(queryScope, inventory, signal, POOLS_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools.filter(newPool)));
     await this.run(queryScope, inventory, signal, CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
       for (const c of containers) {
         if ("id" in c) {
@@ -413,6 +414,8 @@ function toAccount(row: Row): BatchAccountInfo {
     resourceGroup: parsed.resourceGroup,
     location: typeof row.location === "string" ? row.location : "",
     tags: tagsOf(row),
+    // A row without the column did not carry it (unknown); null: the account has none set.
+    ...("poolAllocationMode" in row ? { poolAllocationMode: typeof row.poolAllocationMode === "string" ? row.poolAllocationMode : null } : {}),
   };
 }
 
@@ -423,10 +426,14 @@ function toReportedPool(row: Row): ReportedPool | undefined {
   const accountId = accountIdOf(id);
   if (!parsed || !accountId) return undefined;
   let certificateReferences: ReportedPool["certificateReferences"] = "not-reported";
+  let facts: PoolInfo["facts"];
   try {
-    certificateReferences = toPool(row).certificateReferences;
+    const pool = toPool(row);
+    facts = pool.facts;
+    // No `certificates` key (null when projected): not reported, never "none".
+    if (Array.isArray(row.certificates)) certificateReferences = pool.certificateReferences;
   } catch {
-    // No `certificates` key (null when projected) or an unusable value: not reported, never "none".
+    // An unusable value: not reported either.
   }
   return {
     id,
@@ -436,16 +443,21 @@ function toReportedPool(row: Row): ReportedPool | undefined {
     subscriptionId: parsed.subscriptionId,
     resourceGroup: parsed.resourceGroup,
     certificateReferences,
+    ...(facts ? { facts } : {}),
   };
 }
 
+/**
+ * A pool row: its references (none when the row has no `certificates`: Resource Graph's contract may not carry them,
+ * and the audit reads the Batch API where they can matter) and its facts. Nothing of the row is kept but strings.
+ */
 function toPool(row: Row): PoolInfo {
   const id = str(row, "id");
   const parsed = parseResourceId(id);
   const accountId = accountIdOf(id);
   if (!parsed || !accountId) throw new Error(`"${id}" is not a Batch pool id`);
   const accountName = /\/batchaccounts\/([^/]+)/i.exec(id)?.[1] ?? "";
-  const refs = row.certificates;
+  const refs = row.certificates ?? [];
   if (!Array.isArray(refs)) throw new Error(`pool ${id}: field "certificates" is not an array`);
   const certificateReferences: PoolCertificateReference[] = refs.map((r, i) => {
     const ref = r as Record<string, unknown>;
@@ -467,6 +479,7 @@ function toPool(row: Row): PoolInfo {
     subscriptionId: parsed.subscriptionId,
     resourceGroup: parsed.resourceGroup,
     certificateReferences,
+    facts: factsFromGraphRow(row),
   };
 }
 

@@ -9,6 +9,7 @@ import { compactPoolConfiguration, isMigratedPool, type MigrationSettings } from
 import type { RetirementRule, VmSizeEndOfLife } from "./rules/rule.js";
 import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
+import { locator, readVmSizeEndOfLife, regionsWithPools, unjudgedCollector } from "./ruleReads.js";
 import {
   REPORT_SCHEMA_VERSION,
   RETIREMENT_DATE,
@@ -34,6 +35,7 @@ import type {
   ReadOptions,
   ReportedPool,
   TenantInventory,
+  VmSizeLifecycleReader,
 } from "./ports.js";
 
 /**
@@ -57,6 +59,8 @@ export interface AuditDependencies {
   concurrency: number;
   /** Role holders, for owners from role assignments (OWNER_SOURCES with `roles`); absent: tags and fallback only. */
   access?: AccessReader;
+  /** Azure's `batchSupportEndOfLife` per region, read once per region that has pools; absent: the catalogue's dates. */
+  vmSizes?: VmSizeLifecycleReader;
   onProgress?: (progress: AuditProgress) => void;
 }
 
@@ -96,13 +100,19 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const { certificates, pools, accounts, migratedPools } = await reads.finished(inventory.accounts, graphPools);
   assertScopeMatched(request.scope, inventory);
   const rules = request.rules ?? resolveRules();
+  // Azure's dates for the regions in use, unless the request brings them.
+  const vmSizes = request.vmSizeEndOfLife ? undefined : await readVmSizeEndOfLife(deps.vmSizes, rules, regionsWithPools(pools), readOptions);
+  const vmSizeEndOfLife = request.vmSizeEndOfLife ?? vmSizes?.endOfLife;
+  const coverageByAccount = new Map(accounts.map((a) => [a.id.toLowerCase(), a]));
+  const unjudged = unjudgedCollector((id) => coverageByAccount.get(id.toLowerCase()));
   const built = buildFindings({
     accounts: inventory.accounts,
     certificates,
     pools,
     rules,
     asOf: request.asOf,
-    ...(request.vmSizeEndOfLife ? { vmSizeEndOfLife: request.vmSizeEndOfLife } : {}),
+    ...(vmSizeEndOfLife ? { vmSizeEndOfLife } : {}),
+    onUnknown: (rule, pool, missing) => unjudged.note(rule, pool, missing),
     poolsUnknown: new Set(accounts.filter((a) => a.pools === "failed").map((a) => a.id.toLowerCase())),
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
@@ -113,7 +123,12 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(withKits, inventory, request.owners.owners), readOptions);
     findings = assignOwners(withKits, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
   }
-  const coverage = describeCoverage(request.scope, inventory, accounts);
+  const unjudgedRules = unjudged.entries();
+  const coverage: Coverage = {
+    ...describeCoverage(request.scope, inventory, accounts),
+    ...(unjudgedRules.length > 0 ? { unjudged: unjudgedRules } : {}),
+    ...(vmSizes ? { vmSizeEndOfLife: vmSizes.reads } : {}),
+  };
   deps.onProgress?.({ phase: "done", done: 1, total: 1 });
 
   const deadline = request.deadline ?? RETIREMENT_DATE;
@@ -244,7 +259,8 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         const entry = reads.get(a.id.toLowerCase());
         // Not an account whose pools were already read (one with an open pool finding): once is enough.
         const unread = entry?.batchPools === undefined && entry?.poolsError === undefined;
-        return entry && unread && entry.certificates !== "unknown" && entry.certificates.length === 0 && graphPools.has(a.id.toLowerCase());
+        const referencing = graphPools.get(a.id.toLowerCase())?.some((p) => p.certificateReferences.length > 0) ?? false;
+        return entry && unread && entry.certificates !== "unknown" && entry.certificates.length === 0 && referencing;
       });
       for (const a of extra) queue.add(a.subscriptionId.toLowerCase(), () => readPools(a, reads.get(a.id.toLowerCase()) as AccountRead));
       await queue.idle();
@@ -254,6 +270,11 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       const pools: PoolInfo[] = [];
       const coverage: AccountCoverage[] = [];
       const covered = new Set<string>();
+      const setLocation = locator();
+      const locate = (list: PoolInfo[], location: string) => {
+        setLocation(list, location);
+        return list;
+      };
       let migratedPools = 0;
       for (const account of accounts) {
         const key = account.id.toLowerCase();
@@ -267,21 +288,21 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         if (entry.batchPools) {
           source = "batch-api";
           migratedPools += entry.migratedPools ?? 0;
-          pools.push(...mergePoolEvidence(entry.batchPools, fromGraph));
+          pools.push(...locate(mergePoolEvidence(entry.batchPools, fromGraph), account.location));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
           if ("pools" in stand) {
             source = "resource-graph";
             poolsReason = `the Batch API could not list pools (${entry.poolsError}); read from Resource Graph instead`;
-            pools.push(...mergePoolEvidence(undefined, dedupeById([...fromGraph, ...stand.pools])));
+            pools.push(...locate(mergePoolEvidence(undefined, dedupeById([...fromGraph, ...stand.pools])), account.location));
           } else {
             source = "failed";
             poolsReason = `${entry.poolsError}; ${stand.failed}`;
-            pools.push(...mergePoolEvidence(undefined, fromGraph));
+            pools.push(...locate(mergePoolEvidence(undefined, fromGraph), account.location));
           }
         } else {
           source = "not-needed";
-          pools.push(...mergePoolEvidence(undefined, fromGraph));
+          pools.push(...locate(mergePoolEvidence(undefined, fromGraph), account.location));
         }
         const failed = entry.certificates === "unknown" || source === "failed";
         const reasons = [entry.certificatesReason, source === "failed" ? `pools: ${poolsReason}` : undefined].filter((r) => r !== undefined);

@@ -271,6 +271,39 @@ export interface Coverage {
   accounts: AccountCoverage[];
   /** Problems that are not tied to one subscription or account (a truncated query, a failed query batch). */
   problems: string[];
+  /**
+   * Per rule and account: pools the rule could not judge because the reads did not carry a property it needs (e.g.
+   * Resource Graph's rows at an api-version without node communication modes). Those pools are neither affected nor
+   * clean; their open findings stay open.
+   */
+  unjudged?: UnjudgedRule[];
+  /** Azure's `batchSupportEndOfLife` per region read (or not: then VM-size rules used the catalogue's date). */
+  vmSizeEndOfLife?: RegionRead[];
+  /**
+   * Set once when Azure refused the certificate API's api-version as retired: no account's certificates (nor pool
+   * references) could be read, said here once instead of as a failure per account.
+   */
+  certificateApiRetired?: string;
+}
+
+export interface UnjudgedRule {
+  rule: string;
+  accountId: string;
+  /** Pools of the account the rule could not judge. */
+  pools: number;
+  /** The facts that were not carried. */
+  missing: string[];
+  reason: string;
+}
+
+export interface RegionRead {
+  /** Lower-cased ARM location. */
+  location: string;
+  status: "read" | "failed";
+  /** VM sizes with an end of support that Azure listed (when read). */
+  sizesWithEndOfLife?: number;
+  /** Why it could not be read; the catalogue's dates were used there. */
+  reason?: string;
 }
 
 export interface ReportSummary {

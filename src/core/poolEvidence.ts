@@ -3,30 +3,36 @@
 // provider's latest api-version, which may no longer carry the key). Findings are their union; a disagreement is
 // written on the pool, never resolved silently in either direction.
 import { lastSegment } from "./certificateReference.js";
-import type { PoolCertificateReference, PoolEvidenceSource, PoolInfo } from "./model.js";
+import type { PoolCertificateReference, PoolEvidenceSource, PoolFacts, PoolInfo } from "./model.js";
 import type { ReportedPool } from "./ports.js";
 
-/** Pools of one account that reference certificates, from the Batch API's list and Resource Graph's rows. */
+/**
+ * Every pool of one account, from the Batch API's list and Resource Graph's rows: certificate references as their
+ * union (a disagreement written on the pool), facts from both (the Batch API's where it carried a property). With a
+ * Batch list, a pool only Resource Graph shows is kept only when it shows references (Resource Graph can lag behind a
+ * deletion: the finding says so); without one, every Resource Graph pool is kept as it is (no copy: at 500,000 pools
+ * each copy counts).
+ */
 export function mergePoolEvidence(fromBatch: readonly PoolInfo[] | undefined, fromGraph: readonly PoolInfo[]): PoolInfo[] {
+  if (fromBatch === undefined) return fromGraph.map((pool) => (pool.certificateReferences.length > 0 ? { ...pool, sources: ["resource-graph"] } : pool));
   const merged = new Map<string, PoolInfo>();
-  for (const pool of fromBatch ?? []) {
-    if (pool.certificateReferences.length === 0) continue;
-    merged.set(pool.id.toLowerCase(), { ...pool, sources: ["batch-api"] });
-  }
-  const batchPools = new Map((fromBatch ?? []).map((p) => [p.id.toLowerCase(), p]));
+  for (const pool of fromBatch) merged.set(pool.id.toLowerCase(), pool.certificateReferences.length > 0 ? { ...pool, sources: ["batch-api"] } : pool);
   for (const graphPool of fromGraph) {
     const key = graphPool.id.toLowerCase();
-    const batchPool = batchPools.get(key);
-    if (fromBatch === undefined) {
-      merged.set(key, { ...graphPool, sources: ["resource-graph"] });
-      continue;
-    }
+    const batchPool = merged.get(key);
     if (!batchPool) {
+      if (graphPool.certificateReferences.length === 0) continue;
       merged.set(key, {
         ...graphPool,
         sources: ["resource-graph"],
         disagreement: "Resource Graph lists this pool with certificate references, but the Batch API did not return the pool (Resource Graph can lag behind a deletion)",
       });
+      continue;
+    }
+    const facts = mergeFacts(graphPool.facts, batchPool.facts);
+    if (graphPool.certificateReferences.length === 0) {
+      // Resource Graph's row shows no references (or does not carry them): the Batch API's list stands.
+      if (facts !== batchPool.facts) merged.set(key, { ...batchPool, ...(facts ? { facts } : {}) });
       continue;
     }
     const batchRefs = referenceKeys(batchPool.certificateReferences);
@@ -38,14 +44,24 @@ export function mergePoolEvidence(fromBatch: readonly PoolInfo[] | undefined, fr
       certificateReferences: unionReferences(batchPool.certificateReferences, graphPool.certificateReferences),
       sources,
       ...(disagreement ? { disagreement } : {}),
+      ...(facts ? { facts } : {}),
     });
   }
   return [...merged.values()];
 }
 
+/** Both reads' facts of one pool: the Batch API's where it carried a property, Resource Graph's where only it did. */
+export function mergeFacts(fromGraph: PoolFacts | undefined, fromBatch: PoolFacts | undefined): PoolFacts | undefined {
+  if (!fromGraph) return fromBatch;
+  if (!fromBatch) return fromGraph;
+  const merged: PoolFacts = { ...fromGraph };
+  for (const [key, value] of Object.entries(fromBatch)) if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+  return merged;
+}
+
 /**
  * Resource Graph's rows as a stand-in for an account's pools: usable only when every row carries the `certificates`
- * key (a row without it means "not reported", never "none"). Returns the pools that reference certificates, or the
+ * key (a row without it means "not reported", never "none"). Returns the account's pools (with their facts), or the
  * reason the rows cannot stand in.
  */
 export function poolsFromReportedRows(rows: readonly ReportedPool[]): { pools: PoolInfo[] } | { unreported: string } {
@@ -62,7 +78,7 @@ export function poolsFromReportedRows(rows: readonly ReportedPool[]): { pools: P
   }
   const pools: PoolInfo[] = [];
   for (const row of rows) {
-    if (row.certificateReferences === "not-reported" || row.certificateReferences.length === 0) continue;
+    if (row.certificateReferences === "not-reported") continue;
     pools.push({ ...row, certificateReferences: row.certificateReferences });
   }
   return { pools };

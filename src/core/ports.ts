@@ -21,7 +21,10 @@ export interface TenantInventory {
   subscriptions: SubscriptionInfo[];
   resourceGroups: ResourceGroupInfo[];
   accounts: BatchAccountInfo[];
-  /** Pools that reference at least one certificate. */
+  /**
+   * Every pool Resource Graph lists, with the certificate references its rows carry (none when a row has no
+   * `certificates`) and the facts the rules read (`PoolInfo.facts`).
+   */
   pools: PoolInfo[];
   problems: InventoryProblem[];
 }

@@ -238,7 +238,11 @@ describe("pool references whichever api-version Resource Graph serves pools at",
     const h = await startHarness({ snapshot: at(demoTenant(), GRAPH_WITHOUT_CERTIFICATES) });
     try {
       const inventory = await h.inventory.readInventory(TENANT);
-      expect(inventory.pools).toEqual([]);
+      // Every pool is listed (the rules read them all), none with references, and none with what that contract lacks.
+      const poolsInSnapshot = demoTenant().resources.filter((r) => r.type.toLowerCase() === "microsoft.batch/batchaccounts/pools").length;
+      expect(inventory.pools).toHaveLength(poolsInSnapshot);
+      expect(inventory.pools.filter((p) => p.certificateReferences.length > 0)).toEqual([]);
+      expect(inventory.pools.filter((p) => p.facts?.targetNodeCommunicationMode !== undefined || p.facts?.applicationLicenses !== undefined)).toEqual([]);
       expect(inventory.accounts.length).toBeGreaterThan(0);
       const rows = await h.inventory.readAccountPools(inventory.accounts.filter((a) => a.name === "riskbatch"));
       expect([...rows.values()].flat().map((p) => [p.name, p.certificateReferences])).toEqual([

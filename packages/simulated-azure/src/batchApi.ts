@@ -4,7 +4,7 @@
 import { ArmThrottle, type ArmThrottleOptions } from "./armThrottle.js";
 import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./routes.js";
 import type { SnapshotResource } from "./snapshot.js";
-import { POOL_CERTIFICATES_REMOVED_IN } from "./state.js";
+import { POOL_CERTIFICATES_REMOVED_IN, poolPropertiesAt } from "./state.js";
 
 const CERTIFICATES_REMOVED_IN = POOL_CERTIFICATES_REMOVED_IN;
 
@@ -125,13 +125,10 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
         if (missing) return missing;
         const found = findAccount(req);
         if ("status" in found) return found;
-        const dropCertificates = (req.query.get("api-version") ?? "") >= CERTIFICATES_REMOVED_IN;
+        const version = req.query.get("api-version") ?? undefined;
         return page(req, ctx.state.poolsByAccount.get(found.id.toLowerCase()) ?? [], (r) => {
-          const resource = armResource(r) as { properties?: Record<string, unknown> };
-          if (dropCertificates && resource.properties) {
-            const { certificates: _dropped, cloudServiceConfiguration: _alsoDropped, ...rest } = resource.properties;
-            resource.properties = rest;
-          }
+          const resource = armResource(r) as { properties: Record<string, unknown> };
+          resource.properties = poolPropertiesAt(resource.properties, version);
           return resource;
         });
       },

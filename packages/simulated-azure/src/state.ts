@@ -9,7 +9,28 @@ const ACCOUNT = "microsoft.batch/batchaccounts";
 const RESOURCE_GROUP = "microsoft.resources/resourcegroups";
 /** Batch's 2025-06-01 contract (azure-rest-api-specs, Microsoft.Batch stable 2025-06-01) dropped these from pools. */
 export const POOL_CERTIFICATES_REMOVED_IN = "2025-06-01";
-const REMOVED_POOL_PROPERTIES = ["certificates", "cloudServiceConfiguration"];
+/**
+ * Pool properties by the api-version whose contract no longer has them: `deploymentConfiguration.cloudServiceConfiguration`
+ * is absent from DeploymentConfiguration from 2024-07-01 (specification/batch/resource-manager/Microsoft.Batch/stable/
+ * 2024-07-01/BatchManagement.json; present at 2024-02-01); `certificates`, `applicationLicenses` and the node
+ * communication modes are `@removed(Versions.v2025_06_01)` (specification/batch/resource-manager/Microsoft.Batch/
+ * Batch/models.tsp). ARM serialises a resource in the contract of the api-version it is read at.
+ */
+const CLOUD_SERVICE_REMOVED_IN = "2024-07-01";
+const REMOVED_IN_2025_06_01 = ["certificates", "applicationLicenses", "targetNodeCommunicationMode", "currentNodeCommunicationMode"];
+
+/** A pool's `properties` as the contract of `apiVersion` has them (a shallow copy where something is dropped). */
+export function poolPropertiesAt(properties: Record<string, unknown>, apiVersion: string | undefined): Record<string, unknown> {
+  if (apiVersion === undefined || apiVersion < CLOUD_SERVICE_REMOVED_IN) return properties;
+  const out: Record<string, unknown> = { ...properties };
+  const deployment = out.deploymentConfiguration;
+  if (deployment && typeof deployment === "object" && "cloudServiceConfiguration" in deployment) {
+    const { cloudServiceConfiguration: _dropped, ...rest } = deployment as Record<string, unknown>;
+    out.deploymentConfiguration = rest;
+  }
+  if (apiVersion >= POOL_CERTIFICATES_REMOVED_IN) for (const key of REMOVED_IN_2025_06_01) delete out[key];
+  return out;
+}
 
 export class SimulatorState {
   readonly accounts = new Map<string, SnapshotResource>();
@@ -104,10 +125,8 @@ export class SimulatorState {
   /** A pool row as Resource Graph would serve it at the snapshot's `resourceGraph.batchPoolApiVersion`. */
   private asPoolContract(row: TableRow): TableRow {
     const version = this.snapshot.resourceGraph?.batchPoolApiVersion;
-    if (version === undefined || version < POOL_CERTIFICATES_REMOVED_IN) return row;
-    const properties = { ...(row.properties as Record<string, unknown>) };
-    for (const key of REMOVED_POOL_PROPERTIES) delete properties[key];
-    return { ...row, properties };
+    const properties = poolPropertiesAt(row.properties as Record<string, unknown>, version);
+    return properties === row.properties ? row : { ...row, properties };
   }
 
   managementGroupsOf(subscriptionId: string): string[] {

@@ -7,7 +7,7 @@ import {
   BATCH_ACCOUNTS_QUERY,
   CONTAINERS_QUERY,
   MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY,
-  POOLS_WITH_CERTIFICATES_QUERY,
+  POOLS_QUERY,
   ROLE_ASSIGNMENTS_QUERY,
   ROLE_DEFINITIONS_QUERY,
 } from "../../../src/azure/queries.js";
@@ -34,47 +34,75 @@ describe("the queries the app sends", () => {
     const rows = [account("zulu"), account("web", "microsoft.web/sites"), account("able"), account("mixed", "Microsoft.Batch/batchAccounts")];
     const result = executeKql(BATCH_ACCOUNTS_QUERY, { resources: rows });
     expect(result.map((r) => r["name"])).toEqual(["able", "mixed", "zulu"]);
-    expect(Object.keys(result[0] ?? {})).toEqual(["id", "name", "type", "subscriptionId", "resourceGroup", "location", "tags"]);
+    expect(Object.keys(result[0] ?? {})).toEqual(["id", "name", "type", "subscriptionId", "resourceGroup", "location", "tags", "poolAllocationMode"]);
     expect(result[0]?.["tags"]).toEqual({ owner: "able@contoso.com" });
   });
 
-  it("POOLS_WITH_CERTIFICATES_QUERY returns pools with a non-empty certificates array, as a certificates column", () => {
-    const pool = (name: string, certificates: unknown): Row => ({
+  it("POOLS_QUERY returns every pool with its certificates and one column per fact the rules read (null where the path is missing)", () => {
+    const pool = (name: string, properties: Record<string, unknown>): Row => ({
       id: `/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/pools/${name}`,
       name,
       type: "microsoft.batch/batchaccounts/pools",
       subscriptionId: "s1",
       resourceGroup: "rg",
-      properties: certificates === undefined ? {} : { certificates },
+      properties,
     });
     const certificates = [{ id: "/subscriptions/s1/.../certificates/sha1-ab12", storeLocation: "CurrentUser" }];
     const rows = [
-      pool("p2", certificates),
-      pool("p1", []),
-      pool("p3", undefined),
-      pool("p4", null),
-      pool("p0", [{ id: "x" }, { id: "y" }]),
+      pool("p2", {
+        certificates,
+        vmSize: "STANDARD_D2S_V3",
+        deploymentConfiguration: {
+          virtualMachineConfiguration: { imageReference: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2016-datacenter" }, nodeAgentSkuId: "batch.node.windows amd64" },
+        },
+        scaleSettings: { fixedScale: { targetDedicatedNodes: 1, targetLowPriorityNodes: 2 } },
+        currentLowPriorityNodes: 2,
+        targetNodeCommunicationMode: "Classic",
+        applicationLicenses: ["maya"],
+        networkConfiguration: { publicIPAddressConfiguration: { provision: "NoPublicIPAddresses" } },
+      }),
+      pool("p1", {}),
       { ...account("acct"), properties: { certificates } },
     ];
-    const result = executeKql(POOLS_WITH_CERTIFICATES_QUERY, { batchresources: rows });
-    expect(result).toEqual([
-      {
-        id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/pools/p0",
-        name: "p0",
-        type: "microsoft.batch/batchaccounts/pools",
-        subscriptionId: "s1",
-        resourceGroup: "rg",
-        certificates: [{ id: "x" }, { id: "y" }],
-      },
-      {
-        id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/pools/p2",
-        name: "p2",
-        type: "microsoft.batch/batchaccounts/pools",
-        subscriptionId: "s1",
-        resourceGroup: "rg",
-        certificates,
-      },
-    ]);
+    const result = executeKql(POOLS_QUERY, { batchresources: rows });
+    expect(result.map((r) => r["name"])).toEqual(["p1", "p2"]);
+    const nothing = {
+      certificates: null,
+      vmSize: null,
+      imagePublisher: null,
+      imageOffer: null,
+      imageSku: null,
+      imageId: null,
+      nodeAgentSkuId: null,
+      cloudServiceOsFamily: null,
+      targetNodeCommunicationMode: null,
+      currentNodeCommunicationMode: null,
+      targetLowPriorityNodes: null,
+      currentLowPriorityNodes: null,
+      autoScaleFormula: null,
+      applicationLicenses: null,
+      publicIpProvision: null,
+    };
+    expect(result[0]).toMatchObject(nothing);
+    expect(result[1]).toEqual({
+      id: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/pools/p2",
+      name: "p2",
+      type: "microsoft.batch/batchaccounts/pools",
+      subscriptionId: "s1",
+      resourceGroup: "rg",
+      ...nothing,
+      certificates,
+      vmSize: "STANDARD_D2S_V3",
+      imagePublisher: "MicrosoftWindowsServer",
+      imageOffer: "WindowsServer",
+      imageSku: "2016-datacenter",
+      nodeAgentSkuId: "batch.node.windows amd64",
+      targetNodeCommunicationMode: "Classic",
+      targetLowPriorityNodes: 2,
+      currentLowPriorityNodes: 2,
+      applicationLicenses: ["maya"],
+      publicIpProvision: "NoPublicIPAddresses",
+    });
   });
 
   it("CONTAINERS_QUERY returns subscriptions and resource groups with their tags, ordered by id", () => {
@@ -139,7 +167,7 @@ describe("the queries the app sends", () => {
     ]);
   });
 
-  it("evaluates the pools query over 100k rows, keeping exactly the pools with certificates in id order", () => {
+  it("evaluates the pools query over 100k rows, keeping every pool in id order", () => {
     const rows = Array.from({ length: 100_000 }, (_, i): Row => ({
       id: `/subscriptions/s${i % 50}/resourceGroups/rg${i % 300}/providers/Microsoft.Batch/batchAccounts/a${i}/pools/p${(i * 7919) % 100_000}`,
       name: `p${i}`,
@@ -149,8 +177,8 @@ describe("the queries the app sends", () => {
       properties: { certificates: i % 4 === 0 ? [{ id: "c" }] : [] },
     }));
     // Speed is measured by `npm run bench`, not asserted here.
-    const result = executeKql(POOLS_WITH_CERTIFICATES_QUERY, { batchresources: rows });
-    expect(result).toHaveLength(25_000);
+    const result = executeKql(POOLS_QUERY, { batchresources: rows });
+    expect(result).toHaveLength(50_000);
     const ids = result.map((r) => String(r.id));
     expect(ids).toEqual([...ids].sort());
   });

@@ -2,7 +2,7 @@ import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { createHttpHeaders } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import { ResourceGraphInventory } from "../../../src/azure/resourceGraphInventory.js";
-import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_WITH_CERTIFICATES_QUERY } from "../../../src/azure/queries.js";
+import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_QUERY } from "../../../src/azure/queries.js";
 
 type Request = { query: string; subscriptions?: string[]; options?: { skipToken?: string } };
 type Row = Record<string, unknown>;
@@ -15,7 +15,7 @@ function fakeResourceGraph(rowsFor: (query: string, subscription: string) => Row
       const subs = request.subscriptions ?? [];
       const rows = subs.flatMap((s) => rowsFor(request.query, s));
       const at = Number(request.options?.skipToken ?? 0);
-      const kind = request.query === BATCH_ACCOUNTS_QUERY ? "accounts" : request.query === POOLS_WITH_CERTIFICATES_QUERY ? "pools" : request.query === CONTAINERS_QUERY ? "containers" : "other";
+      const kind = request.query === BATCH_ACCOUNTS_QUERY ? "accounts" : request.query === POOLS_QUERY ? "pools" : request.query === CONTAINERS_QUERY ? "containers" : "other";
       log.push(`${kind} ${subs.join(",")} #${at}`);
       const data = rows.slice(at, at + 1);
       const body = { totalRecords: rows.length, count: data.length, resultTruncated: "false", data, ...(at + 1 < rows.length ? { $skipToken: String(at + 1) } : {}) };

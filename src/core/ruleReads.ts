@@ -1,0 +1,110 @@
+// What the audit's read stage gives the retirement rules beyond the pools themselves: the account's region on each
+// pool's facts, Azure's `batchSupportEndOfLife` per region (read once per region that has pools), and, per rule and
+// account, what could not be judged because the reads did not carry it.
+import { ensureError, isFatal } from "./errors.js";
+import type { AccountCoverage, PoolFacts, PoolInfo, RegionRead, UnjudgedRule } from "./model.js";
+import type { ReadOptions, VmSizeLifecycleReader } from "./ports.js";
+import type { RetirementRule, VmSizeEndOfLife } from "./rules/rule.js";
+
+/** Region reads in flight at once: a tenant has a few dozen regions at most. */
+const REGION_READS_IN_FLIGHT = 4;
+
+/**
+ * Sets `facts.location` (the account's region) on pools that have facts but no location, in place: the pools are this
+ * run's own objects, and at 500,000 pools a copy each would double them. Pools sharing facts share the located copy.
+ */
+export function locator(): (pools: readonly PoolInfo[], location: string | undefined) => void {
+  const located = new WeakMap<PoolFacts, Map<string, PoolFacts>>();
+  return (pools, location) => {
+    if (!location) return;
+    for (const pool of pools) {
+      const facts = pool.facts;
+      if (!facts || facts.location !== undefined) continue;
+      let byLocation = located.get(facts);
+      if (!byLocation) located.set(facts, (byLocation = new Map()));
+      let withLocation = byLocation.get(location);
+      if (!withLocation) byLocation.set(location, (withLocation = { ...facts, location }));
+      pool.facts = withLocation;
+    }
+  };
+}
+
+/**
+ * Azure's end of support per VM size, for each region where a pool of a listed account runs, read once per region
+ * (through one subscription that has an account there). A region that could not be read is said so; its VM-size rules
+ * then take the catalogue's date. Nothing is read when no rule takes Azure's date.
+ */
+export async function readVmSizeEndOfLife(
+  reader: VmSizeLifecycleReader | undefined,
+  rules: readonly RetirementRule[],
+  regions: ReadonlyMap<string, string>,
+  options: ReadOptions,
+): Promise<{ endOfLife: VmSizeEndOfLife; reads: RegionRead[] } | undefined> {
+  if (!reader || regions.size === 0 || !rules.some((r) => r.vmSizeEndOfLife)) return undefined;
+  const endOfLife = new Map<string, ReadonlyMap<string, string>>();
+  const reads: RegionRead[] = [];
+  const queue = [...regions];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [location, subscriptionId] = next;
+      try {
+        const sizes = await reader.readEndOfLife(subscriptionId, location, options);
+        endOfLife.set(location, sizes);
+        reads.push({ location, status: "read", sizesWithEndOfLife: sizes.size });
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        reads.push({ location, status: "failed", reason: `${ensureError(error).message}; VM-size rules use the catalogue's dates in this region` });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REGION_READS_IN_FLIGHT, regions.size) }, worker));
+  reads.sort((a, b) => a.location.localeCompare(b.location));
+  return { endOfLife, reads };
+}
+
+/**
+ * Lower-cased location -> a subscription with a pool there, for the regions where some pool runs (its facts carry
+ * the account's location once `locator` has run; pools of accounts not in the account list have none).
+ */
+export function regionsWithPools(pools: readonly PoolInfo[]): Map<string, string> {
+  const regions = new Map<string, string>();
+  for (const pool of pools) {
+    const location = pool.facts?.location?.toLowerCase().replace(/\s+/g, "");
+    if (location && !regions.has(location)) regions.set(location, pool.subscriptionId);
+  }
+  return regions;
+}
+
+/** Collects the rules' "unknown" verdicts per rule and account (one entry each, however many pools). */
+export function unjudgedCollector(coverageOf: (accountId: string) => AccountCoverage | undefined) {
+  const byKey = new Map<string, { rule: string; accountId: string; pools: number; missing: Set<string>; reason?: string }>();
+  return {
+    note(rule: RetirementRule, pool: PoolInfo, missing: readonly string[]): void {
+      const key = `${rule.id}\n${pool.accountId.toLowerCase()}`;
+      let entry = byKey.get(key);
+      if (!entry) byKey.set(key, (entry = { rule: rule.id, accountId: pool.accountId, pools: 0, missing: new Set() }));
+      entry.pools++;
+      for (const m of missing) entry.missing.add(m);
+    },
+    /** Extra entries (a rule no read could judge for an account at all). */
+    add(entry: UnjudgedRule): void {
+      byKey.set(`${entry.rule}\n${entry.accountId.toLowerCase()}`, { ...entry, missing: new Set(entry.missing) });
+    },
+    entries(): UnjudgedRule[] {
+      return [...byKey.values()]
+        .map((e) => {
+          const missing = [...e.missing];
+          return { rule: e.rule, accountId: e.accountId, pools: e.pools, missing, reason: e.reason ?? notCarried(e.pools, missing, coverageOf(e.accountId)) };
+        })
+        .sort((a, b) => a.accountId.toLowerCase().localeCompare(b.accountId.toLowerCase()) || a.rule.localeCompare(b.rule));
+    },
+  };
+}
+
+function notCarried(pools: number, missing: readonly string[], coverage: AccountCoverage | undefined): string {
+  const what = `${pools} ${pools === 1 ? "pool" : "pools"}: ${missing.join(", ")} not carried by the reads`;
+  if (coverage?.pools === "not-needed") return `${what} (only Resource Graph's pool rows were read for this account, and its api-version's pool contract may not have them)`;
+  if (coverage?.pools === "resource-graph") return `${what} (the Batch API could not list the pools; Resource Graph's rows were read instead)`;
+  if (coverage?.pools === "failed") return `${what} (no source could list the account's pools)`;
+  return what;
+}
