@@ -3,7 +3,7 @@
 // the shipped settings. Sending is paced to EMAIL_PER_MINUTE / EMAIL_PER_HOUR by the job itself; its waits run on a
 // virtual clock (counted, not slept), so the figures say what the job costs apart from the limits' waiting.
 import { randomBytes } from "node:crypto";
-import { getHeapStatistics } from "node:v8";
+import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import { startAzurite } from "@batch-cert-auditor/simulated-azure";
 import { compose } from "../src/app/composition.js";
 import { silentLogger } from "../src/app/logger.js";
@@ -43,7 +43,8 @@ export interface StageMeasure {
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
-export async function measureJob(target: Target): Promise<JobMeasure> {
+/** `snapshotAfter`: a V8 heap snapshot is written to the working directory when that stage ends (the bench's --heap-snapshot). */
+export async function measureJob(target: Target, snapshotAfter?: JobStage): Promise<JobMeasure> {
   const storage = await startAzurite({});
   try {
     // Shipped defaults, but for what a deployment must set: a sender, a fallback, live mail (into the simulator).
@@ -76,7 +77,8 @@ export async function measureJob(target: Target): Promise<JobMeasure> {
       const at = performance.now();
       const { heapUsed, rss } = process.memoryUsage();
       stages.push({ stage, seconds: Math.round(at - stageStarted) / 1000, heapUsedMb: Math.round(heapUsed / 1048576), rssMb: Math.round(rss / 1048576) });
-      stageStarted = at;
+      if (stage === snapshotAfter) writeHeapSnapshot(`bench-${stage}.heapsnapshot`);
+      stageStarted = performance.now();
     };
     const cpu = process.cpuUsage();
     const result = await runAuditJob(

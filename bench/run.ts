@@ -8,6 +8,7 @@ import { CASES, CERTIFICATE_SHARE, JOB_CASES, LARGE_CASES, LARGE_JOB_CASES, REAL
 import { benchLine, growthFrom, humanTable, resourceGraphLowerBoundSeconds, SPEEDUP_TARGET_ACCOUNTS, targets, type BenchLine } from "./report.js";
 import { runCase, runJobCase } from "./runCase.js";
 import { shippedInstanceMemoryMb } from "./instanceMemory.js";
+import type { JobStage } from "../src/app/runAuditJob.js";
 
 // `npm run bench -- 2 --certificate-share=0.25`: only case 2, with a quarter of the accounts holding certificates.
 // `npm run bench -- 2 5`: the 10k and the 100k audits, with the 100k case's growth from 10k. `--large`: every case.
@@ -29,6 +30,15 @@ if (profileArg !== undefined && profileArg !== "cpu" && profileArg !== "heap") {
   process.exit(1);
 }
 const extraExecArgv = profileArg === undefined ? [] : [`--${profileArg}-prof`, `--${profileArg}-prof-dir=bench-profiles`];
+// `--heap-snapshot=<stage>` (audit, tracking, reminders, history, report): the whole job writes a V8 heap snapshot
+// (bench-<stage>.heapsnapshot, in the working directory) when that stage ends: what the job holds there.
+const snapshotArg = args.find((a) => a.startsWith("--heap-snapshot="))?.split("=")[1];
+const stageNames: readonly JobStage[] = ["audit", "tracking", "reminders", "history", "report"];
+const snapshotAfter = stageNames.find((s) => s === snapshotArg);
+if (snapshotArg !== undefined && !snapshotAfter) {
+  console.error(`--heap-snapshot must name a stage (${stageNames.join(", ")}), not "${snapshotArg}"`);
+  process.exit(1);
+}
 /** The case with --certificate-share applied (to its comparison tenant too). */
 const withShare = (c: BenchCase): BenchCase => ({
   ...c,
@@ -97,7 +107,7 @@ for (const benchCase of cases) {
  * `instanceMemoryMb`, in the instance's memory (as shipped) and then unconstrained: see ./instanceMemory.ts.
  */
 async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
-  const { measure, simulator, memory } = await runJobCase(jobCase, REALISTIC, { extraExecArgv, ...(instanceMemoryMb === undefined ? {} : { instanceMemoryMb }) });
+  const { measure, simulator, memory } = await runJobCase(jobCase, REALISTIC, { extraExecArgv, ...(snapshotAfter ? { snapshotAfter } : {}), ...(instanceMemoryMb === undefined ? {} : { instanceMemoryMb }) });
   const unconstrained = memory.limitedTo && !once ? (await runJobCase(jobCase, REALISTIC, { extraExecArgv })).measure : undefined;
   const line = {
     accounts: jobCase.shape.accounts,

@@ -7,6 +7,7 @@ import type { SimulatorStats } from "@batch-cert-auditor/simulated-azure";
 import { AUDITOR_EXEC_ARGV, SIMULATOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
 import { measureAuditor, measureBaseline, type RunMeasure, type Target } from "./measure.js";
 import type { JobMeasure } from "./measureJob.js";
+import type { JobStage } from "../src/app/runAuditJob.js";
 import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";
 import { memoryLimitedSpawn } from "./instanceMemory.js";
 
@@ -67,9 +68,10 @@ async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mo
 export async function runJobCase(
   benchCase: BenchCase,
   settings: SimulatorSettings,
-  options: { instanceMemoryMb?: number; extraExecArgv?: string[] } = {},
+  options: { instanceMemoryMb?: number; extraExecArgv?: string[]; snapshotAfter?: JobStage } = {},
 ): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
-  const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", (target) => ({ target }), options.instanceMemoryMb, options.extraExecArgv);
+  const order = (target: Target) => ({ target, ...(options.snapshotAfter ? { snapshotAfter: options.snapshotAfter } : {}) });
+  const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", order, options.instanceMemoryMb, options.extraExecArgv);
   if ("error" in run.measure) throw new Error(`The job failed${run.memory.limitedTo ? ` in ${run.memory.limitedTo} MB` : ""}: ${run.measure.error}`);
   return { ...run, measure: run.measure };
 }

@@ -72,3 +72,76 @@ describe("TableLedger.recordOutcome", () => {
     });
   });
 });
+
+/** A MemoryTable whose writes take a turn of the event loop, counting how many are in flight at once. */
+class SlowTable extends MemoryTable {
+  inFlight = 0;
+  mostInFlight = 0;
+  transactions = 0;
+  failTransaction?: number;
+  private async turn<T>(work: () => T): Promise<T> {
+    this.inFlight++;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return work();
+    } finally {
+      this.inFlight--;
+    }
+  }
+  override async upsertEntity(row: Row): Promise<void> {
+    await this.turn(() => super.upsertEntity(row));
+  }
+  async submitTransaction(actions: [string, Row, string][]): Promise<void> {
+    const n = ++this.transactions;
+    await this.turn(() => {
+      if (n === this.failTransaction) throw new RestError("Server busy", { statusCode: 503 });
+      for (const [, row] of actions) this.rows.set(`${row.partitionKey}|${row.rowKey}`, { ...row });
+    });
+  }
+}
+
+const findingState = (i: number) => ({
+  findingId: `pool-certificate-reference:/subscriptions/s/pools/p${i}`,
+  kind: "pool-certificate-reference",
+  resourceId: `/subscriptions/s/pools/p${i}`,
+  accountId: "/subscriptions/s/a",
+  accountName: "a",
+  subscriptionId: "s",
+  severity: "critical",
+  owners: ["alice@contoso.com"],
+  firstSeen: "2026-11-26",
+  lastSeen: "2026-11-26",
+});
+
+describe("TableLedger writes", () => {
+  it("saves finding states in batches of 100, several at once but never more than 8, and every state arrives", async () => {
+    const table = new SlowTable();
+    const ledger = new TableLedger(table as unknown as TableClient, "live");
+    await ledger.saveFindingStates(Array.from({ length: 2_050 }, (_, i) => findingState(i)));
+    expect(table.transactions).toBe(21);
+    expect(table.mostInFlight).toBeGreaterThan(1);
+    expect(table.mostInFlight).toBeLessThanOrEqual(8);
+    const states = await ledger.findingStates();
+    expect(states).toHaveLength(2_050);
+    expect(new Set(states.map((s) => s.findingId)).size).toBe(2_050);
+  });
+
+  it("stops starting batches once one fails, and throws that failure", async () => {
+    const table = new SlowTable();
+    table.failTransaction = 3;
+    const ledger = new TableLedger(table as unknown as TableClient, "live");
+    await expect(ledger.saveFindingStates(Array.from({ length: 5_000 }, (_, i) => findingState(i)))).rejects.toMatchObject({ code: "LEDGER.UNAVAILABLE" });
+    // The batches already started when the third failed may finish; no further one starts (50 were to go).
+    expect(table.transactions).toBeLessThanOrEqual(3 + 8);
+  });
+
+  it("writes a sent message's item histories several at once", async () => {
+    const table = new SlowTable();
+    const ledger = new TableLedger(table as unknown as TableClient, "live");
+    const items = Array.from({ length: 30 }, (_, i) => ({ findingId: `f${i}`, milestone: "overdue-1" }));
+    await ledger.recordOutcome(entry(items), { status: "sent" }, "2026-11-26T07:01:00Z");
+    expect(table.mostInFlight).toBeGreaterThan(1);
+    expect((await ledger.histories()).size).toBe(30);
+  });
+});
