@@ -22,7 +22,7 @@ export interface RoleAccessOptions {
 export class RoleAccessReader implements AccessReader {
   constructor(
     private readonly resourceGraph: Pick<ResourceGraphInventory, "queryRows">,
-    private readonly graph: Pick<GraphDirectory, "getByIds" | "groupMembers">,
+    private readonly graph: Pick<GraphDirectory, "principals" | "groupMembers">,
     private readonly options: RoleAccessOptions,
   ) {}
 
@@ -89,7 +89,8 @@ export class RoleAccessReader implements AccessReader {
 
   private async readPrincipals(assignments: readonly OwnerRoleAssignment[], options: ReadOptions): Promise<Map<string, DirectoryPrincipal>> {
     const principals = new Map<string, DirectoryPrincipal>();
-    for (const p of await this.graph.getByIds(assignments.map((a) => a.principalId), options.signal)) principals.set(p.id.toLowerCase(), p);
+    const refs = assignments.map((a) => ({ id: a.principalId, principalType: a.principalType }));
+    for (const p of await this.graph.principals(refs, options.signal)) principals.set(p.id.toLowerCase(), p);
     const max = this.options.groupMaxMembers;
     for (const principal of [...principals.values()]) {
       // A mail-enabled group is mailed at its own address; only other groups need their members.
@@ -98,8 +99,11 @@ export class RoleAccessReader implements AccessReader {
       try {
         read = await this.graph.groupMembers(principal.id, max, options.signal);
       } catch (error) {
-        // A missing permission or a stopped run ends the Graph reads; one unreadable group only loses that group.
-        if (isFatal(error) || (error instanceof AuditError && (error.code === "OWNERS.GRAPH_FORBIDDEN" || error.code === "RUN.BUDGET_SPENT"))) throw error;
+        // A stopped run ends the Graph reads, and so does a member answered stripped (no 403: User.Read.All is
+        // missing for every user). One unreadable group only loses that group, a 403 on its members too: the group
+        // itself was just read, so GroupMember.Read.All is there, and the group's membership is hidden
+        // (Member.Read.Hidden; Learn, "List group transitive members").
+        if (isFatal(error) || (error instanceof AuditError && (error.code === "RUN.BUDGET_SPENT" || (error.code === "OWNERS.GRAPH_FORBIDDEN" && error.statusCode !== 403)))) throw error;
         principals.set(principal.id.toLowerCase(), { ...principal, members: [], membersNote: `its members could not be read: ${ensureError(error).message}` });
         continue;
       }

@@ -84,8 +84,14 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function run(faults: TenantSnapshot["faults"], owners: OwnerPolicy = policy, maxRetries = 3, tenant?: TenantSnapshot): Promise<{ report: AuditReport; azure: AzureAdapters }> {
-  sim = await startSimulator({ snapshot: tenant ?? snapshot(faults) });
+async function run(
+  faults: TenantSnapshot["faults"],
+  owners: OwnerPolicy = policy,
+  maxRetries = 3,
+  tenant?: TenantSnapshot,
+  graphPermissions?: readonly string[],
+): Promise<{ report: AuditReport; azure: AzureAdapters }> {
+  sim = await startSimulator({ snapshot: tenant ?? snapshot(faults), ...(graphPermissions ? { graph: { permissions: graphPermissions } } : {}) });
   const azure = connectAzure({
     simulator: { url: sim.url, ca: sim.ca },
     retry: { maxRetries, retryDelayInMs: 5, maxRetryDelayInMs: 20 },
@@ -113,7 +119,7 @@ describe("owners from role assignments over the simulated Azure", () => {
       { address: "cat@contoso.com", source: "member of platform-admins, which holds Owner on subscription sub-research" },
     ]);
     expect(finding?.ownerProblems).toEqual([
-      "service principal deploy-pipeline holds Contributor on Batch account researchbatch but is not a person; skipped",
+      "service principal deploy-sp holds Contributor on Batch account researchbatch but is not a person; skipped",
       "user gone@contoso.com holds Owner on resource group rg-research but the account is disabled; skipped",
       "user bob@contoso.com is a member of platform-admins, which holds Owner on subscription sub-research, but the account is disabled; skipped",
     ]);
@@ -129,16 +135,17 @@ describe("owners from role assignments over the simulated Azure", () => {
   it("still ends with the right owners when Microsoft Graph answers 429 and then 500 for a while", async () => {
     const { report, azure } = await run(
       [
-        { pathPattern: "^/v1\\.0/directoryObjects/getByIds$", status: 429, headers: { "Retry-After": "0" }, times: 2, body: { error: { code: "TooManyRequests", message: "Too many requests" } } },
-        { pathPattern: "^/v1\\.0/directoryObjects/getByIds$", status: 500, times: 2, body: { error: { code: "generalException", message: "boom" } } },
+        { pathPattern: "^/v1\\.0/users$", status: 429, headers: { "Retry-After": "0" }, times: 2, body: { error: { code: "TooManyRequests", message: "Too many requests" } } },
+        { pathPattern: "^/v1\\.0/users$", status: 500, times: 2, body: { error: { code: "generalException", message: "boom" } } },
         { pathPattern: "/transitiveMembers$", status: 429, headers: { "Retry-After": "0" }, times: 1 },
       ],
       policy,
       5,
     );
     expect(report.findings[0]?.owners?.map((o) => o.address)).toEqual(["ann@contoso.com", "cat@contoso.com"]);
-    expect(azure.graph.stats.requests).toBe(2);
-    // Every injected answer was met and retried through: two 429s and two 500s on getByIds, one 429 on the members.
+    // One users filter, one group, its members.
+    expect(azure.graph.stats.requests).toBe(3);
+    // Every injected answer was met and retried through: two 429s and two 500s on the users, one 429 on the members.
     expect(sim?.stats.faultsInjected).toBe(5);
   });
 
@@ -155,7 +162,45 @@ describe("owners from role assignments over the simulated Azure", () => {
     const { report } = await run([{ pathPattern: "^/v1\\.0/", status: 403, body: denied }]);
     const [finding] = report.findings;
     expect(finding?.owners).toEqual([{ address: "fallback@contoso.com", source: "fallback" }]);
-    expect(finding?.ownerProblems?.[0]).toMatch(/403 Authorization_RequestDenied: the identity lacks the Graph permissions User\.Read\.All and GroupMember\.Read\.All/);
+    expect(finding?.ownerProblems?.[0]).toMatch(/403 Authorization_RequestDenied: the identity lacks the Graph application permission User\.Read\.All \(GRANT_GRAPH_PERMISSIONS=true/);
+  });
+
+  it("finds the owners with only the permissions the deployment grants (User.Read.All, GroupMember.Read.All), never asking directoryObjects/getByIds", async () => {
+    // getByIds would need Directory.Read.All; made to fail here so that any call to it would show.
+    const { report } = await run([{ pathPattern: "getByIds", status: 500, body: { error: { code: "generalException", message: "not expected" } } }], policy, 0, undefined, ["User.Read.All", "GroupMember.Read.All"]);
+    expect(report.findings[0]?.owners?.map((o) => o.address)).toEqual(["ann@contoso.com", "cat@contoso.com"]);
+    expect(sim?.stats.faultsInjected).toBe(0);
+  });
+
+  it("names the missing permission when Graph lacks User.Read.All: users read with GroupMember.Read.All alone are 403", async () => {
+    const { report } = await run([], policy, 0, undefined, ["GroupMember.Read.All"]);
+    const [finding] = report.findings;
+    expect(finding?.owners).toEqual([{ address: "fallback@contoso.com", source: "fallback" }]);
+    expect(finding?.ownerProblems?.[0]).toMatch(/403 Authorization_RequestDenied: the identity lacks the Graph application permission User\.Read\.All/);
+  });
+
+  it("treats members Graph answers with only id and type as unreadable (a missing permission), not as people without a mail address", async () => {
+    // Only the group holds a role, so no users are read directly: the members come back stripped without User.Read.All.
+    const tenant = snapshot();
+    tenant.roleAssignments = tenant.roleAssignments?.filter((a) => a.properties.principalId === "platform-admins");
+    const { report } = await run([], policy, 0, tenant, ["GroupMember.Read.All"]);
+    const [finding] = report.findings;
+    expect(finding?.owners).toEqual([{ address: "fallback@contoso.com", source: "fallback" }]);
+    expect(finding?.ownerProblems).toEqual([
+      `owners from role assignments were not used for ${ACCOUNT}: Microsoft Graph answered user ann with only its id and type: the identity may not read its properties ` +
+        "(the Graph application permission User.Read.All is missing; GRANT_GRAPH_PERMISSIONS=true, or the command in docs/deploy.md; or set OWNER_SOURCES=tags)",
+    ]);
+  });
+
+  it("skips a group with hidden membership without Member.Read.Hidden, saying so, and goes on to the next role holder", async () => {
+    const tenant = snapshot();
+    tenant.principals = tenant.principals?.map((p) => (p.id === "platform-admins" ? { ...p, visibility: "HiddenMembership" as const } : p));
+    const { report } = await run([], policy, 0, tenant);
+    const [finding] = report.findings;
+    expect(finding?.owners).toEqual([{ address: "mg-owner@contoso.com", source: "role Owner on management group contoso-science" }]);
+    expect(finding?.ownerProblems?.find((p) => p.startsWith("group platform-admins"))).toMatch(/its members could not be read: Microsoft Graph answered 403 Authorization_RequestDenied: .*Member\.Read\.Hidden/);
+    const withHidden = await run([], policy, 0, tenant, ["User.Read.All", "GroupMember.Read.All", "Member.Read.Hidden"]);
+    expect(withHidden.report.findings[0]?.owners?.map((o) => o.address)).toEqual(["ann@contoso.com", "cat@contoso.com"]);
   });
 
   it("goes on to the management group's role holder when the subscription's group cannot be read, saying why", async () => {
@@ -175,7 +220,7 @@ describe("owners from role assignments over the simulated Azure", () => {
       { address: "lab-lead@contoso.com", source: "role Contributor on subscription Contoso Lab" },
     ]);
     expect(lab?.ownerProblems).toEqual([
-      "service principal lab-deploy-pipeline holds Contributor on Batch account labbatch but is not a person; skipped",
+      "service principal 5a1e0001-0000-4000-8000-00000000a001 holds Contributor on Batch account labbatch but is not a person; skipped",
       "user former.lead@contoso.com holds Owner on resource group rg-lab but the account is disabled; skipped",
       "user former.lead@contoso.com is a member of lab-admins, which holds Owner on subscription Contoso Lab, but the account is disabled; skipped",
     ]);
@@ -211,10 +256,33 @@ describe("the simulated Microsoft Graph", () => {
     expect(capped.members.map((m) => m.id)).toEqual(["m0", "m1", "m2", "m3", "m4"]);
     expect(capped.more).toBe(true);
 
-    const found = await graph.getByIds(["M1", "big", "nobody"]);
+    const found = await graph.principals([
+      { id: "M1", principalType: "User" },
+      { id: "big", principalType: "Group" },
+      { id: "nobody", principalType: "User" },
+      { id: "no-group", principalType: "Group" },
+      { id: "some-app", principalType: "ServicePrincipal" },
+      { id: "deleted", principalType: "Unknown" },
+    ]);
     expect(found.map((p) => [p.kind, p.id])).toEqual([
       ["user", "m1"],
       ["group", "big"],
+      ["servicePrincipal", "some-app"],
     ]);
+  });
+
+  it("reads users 15 ids a request (Graph's limit for `in`), quoting each id", async () => {
+    const users = Array.from({ length: 20 }, (_, i) => ({
+      "@odata.type": "#microsoft.graph.user" as const,
+      id: i === 0 ? "o'brien" : `u${i}`,
+      mail: `u${i}@contoso.com`,
+      userPrincipalName: `u${i}@contoso.com`,
+      accountEnabled: true,
+    }));
+    sim = await startSimulator({ snapshot: parseSnapshot({ tenantId: "t", subscriptions: [], resources: [], principals: users }) });
+    const { graph } = connectAzure({ simulator: { url: sim.url, ca: sim.ca } });
+    const found = await graph.principals(users.map((u) => ({ id: u.id, principalType: "User" })));
+    expect(found.map((p) => p.id).sort()).toEqual(users.map((u) => u.id.toLowerCase()).sort());
+    expect(graph.stats.requests).toBe(2);
   });
 });

@@ -11,6 +11,7 @@ export { ARM_READS_DEFAULT, type ArmThrottleOptions } from "./armThrottle.js";
 export type { BatchApiOptions } from "./batchApi.js";
 export type { ResourceGraphOptions } from "./resourceGraphApi.js";
 export type { GraphOptions } from "./graphApi.js";
+export { DEFAULT_GRAPH_PERMISSIONS } from "./graphApi.js";
 export type { DeliveryReportEvent, EmailOperationRecord, EmailOperationStatus, EmailServiceOptions, EmailServiceStats, SimulatedEmail } from "./emailApi.js";
 export * from "./kql/index.js";
 export { kustoLanguage, toArray, type KustoLanguage } from "./kql/kustoLanguage.js";

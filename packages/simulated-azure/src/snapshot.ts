@@ -104,6 +104,8 @@ const principal = z.discriminatedUnion("@odata.type", [
       mail: z.string().nullable(),
       mailEnabled: z.boolean(),
       members: z.array(z.string().min(1)),
+      /** Graph's group `visibility`; "HiddenMembership" hides the members from callers without Member.Read.Hidden. */
+      visibility: z.enum(["Public", "Private", "HiddenMembership"]).optional(),
     })
     .strict(),
   z
