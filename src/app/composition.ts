@@ -64,6 +64,7 @@ export function compose(options: CompositionOptions): Composition {
     certificates: azure.certificates,
     pools: azure.certificates,
     access: azure.access,
+    vmSizes: azure.vmSizes,
     // The Batch adapter paces itself per subscription (BATCH_CONCURRENCY in flight), so the run adds no limit.
     certificateConcurrency: Number.POSITIVE_INFINITY,
     ledgerFor: (mode) => {

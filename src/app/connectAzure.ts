@@ -2,13 +2,14 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { ArmBatchCertificates } from "../azure/batchCertificates.js";
-import { batchClientFactory, createResourceGraphClient, type ArmConnection } from "../azure/clients.js";
+import { batchClientAtVersion, batchClientFactory, createResourceGraphClient, type ArmConnection } from "../azure/clients.js";
 import { SimulatorCredential } from "../azure/credentials.js";
 import { armSubscriptionLister } from "../azure/armSubscriptions.js";
 import { GraphDirectory } from "../azure/graphDirectory.js";
 import { ResourceGraphInventory } from "../azure/resourceGraphInventory.js";
 import { RoleAccessReader } from "../azure/roleAccess.js";
 import { SubscriptionPacer } from "../azure/subscriptionPacer.js";
+import { ArmVmSizeLifecycle, VM_SKUS_API_VERSION } from "../azure/vmSizeLifecycle.js";
 
 export interface AzureTarget {
   /** The simulator's URL and CA; absent for real Azure. */
@@ -29,6 +30,8 @@ export interface AzureTarget {
 export interface AzureAdapters {
   inventory: ResourceGraphInventory;
   certificates: ArmBatchCertificates;
+  /** Batch's end of support per VM size and region (virtualMachineSkus), through the same pacer. */
+  vmSizes: ArmVmSizeLifecycle;
   /** Role holders: Resource Graph's role assignments, Microsoft Graph's users and groups. */
   access: RoleAccessReader;
   graph: GraphDirectory;
@@ -69,6 +72,7 @@ export function connectAzure(target: AzureTarget): AzureAdapters {
   return {
     inventory,
     certificates: new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer, target.maxPagesPerScope),
+    vmSizes: new ArmVmSizeLifecycle(batchClientAtVersion(conn, VM_SKUS_API_VERSION, pacer), target.maxPagesPerScope),
     access: new RoleAccessReader(inventory, graph, { groupMaxMembers: target.groupMaxMembers ?? 20, ...(target.log ? { log: target.log } : {}) }),
     graph,
     credential,

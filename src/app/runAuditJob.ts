@@ -17,6 +17,7 @@ import type {
   ReminderLedger,
   RunLock,
   RunLockHeld,
+  VmSizeLifecycleReader,
 } from "../core/ports.js";
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
@@ -39,6 +40,8 @@ export interface JobContext {
   pools: PoolLister;
   /** Role holders, for owners from role assignments (OWNER_SOURCES with `roles`). */
   access?: AccessReader;
+  /** Azure's `batchSupportEndOfLife` per region (read once per region with pools); absent: the catalogue's dates. */
+  vmSizes?: VmSizeLifecycleReader;
   /** Certificate lists in flight at once; default BATCH_CONCURRENCY. Infinity when the lister paces itself. */
   certificateConcurrency?: number;
   /** The run's time budget in milliseconds; default RUN_BUDGET_MINUTES (tests give seconds). */
@@ -155,6 +158,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         certificates: ctx.certificates,
         pools: ctx.pools,
         ...(ctx.access ? { access: ctx.access } : {}),
+        ...(ctx.vmSizes ? { vmSizes: ctx.vmSizes } : {}),
         concurrency: ctx.certificateConcurrency ?? config.batchConcurrency,
         onProgress: (p) => saveProgress(p.phase, p.done, p.total),
       },

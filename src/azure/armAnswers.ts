@@ -24,6 +24,22 @@ const armListPage = z.looseObject({
 
 export type ArmListPage = z.infer<typeof armListPage>;
 
+/**
+ * A page of Location_ListSupportedVirtualMachineSkus (SupportedSkusResult: `value` of SupportedSku `{ name, familyName,
+ * capabilities, batchSupportEndOfLife? }`, `nextLink`; stable/2024-07-01 BatchManagement.json). SKUs have no `id`.
+ */
+const supportedSkuPage = z.looseObject({
+  value: z.array(z.looseObject({ name: z.string().min(1), batchSupportEndOfLife: z.string().nullish() })),
+  nextLink: z.string().min(1).nullish(),
+});
+
+export type SupportedSkuPage = z.infer<typeof supportedSkuPage>;
+
+/** One page of a region's supported VM sizes, checked; throws BATCH.MALFORMED_ANSWER naming what was wrong. */
+export function parseSupportedSkuPage(body: unknown, what: string): SupportedSkuPage {
+  return check(supportedSkuPage, body, what, "BATCH.MALFORMED_ANSWER");
+}
+
 const resourceGraphPage = z
   .looseObject({
     totalRecords: z.number().int().nonnegative(),

@@ -59,3 +59,20 @@ export function batchClientFactory(conn: ArmConnection, pacer?: SubscriptionPace
       credentialScopes: [ARM_SCOPE],
     });
 }
+
+/**
+ * A Batch client at another api-version than the SDK's own (2023-11-01), for one read. It has its own pipeline: the
+ * SDK sets a custom api-version by adding a policy to the client's pipeline, which on the shared one would move every
+ * other client to that version too. Cheap enough for what it serves (one read per region per run).
+ */
+export function batchClientAtVersion(conn: ArmConnection, apiVersion: string, pacer?: SubscriptionPacer): (subscriptionId: string) => BatchManagementClient {
+  return (subscriptionId) =>
+    new BatchManagementClient(conn.credential, subscriptionId, {
+      apiVersion,
+      ...(conn.endpoint ? { endpoint: conn.endpoint } : {}),
+      credentialScopes: [ARM_SCOPE],
+      ...(conn.ca ? { tlsOptions: { ca: conn.ca } } : {}),
+      ...(conn.retry ? { retryOptions: conn.retry } : {}),
+      additionalPolicies: [...waitCapPolicies(conn), ...(pacer ? [{ policy: pacer.policy(), position: "perRetry" as const }] : [])],
+    });
+}

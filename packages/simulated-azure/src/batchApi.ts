@@ -3,7 +3,7 @@
 // `certificates`, as in the published 2025-06-01 / 2026-08-01 contracts.
 import { ArmThrottle, type ArmThrottleOptions } from "./armThrottle.js";
 import { armError, type Route, type RouteContext, type RouteRequest, type RouteResponse } from "./routes.js";
-import type { SnapshotResource } from "./snapshot.js";
+import type { SnapshotResource, SnapshotSupportedSku } from "./snapshot.js";
 import { POOL_CERTIFICATES_REMOVED_IN, poolPropertiesAt } from "./state.js";
 
 const CERTIFICATES_REMOVED_IN = POOL_CERTIFICATES_REMOVED_IN;
@@ -21,7 +21,7 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
   const throttle = options.readThrottle ? new ArmThrottle(options.readThrottle) : undefined;
   const account = String.raw`^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Batch\/batchAccounts\/([^/]+)`;
 
-  function page(req: RouteRequest, items: SnapshotResource[], project: (r: SnapshotResource) => unknown): RouteResponse {
+  function page<T>(req: RouteRequest, items: readonly T[], project: (r: T) => unknown): RouteResponse {
     const requested = Number(req.query.get("maxresults") ?? req.query.get("maxResults") ?? defaultPageSize);
     const size = Number.isInteger(requested) && requested > 0 ? Math.min(requested, defaultPageSize) : defaultPageSize;
     const skip = Number(req.query.get("$skiptoken") ?? 0) || 0;
@@ -87,6 +87,27 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
 
   const routes: Route[] = [
     {
+      // Location_ListSupportedVirtualMachineSkus: GET /subscriptions/{subscriptionId}/providers/Microsoft.Batch/locations/
+      // {locationName}/virtualMachineSkus, paged by nextLink (SupportedSkusResult { value, nextLink }), `maxresults`
+      // bounding a page (azure-rest-api-specs, specification/batch/resource-manager/Microsoft.Batch/stable/2024-07-01/
+      // BatchManagement.json and examples/LocationListVirtualMachineSkus.json).
+      method: "GET",
+      pattern: /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Batch\/locations\/([^/]+)\/virtualMachineSkus$/i,
+      auth: "bearer",
+      handle(req) {
+        ctx.stats.vmSkuCalls++;
+        const missing = apiVersionError(req);
+        if (missing) return missing;
+        const sub = req.match[1] ?? "";
+        const noSubscription = unknownSubscription(sub);
+        if (noSubscription) return noSubscription;
+        const location = decodeURIComponent(req.match[2] ?? "").toLowerCase().replace(/\s+/g, "");
+        const version = req.query.get("api-version") ?? "";
+        const skus = ctx.snapshot.batchVmSkus?.[location] ?? DEFAULT_VM_SKUS;
+        return page(req, skus, (sku) => supportedSku(sku, version));
+      },
+    },
+    {
       method: "GET",
       pattern: /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Batch\/batchAccounts$/i,
       auth: "bearer",
@@ -135,6 +156,24 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
     },
   ];
   return routes.map(throttled);
+}
+
+/** The published example's sizes (LocationListVirtualMachineSkus.json, stable/2024-07-01), for a region the snapshot does not list. */
+export const DEFAULT_VM_SKUS: readonly SnapshotSupportedSku[] = [
+  { name: "Standard_D1_v2", familyName: "standardDFamily" },
+  { name: "Standard_A1", familyName: "standardA0_A7Family", batchSupportEndOfLife: "2024-08-31T00:00:00Z" },
+];
+
+/** `batchSupportEndOfLife` is in SupportedSku from api-version 2024-02-01 (absent from the 2023-11-01 contract). */
+const END_OF_LIFE_FROM = "2024-02-01";
+
+function supportedSku(sku: SnapshotSupportedSku, apiVersion: string): unknown {
+  return {
+    name: sku.name,
+    ...(sku.familyName ? { familyName: sku.familyName } : {}),
+    capabilities: [],
+    ...(sku.batchSupportEndOfLife && apiVersion >= END_OF_LIFE_FROM ? { batchSupportEndOfLife: sku.batchSupportEndOfLife } : {}),
+  };
 }
 
 function armResource(r: SnapshotResource): unknown {

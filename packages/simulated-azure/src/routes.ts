@@ -8,6 +8,8 @@ export interface SimulatorStats {
   requests: number;
   resourceGraphQueries: number;
   batchCalls: number;
+  /** Of the Batch calls, those to `locations/{location}/virtualMachineSkus` (one per region read, per page). */
+  vmSkuCalls: number;
   throttled429: number;
   faultsInjected: number;
   /** Transient 500/503 answers drawn by `faults.serverErrorShare` (each one a retry for the client). */

@@ -64,7 +64,7 @@ export interface SimulatedAzure {
 
 
 export async function startSimulator(options: SimulatorOptions): Promise<SimulatedAzure> {
-  const stats: SimulatorStats = { requests: 0, resourceGraphQueries: 0, batchCalls: 0, throttled429: 0, faultsInjected: 0, serverErrors: 0 };
+  const stats: SimulatorStats = { requests: 0, resourceGraphQueries: 0, batchCalls: 0, vmSkuCalls: 0, throttled429: 0, faultsInjected: 0, serverErrors: 0 };
   const state = new SimulatorState(options.snapshot);
   const faults = new FaultInjector(options.snapshot.faults ?? []);
   let url = "";

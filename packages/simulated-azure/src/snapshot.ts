@@ -137,6 +137,20 @@ const resourceGraphSettings = z
   .strict();
 
 /**
+ * A VM size Batch supports in a region, as Location_ListSupportedVirtualMachineSkus lists it (SupportedSku: `name`,
+ * `familyName`, `capabilities`, and from api-version 2024-02-01 `batchSupportEndOfLife`, a date-time; azure-rest-api-specs
+ * specification/batch/resource-manager/Microsoft.Batch/stable/2024-07-01/BatchManagement.json and its example
+ * LocationListVirtualMachineSkus.json).
+ */
+const supportedSku = z
+  .object({
+    name: z.string().min(1),
+    familyName: z.string().min(1).optional(),
+    batchSupportEndOfLife: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+/**
  * The final delivery status the simulated Communication Services reports for an address (default Delivered): the
  * `status` values of Microsoft.Communication.EmailDeliveryReportReceived (Microsoft Learn, "Azure Communication
  * Services - Email events"; AcsEmailDeliveryReportStatus in @azure/eventgrid-system-events).
@@ -154,6 +168,16 @@ export const snapshotSchema = z
     roleAssignments: z.array(roleAssignment).optional(),
     principals: z.array(principal).optional(),
     resourceGraph: resourceGraphSettings.optional(),
+    /**
+     * Batch's supported VM sizes per region (lower-cased location, e.g. `westeurope`); a region not listed answers the
+     * published example's list (packages/simulated-azure/src/batchApi.ts, DEFAULT_VM_SKUS).
+     */
+    batchVmSkus: z.record(z.string().min(1), z.array(supportedSku)).optional(),
+    /**
+     * Refuse the certificate API's api-versions (those before `refuseApiVersionsBefore`) as a retired api-version is
+     * refused, for certificate lists and pool lists alike (batchApi.ts says what ARM answers).
+     */
+    batchApi: z.object({ refuseApiVersionsBefore: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date such as 2025-06-01") }).strict().optional(),
     /** Address (case-insensitive) -> its delivery report's status. */
     emailDelivery: z.record(z.string(), z.enum(EMAIL_DELIVERY_STATUSES)).optional(),
   })
@@ -162,6 +186,7 @@ export const snapshotSchema = z
 export type TenantSnapshot = z.infer<typeof snapshotSchema>;
 export type SnapshotResource = z.infer<typeof resource>;
 export type SnapshotFault = z.infer<typeof fault>;
+export type SnapshotSupportedSku = z.infer<typeof supportedSku>;
 export type SnapshotPrincipal = z.infer<typeof principal>;
 
 export function parseSnapshot(data: unknown, source = "snapshot"): TenantSnapshot {
