@@ -1,5 +1,6 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
 import type { AuditReport, OutboxBacklog } from "../core/model.js";
+import { daysBetween } from "../core/dates.js";
 import type { ReminderResult } from "../core/sendReminders.js";
 import { backlogSentence, countdownPhrase, formatNumber as n, plural } from "../render/format.js";
 
@@ -35,13 +36,19 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
     ...report.coverage.problems.map((p) => `  ${p}`),
   ];
   if (failed.length > 0) lines.push("", "Not read:", ...failed);
+  const byRule = ruleLines(report);
+  if (byRule.length > 0) lines.push("", "By rule (soonest deadline first):", ...byRule);
   if (report.findings.length > 0) {
     lines.push("", "Findings (most urgent first):");
     const rows = report.findings.map((f) => [
       f.severity.toUpperCase(),
       f.kind === "account-certificate" ? "certificate" : "pool",
       `${f.accountName}${f.poolName ? `/${f.poolName}` : ""}`,
-      f.kind === "account-certificate" ? (f.certificate?.name ?? "") : `${f.references?.length ?? 0} reference(s)`,
+      f.kind === "account-certificate"
+        ? (f.certificate?.name ?? "")
+        : f.kind === "pool-certificate-reference"
+          ? `${f.references?.length ?? 0} reference(s)`
+          : `${f.rule ?? f.kind}${f.daysLeft === undefined ? "" : `, ${countdownPhrase(f.daysLeft)}`}`,
     ]);
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
     for (const r of rows.slice(0, 50)) lines.push(`  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}`);
@@ -50,6 +57,17 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
   if (mail) lines.push("", mail);
   if (options.files.length > 0) lines.push("", "Reports:", ...options.files.map((f) => `  ${f}`));
   return `${lines.join("\n")}\n`;
+}
+
+/** One line per rule that found something: its count, deadline and countdown (the report's rules, in their order). */
+function ruleLines(report: AuditReport): string[] {
+  const counts = report.summary.byRule ?? {};
+  return (report.rules ?? [])
+    .filter((r) => (counts[r.id] ?? 0) > 0)
+    .map((r) => {
+      const left = countdownPhrase(daysBetween(report.asOf, r.deadline));
+      return `  ${r.id}: ${n(counts[r.id] ?? 0)} — ${r.title}, ${r.deadline} (${left}${r.deadlineConfirmed ? "" : ", date not confirmed by Azure"})`;
+    });
 }
 
 function describeReminders(r: ReminderResult, options: SummaryOptions): string {

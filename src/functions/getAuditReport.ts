@@ -8,22 +8,31 @@ import { migrationFiles } from "../render/migrationFiles.js";
 import { reportToCsv } from "../report/reportCsv.js";
 import { REPORT_FORMAT_VERSIONS } from "../app/runAuditJob.js";
 import type { BlobReportStore } from "../azure/blobReportStore.js";
+import { ensureError } from "../core/errors.js";
 import { isGuid } from "../core/ids.js";
 import { isValidAddress } from "../core/owners.js";
 import { HttpProblem, json, oneOf, parseQuery, route, satisfying, text } from "./support/http.js";
-import { activeFilter, filterFindings, summaryOf } from "./support/reportFilter.js";
+import { activeFilter, filterFindings, ruleFilter, summaryOf } from "./support/reportFilter.js";
 
 const QUERY = {
   format: oneOf(["json", "csv", "html"]),
   subscription: satisfying(isGuid, "a subscription id (GUID)"),
   owner: satisfying(isValidAddress, "an owner's email address"),
   severity: oneOf(["critical", "warning"]),
+  rules: satisfying((v) => /^[A-Za-z0-9., -]+$/.test(v), "comma-separated rule ids (README \"Retirement rules\")"),
   migration: satisfying((v) => v.length <= 2048 && /^(pool-certificate-reference:)?\/subscriptions\//i.test(v), "a pool finding id or pool resource id"),
   file: oneOf(["json", "sh"]),
 };
 
 export const getAuditReport = route(async (request, { host }) => {
   const query = parseQuery(request, QUERY);
+  // Every rule id this deployment knows (shipped and RULES_FILE's, switched off or not); an unknown one is refused.
+  let rules: string[] | undefined;
+  try {
+    rules = ruleFilter(query.rules, host.config.rules.ids);
+  } catch (error) {
+    throw new HttpProblem(400, "REQUEST.INVALID_PARAMETER", ensureError(error).message, { parameter: "rules", allowed: host.config.rules.ids });
+  }
   const stored = await storedFormat(host.composition.reports, query);
   if (stored) return stored;
   const report = await host.composition.reports.latestReport();
@@ -42,7 +51,7 @@ export const getAuditReport = route(async (request, { host }) => {
       "Content-Disposition": `attachment; filename="${file.name.replace(/[^A-Za-z0-9_.-]/g, "-")}"`,
     });
   }
-  const filter = { subscription: query.subscription, owner: query.owner, severity: query.severity };
+  const filter = { subscription: query.subscription, owner: query.owner, severity: query.severity, rules };
   const findings = filterFindings(report, filter);
   const format = query.format ?? "json";
 
@@ -73,9 +82,12 @@ export const getAuditReport = route(async (request, { host }) => {
  * `app.setup({ enableHttpStream: true })`, which stays off in src/index.ts because HTTP streams cannot be tested
  * against a real Functions host here.
  */
-async function storedFormat(reports: BlobReportStore, query: { format?: string | undefined; subscription?: string | undefined; owner?: string | undefined; severity?: string | undefined; migration?: string | undefined }) {
+async function storedFormat(
+  reports: BlobReportStore,
+  query: { format?: string | undefined; subscription?: string | undefined; owner?: string | undefined; severity?: string | undefined; rules?: string | undefined; migration?: string | undefined },
+) {
   if (query.format !== "csv" && query.format !== "html") return undefined;
-  if (query.subscription || query.owner || query.severity || query.migration) return undefined;
+  if (query.subscription || query.owner || query.severity || query.rules || query.migration) return undefined;
   const stored = await reports.latestFormat(query.format, REPORT_FORMAT_VERSIONS[query.format]);
   if (!stored) return undefined;
   return query.format === "csv" ? csvAnswer(stored.text, stored.asOf) : htmlAnswer(stored.text);

@@ -105,7 +105,7 @@ describe("the HTTP API", () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(csv.headers.get("content-disposition")).toMatch(/^attachment; filename="batch-cert-audit-\d{4}-\d{2}-\d{2}\.csv"$/);
-    expect(csv.text.split("\n")[0]).toMatch(/^id,kind,severity,/);
+    expect(csv.text.split("\n")[0]).toMatch(/^id,kind,rule,deadline,daysLeft,severity,/);
     expect(csvRows(csv.text)).toHaveLength(8);
     expect(csvRows((await report("?format=CSV")).text)).toHaveLength(14);
 
@@ -117,6 +117,22 @@ describe("the HTTP API", () => {
     expect(html.headers.get("cache-control")).toBe("no-store");
     expect(html.text).toMatch(/<title>Batch certificate audit \d{4}-\d{2}-\d{2}: 6 open/);
     expect(html.text).not.toContain("sev-critical\">critical");
+  });
+
+  it("filters the report by rule, and refuses a rule id it does not know with the list of rules", async () => {
+    const pools = (await report("?rules=pool-certificate-reference")).json<AuditReport & { filter: object; filteredCount: number }>();
+    expect(pools.filteredCount).toBeGreaterThan(0);
+    expect(pools.findings.every((f) => f.rule === "pool-certificate-reference")).toBe(true);
+    expect(pools.filter).toEqual({ rules: "pool-certificate-reference" });
+    const csv = await report("?format=csv&rules=Account-Certificate");
+    expect(csvRows(csv.text).every((row) => row.includes(",account-certificate,"))).toBe(true);
+
+    const unknown = await report("?rules=windows-2016");
+    expect(unknown.status).toBe(400);
+    const { error } = unknown.json<{ error: { code: string; message: string; parameter: string; allowed: string[] } }>();
+    expect(error).toMatchObject({ code: "REQUEST.INVALID_PARAMETER", parameter: "rules" });
+    expect(error.message).toMatch(/Unknown rule "windows-2016"; the rules are: account-certificate, .*windows-server-2016-image/);
+    expect(error.allowed).toContain("ubuntu-22.04-node-agent");
   });
 
   it("serves a pool finding's replacement body and steps as downloads, and 404 for a pool the report does not hold", async () => {

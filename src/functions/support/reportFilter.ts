@@ -1,11 +1,25 @@
 // Filters for GET /api/audit/report: by subscription, owner address and severity.
 import type { AuditReport, Finding, ReportSummary, Severity } from "../../core/model.js";
-import { countByRule } from "../../core/rules/ruleSet.js";
+import { countByRule, unknownRuleIds, unknownRules } from "../../core/rules/ruleSet.js";
 
 export interface ReportFilter {
   subscription?: string | undefined;
   owner?: string | undefined;
   severity?: Severity | undefined;
+  /** Rule ids (validated by the caller with ruleFilter); a finding passes when its rule is one of them. */
+  rules?: readonly string[] | undefined;
+}
+
+/**
+ * The `rules` parameter as rule ids: each must be a rule this deployment knows (configured or in the report), else a
+ * clear error listing them. Undefined when absent or empty.
+ */
+export function ruleFilter(value: string | undefined, known: readonly string[]): string[] | undefined {
+  const ids = (value ?? "").split(",").map((id) => id.trim().toLowerCase()).filter(Boolean);
+  if (ids.length === 0) return undefined;
+  const unknown = unknownRuleIds(ids, known);
+  if (unknown.length > 0) throw unknownRules(unknown, known);
+  return ids;
 }
 
 export function activeFilter(filter: ReportFilter): Record<string, string> {
@@ -13,17 +27,20 @@ export function activeFilter(filter: ReportFilter): Record<string, string> {
   if (filter.subscription) out.subscription = filter.subscription.toLowerCase();
   if (filter.owner) out.owner = filter.owner.toLowerCase();
   if (filter.severity) out.severity = filter.severity;
+  if (filter.rules && filter.rules.length > 0) out.rules = filter.rules.join(",");
   return out;
 }
 
 export function filterFindings(report: AuditReport, filter: ReportFilter): Finding[] {
   const subscription = filter.subscription?.toLowerCase();
   const owner = filter.owner?.toLowerCase();
+  const rules = filter.rules && filter.rules.length > 0 ? new Set(filter.rules.map((r) => r.toLowerCase())) : undefined;
   return report.findings.filter(
     (f) =>
       (!subscription || f.subscriptionId.toLowerCase() === subscription) &&
       (!owner || (f.owners ?? []).some((o) => o.address.toLowerCase() === owner)) &&
-      (!filter.severity || f.severity === filter.severity),
+      (!filter.severity || f.severity === filter.severity) &&
+      (!rules || rules.has((f.rule ?? f.kind).toLowerCase())),
   );
 }
 

@@ -1,7 +1,7 @@
 // How a finding is named, labelled and ordered everywhere on the page.
 import type { AuditReport, Finding, ResolvedReference } from "../../core/model.js";
 import { escapeHtml } from "../escapeHtml.js";
-import { isoDay } from "../format.js";
+import { isoDay, plural } from "../format.js";
 
 /** Value used in the owner filter for findings nobody owns; not a possible mail address. */
 export const NO_OWNER = "__none__";
@@ -11,6 +11,23 @@ const KIND_LABELS: Readonly<Record<string, string>> = {
   "pool-certificate-reference": "Pool references certificates",
 };
 export const kindLabel = (kind: string): string => KIND_LABELS[kind] ?? kind;
+
+/** A finding's rule id: its `rule`, else its kind (a finding made before rules). */
+export const ruleOf = (f: Pick<Finding, "rule" | "kind">): string => f.rule ?? f.kind;
+
+/** What a finding is called on the page: its kind's label for the certificate rules, else its rule's title. */
+export function findingLabel(report: Pick<AuditReport, "rules">, f: Finding): string {
+  if (KIND_LABELS[f.kind] !== undefined) return kindLabel(f.kind);
+  return report.rules?.find((r) => r.id === ruleOf(f))?.title ?? ruleOf(f);
+}
+
+/** "Deadline 12 January 2027 · 39 days left (date not confirmed by Azure)", for a finding that carries a deadline. */
+export function deadlineLine(f: Finding): string {
+  if (f.deadline === undefined || f.daysLeft === undefined) return "";
+  const left = f.daysLeft < 0 ? `${plural(-f.daysLeft, "day")} overdue` : f.daysLeft === 0 ? "due today" : `${plural(f.daysLeft, "day")} left`;
+  const note = f.deadlineSource === "azure" ? " (date from Azure)" : f.deadlineSource === "configuration" ? " (your organisation's date)" : f.deadlineConfirmed === false ? " (date not confirmed by Azure)" : "";
+  return `Deadline ${f.deadline} · ${left}${note}`;
+}
 
 export function sevBadge(sev: string): string {
   // Shape and word as well as colour, so severity survives greyscale printing and colour blindness.
@@ -59,6 +76,8 @@ function displayNames(subscriptions: SubscriptionCoverage): Map<string, string |
 
 /** Severity first, then certificates that expire (or expired) soonest, then name: the order people act in. */
 export function urgency(a: Finding, b: Finding): number {
+  const d = (a.deadline ?? "").localeCompare(b.deadline ?? "");
+  if (d !== 0) return d;
   const s = (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1);
   if (s !== 0) return s;
   const ea = a.certificate?.expiresOn ?? "9999";

@@ -4,7 +4,7 @@ import { escapeHtml } from "../escapeHtml.js";
 import { daysFromTo, inDays, isoDay, plural } from "../format.js";
 import { migrationFiles } from "../migrationFiles.js";
 import type { CoverageGaps } from "./coverage.js";
-import { NO_OWNER, isSnoozed, kindLabel, ownersOf, refName, sevBadge, subscriptionLabel, thumbCode } from "./findingView.js";
+import { NO_OWNER, deadlineLine, findingLabel, isSnoozed, ownersOf, refName, ruleOf, sevBadge, subscriptionLabel, thumbCode } from "./findingView.js";
 import type { RowData } from "./pageData.js";
 
 const SOURCE_LABEL: Record<string, string> = { "batch-api": "the Batch API", "resource-graph": "Resource Graph" };
@@ -14,6 +14,12 @@ function sourceLine(f: Finding): string {
   if (f.kind !== "pool-certificate-reference" || !f.sources) return "";
   const from = `Reported by ${f.sources.map((s) => SOURCE_LABEL[s] ?? s).join(" and ")}`;
   return `<div class="detail source">${escapeHtml(f.sourceNote ? `${from}. ${f.sourceNote}.` : `${from}.`)}</div>`;
+}
+
+function deadlineCell(f: Finding): string {
+  const line = deadlineLine(f);
+  if (!line) return "";
+  return `<div class="small${f.daysLeft !== undefined && f.daysLeft < 0 ? " expired" : f.daysLeft !== undefined && f.daysLeft <= 30 ? " soon" : ""}">${escapeHtml(line)}</div>`;
 }
 
 function renderCertificateCells(f: Finding, asOf: string): { cert: string; expiry: string } {
@@ -92,9 +98,10 @@ function rowData(report: AuditReport, f: Finding, i: number): RowData {
     id: f.id,
     sev: f.severity,
     sub: f.subscriptionId,
+    rule: ruleOf(f),
     owners: owners.length ? owners : [NO_OWNER],
     text: [
-      f.severity, f.kind, kindLabel(f.kind), f.detail, f.accountName, f.resourceGroup, f.subscriptionId, sub, f.poolName,
+      f.severity, f.kind, ruleOf(f), findingLabel(report, f), f.detail, f.accountName, f.resourceGroup, f.subscriptionId, sub, f.poolName,
       f.certificate?.name, f.certificate?.thumbprint, f.certificate?.provisioningState, ...(f.certificate?.referencedByPools ?? []),
       ...(f.references ?? []).map(refName), ...(owners.length ? owners : ["no owner"]),
     ]
@@ -103,7 +110,8 @@ function rowData(report: AuditReport, f: Finding, i: number): RowData {
       .toLowerCase(),
     keys: {
       sev: f.severity === "critical" ? 0 : 1,
-      kind: kindLabel(f.kind),
+      kind: findingLabel(report, f),
+      deadline: f.daysLeft ?? null,
       account: f.accountName,
       pool: f.poolName ?? null,
       cert: f.certificate?.thumbprint ?? null,
@@ -121,7 +129,7 @@ function findingRow(report: AuditReport, f: Finding, i: number): string {
   const snoozed = isSnoozed(f, report.asOf);
   return `<tr data-row="${i}" data-id="${escapeHtml(f.id)}" data-severity="${escapeHtml(f.severity)}">
 <td>${sevBadge(f.severity)}</td>
-<td data-label="Finding"><strong>${escapeHtml(kindLabel(f.kind))}</strong><div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
+<td data-label="Finding"><strong>${escapeHtml(findingLabel(report, f))}</strong>${deadlineCell(f)}<div class="detail">${escapeHtml(f.detail)}</div>${sourceLine(f)}</td>
 <td data-label="Account"><strong>${escapeHtml(f.accountName)}</strong><div class="small">${escapeHtml(sub)} &middot; ${escapeHtml(f.resourceGroup)}</div></td>
 <td data-label="Pool">${f.poolName ? `${escapeHtml(f.poolName)}${renderMigrationLink(f)}` : `<span class="none">&mdash;</span>`}</td>
 <td data-label="Certificate">${cert}</td>
@@ -155,6 +163,14 @@ export function* renderFindings(report: AuditReport, gaps: CoverageGaps, finding
     (hasUnowned ? `<option value="${NO_OWNER}">No owner</option>` : "") +
     allOwners.map((o) => `<option value="${escapeHtml(o)}">${escapeHtml(o)}</option>`).join("");
 
+  // Rules in the order of the report's rules (soonest deadline first), each with its count here.
+  const ruleCounts = new Map<string, number>();
+  for (const f of findings) ruleCounts.set(ruleOf(f), (ruleCounts.get(ruleOf(f)) ?? 0) + 1);
+  const ruleOrder = new Map((report.rules ?? []).map((r, i) => [r.id, i]));
+  const ruleOptions = [...ruleCounts]
+    .sort(([a], [b]) => (ruleOrder.get(a) ?? Infinity) - (ruleOrder.get(b) ?? Infinity) || a.localeCompare(b))
+    .map(([id, n]) => `<option value="${escapeHtml(id)}">${escapeHtml(report.rules?.find((r) => r.id === id)?.title ?? id)} (${n})</option>`)
+    .join("");
   const th = (key: string, label: string): string => `<th scope="col"><button type="button" data-key="${key}">${label}</button></th>`;
   yield `<section id="findings" class="card" aria-labelledby="findings-h">
 <h2 id="findings-h">Findings</h2>
@@ -163,6 +179,7 @@ export function* renderFindings(report: AuditReport, gaps: CoverageGaps, finding
 <label>Severity<select id="f-sev"><option value="">All</option><option value="critical">Critical</option><option value="warning">Warning</option></select></label>
 <label>Subscription<select id="f-sub"><option value="">All</option>${subOptions}</select></label>
 <label>Owner<select id="f-owner"><option value="">All</option>${ownerOptions}</select></label>
+<label>Rule<select id="f-rule"><option value="">All</option>${ruleOptions}</select></label>
 </div>
 <p class="count" id="f-count" aria-live="polite">${plural(findings.length, "finding")}</p>
 <div class="table-scroll" tabindex="0" aria-label="Findings table, scrolls sideways">

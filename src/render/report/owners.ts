@@ -2,7 +2,7 @@
 import type { AuditReport, Finding } from "../../core/model.js";
 import { escapeHtml } from "../escapeHtml.js";
 import { formatNumber, plural } from "../format.js";
-import { NO_OWNER, findingTitle, kindLabel, ownersOf, sevBadge, subscriptionLabel, urgency } from "./findingView.js";
+import { NO_OWNER, findingLabel, findingTitle, ownersOf, sevBadge, subscriptionLabel, urgency } from "./findingView.js";
 
 /** The by-owner section, a group at a time. */
 export function* renderOwners(report: AuditReport, findings: readonly Finding[]): Generator<string> {
@@ -35,9 +35,9 @@ export function* renderOwners(report: AuditReport, findings: readonly Finding[])
     const name = owner === NO_OWNER ? `<span class="missing">No owner</span>` : escapeHtml(owner);
     yield `${first ? "" : "\n"}<details class="owner${owner === NO_OWNER ? " owner-noone" : ""}" data-owner-group="${escapeHtml(owner)}">
 <summary><h3>${name}</h3><span class="chip">${plural(list.length, "finding")}</span>${crit ? `<span class="chip sev-critical">${formatNumber(crit)} critical</span>` : ""}
-${top ? `<span class="small">Most urgent: ${escapeHtml(kindLabel(top.kind))} &middot; ${escapeHtml(findingTitle(top))}</span>` : ""}</summary>
+${top ? `<span class="small">Most urgent: ${escapeHtml(findingLabel(report, top))} &middot; ${escapeHtml(findingTitle(top))}</span>` : ""}</summary>
 <div class="owner-body"><ul>${list
-      .map((f) => `<li>${sevBadge(f.severity)} ${escapeHtml(kindLabel(f.kind))}: <strong>${escapeHtml(findingTitle(f))}</strong> <span class="small">${escapeHtml(subscriptionLabel(report, f.subscriptionId, f.subscriptionName))}</span></li>`)
+      .map((f) => `<li>${sevBadge(f.severity)} ${escapeHtml(findingLabel(report, f))}: <strong>${escapeHtml(findingTitle(f))}</strong> <span class="small">${escapeHtml(subscriptionLabel(report, f.subscriptionId, f.subscriptionName))}</span></li>`)
       .join("")}</ul>
 <button type="button" class="btn" data-owner="${escapeHtml(owner)}" hidden>Show in the findings table</button></div>
 </details>`;

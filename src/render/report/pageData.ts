@@ -7,6 +7,8 @@ export interface RowData {
   id: string;
   sev: string;
   sub: string;
+  /** The finding's rule id (the rule filter). */
+  rule: string;
   owners: string[];
   text: string;
   keys: Record<string, string | number | null>;

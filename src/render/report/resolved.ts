@@ -1,6 +1,7 @@
 // Findings that disappeared since the last run.
 import { escapeHtml } from "../escapeHtml.js";
 import { formatNumber, isoDay } from "../format.js";
+import { ruleOfFindingId } from "../../core/findings.js";
 import { kindLabel } from "./findingView.js";
 import type { ResolvedFinding } from "./reportExtras.js";
 
@@ -10,7 +11,7 @@ export function renderResolved(resolved: ResolvedFinding[]): string {
         .sort((a, b) => b.resolvedOn.localeCompare(a.resolvedOn) || a.accountName.localeCompare(b.accountName))
         .map(
           (r) =>
-            `<tr data-id="${escapeHtml(r.findingId)}"><td class="nowrap">${escapeHtml(isoDay(r.resolvedOn))}</td><td>${escapeHtml(kindLabel(r.kind))}</td><td>${escapeHtml(r.accountName)}</td><td><code class="small">${escapeHtml(r.resourceId)}</code></td></tr>`,
+            `<tr data-id="${escapeHtml(r.findingId)}"><td class="nowrap">${escapeHtml(isoDay(r.resolvedOn))}</td><td>${escapeHtml(r.kind === "pool" ? ruleOfFindingId(r.findingId) : kindLabel(r.kind))}</td><td>${escapeHtml(r.accountName)}</td><td><code class="small">${escapeHtml(r.resourceId)}</code></td></tr>`,
         )
         .join("")}</tbody></table></div>`
     : `<p class="empty" id="resolved-none">Nothing was resolved since the last run.</p>`;

@@ -14,10 +14,11 @@ export function reportScript(): void {
   const sev = document.getElementById("f-sev") as HTMLSelectElement | null;
   const sub = document.getElementById("f-sub") as HTMLSelectElement | null;
   const owner = document.getElementById("f-owner") as HTMLSelectElement | null;
+  const rule = document.getElementById("f-rule") as HTMLSelectElement | null;
   const count = document.getElementById("f-count");
   const none = document.getElementById("f-none");
   // No findings, no table: nothing to filter.
-  if (!data || !tbody || !bar || !text || !sev || !sub || !owner || !count || !none) return;
+  if (!data || !tbody || !bar || !text || !sev || !sub || !owner || !rule || !count || !none) return;
 
   const rowData = (JSON.parse(data.textContent ?? "") as { rows: RowData[] }).rows;
   const rows: { tr: HTMLTableRowElement; d: RowData }[] = [];
@@ -35,14 +36,15 @@ export function reportScript(): void {
         terms.every((t) => d.text.includes(t)) &&
         (!sev.value || d.sev === sev.value) &&
         (!sub.value || d.sub === sub.value) &&
-        (!owner.value || d.owners.includes(owner.value));
+        (!owner.value || d.owners.includes(owner.value)) &&
+        (!rule.value || d.rule === rule.value);
       tr.hidden = !ok;
       if (ok) shown++;
     }
     count.textContent = shown === rows.length ? `Showing all ${rows.length} findings` : `Showing ${shown} of ${rows.length} findings`;
     none.hidden = shown > 0;
   };
-  for (const el of [text, sev, sub, owner]) el.addEventListener("input", apply);
+  for (const el of [text, sev, sub, owner, rule]) el.addEventListener("input", apply);
 
   // Empty values sort last in both directions (±2 is never flipped): a missing expiry is not "earliest".
   const compare = (a: RowData["keys"][string] | undefined, b: RowData["keys"][string] | undefined): number => {
