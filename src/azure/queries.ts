@@ -74,16 +74,13 @@ export const ROLE_DEFINITIONS_QUERY = `authorizationresources
 | project id, name, type, roleName = properties.roleName, roleType = properties.type
 | order by id asc`;
 
-/** Role assignments in the queried subscriptions: at a subscription, a resource group or a resource. */
+/**
+ * Role assignments that apply in the queried subscriptions. Sent with authorizationScopeFilter AtScopeAboveAndBelow
+ * (src/azure/roleAccess.ts): at a subscription, a resource group or a resource, and at the management groups above
+ * the subscriptions and the root scope `/`.
+ */
 export const ROLE_ASSIGNMENTS_QUERY = `authorizationresources
 | where type =~ 'microsoft.authorization/roleassignments'
-| project id, name, type, subscriptionId, roleDefinitionId = properties.roleDefinitionId, principalId = properties.principalId, principalType = properties.principalType, scope = properties.scope
-| order by id asc`;
-
-/** Role assignments at management groups, which no subscription-scoped query returns (sent at tenant scope). */
-export const MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY = `authorizationresources
-| where type =~ 'microsoft.authorization/roleassignments'
-| where properties.scope startswith '/providers/Microsoft.Management/managementGroups/'
 | project id, name, type, subscriptionId, roleDefinitionId = properties.roleDefinitionId, principalId = properties.principalId, principalType = properties.principalType, scope = properties.scope
 | order by id asc`;
 
@@ -96,7 +93,6 @@ export const SUBSCRIPTION_ANCESTORS_QUERY = `resourcecontainers
 export const ALL_QUERIES = {
   ROLE_DEFINITIONS_QUERY,
   ROLE_ASSIGNMENTS_QUERY,
-  MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY,
   SUBSCRIPTION_ANCESTORS_QUERY,
   BATCH_ACCOUNTS_QUERY,
   POOLS_QUERY,

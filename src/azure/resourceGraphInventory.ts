@@ -2,7 +2,7 @@
 // $skipToken, subscriptions are sent in batches of at most 1000, the per-user quota is paced from its headers, and a
 // page that says it was truncated without a $skipToken makes that scope incomplete, never empty. A tenant-scope
 // query that says it hit the tenant subscription limit (10,000) is redone in batches over ARM's subscription list.
-import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
+import type { AuthorizationScopeFilter, ResourceGraphClient } from "@azure/arm-resourcegraph";
 import type { FullOperationResponse } from "@azure/core-client";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { accountIdOf, parseResourceId } from "../core/certificateReference.js";
@@ -46,6 +46,14 @@ interface QueryScope {
   tenant?: boolean;
   subscriptions?: string[];
   managementGroups?: string[];
+  /**
+   * Which authorization resources (authorizationresources rows) the scope returns: Resource Graph's
+   * QueryRequestOptions.authorizationScopeFilter, default AtScopeAndBelow (azure-rest-api-specs,
+   * specification/resourcegraph/resource-manager/Microsoft.ResourceGraph/stable/2024-04-01/resourcegraph.json:
+   * "Defines what level of authorization resources should be returned based on the which subscriptions and
+   * management groups are passed as scopes").
+   */
+  authorizationScopeFilter?: AuthorizationScopeFilter;
 }
 
 export class ResourceGraphInventory implements InventoryReader, AccountPoolReader {
@@ -223,9 +231,15 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * Every row of a query over these subscriptions (in batches) or, with none given, the tenant, paged and paced like
    * the inventory's own queries. Throws an AuditError with the reason when the rows are known to be incomplete.
    */
-  async queryRows(query: string, label: string, subscriptions: readonly string[] | undefined, options: ReadOptions = {}): Promise<Row[]> {
+  async queryRows(
+    query: string,
+    label: string,
+    subscriptions: readonly string[] | undefined,
+    options: ReadOptions & { authorizationScopeFilter?: AuthorizationScopeFilter } = {},
+  ): Promise<Row[]> {
     const rows: Row[] = [];
-    const scopes: QueryScope[] = subscriptions === undefined ? [{ label: "tenant", tenant: true }] : [...this.scopes(subscriptions, [])];
+    const filter = options.authorizationScopeFilter ? { authorizationScopeFilter: options.authorizationScopeFilter } : {};
+    const scopes: QueryScope[] = subscriptions === undefined ? [{ label: "tenant", tenant: true, ...filter }] : [...this.scopes(subscriptions, [])].map((scope) => ({ ...scope, ...filter }));
     for (const scope of scopes) {
       const answer = await this.queryPages(query, scope, options.signal, (page) => rows.push(...page));
       // At tenant scope a capped answer is still every row of the subscriptions covered: say so rather than use it.
@@ -269,7 +283,12 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
             query,
             ...(scope.subscriptions ? { subscriptions: scope.subscriptions } : {}),
             ...(scope.managementGroups ? { managementGroups: scope.managementGroups } : {}),
-            options: { top: this.pageSize, ...(skipToken ? { skipToken } : {}), resultFormat: "objectArray" },
+            options: {
+              top: this.pageSize,
+              ...(skipToken ? { skipToken } : {}),
+              resultFormat: "objectArray",
+              ...(scope.authorizationScopeFilter ? { authorizationScopeFilter: scope.authorizationScopeFilter } : {}),
+            },
           },
           { ...(signal ? { abortSignal: signal } : {}), onResponse: (response) => (raw = response) },
         );

@@ -1,14 +1,19 @@
 // AccessReader over Resource Graph's `authorizationresources` table and Microsoft Graph: the owner-role assignments at
-// the accounts' scopes and above (subscriptions, resource groups and resources through subscription-scoped queries;
-// management groups through one tenant-scoped query, with each subscription's management-group chain), then who the
-// principals are and, for groups without a mailbox, their members. Never throws for a failed read: the directory says
+// the accounts' scopes and above, then who the principals are and, for groups without a mailbox, their members.
+// One query over the audited subscriptions with authorizationScopeFilter AtScopeAboveAndBelow returns the assignments
+// at the subscriptions and below (resource groups, resources) and above them (their management groups and the root
+// scope `/`); the default, AtScopeAndBelow, would leave the management groups out, and a tenant-scope query returns
+// only what the identity can read at the management groups themselves, which a Reader on subscriptions usually cannot
+// (azure-rest-api-specs, Microsoft.ResourceGraph 2024-04-01 resourcegraph.json, QueryRequestOptions.authorizationScopeFilter:
+// AtScopeAndBelow, AtScopeAndAbove, AtScopeExact, AtScopeAboveAndBelow). Each subscription's management-group chain
+// orders them, nearest first. Never throws for a failed read: the directory says
 // it is unavailable and why (a Graph 403 names the missing permissions), and owner resolution falls back.
 import { lastSegment } from "../core/certificateReference.js";
 import { AuditError, ensureError, isFatal } from "../core/errors.js";
 import type { AccessDirectory, DirectoryPrincipal, OwnerRoleAssignment } from "../core/owners.js";
 import type { AccessReader, AccountScope, ReadOptions } from "../core/ports.js";
 import type { GraphDirectory } from "./graphDirectory.js";
-import { MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY, ROLE_ASSIGNMENTS_QUERY, ROLE_DEFINITIONS_QUERY, SUBSCRIPTION_ANCESTORS_QUERY } from "./queries.js";
+import { ROLE_ASSIGNMENTS_QUERY, ROLE_DEFINITIONS_QUERY, SUBSCRIPTION_ANCESTORS_QUERY } from "./queries.js";
 import type { ResourceGraphInventory } from "./resourceGraphInventory.js";
 
 type Row = Record<string, unknown>;
@@ -60,7 +65,7 @@ export class RoleAccessReader implements AccessReader {
     if (roleByGuid.size === 0) return { assignments: [], managementGroups: new Map<string, { name: string; displayName?: string }[]>() };
 
     const subscriptions = [...new Set(accounts.map((a) => a.subscriptionId.toLowerCase()))];
-    const inSubscriptions = await this.resourceGraph.queryRows(ROLE_ASSIGNMENTS_QUERY, "role assignment", subscriptions, options);
+    const inScope = await this.resourceGraph.queryRows(ROLE_ASSIGNMENTS_QUERY, "role assignment", subscriptions, { ...options, authorizationScopeFilter: "AtScopeAboveAndBelow" });
     const ancestors = await this.resourceGraph.queryRows(SUBSCRIPTION_ANCESTORS_QUERY, "management group chain", subscriptions, options);
     const managementGroups = new Map<string, { name: string; displayName?: string }[]>();
     for (const row of ancestors) {
@@ -72,12 +77,11 @@ export class RoleAccessReader implements AccessReader {
           .map((g) => ({ name: String(g.name), ...(typeof g.displayName === "string" ? { displayName: g.displayName } : {}) })),
       );
     }
-    const anyManagementGroup = [...managementGroups.values()].some((chain) => chain.length > 0);
-    const atManagementGroups = anyManagementGroup ? await this.resourceGraph.queryRows(MANAGEMENT_GROUP_ROLE_ASSIGNMENTS_QUERY, "management group role assignment", undefined, options) : [];
 
     const assignments: OwnerRoleAssignment[] = [];
     const seen = new Set<string>();
-    for (const row of [...inSubscriptions, ...atManagementGroups]) {
+    // Subscriptions queried in batches each get the assignments above them: the same one may come more than once.
+    for (const row of inScope) {
       const roleName = roleByGuid.get(lastSegment(String(row.roleDefinitionId ?? "")).toLowerCase());
       const id = String(row.id).toLowerCase();
       if (!roleName || seen.has(id) || typeof row.principalId !== "string" || typeof row.scope !== "string") continue;

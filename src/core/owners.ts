@@ -402,6 +402,8 @@ function roleScopes(levels: OwnerLevels, access: AccessDirectory): { id: string;
       scopes.push({ id: `/providers/Microsoft.Management/managementGroups/${mg.name}`, label: `management group ${mg.displayName ?? mg.name}` });
     }
   }
+  // The root scope: an assignment at `/` applies to every management group and subscription below it.
+  scopes.push({ id: "/", label: "the root scope (/)" });
   return scopes.map((s) => ({ id: s.id, label: quoteForProblem(s.label, 200) }));
 }
 

@@ -91,6 +91,7 @@ async function run(
   tenant?: TenantSnapshot,
   graphPermissions?: readonly string[],
 ): Promise<{ report: AuditReport; azure: AzureAdapters }> {
+  await sim?.close();
   sim = await startSimulator({ snapshot: tenant ?? snapshot(faults), ...(graphPermissions ? { graph: { permissions: graphPermissions } } : {}) });
   const azure = connectAzure({
     simulator: { url: sim.url, ca: sim.ca },
@@ -210,6 +211,18 @@ describe("owners from role assignments over the simulated Azure", () => {
     expect(finding?.ownerProblems).toContain(
       "group platform-admins, which holds Owner on subscription sub-research: its members could not be read: Microsoft Graph answered 404 Request_ResourceNotFound: gone",
     );
+  });
+
+  it("reads owners at the management groups above the subscription and at the root scope / (Resource Graph's AtScopeAboveAndBelow), nearest first", async () => {
+    const tenant = snapshot();
+    const root = assignment("/", OWNER, "ann", "User");
+    root.id = `/providers/Microsoft.Authorization/roleAssignments/${root.name}`;
+    tenant.roleAssignments = [...(tenant.roleAssignments ?? []).filter((a) => a.properties.scope.includes("managementGroups")), root];
+    const { report } = await run([], policy, 0, tenant);
+    expect(report.findings[0]?.owners).toEqual([{ address: "mg-owner@contoso.com", source: "role Owner on management group contoso-science" }]);
+    tenant.roleAssignments = [root];
+    const atRoot = await run([], policy, 0, tenant);
+    expect(atRoot.report.findings[0]?.owners).toEqual([{ address: "ann@contoso.com", source: "role Owner on the root scope (/)" }]);
   });
 
   it("finds the demo tenant's lab account owners only through role assignments", async () => {

@@ -19,8 +19,23 @@ interface QueryBody {
   subscriptions?: string[];
   managementGroups?: string[];
   query?: string;
-  options?: { $top?: number; $skip?: number; $skipToken?: string; resultFormat?: string };
+  options?: { $top?: number; $skip?: number; $skipToken?: string; resultFormat?: string; authorizationScopeFilter?: string };
 }
+
+/**
+ * QueryRequestOptions.authorizationScopeFilter (azure-rest-api-specs, specification/resourcegraph/resource-manager/
+ * Microsoft.ResourceGraph/stable/2024-04-01/resourcegraph.json): "Defines what level of authorization resources should
+ * be returned based on the which subscriptions and management groups are passed as scopes", default AtScopeAndBelow.
+ * Modelled for subscription scopes: "at" is an assignment on a queried subscription itself, "below" one on its
+ * resource groups or resources, "above" one on a management group in its ancestor chain or on the root scope `/`.
+ * Only `authorizationresources` rows are filtered this way; other tables keep the subscription filter.
+ */
+const AUTHORIZATION_SCOPE_FILTERS = {
+  AtScopeAndBelow: { at: true, below: true, above: false },
+  AtScopeAndAbove: { at: true, below: false, above: true },
+  AtScopeExact: { at: true, below: false, above: false },
+  AtScopeAboveAndBelow: { at: true, below: true, above: true },
+} as const;
 
 export function resourceGraphRoutes(ctx: RouteContext, options: ResourceGraphOptions): Route[] {
   const quota = new QuotaWindows(options.quota);
@@ -57,9 +72,14 @@ export function resourceGraphRoutes(ctx: RouteContext, options: ResourceGraphOpt
           return { status: 400, headers: quotaHeaders, body: armError("BadRequest", "$top must be an integer between 1 and 1000.") };
         }
 
+        const authorizationFilter = body.options?.authorizationScopeFilter ?? "AtScopeAndBelow";
+        if (!(authorizationFilter in AUTHORIZATION_SCOPE_FILTERS)) {
+          return { status: 400, headers: quotaHeaders, body: armError("BadRequest", `authorizationScopeFilter must be one of ${Object.keys(AUTHORIZATION_SCOPE_FILTERS).join(", ")}.`) };
+        }
         const headers: Record<string, string> = { ...quotaHeaders };
         const scope = scopeFilter(ctx, body, tenantLimit, headers);
-        const scopeKey = JSON.stringify([body.subscriptions ?? null, body.managementGroups ?? null]);
+        const authorizationScope = authorizationScopeRows(ctx, body, AUTHORIZATION_SCOPE_FILTERS[authorizationFilter as keyof typeof AUTHORIZATION_SCOPE_FILTERS]);
+        const scopeKey = JSON.stringify([body.subscriptions ?? null, body.managementGroups ?? null, authorizationFilter]);
         const queryHash = createHash("sha256").update(body.query).update(scopeKey).digest("hex").slice(0, 16);
 
         let offset = body.options?.$skip ?? 0;
@@ -81,7 +101,7 @@ export function resourceGraphRoutes(ctx: RouteContext, options: ResourceGraphOpt
           else {
             const tables = ctx.state.tables();
             const scoped: Record<string, TableRow[]> = {};
-            for (const [name, table] of Object.entries(tables)) scoped[name] = table.filter(scope);
+            for (const [name, table] of Object.entries(tables)) scoped[name] = table.filter(name === "authorizationresources" && authorizationScope ? authorizationScope : scope);
             rows = executeKql(body.query, scoped);
             results.set(queryHash, rows);
             // A handful of recent queries is all paging needs; drop the oldest so memory stays flat.
@@ -136,6 +156,35 @@ function scopeFilter(ctx: RouteContext, body: QueryBody, tenantLimit: number, he
   headers["x-ms-tenant-subscription-limit-hit"] = "true";
   const covered = new Set(all.slice(0, tenantLimit));
   return (row) => covered.has(String(row.subscriptionId).toLowerCase());
+}
+
+/**
+ * The authorizationresources rows of a query over subscriptions (named, or at tenant scope every subscription of the
+ * tenant), by the filter's at / below / above; undefined for a management-group scoped query. So a tenant-scope query
+ * with the default filter returns no assignment made on a management group: those come only "above" a subscription.
+ */
+function authorizationScopeRows(
+  ctx: RouteContext,
+  body: QueryBody,
+  filter: { at: boolean; below: boolean; above: boolean },
+): ((row: TableRow) => boolean) | undefined {
+  const named = body.subscriptions && body.subscriptions.length > 0;
+  if (!named && body.managementGroups && body.managementGroups.length > 0) return undefined;
+  const wanted = new Set((named ? (body.subscriptions ?? []) : ctx.snapshot.subscriptions.map((s) => s.subscriptionId)).map((s) => s.toLowerCase()));
+  const ancestors = new Set(
+    ctx.snapshot.subscriptions
+      .filter((s) => wanted.has(s.subscriptionId.toLowerCase()))
+      .flatMap((s) => (s.managementGroups ?? []).map((g) => `/providers/microsoft.management/managementgroups/${g.toLowerCase()}`)),
+  );
+  return (row) => {
+    const raw = (row.properties as { scope?: unknown } | undefined)?.scope;
+    const scope = typeof raw === "string" ? (raw === "/" ? "/" : raw.toLowerCase().replace(/\/+$/, "")) : undefined;
+    const subscription = String(row.subscriptionId).toLowerCase();
+    // Role definitions carry no scope: built-in ones (no subscription) come at tenant scope, custom ones with theirs.
+    if (scope === undefined) return named ? wanted.has(subscription) : true;
+    if (subscription !== "" && wanted.has(subscription)) return scope === `/subscriptions/${subscription}` ? filter.at : filter.below;
+    return filter.above && (scope === "/" || ancestors.has(scope));
+  };
 }
 
 function toTable(rows: TableRow[]): { columns: { name: string; type: string }[]; rows: unknown[][] } {

@@ -77,8 +77,8 @@ const roleAssignment = z
         roleDefinitionId: z.string().min(1),
         principalId: z.string().min(1),
         principalType: z.enum(["User", "Group", "ServicePrincipal"]),
-        /** A management group, subscription, resource group or resource id. */
-        scope: z.string().regex(/^\/(subscriptions|providers\/Microsoft\.Management\/managementGroups)\/[^/]+/i, "must be a subscription, resource group, resource or management group id"),
+        /** The root scope `/`, or a management group, subscription, resource group or resource id. */
+        scope: z.string().regex(/^\/$|^\/(subscriptions|providers\/Microsoft\.Management\/managementGroups)\/[^/]+/i, "must be /, a subscription, resource group, resource or management group id"),
       })
       .strict(),
   })

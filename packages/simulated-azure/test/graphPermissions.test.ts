@@ -1,7 +1,7 @@
 // The simulated Microsoft Graph answers as an identity with the configured application permissions would be answered.
-import { request } from "node:https";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseSnapshot, startSimulator, type SimulatedAzure } from "../src/index.js";
+import { callSimulator } from "./request.js";
 
 const tenant = parseSnapshot({
   tenantId: "t",
@@ -21,18 +21,11 @@ afterEach(async () => {
   sim = undefined;
 });
 
-async function ask(permissions: readonly string[] | undefined, path: string, body?: unknown): Promise<{ status: number; body: { value?: Record<string, unknown>[]; error?: { code: string } } & Record<string, unknown> }> {
+type GraphAnswer = { status: number; body: { value?: Record<string, unknown>[]; error?: { code: string } } & Record<string, unknown> };
+
+async function ask(permissions: readonly string[] | undefined, path: string, body?: unknown): Promise<GraphAnswer> {
   sim ??= await startSimulator({ snapshot: tenant, ...(permissions ? { graph: { permissions } } : {}) });
-  const target = sim;
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(path, target.url), { method: body ? "POST" : "GET", ca: target.ca, headers: { authorization: "Bearer test", "content-type": "application/json" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as never }));
-    });
-    req.on("error", reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
+  return (await callSimulator(sim, body === undefined ? "GET" : "POST", path, body)) as GraphAnswer;
 }
 
 describe("the simulated Microsoft Graph's permissions", () => {
