@@ -180,8 +180,8 @@ interface AccountRead {
   certificatesReason?: string;
   /** The Batch API's pools (configurations held compactly); undefined when not read (not needed) or when the read failed. */
   batchPools?: PoolInfo[];
-  /** Of those, the pools already migrated (a Key Vault extension and no certificate references). */
-  migratedPools?: number;
+  /** Of those, the names of the pools already migrated (a Key Vault extension and no certificate references). */
+  migratedPools?: string[];
   poolsError?: string;
 }
 
@@ -213,7 +213,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       const listed = await deps.pools.listPools(account, readOptions);
       // Counted now, and each configuration kept as text: at scale the pools of every account read stay in memory
       // until the findings are made.
-      entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).length;
+      entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).map((p) => p.name);
       entry.batchPools = listed.map((p) => (p.configuration ? { ...p, configuration: compactPoolConfiguration(p.configuration) } : p));
     } catch (error) {
       if (isFatal(error)) throw error;
@@ -287,7 +287,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         let poolsReason: string | undefined;
         if (entry.batchPools) {
           source = "batch-api";
-          migratedPools += entry.migratedPools ?? 0;
+          migratedPools += entry.migratedPools?.length ?? 0;
           pools.push(...locate(mergePoolEvidence(entry.batchPools, fromGraph), account.location));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
@@ -315,6 +315,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
           certificates: entry.certificates === "unknown" ? "unknown" : entry.certificates.length,
           pools: source,
           ...(poolsReason === undefined ? {} : { poolsReason }),
+          ...(entry.migratedPools?.length ? { migratedPools: entry.migratedPools } : {}),
         });
       }
       // Pools of accounts that are not in the account list stay (their account is reported as a coverage problem).

@@ -263,6 +263,8 @@ export interface AccountCoverage extends ScopeCoverage {
   pools: PoolCoverageSource;
   /** Why the pools could not be read (or why a fallback was used). */
   poolsReason?: string;
+  /** Names of the account's pools the Batch API listed already on the Key Vault extension, with no certificates (absent: none). */
+  migratedPools?: string[];
 }
 
 export interface Coverage {

@@ -145,7 +145,6 @@ const MAX_ADDRESS_LENGTH = 254;
 // any of them in a value means it was crafted or corrupted, and some would split a mail header.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const SEPARATORS = /[,;\s]+/;
 
 // A deliberately narrow dot-atom: no quoted strings, comments, display names or IP literals.
 const LOCAL_PART = /^[A-Za-z0-9_%+'-]+(?:\.[A-Za-z0-9_%+'-]+)*$/;
@@ -239,29 +238,63 @@ function parseValue(
     invalid.push({ entry: quoteForProblem(value), reason: "control-characters" });
     return { owners, problems, invalid };
   }
-  const tokens = value.split(SEPARATORS).filter((t) => t.length > 0);
+  const tokens = valueEntries(value);
   const considered = tokens.slice(0, MAX_ADDRESSES_PER_VALUE);
   if (tokens.length > considered.length) {
     problems.push(
       `${where}: ${tokens.length} addresses in one value; only the first ${MAX_ADDRESSES_PER_VALUE} were considered, ${tokens.length - considered.length} ignored`,
     );
   }
+  const notAddresses: string[] = [];
   for (const token of considered) {
+    const check = checkAddress(token);
+    if (!check.ok && check.reason === "invalid") {
+      // Said once per value below, with the resource named once, whatever the number of entries.
+      notAddresses.push(`'${quoteForProblem(token)}'`);
+      invalid.push({ entry: quoteForProblem(token), reason: "not-an-address" });
+      continue;
+    }
     const accepted = acceptAddress(token, source, where, allowed, undeliverable, naming);
     if ("problem" in accepted) {
       problems.push(accepted.problem);
-      const check = checkAddress(token);
-      if (!check.ok) invalid.push({ entry: quoteForProblem(token), reason: check.reason === "non-ascii-domain" ? "non-ascii-domain" : "not-an-address" });
+      if (!check.ok) invalid.push({ entry: quoteForProblem(token), reason: "non-ascii-domain" });
     } else owners.push(accepted.owner);
   }
+  if (notAddresses.length > 0) {
+    problems.push(
+      notAddresses.length === 1
+        ? `${where}: ${notAddresses[0]} is not a valid email address`
+        : `${where}: ${notAddresses.join(", ")} are not valid email addresses`,
+    );
+  }
   return { owners, problems, invalid };
+}
+
+/**
+ * The entries of an owner tag value: split at `,` and `;`, and within those at spaces, except that words without an
+ * `@` next to each other stay one entry: `risk team (ask Bob)` is one bad value, not four.
+ */
+function valueEntries(value: string): string[] {
+  const entries: string[] = [];
+  for (const chunk of value.split(/[,;]+/)) {
+    let words: string[] = [];
+    for (const token of chunk.split(/\s+/).filter((t) => t.length > 0)) {
+      if (token.includes("@")) {
+        if (words.length > 0) entries.push(words.join(" "));
+        words = [];
+        entries.push(token);
+      } else words.push(token);
+    }
+    if (words.length > 0) entries.push(words.join(" "));
+  }
+  return entries;
 }
 
 /** The value with each rejected entry replaced by the placeholder; a value rejected whole becomes the placeholder. */
 function correctedValue(value: string, invalid: OwnerTagFix["invalid"]): string {
   if (invalid.some((i) => i.reason === "control-characters")) return CORRECTED_ADDRESS;
   const rejected = new Set(invalid.map((i) => i.entry));
-  const tokens = value.split(SEPARATORS).filter((t) => t.length > 0);
+  const tokens = valueEntries(value);
   const kept = [...new Set(tokens.slice(0, MAX_ADDRESSES_PER_VALUE).map((t) => (rejected.has(quoteForProblem(t)) ? CORRECTED_ADDRESS : t)))];
   return kept.join(";");
 }

@@ -219,6 +219,36 @@ describe.skipIf(!browserAvailable())("the report page in Chromium", () => {
     await page.close();
   });
 
+  it("names the migrated pool on the page", async () => {
+    const { page } = await open(demoUrl);
+    expect(await page.locator("#migrated-count").textContent()).toBe("1: imagingbatch/render-pool-kv");
+    await page.close();
+  });
+
+  it.each([390, 1280])("keeps every finding row short at %i px: owner problems one line per bad value, the resource named once", async (width) => {
+    const { page } = await open(demoUrl, width);
+    const rows = await page.evaluate<{ text: string; height: number; problems: string[] }[]>(
+      `[...document.querySelectorAll("#findings-table tbody tr[data-row]")].map((r) => ({ text: r.textContent.trim().slice(0, 60), height: r.getBoundingClientRect().height,
+        problems: [...r.querySelectorAll(".owner-problem")].map((p) => p.textContent) }))`,
+    );
+    const legacy = rows.filter((r) => r.problems.some((p) => p.includes("risk team (ask Bob)")));
+    expect(legacy.length).toBeGreaterThan(0);
+    for (const r of legacy) expect(r.problems.filter((p) => p.includes("risk team"))).toHaveLength(1);
+    // A row as tall as 1,216 px was the resource id repeated once per word of a bad tag value.
+    for (const r of rows) expect(r.height, r.text).toBeLessThan(width === 390 ? 900 : 420);
+    await page.close();
+  });
+
+  it("draws the trend chart's text at a readable size on a 390 px phone", async () => {
+    const { page } = await open(demoUrl, 390);
+    const sizes = await page.evaluate<{ text: string; px: number }[]>(
+      `[...document.querySelectorAll("#trend svg text")].filter((t) => t.getClientRects().length > 0).map((t) => ({ text: t.textContent, px: t.getBoundingClientRect().height }))`,
+    );
+    expect(sizes.length).toBeGreaterThan(0);
+    for (const s of sizes) expect(s.px, s.text ?? "").toBeGreaterThanOrEqual(11);
+    await page.close();
+  });
+
   it("shows hostile names as text and runs none of them", async () => {
     const hostileUrl = publish("/hostile.html", renderReportHtml(hostileReport(), extras));
     const { page, problems } = await open(hostileUrl);

@@ -82,9 +82,19 @@ function breakableAddress(address: string): string {
   return address.split("@").map(escapeHtml).join("<wbr>@");
 }
 
+/**
+ * Owner problems folded under one line ("2 owner problems"): each is a sentence naming a tag and its resource, and
+ * in the owners column they made rows hundreds of pixels tall. One line per problem inside.
+ */
+function renderOwnerProblems(problems: readonly string[]): string {
+  if (problems.length === 0) return "";
+  const lines = problems.map((p) => `<li class="owner-problem">${escapeHtml(p)}</li>`).join("");
+  return `<details class="small owner-problems"><summary>${escapeHtml(plural(problems.length, "owner problem"))}</summary><ul>${lines}</ul></details>`;
+}
+
 function renderOwnersCell(f: Finding): string {
   const owners = ownersOf(f);
-  const problems = (f.ownerProblems ?? []).map((p) => `<div class="small">${escapeHtml(p)}</div>`).join("");
+  const problems = renderOwnerProblems(f.ownerProblems ?? []);
   if (!owners.length) return `<span class="missing">no owner</span>${problems}`;
   return owners.map((o) => `<div>${breakableAddress(o)}</div>`).join("") + problems;
 }

@@ -27,6 +27,17 @@ export function renderHeader(report: AuditReport, extras: ReportExtras): string 
 </div></header>`;
 }
 
+const MIGRATED_NAMED = 10;
+
+/** ": imagingbatch/render-pool-kv, …" naming the first migrated pools (account/pool), then how many more. */
+function migratedNames(report: AuditReport): string {
+  const names = report.coverage.accounts.flatMap((a) => (a.migratedPools ?? []).map((p) => `${a.name}/${p}`));
+  if (names.length === 0) return "";
+  const shown = names.slice(0, MIGRATED_NAMED).map((n) => `<code class="migrated-pool">${escapeHtml(n)}</code>`);
+  const more = names.length > shown.length ? ` and ${formatNumber(names.length - shown.length)} more` : "";
+  return `: ${shown.join(", ")}${more}`;
+}
+
 export function renderHero(report: AuditReport, gaps: CoverageGaps): string {
   const open = report.findings.length;
   const critical = report.findings.filter((f) => f.severity === "critical").length;
@@ -49,7 +60,9 @@ export function renderHero(report: AuditReport, gaps: CoverageGaps): string {
     `<dt>Pools using certificates</dt><dd>${formatNumber(report.summary.poolsWithCertificates)}</dd>`,
   );
   // Progress, not a finding: pools already on the Key Vault extension (only where the Batch API listed pools).
-  if (report.summary.poolsMigrated !== undefined) rows.push(`<dt>Pools migrated to Key Vault</dt><dd id="migrated-count">${formatNumber(report.summary.poolsMigrated)}</dd>`);
+  if (report.summary.poolsMigrated !== undefined) {
+    rows.push(`<dt>Pools migrated to Key Vault</dt><dd id="migrated-count">${formatNumber(report.summary.poolsMigrated)}${migratedNames(report)}</dd>`);
+  }
 
   return `<section class="hero" aria-label="Summary">
 <div class="card">

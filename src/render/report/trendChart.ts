@@ -14,14 +14,34 @@ function niceStep(max: number): number {
 
 const r1 = (n: number): string => String(Math.round(n * 10) / 10);
 
+/**
+ * One drawing of the chart. SVG text scales with the drawing, so a 760-unit drawing squeezed onto a 390 px phone
+ * draws 12px labels at 6 px: the page carries a narrow drawing as well (`.chart-narrow`, shown by the stylesheet below
+ * 600 px), about as wide in units as the phone is in pixels, with fewer labels.
+ */
+export interface ChartLayout {
+  width: number;
+  /** Appended to the element ids (each drawing has its own title and description). */
+  idSuffix: string;
+  className: string;
+  /** At most this many date labels under the columns. */
+  maxLabels: number;
+  /** Value labels above every column up to this many columns (else above the last only). */
+  maxValues: number;
+}
+
+export const WIDE_CHART: ChartLayout = { width: 760, idSuffix: "", className: "chart chart-wide", maxLabels: 8, maxValues: 16 };
+export const NARROW_CHART: ChartLayout = { width: 360, idSuffix: "-narrow", className: "chart chart-narrow", maxLabels: 4, maxValues: 8 };
+
 /** Stacked columns (critical below warning), one per history entry, oldest on the left. */
-export function renderHistoryChart(history: HistoryPoint[]): string {
+export function renderHistoryChart(history: HistoryPoint[], layout: ChartLayout = WIDE_CHART): string {
   const points = [...history].sort((a, b) => a.date.localeCompare(b.date));
-  const W = 760;
+  const W = layout.width;
   const H = 280;
+  const id = (name: string): string => `${name}${layout.idSuffix}`;
   if (points.length === 0) {
-    return `<svg class="chart" id="history-chart" data-points="0" viewBox="0 0 ${W} 120" role="img" aria-labelledby="chart-title">
-<title id="chart-title">Open findings over time: no history yet</title>
+    return `<svg class="${layout.className}" id="${id("history-chart")}" data-points="0" viewBox="0 0 ${W} 120" role="img" aria-labelledby="${id("chart-title")}">
+<title id="${id("chart-title")}">Open findings over time: no history yet</title>
 <text class="msg" x="${W / 2}" y="64" text-anchor="middle">No history yet &mdash; the chart fills in as runs accumulate.</text></svg>`;
   }
   const left = 44;
@@ -36,8 +56,8 @@ export function renderHistoryChart(history: HistoryPoint[]): string {
   const y = (v: number): number => top + plotH - (v / yMax) * plotH;
   const band = plotW / points.length;
   const barW = Math.max(2, Math.min(44, band * 0.62));
-  const labelEvery = Math.max(1, Math.ceil(points.length / 8));
-  const showValues = points.length <= 16;
+  const labelEvery = Math.max(1, Math.ceil(points.length / layout.maxLabels));
+  const showValues = points.length <= layout.maxValues;
 
   const grid: string[] = [];
   for (let v = 0; v <= yMax; v += step) {
@@ -75,9 +95,9 @@ export function renderHistoryChart(history: HistoryPoint[]): string {
         ? `One run so far, on ${first.date}: ${formatNumber(last.open)} open (${formatNumber(last.critical)} critical, ${formatNumber(last.warning)} warning).`
         : `${formatNumber(points.length)} runs from ${first.date} to ${last.date}: open findings went from ${formatNumber(first.open)} to ${formatNumber(last.open)}; now ${formatNumber(last.critical)} critical and ${formatNumber(last.warning)} warning.`
       : "";
-  return `<svg class="chart" id="history-chart" data-points="${points.length}" viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="chart-title chart-desc">
-<title id="chart-title">Open findings over time, critical and warning stacked</title>
-<desc id="chart-desc">${escapeHtml(desc)}</desc>
+  return `<svg class="${layout.className}" id="${id("history-chart")}" data-points="${points.length}" viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="${id("chart-title")} ${id("chart-desc")}">
+<title id="${id("chart-title")}">Open findings over time, critical and warning stacked</title>
+<desc id="${id("chart-desc")}">${escapeHtml(desc)}</desc>
 ${grid.join("")}
 <line class="grid" x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}"/>
 ${cols.join("\n")}
@@ -100,6 +120,7 @@ export function renderTrend(history: HistoryPoint[]): string {
   return `<section id="trend" class="card" aria-labelledby="trend-h">
 <h2 id="trend-h">Open findings over time</h2>
 ${renderHistoryChart(history)}
+${renderHistoryChart(history, NARROW_CHART)}
 ${points.length ? `<p class="legend"><span><span class="sw sw-c"></span>Critical</span><span><span class="sw sw-w"></span>Warning</span><span>Numbers above columns: open findings</span>${last?.migrated !== undefined ? `<span id="trend-migrated">Pools migrated to Key Vault: ${formatNumber(last.migrated)}</span>` : ""}</p>` : ""}
 ${table}
 </section>`;

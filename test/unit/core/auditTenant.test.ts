@@ -102,6 +102,7 @@ describe("auditTenant", () => {
       request,
     );
     expect(report.summary.poolsMigrated).toBe(1);
+    expect(report.coverage.accounts.map((c) => c.migratedPools)).toEqual([["new"]]);
     expect(report.findings.map((f) => f.poolName).filter(Boolean)).toEqual(["old"]);
     expect(report.findings.find((f) => f.poolName === "old")?.migration?.replacementPool).toBeDefined();
   });

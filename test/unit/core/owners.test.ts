@@ -59,6 +59,19 @@ describe("resolveOwners", () => {
     expect(r.tagFixes[0]?.corrected).toBe("alice@contoso.com;<corrected-address>;eve@evil.io");
   });
 
+  it("reports a tag value of words, not addresses, as one bad value in one line naming the resource once", () => {
+    const r = resolveOwners({ account: { owner: "risk team (ask Bob)" }, accountId: ACCOUNT_ID }, policy());
+    expect(r.problems).toEqual([`account tag "owner" on ${ACCOUNT_ID}: 'risk team (ask Bob)' is not a valid email address`]);
+    expect(r.tagFixes[0]).toMatchObject({ invalid: [{ entry: "risk team (ask Bob)", reason: "not-an-address" }], corrected: "<corrected-address>" });
+  });
+
+  it("keeps space-separated addresses apart and reports the words between them as one entry", () => {
+    const r = resolveOwners({ account: { owner: "alice@contoso.com (team lead) bob@@contoso carol@contoso.com" }, accountId: ACCOUNT_ID }, policy());
+    expect(r.owners.map((o) => o.address)).toEqual(["alice@contoso.com", "carol@contoso.com"]);
+    expect(r.problems).toEqual([`account tag "owner" on ${ACCOUNT_ID}: '(team lead)', 'bob@@contoso' are not valid email addresses`]);
+    expect(r.tagFixes[0]?.corrected).toBe("alice@contoso.com;<corrected-address>;carol@contoso.com");
+  });
+
   it("replaces a value with control characters whole, and reports no fix for valid tags", () => {
     const r = resolveOwners({ account: { owner: "alice@contoso.com\r\nBcc: x@evil.io" }, accountId: ACCOUNT_ID }, policy());
     expect(r.tagFixes[0]).toMatchObject({ invalid: [{ reason: "control-characters" }], corrected: "<corrected-address>" });
@@ -155,7 +168,8 @@ describe("resolveOwners", () => {
   it("reports invalid addresses and uses the fallback when nothing else is valid", () => {
     const r = resolveOwners({ account: { owner: '"Alice" <alice@contoso.com>' }, accountId: ACCOUNT_ID }, policy());
     expect(r.owners).toEqual([{ address: "platform@contoso.com", source: "fallback" }]);
-    expect(r.problems.every((p) => p.includes("is not a valid email address"))).toBe(true);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toContain(`'"Alice"', '<alice@contoso.com>' are not valid email addresses`);
   });
 
   it("reports that there is no owner at all when even the fallback is unusable", () => {
