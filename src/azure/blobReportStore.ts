@@ -1,10 +1,10 @@
 // Reports and run status in Blob storage: runs/<runId>/{status.json,report.json,report.csv,report.html}, and
 // latest/report.json for the HTTP API (its metadata names the run's csv and html, see saveReport).
 import { RestError } from "@azure/core-rest-pipeline";
-import type { BlobServiceClient, ContainerClient } from "@azure/storage-blob";
+import type { BlobServiceClient, BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport, OutboxBacklog } from "../core/model.js";
-import { jsonChunks, textStream } from "../report/textChunks.js";
+import { coalesce, jsonChunks } from "../report/textChunks.js";
 
 /** A report format as pieces of text, made when it is written (see saveReport). */
 export interface ReportText {
@@ -18,10 +18,20 @@ export interface ReportText {
   versions?: Partial<Record<StoredFormat, string>>;
 }
 
-/** Block size for streamed uploads: 1 MiB blocks: a 19 MB report is 19 blocks (of the 50,000 a blob may have), two in flight. */
+/**
+ * Block size for streamed uploads, in characters of text (1 to 3 MiB as UTF-8): a 19 MB report is about 19 blocks (of
+ * the 50,000 a blob may have), two in flight.
+ */
 const STREAM_BLOCK_BYTES = 1024 * 1024;
 
 export type RunState = "running" | "succeeded" | "failed";
+
+/** A blob putStreams writes: its name, content type and (committed with it) metadata. */
+interface StreamTarget {
+  name: string;
+  contentType: string;
+  metadata?: Record<string, string>;
+}
 
 export interface RunStatus {
   runId: string;
@@ -100,8 +110,11 @@ export class BlobReportStore {
       const version = formats.versions?.[format];
       if (version !== undefined && formats[format]) metadata[LATEST_META.version[format]] = version;
     }
-    await this.putStream(`runs/${runId}/report.json`, json, "application/json");
-    await this.putStream("latest/report.json", json, "application/json", metadata);
+    // One pass over the JSON stages its blocks in both blobs; the run's is committed first, then "latest".
+    await this.putStreams(json, [
+      { name: `runs/${runId}/report.json`, contentType: "application/json" },
+      { name: "latest/report.json", contentType: "application/json", metadata },
+    ]);
   }
 
   /**
@@ -129,7 +142,17 @@ export class BlobReportStore {
   }
 
   /** Uploads text as it is made: blocks of `STREAM_BLOCK_BYTES`, two in flight. Answers the blob's new ETag. */
-  private async putStream(name: string, pieces: () => Iterable<string>, contentType: string, metadata?: Record<string, string>): Promise<string> {
+  private async putStream(name: string, pieces: () => Iterable<string>, contentType: string): Promise<string> {
+    const [etag] = await this.putStreams(pieces, [{ name, contentType }]);
+    return etag as string;
+  }
+
+  /**
+   * Uploads the same text, made once, to each target: every block (`STREAM_BLOCK_BYTES`, two in flight) is staged in
+   * every target as it is made, and the targets are committed in the order given, each with its headers and
+   * metadata, once the whole text is staged. Until its commit a blob is as it was. Answers the new ETags.
+   */
+  private async putStreams(pieces: () => Iterable<string>, targets: readonly StreamTarget[]): Promise<string[]> {
     // An error while making the text is the maker's (a bug, not an outage): it is thrown as it is.
     let makerError: { error: unknown } | undefined;
     const made = function* () {
@@ -140,18 +163,41 @@ export class BlobReportStore {
         throw error;
       }
     };
+    let writing = targets.map((t) => t.name).join(" and ");
     try {
       this.ready ??= this.container.createIfNotExists();
       await this.ready;
-      const uploaded = await this.container
-        .getBlockBlobClient(name)
-        .uploadStream(textStream(made()), STREAM_BLOCK_BYTES, 2, { blobHTTPHeaders: { blobContentType: contentType }, ...(metadata ? { metadata } : {}) });
-      if (!uploaded.etag) throw new Error("the service answered the upload without an ETag");
-      return uploaded.etag;
+      const clients = targets.map((t) => this.container.getBlockBlobClient(t.name));
+      const blockIds: string[] = [];
+      const inFlight = new Set<Promise<unknown>>();
+      for (const text of coalesce(made(), STREAM_BLOCK_BYTES)) {
+        const block = Buffer.from(text, "utf8");
+        const id = Buffer.from(String(blockIds.length).padStart(8, "0")).toString("base64");
+        blockIds.push(id);
+        const staged = Promise.all(clients.map((c) => c.stageBlock(id, block, block.length)));
+        inFlight.add(staged);
+        void staged.then(
+          () => inFlight.delete(staged),
+          () => undefined,
+        );
+        if (inFlight.size >= 2) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      const etags: string[] = [];
+      for (const [i, target] of targets.entries()) {
+        writing = target.name;
+        const committed = await (clients[i] as BlockBlobClient).commitBlockList(blockIds, {
+          blobHTTPHeaders: { blobContentType: target.contentType },
+          ...(target.metadata ? { metadata: target.metadata } : {}),
+        });
+        if (!committed.etag) throw new Error("the service answered the upload without an ETag");
+        etags.push(committed.etag);
+      }
+      return etags;
     } catch (error) {
       if (makerError) throw makerError.error;
       this.ready = undefined;
-      throw new AuditError("LEDGER.UNAVAILABLE", `Cannot write ${name} to Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
+      throw new AuditError("LEDGER.UNAVAILABLE", `Cannot write ${writing} to Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
     }
   }
 

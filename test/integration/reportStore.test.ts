@@ -41,6 +41,27 @@ describe("BlobReportStore.saveReport", () => {
     expect(blocks.committedBlocks?.length).toBeGreaterThan(1);
   });
 
+  it("makes the JSON once for the run's blob and 'latest', both whole, 'latest' with the run's metadata", async () => {
+    const { reports, container } = store("json-once");
+    const report = sampleReport();
+    let made = 0;
+    // About 3 MB: several blocks in each blob.
+    const json = () => {
+      made++;
+      return manyPieces(3);
+    };
+    await reports.saveReport("run-1", report, { json });
+    expect(made).toBe(1);
+    const expected = [...manyPieces(3)].join("");
+    expect(await text(container, "runs/run-1/report.json")).toBe(expected);
+    expect(await text(container, "latest/report.json")).toBe(expected);
+    const latest = await container.getBlockBlobClient("latest/report.json").getProperties();
+    expect(latest.metadata).toMatchObject({ runid: "run-1", asof: report.asOf });
+    expect(latest.contentType).toBe("application/json");
+    const blocks = await container.getBlockBlobClient("latest/report.json").getBlockList("committed");
+    expect(blocks.committedBlocks?.length).toBeGreaterThan(1);
+  });
+
   it("a format that fails half way leaves the earlier blob, moves no 'latest', and throws the maker's error", async () => {
     const { reports, container } = store("half-way");
     const first = sampleReport();
