@@ -227,7 +227,8 @@ const COLORS = {
   codeBg: "#f6f8fa",
 };
 
-const CODE_STYLE = `font-family:Consolas,'Courier New',monospace;font-size:12px;line-height:1.45;background:${COLORS.codeBg};border:1px solid ${COLORS.border};border-radius:4px;padding:6px 8px;margin:8px 0 0 0;white-space:pre;word-break:normal;overflow-wrap:normal;overflow-x:auto;color:${COLORS.ink};`;
+const CODE_STYLE = `font-family:Consolas,'Courier New',monospace;font-size:12px;line-height:1.45;background:${COLORS.codeBg};border:1px solid ${COLORS.border};border-radius:4px;padding:6px 8px;margin:8px 0 0 0;color:${COLORS.ink};`;
+const CODE_LINE_STYLE = "margin:0;padding:0 0 0 16px;text-indent:-16px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;";
 const LINK_STYLE = `color:${COLORS.brand};text-decoration:underline;word-break:break-all;`;
 
 function head(title: string, preview: string): string {
@@ -262,13 +263,15 @@ function textSection(html: string, opts: { bg?: string; padding?: string } = {})
 }
 
 /**
- * Commands never wrap: each is one line, and the block scrolls sideways where a line is longer than the screen. A
- * command broken inside a token (Chrome breaks after hyphens and slashes in resource ids) cannot be copied, and one
- * line per command keeps a phone's digest short. The fixed-layout table gives the block a width of its own, so it
- * scrolls instead of widening the message.
+ * Commands wrap inside their block, one block line per command: a block that scrolled sideways hid most of each command
+ * (up to 1,777 px at 390 px) in every screenshot, and web mail drops `overflow` anyway, so it was clipped there. A soft
+ * wrap adds no character, so a copied command is whole; a wrapped line's continuation is indented (a hanging indent),
+ * so where each command starts stays visible. One element per line, with no reliance on `white-space:pre` for line
+ * breaks (Outlook's Word engine ignores it). The fixed-layout table gives the block a width of its own.
  */
 function codeBlock(lines: readonly string[]): string {
-  return `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="table-layout:fixed;border-collapse:collapse;"><tr><td><div style="${CODE_STYLE}" class="cmd">${lines.map((l) => escapeHtml(l)).join("\n")}</div></td></tr></table>`;
+  const body = lines.map((l) => `<div style="${CODE_LINE_STYLE}">${escapeHtml(l)}</div>`).join("");
+  return `<table role="presentation" cellpadding="0" cellspacing="0" width="100%" style="table-layout:fixed;border-collapse:collapse;"><tr><td><div style="${CODE_STYLE}" class="cmd">${body}</div></td></tr></table>`;
 }
 
 function factsTable(facts: readonly [string, string][]): string {

@@ -1,19 +1,17 @@
 // The report page as a person sees it: served with its CSP header from a loopback server and driven
 // in headless Chromium. Anything the CSP blocks or any script error fails the test.
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCliDetailed } from "../../src/cli/runCli.js";
 import type { AuditReport } from "../../src/core/model.js";
 import { REPORT_CSP_HEADER, renderReportHtml, type ReportExtras } from "../../src/render/reportHtml.js";
 import { browserAvailable, launchBrowser } from "../support/browser.js";
 import { sampleExtras, sampleReport } from "../support/sampleReport.js";
-import { DEMO_TENANT_PATH } from "../support/simulatedAzure.js";
+import { runDemo } from "../support/demoRun.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -90,10 +88,7 @@ describe.skipIf(!browserAvailable())("the report page in Chromium", () => {
     browser = await launchBrowser();
     url = publish("/report.html", renderReportHtml(report, extras));
     // The demo tenant's page, as `npm start` writes it: real names, owners and migration links.
-    const out = mkdtempSync(join(tmpdir(), "bca-report-demo-"));
-    const sink = { write: () => true };
-    const demo = await runCliDetailed({ simulate: fileURLToPath(DEMO_TENANT_PATH), out, now: "2026-11-26", sendMode: "dry-run", allowIncomplete: true, format: "html" }, { env: {}, stdout: sink, stderr: sink });
-    if (demo.exitCode !== 0) throw new Error(`the demo run failed (exit ${demo.exitCode})`);
+    const out = await runDemo({ format: "html" });
     demoUrl = publish("/demo.html", readFileSync(join(out, "report.html"), "utf8"));
   }, 120_000);
 
