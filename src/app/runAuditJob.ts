@@ -392,14 +392,15 @@ export function drainSchedule(ctx: JobContext): { nextRun: (after: Date) => Date
 }
 
 /** The local stand-in for the Event Grid subscription: the same parsing and recording as emailDeliveryReport. */
-export async function takeDeliveryReports(ctx: JobContext, queue: DeliveryReportQueue, log: Logger): Promise<void> {
+export async function takeDeliveryReports(ctx: Pick<JobContext, "ledgerFor">, queue: DeliveryReportQueue, log: Logger): Promise<void> {
   const events = await queue.pending();
   if (events.length === 0) return;
   const reports = [];
   for (const event of events) {
     try {
       const report = deliveryReportFromEvent(event);
-      if (report) reports.push(report);
+      if (report && "notFinal" in report) log.info("delivery report not final; ignored", { messageId: report.messageId, reason: report.notFinal });
+      else if (report) reports.push(report);
     } catch (error) {
       log.warn("delivery report not usable", { problem: ensureError(error).message });
     }

@@ -17,7 +17,11 @@ import { historyKey } from "../core/digestPlan.js";
 type Entity = Record<string, unknown>;
 /** Not per mode: the live and redirect ledgers share the mail service, and so its status-read limit. */
 const STATUS_READS = "status-reads";
-/** Table string properties hold at most 32K characters; longer JSON is split over several. */
+/**
+ * A Table string property holds at most 64 KiB of UTF-16, 32K characters (Microsoft Learn, "Understanding the Table
+ * service data model", property types: "String: A UTF-16-encoded value. String values can be up to 64 KiB in size";
+ * Azurite refuses more with PropertyValueTooLarge). Longer JSON is split over several; longer text is cut (fitText).
+ */
 const CHUNK = 30_000;
 /** Independent writes of one call in flight at once (finding-state batches, a message's item histories). */
 const WRITES_IN_FLIGHT = 8;
@@ -140,7 +144,7 @@ export class TableLedger implements ReminderLedger {
       // The etag makes this a compare-and-swap: of two reports landing at once, one is kept.
       await this.write(() =>
         this.table.updateEntity(
-          { partitionKey, rowKey: report.messageId.toLowerCase(), deliveryStatus: report.status, deliveryAt: report.at, deliveryDetails: report.details ?? "" },
+          { partitionKey, rowKey: report.messageId.toLowerCase(), deliveryStatus: report.status, deliveryAt: report.at, deliveryDetails: fitText(report.details ?? "") },
           "Merge",
           { etag: existing.etag },
         ),
@@ -293,13 +297,27 @@ function toOutboxEntity(entry: OutboxEntry): Entity {
     asOf: entry.asOf,
     runId: entry.runId,
     status: entry.status,
-    error: entry.error ?? "",
+    error: fitText(entry.error ?? ""),
     updatedAt: entry.updatedAt,
     itemChunks: Object.keys(chunks).length,
     ...chunks,
     // At most MAX_NAMINGS_PER_MESSAGE pairs of 16-digit fingerprints: well within one string property.
     ...(entry.namedBy?.length ? { namedBy: JSON.stringify(entry.namedBy) } : {}),
   };
+}
+
+/**
+ * Text as one Table string property takes it: a longer delivery report's statusMessage (its size is not documented)
+ * or error is cut, saying how long it was, rather than failing the write (and every redelivery of the event after it).
+ * Never between the two halves of a surrogate pair.
+ */
+export function fitText(text: string): string {
+  if (text.length <= CHUNK) return text;
+  const note = `… (${text.length} characters, cut)`;
+  let end = CHUNK - note.length;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}${note}`;
 }
 
 function fromHistoryEntity(e: Entity): ReminderHistory {

@@ -20,10 +20,29 @@ export function isUndeliverableStatus(status: string): boolean {
 }
 
 /**
- * The delivery report an event carries; undefined for another event type (a subscription may deliver more than it
- * was filtered to). Throws EMAIL.BAD_DELIVERY_REPORT when the event is of the type but its data is not usable.
+ * How many days (the day of the report and the next) a `Failed` report marks its address, whatever
+ * UNDELIVERABLE_RETRY_DAYS says. Bounced and Suppressed say the address does not take mail; Failed says this message
+ * was not delivered, possibly for a reason of the service's own that passes. Marked for two days, the findings still
+ * go to the next owner level on the day's runs and the next day's audit (nothing is missed), and the address is an owner
+ * again for its next reminder instead of losing a month.
  */
-export function deliveryReportFromEvent(event: unknown): DeliveryReport | undefined {
+export const FAILED_MARK_DAYS = 2;
+
+/** A delivery report event that is not final: nothing is recorded, and why. */
+export interface NotFinalReport {
+  notFinal: string;
+  messageId: string;
+  status: string;
+}
+
+/**
+ * The delivery report an event carries; undefined for another event type (a subscription may deliver more than it
+ * was filtered to). Statuses are compared without regard to case (Learn's event examples send "delivered"). A status
+ * that is not one of the final ones (`Expanded`, which Learn lists for a distribution list, or one this build does not
+ * know) is not final: answered as `notFinal` with the reason, and nothing is recorded. Throws
+ * EMAIL.BAD_DELIVERY_REPORT when the event is of the type but its data is not usable.
+ */
+export function deliveryReportFromEvent(event: unknown): DeliveryReport | NotFinalReport | undefined {
   if (!isObject(event)) throw bad("the event is not an object");
   // Event Grid schema `eventType`, CloudEvents schema `type`.
   const type = typeof event.eventType === "string" ? event.eventType : event.type;
@@ -35,20 +54,23 @@ export function deliveryReportFromEvent(event: unknown): DeliveryReport | undefi
   const status = data.status;
   if (typeof messageId !== "string" || messageId === "") throw bad("data.messageId is missing");
   if (typeof recipient !== "string" || recipient === "") throw bad("data.recipient is missing");
-  if (typeof status !== "string" || !(DELIVERY_REPORT_STATUSES as readonly string[]).includes(status)) {
-    throw bad(`data.status "${String(status)}" is not one of ${DELIVERY_REPORT_STATUSES.join(", ")}`);
+  if (typeof status !== "string" || status === "") throw bad("data.status is missing");
+  const final = DELIVERY_REPORT_STATUSES.find((s) => s.toLowerCase() === status.toLowerCase());
+  if (!final) {
+    const why = status.toLowerCase() === "expanded" ? "the message went to a distribution list and was expanded to its members" : "not a final status this build knows";
+    return { messageId: messageId.toLowerCase(), status, notFinal: `status "${status}" is not final (${why}; final: ${DELIVERY_REPORT_STATUSES.join(", ")}); not recorded` };
   }
   // The wire name is deliveryAttemptTimeStamp (Learn's sample); the SDK type spells it deliveryAttemptTimestamp.
   const stamp = data.deliveryAttemptTimeStamp ?? data.deliveryAttemptTimestamp ?? event.eventTime ?? event.time;
   const at = typeof stamp === "string" && !Number.isNaN(Date.parse(stamp)) ? new Date(Date.parse(stamp)).toISOString() : undefined;
   if (!at) throw bad("data.deliveryAttemptTimeStamp is missing or not a date");
   const details = isObject(data.deliveryStatusDetails) && typeof data.deliveryStatusDetails.statusMessage === "string" ? data.deliveryStatusDetails.statusMessage : undefined;
-  return { messageId: messageId.toLowerCase(), recipient, status: status as DeliveryReport["status"], at, ...(details ? { details } : {}) };
+  return { messageId: messageId.toLowerCase(), recipient, status: final, at, ...(details ? { details } : {}) };
 }
 
 /**
- * Addresses whose latest delivery report ended Bounced, Suppressed or Failed less than `retryDays` before `asOf`
- * (UNDELIVERABLE_RETRY_DAYS). A mark falls on the address the message went to: the owner's own in live mode, the
+ * Addresses whose latest delivery report ended Bounced or Suppressed less than `retryDays` before `asOf`
+ * (UNDELIVERABLE_RETRY_DAYS), or Failed less than FAILED_MARK_DAYS before it. A mark falls on the address the message went to: the owner's own in live mode, the
  * redirect address in redirect mode (a bounce there says nothing of the owner). Give it the outboxes of every mode, so
  * no mode sends to an address another mode saw bounce. A later Delivered message to the address clears its mark.
  *
@@ -69,7 +91,7 @@ export function undeliverableMarks(outbox: readonly OutboxEntry[], asOf: string,
     const d = last.delivery;
     if (!isUndeliverableStatus(d.status)) continue;
     const age = dayNumber(asOf) - dayNumber(d.at.slice(0, 10));
-    if (age >= retryDays) continue;
+    if (age >= (d.status === "Failed" ? Math.min(retryDays, FAILED_MARK_DAYS) : retryDays)) continue;
     const namedBy = namingsWhenBounced(outbox, address, last.asOf);
     const changedTags = namedBy.length > 0 ? tagsChangedAfter(outbox, namedBy, last.asOf) : [];
     marks.set(address, {

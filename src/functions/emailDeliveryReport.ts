@@ -24,6 +24,10 @@ export async function emailDeliveryReport(event: EventGridEvent, context: Invoca
     log.warn("event of another type ignored", { eventId: event.id, eventType: event.eventType });
     return;
   }
+  if ("notFinal" in report) {
+    log.info("delivery report not final; ignored", { eventId: event.id, messageId: report.messageId, reason: report.notFinal });
+    return;
+  }
   const job = getHost().composition.job;
   try {
     const outcome = await recordDeliveryReports([job.ledgerFor("live"), job.ledgerFor("redirect")], [report]);

@@ -117,6 +117,29 @@ describe("an undeliverable mark", () => {
     expect(tenant.mail.accepted.filter((a) => a.email.to === OWNER)).toHaveLength(2);
   });
 
+  it("marks an address for the day of a Failed report and the next only (it may be passing); Bounced holds UNDELIVERABLE_RETRY_DAYS", () => {
+    const row = (status: "Failed" | "Bounced", to: string) => ({
+      operationId: `op-${to}`,
+      kind: "digest" as const,
+      recipient: to,
+      owner: to,
+      asOf: "2026-11-26",
+      runId: "r1",
+      items: [],
+      status: "sent" as const,
+      updatedAt: "2026-11-26T07:00:00.000Z",
+      delivery: { status, at: "2026-11-26T23:00:00.000Z" },
+    });
+    const outbox = [row("Failed", "failed@contoso.com"), row("Bounced", "bounced@contoso.com")];
+    const marked = (asOf: string) => [...undeliverableMarks(outbox, asOf, RETRY_DAYS).keys()].sort();
+    expect(marked("2026-11-26")).toEqual(["bounced@contoso.com", "failed@contoso.com"]);
+    // The next day's audit still routes the findings on: nothing is missed.
+    expect(marked("2026-11-27")).toEqual(["bounced@contoso.com", "failed@contoso.com"]);
+    expect(marked("2026-11-28")).toEqual(["bounced@contoso.com"]);
+    expect(marked("2026-12-25")).toEqual(["bounced@contoso.com"]);
+    expect(marked("2026-12-26")).toEqual([]);
+  });
+
   it("holds on every sending path: escalation copy, admin summary and all-clear to a marked address are refused, with the reason", async () => {
     const tenant = new Tenant();
     await tenant.run("2026-11-26");
