@@ -171,6 +171,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         accountsWithOpenPoolFindings,
+        // Carried, open and marked, should Azure refuse the certificate API's api-version as retired.
+        openCertificateFindings: knownStates.filter((s) => s.resolvedOn === undefined && (s.kind === "account-certificate" || s.kind === "pool-certificate-reference")),
         ...(config.migration ? { migration: config.migration } : {}),
         signal: reads.signal,
       },

@@ -41,8 +41,13 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
 
   private read(account: BatchAccountInfo, { signal }: ReadOptions): Promise<AccountCertificate[]> {
     const client = this.clientFor(account.subscriptionId);
-    return this.readList(account, "certificates", signal, (options) => client.certificateOperations.listByBatchAccount(account.resourceGroup, account.name, options), (cert) =>
-      toCertificate(cert, account),
+    return this.readList(
+      account,
+      "certificates",
+      signal,
+      (options) => client.certificateOperations.listByBatchAccount(account.resourceGroup, account.name, options),
+      (cert) => toCertificate(cert, account),
+      client.apiVersion,
     );
   }
 
@@ -53,10 +58,15 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
 
   private readPools(account: BatchAccountInfo, { signal }: ReadOptions): Promise<PoolInfo[]> {
     const client = this.clientFor(account.subscriptionId);
-    return this.readList(account, "pools", signal, (options) => client.poolOperations.listByBatchAccount(account.resourceGroup, account.name, options), (pool, wire) =>
+    return this.readList(
+      account,
+      "pools",
+      signal,
+      (options) => client.poolOperations.listByBatchAccount(account.resourceGroup, account.name, options),
       // The wire body, not the SDK's model (parsedBody is deserialized, `properties` flattened away): the migration
       // kit rebuilds the pool in the REST shape.
-      toPool(pool, account, wire(pool.id)),
+      (pool, wire) => toPool(pool, account, wire(pool.id)),
+      client.apiVersion,
     );
   }
 
@@ -72,6 +82,8 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
     list: (options: { abortSignal?: AbortSignal; onResponse: (response: FullOperationResponse) => void }) => { byPage(): AsyncIterableIterator<T[]> },
     /** `wire(id)`: the item as the answer's JSON holds it (read only when asked: the pools' configuration). */
     convert: (item: T, wire: (id: string | undefined) => WireItem | undefined) => R,
+    /** The api-version the client sends, to tell its refusal as retired from other refusals. */
+    apiVersion: string,
   ): Promise<R[]> {
     const label = `Batch account ${account.name}: the ${what === "certificates" ? "certificate" : "pool"} list`;
     const guard = new PagingGuard(label, this.maxPages);
@@ -97,7 +109,7 @@ export class ArmBatchCertificates implements CertificateLister, PoolLister {
         }
       }
     } catch (error) {
-      throw classify(error, account, signal, what);
+      throw classify(error, account, signal, what, apiVersion);
     }
     return [...items.values()];
   }
@@ -193,7 +205,16 @@ function toIso(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 
-export function classify(error: unknown, account: BatchAccountInfo, signal?: AbortSignal, what: "certificates" | "pools" = "certificates"): AuditError {
+/**
+ * ARM's answer to an api-version a resource type no longer has: 400 `NoRegisteredProviderFound`, "No registered resource
+ * provider found for location '…' and API version '…' for type '…'. The supported api-versions are '…'" (as quoted in
+ * Azure/azure-cli#28496 and pulumi/pulumi-azure-native#584), or 400 `InvalidApiVersionParameter`, "The api-version '…'
+ * is invalid. The supported versions are '…'". Either naming the version the client sent means that version is gone
+ * for every account, not that this one account is unreadable.
+ */
+const RETIRED_VERSION_CODES = new Set(["noregisteredproviderfound", "invalidapiversionparameter"]);
+
+export function classify(error: unknown, account: BatchAccountInfo, signal?: AbortSignal, what: "certificates" | "pools" = "certificates", apiVersion?: string): AuditError {
   const where = `Batch account ${account.name}`;
   if (error instanceof AuditError) return error;
   if (signal?.aborted) return stoppedReason(signal);
@@ -207,6 +228,9 @@ export function classify(error: unknown, account: BatchAccountInfo, signal?: Abo
   const detail = `${code ? `${code}: ` : ""}${error.message}`;
   if (status === 403 || status === 401) {
     return new AuditError("BATCH.FORBIDDEN", `HTTP ${status} ${detail} (the identity needs Reader on ${account.id})`, { statusCode: status, cause: error });
+  }
+  if (status === 400 && apiVersion !== undefined && RETIRED_VERSION_CODES.has(code.toLowerCase()) && error.message.includes(`'${apiVersion}'`)) {
+    return new AuditError("BATCH.API_RETIRED", `HTTP 400 ${detail}`, { statusCode: status, cause: error });
   }
   if ((status === 400 || status === 404) && API_GONE.has(code.toLowerCase())) {
     return new AuditError("BATCH.API_UNAVAILABLE", `HTTP ${status} ${detail}: the ${what === "certificates" ? "certificate" : "pool"} API is not available here, so the account's ${what} are unknown`, {

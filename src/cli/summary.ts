@@ -13,6 +13,21 @@ export interface SummaryOptions {
   simulated?: boolean;
 }
 
+/** What the rules could not judge, and where Azure's VM-size dates could not be read: one line each, counts only. */
+function ruleCoverage(report: AuditReport): string[] {
+  const c = report.coverage;
+  const lines: string[] = [];
+  if (c.certificateApiRetired) lines.push(c.certificateApiRetired);
+  const unjudged = c.unjudged ?? [];
+  if (unjudged.length > 0) {
+    const rules = [...new Set(unjudged.map((u) => u.rule))].sort();
+    lines.push(`Not judged (the reads did not carry what the rule reads): ${plural(unjudged.length, "rule and account pair")}, rules ${rules.join(", ")}; see coverage.unjudged in the report.`);
+  }
+  const failedRegions = (c.vmSizeEndOfLife ?? []).filter((r) => r.status === "failed").map((r) => r.location);
+  if (failedRegions.length > 0) lines.push(`Azure's VM-size end-of-support dates could not be read in ${failedRegions.join(", ")}: the catalogue's dates were used there.`);
+  return lines;
+}
+
 export function formatSummary(report: AuditReport, options: SummaryOptions): string {
   const s = report.summary;
   // The same countdown words as the digest subject, so the terminal and the mail agree.
@@ -27,9 +42,11 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
       (report.coverage.problems.length > 0 ? `, ${report.coverage.problems.length} query problem(s)` : "") +
       ". Findings below are a lower bound, not a clean bill.";
   const mail = options.reminders ? describeReminders(options.reminders, options) : undefined;
-  if (options.quiet) return `${headline}\n${coverage}\n${mail ? `${mail.split("\n")[0]}\n` : ""}`;
+  // Said once, however many accounts it concerns.
+  const retired = report.coverage.certificateApiRetired ? `${report.coverage.certificateApiRetired}\n` : "";
+  if (options.quiet) return `${headline}\n${coverage}\n${retired}${mail ? `${mail.split("\n")[0]}\n` : ""}`;
 
-  const lines = [`Azure Batch certificate audit as of ${report.asOf}`, "", headline, coverage];
+  const lines = [`Azure Batch certificate audit as of ${report.asOf}`, "", headline, coverage, ...ruleCoverage(report)];
   const failed = [
     ...report.coverage.subscriptions.filter((x) => x.status === "failed").map((x) => `  subscription ${x.displayName ?? x.id}: ${x.reason}`),
     ...report.coverage.accounts.filter((x) => x.status === "failed").map((x) => `  account ${x.name}: ${x.reason}`),

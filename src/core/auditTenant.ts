@@ -1,15 +1,15 @@
 // The audit use case: inventory the tenant, read each account's certificates, derive findings, account for coverage.
 import { daysBetween } from "./dates.js";
-import { ensureError, isFatal } from "./errors.js";
+import { AuditError, ensureError, isFatal } from "./errors.js";
 import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { StartQueue } from "./startQueue.js";
-import { accountsOnlyInPools, buildFindings, groupBy } from "./findings.js";
+import { accountsOnlyInPools, buildFindings, compareFindings, groupBy } from "./findings.js";
 import { compactPoolConfiguration, isMigratedPool, type MigrationSettings } from "./migrationKit.js";
 import type { RetirementRule, VmSizeEndOfLife } from "./rules/rule.js";
 import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
-import { locator, readVmSizeEndOfLife, regionsWithPools, unjudgedCollector } from "./ruleReads.js";
+import { carriedCertificateFindings, locator, readVmSizeEndOfLife, regionsWithPools, unjudgedCollector } from "./ruleReads.js";
 import {
   REPORT_SCHEMA_VERSION,
   RETIREMENT_DATE,
@@ -30,6 +30,7 @@ import type {
   AuditProgress,
   AuditScope,
   CertificateLister,
+  FindingState,
   InventoryReader,
   PoolLister,
   ReadOptions,
@@ -86,6 +87,12 @@ export interface AuditRequest {
   rules?: readonly RetirementRule[];
   /** Azure's `batchSupportEndOfLife` per region (lower-cased location -> lower-cased VM size -> YYYY-MM-DD), when read. */
   vmSizeEndOfLife?: VmSizeEndOfLife;
+  /**
+   * The ledger's open certificate findings (account-certificate, pool-certificate-reference): when Azure refuses the
+   * certificate API's api-version as retired, those of the accounts it left unread are carried into the report, open,
+   * saying that Azure no longer shows certificates and they must be verified by hand.
+   */
+  openCertificateFindings?: readonly FindingState[];
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
   signal?: AbortSignal;
 }
@@ -97,7 +104,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived), readOptions);
   reads.start(inventory.accounts);
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
-  const { certificates, pools, accounts, migratedPools } = await reads.finished(inventory.accounts, graphPools);
+  const { certificates, pools, accounts, migratedPools, certificateApiRetired, unreadAsRetired } = await reads.finished(inventory.accounts, graphPools);
   assertScopeMatched(request.scope, inventory);
   const rules = request.rules ?? resolveRules();
   // Azure's dates for the regions in use, unless the request brings them.
@@ -116,6 +123,11 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     poolsUnknown: new Set(accounts.filter((a) => a.pools === "failed").map((a) => a.id.toLowerCase())),
     subscriptionNames: new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])),
   });
+  // Certificate findings the ledger holds open in accounts Azure no longer shows certificates for stay open, marked.
+  if (certificateApiRetired !== undefined) {
+    built.push(...carriedCertificateFindings(request.openCertificateFindings ?? [], unreadAsRetired, inventory.accounts, rules, request.asOf, built));
+    built.sort(compareFindings);
+  }
   // Each rule's kit builder over the findings (the certificate rule's builds the Key Vault replacement pool).
   const withKits = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].reduce<Finding[]>((all, kit) => kit(all, pools, certificates, request.migration ?? {}), built);
   let findings = withKits;
@@ -128,6 +140,13 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     ...describeCoverage(request.scope, inventory, accounts),
     ...(unjudgedRules.length > 0 ? { unjudged: unjudgedRules } : {}),
     ...(vmSizes ? { vmSizeEndOfLife: vmSizes.reads } : {}),
+    ...(certificateApiRetired === undefined
+      ? {}
+      : {
+          // Said once, and never "complete": no account's certificates could be read.
+          complete: false,
+          certificateApiRetired: `Azure refused the api-version that shows account certificates and pool certificate references as retired (${certificateApiRetired}). No account's certificates could be read this run; certificate findings already known stay open: verify them by hand.`,
+        }),
   };
   deps.onProgress?.({ phase: "done", done: 1, total: 1 });
 
@@ -183,6 +202,8 @@ interface AccountRead {
   /** Of those, the names of the pools already migrated (a Key Vault extension and no certificate references). */
   migratedPools?: string[];
   poolsError?: string;
+  /** Not read because Azure refused the certificate API's api-version as retired (said once, in the coverage). */
+  retired?: boolean;
 }
 
 /**
@@ -205,6 +226,14 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
   // Keyed by the lower-cased id, one copy per account (at 100,000 accounts each copy of the keys is about 17 MB).
   const reads = new Map<string, AccountRead>();
   let fatal: unknown;
+  /** Why Azure refused the certificate API's api-version as retired (the first answer that said so). */
+  let retired: string | undefined;
+  const refusedAsRetired = (error: unknown, entry: AccountRead): boolean => {
+    if (!(error instanceof AuditError && error.code === "BATCH.API_RETIRED")) return false;
+    retired ??= error.message;
+    entry.retired = true;
+    return true;
+  };
   let done = 0;
   deps.onProgress?.({ phase: "certificates", done, total: 0 });
 
@@ -217,6 +246,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       entry.batchPools = listed.map((p) => (p.configuration ? { ...p, configuration: compactPoolConfiguration(p.configuration) } : p));
     } catch (error) {
       if (isFatal(error)) throw error;
+      if (refusedAsRetired(error, entry)) return;
       entry.poolsError = ensureError(error).message;
     }
   };
@@ -224,14 +254,17 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
   const read = async (account: BatchAccountInfo, entry: AccountRead) => {
     if (fatal) return;
     try {
+      // Each account is asked (its own answer decides it, whatever the others got); one call, as before.
       try {
         entry.certificates = await deps.certificates.listCertificates(account, readOptions);
       } catch (error) {
         if (isFatal(error)) throw error;
         // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
-        entry.certificatesReason = ensureError(error).message;
+        if (!refusedAsRetired(error, entry)) entry.certificatesReason = ensureError(error).message;
       }
-      if (entry.certificates === "unknown" || entry.certificates.length > 0 || openPoolFindings.has(account.id.toLowerCase())) await readPools(account, entry);
+      // The pools are read at the same api-version: refused the same way, so not asked once it was refused.
+      const needPools = entry.certificates === "unknown" || entry.certificates.length > 0 || openPoolFindings.has(account.id.toLowerCase());
+      if (!entry.retired && needPools) await readPools(account, entry);
     } catch (error) {
       fatal ??= error;
     }
@@ -285,7 +318,12 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         const fromGraph = graphPools.get(key) ?? [];
         let source: PoolCoverageSource;
         let poolsReason: string | undefined;
-        if (entry.batchPools) {
+        if (entry.retired) {
+          // Resource Graph's rows are all there is; whether they carry references depends on its api-version.
+          source = "resource-graph";
+          poolsReason = "the Batch API no longer answers at the api-version that shows certificates; pools from Resource Graph's rows";
+          pools.push(...locate(mergePoolEvidence(undefined, fromGraph), account.location));
+        } else if (entry.batchPools) {
           source = "batch-api";
           migratedPools += entry.migratedPools?.length ?? 0;
           pools.push(...locate(mergePoolEvidence(entry.batchPools, fromGraph), account.location));
@@ -304,7 +342,8 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
           source = "not-needed";
           pools.push(...locate(mergePoolEvidence(undefined, fromGraph), account.location));
         }
-        const failed = entry.certificates === "unknown" || source === "failed";
+        // An account the retirement left unread is not a failure of its own: the coverage says it once.
+        const failed = (entry.certificates === "unknown" && !entry.retired) || source === "failed";
         const reasons = [entry.certificatesReason, source === "failed" ? `pools: ${poolsReason}` : undefined].filter((r) => r !== undefined);
         coverage.push({
           id: account.id,
@@ -322,7 +361,8 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       const listed = new Set(accounts.map((a) => a.id.toLowerCase()));
       for (const [key, list] of graphPools) if (!listed.has(key)) pools.push(...list);
       coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-      return { certificates, pools, accounts: coverage, migratedPools };
+      const unreadAsRetired = new Set([...reads].filter(([, entry]) => entry.retired).map(([key]) => key));
+      return { certificates, pools, accounts: coverage, migratedPools, certificateApiRetired: retired, unreadAsRetired };
     },
   };
 }

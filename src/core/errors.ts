@@ -12,6 +12,8 @@ export type ErrorCode =
   | "BATCH.FORBIDDEN"
   | "BATCH.NOT_FOUND"
   | "BATCH.API_UNAVAILABLE"
+  /** Azure refused the api-version the certificate read needs as retired: no account's certificates can be read. */
+  | "BATCH.API_RETIRED"
   | "BATCH.REQUEST_FAILED"
   | "BATCH.MALFORMED_ANSWER"
   | "BATCH.PAGING_LOOP"

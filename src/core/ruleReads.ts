@@ -1,10 +1,13 @@
 // What the audit's read stage gives the retirement rules beyond the pools themselves: the account's region on each
 // pool's facts, Azure's `batchSupportEndOfLife` per region (read once per region that has pools), and, per rule and
 // account, what could not be judged because the reads did not carry it.
+import { parseResourceId } from "./certificateReference.js";
+import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
-import type { AccountCoverage, PoolFacts, PoolInfo, RegionRead, UnjudgedRule } from "./model.js";
-import type { ReadOptions, VmSizeLifecycleReader } from "./ports.js";
-import type { RetirementRule, VmSizeEndOfLife } from "./rules/rule.js";
+import { ruleOfFindingId } from "./findings.js";
+import type { AccountCoverage, BatchAccountInfo, Finding, PoolFacts, PoolInfo, RegionRead, Severity, UnjudgedRule } from "./model.js";
+import type { FindingState, ReadOptions, VmSizeLifecycleReader } from "./ports.js";
+import { deadlineFor, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 
 /** Region reads in flight at once: a tenant has a few dozen regions at most. */
 const REGION_READS_IN_FLIGHT = 4;
@@ -107,4 +110,57 @@ function notCarried(pools: number, missing: readonly string[], coverage: Account
   if (coverage?.pools === "resource-graph") return `${what} (the Batch API could not list the pools; Resource Graph's rows were read instead)`;
   if (coverage?.pools === "failed") return `${what} (no source could list the account's pools)`;
   return what;
+}
+
+/** What an owner reads on a certificate finding Azure can no longer show. */
+export const CERTIFICATES_NOT_SHOWN = "Azure no longer shows certificates: verify by hand";
+
+/**
+ * The ledger's open certificate findings of accounts left unread because Azure refused the certificate API's
+ * api-version as retired, as findings again: open, as last seen, saying why they could not be checked. (Azure's
+ * answer says nothing about them: they are neither gone nor confirmed.) Findings the run made itself are not repeated.
+ */
+export function carriedCertificateFindings(
+  states: readonly FindingState[],
+  unread: ReadonlySet<string>,
+  accounts: readonly BatchAccountInfo[],
+  rules: readonly RetirementRule[],
+  asOf: string,
+  made: readonly Finding[],
+): Finding[] {
+  const madeIds = new Set(made.map((f) => f.id));
+  const rulesById = new Map(rules.map((r) => [r.id, r]));
+  const locations = new Map(accounts.filter((a) => unread.has(a.id.toLowerCase())).map((a) => [a.id.toLowerCase(), a.location]));
+  const carried: Finding[] = [];
+  for (const state of states) {
+    const kind = state.kind;
+    if (state.resolvedOn !== undefined || madeIds.has(state.findingId) || !unread.has(state.accountId.toLowerCase())) continue;
+    if (kind !== "account-certificate" && kind !== "pool-certificate-reference") continue;
+    const rule = rulesById.get(ruleOfFindingId(state.findingId));
+    const place = parseResourceId(state.resourceId);
+    if (!rule || !place) continue;
+    const due = deadlineFor(rule, locations.get(state.accountId.toLowerCase()), undefined, undefined);
+    const name = state.resourceId.split("/").pop() ?? state.resourceId;
+    const [algorithm = "sha1", ...thumbprint] = name.split("-");
+    carried.push({
+      id: state.findingId,
+      kind,
+      rule: rule.id,
+      deadline: due.date,
+      daysLeft: daysBetween(asOf, due.date),
+      deadlineSource: due.source,
+      ...(due.confirmed ? {} : { deadlineConfirmed: false as const }),
+      severity: (state.severity === "warning" ? "warning" : "critical") satisfies Severity,
+      resourceId: state.resourceId,
+      subscriptionId: state.subscriptionId,
+      resourceGroup: place.resourceGroup,
+      accountName: state.accountName,
+      accountId: state.accountId,
+      ...(kind === "pool-certificate-reference"
+        ? { poolName: name, references: [], sources: [] }
+        : { certificate: { id: state.resourceId, name, accountId: state.accountId, thumbprint: thumbprint.join("-"), thumbprintAlgorithm: algorithm, referencedByPools: [] } }),
+      detail: `${CERTIFICATES_NOT_SHOWN} (last seen ${state.lastSeen}; the api-version that shows certificates was refused as retired).`,
+    });
+  }
+  return carried;
 }

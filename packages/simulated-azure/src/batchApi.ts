@@ -60,6 +60,24 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
   const apiVersionError = (req: RouteRequest): RouteResponse | undefined =>
     req.query.get("api-version") ? undefined : { status: 400, body: armError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.") };
 
+  /**
+   * The snapshot's switch `batchApi.refuseApiVersionsBefore`: ARM's answer once the api-versions before it are retired,
+   * 400 NoRegisteredProviderFound naming the version, type and the versions still supported (the message as quoted
+   * in Azure/azure-cli#28496 and pulumi/pulumi-azure-native#584).
+   */
+  const retiredVersion = (req: RouteRequest, type: string): RouteResponse | undefined => {
+    const floor = ctx.snapshot.batchApi?.refuseApiVersionsBefore;
+    const version = req.query.get("api-version") ?? "";
+    if (floor === undefined || version >= floor) return undefined;
+    return {
+      status: 400,
+      body: armError(
+        "NoRegisteredProviderFound",
+        `No registered resource provider found for location 'westeurope' and API version '${version}' for type '${type}'. The supported api-versions are '${floor}'. The supported locations are 'westeurope, eastus'.`,
+      ),
+    };
+  };
+
   // Every Batch route is a subscription-scoped ARM read: it spends a token of that subscription's bucket.
   // (The handlers here all answer synchronously.)
   const answerThrottled = (route: Route, req: RouteRequest): RouteResponse => {
@@ -125,6 +143,8 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
       handle(req) {
         const missing = apiVersionError(req);
         if (missing) return missing;
+        const refused = retiredVersion(req, "batchAccounts/certificates");
+        if (refused) return refused;
         const version = req.query.get("api-version") ?? "";
         if (version >= CERTIFICATES_REMOVED_IN) {
           return {
@@ -142,7 +162,7 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
       pattern: new RegExp(`${account}\\/pools$`, "i"),
       auth: "bearer",
       handle(req) {
-        const missing = apiVersionError(req);
+        const missing = apiVersionError(req) ?? retiredVersion(req, "batchAccounts/pools");
         if (missing) return missing;
         const found = findAccount(req);
         if ("status" in found) return found;

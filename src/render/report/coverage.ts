@@ -29,7 +29,9 @@ export function coverageGaps(report: AuditReport): CoverageGaps {
         ` could not be read: <span class="reason">${escapeHtml(a.reason ?? "no reason given")}</span></li>`,
     );
   }
-  for (const a of c.accounts.filter((x) => x.status !== "failed" && x.certificates === "unknown")) {
+  // Azure refusing the certificate API's api-version concerns every account: said once, not per account.
+  if (c.certificateApiRetired) items.push(`<li><strong>Certificates</strong>: <span class="reason">${escapeHtml(c.certificateApiRetired)}</span></li>`);
+  for (const a of c.accounts.filter((x) => x.status !== "failed" && x.certificates === "unknown" && !c.certificateApiRetired)) {
     items.push(
       `<li><strong>Batch account ${escapeHtml(a.name)}</strong>: its certificate list could not be read` +
         (a.reason ? `: <span class="reason">${escapeHtml(a.reason)}</span>` : "") +
