@@ -30,13 +30,15 @@ export interface JobMeasure {
   failedScopes: number;
   /** The heap V8 gave itself (it sizes it from the memory the process may use; no flag sets it). */
   heapLimitMb: number;
-  /** Each stage as it ended: its own wall time, and the heap in use and the process's RSS at its end. */
+  /** Each stage as it ended: its own wall and CPU time, and the heap in use and the process's RSS at its end. */
   stages: StageMeasure[];
 }
 
 export interface StageMeasure {
   stage: JobStage;
   seconds: number;
+  /** The job process's CPU time in the stage (steadier than wall time on a shared machine). */
+  cpuSeconds: number;
   heapUsedMb: number;
   rssMb: number;
 }
@@ -73,12 +75,21 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
     const stages: StageMeasure[] = [];
     const started = performance.now();
     let stageStarted = started;
+    let stageCpu = process.cpuUsage();
     const onStageDone = (stage: JobStage) => {
       const at = performance.now();
+      const cpuUsed = process.cpuUsage(stageCpu);
       const { heapUsed, rss } = process.memoryUsage();
-      stages.push({ stage, seconds: Math.round(at - stageStarted) / 1000, heapUsedMb: Math.round(heapUsed / 1048576), rssMb: Math.round(rss / 1048576) });
+      stages.push({
+        stage,
+        seconds: Math.round(at - stageStarted) / 1000,
+        cpuSeconds: Math.round((cpuUsed.user + cpuUsed.system) / 1000) / 1000,
+        heapUsedMb: Math.round(heapUsed / 1048576),
+        rssMb: Math.round(rss / 1048576),
+      });
       if (stage === snapshotAfter) writeHeapSnapshot(`bench-${stage}.heapsnapshot`);
       stageStarted = performance.now();
+      stageCpu = process.cpuUsage();
     };
     const cpu = process.cpuUsage();
     const result = await runAuditJob(

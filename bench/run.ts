@@ -133,8 +133,11 @@ async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
   console.log(`== ${jobCase.name}`);
   if (memory.unavailable) console.log(`  (not run in the instance's ${instanceMemoryMb} MB: ${memory.unavailable}; peak RSS is unconstrained)`);
   for (const [k, v] of Object.entries(line)) console.log(`  ${k.padEnd(24)} ${v}`);
-  console.log(`  stages (${memory.limitedTo ? `in the ${memory.limitedTo} MB instance` : "unconstrained"}): wall seconds of each, heap used and RSS at its end`);
-  for (const s of measure.stages) console.log(`    ${s.stage.padEnd(10)} ${s.seconds.toFixed(2).padStart(8)} s  heap ${String(s.heapUsedMb).padStart(5)} MB  rss ${String(s.rssMb).padStart(5)} MB`);
+  console.log(`  stages (${memory.limitedTo ? `in the ${memory.limitedTo} MB instance` : "unconstrained"}): wall and CPU seconds of each, heap used and RSS at its end`);
+  for (const s of measure.stages) {
+    console.log(`    ${s.stage.padEnd(10)} ${s.seconds.toFixed(2).padStart(8)} s  cpu ${s.cpuSeconds.toFixed(2).padStart(7)} s  heap ${String(s.heapUsedMb).padStart(5)} MB  rss ${String(s.rssMb).padStart(5)} MB`);
+  }
+  console.log(`STAGES ${JSON.stringify(measure.stages)}`);
   const where = memory.limitedTo ? `in the shipped ${memory.limitedTo} MB instance` : "unconstrained";
   return { line, where };
 }
@@ -145,8 +148,12 @@ for (const jobCase of jobs) {
   const { line, where } = await jobLine(jobCase, instanceMemoryMb);
   check([
     { target: `audit <= 15 s (${line.auditWallSeconds} s)`, met: line.auditWallSeconds <= 15 },
-    { target: `whole job <= 45 s, sending waits excluded (${line.jobWallSeconds} s)`, met: line.jobWallSeconds <= 45 },
-    { target: `peak RSS <= 300 MB, no heap flag, ${where} (${line.peakRssMb} MB; unconstrained ${line.peakRssUnconstrainedMb ?? line.peakRssMb} MB)`, met: line.peakRssMb <= 300 },
+    // Issue 26: the whole job <= 20 s, and <= 300 MB unconstrained (judged on the instance's figure when only that ran).
+    { target: `whole job <= 20 s, sending waits excluded (${line.jobWallSeconds} s)`, met: line.jobWallSeconds <= 20 },
+    {
+      target: `peak RSS <= 300 MB, no heap flag, unconstrained (${line.peakRssUnconstrainedMb ?? "not measured"}; ${where}: ${line.peakRssMb} MB)`,
+      met: (line.peakRssUnconstrainedMb ?? line.peakRssMb) <= 300,
+    },
     { target: "no failed scope", met: line.failedScopes === 0 },
   ]);
   console.log(`BENCH_JOB ${JSON.stringify(line)}\n`);
@@ -165,6 +172,7 @@ for (const benchCase of largeCases) {
           peakRssInInstanceMb: inInstance.auditor.measure.peakRssMb,
           wallSecondsInInstance: Math.round(inInstance.auditor.measure.wallSeconds * 100) / 100,
         } : {}),
+    ...(once ? { onlyInInstance: true } : {}),
   };
   console.log(`== ${benchCase.name}`);
   console.log(humanTable(result, line));
@@ -206,9 +214,12 @@ for (const jobCase of largeJobs) {
   }
   const { line, where } = measured;
   const ratio = line.auditWallSeconds / Math.max(0.001, line.lowerBoundSeconds);
+  // Issue 26's targets: <= 600 MB in the instance's memory; at most 60 s beyond the audit (sending waits excluded).
+  const beyondAudit = round(line.jobWallSeconds - line.auditWallSeconds);
   check([
-    { target: `audit within 1.3x of Resource Graph's quota lower bound (${line.auditWallSeconds} s / ${line.lowerBoundSeconds} s = ${ratio.toFixed(2)}x)`, met: ratio <= 1.3 },
-    { target: `peak RSS <= 500 MB, no heap flag, ${where} (${line.peakRssMb} MB; unconstrained ${line.peakRssUnconstrainedMb ?? line.peakRssMb} MB)`, met: line.peakRssMb <= 500 },
+    { target: `audit within 1.15x of Resource Graph's quota lower bound (${line.auditWallSeconds} s / ${line.lowerBoundSeconds} s = ${ratio.toFixed(2)}x)`, met: ratio <= 1.15 },
+    { target: `peak RSS <= 600 MB, no heap flag, ${where} (${line.peakRssMb} MB; unconstrained ${line.peakRssUnconstrainedMb ?? "not measured"})`, met: line.peakRssMb <= 600 },
+    { target: `at most 60 s beyond the audit, sending waits excluded (${beyondAudit} s)`, met: beyondAudit <= 60 },
     { target: "no failed scope", met: line.failedScopes === 0 },
   ]);
   console.log(`BENCH_JOB ${JSON.stringify(line)}\n`);
