@@ -167,9 +167,6 @@ param emailStatusReadsPerHour int = 0
 @description('EMAIL_NOT_FOUND_GRACE_HOURS: how long a pending send the status API does not find is looked up again before it is planned again.')
 param emailNotFoundGraceHours int = 24
 
-@description('true once the code is deployed: subscribes emailDeliveryReport to the Communication Services delivery reports (Event Grid validates that the function exists). See docs/deploy.md.')
-param subscribeDeliveryReports bool = false
-
 @description('UNDELIVERABLE_RETRY_DAYS: after this many days an address whose mail bounced is tried again.')
 param undeliverableRetryDays int = 30
 
@@ -472,8 +469,6 @@ module deliveryReports './app/deliveryReports.bicep' = {
   scope: rg
   params: {
     communicationServiceName: email.outputs.communicationServiceName
-    functionAppId: api.outputs.resourceId
-    subscribe: subscribeDeliveryReports
     systemTopicName: 'evgt-${resourceToken}'
     tags: tags
   }

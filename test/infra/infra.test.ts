@@ -254,22 +254,13 @@ describe("delivery reports (infra/app/deliveryReports.bicep)", () => {
     expect(mainBicep).toMatch(/communicationServiceName:\s*email\.outputs\.communicationServiceName/);
   });
 
-  it("subscribes only the emailDeliveryReport function, only to delivery reports, once the code is deployed", () => {
-    expect(module).toMatch(/Microsoft\.EventGrid\/systemTopics\/eventSubscriptions@[^']*' = if \(subscribe\)/);
-    expect(module).toMatch(/endpointType:\s*'AzureFunction'/);
-    expect(module).toMatch(/resourceId:\s*'\$\{functionAppId\}\/functions\/emailDeliveryReport'/);
-    const types = /includedEventTypes:\s*\[([^\]]*)\]/.exec(module)?.[1] ?? "";
-    expect(types.match(/'[^']+'/g)).toEqual(["'Microsoft.Communication.EmailDeliveryReportReceived'"]);
-    expect(mainBicep).toMatch(/functionAppId:\s*api\.outputs\.resourceId/);
-    expect(mainBicep).toMatch(/subscribe:\s*subscribeDeliveryReports/);
-  });
-
   it("grants nothing: no identity and no role assignment for Event Grid", () => {
     expect(module).not.toMatch(/roleAssignments|identity:/);
   });
 
-  it("tells in docs/deploy.md how to subscribe after the first deploy and how to check events arrive", () => {
+  it("tells in docs/deploy.md that the postdeploy hook subscribes, and how to check events arrive", () => {
     const deploy = read("docs/deploy.md");
+    expect(deploy).toMatch(/postdeploy/);
     expect(deploy).toMatch(/SUBSCRIBE_DELIVERY_REPORTS/);
     expect(deploy).toMatch(/az eventgrid system-topic event-subscription show/);
     expect(deploy).toMatch(/emailDeliveryReport/);
