@@ -231,8 +231,13 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
       return out;
     }),
     RULES_FILE: optional("RULES_FILE"),
+    // The migration kits write it into scripts and pool bodies: held to Azure's grammar, a subscription GUID, a resource
+    // group name (1-90 letters, digits, `_-.()`, not ending in `.`) and an identity name (3-128 letters, digits, `-`
+    // and `_`, starting with a letter or digit), per Learn "Naming rules and restrictions for Azure resources".
     MIGRATION_IDENTITY_ID: optional("MIGRATION_IDENTITY_ID").refine(
-      (v) => v === undefined || /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i.test(v),
+      (v) =>
+        v === undefined ||
+        /^\/subscriptions\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/resourcegroups\/[-\p{L}\p{N}_.()]{0,89}[-\p{L}\p{N}_()]\/providers\/microsoft\.managedidentity\/userassignedidentities\/[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/iu.test(v),
       "must be the resource id of a user-assigned managed identity (/subscriptions/.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)",
     ),
     MIGRATION_IDENTITY_CLIENT_ID: optional("MIGRATION_IDENTITY_CLIENT_ID").refine((v) => v === undefined || isGuid(v), "must be a client id (GUID)"),

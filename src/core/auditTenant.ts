@@ -104,7 +104,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const inventory = await deps.inventory.readInventory(request.scope, (arrived) => reads.start(arrived), readOptions);
   reads.start(inventory.accounts);
   const graphPools = groupBy(inventory.pools, (p) => p.accountId.toLowerCase());
-  const { certificates, pools, accounts, migratedPools, certificateApiRetired, unreadAsRetired } = await reads.finished(inventory.accounts, graphPools);
+  const { certificates, pools, accounts, migratedPools, certificateApiRetired, unreadAsRetired, poolNames } = await reads.finished(inventory.accounts, graphPools);
   assertScopeMatched(request.scope, inventory);
   const rules = request.rules ?? resolveRules();
   // Azure's dates for the regions in use, unless the request brings them.
@@ -129,7 +129,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     built.sort(compareFindings);
   }
   // Each rule's kit builder over the findings (the certificate rule's builds the Key Vault replacement pool).
-  const withKits = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].reduce<Finding[]>((all, kit) => kit(all, pools, certificates, request.migration ?? {}), built);
+  const withKits = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].reduce<Finding[]>((all, kit) => kit(all, pools, certificates, request.migration ?? {}, { poolNames }), built);
   let findings = withKits;
   if (request.owners) {
     const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(withKits, inventory, request.owners.owners), readOptions);
@@ -301,6 +301,8 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       const fallback = await graphFallback(deps, readOptions, accounts.filter((a) => reads.get(a.id.toLowerCase())?.poolsError !== undefined));
       const certificates = new Map<string, AccountCertificate[] | "unknown">();
       const pools: PoolInfo[] = [];
+      // Every pool name read per account, pools without certificates too (a replacement must not take one).
+      const poolNames = new Map<string, string[]>();
       const coverage: AccountCoverage[] = [];
       const covered = new Set<string>();
       const setLocation = locator();
@@ -316,6 +318,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
         covered.add(key);
         certificates.set(key, entry.certificates);
         const fromGraph = graphPools.get(key) ?? [];
+        poolNames.set(key, [...(entry.batchPools ?? []), ...fromGraph].map((p) => p.name));
         let source: PoolCoverageSource;
         let poolsReason: string | undefined;
         if (entry.retired) {
@@ -362,7 +365,7 @@ function accountReads(deps: AuditDependencies, readOptions: ReadOptions, openPoo
       for (const [key, list] of graphPools) if (!listed.has(key)) pools.push(...list);
       coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
       const unreadAsRetired = new Set([...reads].filter(([, entry]) => entry.retired).map(([key]) => key));
-      return { certificates, pools, accounts: coverage, migratedPools, certificateApiRetired: retired, unreadAsRetired };
+      return { certificates, pools, accounts: coverage, migratedPools, certificateApiRetired: retired, unreadAsRetired, poolNames };
     },
   };
 }

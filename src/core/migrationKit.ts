@@ -10,16 +10,37 @@
 // settings in `observedCertificates`, `authenticationSettings.msiClientId` names the user-assigned identity, and the
 // identity needs "Key Vault Secrets User" on the vault); Learn "Enable automatic certificate rotation in a Batch pool"
 // (automatic-certificate-rotation: the pool's user-assigned identity, observed certificates by secret URL).
+// Learn "Key Vault virtual machine extension for Windows" (supported: Windows Server 2022 and 2025; per-certificate
+// `certificateStoreLocation` LocalMachine and `accounts` that may read the private key) and "... for Linux" (supported:
+// Ubuntu 22.04 and later, Azure Linux; `msiEndpoint` http://169.254.169.254/metadata/identity).
 // Pure: no I/O. Values Azure never returns (passwords, keys) are left as named placeholders, never guessed.
 import { certificateNameOf } from "./certificateReference.js";
+import {
+  baseVariables,
+  certificateImport,
+  createPoolCommand,
+  deleteCertificateCommand,
+  grantCommands,
+  identityCreateCommand,
+  IDENTITY_CLIENT_ID_PLACEHOLDER,
+  IDENTITY_ID_PLACEHOLDER,
+  placeholder,
+  VAULT_PLACEHOLDER,
+  variableLines,
+  type StepVariable,
+} from "./migrationSteps.js";
+import { flattenForComment, jmesRawString, shellQuote, shellQuoteReadable } from "./shellQuote.js";
 import type { AccountCertificate, Finding, MigrationKit, PoolConfiguration, PoolInfo } from "./model.js";
+import type { KitContext } from "./rules/rule.js";
+
+export { placeholder } from "./migrationSteps.js";
 
 export const REPLACEMENT_API_VERSION = "2024-07-01";
-/** The api-version the auditor reads certificates at (the last with certificate operations); deletes use it too. */
-const CERTIFICATE_API_VERSION = "2023-11-01";
 export const KEY_VAULT_EXTENSION = { publisher: "Microsoft.Azure.KeyVault", typeHandlerVersion: "3.0", windows: "KeyVaultForWindows", linux: "KeyVaultForLinux" } as const;
 /** Key Vault extension for Linux: default certificate folder (Learn key-vault-linux, "certificateStoreLocation"). */
 export const LINUX_CERTIFICATE_FOLDER = "/var/lib/waagent/Microsoft.Azure.KeyVault.Store";
+/** The Instance Metadata Service identity endpoint the Linux extension is given (Learn key-vault-linux, msiEndpoint). */
+export const LINUX_MSI_ENDPOINT = "http://169.254.169.254/metadata/identity";
 
 export interface MigrationSettings {
   identityId?: string | undefined;
@@ -27,23 +48,19 @@ export interface MigrationSettings {
   keyVaultName?: string | undefined;
 }
 
-/** A value the owner must supply; one spelling everywhere so it can be searched for. */
-export function placeholder(what: string): string {
-  return `<REPLACE: ${what}>`;
-}
-
-const IDENTITY_ID = placeholder("resource id of a user-assigned managed identity");
-const IDENTITY_CLIENT_ID = placeholder("client id of that identity");
-const VAULT = placeholder("key vault name");
-
-/** Windows Server marketplace images for the retired CloudServiceConfiguration osFamily values (Learn: "Guest OS families"). */
-const OS_FAMILY_SKUS: Record<string, { sku: string; version: string }> = {
-  "2": { sku: "2008-R2-SP1", version: "Windows Server 2008 R2 SP1" },
-  "3": { sku: "2012-Datacenter", version: "Windows Server 2012" },
-  "4": { sku: "2012-R2-Datacenter", version: "Windows Server 2012 R2" },
-  "5": { sku: "2016-Datacenter", version: "Windows Server 2016" },
-  "6": { sku: "2019-Datacenter", version: "Windows Server 2019" },
-  "7": { sku: "2022-Datacenter", version: "Windows Server 2022" },
+/**
+ * The Windows Server Marketplace image a CloudServiceConfiguration pool moves to: 2022 whatever its osFamily, the
+ * oldest Windows Server the Key Vault extension supports (families 2-6 are 2008 R2 to 2019, which it does not).
+ */
+const CLOUD_SERVICE_IMAGE = { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter", version: "latest" } as const;
+/** Learn "Guest OS families": the Windows Server of each CloudServiceConfiguration osFamily. */
+const OS_FAMILY_VERSIONS: Record<string, string> = {
+  "2": "Windows Server 2008 R2 SP1",
+  "3": "Windows Server 2012",
+  "4": "Windows Server 2012 R2",
+  "5": "Windows Server 2016",
+  "6": "Windows Server 2019",
+  "7": "Windows Server 2022",
 };
 
 /** Writable PoolProperties of 2024-07-01 carried over as they are (read-only state and `certificates` are not). */
@@ -71,19 +88,30 @@ export interface MigrationInput {
   settings: MigrationSettings;
   /** File names already taken in this run (lower case); the kit's is added. */
   takenFileNames?: Set<string>;
+  /**
+   * Pool names taken in the pool's account (lower case: pool ids are case-insensitive): the pools the audit read and
+   * the replacements already named in this run. The replacement's name is added.
+   */
+  takenPoolNames?: Set<string>;
+  /** Per certificate name (lower case): the account's other pools that still reference it. */
+  otherPoolsUsing?: ReadonlyMap<string, readonly string[]>;
 }
 
 export function buildMigrationKit(input: MigrationInput): MigrationKit {
   const { finding, pool, settings } = input;
   const poolName = finding.poolName ?? pool?.name ?? "pool";
-  const replacementPoolName = replacementName(poolName);
+  const replacementPoolName = replacementName(poolName, input.takenPoolNames);
   const fileName = uniqueFileName(`${finding.accountName}--${poolName}`, input.takenFileNames);
   const certs = input.certificates === "unknown" ? undefined : new Map(input.certificates.map((c) => [c.name.toLowerCase(), c]));
-  const observed = distinctReferences(finding, certs);
+  const referenced = distinctReferences(finding, certs);
+  // A reference to a certificate the account does not hold is neither imported nor observed: with
+  // requireInitialSync a secret that is not in the vault would keep every node from starting.
+  const observed = referenced.filter((o) => o.inAccount !== false);
   const notes: string[] = [];
+  const warnings: string[] = [];
   const placeholders = new Set<string>();
-  const vault = settings.keyVaultName ?? VAULT;
-  if (!settings.keyVaultName) placeholders.add(VAULT);
+  const vault = settings.keyVaultName ?? VAULT_PLACEHOLDER;
+  if (!settings.keyVaultName) placeholders.add(VAULT_PLACEHOLDER);
 
   const configuration = pool?.configuration;
   let os: MigrationKit["os"] = "unknown";
@@ -94,15 +122,16 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
       "copy the pool's settings from the portal or `az batch pool show`, then add the identity and Key Vault extension shown in the commands";
   } else {
     // Built once here for its OS, notes and placeholders; the body itself is made again whenever it is read.
-    os = buildReplacementPool(configuration, observed, vault, settings, notes, placeholders).os;
+    os = buildReplacementPool(configuration, observed, vault, settings, notes, placeholders, warnings).os;
   }
 
-  for (const ref of observed) {
+  for (const ref of referenced) {
     if (ref.inAccount === false) {
-      notes.push(`${ref.secretName} is referenced by the pool but is not a certificate of the account: import it from wherever you keep it, or leave it out of observedCertificates if the pool no longer needs it`);
-    }
-    if (ref.format === "Cer") {
-      notes.push(`${ref.secretName} is a Cer certificate (no private key): store its PEM as a Key Vault secret (az keyvault secret set --content-type application/x-pem-file), not as a certificate`);
+      notes.push(
+        `${ref.secretName} is referenced by the pool but is not a certificate of the account, so the replacement does not observe it and nothing imports it: if the pool still needs it, put it in Key Vault from wherever you keep it and add it to the extension's observedCertificates`,
+      );
+    } else if (ref.format === "Cer") {
+      notes.push(`${ref.secretName} is a Cer certificate (public key only): the script reads it from Batch, converts it to PEM (openssl x509 -inform der) and stores it as a Key Vault secret the extension installs`);
     }
     if (ref.visibility?.includes("Task")) {
       notes.push(
@@ -111,33 +140,46 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
     }
   }
   if (os === "linux") notes.push(LINUX_NOTE);
+  const kept = observed.map((o) => ({ ...o, otherPools: input.otherPoolsUsing?.get(o.secretName) ?? [] }));
+  for (const o of kept) {
+    if (o.otherPools.length > 0) {
+      notes.push(`${o.secretName} is also used by ${o.otherPools.length === 1 ? "pool" : "pools"} ${o.otherPools.join(", ")}, so this kit does not delete it: delete it once no pool uses it`);
+    }
+  }
 
   const commandInput: CommandInput = {
     finding: { subscriptionId: finding.subscriptionId, resourceGroup: finding.resourceGroup, accountName: finding.accountName, accountId: finding.accountId },
     poolName,
     replacementPoolName,
     fileName,
-    vault,
+    hasBody: configuration !== undefined,
     settings,
-    observed,
-    placeholders,
+    observed: kept,
   };
-  // Run once for the placeholders the commands add; the lines themselves are made again whenever they are read.
-  migrationCommands(commandInput);
-  commandInput.placeholders = new Set();
+  const variables = kitVariables(commandInput);
+  for (const v of variables) if (v.value.startsWith("<REPLACE:")) placeholders.add(v.value);
 
   // The body and the commands are most of a kit's size (at 100,000 accounts, 25,000 kits held about 110 MB), and
   // they follow from the pool's configuration and a few names: the kit keeps those and makes the body and the
   // commands each time they are read. Both are enumerable properties in the same places as before, so the kit reads
   // and serialises (JSON.stringify, the report's streamed JSON) exactly as a plain object with them would.
   const kit = { poolName, replacementPoolName, fileName, os } as MigrationKit;
-  if (configuration) derived(kit, "replacementPool", () => buildReplacementPool(configuration, observed, vault, settings, [], new Set()).body);
+  if (configuration) derived(kit, "replacementPool", () => buildReplacementPool(configuration, observed, vault, settings, [], new Set(), []).body);
   kit.apiVersion = REPLACEMENT_API_VERSION;
   if (unavailable) kit.unavailable = unavailable;
   kit.placeholders = [...placeholders];
   kit.notes = [...new Set(notes)];
+  kit.warnings = [...new Set(warnings)];
+  kit.variables = variables.map((v) => ({ name: v.name, value: v.value }));
   derived(kit, "commands", () => migrationCommands(commandInput));
-  kit.certificates = observed.map((o) => ({ secretName: o.secretName, referenceId: o.referenceId, inAccount: o.inAccount }));
+  kit.certificates = referenced.map((o) => ({
+    secretName: o.secretName,
+    referenceId: o.referenceId,
+    inAccount: o.inAccount,
+    ...(o.format ? { format: o.format } : {}),
+    ...(o.certificateId ? { certificateId: o.certificateId } : {}),
+    ...(deletesCertificate(o, input.otherPoolsUsing) ? { deletedByKit: true } : {}),
+  }));
   return kit;
 }
 
@@ -158,29 +200,64 @@ function derived<K extends keyof MigrationKit>(kit: MigrationKit, key: K, make: 
 
 const LINUX_NOTE = `On Linux the extension writes certificates to ${LINUX_CERTIFICATE_FOLDER}, readable by root only, and $AZ_BATCH_CERTIFICATES_DIR is no longer set: tasks that read certificates must run elevated or use files an elevated start task copies`;
 
-/** Kits for every pool finding; pools are matched by id, certificates by account. */
+/**
+ * Kits for every pool finding; pools are matched by id, certificates by account. The names of the pools the audit
+ * read (`pools`, and `context.poolNames` for those without certificates) are taken: a replacement never gets the
+ * name of a live pool. The pools' references decide which certificates a kit may delete (never one another pool
+ * still uses).
+ */
 export function addMigrationKits(
   findings: readonly Finding[],
   pools: readonly PoolInfo[],
   certificates: ReadonlyMap<string, readonly AccountCertificate[] | "unknown">,
   settings: MigrationSettings,
+  context: KitContext = {},
 ): Finding[] {
   const byId = new Map(pools.map((p) => [p.id.toLowerCase(), p]));
   const taken = new Set<string>();
-  return findings.map((finding) =>
-    finding.kind === "pool-certificate-reference"
-      ? {
-          ...finding,
-          migration: buildMigrationKit({
-            finding,
-            pool: byId.get(finding.resourceId.toLowerCase()),
-            certificates: certificates.get(finding.accountId.toLowerCase()) ?? "unknown",
-            settings,
-            takenFileNames: taken,
-          }),
-        }
-      : finding,
-  );
+  const accounts = new Map<string, { poolNames: Set<string>; users: Map<string, Set<string>> }>();
+  const accountOf = (accountId: string) => {
+    const key = accountId.toLowerCase();
+    let entry = accounts.get(key);
+    if (!entry) accounts.set(key, (entry = { poolNames: new Set(), users: new Map() }));
+    return entry;
+  };
+  const addPool = (accountId: string, name: string, references: readonly { id: string; certificateName?: string }[]) => {
+    const entry = accountOf(accountId);
+    entry.poolNames.add(name.toLowerCase());
+    for (const ref of references) {
+      const cert = ref.certificateName ?? certificateNameOf(ref.id);
+      if (!cert) continue;
+      const users = entry.users.get(keyVaultName(cert)) ?? new Set<string>();
+      users.add(name);
+      entry.users.set(keyVaultName(cert), users);
+    }
+  };
+  for (const p of pools) addPool(p.accountId, p.name, p.certificateReferences);
+  for (const [accountId, names] of context.poolNames ?? []) for (const name of names) accountOf(accountId).poolNames.add(name.toLowerCase());
+  for (const f of findings) if (f.kind === "pool-certificate-reference" && f.poolName) addPool(f.accountId, f.poolName, f.references ?? []);
+  return findings.map((finding) => {
+    if (finding.kind !== "pool-certificate-reference") return finding;
+    const account = accountOf(finding.accountId);
+    const self = (finding.poolName ?? "").toLowerCase();
+    const otherPoolsUsing = new Map<string, string[]>();
+    for (const [cert, users] of account.users) {
+      const others = [...users].filter((u) => u.toLowerCase() !== self);
+      if (others.length > 0) otherPoolsUsing.set(cert, others);
+    }
+    return {
+      ...finding,
+      migration: buildMigrationKit({
+        finding,
+        pool: byId.get(finding.resourceId.toLowerCase()),
+        certificates: certificates.get(finding.accountId.toLowerCase()) ?? "unknown",
+        settings,
+        takenFileNames: taken,
+        takenPoolNames: account.poolNames,
+        otherPoolsUsing,
+      }),
+    };
+  });
 }
 
 /**
@@ -214,6 +291,8 @@ interface ObservedCertificate {
   storeName?: string;
   visibility?: string[];
   format?: string;
+  /** The account certificate's ARM id, when the account holds it. */
+  certificateId?: string;
 }
 
 /** One entry per distinct certificate the pool references (a pool may name one twice, in different case). */
@@ -233,6 +312,7 @@ function distinctReferences(finding: Finding, certs: Map<string, AccountCertific
       ...(ref.storeName ? { storeName: ref.storeName } : {}),
       ...(ref.visibility ? { visibility: ref.visibility } : {}),
       ...(cert?.format ? { format: cert.format } : {}),
+      ...(cert ? { certificateId: cert.id } : {}),
     });
   }
   return [...seen.values()];
@@ -243,10 +323,20 @@ function keyVaultName(name: string): string {
   return (name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "certificate").slice(0, 127);
 }
 
-/** Pool names: letters, digits, `_` and `-`, at most 64 (PoolNameParameter in the 2024-07-01 spec). */
-function replacementName(poolName: string): string {
+/**
+ * Pool names: letters, digits, `_` and `-`, at most 64, case-insensitive (PoolNameParameter in the 2024-07-01 spec).
+ * `<pool>-kv`, or `-kv2`, `-kv3`, ... when a pool the audit read (or another replacement) has that name. The create
+ * is conditional as well (If-None-Match: *), for a pool made after the audit.
+ */
+function replacementName(poolName: string, taken: Set<string> | undefined): string {
   const base = poolName.replace(/[^A-Za-z0-9_-]/g, "-");
-  return `${base.slice(0, 64 - 3)}-kv`;
+  for (let i = 1; ; i++) {
+    const suffix = i === 1 ? "-kv" : `-kv${i}`;
+    const name = `${base.slice(0, 64 - suffix.length)}${suffix}`;
+    if (taken?.has(name.toLowerCase())) continue;
+    taken?.add(name.toLowerCase());
+    return name;
+  }
 }
 
 function uniqueFileName(base: string, taken: Set<string> | undefined): string {
@@ -269,6 +359,7 @@ function buildReplacementPool(
   settings: MigrationSettings,
   notes: string[],
   placeholders: Set<string>,
+  warnings: string[],
 ): { body: Record<string, unknown>; os: "windows" | "linux" } {
   const source = configuration.properties;
   const properties: Record<string, unknown> = {};
@@ -287,19 +378,16 @@ function buildReplacementPool(
   if (!vmc) {
     const cloud = asObject(deployment?.cloudServiceConfiguration);
     const family = String(cloud?.osFamily ?? "7");
-    const image = OS_FAMILY_SKUS[family] ?? OS_FAMILY_SKUS["7"]!;
-    vmc = {
-      imageReference: { publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: image.sku.toLowerCase(), version: "latest" },
-      nodeAgentSkuId: "batch.node.windows amd64",
-    };
+    const was = OS_FAMILY_VERSIONS[family];
+    vmc = { imageReference: { ...CLOUD_SERVICE_IMAGE }, nodeAgentSkuId: "batch.node.windows amd64" };
     os = "windows";
     notes.push(
-      `The pool uses CloudServiceConfiguration (osFamily ${family}), retired with certificates: the replacement uses VirtualMachineConfiguration with the ${image.version} marketplace image (MicrosoftWindowsServer/WindowsServer/${image.sku.toLowerCase()})` +
-        (Number(family) < 5 ? `; that Windows Server version is past end of support, so consider 2022-datacenter instead` : "") +
-        ". Check that your applications run there",
+      `The pool uses CloudServiceConfiguration (osFamily ${family}${was ? `, ${was}` : ""}), retired with certificates: the replacement uses VirtualMachineConfiguration with the Windows Server 2022 Marketplace image (${CLOUD_SERVICE_IMAGE.publisher}/${CLOUD_SERVICE_IMAGE.offer}/${CLOUD_SERVICE_IMAGE.sku}), the oldest the Key Vault extension supports. Check that your applications run there`,
     );
   } else {
     os = isWindows(vmc) ? "windows" : "linux";
+    const unsupported = unsupportedImage(vmc, os);
+    if (unsupported) warnings.push(unsupported);
     // Only this copy is edited: secrets Azure does not return become placeholders, the extension list gains one.
     scrubContainerRegistries(asObject(vmc.containerConfiguration), placeholders);
   }
@@ -310,7 +398,8 @@ function buildReplacementPool(
     if (e.protectedSettings === undefined) continue;
     e.protectedSettings = { value: keep(placeholders, placeholder(`protected settings of extension ${String(e.name)}`)) };
   }
-  extensions.push(keyVaultExtension(os, observed, vault, settings, placeholders));
+  const namedUsers = asArray(source.userAccounts).map((u) => String(u.name ?? "")).filter(Boolean);
+  extensions.push(keyVaultExtension(os, observed, vault, settings, placeholders, namedUsers));
   vmc.extensions = extensions;
   properties.deploymentConfiguration = { virtualMachineConfiguration: vmc };
 
@@ -341,20 +430,30 @@ function buildReplacementPool(
 
   const identities: Record<string, Record<string, never>> = {};
   for (const id of Object.keys(asObject(configuration.identity?.userAssignedIdentities) ?? {})) identities[id] = {};
-  const identityId = settings.identityId ?? keep(placeholders, IDENTITY_ID);
+  const identityId = settings.identityId ?? keep(placeholders, IDENTITY_ID_PLACEHOLDER);
   identities[identityId] = {};
   return { body: { identity: { type: "UserAssigned", userAssignedIdentities: identities }, properties }, os };
 }
 
-function keyVaultExtension(os: "windows" | "linux", observed: ObservedCertificate[], vault: string, settings: MigrationSettings, placeholders: Set<string>): Record<string, unknown> {
+function keyVaultExtension(
+  os: "windows" | "linux",
+  observed: ObservedCertificate[],
+  vault: string,
+  settings: MigrationSettings,
+  placeholders: Set<string>,
+  namedUsers: string[],
+): Record<string, unknown> {
   const url = (name: string) => `https://${vault}.vault.azure.net/secrets/${name}`;
   const observedCertificates =
     os === "windows"
       ? observed.map((o) => ({
           url: url(o.secretName),
-          // The old reference's store (Batch's defaults: CurrentUser / My) is where the certificate is installed.
+          // The old reference's store name (Batch's default: My). The location is LocalMachine: the extension runs as
+          // SYSTEM, so its CurrentUser store is SYSTEM's, which no task sees.
           certificateStoreName: o.storeName ?? "My",
-          certificateStoreLocation: o.storeLocation ?? "CurrentUser",
+          certificateStoreLocation: "LocalMachine",
+          // Tasks that run as the pool's named users may read the private key (a Cer has none).
+          ...(namedUsers.length > 0 && o.format !== "Cer" ? { accounts: namedUsers } : {}),
         }))
       : observed.map((o) => ({ url: url(o.secretName), certificateStoreLocation: LINUX_CERTIFICATE_FOLDER }));
   return {
@@ -366,9 +465,34 @@ function keyVaultExtension(os: "windows" | "linux", observed: ObservedCertificat
     enableAutomaticUpgrade: true,
     settings: {
       secretsManagementSettings: { pollingIntervalInS: "3600", requireInitialSync: true, observedCertificates },
-      authenticationSettings: { msiEndpoint: "http://169.254.169.254/metadata/identity/oauth2/token", msiClientId: settings.identityClientId ?? keep(placeholders, IDENTITY_CLIENT_ID) },
+      authenticationSettings: { ...(os === "linux" ? { msiEndpoint: LINUX_MSI_ENDPOINT } : {}), msiClientId: settings.identityClientId ?? keep(placeholders, IDENTITY_CLIENT_ID_PLACEHOLDER) },
     },
   };
+}
+
+/**
+ * Why the pool's own image is outside what the Key Vault extension supports (Windows Server 2022 and 2025; Ubuntu
+ * 22.04 and later, Azure Linux), or undefined when it is inside. A custom image cannot be told from its id: it is
+ * named so the owner checks.
+ */
+function unsupportedImage(vmc: Record<string, unknown>, os: "windows" | "linux"): string | undefined {
+  const image = asObject(vmc.imageReference);
+  const agent = String(vmc.nodeAgentSkuId ?? "").toLowerCase();
+  const label = image?.id ? `custom image ${String(image.id)}` : `${String(image?.publisher ?? "?")}/${String(image?.offer ?? "?")}/${String(image?.sku ?? "?")}`;
+  const supported = os === "windows" ? "Windows Server 2022 and 2025" : "Ubuntu 22.04 and later and Azure Linux";
+  const why = `The pool's image (${label}, node agent ${agent || "unknown"}) is not one the Key Vault extension supports (${supported}): move the replacement to a supported image before creating it, or the extension will not install`;
+  if (image?.id) return `${why.replace("is not one", "may not be one")}; check what the custom image is built on`;
+  const sku = String(image?.sku ?? "").toLowerCase();
+  const offer = String(image?.offer ?? "").toLowerCase();
+  if (os === "windows") return /^(2022|2025)-/.test(sku) || /(2022|2025)/.test(offer) ? undefined : why;
+  const ubuntu = /^batch\.node\.ubuntu (\d+)\.04$/.exec(agent);
+  if (ubuntu) return Number(ubuntu[1]) >= 22 ? undefined : why;
+  if (/azurelinux|azure-linux|mariner|cbl-mariner/.test(`${agent} ${offer}`)) return undefined;
+  if (/ubuntu/.test(`${offer} ${sku}`)) {
+    const version = /(\d{2})[_.]?04/.exec(`${offer} ${sku}`);
+    return version && Number(version[1]) >= 22 ? undefined : why;
+  }
+  return why;
 }
 
 function isWindows(vmc: Record<string, unknown>): boolean {
@@ -406,63 +530,146 @@ interface CommandInput {
   poolName: string;
   replacementPoolName: string;
   fileName: string;
-  vault: string;
+  hasBody: boolean;
   settings: MigrationSettings;
-  observed: ObservedCertificate[];
-  placeholders: Set<string>;
+  observed: (ObservedCertificate & { otherPools: readonly string[] })[];
 }
 
+/** The shell variables the script starts with: the vault, the identity, each PFX's password. */
+function kitVariables(c: CommandInput): StepVariable[] {
+  return [...baseVariables(c.settings), ...c.observed.flatMap((o) => certificateImport(o)?.variables ?? [])];
+}
+
+/** Whether the kit deletes the certificate: the account holds it and no other pool uses it. */
+function deletesCertificate(o: ObservedCertificate & { otherPools?: readonly string[] }, otherPoolsUsing: ReadonlyMap<string, readonly string[]> | undefined): boolean {
+  if (o.inAccount === false || !o.certificateId) return false;
+  return (o.otherPools ?? otherPoolsUsing?.get(o.secretName) ?? []).length === 0;
+}
+
+interface ScriptStep {
+  label: string;
+  commands: string[];
+}
+
+/**
+ * The script after its header: the values to fill in, a guard that stops while any is unfilled (in the script or in
+ * the body file) or while the body names another identity, then numbered steps a second run can resume from
+ * (`bash <script> <step>`). Only az, openssl and shell built-ins run; every value from Azure or configuration is
+ * quoted (shellQuote) or sits in a variable that is.
+ */
 function migrationCommands(c: CommandInput): string[] {
-  const { finding, vault } = c;
-  // Names came from Azure (attacker-controlled in a hostile tenant): every one is shell-quoted where it is used.
-  const rg = shq(finding.resourceGroup);
-  const account = shq(finding.accountName);
-  const identityName = "batch-pool-keyvault";
-  const lines: string[] = [];
-  lines.push(`az account set --subscription ${shq(finding.subscriptionId)}`);
-  if (c.settings.identityId) {
-    lines.push(`# The identity ${c.settings.identityId} is already configured for this tenant's replacement pools.`);
-    lines.push(`PRINCIPAL_ID=$(az identity show --ids ${c.settings.identityId} --query principalId -o tsv)`);
-  } else {
-    lines.push(`# 1. A user-assigned identity for the new pool (once per account); put its id and clientId into ${c.fileName}.`);
-    lines.push(`az identity create --resource-group ${rg} --name ${identityName}`);
-    lines.push(`PRINCIPAL_ID=$(az identity show --resource-group ${rg} --name ${identityName} --query principalId -o tsv)`);
-  }
-  lines.push(`# 2. Let it read the vault's secrets (Key Vault Secrets User).`);
-  lines.push(
-    `az role assignment create --role "Key Vault Secrets User" --assignee-object-id "$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal --scope "$(az keyvault show --name ${vault} --query id -o tsv)"`,
-  );
-  lines.push(`# 3. Import each certificate the pool uses into Key Vault, from the PFX you uploaded to Batch.`);
-  for (const o of c.observed) {
-    if (o.format === "Cer") {
-      lines.push(`az keyvault secret set --vault-name ${vault} --name ${o.secretName} --file ${o.secretName}.pem --content-type application/x-pem-file`);
-    } else {
-      lines.push(`az keyvault certificate import --vault-name ${vault} --name ${o.secretName} --file ${o.secretName}.pfx --password "${keep(c.placeholders, placeholder("PFX password"))}"`);
-    }
-  }
-  const poolsUrl = `https://management.azure.com${finding.accountId}/pools`;
-  lines.push(`# 4. Create the replacement pool from ${c.fileName} (fill in every <REPLACE: ...> first).`);
-  lines.push(`az rest --method put --url ${shq(`${poolsUrl}/${c.replacementPoolName}?api-version=${REPLACEMENT_API_VERSION}`)} --body @${shq(c.fileName)}`);
-  lines.push(`# 5. Move the jobs: a job's pool can change only while it is disabled.`);
-  lines.push(`az batch account login --resource-group ${rg} --name ${account}`);
-  lines.push(
-    `for JOB in $(az batch job list --query ${shq(`[?poolInfo.poolId=='${c.poolName.replace(/'/g, "")}'].id`)} -o tsv); do az batch job disable --job-id "$JOB" --disable-tasks requeue && az batch job set --job-id "$JOB" --pool-id ${shq(c.replacementPoolName)} && az batch job enable --job-id "$JOB"; done`,
-  );
-  lines.push(`# 6. Delete the old pool once its tasks have drained.`);
-  lines.push(`az rest --method delete --url ${shq(`${poolsUrl}/${c.poolName}?api-version=${REPLACEMENT_API_VERSION}`)}`);
-  const deletable = c.observed.filter((o) => o.inAccount !== false);
-  if (deletable.length > 0) {
-    lines.push(`# 7. Delete each certificate after every pool that uses it is replaced (Batch refuses while a pool or node still holds it).`);
-    for (const o of deletable) {
-      lines.push(`az rest --method delete --url ${shq(`https://management.azure.com${finding.accountId}/certificates/${o.secretName}?api-version=${CERTIFICATE_API_VERSION}`)}`);
-    }
-  }
+  const variables = kitVariables(c);
+  const lines = [...scriptPrologue(c, variables)];
+  const steps = scriptSteps(c);
+  steps.forEach((step, i) => {
+    lines.push(`# ${i + 1}. ${flattenForComment(step.label)}`);
+    lines.push(`if [ "$FROM_STEP" -le ${i + 1} ]; then`);
+    for (const command of step.commands) lines.push(`  ${command}`);
+    lines.push("fi");
+  });
+  lines.push(`printf 'Done: %s replaces %s.\\n' ${shellQuote(c.replacementPoolName)} ${shellQuote(c.poolName)}`);
   return lines;
 }
 
-/** Quotes a value for a POSIX shell command line unless it is plainly safe. */
-function shq(s: string): string {
-  return /^[A-Za-z0-9._/:@=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+function scriptPrologue(c: CommandInput, variables: StepVariable[]): string[] {
+  const { finding } = c;
+  const lines: string[] = [];
+  lines.push("# Fill in every <REPLACE: ...> below and in the body file; the script stops until you have.");
+  if (!c.settings.identityId) {
+    lines.push(`# IDENTITY_ID and IDENTITY_CLIENT_ID: one identity per account serves all its new pools; this prints both:`);
+    lines.push(`#   ${flattenForComment(identityCreateCommand(finding.resourceGroup))}`);
+  }
+  for (const v of variables) lines.push(`${variableLines([v])[0]!}  # ${flattenForComment(v.about)}`);
+  lines.push(`BODY=${shellQuote(c.fileName)}`);
+  lines.push(`JOBS_MOVED=${shellQuote(c.fileName.replace(/\.json$/, ".jobs-moved"))}`);
+  lines.push(`stop() { printf 'Stopped: %s\\n' "$*" >&2; exit 1; }`);
+  lines.push(`FROM_STEP="\${1:-1}"`);
+  lines.push(`case $FROM_STEP in ''|*[!0-9]*) stop "the argument is the step to start from, a number";; esac`);
+  lines.push(`for VALUE in ${variables.map((v) => `"$${v.name}"`).join(" ")}; do case $VALUE in *'<REPLACE:'*) stop "fill in every <REPLACE: ...> value at the top of $0 first";; esac; done`);
+  if (c.hasBody) {
+    lines.push(`[ -f "$BODY" ] || stop "$BODY (the new pool's body) is not in this folder: run $0 from the folder that holds it"`);
+    lines.push(`NAMED=no`);
+    lines.push(`while IFS= read -r LINE || [ -n "$LINE" ]; do case $LINE in *'<REPLACE:'*) stop "fill in every <REPLACE: ...> in $BODY first: $LINE";; *"\\"$IDENTITY_ID\\""*) NAMED=yes;; esac; done < "$BODY"`);
+    lines.push(`[ "$NAMED" = yes ] || stop "$BODY does not name the identity $IDENTITY_ID: put the same resource id in both"`);
+  }
+  lines.push(`az account set --subscription ${shellQuote(finding.subscriptionId)}`);
+  lines.push(`az batch account login --resource-group ${shellQuote(finding.resourceGroup)} --name ${shellQuote(finding.accountName)}`);
+  return lines;
+}
+
+/** `stop` with a message naming a pool: quoted text, then how to go on. */
+function stopLine(message: string, resumeAt: number): string {
+  return `stop ${shellQuote(message)} "run $0 ${resumeAt} to go on"`;
+}
+
+function scriptSteps(c: CommandInput): ScriptStep[] {
+  const { finding } = c;
+  const oldPool = shellQuote(c.poolName);
+  const newPool = shellQuote(c.replacementPoolName);
+  const onOld = (extra: string) => `[?poolInfo.poolId==${jmesRawString(c.poolName)}${extra}]`;
+  const count = (extra: string) => shellQuoteReadable(`length(${onOld(extra)})`);
+  const steps: ScriptStep[] = [];
+  steps.push({ label: "Let the identity read the vault's secrets (Key Vault Secrets User).", commands: grantCommands() });
+  for (const o of c.observed) {
+    const step = certificateImport(o);
+    if (step) steps.push({ label: `Key Vault, ${o.secretName}: ${step.text}.`, commands: step.commands });
+  }
+  const createStep = steps.length + 1;
+  steps.push(
+    c.hasBody
+      ? {
+          label: `Create ${c.replacementPoolName} from the body file, only if no pool has that name: with If-None-Match: * Azure refuses (412) rather than update a live pool.`,
+          commands: [createPoolCommand(finding.accountId, c.replacementPoolName, REPLACEMENT_API_VERSION, `"@$BODY"`)],
+        }
+      : {
+          label: `Create ${c.replacementPoolName} yourself: the pool's configuration was not read, so there is no body.`,
+          commands: [stopLine(`create ${c.replacementPoolName} with the identity and the Key Vault extension (see the notes above);`, createStep + 1)],
+        },
+  );
+  const waitStep = steps.length + 1;
+  steps.push({
+    label: `Wait until ${c.replacementPoolName} has finished resizing and every node is idle or running (a node stuck starting can mean the extension could not install a certificate).`,
+    commands: [
+      `az resource wait --ids ${shellQuote(`${finding.accountId}/pools/${c.replacementPoolName}`)} --api-version ${REPLACEMENT_API_VERSION} --custom "properties.allocationState=='Steady'" --interval 30 --timeout 3600`,
+      `NOT_READY=$(az batch node list --pool-id ${newPool} --query "length([?state!='idle' && state!='running'])" -o tsv)`,
+      `[ "$NOT_READY" = 0 ] || ${stopLine(`some nodes of ${c.replacementPoolName} are not ready (az batch node list --pool-id ${c.replacementPoolName} shows them);`, waitStep)}`,
+    ],
+  });
+  steps.push({
+    label: `Point the job schedules that create jobs on ${c.poolName} at ${c.replacementPoolName}.`,
+    commands: [
+      `az batch job-schedule list --query ${shellQuoteReadable(`[?jobSpecification.poolInfo.poolId==${jmesRawString(c.poolName)}].id`)} -o tsv | while IFS= read -r SCHEDULE; do az batch job-schedule set --job-schedule-id "$SCHEDULE" --pool-id ${newPool}; done`,
+    ],
+  });
+  const moveStep = steps.length + 1;
+  steps.push({
+    label: `Move the active jobs. A job's pool changes only while it is disabled; --disable-tasks wait lets running tasks finish on ${c.poolName} (requeue would stop and restart them), so nothing running is interrupted. Jobs disabled before this script ran are left as they are.`,
+    commands: [
+      `az batch job list --query ${shellQuoteReadable(`${onOld(" && state=='active'")}.id`)} -o tsv | while IFS= read -r JOB; do az batch job disable --job-id "$JOB" --disable-tasks wait && printf '%s\\n' "$JOB" >> "$JOBS_MOVED"; done`,
+      `WAITING=$(az batch job list --query ${count(" && state=='disabling'")} -o tsv)`,
+      `[ "$WAITING" = 0 ] || ${stopLine(`some jobs still have tasks running on ${c.poolName}; once they finish,`, moveStep)}`,
+      `if [ -f "$JOBS_MOVED" ]; then while IFS= read -r JOB; do az batch job set --job-id "$JOB" --pool-id ${newPool} && az batch job enable --job-id "$JOB"; done < "$JOBS_MOVED"; fi`,
+    ],
+  });
+  const deleteStep = steps.length + 1;
+  steps.push({
+    label: `Delete ${c.poolName} once no job uses it and no task runs on it.`,
+    commands: [
+      `LEFT=$(az batch job list --query ${count(" && state!='completed'")} -o tsv)`,
+      `[ "$LEFT" = 0 ] || ${stopLine(`jobs still use ${c.poolName} (disabled before this script ran, or added since): move them with az batch job set --pool-id ${c.replacementPoolName};`, deleteStep)}`,
+      `RUNNING=$(az batch node list --pool-id ${oldPool} --query "length([?state=='running'])" -o tsv)`,
+      `[ "$RUNNING" = 0 ] || ${stopLine(`tasks still run on ${c.poolName}; once they finish,`, deleteStep)}`,
+      `az batch pool delete --pool-id ${oldPool} --yes`,
+    ],
+  });
+  const deletable = c.observed.filter((o) => deletesCertificate(o, undefined));
+  if (deletable.length > 0) {
+    steps.push({
+      label: "Delete the certificates no other pool uses (Batch refuses while a node still holds one: run this step again later then).",
+      commands: deletable.map((o) => deleteCertificateCommand(o.certificateId!)),
+    });
+  }
+  return steps;
 }
 
 function keep(placeholders: Set<string>, value: string): string {

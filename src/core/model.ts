@@ -233,10 +233,14 @@ export interface MigrationKit {
   placeholders: string[];
   /** What the owner must know or decide (Cer certificates, task auto-users, a cloud-service pool's new image). */
   notes: string[];
+  /** What would make the replacement fail as it stands: the pool's image is outside what the Key Vault extension supports. */
+  warnings: string[];
+  /** The shell variables the script (and the digest's commands) start with: configured values or placeholders. */
+  variables: { name: string; value: string }[];
   /** The az CLI sequence, one command per entry (comments start with `#`). */
   commands: string[];
   /** Certificates the new pool observes in Key Vault: secret name and the old reference's id. */
-  certificates: { secretName: string; referenceId: string; inAccount: boolean | "unknown" }[];
+  certificates: { secretName: string; referenceId: string; inAccount: boolean | "unknown"; format?: string; certificateId?: string; deletedByKit?: boolean }[];
 }
 
 export type ScopeStatus = "audited" | "failed";

@@ -1,8 +1,23 @@
-// An owner's digest as a plan, per Batch account: each step once, and only the steps that apply. A pool is replaced
-// (its migration kit is attached), each certificate it uses is imported into Key Vault once, the identity is made
-// once per account, certificates nobody uses are deleted together, and the cases that need something else (a
-// reference to a certificate the account does not hold, a deletion blocked by nodes, a deletion in progress) say so.
-import type { Finding } from "../core/model.js";
+// An owner's digest as a plan, per Batch account: each step once, and only the steps that apply. Each certificate a
+// pool uses goes into Key Vault once (the way its kind needs: src/core/migrationSteps.ts, the same source the
+// migration kit's script renders from), the identity is made once per account, each pool is replaced by its kit's
+// script, certificates are deleted once each, and the cases that need something else (a reference to a certificate
+// the account does not hold, a deletion blocked by nodes, a deletion in progress) say so.
+import {
+  baseVariables,
+  certificateImport,
+  createPoolCommand,
+  deleteCertificateCommand,
+  grantCommands,
+  identityCreateCommand,
+  IDENTITY_ID_PLACEHOLDER,
+  variableLines,
+  type CertificateToMigrate,
+  type StepVariable,
+} from "../core/migrationSteps.js";
+import type { Finding, MigrationKit } from "../core/model.js";
+import { shellQuote } from "../core/shellQuote.js";
+import { scriptFileName } from "./migrationFiles.js";
 
 export interface PlanStep {
   text: string;
@@ -10,18 +25,17 @@ export interface PlanStep {
   label?: string;
   /** Shell lines, shown together in one block. */
   commands?: string[];
+  /** `NAME='value'` lines the commands need, set once at the top of the account's command block. */
+  setup?: string[];
   link?: { label: string; url: string };
 }
 
-const POOL_EXTENSIONS_URL = "https://learn.microsoft.com/azure/batch/create-pool-extensions";
-/** The api-version the certificate delete is sent at: the last with the certificate operations the auditor reads. */
-const CERTIFICATE_API_VERSION = "2023-11-01";
-const VAULT = "<your-key-vault>";
-
-/** Quotes a value for a POSIX shell command line unless it is plainly safe. */
-function shq(s: string): string {
-  return /^[A-Za-z0-9._/:@=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+export interface PlanOptions {
+  /** Body file names of the kits attached to the message; a kit not in it is "in the audit report". */
+  attachedKits?: ReadonlySet<string>;
 }
+
+const POOL_EXTENSIONS_URL = "https://learn.microsoft.com/azure/batch/create-pool-extensions";
 
 /**
  * A certificate's name as prose shows it: `sha1-5383ce03…` for a thumbprint name. The item list and the commands
@@ -32,81 +46,81 @@ export function shortCertificateName(name: string): string {
 }
 
 const list = (names: readonly string[]) => names.map(shortCertificateName).join(", ");
+const referenceName = (r: { certificateName?: string; id: string }) => (r.certificateName ?? r.id.split("/").pop() ?? r.id).toLowerCase();
 
-export function accountPlan(findings: readonly Finding[]): PlanStep[] {
+export function accountPlan(findings: readonly Finding[], options: PlanOptions = {}): PlanStep[] {
   const first = findings[0];
   if (!first) return [];
-  const rg = shq(first.resourceGroup);
   const pools = findings.filter((f) => f.kind === "pool-certificate-reference");
   const certificates = findings.filter((f) => f.kind === "account-certificate" && f.certificate);
+  const kits = pools.flatMap((p) => (p.migration ? [p.migration] : []));
+  // The kits' variables (configured values or placeholders), so the digest's commands and the scripts read alike.
+  const variables = new Map<string, StepVariable>((kits[0]?.variables ?? baseVariables({})).map((v) => [v.name, { ...v, about: "" }]));
+  const setupFor = (names: readonly string[], extra: readonly StepVariable[] = []) =>
+    variableLines([...names.flatMap((n) => (variables.has(n) ? [variables.get(n)!] : [])), ...extra]);
 
-  // Certificates some pool needs: from the pools' references (resolving ones) and from used certificates.
-  const needed = new Map<string, { inAccount: boolean }>();
+  // Certificates some pool needs, the account holding them: from the pools' references and from used certificates.
+  const needed = new Map<string, CertificateToMigrate>();
   const dangling = new Map<string, string[]>();
   for (const p of pools) {
     for (const r of p.references ?? []) {
-      const name = (r.certificateName ?? r.id.split("/").pop() ?? r.id).toLowerCase();
+      const name = referenceName(r);
       if (r.resolves === false) dangling.set(name, [...(dangling.get(name) ?? []), p.poolName ?? ""]);
-      else needed.set(name, { inAccount: true });
+      else if (!needed.has(name)) needed.set(name, { secretName: name, inAccount: r.resolves, ...kitCertificate(p.migration, name) });
     }
   }
-  for (const c of certificates) if (c.certificate!.referencedByPools.length > 0) needed.set(c.certificate!.name.toLowerCase(), { inAccount: true });
+  for (const c of certificates) {
+    const cert = c.certificate!;
+    const name = cert.name.toLowerCase();
+    if (cert.referencedByPools.length === 0) continue;
+    needed.set(name, { ...needed.get(name), secretName: name, inAccount: true, certificateId: cert.id, ...(cert.format ? { format: cert.format } : {}) });
+  }
 
   const deleting = certificates.filter((c) => c.certificate!.provisioningState === "Deleting");
   const blocked = certificates.filter((c) => c.certificate!.provisioningState === "Failed" && c.certificate!.deleteCertificateError);
-  const unused = certificates.filter(
-    (c) => c.certificate!.referencedByPools.length === 0 && c.severity === "warning" && !deleting.includes(c) && !blocked.includes(c),
-  );
-  const unknownUse = certificates.filter((c) => c.certificate!.referencedByPools.length === 0 && c.severity === "critical" && !deleting.includes(c) && !blocked.includes(c));
+  const settled = (c: Finding) => !deleting.includes(c) && !blocked.includes(c);
+  const unused = certificates.filter((c) => c.certificate!.referencedByPools.length === 0 && c.severity === "warning" && settled(c));
+  const unknownUse = certificates.filter((c) => c.certificate!.referencedByPools.length === 0 && c.severity === "critical" && settled(c));
+  // Each certificate is deleted once in a digest: by a kit (the only pool that uses it), or by one step here.
+  const deleted = new Set(kits.flatMap((k) => k.certificates.filter((c) => c.deletedByKit && c.certificateId).map((c) => c.certificateId!.toLowerCase())));
 
   const steps: PlanStep[] = [];
-  const replacing = pools.length > 0 || certificates.some((c) => c.certificate!.referencedByPools.length > 0);
-  if (needed.size > 0) {
+  const imports = [...needed.values()].flatMap((c) => {
+    const step = certificateImport(c);
+    return step ? [{ name: c.secretName, ...step }] : [];
+  });
+  if (imports.length > 0) {
     steps.push({
-      text: `Import ${needed.size === 1 ? "the certificate" : `each of the ${needed.size} certificates`} into Azure Key Vault, once, from the PFX you uploaded to Batch (Batch cannot give the private key back): ${list([...needed.keys()])}.`,
-      label: "import into Key Vault",
-      commands: [...needed.keys()].map((n) => `az keyvault certificate import --vault-name ${VAULT} --name ${shq(n)} --file ${shq(`${n}.pfx`)} --password <pfx-password>`),
+      text: `Put ${imports.length === 1 ? "the certificate" : `each of the ${imports.length} certificates`} the pools use into Azure Key Vault, once (each pool's script does this too; once is enough): ${imports
+        .map((i) => `${shortCertificateName(i.name)}: ${i.text}`)
+        .join("; ")}.`,
+      label: "into Key Vault",
+      commands: imports.flatMap((i) => i.commands),
+      setup: setupFor(["VAULT"], imports.flatMap((i) => i.variables)),
     });
   }
   for (const [name, where] of dangling) {
     steps.push({
-      text: `Pool ${where.filter(Boolean).join(", ")} references certificate ${shortCertificateName(name)}, which this account no longer holds: import it into Key Vault from wherever you keep it if the pool still needs it, or leave it out of the new pool.`,
+      text: `Pool ${where.filter(Boolean).join(", ")} references certificate ${shortCertificateName(name)}, which this account does not hold: the new pool leaves it out and nothing imports it. If the pool still needs it, put it in Key Vault from wherever you keep it and add it to the extension's observedCertificates.`,
     });
   }
+  const replacing = pools.length > 0 || certificates.some((c) => c.certificate!.referencedByPools.length > 0);
   if (replacing) {
+    const unset = variables.get("IDENTITY_ID")?.value === IDENTITY_ID_PLACEHOLDER;
     steps.push({
-      text: "Create one user-assigned managed identity for the new pools of this account and let it read the vault's secrets.",
+      text: unset
+        ? "Create one user-assigned managed identity for the new pools of this account, put the id and client id it prints into IDENTITY_ID and IDENTITY_CLIENT_ID (here and in each pool's kit), and let it read the vault's secrets."
+        : "Let the configured user-assigned managed identity of the new pools read the vault's secrets.",
       label: "identity for the new pools",
-      commands: [
-        `az identity create --resource-group ${rg} --name batch-pool-keyvault`,
-        `az role assignment create --role "Key Vault Secrets User" --assignee-object-id "$(az identity show --resource-group ${rg} --name batch-pool-keyvault --query principalId -o tsv)" --assignee-principal-type ServicePrincipal --scope "$(az keyvault show --name ${VAULT} --query id -o tsv)"`,
-      ],
+      commands: [...(unset ? [identityCreateCommand(first.resourceGroup)] : []), ...grantCommands()],
+      setup: setupFor(["VAULT", "IDENTITY_ID", "IDENTITY_CLIENT_ID"]),
     });
   }
-  for (const p of pools) {
-    const kit = p.migration;
-    const uses = [...new Set((p.references ?? []).map((r) => (r.certificateName ?? r.id.split("/").pop() ?? r.id).toLowerCase()))];
-    const ready = kit?.replacementPool
-      ? ` create ${kit.replacementPoolName} from the attached ${kit.fileName} (fill in each <REPLACE: …>), move the jobs to it, then delete the old pool.`
-      : " its configuration could not be read from the Batch API, so copy its settings into a new pool that has the identity and the Azure Key Vault VM extension, move the jobs to it, then delete the old pool.";
-    steps.push({
-      text: `Replace pool ${p.poolName ?? ""} (uses ${uses.length === 1 ? "certificate" : "certificates"} ${list(uses)}):${ready}`,
-      label: `replace ${p.poolName ?? ""}`,
-      commands: [
-        ...(kit?.replacementPool
-          ? [`az rest --method put --url ${shq(`https://management.azure.com${p.accountId}/pools/${kit.replacementPoolName}?api-version=${kit.apiVersion}`)} --body @${shq(kit.fileName)}`]
-          : []),
-        "# once its jobs run on the new pool:",
-        `az batch account login --name ${shq(p.accountName)} --resource-group ${rg}`,
-        `az batch pool delete --account-name ${shq(p.accountName)} --pool-id ${shq(p.poolName ?? "")}`,
-      ],
-      link: { label: "Pools with extensions", url: POOL_EXTENSIONS_URL },
-    });
-  }
+  for (const p of pools) steps.push(replaceStep(p, options));
   // Pools named by a certificate but not among this owner's findings (e.g. owned by someone else) still need replacing.
   const otherPools = [...new Set(certificates.flatMap((c) => c.certificate!.referencedByPools))].filter((name) => !pools.some((p) => p.poolName === name));
   if (otherPools.length > 0) {
-    steps.push({ text: `Replace pool${otherPools.length === 1 ? "" : "s"} ${otherPools.join(", ")} the same way (each has its own kit in the audit report), then delete the old pool.` });
+    steps.push({ text: `Replace pool${otherPools.length === 1 ? "" : "s"} ${otherPools.join(", ")} the same way (each has its own kit in the audit report).` });
   }
   for (const c of blocked) {
     const cert = c.certificate!;
@@ -115,20 +129,22 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
       text: `Deleting ${shortCertificateName(cert.name)} was refused (${cert.deleteCertificateError!.code})${targets.length ? `: still held by ${targets.join(", ")}` : ""}. Replace or drain those pools first, then delete it again.`,
     });
   }
-  const usedInAccount = certificates.filter((c) => c.certificate!.referencedByPools.length > 0 && !deleting.includes(c) && !blocked.includes(c));
-  const deleteLater = [...usedInAccount, ...blocked];
-  if (deleteLater.length > 0) {
+  const deleteLater = [...certificates.filter((c) => c.certificate!.referencedByPools.length > 0 && settled(c)), ...blocked].filter((c) => !deleted.has(c.certificate!.id.toLowerCase()));
+  const laterCommands = deleteCommands(deleteLater, deleted);
+  if (laterCommands.length > 0) {
+    const one = deleteLater.length === 1;
     steps.push({
-      text: `Once the pools are replaced and drained, delete the certificates they used: ${list(deleteLater.map((c) => c.certificate!.name))}.`,
+      text: `Once every pool that uses ${one ? "it" : "them"} is replaced, delete ${one ? "the certificate" : `the ${deleteLater.length} certificates`} ${list(deleteLater.map((c) => c.certificate!.name))}.`,
       label: "delete the certificates the pools used",
-      commands: deleteLater.map((c) => `az rest --method delete --url ${shq(`https://management.azure.com${c.certificate!.id}?api-version=${CERTIFICATE_API_VERSION}`)}`),
+      commands: laterCommands,
     });
   }
-  if (unused.length > 0) {
+  const unusedCommands = deleteCommands(unused, deleted);
+  if (unusedCommands.length > 0) {
     steps.push({
-      text: `Delete unused certificates ${list(unused.map((c) => c.certificate!.name))}: no pool uses them.`,
-      label: "delete unused certificates",
-      commands: unused.map((c) => `az rest --method delete --url ${shq(`https://management.azure.com${c.certificate!.id}?api-version=${CERTIFICATE_API_VERSION}`)}`),
+      text: unused.length === 1 ? `Delete the unused certificate ${list([unused[0]!.certificate!.name])}: no pool uses it.` : `Delete the ${unused.length} unused certificates ${list(unused.map((c) => c.certificate!.name))}: no pool uses them.`,
+      label: unused.length === 1 ? "delete the unused certificate" : "delete the unused certificates",
+      commands: unusedCommands,
     });
   }
   if (unknownUse.length > 0) {
@@ -141,4 +157,43 @@ export function accountPlan(findings: readonly Finding[]): PlanStep[] {
   }
   // A sentence that ends on a shortened name ends on its ellipsis, not on "…."
   return steps.map((s) => ({ ...s, text: s.text.replace(/…\./g, "…") }));
+}
+
+/** What the pool's kit knows of a certificate: its format and id. */
+function kitCertificate(kit: MigrationKit | undefined, name: string): Partial<CertificateToMigrate> {
+  const c = kit?.certificates.find((k) => k.secretName === name);
+  return { ...(c?.format ? { format: c.format } : {}), ...(c?.certificateId ? { certificateId: c.certificateId } : {}) };
+}
+
+/** Delete commands for these certificates, each once (`deleted` holds the ids already deleted, and gains these). */
+function deleteCommands(findings: readonly Finding[], deleted: Set<string>): string[] {
+  const out: string[] = [];
+  for (const f of findings) {
+    const id = f.certificate!.id;
+    if (deleted.has(id.toLowerCase())) continue;
+    deleted.add(id.toLowerCase());
+    out.push(deleteCertificateCommand(id));
+  }
+  return out;
+}
+
+function replaceStep(p: Finding, options: PlanOptions): PlanStep {
+  const kit = p.migration;
+  const uses = [...new Set((p.references ?? []).map(referenceName))];
+  const head = `Replace pool ${p.poolName ?? ""} (uses ${uses.length === 1 ? "certificate" : "certificates"} ${list(uses)}):`;
+  const link = { label: "Pools with extensions", url: POOL_EXTENSIONS_URL };
+  if (!kit) return { text: `${head} create a new pool with the identity and the Azure Key Vault VM extension, move the jobs to it, then delete the old pool.`, link };
+  const script = scriptFileName(kit);
+  const attached = options.attachedKits?.has(kit.fileName) === true;
+  const where = attached ? `run the attached ${script}.txt (save it as ${script}${kit.replacementPool ? ` beside the attached ${kit.fileName}` : ""}) with bash` : `run its kit's script ${script} (in the audit report; not attached to this email) with bash`;
+  const what = kit.replacementPool
+    ? `It stops until every <REPLACE: …> is filled in, creates ${kit.replacementPoolName} only if no pool has that name, waits until its nodes are ready, moves the job schedules and jobs without interrupting running tasks, and deletes ${p.poolName ?? "the old pool"} once nothing runs on it.`
+    : `The pool's configuration could not be read from the Batch API, so create ${kit.replacementPoolName} yourself with the identity and the Azure Key Vault VM extension; the script does the rest.`;
+  const warning = (kit.warnings ?? []).map((w) => ` Warning: ${w}.`).join("");
+  return {
+    text: `${head} ${where}. ${what}${warning}`,
+    label: `replace ${p.poolName ?? ""}`,
+    commands: kit.replacementPool ? [`# the script's create step (the rest is in ${script}):`, createPoolCommand(p.accountId, kit.replacementPoolName, kit.apiVersion, shellQuote(`@${kit.fileName}`))] : [],
+    link,
+  };
 }

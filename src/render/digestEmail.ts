@@ -10,7 +10,8 @@ import { daysBetween } from "../core/dates.js";
 import { accountPlan, shortCertificateName, type PlanStep } from "./accountPlan.js";
 import { DEFAULT_ITEMS_IN_FULL, splitDigest, type DigestSplit } from "./digestCap.js";
 import { digestCsvAttachment } from "./digestCsv.js";
-import { migrationAttachments } from "./migrationFiles.js";
+import { kitAttachments, scriptFileName } from "./migrationFiles.js";
+import { placeholder } from "../core/migrationSteps.js";
 import { escapeHtml as escapeMarkup } from "./escapeHtml.js";
 import { countdownPhrase, formatNumber, longDate, plural, utcTimestamp } from "./format.js";
 import { isCertificateFinding, ruleBriefs, ruleHeadline, ruleItemNote, type RuleBrief } from "./ruleSteps.js";
@@ -132,7 +133,7 @@ function referenceName(r: { id: string; certificateName?: string }): string {
   return r.certificateName ?? r.id.split("/").pop() ?? r.id;
 }
 
-function itemLine(item: DigestItem, ctx: RenderContext): ItemLine {
+function itemLine(item: DigestItem, ctx: RenderContext, attachedKits: ReadonlySet<string>): ItemLine {
   const f = item.finding;
   const notes: string[] = [];
   let kind: string;
@@ -144,7 +145,7 @@ function itemLine(item: DigestItem, ctx: RenderContext): ItemLine {
     if (refs.length > 0) notes.push(`uses ${refs.map((r) => shortCertificateName(referenceName(r))).join(", ")}`);
     const missing = refs.filter((r) => r.resolves === false).map((r) => shortCertificateName(referenceName(r)));
     if (missing.length > 0) notes.push(`${missing.join(", ")} not in this account`);
-    if (f.migration?.replacementPool) notes.push("replacement attached");
+    if (f.migration && attachedKits.has(f.migration.fileName)) notes.push(`kit attached: ${f.migration.fileName}, ${scriptFileName(f.migration)}.txt`);
     if (!isCertificateFinding(f)) notes.push(ruleItemNote(f, ctx.asOf, ctx.rules));
   } else {
     const cert = f.certificate;
@@ -207,11 +208,14 @@ function tagFixesFor(items: readonly DigestItem[], shown: Set<string>): OwnerTag
  */
 function commandLines(steps: readonly PlanStep[]): string[] {
   const seen = new Set<string>();
-  return steps.flatMap((s, i) => {
+  const body = steps.flatMap((s, i) => {
     const fresh = (s.commands ?? []).filter((c) => c.startsWith("#") || !seen.has(c));
     for (const c of fresh) seen.add(c);
     return fresh.some((c) => !c.startsWith("#")) ? [`# ${i + 1}. ${s.label ?? "step"}`, ...fresh] : [];
   });
+  // The values the commands use, each set once at the top (the same names and placeholders as the kits' scripts).
+  const setup = [...new Set(steps.flatMap((s) => (s.commands?.length ? (s.setup ?? []) : [])))];
+  return setup.length > 0 && body.length > 0 ? ["# Fill in first (the same values as at the top of each kit's script):", ...setup, ...body] : body;
 }
 
 // ---------------------------------------------------------------- MJML building blocks
@@ -383,6 +387,9 @@ function describeSources(plan: DigestPlan): string[] {
   );
 }
 
+/** Owner sources that come from role assignments (src/core/owners.ts), told as write access. */
+const ACCESS_SOURCE = /^(role |member of |group )/;
+
 function whyText(plan: DigestPlan): { sources: string[]; lines: string[] } {
   const sources = describeSources(plan);
   const lines: string[] = [];
@@ -392,7 +399,9 @@ function whyText(plan: DigestPlan): { sources: string[]; lines: string[] } {
     );
   }
   const owner = plan.kind === "escalation" ? clean(plan.ownerAddress) : "Your address";
-  lines.push(`${owner} was found as the owner in: ${sources.join("; ")}.`);
+  // A role, group or membership source is said once, in the write-access sentence below.
+  const tagged = sources.filter((s) => !ACCESS_SOURCE.test(s));
+  if (tagged.length > 0) lines.push(`${owner} was found as the owner in: ${tagged.join("; ")}.`);
   const access = accessWhy(plan);
   if (access.length > 0) lines.push(`${plan.kind === "escalation" ? "They have" : "You have"} write access: ${access.join("; ")}.`);
   return { sources, lines };
@@ -417,7 +426,7 @@ function accessWhy(plan: DigestPlan): string[] {
 function stopLines(plan: DigestPlan, ctx: RenderContext): { lines: string[]; snooze: string } {
   const until = "YYYY-MM-DD";
   const accounts = [...new Set(plan.items.map((i) => i.finding.accountId))];
-  const target = accounts.length === 1 && accounts[0] ? shq(accounts[0]) : "<account-resource-id>";
+  const target = shq(accounts.length === 1 && accounts[0] ? accounts[0] : placeholder("resource id of the Batch account"));
   const tagKey = ctx.snoozeTagKey ?? SNOOZE_TAG;
   return {
     lines: [
@@ -439,15 +448,15 @@ interface AccountView {
   fixes: OwnerTagFix[];
 }
 
-function accountViews(groups: DigestSplit["groups"], ctx: RenderContext): AccountView[] {
+function accountViews(groups: DigestSplit["groups"], ctx: RenderContext, attachedKits: ReadonlySet<string>): AccountView[] {
   const shownFixes = new Set<string>();
   return groups.flatMap((sub) =>
     sub.accounts.map((account) => ({
       account,
       subscription: clean(sub.subscriptionName ?? sub.subscriptionId),
       subscriptionId: clean(sub.subscriptionId),
-      lines: account.items.map((i) => itemLine(i, ctx)),
-      steps: accountPlan(account.items.map((i) => i.finding)),
+      lines: account.items.map((i) => itemLine(i, ctx, attachedKits)),
+      steps: accountPlan(account.items.map((i) => i.finding), { attachedKits }),
       fixes: tagFixesFor(account.items, shownFixes),
     })),
   );
@@ -470,8 +479,8 @@ export async function renderDigest(plan: DigestPlan, ctx: RenderContext): Promis
     built = await digestHtml(plan, ctx, split, subject, why, stop, csvName);
   }
   // Bounded apart: the CSV by MAX_DIGEST_CSV_BASE64, the kits by MAX_ATTACHMENT_BYTES; together far under the 10 MB.
-  const attachments = [...(split.hiddenItems > 0 && csvFits ? [csv] : []), ...migrationAttachments(split.shown.map((i) => i.finding))];
-  const email: RenderedEmail = { subject, html: built.html, text: digestText(plan, ctx, built.views, why, stop, split, csvName) };
+  const attachments = [...(split.hiddenItems > 0 && csvFits ? [csv] : []), ...kitAttachments(split.shown.map((i) => i.finding)).attachments];
+  const email: RenderedEmail = { subject, html: built.html, text: digestText(plan, ctx, built.views, why, stop, split, csvName, built.attachedKits) };
   if (attachments.length > 0) email.attachments = attachments;
   return email;
 }
@@ -510,7 +519,7 @@ async function digestHtml(
   why: string[],
   stop: { lines: string[]; snooze: string },
   csvName: string,
-): Promise<{ html: string; views: AccountView[] }> {
+): Promise<{ html: string; views: AccountView[]; attachedKits: ReadonlySet<string> }> {
   const deadline = digestDeadline(plan, ctx);
   const days = daysBetween(ctx.asOf, deadline);
   const countdown = countdownPhrase(days);
@@ -522,12 +531,13 @@ async function digestHtml(
   const deadlineWord = days < 0 ? `deadline was ${longDate(deadline)}` : `deadline ${longDate(deadline)}`;
   const sub = `${escapeHtml(countdown.charAt(0).toUpperCase() + countdown.slice(1))} · ${escapeHtml(deadlineWord)} · ${escapeHtml(plural(critical, "critical", "critical"))}`;
 
-  const views = accountViews(split.groups, ctx);
-  const kits = split.shown.filter((i) => i.finding.migration?.replacementPool).length;
+  const { attachedKits } = kitAttachments(split.shown.map((i) => i.finding));
+  const views = accountViews(split.groups, ctx, attachedKits);
+  const kits = kitsSentence(split, attachedKits);
   const intro =
     split.hiddenItems > 0
-      ? `${introText(ctx, plan)} The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, with what to do per Batch account${kits > 0 ? " and each pool's replacement attached" : ""}; the rest after them, and every item in ${csvName}:`
-      : `${introText(ctx, plan)} What to do, per Batch account${kits > 0 ? `, with each pool's replacement attached, ready to create` : ""}:`;
+      ? `${introText(ctx, plan)} The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, with what to do per Batch account; the rest after them, and every item in ${csvName}.${kits}`
+      : `${introText(ctx, plan)} What to do, per Batch account, is below.${kits}`;
   const sections =
     views.map((v) => accountSection(v.account, escapeHtml(v.subscription), v.lines, v.steps, v.fixes)).join("\n") +
     rulesSection(ruleBriefs(plan.items.map((i) => i.finding), ctx.asOf, ctx.rules)) +
@@ -547,7 +557,7 @@ ${textSection(escapeHtml(intro), { padding: "10px 0" })}
 ${sections}
 ${footer(ctx, footerHtml)}
 </mj-body></mjml>`;
-  return { html: await compile(mjml), views };
+  return { html: await compile(mjml), views, attachedKits };
 }
 
 /** Each retirement other than the certificates once: its date and countdown, its steps and guide (./ruleSteps.ts). */
@@ -626,6 +636,20 @@ ${lead}${list}${more}${csv}
 </mj-section>`;
 }
 
+/**
+ * What the attached kits are, in a sentence (empty when none is attached), and how many kits of the pools shown are
+ * only in the audit report because the attachments were full.
+ */
+function kitsSentence(split: DigestSplit, attachedKits: ReadonlySet<string>): string {
+  const kits = [...new Set(split.shown.flatMap((i) => (i.finding.migration ? [i.finding.migration.fileName] : [])))];
+  const left = kits.filter((k) => !attachedKits.has(k)).length;
+  const attached =
+    attachedKits.size === 0
+      ? ""
+      : ` Attached: a migration kit per pool, ${attachedKits.size === 1 ? "its" : "each"} <account>--<pool>.json (the new pool's body) and <account>--<pool>.sh.txt (a bash script that creates the new pool, moves the work and deletes the old pool; save it as .sh, fill in its <REPLACE: …> values, run it with bash).`;
+  return `${attached}${left > 0 ? ` ${plural(left, "pool's kit is", "pools' kits are")} not attached (the attachments are full): ${left === 1 ? "it is" : "they are"} in the audit report.` : ""}`;
+}
+
 function introText(ctx: RenderContext, plan: DigestPlan): string {
   const others = plan.items.some((i) => !isCertificateFinding(i.finding));
   if (!plan.items.some((i) => isCertificateFinding(i.finding))) {
@@ -643,11 +667,12 @@ function digestText(
   stop: { lines: string[]; snooze: string },
   split: DigestSplit,
   csvName: string,
+  attachedKits: ReadonlySet<string>,
 ): string {
   const deadline = digestDeadline(plan, ctx);
   const days = daysBetween(ctx.asOf, deadline);
   const out: string[] = [];
-  out.push(digestSubject(plan, ctx), "", introText(ctx, plan), `Migration deadline: ${longDate(deadline)} (${countdownPhrase(days)}).`, "");
+  out.push(digestSubject(plan, ctx), "", `${introText(ctx, plan)}${kitsSentence(split, attachedKits)}`, `Migration deadline: ${longDate(deadline)} (${countdownPhrase(days)}).`, "");
   if (split.hiddenItems > 0) {
     out.push(`The ${plural(split.shown.length, "most urgent item", "most urgent items")} of ${formatNumber(plan.items.length)} in full, then the rest in short; every item is in ${csvName}.`, "");
   }

@@ -180,7 +180,7 @@ describe.skipIf(!available)("the digest email in a browser", () => {
       for (const line of m.blockLines) expect(textLines.has(line.trim()), line).toBe(true);
       expect(m.height).toBeLessThanOrEqual(maxHeight);
 
-      for (const text of ["5 items need action", "contosoetlbatch", "contosorender01", "Replace pool etl-nightly", "Replace pool render-win-pool", "Delete unused certificates", "bob@@contoso", "which this account no longer holds"]) {
+      for (const text of ["5 items need action", "contosoetlbatch", "contosorender01", "Replace pool etl-nightly", "Replace pool render-win-pool", "unused certificate", "bob@@contoso", "which this account does not hold"]) {
         await expect.poll(() => page.getByText(text, { exact: false }).filter({ visible: true }).count(), { message: text, timeout: 2000 }).toBeGreaterThan(0);
       }
       expect(email.html).toContain(`az tag update --resource-id ${ETL.id} --operation Merge --tags &#39;owner=&lt;corrected-address&gt;&#39;`);

@@ -33,8 +33,9 @@ function keyVaultExtensions(body: Record<string, unknown>): { type: string; sett
   return vmc.extensions.filter((e) => e.publisher === "Microsoft.Azure.KeyVault") as never;
 }
 
+/** The certificates the account holds among the pool's references: a dangling one is not observed. */
 function distinctCertificates(f: Finding): string[] {
-  return [...new Set((f.references ?? []).map((r) => (r.certificateName ?? r.id).toLowerCase()))].sort();
+  return [...new Set((f.references ?? []).filter((r) => r.resolves !== false).map((r) => (r.certificateName ?? r.id).toLowerCase()))].sort();
 }
 
 describe("the migration kit on the demo tenant", () => {
@@ -57,6 +58,17 @@ describe("the migration kit on the demo tenant", () => {
       expect(properties.vmSize).toBeTruthy();
       expect(properties.scaleSettings).toBeTruthy();
       expect((properties.deploymentConfiguration as { virtualMachineConfiguration: { imageReference: unknown } }).virtualMachineConfiguration.imageReference).toBeTruthy();
+    }
+  });
+
+  it("names no replacement after a pool the account already has: render-pool's is not render-pool-kv, which exists, and every create is conditional", () => {
+    const render = poolFindings().find((f) => f.poolName === "render-pool");
+    expect(render?.migration?.replacementPoolName).toBeDefined();
+    expect(render!.migration!.replacementPoolName.toLowerCase()).not.toBe("render-pool-kv");
+    expect(render!.migration!.replacementPoolName).toBe("render-pool-kv2");
+    for (const f of poolFindings()) {
+      const creates = f.migration!.commands.filter((c) => /az rest --method put/.test(c));
+      for (const c of creates) expect(c, f.poolName).toContain("--headers 'If-None-Match=*'");
     }
   });
 
@@ -105,6 +117,10 @@ describe("the migration kit on the demo tenant", () => {
       const body = sent.attachments?.find((a) => a.name === f.migration!.fileName);
       expect(body, `${owner}: ${f.poolName}`).toBeDefined();
       expect(body!.contentType).toBe("application/json");
+      // The script travels as text: Communication Services takes no .sh attachment.
+      const script = sent.attachments?.find((a) => a.name === f.migration!.fileName.replace(/\.json$/, ".sh.txt"));
+      expect(script?.contentType, `${owner}: ${f.poolName}`).toBe("text/plain");
+      expect(sent.attachments?.some((a) => a.name.endsWith(".sh"))).toBe(false);
       expect(JSON.parse(Buffer.from(body!.contentInBase64, "base64").toString("utf8"))).toEqual(f.migration!.replacementPool);
       expect(JSON.stringify(sent).length).toBeLessThan(1_500_000);
       attached++;

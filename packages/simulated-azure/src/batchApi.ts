@@ -175,7 +175,60 @@ export function batchRoutes(ctx: RouteContext, options: BatchApiOptions): Route[
       },
     },
   ];
-  return routes.map(throttled);
+  return [...routes.map(throttled), createPoolRoute(ctx, findAccount, apiVersionError)];
+}
+
+/**
+ * Pool_Create (`PUT …/batchAccounts/{a}/pools/{p}`), enough for the migration kit's conditional create. The
+ * 2024-07-01 spec's Pool_Create takes `If-None-Match`: "Set to '*' to allow a new pool to be created, but to prevent
+ * updating an existing pool" (azure-rest-api-specs, Microsoft.Batch stable 2024-07-01 BatchManagement.json); ARM's
+ * RPC answers such a request for an existing resource with 412 Precondition Failed. A pool id is case-insensitive
+ * (PoolNameParameter). A new pool is kept for the Batch reads only (not added to Resource Graph's tables), with the
+ * body's properties as given and provisioningState Succeeded; an unconditional PUT on an existing pool replaces
+ * its properties (an update).
+ */
+function createPoolRoute(
+  ctx: RouteContext,
+  findAccount: (req: RouteRequest) => SnapshotResource | RouteResponse,
+  apiVersionError: (req: RouteRequest) => RouteResponse | undefined,
+): Route {
+  return {
+    method: "PUT",
+    pattern: /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Batch\/batchAccounts\/([^/]+)\/pools\/([^/]+)$/i,
+    auth: "bearer",
+    handle(req) {
+      const missing = apiVersionError(req);
+      if (missing) return missing;
+      const account = findAccount(req);
+      if ("status" in account) return account;
+      const name = decodeURIComponent(req.match[4] ?? "");
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) return { status: 400, body: armError("InvalidParameter", `The pool name '${name}' is not valid.`) };
+      let body: { properties?: Record<string, unknown>; identity?: Record<string, unknown> };
+      try {
+        body = JSON.parse(req.body || "{}") as typeof body;
+      } catch {
+        return { status: 400, body: armError("InvalidRequestContent", "The request content is not valid JSON.") };
+      }
+      const key = account.id.toLowerCase();
+      const pools = ctx.state.poolsByAccount.get(key) ?? [];
+      const existing = pools.find((p) => p.name.toLowerCase() === name.toLowerCase());
+      const ifNoneMatch = String(req.headers["if-none-match"] ?? "").trim();
+      if (existing && ifNoneMatch === "*") {
+        return { status: 412, body: armError("PreconditionFailed", `The pool '${existing.name}' already exists and If-None-Match: * was given, so it was not updated.`) };
+      }
+      const resource = {
+        id: `${account.id}/pools/${existing?.name ?? name}`,
+        name: existing?.name ?? name,
+        type: "Microsoft.Batch/batchAccounts/pools",
+        properties: { ...(body.properties ?? {}), provisioningState: "Succeeded" },
+        ...(body.identity ? { identity: body.identity } : {}),
+      } as SnapshotResource;
+      if (existing) pools[pools.indexOf(existing)] = resource;
+      else pools.push(resource);
+      ctx.state.poolsByAccount.set(key, pools);
+      return { status: existing ? 200 : 201, body: armResource(resource) };
+    },
+  };
 }
 
 /** The published example's sizes (LocationListVirtualMachineSkus.json, stable/2024-07-01), for a region the snapshot does not list. */

@@ -11,7 +11,14 @@ export type KitBuilder = (
   pools: readonly PoolInfo[],
   certificates: ReadonlyMap<string, readonly AccountCertificate[] | "unknown">,
   settings: MigrationSettings,
+  context?: KitContext,
 ) => Finding[];
+
+/** What else the audit read that a kit builder may need. */
+export interface KitContext {
+  /** Per account (lower-cased id): the names of every pool read, those without findings too. */
+  poolNames?: ReadonlyMap<string, readonly string[]>;
+}
 
 export interface RetirementRule {
   /** Stable id, lower-case words joined by `-` (finding ids start with it). */

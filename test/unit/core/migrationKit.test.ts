@@ -121,7 +121,7 @@ function keyVaultExtensions(body: Record<string, unknown> | undefined): Record<s
 }
 
 describe("migration kit: the replacement pool", () => {
-  it("rebuilds a Windows pool as a 2024-07-01 body that validates, without certificates, with a user-assigned identity and one KeyVaultForWindows extension observing each distinct certificate in its old store", () => {
+  it("rebuilds a Windows pool as a 2024-07-01 body that validates, without certificates, with a user-assigned identity and one KeyVaultForWindows extension observing each distinct certificate in LocalMachine, under its old store name, readable by the pool's named users", () => {
     const kit = kitOf(findingsFor([windowsPool]), "render-pool");
     const body = kit.replacementPool;
     expectValidPool(body);
@@ -139,10 +139,13 @@ describe("migration kit: the replacement pool", () => {
     expect(extension).toMatchObject({ type: "KeyVaultForWindows", publisher: "Microsoft.Azure.KeyVault", typeHandlerVersion: "3.0" });
     const settings = extension?.settings as { secretsManagementSettings: { observedCertificates: unknown[] }; authenticationSettings: { msiClientId: string } };
     expect(settings.secretsManagementSettings.observedCertificates).toEqual([
-      { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T1}`, certificateStoreName: "Root", certificateStoreLocation: "LocalMachine" },
-      { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T2}`, certificateStoreName: "My", certificateStoreLocation: "CurrentUser" },
+      { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T1}`, certificateStoreName: "Root", certificateStoreLocation: "LocalMachine", accounts: ["renderer"] },
+      // A Cer has no private key, so no account is given read access to one.
+      { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T2}`, certificateStoreName: "My", certificateStoreLocation: "LocalMachine" },
     ]);
     expect(settings.authenticationSettings.msiClientId).toBe("<REPLACE: client id of that identity>");
+    // The Windows extension takes no msiEndpoint (Learn key-vault-windows); the Linux one is tested below.
+    expect(settings.authenticationSettings).not.toHaveProperty("msiEndpoint");
     expect(kit.os).toBe("windows");
   });
 
@@ -168,11 +171,11 @@ describe("migration kit: the replacement pool", () => {
         "<REPLACE: start task environment value LICENSE_KEY>",
         "<REPLACE: account key of storage account assets>",
         "<REPLACE: protected settings of extension av>",
-        "<REPLACE: PFX password>",
+        `<REPLACE: password of sha1-${T1}.pfx>`,
       ]),
     );
     const text = JSON.stringify(kit.replacementPool);
-    for (const p of kit.placeholders.filter((p) => !p.includes("PFX"))) expect(text).toContain(p);
+    for (const p of kit.placeholders.filter((p) => !p.includes(".pfx"))) expect(text).toContain(p);
     // The source is not changed while the copy is scrubbed.
     expect(JSON.stringify(windowsPool.configuration)).not.toContain("REPLACE");
   });
@@ -182,6 +185,7 @@ describe("migration kit: the replacement pool", () => {
     expectValidPool(kit.replacementPool);
     const [extension] = keyVaultExtensions(kit.replacementPool);
     expect(extension).toMatchObject({ type: "KeyVaultForLinux", typeHandlerVersion: "3.0" });
+    expect((extension?.settings as { authenticationSettings: { msiEndpoint: string } }).authenticationSettings.msiEndpoint).toBe("http://169.254.169.254/metadata/identity");
     expect((extension?.settings as { secretsManagementSettings: { observedCertificates: unknown[] } }).secretsManagementSettings.observedCertificates).toEqual([
       { url: `https://<REPLACE: key vault name>.vault.azure.net/secrets/sha1-${T2}`, certificateStoreLocation: LINUX_CERTIFICATE_FOLDER },
     ]);
@@ -190,7 +194,7 @@ describe("migration kit: the replacement pool", () => {
     expect(kit.notes.join("\n")).toMatch(/Cer certificate/);
   });
 
-  it("replaces a CloudServiceConfiguration pool with the Windows Server image of its OS family, and says so", () => {
+  it("replaces a CloudServiceConfiguration pool with Windows Server 2022, the oldest the Key Vault extension supports, and says which OS family it was", () => {
     const cloud: PoolInfo = {
       ...linuxPool,
       id: `${ACCOUNT.id}/pools/legacy`,
@@ -200,10 +204,11 @@ describe("migration kit: the replacement pool", () => {
     const kit = kitOf(findingsFor([cloud]), "legacy");
     expectValidPool(kit.replacementPool);
     const vmc = ((kit.replacementPool?.properties as Record<string, unknown>).deploymentConfiguration as { virtualMachineConfiguration: Record<string, unknown> }).virtualMachineConfiguration;
-    expect(vmc.imageReference).toEqual({ publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2019-datacenter", version: "latest" });
+    expect(vmc.imageReference).toEqual({ publisher: "MicrosoftWindowsServer", offer: "WindowsServer", sku: "2022-datacenter", version: "latest" });
     expect(vmc.nodeAgentSkuId).toBe("batch.node.windows amd64");
     expect(keyVaultExtensions(kit.replacementPool)[0]?.type).toBe("KeyVaultForWindows");
-    expect(kit.notes.join("\n")).toMatch(/CloudServiceConfiguration \(osFamily 6\).*Windows Server 2019/);
+    expect(kit.notes.join("\n")).toMatch(/CloudServiceConfiguration \(osFamily 6, Windows Server 2019\).*Windows Server 2022/);
+    expect(kit.warnings).toEqual([]);
   });
 
   it("generates no body for a pool known only from Resource Graph, and says why instead of guessing", () => {
@@ -228,16 +233,28 @@ describe("migration kit: the replacement pool", () => {
     expectValidPool(kit.replacementPool);
     expect(JSON.stringify(kit.replacementPool)).not.toContain("REPLACE");
     expect(JSON.stringify(kit.replacementPool)).toContain(`https://kv-batch.vault.azure.net/secrets/sha1-${T2}`);
-    expect(kit.commands.join("\n")).toContain(`az identity show --ids ${identityId}`);
+    expect(kit.commands).toContain(`IDENTITY_ID=${identityId}  # the new pools' user-assigned identity`);
+    expect(kit.commands.join("\n")).toContain(`az identity show --ids "$IDENTITY_ID"`);
+    expect(kit.commands.join("\n")).not.toContain("az identity create");
   });
 
-  it("lists the az CLI steps in order: identity, Key Vault role, import, create from the file, move jobs, delete the pool, delete the certificates", () => {
+  it("lists the az CLI steps in order: Key Vault role, import, conditional create from the file, wait for the nodes, move schedules and jobs, delete the pool, delete the certificates", () => {
     const kit = kitOf(findingsFor([windowsPool]), "render-pool");
-    const order = ["az identity create", "Key Vault Secrets User", "az keyvault certificate import", "az rest --method put", "az batch job set", `/pools/render-pool?`, "/certificates/sha1-"];
+    const order = [
+      "Key Vault Secrets User",
+      "az keyvault certificate import",
+      "az rest --method put --headers 'If-None-Match=*'",
+      "az resource wait",
+      "az batch job-schedule set",
+      "az batch job set",
+      "az batch pool delete --pool-id render-pool",
+      "az rest --method delete",
+    ];
     const positions = order.map((needle) => kit.commands.findIndex((c) => c.includes(needle)));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(kit.commands.find((c) => c.includes("az rest --method put"))).toContain(`--body @${kit.fileName}`);
+    expect(kit.commands.find((c) => c.includes("az rest --method put"))).toContain(`--body "@$BODY"`);
+    expect(kit.commands).toContain(`BODY=${kit.fileName}`);
     expect(kit.replacementPoolName).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
   });
 
@@ -269,14 +286,14 @@ describe("migration kit: migrated pools", () => {
 });
 
 describe("migration kit: kept as its inputs", () => {
-  const KEYS = ["poolName", "replacementPoolName", "fileName", "os", "replacementPool", "apiVersion", "placeholders", "notes", "commands", "certificates"];
+  const KEYS = ["poolName", "replacementPoolName", "fileName", "os", "replacementPool", "apiVersion", "placeholders", "notes", "warnings", "variables", "commands", "certificates"];
 
   it("reads and serialises like a plain object: the same keys in the same order, JSON.stringify and the streamed JSON alike", () => {
     const kit = kitOf(findingsFor([windowsPool]), "render-pool");
     expect(Object.keys(kit)).toEqual(KEYS);
     const plain: Record<string, unknown> = {};
     for (const key of KEYS) plain[key] = (kit as unknown as Record<string, unknown>)[key];
-    expect(plain.commands).toEqual(expect.arrayContaining([expect.stringMatching(/^az keyvault certificate import/)]));
+    expect(plain.commands).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}az keyvault certificate import/)]));
     expect(plain.replacementPool).toMatchObject({ identity: { type: "UserAssigned" } });
     const text = JSON.stringify(plain, null, 2);
     expect(JSON.stringify(kit, null, 2)).toBe(text);

@@ -53,18 +53,18 @@ describe("the digest's plan for one account", () => {
     const steps = texts(findings);
     expect(steps).toContain(steps.find((t) => t.startsWith("Replace pool p1 (uses certificates sha1-aaaa, sha1-bbbb)")));
     expect(steps.some((t) => t.startsWith("Replace pool p2 (uses certificate sha1-aaaa)"))).toBe(true);
-    expect(steps.filter((t) => t.startsWith("Delete unused certificates"))).toEqual(["Delete unused certificates sha1-cccc, sha1-dddd: no pool uses them."]);
+    expect(steps.filter((t) => t.startsWith("Delete the 2 unused certificates"))).toEqual(["Delete the 2 unused certificates sha1-cccc, sha1-dddd: no pool uses them."]);
     expect(new Set(steps).size).toBe(steps.length);
   });
 
   it("gives an unreferenced certificate only its delete: no identity, no Key Vault import, no new pool", () => {
     const findings = [certFinding("sha1-cccc", [])];
-    expect(texts(findings)).toEqual(["Delete unused certificates sha1-cccc: no pool uses them."]);
+    expect(texts(findings)).toEqual(["Delete the unused certificate sha1-cccc: no pool uses it."]);
   });
 
   it("does not tell a dangling reference to import the original PFX from Batch, and deletes nothing for it", () => {
     const steps = texts([poolFinding("p1", ["sha1-eeee"], false)]);
-    expect(steps.join("\n")).toMatch(/references certificate sha1-eeee, which this account no longer holds/);
+    expect(steps.join("\n")).toMatch(/references certificate sha1-eeee, which this account does not hold: the new pool leaves it out and nothing imports it/);
     expect(steps.join("\n")).not.toMatch(/PFX you uploaded/);
     expect(commands([poolFinding("p1", ["sha1-eeee"], false)]).some((c) => c.includes("/certificates/sha1-eeee"))).toBe(false);
   });
@@ -78,7 +78,7 @@ describe("the digest's plan for one account", () => {
     const steps = texts([blocked, deleting]);
     expect(steps).toContain("Deleting sha1-ffff was refused (NodesReferencingCertificate): still held by p9. Replace or drain those pools first, then delete it again.");
     expect(steps).toContain("Nothing to do for sha1-9999: deletion is in progress, and the audit drops it when it ends.");
-    expect(steps.join("\n")).not.toMatch(/Delete unused/);
+    expect(steps.join("\n")).not.toMatch(/unused/);
   });
 });
 
@@ -91,9 +91,9 @@ describe("the digest built from the plan", () => {
     expect(text.match(/az identity create/g)).toHaveLength(1);
     expect(text.match(/az keyvault certificate import/g)).toHaveLength(1);
     expect(text.match(/What to do in this account:/g)).toHaveLength(1);
-    // Both pools' deletes need the login; the account's command block has it once.
-    expect(text.match(/az batch account login/g)).toHaveLength(1);
-    expect(text.match(/az batch pool delete/g)).toHaveLength(2);
+    // The values the commands use are set once, at the top of the account's block.
+    expect(text.match(/VAULT='<REPLACE: key vault name>'/g)).toHaveLength(1);
+    expect(text.match(/sha1-cccc\?api-version/g)).toHaveLength(1);
     const codeStyles = [...html.matchAll(/<div style="([^"]*font-family:Consolas[^"]*)"/g)].map((m) => m[1]);
     expect(codeStyles.length).toBeGreaterThan(0);
     for (const style of codeStyles) {

@@ -124,7 +124,8 @@ describe("renderDigest", () => {
 
   it("gives concrete commands with the real names for an account certificate", async () => {
     const { text, html } = await renderDigest(only([certFinding()]), ctx());
-    expect(text).toContain(`az keyvault certificate import --vault-name <your-key-vault> --name sha1-${THUMB} --file sha1-${THUMB}.pfx`);
+    expect(text).toContain(`az keyvault certificate import --vault-name "$VAULT" --name sha1-${THUMB} --file sha1-${THUMB}.pfx --password "$PFX_PASSWORD_SHA1_${THUMB.toUpperCase()}"`);
+    expect(text).toContain(`VAULT='<REPLACE: key vault name>'`);
     expect(text).toContain("Replace pool render-pool the same way");
     expect(text).toContain(`az rest --method delete --url 'https://management.azure.com${CERT_ID}?api-version=2023-11-01'`);
     expect(html).toContain(`https://management.azure.com${CERT_ID}?api-version=2023-11-01`);
@@ -135,8 +136,7 @@ describe("renderDigest", () => {
     expect(text).toMatch(/managed identity/);
     expect(text).toMatch(/Key Vault VM extension/);
     expect(text).toMatch(/Replace pool render-pool \(uses certificate/);
-    expect(text).toContain("az batch account login --name contosorender01 --resource-group rg-render");
-    expect(text).toContain("az batch pool delete --account-name contosorender01 --pool-id render-pool");
+    expect(text).toContain("az identity create --resource-group rg-render --name batch-pool-keyvault");
   });
 
   it("says what breaks since the retirement", async () => {
@@ -201,7 +201,7 @@ describe("renderDigest", () => {
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(html).toContain("acct&quot;&gt;&lt;img src=x onerror=alert(2)&gt;");
     // The plain-text part shows names as they are, and shell-quotes them inside commands.
-    expect(text).toContain("--pool-id '<script>alert(1)</script>'");
+    expect(text).toContain("--resource-group '<script>alert(1)</script>'");
   });
 
   it("keeps CR/LF and control characters from a name out of the subject", async () => {
