@@ -169,9 +169,11 @@ export class TableLedger implements ReminderLedger {
     await this.recordOutcome(entry, { status: "sent" }, at);
   }
 
+  /** Of every mode: the live and redirect ledgers send through one mail resource, and its limits are the resource's. */
   async acceptedSince(isoTime: string): Promise<string[]> {
-    const rows = await this.list(`outbox-${this.mode}`, ` and status eq 'sent' and updatedAt ge '${isoTime.replace(/'/g, "")}'`);
-    return rows.map((e) => String(e.updatedAt));
+    const since = ` and status eq 'sent' and updatedAt ge '${isoTime.replace(/'/g, "")}'`;
+    const rows = [...(await this.list("outbox-live", since)), ...(await this.list("outbox-redirect", since))];
+    return rows.map((e) => String(e.updatedAt)).sort();
   }
 
   async statusReadsSince(isoTime: string): Promise<number> {

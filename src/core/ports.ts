@@ -257,8 +257,9 @@ export interface ReminderLedger {
   /** Records a batch of status reads (one per recovery; `batch` unique to it): `count` so far, the last at `at`. */
   recordStatusReads(batch: string, count: number, at: string): Promise<void>;
   /**
-   * When each message accepted by the mail service since that time was recorded as accepted (ISO date-times), for
-   * pacing to the hourly limit across runs.
+   * When each message accepted by the mail service since that time was recorded as accepted (ISO date-times,
+   * ascending), for pacing to the limits across runs. Shared by the live and redirect ledgers, like the status reads:
+   * EMAIL_PER_MINUTE and EMAIL_PER_HOUR are the mail resource's, whatever mode sent.
    */
   acceptedSince(isoTime: string): Promise<string[]>;
   findingStates(): Promise<FindingState[]>;

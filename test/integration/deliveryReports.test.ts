@@ -206,44 +206,46 @@ describe("reading the Event Grid event", () => {
   });
 });
 
+const OWNER = "ann@contoso.com";
+const finding = (owner = OWNER) => ({
+  id: `account-certificate:/subscriptions/s/resourcegroups/rg/providers/microsoft.batch/batchaccounts/a/certificates/sha1-${owner}`,
+  kind: "account-certificate" as const,
+  severity: "critical" as const,
+  resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/certificates/sha1-abc",
+  subscriptionId: "s",
+  resourceGroup: "rg",
+  accountName: "a",
+  accountId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a",
+  detail: "",
+  owners: [{ address: owner, source: 'account tag "owner"' }],
+});
+
+const email = async () => ({ subject: "s", html: "h", text: "t" });
+const renderer = { digest: email, allClear: email, adminSummary: email };
+
+function remind(l: TableLedger, mail: ScriptedMailService, at: string, extra: Partial<ReminderRequest> = {}) {
+  const asOf = at.slice(0, 10);
+  // The run's waits move its clock on.
+  let clock = Date.parse(at);
+  return sendReminders(
+    { ledger: l, sender: mail, renderer, hash: deterministicUuid, now: () => new Date(clock), sleep: async (ms) => void (clock += ms) },
+    {
+      report: minimalReport(asOf, [finding()], { accountCertificates: 1, poolsWithCertificates: 0 }),
+      findingStates: [],
+      runId: `run-${at}`,
+      policy: defaultReminderPolicy("2024-02-29"),
+      escalationContacts: [],
+      adminSummaryTo: [],
+      mode: "live",
+      limits: { perMinute: 100, perHour: 1000 },
+      allowedRecipientDomains: [],
+      notFoundGraceHours: 24,
+      ...extra,
+    },
+  );
+}
+
 describe("a delivery report on a pending intent", () => {
-  const OWNER = "ann@contoso.com";
-  const finding = {
-    id: "account-certificate:/subscriptions/s/resourcegroups/rg/providers/microsoft.batch/batchaccounts/a/certificates/sha1-abc",
-    kind: "account-certificate" as const,
-    severity: "critical" as const,
-    resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a/certificates/sha1-abc",
-    subscriptionId: "s",
-    resourceGroup: "rg",
-    accountName: "a",
-    accountId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a",
-    detail: "",
-    owners: [{ address: OWNER, source: 'account tag "owner"' }],
-  };
-
-  const email = async () => ({ subject: "s", html: "h", text: "t" });
-  const renderer = { digest: email, allClear: email, adminSummary: email };
-
-  function remind(l: TableLedger, mail: ScriptedMailService, at: string, extra: Partial<ReminderRequest> = {}) {
-    const asOf = at.slice(0, 10);
-    return sendReminders(
-      { ledger: l, sender: mail, renderer, hash: deterministicUuid, now: () => new Date(at), sleep: async () => undefined },
-      {
-        report: minimalReport(asOf, [finding], { accountCertificates: 1, poolsWithCertificates: 0 }),
-        findingStates: [],
-        runId: `run-${at}`,
-        policy: defaultReminderPolicy("2024-02-29"),
-        escalationContacts: [],
-        adminSummaryTo: [],
-        mode: "live",
-        limits: { perMinute: 100, perHour: 1000 },
-        allowedRecipientDomains: [],
-        notFoundGraceHours: 24,
-        ...extra,
-      },
-    );
-  }
-
   /** The service takes the digest and the 202 is lost: the intent stays pending. */
   async function lostAnswer(l: TableLedger): Promise<OutboxEntry> {
     const first = await remind(l, new ScriptedMailService().then("no-answer"), "2026-11-26T07:00:00Z");
@@ -287,5 +289,24 @@ describe("a delivery report on a pending intent", () => {
     const mail = forgetful();
     await remind(l, mail, "2026-12-03T07:00:00Z", { undeliverable: marks });
     expect(mail.accepted).toHaveLength(0);
+  });
+});
+
+describe("one send budget across modes", () => {
+  it("counts the sends of the redirect and the live ledger alike against EMAIL_PER_MINUTE and EMAIL_PER_HOUR", async () => {
+    const table = connectStorage({ connectionString: azurite.connectionString }).table(`ledger${randomBytes(5).toString("hex")}`);
+    const live = new TableLedger(table, "live");
+    const redirect = new TableLedger(table, "redirect");
+    const owners = ["a@contoso.com", "b@contoso.com", "c@contoso.com"];
+    const report = minimalReport("2026-11-26", owners.map(finding), { accountCertificates: owners.length, poolsWithCertificates: 0 });
+    const limits = { perMinute: 2, perHour: 3 };
+    const mail = new ScriptedMailService();
+    const redirected = await remind(redirect, mail, "2026-11-26T07:00:00Z", { report, limits, mode: "redirect", redirectAddress: "qa@contoso.com" });
+    expect(redirected.sent).toBe(3);
+    expect(await live.acceptedSince("2026-11-26T06:00:00.000Z")).toHaveLength(3);
+    // A live run right after: the resource has taken the hour's 3 already.
+    const first = await remind(live, mail, "2026-11-26T07:05:00Z", { report, limits });
+    expect(first).toMatchObject({ sent: 0, deferred: 3 });
+    expect(mail.accepted).toHaveLength(3);
   });
 });
