@@ -340,7 +340,8 @@ function replacementName(poolName: string, taken: Set<string> | undefined): stri
 }
 
 function uniqueFileName(base: string, taken: Set<string> | undefined): string {
-  const safe = base.replace(/[^A-Za-z0-9_.-]+/g, "-");
+  // Never starting with `-` or `.`: a file named like an option, or hidden, is a trap for whoever runs it.
+  const safe = base.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[-.]+/, "") || "pool";
   let name = `${safe}.json`;
   for (let i = 2; taken?.has(name.toLowerCase()); i++) name = `${safe}-${i}.json`;
   taken?.add(name.toLowerCase());

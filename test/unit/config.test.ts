@@ -7,6 +7,21 @@ const example = JSON.parse(readFileSync(new URL("../../local.settings.example.js
 };
 
 describe("configuration", () => {
+  it("takes MIGRATION_IDENTITY_ID only in Azure's grammar, since the migration kits write it into scripts and pool bodies", () => {
+    const id = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-id.(prod)/providers/Microsoft.ManagedIdentity/userAssignedIdentities/batch-kv_1";
+    expect(loadConfig({ MIGRATION_IDENTITY_ID: id }).migration.identityId).toBe(id);
+    for (const bad of [
+      `${id}$(reboot)`,
+      "/subscriptions/$(reboot)/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x12",
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg;reboot/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x12",
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x'y",
+      "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg./providers/Microsoft.ManagedIdentity/userAssignedIdentities/x12",
+      `${id}\nreboot`,
+    ]) {
+      expect(() => loadConfig({ MIGRATION_IDENTITY_ID: bad }), bad).toThrow(/MIGRATION_IDENTITY_ID: must be the resource id of a user-assigned managed identity/);
+    }
+  });
+
   it("starts from safe defaults: dry-run, the retirement date, the documented schedule", () => {
     const config = loadConfig({});
     expect(config.sendMode).toBe("dry-run");
