@@ -2,10 +2,11 @@
 // request to its report, with the counts needed to check it found what the tenant holds.
 import { armSubscriptionLister } from "../src/azure/armSubscriptions.js";
 import { ArmBatchCertificates } from "../src/azure/batchCertificates.js";
-import { batchClientFactory, createResourceGraphClient, type ArmConnection } from "../src/azure/clients.js";
+import { batchClientAtVersion, batchClientFactory, createResourceGraphClient, type ArmConnection } from "../src/azure/clients.js";
 import { SimulatorCredential } from "../src/azure/credentials.js";
 import { ResourceGraphInventory } from "../src/azure/resourceGraphInventory.js";
 import { SubscriptionPacer } from "../src/azure/subscriptionPacer.js";
+import { ArmVmSizeLifecycle, VM_SKUS_API_VERSION } from "../src/azure/vmSizeLifecycle.js";
 import { auditTenant } from "../src/core/auditTenant.js";
 import { naiveBaseline } from "./naiveBaseline.js";
 
@@ -28,6 +29,9 @@ export interface RunMeasure {
   /** 429s the client met: Resource Graph's and ARM's. */
   clientThrottled: number;
   peakInFlight: number | null;
+  /** Regions whose VM sizes' end of support was read (every rule on, as shipped), and the calls that took. */
+  vmSizeRegions: number | null;
+  vmSizeCalls: number | null;
   /** This process's peak resident set so far (KB → MB). */
   peakRssMb: number;
   /** CPU time (user + system) the run took in this process. */
@@ -51,11 +55,13 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
   const pacer = new SubscriptionPacer({ maxInFlight, capacity: armReads.capacity, refillPerSecond: armReads.refillPerSecond });
   const inventory = new ResourceGraphInventory(createResourceGraphClient(conn), { listSubscriptions: armSubscriptionLister(conn) });
   const certificates = new ArmBatchCertificates(batchClientFactory(conn, pacer), pacer);
+  const vmSizes = new ArmVmSizeLifecycle(batchClientAtVersion(conn, VM_SKUS_API_VERSION, pacer));
   const started = performance.now();
   const cpu = process.cpuUsage();
   const report = await auditTenant(
-    // The pacer bounds and paces the calls per subscription, so the audit itself holds no slots.
-    { inventory, certificates, pools: certificates, concurrency: Infinity },
+    // The pacer bounds and paces the calls per subscription, so the audit itself holds no slots. Every shipped rule
+    // runs (the default), so Azure's VM-size dates are read for each region with pools.
+    { inventory, certificates, pools: certificates, vmSizes, concurrency: Infinity },
     { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-11-26", generatedAt: "2026-11-26T07:00:00.000Z" },
   );
   const wallSeconds = (performance.now() - started) / 1000;
@@ -72,6 +78,8 @@ export async function measureAuditor(target: Target, maxInFlight: number, armRea
     resourceGraphThrottled: inventory.stats.throttled,
     clientThrottled: inventory.stats.throttled + pacer.stats.throttled,
     peakInFlight: pacer.stats.peakInFlight,
+    vmSizeRegions: coverage.vmSizeEndOfLife?.length ?? 0,
+    vmSizeCalls: vmSizes.calls,
     peakRssMb: peakRssMb(),
     cpuSeconds,
   };
@@ -92,6 +100,8 @@ export async function measureBaseline(target: Target): Promise<RunMeasure> {
     resourceGraphThrottled: null,
     clientThrottled: 0,
     peakInFlight: 1,
+    vmSizeRegions: null,
+    vmSizeCalls: null,
     peakRssMb: peakRssMb(),
     cpuSeconds: cpuSince(cpu),
   };

@@ -14,8 +14,14 @@ export interface BenchLine {
   callsPerAccount: number;
   /** Share of accounts that hold certificates (their pools are read from the Batch API too). */
   certificateShare: number;
-  /** The most calls per account the design allows: 1 + certificateShare + 0.02 (retries, extra pages). */
+  /**
+   * The most calls per account the design allows: 1 + certificateShare + 0.02 (retries, extra pages), plus one call per
+   * region for Azure's VM-size dates (regions / accounts).
+   */
   callsPerAccountTarget: number;
+  /** Regions whose VM-size end of support was read, and the calls per region that took (1 = one page each). */
+  vmSizeRegions: number;
+  vmSizeCallsPerRegion: number | null;
   /** 429s the simulator answered during the auditor's run (Resource Graph and ARM). */
   throttled429: number;
   /** Transient 500/503 answers the simulator drew during the auditor's run (each one retried by the client). */
@@ -50,7 +56,9 @@ export function benchLine(result: CaseResult, settings: SimulatorSettings): Benc
     peakRssMb: auditor.measure.peakRssMb,
     callsPerAccount: round(auditor.simulator.batchCalls / Math.max(1, benchCase.shape.accounts), 3),
     certificateShare: round(auditor.expected.accountsWithCertificates / Math.max(1, benchCase.shape.accounts), 3),
-    callsPerAccountTarget: round(1 + auditor.expected.accountsWithCertificates / Math.max(1, benchCase.shape.accounts) + 0.02, 3),
+    callsPerAccountTarget: round(1 + (auditor.expected.accountsWithCertificates + (auditor.measure.vmSizeRegions ?? 0)) / Math.max(1, benchCase.shape.accounts) + 0.02, 3),
+    vmSizeRegions: auditor.measure.vmSizeRegions ?? 0,
+    vmSizeCallsPerRegion: auditor.measure.vmSizeRegions ? round((auditor.measure.vmSizeCalls ?? 0) / auditor.measure.vmSizeRegions, 2) : null,
     throttled429: auditor.simulator.throttled429,
     serverErrors: auditor.simulator.serverErrors,
     failedScopes: auditor.measure.failedScopes,
@@ -91,6 +99,7 @@ export function humanTable(result: CaseResult, line: BenchLine): string {
   both("simulator CPU (s)", (r) => r.simulator.cpuSeconds.toFixed(1));
   both("Batch calls", (r) => String(r.simulator.batchCalls));
   both("Batch calls per account", (r) => (r.simulator.batchCalls / Math.max(1, result.benchCase.shape.accounts)).toFixed(3));
+  both("VM-size reads: regions / calls per region", (r) => (r.measure.vmSizeRegions === null ? "-" : `${r.measure.vmSizeRegions} / ${r.measure.vmSizeRegions ? ((r.measure.vmSizeCalls ?? 0) / r.measure.vmSizeRegions).toFixed(2) : "-"}`));
   both("Resource Graph queries", (r) => String(r.simulator.resourceGraphQueries));
   both("HTTP requests", (r) => String(r.simulator.requests));
   both("429s answered", (r) => String(r.simulator.throttled429));

@@ -19,7 +19,7 @@ import { signInFailure } from "./signIn.js";
 export const VM_SKUS_API_VERSION = "2025-06-01";
 
 export class ArmVmSizeLifecycle implements VmSizeLifecycleReader {
-  /** Calls made (one per page), for benchmarks. */
+  /** Pages read (one call each), for benchmarks. */
   calls = 0;
 
   constructor(
@@ -40,10 +40,10 @@ export class ArmVmSizeLifecycle implements VmSizeLifecycleReader {
         .listSupportedVirtualMachineSkus(location, { ...(signal ? { abortSignal: signal } : {}), onResponse: (response) => (raw = response) })
         .byPage();
       for (;;) {
-        this.calls++;
         raw = undefined;
         const page = await pages.next();
         if (page.done) break;
+        this.calls++;
         const checked = parseSupportedSkuPage(answerBody(raw), label);
         guard.page(checked.nextLink, "nextLink");
         for (const sku of checked.value) {

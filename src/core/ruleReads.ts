@@ -80,35 +80,38 @@ export function regionsWithPools(pools: readonly PoolInfo[]): Map<string, string
 
 /** Collects the rules' "unknown" verdicts per rule and account (one entry each, however many pools). */
 export function unjudgedCollector(coverageOf: (accountId: string) => AccountCoverage | undefined) {
-  const byKey = new Map<string, { rule: string; accountId: string; pools: number; missing: Set<string>; reason?: string }>();
+  const byKey = new Map<string, { rule: string; accountId: string; pools: number; missing: Set<string> }>();
   return {
     note(rule: RetirementRule, pool: PoolInfo, missing: readonly string[]): void {
-      const key = `${rule.id}\n${pool.accountId.toLowerCase()}`;
+      const key = `${pool.accountId.toLowerCase()}\n${rule.id}`;
       let entry = byKey.get(key);
       if (!entry) byKey.set(key, (entry = { rule: rule.id, accountId: pool.accountId, pools: 0, missing: new Set() }));
       entry.pools++;
       for (const m of missing) entry.missing.add(m);
     },
-    /** Extra entries (a rule no read could judge for an account at all). */
-    add(entry: UnjudgedRule): void {
-      byKey.set(`${entry.rule}\n${entry.accountId.toLowerCase()}`, { ...entry, missing: new Set(entry.missing) });
-    },
     entries(): UnjudgedRule[] {
-      return [...byKey.values()]
-        .map((e) => {
+      // At 100,000 accounts most entries say the same thing: one missing list and one reason per distinct wording.
+      const shared = new Map<string, { missing: string[]; reason: string }>();
+      // Keyed by lower-cased account, then rule: sorted by key, the entries come by account, then rule.
+      return [...byKey]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, e]) => {
+          const source = coverageOf(e.accountId)?.pools;
           const missing = [...e.missing];
-          return { rule: e.rule, accountId: e.accountId, pools: e.pools, missing, reason: e.reason ?? notCarried(e.pools, missing, coverageOf(e.accountId)) };
-        })
-        .sort((a, b) => a.accountId.toLowerCase().localeCompare(b.accountId.toLowerCase()) || a.rule.localeCompare(b.rule));
+          const key = `${missing.join(",")}|${source ?? ""}`;
+          let words = shared.get(key);
+          if (!words) shared.set(key, (words = { missing, reason: notCarried(missing, source) }));
+          return { rule: e.rule, accountId: e.accountId, pools: e.pools, missing: words.missing, reason: words.reason };
+        });
     },
   };
 }
 
-function notCarried(pools: number, missing: readonly string[], coverage: AccountCoverage | undefined): string {
-  const what = `${pools} ${pools === 1 ? "pool" : "pools"}: ${missing.join(", ")} not carried by the reads`;
-  if (coverage?.pools === "not-needed") return `${what} (only Resource Graph's pool rows were read for this account, and its api-version's pool contract may not have them)`;
-  if (coverage?.pools === "resource-graph") return `${what} (the Batch API could not list the pools; Resource Graph's rows were read instead)`;
-  if (coverage?.pools === "failed") return `${what} (no source could list the account's pools)`;
+function notCarried(missing: readonly string[], source: AccountCoverage["pools"] | undefined): string {
+  const what = `${missing.join(", ")} not carried by the reads`;
+  if (source === "not-needed") return `${what} (only Resource Graph's pool rows were read for this account, and its api-version's pool contract may not have them)`;
+  if (source === "resource-graph") return `${what} (the Batch API's pool list was not available; Resource Graph's rows were read instead)`;
+  if (source === "failed") return `${what} (no source could list the account's pools)`;
   return what;
 }
 

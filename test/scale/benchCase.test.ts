@@ -32,9 +32,12 @@ describe("the benchmark", () => {
     const line = benchLine(result, TIGHT);
     expect(Object.keys(line)).toEqual([
       "accounts", "subscriptions", "pools", "wallSeconds", "baselineWallSeconds", "speedup", "peakRssMb",
-      "callsPerAccount", "certificateShare", "callsPerAccountTarget", "throttled429", "serverErrors", "failedScopes", "hotSubscription", "lowerBoundSeconds",
-      "resourceGraphLowerBoundSeconds",
+      "callsPerAccount", "certificateShare", "callsPerAccountTarget", "vmSizeRegions", "vmSizeCallsPerRegion", "throttled429", "serverErrors", "failedScopes", "hotSubscription",
+      "lowerBoundSeconds", "resourceGraphLowerBoundSeconds",
     ]);
+    // Every shipped rule runs: the generated tenant's one region has its VM sizes' end of support read in one call.
+    expect(line).toMatchObject({ vmSizeRegions: 1, vmSizeCallsPerRegion: 1 });
+    expect(humanTable(result, line)).toMatch(/VM-size reads: regions \/ calls per region\s+1 \/ 1\.00/);
     expect(line).toMatchObject({ accounts: 60, subscriptions: 7, pools: 150, hotSubscription: true, failedScopes: 0 });
     // One certificate list per account, and a pool list per account with certificates (plus the odd throttled
     // retry): Resource Graph here serves pools at 2025-06-01, without certificates.
