@@ -120,6 +120,8 @@ describe("renderDigest", () => {
     expect(html).toContain("you are a member of platform-admins, which holds Owner on subscription sub-research");
     const direct = await renderDigest(only([certFinding({ owners: [{ address: "alice@contoso.com", source: "role Contributor on resource group rg-render" }] })]), ctx());
     expect(direct.text).toContain("You have write access: you hold Contributor on resource group rg-render.");
+    // Said once: not also as "found as the owner in: role Contributor on ...".
+    expect(direct.text.match(/Contributor/g)).toHaveLength(1);
   });
 
   it("gives concrete commands with the real names for an account certificate", async () => {
