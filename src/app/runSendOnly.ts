@@ -12,6 +12,7 @@ import type { SendMode } from "../config.js";
 import type { AuditError } from "../core/errors.js";
 import { sendReminders, type ReminderResult } from "../core/sendReminders.js";
 import type { RunStatus } from "../azure/blobReportStore.js";
+import { parseNcrontab } from "../core/ncrontab.js";
 import { deterministicUuid } from "./ids.js";
 import {
   alreadyRunning,
@@ -51,6 +52,7 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
   const status = runningStatus(request, ctx.now(), "reminders", "send-only");
   const budgetMs = ctx.runBudgetMs ?? ctx.config.runLimits.runBudgetMinutes * 60_000;
   const startedAt = performance.now();
+  const yieldAt = request.trigger === "timer" ? auditYieldAt(ctx.config.auditSchedule, ctx.now()) : undefined;
   try {
     await ctx.reports.saveStatus(status);
     const latest = await ctx.reports.latestReport();
@@ -76,7 +78,7 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
         sleep: ctx.sleep,
         ...(ctx.onMessage ? { onMessage: ctx.onMessage } : {}),
         stillHeld: () => lock.held(),
-        outOfTime: () => performance.now() - startedAt >= budgetMs,
+        outOfTime: () => performance.now() - startedAt >= budgetMs || (yieldAt !== undefined && ctx.now().getTime() >= yieldAt),
       },
       {
         report,
@@ -103,4 +105,13 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * When a sending timer's run stops sending so that the run lock is free for the next audit firing (AUDIT_SCHEDULE):
+ * a minute before it. The audit waits for what is left (dailyAudit), and what this run did not send waits for the next.
+ */
+export function auditYieldAt(auditSchedule: string, start: Date): number | undefined {
+  const next = parseNcrontab(auditSchedule).next(start);
+  return next ? next.getTime() - 60_000 : undefined;
 }

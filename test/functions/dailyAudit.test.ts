@@ -2,7 +2,10 @@
 // Azurite for the ledger, lock and reports, mail into the simulated Communication Email service.
 import { createNoopMeter, metrics, type Attributes, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dailyAudit } from "../../src/functions/dailyAudit.js";
+import { auditLockWaitMs, dailyAudit, dailyAuditOptions } from "../../src/functions/dailyAudit.js";
+import { getHost } from "../../src/app/functionsHost.js";
+import { runningStatus } from "../../src/app/runAuditJob.js";
+import { auditYieldAt } from "../../src/app/runSendOnly.js";
 import { invocationContext, startHarness, timer, type Harness } from "./support/functionsHarness.js";
 
 /** Records what the app's instruments are given (the global meter provider is read at first use). */
@@ -78,6 +81,45 @@ describe("the dailyAudit timer", () => {
     expect(logs.filter((l) => /information: another run is active; this firing does nothing .*"activeRunId":"run-/.test(l))).toHaveLength(1);
     expect(h.sim.email.messages()).toHaveLength(before);
     expect(sum("audit.runs", { trigger: "timer", outcome: "already-running" })).toBe(1);
+  });
+
+  it("waits for a sending run that holds the run lock, then audits: the daily audit is never skipped for a drain", async () => {
+    const { job } = getHost().composition;
+    const held = await job.lock.acquire("send-holding");
+    if ("heldBy" in held) throw new Error("the lock was not free");
+    await job.reports.saveStatus(runningStatus({ runId: "send-holding", trigger: "timer", sendMode: "live" }, new Date(), "reminders", "send-only"));
+    setTimeout(() => void held.release(), 3000);
+    const logs: string[] = [];
+    await dailyAudit(timer(), invocationContext("dailyAudit", logs));
+
+    expect(logs.some((l) => /a sending run holds the run lock; the audit waits for it .*"activeRunId":"send-holding"/.test(l))).toBe(true);
+    expect(logs.some((l) => l.includes("daily audit done"))).toBe(true);
+    expect(logs.some((l) => l.includes("this firing does nothing"))).toBe(false);
+  });
+
+  it("throws when a sending run keeps the lock past what the function timeout leaves, so the timer's retry policy runs the audit again", async () => {
+    // A clock that runs ten minutes a read: the wait the timeout leaves (3 minutes at RUN_BUDGET_MINUTES=26) is soon over.
+    let t = Date.now();
+    h.configure(undefined, { now: () => new Date((t += 600_000)) });
+    const { job } = getHost().composition;
+    const held = await job.lock.acquire("send-stuck");
+    if ("heldBy" in held) throw new Error("the lock was not free");
+    try {
+      await job.reports.saveStatus(runningStatus({ runId: "send-stuck", trigger: "timer", sendMode: "live" }, new Date(), "reminders", "send-only"));
+      await expect(dailyAudit(timer(), invocationContext("dailyAudit", []))).rejects.toThrow(/the sending run send-stuck still holds the run lock; the retry policy runs the audit again/);
+    } finally {
+      await held.release();
+      h.configure();
+    }
+    // The policy that runs it again: the runtime's, set on the timer (timers are served by retry policies).
+    expect(dailyAuditOptions.retry).toMatchObject({ strategy: "exponentialBackoff", maxRetryCount: 3 });
+    expect(auditLockWaitMs(25)).toBe(4 * 60_000);
+    expect(auditLockWaitMs(26)).toBe(3 * 60_000);
+  });
+
+  it("stops a sending timer's run a minute before the next audit firing, so the audit finds the lock free", () => {
+    expect(new Date(auditYieldAt("0 0 7 * * *", new Date("2026-11-26T06:55:00Z")) ?? 0).toISOString()).toBe("2026-11-26T06:59:00.000Z");
+    expect(new Date(auditYieldAt("0 0 7 * * *", new Date("2026-11-26T07:30:00Z")) ?? 0).toISOString()).toBe("2026-11-27T06:59:00.000Z");
   });
 
   it("logs a past-due firing as late and runs it", async () => {
