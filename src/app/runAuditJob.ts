@@ -1,4 +1,5 @@
 // One full run, as the timer, the HTTP API and the CLI start it: lock, audit, track progress, remind, store.
+import type { RetirementRule } from "../core/rules/rule.js";
 import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { AppConfig, SendMode } from "../config.js";
@@ -85,6 +86,8 @@ export interface JobRequest {
   /** Audit as of this day; default today (UTC). */
   asOf?: string;
   scope?: AuditScope;
+  /** Only these rules (a `rules` filter, already validated); default the configured ones. */
+  rules?: readonly RetirementRule[];
 }
 
 /** The report's formats as pieces of text, made on demand and written as they are made (each is large at scale). */
@@ -167,7 +170,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         asOf,
         generatedAt: ctx.now().toISOString(),
         deadline: config.schedule.deadline,
-        rules: config.rules.enabled,
+        rules: request.rules ?? config.rules.enabled,
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         accountsWithOpenPoolFindings,

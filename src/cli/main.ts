@@ -16,6 +16,8 @@ const USAGE = `Usage: batch-cert-auditor [options]
   --send-only                  audit nothing: send what the latest audit planned and did not fit the email
                                limits, oldest-untold owners first (what the SEND_SCHEDULE timer does), and
                                say when the rest will have gone; same lock and ledger, so nothing goes twice
+  --rules <ids>                audit and remind about only these retirement rules (comma-separated ids;
+                               README "Retirement rules"); findings of the other rules stay as they are
   --allow-incomplete           exit 0 even when some scopes could not be read (they are still reported)
   --wait-for-lock <seconds>    if another run holds the lock (on this storage, or on this --out), wait up to
                                that long for it instead of exiting 1 (default: 0, do not wait)
@@ -39,6 +41,7 @@ async function main(): Promise<number> {
         "send-only": { type: "boolean", default: false },
         "allow-incomplete": { type: "boolean", default: false },
         "wait-for-lock": { type: "string" },
+        rules: { type: "string" },
         quiet: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -65,6 +68,7 @@ async function main(): Promise<number> {
     sendOnly: values["send-only"],
     allowIncomplete: values["allow-incomplete"],
     waitForLock: values["wait-for-lock"],
+    rules: values.rules,
     quiet: values.quiet,
     verbose: values.verbose,
   });

@@ -11,6 +11,7 @@ import { newRunId } from "../app/ids.js";
 import { createLogger, jsonLineSink, silentLogger } from "../app/logger.js";
 import { runAuditJob, type JobResult } from "../app/runAuditJob.js";
 import { runSendOnly, type SendOnlyResult } from "../app/runSendOnly.js";
+import { selectRules } from "../core/rules/ruleSet.js";
 import { loadConfig, type SendMode } from "../config.js";
 import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
@@ -37,6 +38,8 @@ export interface CliOptions {
   waitForLock?: string | undefined;
   quiet?: boolean | undefined;
   verbose?: boolean | undefined;
+  /** Comma-separated rule ids: audit and remind about only these rules (findings of the others are left as they are). */
+  rules?: string | undefined;
 }
 
 export interface CliIo {
@@ -88,6 +91,8 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
     }
     if (request.sendMode) env.SEND_MODE = request.sendMode;
     const config = loadConfig(env, { simulated: Boolean(request.simulate) });
+    // An unknown rule id fails here, with the list of rules, before anything is read.
+    const rules = request.rules ? selectRules(config.rules.enabled, request.rules) : undefined;
     const scope = {
       subscriptions: request.subscriptions ?? config.scope.subscriptions,
       managementGroups: request.managementGroups ?? config.scope.managementGroups,
@@ -171,7 +176,7 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
     const context = progress ? { ...job, onProgress: (phase: string, done: number, total: number) => stderr.write(phase === "done" ? "\r\x1b[K" : `\r\x1b[K${phase}: ${done}/${total}`) } : job;
     // Polling is all a blob lease offers: it cannot notify a waiter.
     const result = await waitFor(
-      () => runAuditJob(context, { runId, trigger: "cli", sendMode: config.sendMode, asOf: request.asOf, scope }),
+      () => runAuditJob(context, { runId, trigger: "cli", sendMode: config.sendMode, asOf: request.asOf, scope, ...(rules ? { rules } : {}) }),
       (r) => r.state !== "already-running",
       lockDeadline,
       2000,
@@ -248,6 +253,7 @@ interface ParsedRequest {
   sendMode?: SendMode;
   sendOnly: boolean;
   waitForLockSeconds: number;
+  rules?: string[];
 }
 
 function parseOptions(options: CliOptions, now: Date): ParsedRequest {
@@ -274,6 +280,7 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
       [options.now, "--now"],
       [options.subscriptions, "--subscriptions"],
       [options.managementGroups, "--management-groups"],
+      [options.rules, "--rules"],
     ] as const) {
       if (given !== undefined) problems.push(`${flag} cannot go with --send-only: a sending run sends what the latest audit planned, for its day and scope`);
     }
@@ -284,6 +291,7 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
     ...(options.simulate ? { simulate: options.simulate } : {}),
     ...(subscriptions ? { subscriptions } : {}),
     ...(managementGroups ? { managementGroups } : {}),
+    ...(options.rules !== undefined ? { rules: split(options.rules) ?? [] } : {}),
     ...(options.sendMode ? { sendMode: options.sendMode as SendMode } : {}),
     asOf,
     sendOnly: options.sendOnly ?? false,

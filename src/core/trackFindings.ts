@@ -1,6 +1,7 @@
 // Progress across runs: first seen, last seen and resolved, kept in the ledger. A finding counts as resolved only when
 // its own account was read successfully this run: a scope we could not read, or no longer see, resolves nothing.
 import type { AuditReport, Finding } from "./model.js";
+import { ruleOfFindingId } from "./findings.js";
 import type { FindingState, ReminderLedger } from "./ports.js";
 
 export interface FindingProgress {
@@ -55,7 +56,12 @@ function resolvableAccounts(report: AuditReport): (state: FindingState) => boole
   if (coverage.problems.length > 0) return () => false;
   const failedSubscriptions = new Set(coverage.subscriptions.filter((s) => s.status !== "audited").map((s) => s.id.toLowerCase()));
   const audited = new Set(coverage.accounts.filter((a) => a.status === "audited").map((a) => a.id.toLowerCase()));
-  return (state) => audited.has(state.accountId.toLowerCase()) && !failedSubscriptions.has(state.subscriptionId.toLowerCase());
+  // A rule this run did not run (switched off, or left out by a `rules` filter) resolves none of its findings.
+  const ran = report.rules ? new Set(report.rules.map((r) => r.id.toLowerCase())) : undefined;
+  return (state) =>
+    audited.has(state.accountId.toLowerCase()) &&
+    !failedSubscriptions.has(state.subscriptionId.toLowerCase()) &&
+    (ran === undefined || ran.has(ruleOfFindingId(state.findingId).toLowerCase()));
 }
 
 export const NO_LONGER_VISIBLE = "No longer visible";

@@ -30,7 +30,7 @@ describe("the local dashboard", () => {
     expect(json.status).toBe(200);
     const report = (await json.json()) as { run: { trigger: string; sendMode: string }; filteredCount: number };
     expect(report.run).toMatchObject({ trigger: "http", sendMode: "dry-run" });
-    expect(report.filteredCount).toBe(14);
+    expect(report.filteredCount).toBe(20);
     expect((dashboard.sim as SimulatedAzure).email.messages()).toHaveLength(0);
 
     const html = await fetch(`${dashboard.url}/api/audit/report?format=html`);
@@ -81,7 +81,7 @@ describe("the local dashboard", () => {
       const all = await page.goto(`${dashboard.url}/`, { waitUntil: "load" });
       expect(all?.status()).toBe(200);
       expect(page.url()).toBe(`${dashboard.url}/api/audit/report?format=html`);
-      expect(await page.locator("#findings-table tbody tr[data-row]").count()).toBe(14);
+      expect(await page.locator("#findings-table tbody tr[data-row]").count()).toBe(20);
       if (process.env.WRITE_SCREENSHOTS === "1") {
         const out = resolve(ROOT, "docs/images/dashboard.png");
         mkdirSync(dirname(out), { recursive: true });

@@ -54,8 +54,8 @@ describe("the dailyAudit timer", () => {
     expect(logs.filter((l) => l.includes("reminders done")).every((l) => /"runId":"run-/.test(l))).toBe(true);
 
     expect(sum("audit.messages.sent")).toBe(8);
-    expect(sum("audit.findings", { severity: "critical" })).toBe(8);
-    expect(sum("audit.findings", { severity: "warning" })).toBe(6);
+    expect(sum("audit.findings", { severity: "critical" })).toBe(11);
+    expect(sum("audit.findings", { severity: "warning" })).toBe(9);
     expect(sum("audit.scopes.failed")).toBe(1);
     expect(sum("audit.runs", { trigger: "timer", outcome: "succeeded" })).toBe(1);
     expect(recorded.some((r) => r.name === "audit.run.duration" && r.value > 0)).toBe(true);

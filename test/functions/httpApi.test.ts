@@ -47,7 +47,7 @@ async function waitForRun(id: string): Promise<RunView> {
   throw new Error(`run ${id} did not finish`);
 }
 
-const csvRows = (text: string) => text.split("\n").filter((l) => /^(account-certificate|pool-certificate-reference):/.test(l));
+const csvRows = (text: string) => text.split("\n").filter((l) => /^[a-z0-9.-]+:\/subscriptions\//.test(l));
 
 describe("the HTTP API", () => {
   it("answers 404 with a clear message while there is no report or no such run", async () => {
@@ -74,7 +74,7 @@ describe("the HTTP API", () => {
 
     const done = await waitForRun(body.runId);
     expect(done).toMatchObject({ state: "succeeded", sendMode: "dry-run", progress: { phase: "done" }, errors: [], reportUrl: `${BASE_URL}/api/audit/report` });
-    expect(done.counts).toEqual({ findings: 14, critical: 8, warning: 6, sent: 0, failedScopes: 1 });
+    expect(done.counts).toEqual({ findings: 20, critical: 11, warning: 9, sent: 0, failedScopes: 1 });
     expect(h.sim.email.messages()).toHaveLength(0);
 
     const json = await report();
@@ -83,15 +83,15 @@ describe("the HTTP API", () => {
     expect(json.headers.get("cache-control")).toBe("no-store");
     const doc = json.json<AuditReport & { filter: object; filteredCount: number }>();
     expect(doc.run?.runId).toBe(body.runId);
-    expect(doc).toMatchObject({ filter: {}, filteredCount: 14, summary: { findings: 14 } });
-    expect(doc.findings).toHaveLength(14);
+    expect(doc).toMatchObject({ filter: {}, filteredCount: 20, summary: { findings: 20 } });
+    expect(doc.findings).toHaveLength(20);
   });
 
   it("filters the report by severity, subscription and owner in every format", async () => {
     const critical = (await report("?severity=critical")).json<AuditReport & { filter: object; filteredCount: number }>();
-    expect(critical.filteredCount).toBe(8);
+    expect(critical.filteredCount).toBe(11);
     expect(critical.findings.every((f) => f.severity === "critical")).toBe(true);
-    expect(critical.summary.findings).toBe(14); // the summary stays that of the whole audit
+    expect(critical.summary.findings).toBe(20); // the summary stays that of the whole audit
     expect(critical.filter).toEqual({ severity: "critical" });
 
     const research = (await report(`?subscription=${SUB_RESEARCH.toUpperCase()}`)).json<AuditReport & { filteredCount: number }>();
@@ -106,8 +106,8 @@ describe("the HTTP API", () => {
     expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(csv.headers.get("content-disposition")).toMatch(/^attachment; filename="batch-cert-audit-\d{4}-\d{2}-\d{2}\.csv"$/);
     expect(csv.text.split("\n")[0]).toMatch(/^id,kind,rule,deadline,daysLeft,severity,/);
-    expect(csvRows(csv.text)).toHaveLength(8);
-    expect(csvRows((await report("?format=CSV")).text)).toHaveLength(14);
+    expect(csvRows(csv.text)).toHaveLength(11);
+    expect(csvRows((await report("?format=CSV")).text)).toHaveLength(20);
 
     const html = await report("?format=html&severity=warning");
     expect(html.status).toBe(200);
@@ -115,7 +115,7 @@ describe("the HTTP API", () => {
     expect(html.headers.get("content-security-policy")).toBe(REPORT_CSP_HEADER);
     expect(html.headers.get("x-content-type-options")).toBe("nosniff");
     expect(html.headers.get("cache-control")).toBe("no-store");
-    expect(html.text).toMatch(/<title>Batch certificate audit \d{4}-\d{2}-\d{2}: 6 open/);
+    expect(html.text).toMatch(/<title>Batch certificate audit \d{4}-\d{2}-\d{2}: 9 open/);
     expect(html.text).not.toContain("sev-critical\">critical");
   });
 

@@ -171,7 +171,7 @@ describe("owner reminders", () => {
     await run("2026-11-27", admin);
     const summaries = (await mailbox(out)).sentTo("batch-admins@contoso.com");
     expect(summaries).toHaveLength(2);
-    expect(summaries[0]?.subject).toMatch(/^Batch certificate audit: 14 findings/);
+    expect(summaries[0]?.subject).toMatch(/^Batch certificate audit: 20 findings/);
   });
 
   it("rejects or escapes hostile tag values: CR/LF, markup, and addresses outside ALLOWED_RECIPIENT_DOMAINS", async () => {
