@@ -107,7 +107,7 @@ export function certificateImport(c: CertificateToMigrate): StepText | undefined
     case "store-pem": {
       const url = `https://management.azure.com${c.certificateId ?? ""}?api-version=${CERTIFICATE_API_VERSION}`;
       return {
-        text: "store it as a PEM secret: a Cer certificate (public key only) that the commands read from Batch and convert from DER to PEM with openssl, so no file is needed",
+        text: "store it as a PEM secret (a Cer certificate has only a public key; the commands read it from Batch and convert it from DER to PEM with openssl, so no file is needed)",
         label: `store ${c.secretName} as PEM`,
         commands: [
           `az rest --method get --url ${shellQuote(url)} --query properties.publicData -o tsv | openssl base64 -d -A | openssl x509 -inform der -out ${shellQuote(`${c.secretName}.pem`)}`,

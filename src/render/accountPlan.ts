@@ -91,7 +91,7 @@ export function accountPlan(findings: readonly Finding[], options: PlanOptions =
   });
   if (imports.length > 0) {
     steps.push({
-      text: `Put ${imports.length === 1 ? "the certificate" : `each of the ${imports.length} certificates`} the pools use into Azure Key Vault, once (each pool's script does this too; once is enough): ${imports
+      text: `Put ${imports.length === 1 ? "the certificate" : `each of the ${imports.length} certificates`} the ${pools.length === 1 ? "pool uses" : "pools use"} into Azure Key Vault, once (each pool's script does this too; once is enough): ${imports
         .map((i) => `${shortCertificateName(i.name)}: ${i.text}`)
         .join("; ")}.`,
       label: "into Key Vault",

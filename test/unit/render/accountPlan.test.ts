@@ -83,7 +83,7 @@ describe("the digest's plan for one account", () => {
 });
 
 describe("the digest built from the plan", () => {
-  it("shows each step once per account and keeps commands whole: they wrap at spaces or scroll, never break inside a token", async () => {
+  it("shows each step once per account and each command as a line of its own, wrapping inside its block", async () => {
     const owner = { address: "owner@contoso.com", source: 'account tag "owner"' };
     const findings = [poolFinding("p1", ["sha1-aaaa"]), poolFinding("p2", ["sha1-aaaa"]), certFinding("sha1-aaaa", ["p1", "p2"]), certFinding("sha1-cccc", [])].map((f) => ({ ...f, owners: [owner] }));
     const [plan] = planDigests(findings, new Map(), "2026-11-26", defaultReminderPolicy(RETIREMENT_DATE), []);
@@ -94,11 +94,13 @@ describe("the digest built from the plan", () => {
     // The values the commands use are set once, at the top of the account's block.
     expect(text.match(/VAULT='<REPLACE: key vault name>'/g)).toHaveLength(1);
     expect(text.match(/sha1-cccc\?api-version/g)).toHaveLength(1);
-    const codeStyles = [...html.matchAll(/<div style="([^"]*font-family:Consolas[^"]*)"/g)].map((m) => m[1]);
-    expect(codeStyles.length).toBeGreaterThan(0);
-    for (const style of codeStyles) {
-      expect(style).not.toMatch(/word-break:break-all|overflow-wrap:anywhere/);
-      expect(style).toMatch(/overflow-x:auto/);
+    // Each command is a line of its own that wraps inside the block with a hanging indent (the digest's command
+    // blocks no longer scroll sideways, where web mail clips them).
+    const lineStyles = [...html.matchAll(/<div style="([^"]*white-space:pre-wrap[^"]*)">/g)].map((m) => m[1]);
+    expect(lineStyles.length).toBeGreaterThan(0);
+    for (const style of lineStyles) {
+      expect(style).toMatch(/text-indent:-16px/);
+      expect(style).not.toMatch(/word-break:break-all/);
     }
   });
 });
