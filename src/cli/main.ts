@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // batch-cert-auditor CLI: audits a tenant (real Azure, or a simulated one from a snapshot) and writes the report.
 // Exit codes: 0 complete coverage, 2 finished with scopes it could not read, 1 could not run.
-import { parseArgs } from "node:util";
-import { runCli } from "./runCli.js";
+// Only node: modules and the option table are loaded before the options are read, so --help and a mistyped option
+// answer at once; the auditor itself (the Azure SDKs, the renderers) is imported after.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { unknownOptionHint } from "./optionHint.js";
 
 const USAGE = `Usage: batch-cert-auditor [options]
 
@@ -21,42 +23,42 @@ const USAGE = `Usage: batch-cert-auditor [options]
   --allow-incomplete           exit 0 even when some scopes could not be read (they are still reported)
   --wait-for-lock <seconds>    if another run holds the lock (on this storage, or on this --out), wait up to
                                that long for it instead of exiting 1 (default: 0, do not wait)
-  --quiet                      print only the summary line
+  --quiet                      print one line: counts, coverage and mail
   --verbose                    structured logs (JSON lines) on stderr
   -h, --help                   show this help
 `;
 
+const OPTIONS = {
+  simulate: { type: "string" },
+  subscriptions: { type: "string" },
+  "management-groups": { type: "string" },
+  now: { type: "string" },
+  out: { type: "string", default: "out" },
+  format: { type: "string", default: "json,csv,html" },
+  "send-mode": { type: "string" },
+  "send-only": { type: "boolean", default: false },
+  "allow-incomplete": { type: "boolean", default: false },
+  "wait-for-lock": { type: "string" },
+  rules: { type: "string" },
+  quiet: { type: "boolean", default: false },
+  verbose: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      options: {
-        simulate: { type: "string" },
-        subscriptions: { type: "string" },
-        "management-groups": { type: "string" },
-        now: { type: "string" },
-        out: { type: "string", default: "out" },
-        format: { type: "string", default: "json,csv,html" },
-        "send-mode": { type: "string" },
-        "send-only": { type: "boolean", default: false },
-        "allow-incomplete": { type: "boolean", default: false },
-        "wait-for-lock": { type: "string" },
-        rules: { type: "string" },
-        quiet: { type: "boolean", default: false },
-        verbose: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    const hint = unknownOptionHint(error, Object.keys(OPTIONS));
+    process.stderr.write(`${(error as Error).message}${hint ? `\n${hint}` : ""}\n\n${USAGE}`);
     return 1;
   }
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
+  const { runCli } = await import("./runCli.js");
   return runCli({
     simulate: values.simulate,
     subscriptions: values.subscriptions,

@@ -2,7 +2,7 @@
 // One run: audit, track progress, remind owners (per SEND_MODE), write the reports to <out>.
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { compose } from "../app/composition.js";
@@ -190,8 +190,9 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
 
     if (progress) stderr.write("\r\x1b[K");
     const files = await writeReports(result, request.out, request.formats);
+    const removed = await removeStaleReports(request.out, request.formats);
     const mailDir = config.sendMode === "dry-run" ? dryRunDir : join(request.out, "emails");
-    stdout.write(formatSummary(result.report, { files, quiet: options.quiet ?? false, reminders: result.reminders, mailDir, simulated: Boolean(simulator) }));
+    stdout.write(formatSummary(result.report, { files, removed, quiet: options.quiet ?? false, reminders: result.reminders, mailDir, simulated: Boolean(simulator) }));
     return { exitCode: result.report.coverage.complete || options.allowIncomplete ? 0 : 2, report: result.report, job: result, files };
   } catch (error) {
     const e = ensureError(error);
@@ -304,6 +305,24 @@ function parseOptions(options: CliOptions, now: Date): ParsedRequest {
 function* endLine(pieces: Iterable<string>): Generator<string> {
   yield* pieces;
   yield "\n";
+}
+
+/**
+ * An earlier run's report.<format> for a format this run did not write would sit beside this run's reports looking
+ * current: removed, and the summary names what went.
+ */
+async function removeStaleReports(out: string, formats: readonly Format[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const format of FORMATS.filter((f) => !formats.includes(f))) {
+    const path = join(out, `report.${format}`);
+    try {
+      await unlink(path);
+      removed.push(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  return removed;
 }
 
 async function writeReports(result: Extract<JobResult, { state: "succeeded" }>, out: string, formats: Format[]): Promise<string[]> {

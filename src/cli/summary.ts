@@ -6,6 +6,8 @@ import { backlogSentence, countdownPhrase, formatNumber as n, plural } from "../
 
 export interface SummaryOptions {
   files: string[];
+  /** Reports of formats this run did not write, left by an earlier run and removed. */
+  removed?: string[];
   quiet: boolean;
   reminders?: ReminderResult;
   /** Where the messages can be read (the simulated service's store, or the dry-run previews). */
@@ -42,9 +44,17 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
       (report.coverage.problems.length > 0 ? `, ${report.coverage.problems.length} query problem(s)` : "") +
       ". Findings below are a lower bound, not a clean bill.";
   const mail = options.reminders ? describeReminders(options.reminders, options) : undefined;
-  // Said once, however many accounts it concerns.
-  const retired = report.coverage.certificateApiRetired ? `${report.coverage.certificateApiRetired}\n` : "";
-  if (options.quiet) return `${headline}\n${coverage}\n${retired}${mail ? `${mail.split("\n")[0]}\n` : ""}`;
+  if (options.quiet) {
+    // One line, as --help says: the counts, the coverage in a word, and what became of the mail.
+    const covered = report.coverage.complete
+      ? "coverage complete"
+      : `coverage INCOMPLETE (${plural(s.subscriptionsFailed, "subscription")} and ${plural(s.accountsFailed, "account")} not read)`;
+    const parts = [`${plural(s.findings, "finding")} (${n(s.critical)} critical, ${n(s.warning)} warning)`, covered];
+    // Said once, however many accounts it concerns.
+    if (report.coverage.certificateApiRetired) parts.push("the certificate API's api-version is retired (run without --quiet for what that means)");
+    if (mail) parts.push(mail.split("\n")[0] ?? "");
+    return `${parts.join("; ")}\n`;
+  }
 
   const lines = [`Azure Batch certificate audit as of ${report.asOf}`, "", headline, coverage, ...ruleCoverage(report)];
   const failed = [
@@ -73,6 +83,7 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
   }
   if (mail) lines.push("", mail);
   if (options.files.length > 0) lines.push("", "Reports:", ...options.files.map((f) => `  ${f}`));
+  if (options.removed && options.removed.length > 0) lines.push(`Removed the previous run's ${options.removed.join(", ")} (not in this run's --format), so every report here is from this run.`);
   return `${lines.join("\n")}\n`;
 }
 

@@ -1,5 +1,6 @@
 // The tenant snapshot the simulated Azure serves: subscriptions, ARM resources and injected faults.
 // A malformed snapshot is refused with every problem named by entry and field.
+import { parseTree, type ParseError } from "jsonc-parser";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 
@@ -214,9 +215,23 @@ export async function loadSnapshot(path: string): Promise<TenantSnapshot> {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new SnapshotError(`${path} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new SnapshotError(`${path} is not JSON${jsonErrorPlace(text)}: ${(error as Error).message}`, { cause: error });
   }
   return parseSnapshot(data, path);
+}
+
+/**
+ * " at line <l>, column <c>" (1-based) of the first syntax error in `text`, found by jsonc-parser (comments and trailing
+ * commas refused, as JSON.parse refuses them): V8's own message gives no place for most errors ("Unexpected token
+ * '[', ..."). Empty when jsonc-parser finds none.
+ */
+export function jsonErrorPlace(text: string): string {
+  const errors: ParseError[] = [];
+  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const first = errors[0];
+  if (!first) return "";
+  const before = text.slice(0, first.offset);
+  return ` at line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
 }
 
 /** Relations the schema cannot express: every resource's subscription exists, children have a parent account. */
