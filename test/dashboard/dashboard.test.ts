@@ -89,7 +89,7 @@ describe("the local dashboard", () => {
       }
 
       await page.goto(`${dashboard.url}/api/audit/report?format=html&severity=critical`, { waitUntil: "load" });
-      expect(await page.locator("#findings-table tbody tr[data-row]").count()).toBe(8);
+      expect(await page.locator("#findings-table tbody tr[data-row]").count()).toBe(11);
       expect(problems).toEqual([]);
       await page.close();
     });

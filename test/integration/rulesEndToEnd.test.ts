@@ -1,5 +1,5 @@
 // Every retirement rule through the whole job: the demo tenant on the simulated Azure, the CLI, a dry run on
-// 2026-12-04. The certificate findings are overdue; the render farm's pools count down to their own deadlines.
+// 2026-12-04. The certificate findings are overdue; the lab account's retiring pools count down to their own deadlines.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,11 +21,11 @@ async function demo(options: { rules?: string } = {}) {
 }
 
 describe("retirement rules end to end (demo tenant, CLI, 2026-12-04)", () => {
-  it("reports several rules with their deadlines and days left, and mails the render farm's owner one digest with one item per rule per pool", async () => {
+  it("reports several rules with their deadlines and days left, and mails the lab account's owner one digest with one item per rule per pool", async () => {
     const { result, out, stdout } = await demo();
     expect(result.exitCode).toBe(0);
     const report = result.report!;
-    const render = report.findings.filter((f) => f.accountName === "renderfarm");
+    const render = report.findings.filter((f) => f.accountName === "labbatch" && f.kind === "pool");
     expect(render.map((f) => [f.poolName, f.rule, f.deadline, f.daysLeft, f.deadlineSource]).sort()).toEqual(
       [
         ["centos7-legacy", "centos-7", "2024-07-01", -886, "catalogue"],
@@ -42,9 +42,14 @@ describe("retirement rules end to end (demo tenant, CLI, 2026-12-04)", () => {
     expect(report.summary.byRule?.["pool-certificate-reference"]).toBeGreaterThan(0);
     expect(report.rules?.map((r) => r.id)).toContain("hbv2-hc-np");
 
-    // One digest for the render farm's owner (who also owns certificate findings), however many rules and pools.
-    const toRender = result.job && "reminders" in result.job ? result.job.reminders.messages.filter((m) => m.recipient === "imaging-oncall@contoso.com") : [];
-    expect(toRender.map((m) => [m.kind, m.subject])).toEqual([["digest", "Action needed: 8 Azure Batch retirement items, 1,009 days overdue"]]);
+    // One digest for the lab account's owner (who also owns certificate findings), however many rules and pools.
+    const owners = [...new Set(render.flatMap((f) => (f.owners ?? []).map((o) => o.address)))];
+    expect(owners.length).toBeGreaterThan(0);
+    const messages = result.job && "reminders" in result.job ? result.job.reminders.messages : [];
+    // Each owner of the account: exactly one message, its digest.
+    for (const owner of owners) expect(messages.filter((m) => m.recipient === owner).map((m) => m.kind), owner).toEqual(["digest"]);
+    const toRender = messages.filter((m) => m.recipient === owners[0]);
+    expect(toRender[0]?.subject).toMatch(/^Action needed: \d+ Azure Batch retirement items, 1,009 days overdue$/);
     const html = readFileSync(join(out, "emails-dry-run", `${toRender[0]!.operationId}.html`), "utf8");
     for (const note of [
       "Windows Server 2016 Marketplace images: 39 days left (2027-01-12)",
