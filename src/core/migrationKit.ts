@@ -31,7 +31,12 @@ import {
 } from "./migrationSteps.js";
 import { flattenForComment, jmesRawString, shellQuote, shellQuoteReadable } from "./shellQuote.js";
 import type { AccountCertificate, Finding, MigrationKit, PoolConfiguration, PoolInfo } from "./model.js";
-import type { KitContext } from "./rules/rule.js";
+
+/** What else the audit read that a kit builder may need. */
+export interface KitContext {
+  /** Per account (lower-cased id): the names of every pool read, those without findings too. */
+  poolNames?: ReadonlyMap<string, readonly string[]>;
+}
 
 export { placeholder } from "./migrationSteps.js";
 

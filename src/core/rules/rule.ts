@@ -2,8 +2,10 @@
 // (a condition over its facts, src/core/rules/condition.ts), what the owner does about it, and where to read more.
 // The engine (src/core/rules/evaluate.ts) knows no rule by name; the digest, report and kit read the same record.
 import type { AccountCertificate, DeadlineSource, Finding, PoolInfo, Severity } from "../model.js";
-import type { MigrationSettings } from "../migrationKit.js";
+import type { KitContext, MigrationSettings } from "../migrationKit.js";
 import type { Condition } from "./condition.js";
+
+export type { KitContext };
 
 /** A migration-kit builder: adds kits to the findings of its rule (the certificate rule's is src/core/migrationKit.ts). */
 export type KitBuilder = (
@@ -14,11 +16,6 @@ export type KitBuilder = (
   context?: KitContext,
 ) => Finding[];
 
-/** What else the audit read that a kit builder may need. */
-export interface KitContext {
-  /** Per account (lower-cased id): the names of every pool read, those without findings too. */
-  poolNames?: ReadonlyMap<string, readonly string[]>;
-}
 
 export interface RetirementRule {
   /** Stable id, lower-case words joined by `-` (finding ids start with it). */
