@@ -18,7 +18,8 @@ const outs: string[] = [];
 beforeAll(async () => {
   // The same build as `npm start`: tsc alone would leave out the report page's stylesheet and browser script.
   await run("npm", ["run", "build:local", "--silent"], { cwd: ROOT });
-}, 120_000);
+  // A full build of app and simulator: minutes on a busy two-core machine, and no measure of the code under test.
+}, 300_000);
 afterAll(async () => {
   for (const out of outs) {
     for (const pid of await azuriteOn(out)) process.kill(pid, "SIGKILL");
