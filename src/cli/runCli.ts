@@ -20,6 +20,7 @@ import type { AuditReport } from "../core/model.js";
 import { migrationFilesFor } from "../render/migrationFiles.js";
 import { textStream } from "../report/textChunks.js";
 import { lockStateFolder, type StateLock, type StateLockHolder } from "./stateLock.js";
+import { AZURE_TENANT_KEY, simulatedTenantKey, tenantStateFolder } from "./tenantState.js";
 import { formatSendOnlySummary, formatSummary } from "./summary.js";
 
 export interface CliOptions {
@@ -125,9 +126,14 @@ export async function runCliDetailed(options: CliOptions, io: CliIo = {}): Promi
       simulator = await startSimulator({ snapshot, email: { outDir: request.out, accessKey: emailAccessKey } });
     }
     if (ownStorage) {
-      // No AzureWebJobsStorage: keep the ledger in a local Azurite under <out>/.state, so a second run remembers.
+      // No AzureWebJobsStorage: keep the ledger in a local Azurite under <out>/.state, one folder per tenant, so a
+      // second run remembers and the demo's ledger never mixes with a real tenant's.
       const { startAzurite } = await loadLocalAzure("Keeping the ledger locally (AzureWebJobsStorage is not set)");
-      storage = await startAzurite({ location: join(request.out, ".state") });
+      const key = tenantId ? simulatedTenantKey(tenantId) : AZURE_TENANT_KEY;
+      const location = await tenantStateFolder(join(request.out, ".state"), key, (line) => {
+        if (!options.quiet) stderr.write(line);
+      });
+      storage = await startAzurite({ location });
       if (storage.pid !== undefined) await stateLock?.setStoragePid(storage.pid);
     }
 
