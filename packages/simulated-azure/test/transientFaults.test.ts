@@ -1,8 +1,8 @@
-import { request } from "node:https";
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type SimulatedAzure } from "../src/server.js";
 import { generateTenant } from "../src/tenantGenerator.js";
 import { LatencyModel, ServerErrorInjector } from "../src/transientFaults.js";
+import { callSimulator, type RawAnswer } from "./request.js";
 
 const draws = (injector: ServerErrorInjector, n: number) => Array.from({ length: n }, () => injector.next()?.status ?? 200);
 
@@ -59,20 +59,8 @@ describe("the simulator with transient faults", () => {
     sim = undefined;
   });
 
-  function get(path: string, method = "GET", auth = "Bearer test"): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
-    const target = sim as SimulatedAzure;
-    return new Promise((resolve, reject) => {
-      const req = request(new URL(path, target.url), { method, ca: target.ca, headers: { authorization: auth, "content-type": "application/json" } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const raw = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw ? (JSON.parse(raw) as unknown) : undefined });
-        });
-      });
-      req.on("error", reject);
-      req.end(method === "POST" ? JSON.stringify({ query: "resources | limit 1" }) : undefined);
-    });
+  function get(path: string, method: "GET" | "POST" = "GET", auth = "Bearer test"): Promise<RawAnswer> {
+    return callSimulator(sim as SimulatedAzure, method, path, method === "POST" ? { query: "resources | limit 1" } : undefined, auth);
   }
 
   it("answers ARM and Resource Graph requests with ARM's error body, 503 with Retry-After, and counts them", async () => {
