@@ -8,7 +8,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import { accountIdOf, parseResourceId } from "../core/certificateReference.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, Tags } from "../core/model.js";
-import type { AccountPoolReader, AuditScope, InventoryReader, ReadOptions, ReportedPool, TenantInventory } from "../core/ports.js";
+import type { AccountPoolReader, AuditScope, InventoryListener, InventoryReader, ReadOptions, ReportedPool, TenantInventory } from "../core/ports.js";
 import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseResourceGraphPage, stoppedReason } from "./armAnswers.js";
 import type { SubscriptionLister } from "./armSubscriptions.js";
 import { DEFAULT_MAX_RETRY_WAIT_MS, WAIT_TOO_LONG } from "./retryWaitCap.js";
@@ -82,22 +82,24 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
 
   /**
    * The inventory of a scope. Batch accounts are read first (over every subscription batch, before any batch's pools
-   * and containers) and handed to `onAccounts` page by page, so certificate reads can start while the rest of the
-   * inventory is still being paged (and paced). Rows are converted page by page; no raw page is kept.
+   * and containers) and handed to the listener page by page, so certificate reads can start while the rest of the
+   * inventory is still being paged (and paced). Rows are converted page by page; no raw page is kept. With a pool
+   * listener, pools are handed over as their pages arrive and not kept here.
    */
-  async readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options: ReadOptions = {}): Promise<TenantInventory> {
+  async readInventory(scope: AuditScope, listener?: InventoryListener | ((accounts: BatchAccountInfo[]) => void), options: ReadOptions = {}): Promise<TenantInventory> {
     const { signal } = options;
+    const told: InventoryListener = typeof listener === "function" ? { accounts: listener } : (listener ?? {});
     const inventory = emptyInventory();
     const tenantWide = scope.subscriptions.length === 0 && scope.managementGroups.length === 0;
     // The ids seen while reading (lower-cased copies) are dropped once the inventory is read.
     if (!tenantWide) {
-      await this.readScopes([...this.scopes(scope.subscriptions, scope.managementGroups)], inventory, onAccounts, signal);
+      await this.readScopes([...this.scopes(scope.subscriptions, scope.managementGroups)], inventory, told, signal);
       seenByInventory.delete(inventory);
       return inventory;
     }
     const tenant: QueryScope = { label: "tenant", tenant: true };
-    const capped = (await this.readAccounts(tenant, inventory, onAccounts, signal)) === "tenant-limit-hit";
-    if (!capped) await this.readContainers(tenant, inventory, signal);
+    const capped = (await this.readAccounts(tenant, inventory, told.accounts, signal)) === "tenant-limit-hit";
+    if (!capped) await this.readContainers(tenant, inventory, told.pools, signal);
     seenByInventory.delete(inventory);
     if (!capped) return inventory;
 
@@ -115,7 +117,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     }
     this.options.log?.(`Resource Graph tenant subscription limit hit; querying ${subscriptions.length} subscriptions in batches of ${this.batchSize}`);
     const batched = emptyInventory();
-    await this.readScopes([...this.scopes(subscriptions, [])], batched, onAccounts, signal);
+    await this.readScopes([...this.scopes(subscriptions, [])], batched, told, signal);
     seenByInventory.delete(batched);
     return batched;
   }
@@ -128,11 +130,11 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   private async readScopes(
     queryScopes: readonly QueryScope[],
     inventory: TenantInventory,
-    onAccounts: ((accounts: BatchAccountInfo[]) => void) | undefined,
+    told: InventoryListener,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    for (const queryScope of queryScopes) await this.readAccounts(queryScope, inventory, onAccounts, signal);
-    for (const queryScope of queryScopes) await this.readContainers(queryScope, inventory, signal);
+    for (const queryScope of queryScopes) await this.readAccounts(queryScope, inventory, told.accounts, signal);
+    for (const queryScope of queryScopes) await this.readContainers(queryScope, inventory, told.pools, signal);
   }
 
   /** The accounts of one scope into `inventory`; "tenant-limit-hit" (and nothing taken) when capped. */
@@ -151,12 +153,18 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     return accountsCapped ? "tenant-limit-hit" : "read";
   }
 
-  /** The pools (every pool, with its facts), subscriptions and resource groups of one scope into `inventory`. */
-  private async readContainers(queryScope: QueryScope, inventory: TenantInventory, signal: AbortSignal | undefined): Promise<void> {
-    const newPool = this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
+  /**
+   * The pools (every pool, with its facts), subscriptions and resource groups of one scope into `inventory`; the pools
+   * to `onPools` instead when given (page by page, not merged by id: the listener does that).
+   */
+  private async readContainers(queryScope: QueryScope, inventory: TenantInventory, onPools: ((pools: PoolInfo[]) => void) | undefined, signal: AbortSignal | undefined): Promise<void> {
+    const newPool = onPools ? undefined : this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
     const newGroup = this.fresh<ResourceGroupInfo>(inventory, "resourceGroups", (g) => g.id);
     const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
-    await this.run(queryScope, inventory, signal, POOLS_QUERY, "Batch pool", toPool, (pools) => inventory.pools.push(...pools.filter(newPool)));
+    await this.run(queryScope, inventory, signal, POOLS_QUERY, "Batch pool", toPool, (pools) => {
+      if (newPool) inventory.pools.push(...pools.filter(newPool));
+      else if (pools.length > 0) onPools?.(pools);
+    });
     await this.run(queryScope, inventory, signal, CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
       for (const c of containers) {
         if ("id" in c) {

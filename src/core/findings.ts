@@ -36,7 +36,7 @@ export function ruleOfFindingId(id: string): string {
   return colon > 0 ? id.slice(0, colon) : id;
 }
 
-type AccountPlace = Pick<BatchAccountInfo, "id" | "name" | "subscriptionId" | "resourceGroup">;
+export type AccountPlace = Pick<BatchAccountInfo, "id" | "name" | "subscriptionId" | "resourceGroup">;
 
 /**
  * Accounts that have pools in the inventory but are not in its account list (the two come from different
@@ -54,21 +54,47 @@ export function accountsOnlyInPools(accounts: readonly BatchAccountInfo[], pools
 }
 
 export function buildFindings(inputs: FindingInputs): Finding[] {
-  const rules = inputs.rules ?? BUILT_IN_RULES;
-  const poolRules = rules.filter((r) => r.target === "pool");
-  const certificateRules = rules.filter((r) => r.target === "account-certificate");
+  const judge = findingJudge(inputs);
   const poolsByAccount = groupBy(inputs.pools, (p) => p.accountId.toLowerCase());
   const findings: Finding[] = [];
   const unlisted = accountsOnlyInPools(inputs.accounts, inputs.pools);
-  const unlistedKeys = new Set(unlisted.map((a) => a.id.toLowerCase()));
-
-  const listedAccounts = new Map(inputs.accounts.map((a) => [a.id.toLowerCase(), a]));
-  for (const account of [...inputs.accounts, ...unlisted]) {
+  for (const account of inputs.accounts) {
     const key = account.id.toLowerCase();
-    const certs = unlistedKeys.has(key) ? "unknown" : inputs.certificates.get(key);
-    const pools = poolsByAccount.get(key) ?? [];
+    findings.push(...judge(account, account, inputs.certificates.get(key), poolsByAccount.get(key) ?? [], inputs.poolsUnknown?.has(key) ?? false));
+  }
+  for (const account of unlisted) findings.push(...judge(account, undefined, "unknown", poolsByAccount.get(account.id.toLowerCase()) ?? [], false));
+  return findings.sort(compareFindings);
+}
+
+/** What a judge needs besides one account's pools: the rules, the day, Azure's VM-size dates and subscription names. */
+export type JudgeInputs = Omit<FindingInputs, "accounts" | "certificates" | "pools" | "poolsUnknown"> & {
+  /**
+   * Told of each finding of a VM-size rule (one that takes Azure's date) made without Azure's dates (`vmSizeEndOfLife`
+   * absent), with the pool's region and size, so that its date can be set once they are read (`rescheduled`).
+   */
+  onVmSizeFinding?: (finding: Finding, location: string | undefined, vmSize: string) => void;
+};
+
+/**
+ * The findings of one account from some of its pools and its certificates, unsorted: a pool finding per pool and rule
+ * the rule holds for, a certificate finding per certificate (none when `certificates` is "unknown", undefined or
+ * empty). `listed` is the account as the account list gave it (undefined for an account only its pools showed). The
+ * audit calls it as pools arrive, page by page: every pool finding depends on its own pool alone, and an account's
+ * certificate findings are made in the one call that has all its pools.
+ */
+export function findingJudge(inputs: JudgeInputs) {
+  const rules = inputs.rules ?? BUILT_IN_RULES;
+  const poolRules = rules.filter((r) => r.target === "pool");
+  const certificateRules = rules.filter((r) => r.target === "account-certificate");
+  return (
+    account: AccountPlace,
+    listed: BatchAccountInfo | undefined,
+    certs: readonly AccountCertificate[] | "unknown" | undefined,
+    pools: readonly PoolInfo[],
+    poolsUnknown: boolean,
+  ): Finding[] => {
+    const findings: Finding[] = [];
     const subscriptionName = inputs.subscriptionNames.get(account.subscriptionId.toLowerCase());
-    const listed = listedAccounts.get(key);
     const where = {
       subscriptionId: account.subscriptionId,
       ...(subscriptionName === undefined ? {} : { subscriptionName }),
@@ -76,16 +102,7 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
       accountName: account.name,
       accountId: account.id,
     };
-    const scheduled = (rule: RetirementRule, vmSize?: string | null): Pick<Finding, "rule" | "deadline" | "daysLeft" | "deadlineSource" | "deadlineConfirmed"> => {
-      const due = deadlineFor(rule, listed?.location, vmSize, inputs.vmSizeEndOfLife);
-      return {
-        rule: rule.id,
-        deadline: due.date,
-        ...(inputs.asOf === undefined ? {} : { daysLeft: daysBetween(inputs.asOf, due.date) }),
-        deadlineSource: due.source,
-        ...(due.confirmed ? {} : { deadlineConfirmed: false as const }),
-      };
-    };
+    const scheduled = (rule: RetirementRule, vmSize?: string | null) => scheduleFor(rule, listed?.location, vmSize, inputs.vmSizeEndOfLife, inputs.asOf);
 
     const certNames = certs === "unknown" || certs === undefined ? undefined : new Set(certs.map((c) => c.name.toLowerCase()));
     const referencing = new Map<string, string[]>();
@@ -102,10 +119,11 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         if (verdict.status === "unknown") inputs.onUnknown?.(rule, pool, verdict.missing);
         if (verdict.status !== "affected") continue;
         const certificatePool = rule.when !== undefined && readsFact(rule.when, "certificateReferences");
-        findings.push({
+        const vmSize = pool.facts?.vmSize;
+        const finding: Finding = {
           id: findingId(rule.id, pool.id),
           kind: certificatePool ? "pool-certificate-reference" : "pool",
-          ...scheduled(rule, pool.facts?.vmSize),
+          ...scheduled(rule, vmSize),
           severity: rule.severity,
           resourceId: pool.id,
           ...where,
@@ -118,12 +136,13 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
                 detail: describeReferences(references),
               }
             : { detail: describePoolRule(rule, pool) }),
-        });
+        };
+        findings.push(finding);
+        if (rule.vmSizeEndOfLife && typeof vmSize === "string" && inputs.vmSizeEndOfLife === undefined) inputs.onVmSizeFinding?.(finding, listed?.location, vmSize);
       }
     }
 
-    if (certs === "unknown" || certs === undefined) continue;
-    const poolsUnknown = inputs.poolsUnknown?.has(key) ?? false;
+    if (certs === "unknown" || certs === undefined) return findings;
     for (const rule of certificateRules) {
       for (const cert of certs) {
         const referencedByPools = referencing.get(cert.name.toLowerCase()) ?? [];
@@ -140,9 +159,47 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         });
       }
     }
-  }
+    return findings;
+  };
+}
 
-  return findings.sort(compareFindings);
+type Scheduled = Pick<Finding, "rule" | "deadline" | "daysLeft" | "deadlineSource" | "deadlineConfirmed">;
+
+function scheduleFor(rule: RetirementRule, location: string | undefined, vmSize: string | null | undefined, azure: VmSizeEndOfLife | undefined, asOf: string | undefined): Scheduled {
+  const due = deadlineFor(rule, location, vmSize, azure);
+  return {
+    rule: rule.id,
+    deadline: due.date,
+    ...(asOf === undefined ? {} : { daysLeft: daysBetween(asOf, due.date) }),
+    deadlineSource: due.source,
+    ...(due.confirmed ? {} : { deadlineConfirmed: false as const }),
+  };
+}
+
+/**
+ * A finding made before its subscription's name or Azure's VM-size dates were known, as it would have been made with
+ * them: the same fields in the same order (the report's JSON is compared and diffed by people).
+ */
+export function completedFinding(
+  finding: Finding,
+  subscriptionName: string | undefined,
+  dated?: { rule: RetirementRule; location: string | undefined; vmSize: string; vmSizeEndOfLife: VmSizeEndOfLife; asOf: string | undefined },
+): Finding {
+  const schedule = dated ? scheduleFor(dated.rule, dated.location, dated.vmSize, dated.vmSizeEndOfLife, dated.asOf) : undefined;
+  if (schedule && schedule.deadline === finding.deadline && schedule.deadlineSource === finding.deadlineSource && (subscriptionName === undefined || finding.subscriptionName !== undefined)) return finding;
+  if (!schedule && (subscriptionName === undefined || finding.subscriptionName !== undefined)) return finding;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(finding)) {
+    if (schedule && key === "deadlineConfirmed") continue;
+    if (schedule && key === "rule") {
+      Object.assign(out, schedule);
+      continue;
+    }
+    if (schedule && (key === "deadline" || key === "daysLeft" || key === "deadlineSource")) continue;
+    out[key] = value;
+    if (key === "subscriptionId" && subscriptionName !== undefined && finding.subscriptionName === undefined) out.subscriptionName = subscriptionName;
+  }
+  return out as unknown as Finding;
 }
 
 function describeReferences(references: readonly ResolvedReference[]): string {

@@ -43,8 +43,20 @@ export interface VmSizeLifecycleReader {
   readEndOfLife(subscriptionId: string, location: string, options?: ReadOptions): Promise<Map<string, string>>;
 }
 
+/**
+ * Told of the inventory's rows as their pages arrive. `accounts`: every Batch account (each once), before any pool.
+ * `pools`: when given, the pools are handed over page by page and not kept in the inventory (its `pools` stays empty,
+ * and a pool a page repeats is handed over again: the listener keeps what it needs, once per id), so that nobody holds
+ * every pool of a large tenant at once.
+ */
+export interface InventoryListener {
+  accounts?: (accounts: BatchAccountInfo[]) => void;
+  pools?: (pools: PoolInfo[]) => void;
+}
+
 export interface InventoryReader {
-  readInventory(scope: AuditScope, onAccounts?: (accounts: BatchAccountInfo[]) => void, options?: ReadOptions): Promise<TenantInventory>;
+  /** `listener` as a function is told of accounts only. */
+  readInventory(scope: AuditScope, listener?: InventoryListener | ((accounts: BatchAccountInfo[]) => void), options?: ReadOptions): Promise<TenantInventory>;
 }
 
 export interface CertificateLister {

@@ -65,19 +65,6 @@ export async function readVmSizeEndOfLife(
   return { endOfLife, reads };
 }
 
-/**
- * Lower-cased location -> a subscription with a pool there, for the regions where some pool runs (its facts carry
- * the account's location once `locator` has run; pools of accounts not in the account list have none).
- */
-export function regionsWithPools(pools: readonly PoolInfo[]): Map<string, string> {
-  const regions = new Map<string, string>();
-  for (const pool of pools) {
-    const location = pool.facts?.location?.toLowerCase().replace(/\s+/g, "");
-    if (location && !regions.has(location)) regions.set(location, pool.subscriptionId);
-  }
-  return regions;
-}
-
 /** Collects the rules' "unknown" verdicts per rule and account (one entry each, however many pools). */
 export function unjudgedCollector(coverageOf: (accountId: string) => AccountCoverage | undefined) {
   const byKey = new Map<string, { rule: string; accountId: string; pools: number; missing: Set<string> }>();
@@ -88,6 +75,11 @@ export function unjudgedCollector(coverageOf: (accountId: string) => AccountCove
       if (!entry) byKey.set(key, (entry = { rule: rule.id, accountId: pool.accountId, pools: 0, missing: new Set() }));
       entry.pools++;
       for (const m of missing) entry.missing.add(m);
+    },
+    /** Drops what was noted of an account's pools (they are judged again from another read). */
+    forget(accountId: string): void {
+      const prefix = `${accountId.toLowerCase()}\n`;
+      for (const key of byKey.keys()) if (key.startsWith(prefix)) byKey.delete(key);
     },
     entries(): UnjudgedRule[] {
       // At 100,000 accounts most entries say the same thing: one missing list and one reason per distinct wording.

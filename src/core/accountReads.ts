@@ -1,0 +1,390 @@
+// The audit's reads per Batch account, and its pools judged as they arrive. Per account: its certificates, then its
+// pools from the Batch API when they can matter; Resource Graph's pool rows are judged by the rules page by page, so
+// that no stage holds every pool of a large tenant (500,000 at 100,000 accounts): only the pools the Batch API's list
+// is merged with (accounts with certificates, or whose reads have not finished yet) wait for the end.
+import { AuditError, ensureError, isFatal } from "./errors.js";
+import { StartQueue } from "./startQueue.js";
+import type { AccountPlace, findingJudge } from "./findings.js";
+import { compactPoolConfiguration, isMigratedPool } from "./migrationKit.js";
+import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
+import type { AccountCertificate, AccountCoverage, BatchAccountInfo, Finding, PoolCoverageSource, PoolInfo } from "./model.js";
+import type { AccountPoolReader, AuditProgress, CertificateLister, PoolLister, ReadOptions, ReportedPool } from "./ports.js";
+
+export interface AccountReadDependencies {
+  certificates: CertificateLister;
+  pools: PoolLister;
+  /** Resource Graph's pools of some accounts: the stand-in when the Batch API could not list them. */
+  accountPools?: AccountPoolReader["readAccountPools"];
+  concurrency: number;
+  onProgress?: (progress: AuditProgress) => void;
+}
+
+/** How pools become findings (src/core/findings.ts), where they run (regions), and what could not be judged. */
+export interface PoolJudging {
+  judge: ReturnType<typeof findingJudge>;
+  /** Sets `facts.location` on the pools (src/core/ruleReads.ts `locator`). */
+  locate: (pools: readonly PoolInfo[], location: string | undefined) => void;
+  /** A region with a pool judged in it, and a subscription to read its VM sizes through. */
+  noteRegion: (location: string, subscriptionId: string) => void;
+  /** Drops the "could not judge" notes of an account whose pools are judged again. */
+  forgetUnjudged: (accountId: string) => void;
+}
+
+/** What the reads gave, once every account's reads are done and every pool is judged. */
+export interface AccountReadsResult {
+  certificates: Map<string, AccountCertificate[] | "unknown">;
+  findings: Finding[];
+  /** The pools a migration kit may rebuild or name: every pool of the accounts whose Batch pools were read, and any with references. */
+  kitPools: PoolInfo[];
+  /** Per account with a pool certificate finding: every pool name read in it (a replacement must not take one). */
+  poolNames: Map<string, string[]>;
+  accounts: AccountCoverage[];
+  /** Accounts with pools in Resource Graph that were not in the account list. */
+  unlisted: AccountPlace[];
+  migratedPools: number;
+  certificateApiRetired: string | undefined;
+  unreadAsRetired: Set<string>;
+}
+
+/**
+ * Reads started at once when the lister paces itself: far more than it keeps going (twice its requests in flight),
+ * so it always has calls of many subscriptions to choose from; a subscription may hold a quarter of them (a hot
+ * subscription's reads wait in the lister for its bucket, the others' go on beside them).
+ */
+const PACED_READS_STARTED = 1024;
+const PACED_READS_STARTED_PER_SUBSCRIPTION = 256;
+
+/** What one account's reads gave, and its Resource Graph pools on their way to findings. */
+interface AccountRead {
+  account: BatchAccountInfo;
+  certificates: AccountCertificate[] | "unknown";
+  certificatesReason?: string;
+  /** The Batch API's pools (configurations held compactly); undefined when not read (not needed) or when the read failed. */
+  batchPools?: PoolInfo[];
+  /** Of those, the names of the pools already migrated (a Key Vault extension and no certificate references). */
+  migratedPools?: string[];
+  poolsError?: string;
+  /** Not read because Azure refused the certificate API's api-version as retired (said once, in the coverage). */
+  retired?: boolean;
+  /**
+   * Undefined while the account's reads are going on (its Resource Graph pools wait in `held`). "graph": no Batch pool
+   * list is needed, so each Resource Graph pool is judged as it comes and let go. "merge": its Resource Graph pools
+   * wait in `held` for the Batch API's list (or its stand-in) and are judged with it at the end.
+   */
+  mode?: "graph" | "merge";
+  held: PoolInfo[];
+  /** Lower-cased names of the pools Resource Graph showed: each pool once, however often its row came. */
+  graphNames: Set<string>;
+  /** "graph" mode: the findings made so far. */
+  findings: Finding[];
+}
+
+/**
+ * Per account: its certificates, then its pools from the Batch API when they can matter, that is when the
+ * certificate list is non-empty or could not be read (a 403 or a removed API on `certificates` says nothing about
+ * `pools`), when the ledger has a pool finding open in it, or when Resource Graph shows references. An account whose
+ * certificate list was read and is empty needs no pool read: Batch refuses to delete a certificate that a pool still
+ * references. Reads start as accounts become known (each account once); pools are judged as they arrive; the rest is
+ * gathered when all are done, with Resource Graph standing in for pools the Batch API could not list, where its rows
+ * carry the `certificates` key.
+ */
+export function accountReads(deps: AccountReadDependencies, judging: PoolJudging, readOptions: ReadOptions, openPoolFindings: ReadonlySet<string>) {
+  // A lister that paces itself (concurrency Infinity) is still not handed every account at once: at 100,000
+  // accounts the reads waiting in it (each a suspended call with its promises, about a kilobyte) were most of the
+  // heap while the inventory outran the Batch calls. Accounts wait here instead, in their subscription's turn, with
+  // a bound per subscription so that a throttled one never holds the room the others need.
+  const queue =
+    deps.concurrency === Infinity
+      ? new StartQueue(PACED_READS_STARTED, PACED_READS_STARTED_PER_SUBSCRIPTION)
+      : new StartQueue(Math.max(1, deps.concurrency), Math.max(1, deps.concurrency));
+  // Keyed by the lower-cased id, one copy per account (at 100,000 accounts each copy of the keys is about 17 MB).
+  const reads = new Map<string, AccountRead>();
+  /** Pools of accounts not (yet) in the account list, by lower-cased account id, then lower-cased pool id. */
+  const unlistedPools = new Map<string, Map<string, PoolInfo>>();
+  /** Pools with references of accounts judged from Resource Graph alone (their kits name them). */
+  const referencingPools: PoolInfo[] = [];
+  let fatal: unknown;
+  /** Why Azure refused the certificate API's api-version as retired (the first answer that said so). */
+  let retired: string | undefined;
+  const refusedAsRetired = (error: unknown, entry: AccountRead): boolean => {
+    if (!(error instanceof AuditError && error.code === "BATCH.API_RETIRED")) return false;
+    retired ??= error.message;
+    entry.retired = true;
+    return true;
+  };
+  let done = 0;
+  deps.onProgress?.({ phase: "certificates", done, total: 0 });
+
+  const readPools = async (entry: AccountRead) => {
+    try {
+      const listed = await deps.pools.listPools(entry.account, readOptions);
+      // Counted now, and each configuration kept as text: these pools stay in memory until the reads are gathered.
+      entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).map((p) => p.name);
+      entry.batchPools = listed.map((p) => (p.configuration ? { ...p, configuration: compactPoolConfiguration(p.configuration) } : p));
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      if (refusedAsRetired(error, entry)) return;
+      entry.poolsError = ensureError(error).message;
+    }
+  };
+  const readPoolsLater = (entry: AccountRead) =>
+    queue.add(entry.account.subscriptionId.toLowerCase(), async () => {
+      if (fatal) return;
+      try {
+        await readPools(entry);
+      } catch (error) {
+        fatal ??= error;
+      }
+    });
+
+  /**
+   * An account whose certificate list is empty while Resource Graph shows references (dangling references): its
+   * pools are read from the Batch API as well, so the finding says what the pool holds now.
+   */
+  const danglingReferences = (entry: AccountRead, pools: readonly PoolInfo[]) =>
+    !entry.retired && entry.certificates !== "unknown" && entry.certificates.length === 0 && entry.batchPools === undefined && entry.poolsError === undefined && pools.some((p) => p.certificateReferences.length > 0);
+
+  /** Resource Graph's pools of an account in "graph" mode, judged now and let go (those with references are kept for kits). */
+  const judgeFromGraph = (entry: AccountRead, pools: readonly PoolInfo[]) => {
+    if (pools.length === 0) return;
+    const evidence = mergePoolEvidence(undefined, pools);
+    for (const pool of evidence) if (pool.certificateReferences.length > 0) referencingPools.push(pool);
+    judging.noteRegion(entry.account.location, entry.account.subscriptionId);
+    entry.findings.push(...judging.judge(entry.account, entry.account, entry.certificates, evidence, false));
+  };
+
+  /** The account's reads are done: whether its pools need the Batch API's list decides how they are judged. */
+  const settle = (entry: AccountRead) => {
+    if (entry.batchPools !== undefined || entry.poolsError !== undefined) {
+      entry.mode = "merge";
+    } else if (danglingReferences(entry, entry.held)) {
+      entry.mode = "merge";
+      readPoolsLater(entry);
+    } else {
+      entry.mode = "graph";
+      judgeFromGraph(entry, entry.held);
+      entry.held = [];
+    }
+  };
+
+  const read = async (entry: AccountRead) => {
+    if (fatal) return;
+    const account = entry.account;
+    try {
+      // Each account is asked (its own answer decides it, whatever the others got); one call, as before.
+      try {
+        entry.certificates = await deps.certificates.listCertificates(account, readOptions);
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
+        if (!refusedAsRetired(error, entry)) entry.certificatesReason = ensureError(error).message;
+      }
+      // The pools are read at the same api-version: refused the same way, so not asked once it was refused.
+      const needPools = entry.certificates === "unknown" || entry.certificates.length > 0 || openPoolFindings.has(account.id.toLowerCase());
+      if (!entry.retired && needPools) await readPools(entry);
+      settle(entry);
+    } catch (error) {
+      fatal ??= error;
+    }
+    deps.onProgress?.({ phase: "certificates", done: ++done, total: reads.size });
+  };
+
+  const start = (arrived: readonly BatchAccountInfo[]): void => {
+    for (const account of arrived) {
+      const key = account.id.toLowerCase();
+      if (reads.has(key)) continue;
+      const entry: AccountRead = { account, certificates: "unknown", held: [], graphNames: new Set(), findings: [] };
+      reads.set(key, entry);
+      // Pools that came before their account (a reader that does not list accounts first) wait with it.
+      const early = unlistedPools.get(key);
+      if (early) {
+        unlistedPools.delete(key);
+        for (const pool of early.values()) take(entry, pool);
+      }
+      queue.add(account.subscriptionId.toLowerCase(), () => read(entry));
+    }
+  };
+
+  /** One Resource Graph pool of a listed account: returned when it is to be judged now ("graph" mode), else held or seen already. */
+  const take = (entry: AccountRead, pool: PoolInfo): PoolInfo | undefined => {
+    const name = pool.name.toLowerCase();
+    if (entry.graphNames.has(name)) return undefined;
+    entry.graphNames.add(name);
+    judging.locate([pool], entry.account.location);
+    if (entry.mode !== "graph") {
+      entry.held.push(pool);
+      return undefined;
+    }
+    if (danglingReferences(entry, [pool])) {
+      // Judged from Resource Graph so far: judged again, with the Batch API's list, at the end.
+      entry.mode = "merge";
+      entry.findings = [];
+      judging.forgetUnjudged(entry.account.id);
+      entry.held.push(pool);
+      readPoolsLater(entry);
+      return undefined;
+    }
+    return pool;
+  };
+
+  /** Resource Graph's pools as their pages arrive. */
+  const pools = (page: readonly PoolInfo[]): void => {
+    let batch: PoolInfo[] = [];
+    let batchEntry: AccountRead | undefined;
+    const flush = () => {
+      if (batchEntry) judgeFromGraph(batchEntry, batch);
+      batch = [];
+      batchEntry = undefined;
+    };
+    for (const pool of page) {
+      const key = pool.accountId.toLowerCase();
+      const entry = reads.get(key);
+      if (!entry) {
+        let list = unlistedPools.get(key);
+        if (!list) unlistedPools.set(key, (list = new Map()));
+        if (!list.has(pool.id.toLowerCase())) list.set(pool.id.toLowerCase(), pool);
+        continue;
+      }
+      const now = take(entry, pool);
+      if (entry === batchEntry && entry.mode === "merge") {
+        // Its references came on this page: the pools before them wait for the Batch API's list with the rest.
+        entry.held.push(...batch);
+        batch = [];
+        batchEntry = undefined;
+      }
+      if (!now) continue;
+      // Pages come ordered by id, so an account's pools come together: judged per run of one account.
+      if (entry !== batchEntry) flush();
+      batchEntry = entry;
+      batch.push(now);
+    }
+    flush();
+  };
+
+  return {
+    start,
+    pools,
+    async finished(accounts: readonly BatchAccountInfo[]): Promise<AccountReadsResult> {
+      await queue.idle();
+      if (fatal) throw fatal;
+
+      const fallback = await graphFallback(deps, readOptions, accounts.filter((a) => reads.get(a.id.toLowerCase())?.poolsError !== undefined));
+      const certificates = new Map<string, AccountCertificate[] | "unknown">();
+      const findings: Finding[] = [];
+      const kitPools: PoolInfo[] = [...referencingPools];
+      const poolNames = new Map<string, string[]>();
+      const coverage: AccountCoverage[] = [];
+      const covered = new Set<string>();
+      let migratedPools = 0;
+      const judgeMerged = (entry: AccountRead, merged: PoolInfo[], poolsUnknown: boolean) => {
+        judging.locate(merged, entry.account.location);
+        if (merged.length > 0) judging.noteRegion(entry.account.location, entry.account.subscriptionId);
+        kitPools.push(...merged);
+        return judging.judge(entry.account, entry.account, entry.certificates, merged, poolsUnknown);
+      };
+      for (const account of accounts) {
+        const key = account.id.toLowerCase();
+        const entry = reads.get(key);
+        if (!entry || covered.has(key)) continue;
+        covered.add(key);
+        certificates.set(key, entry.certificates);
+        let source: PoolCoverageSource;
+        let poolsReason: string | undefined;
+        let made: Finding[];
+        if (entry.mode === "graph") {
+          if (entry.retired) {
+            // Resource Graph's rows are all there is; whether they carry references depends on its api-version.
+            source = "resource-graph";
+            poolsReason = "the Batch API no longer answers at the api-version that shows certificates; pools from Resource Graph's rows";
+          } else source = "not-needed";
+          made = entry.findings;
+        } else if (entry.batchPools) {
+          source = "batch-api";
+          migratedPools += entry.migratedPools?.length ?? 0;
+          made = judgeMerged(entry, mergePoolEvidence(entry.batchPools, entry.held), false);
+        } else if (entry.poolsError !== undefined) {
+          const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
+          if ("pools" in stand) {
+            source = "resource-graph";
+            poolsReason = `the Batch API could not list pools (${entry.poolsError}); read from Resource Graph instead`;
+            made = judgeMerged(entry, mergePoolEvidence(undefined, dedupeById([...entry.held, ...stand.pools])), false);
+          } else {
+            source = "failed";
+            poolsReason = `${entry.poolsError}; ${stand.failed}`;
+            made = judgeMerged(entry, mergePoolEvidence(undefined, entry.held), true);
+          }
+        } else {
+          // Retired while its extra read waited: Resource Graph's rows are all there is.
+          source = "resource-graph";
+          poolsReason = "the Batch API no longer answers at the api-version that shows certificates; pools from Resource Graph's rows";
+          made = judgeMerged(entry, mergePoolEvidence(undefined, entry.held), false);
+        }
+        findings.push(...made);
+        if (made.some((f) => f.kind === "pool-certificate-reference")) {
+          poolNames.set(key, [...(entry.batchPools ?? []).map((p) => p.name), ...entry.graphNames]);
+        }
+        // An account the retirement left unread is not a failure of its own: the coverage says it once.
+        const failed = (entry.certificates === "unknown" && !entry.retired) || source === "failed";
+        const reasons = [entry.certificatesReason, source === "failed" ? `pools: ${poolsReason}` : undefined].filter((r) => r !== undefined);
+        coverage.push({
+          id: account.id,
+          name: account.name,
+          subscriptionId: account.subscriptionId,
+          status: failed ? "failed" : "audited",
+          ...(failed ? { reason: reasons.join("; ") } : {}),
+          certificates: entry.certificates === "unknown" ? "unknown" : entry.certificates.length,
+          pools: source,
+          ...(poolsReason === undefined ? {} : { poolsReason }),
+          ...(entry.migratedPools?.length ? { migratedPools: entry.migratedPools } : {}),
+        });
+        // Let go of what this account no longer needs (the report needs its findings and coverage only).
+        entry.held = [];
+        entry.findings = [];
+      }
+      // Pools of accounts that are not in the account list stay, their certificates unknown (the account is reported
+      // as a coverage problem).
+      const unlisted: AccountPlace[] = [];
+      for (const list of unlistedPools.values()) {
+        const pools = [...list.values()];
+        const first = pools[0] as PoolInfo;
+        const place = { id: first.accountId, name: first.accountName, subscriptionId: first.subscriptionId, resourceGroup: first.resourceGroup };
+        unlisted.push(place);
+        kitPools.push(...pools);
+        findings.push(...judging.judge(place, undefined, "unknown", mergePoolEvidence(undefined, pools), false));
+      }
+      coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
+      const unreadAsRetired = new Set([...reads].filter(([, entry]) => entry.retired).map(([key]) => key));
+      return { certificates, findings, kitPools, poolNames, accounts: coverage, unlisted, migratedPools, certificateApiRetired: retired, unreadAsRetired };
+    },
+  };
+}
+
+/** Resource Graph's pools of the accounts whose pools the Batch API could not list, each usable or with the reason. */
+async function graphFallback(deps: AccountReadDependencies, readOptions: ReadOptions, accounts: BatchAccountInfo[]): Promise<Map<string, { pools: PoolInfo[] } | { failed: string }>> {
+  const result = new Map<string, { pools: PoolInfo[] } | { failed: string }>();
+  if (accounts.length === 0) return result;
+  const reader = deps.accountPools;
+  if (!reader) {
+    for (const a of accounts) result.set(a.id.toLowerCase(), { failed: "no other source of pool data" });
+    return result;
+  }
+  let rows: Map<string, ReportedPool[]>;
+  try {
+    rows = await reader(accounts, readOptions);
+  } catch (error) {
+    if (isFatal(error)) throw error;
+    for (const a of accounts) result.set(a.id.toLowerCase(), { failed: `Resource Graph could not be asked instead: ${ensureError(error).message}` });
+    return result;
+  }
+  for (const a of accounts) {
+    const stand = poolsFromReportedRows(rows.get(a.id.toLowerCase()) ?? []);
+    result.set(a.id.toLowerCase(), "pools" in stand ? stand : { failed: stand.unreported });
+  }
+  return result;
+}
+
+function dedupeById(pools: PoolInfo[]): PoolInfo[] {
+  const byId = new Map<string, PoolInfo>();
+  for (const p of pools) if (!byId.has(p.id.toLowerCase())) byId.set(p.id.toLowerCase(), p);
+  return [...byId.values()];
+}

@@ -1,0 +1,213 @@
+// The audit judges Resource Graph's pools as their pages arrive (src/core/accountReads.ts) instead of holding every pool
+// until the end. These tests hold it to the same report as the pools handed over at once, whatever the timing of the
+// Batch reads against the pages, and to the cases where an account's pools must wait for the Batch API's list.
+import { describe, expect, it } from "vitest";
+import { auditTenant } from "../../../src/core/auditTenant.js";
+import { AuditError } from "../../../src/core/errors.js";
+import type { AccountCertificate, BatchAccountInfo, PoolFacts, PoolInfo } from "../../../src/core/model.js";
+import type { AccountPoolReader, AuditScope, CertificateLister, InventoryListener, InventoryReader, PoolLister, ReportedPool, TenantInventory, VmSizeLifecycleReader } from "../../../src/core/ports.js";
+
+const SUBS = ["11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"];
+const account = (n: number): BatchAccountInfo => {
+  const sub = SUBS[n % 2] as string;
+  return {
+    id: `/subscriptions/${sub}/resourceGroups/rg-${n}/providers/Microsoft.Batch/batchAccounts/acct${String(n).padStart(2, "0")}`,
+    name: `acct${String(n).padStart(2, "0")}`,
+    subscriptionId: sub,
+    resourceGroup: `rg-${n}`,
+    location: n % 3 === 0 ? "westeurope" : "eastus",
+    tags: {},
+  };
+};
+const cert = (a: BatchAccountInfo, thumb: string): AccountCertificate => ({
+  id: `${a.id}/certificates/sha1-${thumb}`,
+  name: `sha1-${thumb}`,
+  accountId: a.id,
+  thumbprint: thumb,
+  thumbprintAlgorithm: "sha1",
+  provisioningState: "Succeeded",
+});
+const WS2016: PoolFacts = { vmSize: "STANDARD_D2S_V3", imagePublisher: "MicrosoftWindowsServer", imageOffer: "WindowsServer", imageSku: "2016-Datacenter", nodeAgentSkuId: "batch.node.windows amd64", cloudServiceOsFamily: null };
+const DV2: PoolFacts = { vmSize: "Standard_D2_v2", imagePublisher: "canonical", imageOffer: "ubuntu-24_04-lts", imageSku: "server", nodeAgentSkuId: "batch.node.ubuntu 24.04", cloudServiceOsFamily: null };
+const CLEAN: PoolFacts = { vmSize: "STANDARD_D2S_V3", imagePublisher: "canonical", imageOffer: "ubuntu-24_04-lts", imageSku: "server", nodeAgentSkuId: "batch.node.ubuntu 24.04", cloudServiceOsFamily: null };
+const pool = (a: BatchAccountInfo, name: string, refs: string[], facts: PoolFacts): PoolInfo => ({
+  id: `${a.id}/pools/${name}`,
+  name,
+  accountId: a.id,
+  accountName: a.name,
+  subscriptionId: a.subscriptionId,
+  resourceGroup: a.resourceGroup,
+  certificateReferences: refs.map((id) => ({ id })),
+  facts: { ...facts },
+});
+
+/**
+ * A tenant with every kind of account: certificates in use, none, an unreadable certificate list, an unreadable pool
+ * list (Resource Graph stands in), dangling references that show up only in a late pool, an open pool finding in the
+ * ledger, pools of an account missing from the account list, and rows repeated across pages.
+ */
+function tenant() {
+  const accounts = Array.from({ length: 12 }, (_, i) => account(i));
+  const [withCerts, empty, certsFail, poolsFail, dangling, openFinding] = accounts.slice(0, 6) as [BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo];
+  const certificates = new Map<string, AccountCertificate[] | Error>([
+    [withCerts.name, [cert(withCerts, "aaaa"), cert(withCerts, "bbbb")]],
+    [certsFail.name, new AuditError("BATCH.FORBIDDEN", "HTTP 403: forbidden")],
+    [poolsFail.name, [cert(poolsFail, "cccc")]],
+  ]);
+  const graphPools: PoolInfo[] = [];
+  const batchPools: PoolInfo[] = [];
+  for (const a of accounts) {
+    const facts = [WS2016, DV2, CLEAN];
+    for (let p = 0; p < 4; p++) {
+      const refs = a === withCerts && p === 0 ? [`${a.id}/certificates/sha1-aaaa`] : a === poolsFail && p === 1 ? [`${a.id}/certificates/sha1-cccc`] : [];
+      const graph = pool(a, `pool-${p}`, refs, facts[(p + accounts.indexOf(a)) % 3] as PoolFacts);
+      graphPools.push(graph);
+      // The Batch API's list: the same pools, one with a size Resource Graph has not caught up with yet.
+      batchPools.push(p === 2 ? { ...graph, facts: { ...DV2 } } : graph);
+    }
+  }
+  // A pool whose references Resource Graph shows last, in an account whose certificate list is empty.
+  graphPools.push(pool(dangling, "zz-late", [`${dangling.id}/certificates/sha1-dddd`], CLEAN));
+  batchPools.push(pool(dangling, "zz-late", [`${dangling.id}/certificates/sha1-dddd`], WS2016));
+  // Resource Graph still shows a pool the Batch API no longer lists.
+  graphPools.push(pool(withCerts, "gone", [], WS2016));
+  // An account the account list does not have.
+  const unlisted = account(40);
+  graphPools.push(pool(unlisted, "orphan", [], WS2016));
+  const fallbackRows: Record<string, ReportedPool[]> = {
+    [poolsFail.name]: graphPools.filter((p) => p.accountId === poolsFail.id).map((p) => ({ ...p })),
+  };
+  return { accounts, certificates, graphPools, batchPools, fallbackRows, openPoolAccounts: new Set([openFinding.id.toLowerCase()]), empty: empty, dangling: dangling, poolsFail: poolsFail };
+}
+
+type Tenant = ReturnType<typeof tenant>;
+
+/** Resource Graph: accounts first, then pools in pages of `pageSize` (ordered by id), with `pause` between pages. */
+class PagedInventory implements InventoryReader, AccountPoolReader {
+  constructor(
+    private readonly t: Tenant,
+    private readonly streaming: { pageSize: number; pause: number; repeatEvery?: number } | undefined,
+  ) {}
+  async readInventory(_scope: AuditScope, listener?: InventoryListener | ((a: BatchAccountInfo[]) => void)): Promise<TenantInventory> {
+    const told = typeof listener === "function" ? { accounts: listener } : (listener ?? {});
+    const pools = structuredClone([...this.t.graphPools].sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase())));
+    const inventory: TenantInventory = {
+      subscriptions: SUBS.map((s, i) => ({ subscriptionId: s, displayName: `Sub ${i}`, tags: {} })),
+      resourceGroups: [],
+      accounts: this.t.accounts,
+      pools: [],
+      problems: [],
+    };
+    told.accounts?.(this.t.accounts);
+    if (!this.streaming || !told.pools) return { ...inventory, pools };
+    for (let i = 0; i < pools.length; i += this.streaming.pageSize) {
+      const page = pools.slice(i, i + this.streaming.pageSize);
+      // Resource Graph may give a row again on a later page (overlapping scopes): the audit must count it once.
+      const again = this.streaming.repeatEvery && i > 0 && (i / this.streaming.pageSize) % this.streaming.repeatEvery === 0 ? [structuredClone(pools[i - 1] as PoolInfo)] : [];
+      told.pools([...page, ...again]);
+      await new Promise((r) => setTimeout(r, this.streaming!.pause));
+    }
+    return inventory;
+  }
+  async readAccountPools(accounts: readonly BatchAccountInfo[]): Promise<Map<string, ReportedPool[]>> {
+    return new Map(accounts.map((a) => [a.id.toLowerCase(), structuredClone(this.t.fallbackRows[a.name] ?? [])]));
+  }
+}
+
+class Certificates implements CertificateLister {
+  constructor(
+    private readonly t: Tenant,
+    private readonly delay: (a: BatchAccountInfo) => number,
+  ) {}
+  async listCertificates(a: BatchAccountInfo): Promise<AccountCertificate[]> {
+    await new Promise((r) => setTimeout(r, this.delay(a)));
+    const answer = this.t.certificates.get(a.name) ?? [];
+    if (answer instanceof Error) throw answer;
+    return structuredClone(answer);
+  }
+}
+
+class Pools implements PoolLister {
+  calls: string[] = [];
+  constructor(private readonly t: Tenant) {}
+  async listPools(a: BatchAccountInfo): Promise<PoolInfo[]> {
+    this.calls.push(a.name);
+    if (a.id === this.t.poolsFail.id) throw new AuditError("BATCH.REQUEST_FAILED", "HTTP 500: pools unavailable");
+    return structuredClone(this.t.batchPools.filter((p) => p.accountId === a.id));
+  }
+}
+
+const vmSizes: VmSizeLifecycleReader = {
+  readEndOfLife: async (_subscription, location) => new Map(location === "westeurope" ? [["standard_d2_v2", "2028-05-01"]] : []),
+};
+
+async function audit(t: Tenant, streaming: { pageSize: number; pause: number; repeatEvery?: number } | undefined, delay: (a: BatchAccountInfo) => number) {
+  const pools = new Pools(t);
+  const report = await auditTenant(
+    { inventory: new PagedInventory(t, streaming), certificates: new Certificates(t, delay), pools, concurrency: 3, vmSizes },
+    {
+      scope: { subscriptions: [], managementGroups: [] },
+      asOf: "2026-12-04",
+      generatedAt: "2026-12-04T06:00:00Z",
+      accountsWithOpenPoolFindings: t.openPoolAccounts,
+    },
+  );
+  return { report, poolCalls: [...pools.calls].sort() };
+}
+
+describe("pools judged as they arrive", () => {
+  it("gives the same report, finding for finding and field for field, as every pool handed over at once, whether the Batch reads finish before, during or after the pages", async () => {
+    const t = tenant();
+    const atOnce = await audit(t, undefined, () => 1);
+    expect(atOnce.report.findings.length).toBeGreaterThan(20);
+    const timings: [string, (a: BatchAccountInfo) => number, { pageSize: number; pause: number; repeatEvery?: number }][] = [
+      ["reads before the pages", () => 0, { pageSize: 5, pause: 20 }],
+      ["reads after the pages", () => 60, { pageSize: 5, pause: 0 }],
+      ["reads during the pages, rows repeated", (a) => (a.name.charCodeAt(5) % 4) * 7, { pageSize: 3, pause: 4, repeatEvery: 2 }],
+      ["one pool per page", (a) => (a.name.endsWith("4") ? 40 : 2), { pageSize: 1, pause: 1, repeatEvery: 3 }],
+    ];
+    for (const [what, delay, streaming] of timings) {
+      const streamed = await audit(t, streaming, delay);
+      expect(JSON.stringify(streamed.report, null, 1), what).toBe(JSON.stringify(atOnce.report, null, 1));
+      expect(streamed.poolCalls, what).toEqual(atOnce.poolCalls);
+    }
+  });
+
+  it("reads the Batch API's pools of an account whose references Resource Graph shows only in its last pool, and judges every pool of it from that list", async () => {
+    const t = tenant();
+    // The dangling account's certificates are read before any pool arrives, so its first pools are judged from Resource Graph alone.
+    const { report, poolCalls } = await audit(t, { pageSize: 2, pause: 3 }, () => 0);
+    expect(poolCalls).toContain(t.dangling.name);
+    const late = report.findings.filter((f) => f.accountId === t.dangling.id && f.poolName === "zz-late").map((f) => f.rule);
+    // Resource Graph's row said a clean image; the Batch API's list (which wins) says Windows Server 2016.
+    expect(late).toEqual(expect.arrayContaining(["pool-certificate-reference", "windows-server-2016-image"]));
+    const coverage = report.coverage.accounts.find((a) => a.id === t.dangling.id);
+    expect(coverage?.pools).toBe("batch-api");
+    // The pool Resource Graph had with a size the Batch API's list has changed is judged by the Batch API's size.
+    const changed = report.findings.filter((f) => f.accountId === t.dangling.id && f.poolName === "pool-2").map((f) => f.rule);
+    expect(changed).toEqual(["d-ds-dv2-dsv2-ls"]);
+  });
+
+  it("names the subscription and takes Azure's VM-size date on findings made before either was read", async () => {
+    const t = tenant();
+    const { report } = await audit(t, { pageSize: 4, pause: 2 }, () => 0);
+    const dv2 = report.findings.filter((f) => f.rule === "d-ds-dv2-dsv2-ls");
+    expect(dv2.length).toBeGreaterThan(0);
+    for (const f of dv2) {
+      const westeurope = t.accounts.find((a) => a.id === f.accountId)?.location === "westeurope";
+      expect(f.deadlineSource, f.id).toBe(westeurope ? "azure" : "catalogue");
+      if (westeurope) expect(f.deadline).toBe("2028-05-01");
+    }
+    expect(report.findings.filter((f) => f.subscriptionName !== `Sub ${SUBS.indexOf(f.subscriptionId)}`)).toEqual([]);
+    expect(report.coverage.vmSizeEndOfLife?.map((r) => r.location)).toEqual(["eastus", "westeurope"]);
+  });
+
+  it("counts a pool Resource Graph repeats once, in findings and in what could not be judged", async () => {
+    const t = tenant();
+    const once = await audit(t, { pageSize: 4, pause: 0 }, () => 0);
+    const repeated = await audit(t, { pageSize: 1, pause: 0, repeatEvery: 1 }, () => 0);
+    expect(new Set(repeated.report.findings.map((f) => f.id)).size).toBe(repeated.report.findings.length);
+    expect(repeated.report.coverage.unjudged).toEqual(once.report.coverage.unjudged);
+    expect(repeated.report.summary).toEqual(once.report.summary);
+  });
+});
