@@ -118,9 +118,10 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   const readPools = async (entry: AccountRead) => {
     try {
       const listed = await deps.pools.listPools(entry.account, readOptions);
-      // Counted now, and each configuration kept as text: these pools stay in memory until the reads are gathered.
+      // Counted now; the configuration kept (as text) only where a migration kit will rebuild the pool, that is where
+      // it has certificate references: these pools stay in memory until the reads are gathered.
       entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).map((p) => p.name);
-      entry.batchPools = listed.map((p) => (p.configuration ? { ...p, configuration: compactPoolConfiguration(p.configuration) } : p));
+      entry.batchPools = listed.map(({ configuration, ...p }) => (configuration && p.certificateReferences.length > 0 ? { ...p, configuration: compactPoolConfiguration(configuration) } : p));
     } catch (error) {
       if (isFatal(error)) throw error;
       if (refusedAsRetired(error, entry)) return;

@@ -122,8 +122,11 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
   let os: MigrationKit["os"] = "unknown";
   let unavailable: string | undefined;
   if (!configuration) {
+    // The audit keeps the configuration of the pools the Batch API lists with references (the others need no kit).
     unavailable =
-      "The pool's configuration was not read from the Batch API (it is known only from Resource Graph), so no replacement body is generated: " +
+      (pool?.disagreement
+        ? "The Batch API does not show this pool's certificate references (only Resource Graph does: see the sources note), so no replacement body is generated: check the pool first; if it still uses certificates, "
+        : "The pool's configuration was not read from the Batch API (it is known only from Resource Graph), so no replacement body is generated: ") +
       "copy the pool's settings from the portal or `az batch pool show`, then add the identity and Key Vault extension shown in the commands";
   } else {
     // Built once here for its OS, notes and placeholders; the body itself is made again whenever it is read.

@@ -67,34 +67,58 @@ export async function readVmSizeEndOfLife(
 
 /** Collects the rules' "unknown" verdicts per rule and account (one entry each, however many pools). */
 export function unjudgedCollector(coverageOf: (accountId: string) => AccountCoverage | undefined) {
-  const byKey = new Map<string, { rule: string; accountId: string; pools: number; missing: Set<string> }>();
+  // By lower-cased account, then rule, in the order first noted. At 100,000 accounts there is an entry for nearly
+  // every account and several rules: an entry holds a count and one shared list of what was missing.
+  const byAccount = new Map<string, { accountId: string; rules: Map<string, { pools: number; missing: readonly string[] }> }>();
+  const lists = new Map<string, readonly string[]>();
+  const shareList = (names: readonly string[]) => {
+    const key = names.join(",");
+    let list = lists.get(key);
+    if (!list) lists.set(key, (list = [...names]));
+    return list;
+  };
+  // Pools of one account come together: its key is worked out once per run of them.
+  let lastId: string | undefined;
+  let lastKey = "";
   return {
     note(rule: RetirementRule, pool: PoolInfo, missing: readonly string[]): void {
-      const key = `${pool.accountId.toLowerCase()}\n${rule.id}`;
-      let entry = byKey.get(key);
-      if (!entry) byKey.set(key, (entry = { rule: rule.id, accountId: pool.accountId, pools: 0, missing: new Set() }));
+      if (pool.accountId !== lastId) {
+        lastId = pool.accountId;
+        lastKey = pool.accountId.toLowerCase();
+      }
+      let account = byAccount.get(lastKey);
+      if (!account) byAccount.set(lastKey, (account = { accountId: coverageOf(lastKey)?.id ?? pool.accountId, rules: new Map() }));
+      const entry = account.rules.get(rule.id);
+      if (!entry) {
+        account.rules.set(rule.id, { pools: 1, missing: shareList(missing) });
+        return;
+      }
       entry.pools++;
-      for (const m of missing) entry.missing.add(m);
+      if (entry.missing !== missing && missing.some((m) => !entry.missing.includes(m))) entry.missing = shareList([...new Set([...entry.missing, ...missing])]);
     },
     /** Drops what was noted of an account's pools (they are judged again from another read). */
     forget(accountId: string): void {
-      const prefix = `${accountId.toLowerCase()}\n`;
-      for (const key of byKey.keys()) if (key.startsWith(prefix)) byKey.delete(key);
+      byAccount.delete(accountId.toLowerCase());
+      lastId = undefined;
     },
     entries(): UnjudgedRule[] {
       // At 100,000 accounts most entries say the same thing: one missing list and one reason per distinct wording.
       const shared = new Map<string, { missing: string[]; reason: string }>();
-      // Keyed by lower-cased account, then rule: sorted by key, the entries come by account, then rule.
-      return [...byKey]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([, e]) => {
-          const source = coverageOf(e.accountId)?.pools;
-          const missing = [...e.missing];
-          const key = `${missing.join(",")}|${source ?? ""}`;
-          let words = shared.get(key);
-          if (!words) shared.set(key, (words = { missing, reason: notCarried(missing, source) }));
-          return { rule: e.rule, accountId: e.accountId, pools: e.pools, missing: words.missing, reason: words.reason };
-        });
+      const out: UnjudgedRule[] = [];
+      // Sorted by account (lower-cased), then rule.
+      for (const key of [...byAccount.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const account = byAccount.get(key) as { accountId: string; rules: Map<string, { pools: number; missing: readonly string[] }> };
+        const accountId = coverageOf(key)?.id ?? account.accountId;
+        const source = coverageOf(key)?.pools;
+        for (const rule of [...account.rules.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+          const e = account.rules.get(rule) as { pools: number; missing: readonly string[] };
+          const wording = `${e.missing.join(",")}|${source ?? ""}`;
+          let words = shared.get(wording);
+          if (!words) shared.set(wording, (words = { missing: [...e.missing], reason: notCarried(e.missing, source) }));
+          out.push({ rule, accountId, pools: e.pools, missing: words.missing, reason: words.reason });
+        }
+      }
+      return out;
     },
   };
 }

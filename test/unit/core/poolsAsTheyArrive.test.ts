@@ -62,13 +62,19 @@ function tenant() {
       const refs = a === withCerts && p === 0 ? [`${a.id}/certificates/sha1-aaaa`] : a === poolsFail && p === 1 ? [`${a.id}/certificates/sha1-cccc`] : [];
       const graph = pool(a, `pool-${p}`, refs, facts[(p + accounts.indexOf(a)) % 3] as PoolFacts);
       graphPools.push(graph);
-      // The Batch API's list: the same pools, one with a size Resource Graph has not caught up with yet.
-      batchPools.push(p === 2 ? { ...graph, facts: { ...DV2 } } : graph);
+      // The Batch API's list: the same pools, one with a size Resource Graph has not caught up with yet, each with
+      // its configuration (the wire body a kit rebuilds).
+      const configuration = { properties: { vmSize: graph.facts?.vmSize, deploymentConfiguration: { virtualMachineConfiguration: { imageReference: { publisher: "canonical", offer: "ubuntu-24_04-lts", sku: "server" }, nodeAgentSkuId: "batch.node.ubuntu 24.04" } } } };
+      batchPools.push({ ...(p === 2 ? { ...graph, facts: { ...DV2 } } : graph), configuration });
     }
   }
   // A pool whose references Resource Graph shows last, in an account whose certificate list is empty.
   graphPools.push(pool(dangling, "zz-late", [`${dangling.id}/certificates/sha1-dddd`], CLEAN));
   batchPools.push(pool(dangling, "zz-late", [`${dangling.id}/certificates/sha1-dddd`], WS2016));
+  // Resource Graph shows references on a pool the Batch API lists without any.
+  const disputed = pool(withCerts, "pool-9", [`${withCerts.id}/certificates/sha1-bbbb`], CLEAN);
+  graphPools.push(disputed);
+  batchPools.push({ ...disputed, certificateReferences: [], configuration: { properties: { vmSize: "STANDARD_D2S_V3" } } });
   // Resource Graph still shows a pool the Batch API no longer lists.
   graphPools.push(pool(withCerts, "gone", [], WS2016));
   // An account the account list does not have.
@@ -77,7 +83,7 @@ function tenant() {
   const fallbackRows: Record<string, ReportedPool[]> = {
     [poolsFail.name]: graphPools.filter((p) => p.accountId === poolsFail.id).map((p) => ({ ...p })),
   };
-  return { accounts, certificates, graphPools, batchPools, fallbackRows, openPoolAccounts: new Set([openFinding.id.toLowerCase()]), empty: empty, dangling: dangling, poolsFail: poolsFail };
+  return { accounts, certificates, graphPools, batchPools, fallbackRows, openPoolAccounts: new Set([openFinding.id.toLowerCase()]), empty, dangling, poolsFail, withCerts };
 }
 
 type Tenant = ReturnType<typeof tenant>;
@@ -209,5 +215,15 @@ describe("pools judged as they arrive", () => {
     expect(new Set(repeated.report.findings.map((f) => f.id)).size).toBe(repeated.report.findings.length);
     expect(repeated.report.coverage.unjudged).toEqual(once.report.coverage.unjudged);
     expect(repeated.report.summary).toEqual(once.report.summary);
+  });
+
+  it("builds a kit's replacement body from the Batch API's configuration, and says why there is none where only Resource Graph shows the references", async () => {
+    const t = tenant();
+    const { report } = await audit(t, { pageSize: 3, pause: 1 }, () => 2);
+    const kitOf = (name: string) => report.findings.find((f) => f.accountId === t.withCerts.id && f.poolName === name && f.kind === "pool-certificate-reference")?.migration;
+    expect(kitOf("pool-0")?.replacementPool).toBeDefined();
+    expect(kitOf("pool-0")?.unavailable).toBeUndefined();
+    expect(kitOf("pool-9")?.replacementPool).toBeUndefined();
+    expect(kitOf("pool-9")?.unavailable).toMatch(/^The Batch API does not show this pool's certificate references \(only Resource Graph does/);
   });
 });
