@@ -429,6 +429,9 @@ function toResourceGroup(row: Row): ResourceGroupInfo {
   return { id, subscriptionId: parsed.subscriptionId, name: parsed.resourceGroup, tags: tagsOf(row) };
 }
 
+/** One copy of each value Azure gives (PoolAllocationMode: BatchService, UserSubscription): 100,000 accounts hold one each. */
+const ALLOCATION_MODES = new Map(["BatchService", "UserSubscription"].map((m) => [m, m]));
+
 function toAccount(row: Row): BatchAccountInfo {
   const id = str(row, "id");
   const parsed = parseResourceId(id);
@@ -442,7 +445,7 @@ function toAccount(row: Row): BatchAccountInfo {
     location: typeof row.location === "string" ? row.location : "",
     tags: tagsOf(row),
     // A row without the column did not carry it (unknown); null: the account has none set.
-    ...("poolAllocationMode" in row ? { poolAllocationMode: typeof row.poolAllocationMode === "string" ? row.poolAllocationMode : null } : {}),
+    ...("poolAllocationMode" in row ? { poolAllocationMode: typeof row.poolAllocationMode === "string" ? (ALLOCATION_MODES.get(row.poolAllocationMode) ?? row.poolAllocationMode) : null } : {}),
   };
 }
 

@@ -73,8 +73,13 @@ interface AccountRead {
    */
   mode?: "graph" | "merge";
   held: PoolInfo[];
-  /** Lower-cased names of the pools Resource Graph showed: each pool once, however often its row came. */
-  graphNames: Set<string>;
+  /**
+   * Lower-cased names of the pools Resource Graph showed: each pool once, however often its row came. A short list
+   * (most accounts have a few pools), a set once it grows: at 100,000 accounts a set each was 40 MB of tables.
+   */
+  graphNames: string[] | Set<string>;
+  /** "merge" mode with the Batch API's list read: its pools by lower-cased name. */
+  batchByName?: Map<string, PoolInfo>;
   /** "graph" mode: the findings made so far. */
   findings: Finding[];
 }
@@ -122,6 +127,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       // it has certificate references: these pools stay in memory until the reads are gathered.
       entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).map((p) => p.name);
       entry.batchPools = listed.map(({ configuration, ...p }) => (configuration && p.certificateReferences.length > 0 ? { ...p, configuration: compactPoolConfiguration(configuration) } : p));
+      entry.batchByName = new Map(entry.batchPools.map((p) => [p.name.toLowerCase(), p]));
+      // Resource Graph's pools held so far that the merge would not take anything from are let go.
+      if (entry.mode === "merge") entry.held = entry.held.filter((p) => adds(entry, p));
     } catch (error) {
       if (isFatal(error)) throw error;
       if (refusedAsRetired(error, entry)) return;
@@ -158,6 +166,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   const settle = (entry: AccountRead) => {
     if (entry.batchPools !== undefined || entry.poolsError !== undefined) {
       entry.mode = "merge";
+      entry.held = entry.held.filter((p) => adds(entry, p));
     } else if (danglingReferences(entry, entry.held)) {
       entry.mode = "merge";
       readPoolsLater(entry);
@@ -194,7 +203,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     for (const account of arrived) {
       const key = account.id.toLowerCase();
       if (reads.has(key)) continue;
-      const entry: AccountRead = { account, certificates: "unknown", held: [], graphNames: new Set(), findings: [] };
+      const entry: AccountRead = { account, certificates: "unknown", held: [], graphNames: [], findings: [] };
       reads.set(key, entry);
       // Pools that came before their account (a reader that does not list accounts first) wait with it.
       const early = unlistedPools.get(key);
@@ -208,12 +217,10 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
 
   /** One Resource Graph pool of a listed account: returned when it is to be judged now ("graph" mode), else held or seen already. */
   const take = (entry: AccountRead, pool: PoolInfo): PoolInfo | undefined => {
-    const name = pool.name.toLowerCase();
-    if (entry.graphNames.has(name)) return undefined;
-    entry.graphNames.add(name);
+    if (!addName(entry, pool.name.toLowerCase())) return undefined;
     judging.locate([pool], entry.account.location);
     if (entry.mode !== "graph") {
-      entry.held.push(pool);
+      if (adds(entry, pool)) entry.held.push(pool);
       return undefined;
     }
     if (danglingReferences(entry, [pool])) {
@@ -321,6 +328,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
           made = judgeMerged(entry, mergePoolEvidence(undefined, entry.held), false);
         }
         findings.push(...made);
+        entry.batchByName = undefined;
         if (made.some((f) => f.kind === "pool-certificate-reference")) {
           poolNames.set(key, [...(entry.batchPools ?? []).map((p) => p.name), ...entry.graphNames]);
         }
@@ -388,4 +396,33 @@ function dedupeById(pools: PoolInfo[]): PoolInfo[] {
   const byId = new Map<string, PoolInfo>();
   for (const p of pools) if (!byId.has(p.id.toLowerCase())) byId.set(p.id.toLowerCase(), p);
   return [...byId.values()];
+}
+
+/** Adds a pool name to the account's; false when it was there already. */
+function addName(entry: AccountRead, name: string): boolean {
+  const names = entry.graphNames;
+  if (names instanceof Set) {
+    if (names.has(name)) return false;
+    names.add(name);
+    return true;
+  }
+  if (names.includes(name)) return false;
+  names.push(name);
+  if (names.length > 16) entry.graphNames = new Set(names);
+  return true;
+}
+
+/**
+ * Whether a Resource Graph pool adds anything to the account's Batch API list once that is read (otherwise it need not
+ * be held): its references (a union, a disagreement said), a pool the list does not have but with references, or a
+ * fact the list's pool does not carry. The Batch API's facts carry every property, so a pool without references that
+ * the list has adds nothing, and one the list does not have is left out by the merge anyway.
+ */
+function adds(entry: AccountRead, pool: PoolInfo): boolean {
+  if (!entry.batchByName || pool.certificateReferences.length > 0) return true;
+  const listed = entry.batchByName.get(pool.name.toLowerCase());
+  if (!listed) return false;
+  const facts = pool.facts ?? {};
+  const carried = listed.facts ?? {};
+  return Object.keys(facts).some((key) => key !== "location" && (facts as Record<string, unknown>)[key] !== undefined && (carried as Record<string, unknown>)[key] === undefined);
 }

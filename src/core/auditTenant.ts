@@ -98,7 +98,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     asOf: request.asOf,
     ...(request.vmSizeEndOfLife ? { vmSizeEndOfLife: request.vmSizeEndOfLife } : {}),
     subscriptionNames: new Map(),
-    onUnknown: (rule, pool, missing) => unjudged.note(rule, pool, missing),
+    onUnknown: (rule, _pool, missing, account) => unjudged.note(rule, account.id, missing),
     onVmSizeFinding: (finding, location, vmSize) => undated.set(finding, { location, vmSize }),
   });
   const reads = accountReads(

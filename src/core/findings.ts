@@ -22,7 +22,7 @@ export interface FindingInputs {
   /** Azure's `batchSupportEndOfLife` per region and VM size, when read: wins over the catalogue for VM-size rules. */
   vmSizeEndOfLife?: VmSizeEndOfLife;
   /** Told of each pool a rule could not judge, and which facts the read did not carry. */
-  onUnknown?: (rule: RetirementRule, pool: PoolInfo, missing: readonly string[]) => void;
+  onUnknown?: (rule: RetirementRule, pool: PoolInfo, missing: readonly string[], account: AccountPlace) => void;
 }
 
 /** `<rule>:<lower-cased resource id>` (the certificate rules' ids are the finding kinds they always were). */
@@ -116,7 +116,7 @@ export function findingJudge(inputs: JudgeInputs) {
       });
       for (const rule of poolRules) {
         const verdict = evaluatePoolRule(rule, pool, listed);
-        if (verdict.status === "unknown") inputs.onUnknown?.(rule, pool, verdict.missing);
+        if (verdict.status === "unknown") inputs.onUnknown?.(rule, pool, verdict.missing, account);
         if (verdict.status !== "affected") continue;
         const certificatePool = rule.when !== undefined && readsFact(rule.when, "certificateReferences");
         const vmSize = pool.facts?.vmSize;

@@ -67,9 +67,10 @@ export async function readVmSizeEndOfLife(
 
 /** Collects the rules' "unknown" verdicts per rule and account (one entry each, however many pools). */
 export function unjudgedCollector(coverageOf: (accountId: string) => AccountCoverage | undefined) {
-  // By lower-cased account, then rule, in the order first noted. At 100,000 accounts there is an entry for nearly
-  // every account and several rules: an entry holds a count and one shared list of what was missing.
-  const byAccount = new Map<string, { accountId: string; rules: Map<string, { pools: number; missing: readonly string[] }> }>();
+  // By account (its id as the account list gives it: `note` is told the account), each with its rules in the order
+  // first noted. At 100,000 accounts there is an entry for nearly every account and several rules: an entry is a count
+  // and one shared list of what was missing, in a short array (a Map each was tens of megabytes of tables).
+  const byAccount = new Map<string, { rule: string; pools: number; missing: readonly string[] }[]>();
   const lists = new Map<string, readonly string[]>();
   const shareList = (names: readonly string[]) => {
     const key = names.join(",");
@@ -77,20 +78,13 @@ export function unjudgedCollector(coverageOf: (accountId: string) => AccountCove
     if (!list) lists.set(key, (list = [...names]));
     return list;
   };
-  // Pools of one account come together: its key is worked out once per run of them.
-  let lastId: string | undefined;
-  let lastKey = "";
   return {
-    note(rule: RetirementRule, pool: PoolInfo, missing: readonly string[]): void {
-      if (pool.accountId !== lastId) {
-        lastId = pool.accountId;
-        lastKey = pool.accountId.toLowerCase();
-      }
-      let account = byAccount.get(lastKey);
-      if (!account) byAccount.set(lastKey, (account = { accountId: coverageOf(lastKey)?.id ?? pool.accountId, rules: new Map() }));
-      const entry = account.rules.get(rule.id);
+    note(rule: RetirementRule, accountId: string, missing: readonly string[]): void {
+      let rules = byAccount.get(accountId);
+      if (!rules) byAccount.set(accountId, (rules = []));
+      const entry = rules.find((r) => r.rule === rule.id);
       if (!entry) {
-        account.rules.set(rule.id, { pools: 1, missing: shareList(missing) });
+        rules.push({ rule: rule.id, pools: 1, missing: shareList(missing) });
         return;
       }
       entry.pools++;
@@ -98,24 +92,24 @@ export function unjudgedCollector(coverageOf: (accountId: string) => AccountCove
     },
     /** Drops what was noted of an account's pools (they are judged again from another read). */
     forget(accountId: string): void {
-      byAccount.delete(accountId.toLowerCase());
-      lastId = undefined;
+      byAccount.delete(accountId);
     },
     entries(): UnjudgedRule[] {
       // At 100,000 accounts most entries say the same thing: one missing list and one reason per distinct wording.
       const shared = new Map<string, { missing: string[]; reason: string }>();
       const out: UnjudgedRule[] = [];
+      const byOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
       // Sorted by account (lower-cased), then rule.
-      for (const key of [...byAccount.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const account = byAccount.get(key) as { accountId: string; rules: Map<string, { pools: number; missing: readonly string[] }> };
-        const accountId = coverageOf(key)?.id ?? account.accountId;
-        const source = coverageOf(key)?.pools;
-        for (const rule of [...account.rules.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-          const e = account.rules.get(rule) as { pools: number; missing: readonly string[] };
-          const wording = `${e.missing.join(",")}|${source ?? ""}`;
+      const accounts = [...byAccount.keys()].map((id) => [id.toLowerCase(), id] as const).sort(([a], [b]) => byOrder(a, b));
+      for (const [key, noted] of accounts) {
+        const coverage = coverageOf(key);
+        const accountId = coverage?.id ?? noted;
+        const rules = [...(byAccount.get(noted) ?? [])].sort((a, b) => byOrder(a.rule, b.rule));
+        for (const e of rules) {
+          const wording = `${e.missing.join(",")}|${coverage?.pools ?? ""}`;
           let words = shared.get(wording);
-          if (!words) shared.set(wording, (words = { missing: [...e.missing], reason: notCarried(e.missing, source) }));
-          out.push({ rule, accountId, pools: e.pools, missing: words.missing, reason: words.reason });
+          if (!words) shared.set(wording, (words = { missing: [...e.missing], reason: notCarried(e.missing, coverage?.pools) }));
+          out.push({ rule: e.rule, accountId, pools: e.pools, missing: words.missing, reason: words.reason });
         }
       }
       return out;
