@@ -32,6 +32,7 @@ export interface PoolJudging {
 
 /** What the reads gave, once every account's reads are done and every pool is judged. */
 export interface AccountReadsResult {
+  /** The certificates of each account with a pool certificate finding (what its kit reads), by lower-cased id. */
   certificates: Map<string, AccountCertificate[] | "unknown">;
   findings: Finding[];
   /** The pools a migration kit may rebuild or name: every pool of the accounts whose Batch pools were read, and any with references. */
@@ -272,17 +273,16 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   return {
     start,
     pools,
-    async finished(accounts: readonly BatchAccountInfo[]): Promise<AccountReadsResult> {
+    async finished(): Promise<AccountReadsResult> {
       await queue.idle();
       if (fatal) throw fatal;
 
-      const fallback = await graphFallback(deps, readOptions, accounts.filter((a) => reads.get(a.id.toLowerCase())?.poolsError !== undefined));
+      const fallback = await graphFallback(deps, readOptions, [...reads.values()].filter((e) => e.poolsError !== undefined).map((e) => e.account));
       const certificates = new Map<string, AccountCertificate[] | "unknown">();
       const findings: Finding[] = [];
       const kitPools: PoolInfo[] = [...referencingPools];
       const poolNames = new Map<string, string[]>();
       const coverage: AccountCoverage[] = [];
-      const covered = new Set<string>();
       let migratedPools = 0;
       const judgeMerged = (entry: AccountRead, merged: PoolInfo[], poolsUnknown: boolean) => {
         judging.locate(merged, entry.account.location);
@@ -290,12 +290,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         kitPools.push(...merged);
         return judging.judge(entry.account, entry.account, entry.certificates, merged, poolsUnknown);
       };
-      for (const account of accounts) {
-        const key = account.id.toLowerCase();
-        const entry = reads.get(key);
-        if (!entry || covered.has(key)) continue;
-        covered.add(key);
-        certificates.set(key, entry.certificates);
+      // Every account once, in the order they came (the keys are the reads' own: no second copy of 100,000 ids).
+      for (const [key, entry] of reads) {
+        const account = entry.account;
         let source: PoolCoverageSource;
         let poolsReason: string | undefined;
         let made: Finding[];
@@ -329,7 +326,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         }
         findings.push(...made);
         entry.batchByName = undefined;
+        // A kit reads the certificates and pool names of its account only.
         if (made.some((f) => f.kind === "pool-certificate-reference")) {
+          certificates.set(key, entry.certificates);
           poolNames.set(key, [...(entry.batchPools ?? []).map((p) => p.name), ...entry.graphNames]);
         }
         // An account the retirement left unread is not a failure of its own: the coverage says it once.

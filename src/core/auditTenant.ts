@@ -125,7 +125,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   reads.start(inventory.accounts);
   // A reader that keeps its pools hands them over at the end.
   if (inventory.pools.length > 0) reads.pools(inventory.pools);
-  const { certificates, findings: judged, kitPools, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, poolNames } = await reads.finished(inventory.accounts);
+  const { certificates, findings: judged, kitPools, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, poolNames } = await reads.finished();
   assertScopeMatched(request.scope, inventory);
   const coverageByAccount = new Map(accounts.map((a) => [a.id.toLowerCase(), a]));
   coverageOf = (id) => coverageByAccount.get(id.toLowerCase());
