@@ -2,13 +2,18 @@
 // never held whole (at 10,000 accounts each of report.json and report.html is about 19 MB).
 import { Readable } from "node:stream";
 
+/** About how long a piece of several array items is made (a few tens of kilobytes: bounded, and few pieces). */
+const SLICE_CHARS = 32 * 1024;
+
 /**
- * The text of `JSON.stringify(value, null, 2)`, piece by piece: objects and arrays down to `splitDepth` are opened,
- * everything below is one piece. Joined, the pieces are exactly the one-shot text (a test holds it to that).
+ * The text of `JSON.stringify(value, null, 2)`, piece by piece: objects down to `splitDepth` and arrays down to one
+ * level deeper are opened, and the items of an opened array that are not opened themselves are made several at a
+ * time by JSON.stringify (about `SLICE_CHARS` each; at 100,000 accounts a piece per item, and per field of each
+ * finding, was millions of small strings). Joined, the pieces are exactly the one-shot text (a test holds it to that).
  * For plain data (what reports are): a `toJSON` method is honoured where it is, but replacers are not supported.
  */
-export function* jsonChunks(value: unknown, splitDepth = 3, depth = 0): Generator<string> {
-  if (depth >= splitDepth || value === null || typeof value !== "object" || typeof (value as { toJSON?: unknown }).toJSON === "function") {
+export function* jsonChunks(value: unknown, splitDepth = 2, depth = 0): Generator<string> {
+  if (value === null || typeof value !== "object" || typeof (value as { toJSON?: unknown }).toJSON === "function" || depth > splitDepth || (depth === splitDepth && !Array.isArray(value))) {
     const text = JSON.stringify(value, null, 2);
     yield depth === 0 ? text : text.replaceAll("\n", `\n${"  ".repeat(depth)}`);
     return;
@@ -21,11 +26,26 @@ export function* jsonChunks(value: unknown, splitDepth = 3, depth = 0): Generato
       return;
     }
     yield "[";
-    for (let i = 0; i < value.length; i++) {
-      yield i === 0 ? pad : `,${pad}`;
+    const indent = "  ".repeat(depth);
+    const opened = (item: unknown) => item !== null && typeof item === "object" && typeof (item as { toJSON?: unknown }).toJSON !== "function" && (Array.isArray(item) ? depth + 1 <= splitDepth : depth + 1 < splitDepth);
+    let count = 1;
+    for (let i = 0; i < value.length; ) {
       const item: unknown = value[i];
-      // As JSON.stringify: what JSON cannot hold is null inside an array.
-      yield* jsonChunks(item === undefined || typeof item === "function" || typeof item === "symbol" ? null : item, splitDepth, depth + 1);
+      if (opened(item)) {
+        yield i === 0 ? pad : `,${pad}`;
+        yield* jsonChunks(item, splitDepth, depth + 1);
+        i++;
+        continue;
+      }
+      // Items that are not opened, several at a time: JSON.stringify of the slice (as an array, so that what JSON
+      // cannot hold is null, as in the one-shot text) without its brackets, each line moved in to this depth.
+      let end = i + 1;
+      while (end < value.length && end - i < count && !opened(value[end])) end++;
+      const text = JSON.stringify(value.slice(i, end), null, 2);
+      const items = text.slice(2, -2);
+      yield `${i === 0 ? "\n" : ",\n"}${indent}${depth === 0 ? items : items.replaceAll("\n", `\n${indent}`)}`;
+      count = Math.max(1, Math.min(1024, Math.floor((SLICE_CHARS * (end - i)) / Math.max(1, text.length))));
+      i = end;
     }
     yield `${close}]`;
     return;
