@@ -9,6 +9,7 @@ import { compose } from "../src/app/composition.js";
 import { silentLogger } from "../src/app/logger.js";
 import { runAuditJob, type JobStage } from "../src/app/runAuditJob.js";
 import { loadConfig } from "../src/config.js";
+import { leaveMemoryLimit } from "./instanceMemory.js";
 import type { Target } from "./measure.js";
 
 export interface JobMeasure {
@@ -48,6 +49,9 @@ const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10)
 /** `snapshotAfter`: a V8 heap snapshot is written to the working directory when that stage ends (the bench's --heap-snapshot). */
 export async function measureJob(target: Target, snapshotAfter?: JobStage): Promise<JobMeasure> {
   const storage = await startAzurite({});
+  // Storage is not the instance's: the bench's memory limit is the job's alone (./instanceMemory.ts).
+  const left = leaveMemoryLimit(storage.pid);
+  if (left) console.error(`Azurite stays in the job's memory limit: ${left}`);
   try {
     // Shipped defaults, but for what a deployment must set: a sender, a fallback, live mail (into the simulator).
     const config = loadConfig(
