@@ -83,6 +83,12 @@ interface AccountRead {
   batchByName?: Map<string, PoolInfo>;
   /** "graph" mode: the findings made so far. */
   findings: Finding[];
+  /**
+   * Switched from "graph" to "merge" by references in a later row: the findings made before. Dropped (and the pools'
+   * unjudged notes forgotten) when every pool is judged again from a whole list; kept when only the rows held since
+   * the switch are left to judge (the pool list could not be read, or was refused as retired).
+   */
+  provisional?: Finding[];
 }
 
 /**
@@ -171,6 +177,10 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     } else if (danglingReferences(entry, entry.held)) {
       entry.mode = "merge";
       readPoolsLater(entry);
+    } else if (entry.certificates !== "unknown" && entry.certificates.length > 0) {
+      // Certificates read but the pools refused as retired: each certificate's finding names every pool that uses
+      // it, so the account is judged once, with all of Resource Graph's rows, at the end.
+      entry.mode = "merge";
     } else {
       entry.mode = "graph";
       judgeFromGraph(entry, entry.held);
@@ -225,10 +235,11 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       return undefined;
     }
     if (danglingReferences(entry, [pool])) {
-      // Judged from Resource Graph so far: judged again, with the Batch API's list, at the end.
+      // Judged from Resource Graph so far: judged again at the end from the Batch API's list (or Resource Graph's
+      // rows read again), or, should neither be had, from the pools held from now on beside what was judged so far.
       entry.mode = "merge";
+      entry.provisional = entry.findings;
       entry.findings = [];
-      judging.forgetUnjudged(entry.account.id);
       entry.held.push(pool);
       readPoolsLater(entry);
       return undefined;
@@ -284,6 +295,11 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       const poolNames = new Map<string, string[]>();
       const coverage: AccountCoverage[] = [];
       let migratedPools = 0;
+      /** Every pool of the account from a whole list: what was judged before from Resource Graph alone is dropped. */
+      const judgeAll = (entry: AccountRead, merged: PoolInfo[]) => {
+        if (entry.provisional) judging.forgetUnjudged(entry.account.id);
+        return judgeMerged(entry, merged, false);
+      };
       const judgeMerged = (entry: AccountRead, merged: PoolInfo[], poolsUnknown: boolean) => {
         judging.locate(merged, entry.account.location);
         if (merged.length > 0) judging.noteRegion(entry.account.location, entry.account.subscriptionId);
@@ -306,28 +322,29 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         } else if (entry.batchPools) {
           source = "batch-api";
           migratedPools += entry.migratedPools?.length ?? 0;
-          made = judgeMerged(entry, mergePoolEvidence(entry.batchPools, entry.held), false);
+          made = judgeAll(entry, mergePoolEvidence(entry.batchPools, entry.held));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
           if ("pools" in stand) {
             source = "resource-graph";
             poolsReason = `the Batch API could not list pools (${entry.poolsError}); read from Resource Graph instead`;
-            made = judgeMerged(entry, mergePoolEvidence(undefined, dedupeById([...entry.held, ...stand.pools])), false);
+            made = judgeAll(entry, mergePoolEvidence(undefined, dedupeById([...entry.held, ...stand.pools])));
           } else {
             source = "failed";
             poolsReason = `${entry.poolsError}; ${stand.failed}`;
-            made = judgeMerged(entry, mergePoolEvidence(undefined, entry.held), true);
+            made = [...(entry.provisional ?? []), ...judgeMerged(entry, mergePoolEvidence(undefined, entry.held), true)];
           }
         } else {
-          // Retired while its extra read waited: Resource Graph's rows are all there is.
+          // Refused as retired (the pool list, or the read for dangling references): Resource Graph's rows are all there is.
           source = "resource-graph";
           poolsReason = "the Batch API no longer answers at the api-version that shows certificates; pools from Resource Graph's rows";
-          made = judgeMerged(entry, mergePoolEvidence(undefined, entry.held), false);
+          made = [...(entry.provisional ?? []), ...judgeMerged(entry, mergePoolEvidence(undefined, entry.held), false)];
         }
         findings.push(...made);
         entry.batchByName = undefined;
-        // A kit reads the certificates and pool names of its account only.
-        if (made.some((f) => f.kind === "pool-certificate-reference")) {
+        // A kit reads the certificates and pool names of its account only (an account the retirement left unread
+        // may get kits for the ledger's open pool findings, carried into the report after this).
+        if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
           certificates.set(key, entry.certificates);
           poolNames.set(key, [...(entry.batchPools ?? []).map((p) => p.name), ...entry.graphNames]);
         }
@@ -348,6 +365,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         // Let go of what this account no longer needs (the report needs its findings and coverage only).
         entry.held = [];
         entry.findings = [];
+        entry.provisional = undefined;
       }
       // Pools of accounts that are not in the account list stay, their certificates unknown (the account is reported
       // as a coverage problem).

@@ -112,9 +112,11 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     {
       judge,
       locate: locator(),
+      // Read through the first subscription (in id order) with a pool there, whatever order the reads finish in.
       noteRegion: (location, subscriptionId) => {
         const region = location.toLowerCase().replace(/\s+/g, "");
-        if (region && !regions.has(region)) regions.set(region, subscriptionId);
+        const known = regions.get(region);
+        if (region && (known === undefined || subscriptionId.toLowerCase() < known.toLowerCase())) regions.set(region, subscriptionId);
       },
       forgetUnjudged: (accountId) => unjudged.forget(accountId),
     },

@@ -48,18 +48,29 @@ const pool = (a: BatchAccountInfo, name: string, refs: string[], facts: PoolFact
  */
 function tenant() {
   const accounts = Array.from({ length: 12 }, (_, i) => account(i));
-  const [withCerts, empty, certsFail, poolsFail, dangling, openFinding] = accounts.slice(0, 6) as [BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo];
+  const [withCerts, empty, certsFail, poolsFail, dangling, openFinding, poolsRetired, danglingUnread] = accounts.slice(0, 8) as BatchAccountInfo[] as [
+    BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo, BatchAccountInfo,
+  ];
   const certificates = new Map<string, AccountCertificate[] | Error>([
     [withCerts.name, [cert(withCerts, "aaaa"), cert(withCerts, "bbbb")]],
     [certsFail.name, new AuditError("BATCH.FORBIDDEN", "HTTP 403: forbidden")],
     [poolsFail.name, [cert(poolsFail, "cccc")]],
+    // Its certificates are read, its pools refused as retired: Resource Graph's rows are all there is.
+    [poolsRetired.name, [cert(poolsRetired, "eeee"), cert(poolsRetired, "ffff")]],
   ]);
   const graphPools: PoolInfo[] = [];
   const batchPools: PoolInfo[] = [];
   for (const a of accounts) {
     const facts = [WS2016, DV2, CLEAN];
     for (let p = 0; p < 4; p++) {
-      const refs = a === withCerts && p === 0 ? [`${a.id}/certificates/sha1-aaaa`] : a === poolsFail && p === 1 ? [`${a.id}/certificates/sha1-cccc`] : [];
+      const refs =
+        a === withCerts && p === 0
+          ? [`${a.id}/certificates/sha1-aaaa`]
+          : a === poolsFail && p === 1
+            ? [`${a.id}/certificates/sha1-cccc`]
+            : a === poolsRetired && p !== 2
+              ? [`${a.id}/certificates/sha1-eeee`]
+              : [];
       const graph = pool(a, `pool-${p}`, refs, facts[(p + accounts.indexOf(a)) % 3] as PoolFacts);
       graphPools.push(graph);
       // The Batch API's list: the same pools, one with a size Resource Graph has not caught up with yet, each with
@@ -71,6 +82,8 @@ function tenant() {
   // A pool whose references Resource Graph shows last, in an account whose certificate list is empty.
   graphPools.push(pool(dangling, "zz-late", [`${dangling.id}/certificates/sha1-dddd`], CLEAN));
   batchPools.push(pool(dangling, "zz-late", [`${dangling.id}/certificates/sha1-dddd`], WS2016));
+  // Dangling references again, in an account whose pool list then cannot be read by any source.
+  graphPools.push(pool(danglingUnread, "zz-late", [`${danglingUnread.id}/certificates/sha1-9999`], CLEAN));
   // Resource Graph shows references on a pool the Batch API lists without any.
   const disputed = pool(withCerts, "pool-9", [`${withCerts.id}/certificates/sha1-bbbb`], CLEAN);
   graphPools.push(disputed);
@@ -83,7 +96,7 @@ function tenant() {
   const fallbackRows: Record<string, ReportedPool[]> = {
     [poolsFail.name]: graphPools.filter((p) => p.accountId === poolsFail.id).map((p) => ({ ...p })),
   };
-  return { accounts, certificates, graphPools, batchPools, fallbackRows, openPoolAccounts: new Set([openFinding.id.toLowerCase()]), empty, dangling, poolsFail, withCerts };
+  return { accounts, certificates, graphPools, batchPools, fallbackRows, openPoolAccounts: new Set([openFinding.id.toLowerCase()]), empty, dangling, poolsFail, withCerts, poolsRetired, danglingUnread };
 }
 
 type Tenant = ReturnType<typeof tenant>;
@@ -138,7 +151,8 @@ class Pools implements PoolLister {
   constructor(private readonly t: Tenant) {}
   async listPools(a: BatchAccountInfo): Promise<PoolInfo[]> {
     this.calls.push(a.name);
-    if (a.id === this.t.poolsFail.id) throw new AuditError("BATCH.REQUEST_FAILED", "HTTP 500: pools unavailable");
+    if (a.id === this.t.poolsFail.id || a.id === this.t.danglingUnread.id) throw new AuditError("BATCH.REQUEST_FAILED", "HTTP 500: pools unavailable");
+    if (a.id === this.t.poolsRetired.id) throw new AuditError("BATCH.API_RETIRED", "NoRegisteredProviderFound: api-version '2023-11-01' for type 'batchAccounts/pools'");
     return structuredClone(this.t.batchPools.filter((p) => p.accountId === a.id));
   }
 }
@@ -225,5 +239,54 @@ describe("pools judged as they arrive", () => {
     expect(kitOf("pool-0")?.unavailable).toBeUndefined();
     expect(kitOf("pool-9")?.replacementPool).toBeUndefined();
     expect(kitOf("pool-9")?.unavailable).toMatch(/^The Batch API does not show this pool's certificate references \(only Resource Graph does/);
+  });
+
+  it("makes one finding per certificate, naming every pool that uses it, where the pools are refused as retired and come over several pages", async () => {
+    const t = tenant();
+    const { report } = await audit(t, { pageSize: 1, pause: 2 }, () => 0);
+    const certs = report.findings.filter((f) => f.accountId === t.poolsRetired.id && f.kind === "account-certificate");
+    expect(certs.map((f) => f.certificate?.name).sort()).toEqual(["sha1-eeee", "sha1-ffff"]);
+    expect(certs.find((f) => f.certificate?.name === "sha1-eeee")?.certificate?.referencedByPools.sort()).toEqual(["pool-0", "pool-1", "pool-3"]);
+    expect(certs.find((f) => f.certificate?.name === "sha1-ffff")?.severity).toBe("warning");
+  });
+
+  it("keeps what Resource Graph's earlier rows showed of an account whose late references call for a pool list no source can give", async () => {
+    const t = tenant();
+    const { report } = await audit(t, { pageSize: 2, pause: 3 }, () => 0);
+    const pools = new Set(report.findings.filter((f) => f.accountId === t.danglingUnread.id).map((f) => f.poolName));
+    // Every pool of the account is judged from its rows, not only the one that came after the switch (pool-1's
+    // image and size are current: no finding).
+    expect([...pools].sort()).toEqual(["pool-0", "pool-2", "pool-3", "zz-late"]);
+    expect(report.coverage.accounts.find((a) => a.id === t.danglingUnread.id)?.pools).toBe("failed");
+    const unjudged = report.coverage.unjudged?.filter((u) => u.accountId === t.danglingUnread.id) ?? [];
+    expect(Math.max(...unjudged.map((u) => u.pools))).toBe(5);
+  });
+
+  it("names a carried finding's replacement pool past every pool of an account Azure no longer shows certificates for", async () => {
+    const t = tenant();
+    // An account none of whose pools Resource Graph shows with references.
+    const retired = t.empty;
+    // Resource Graph shows the replacement an earlier kit told the owner to make.
+    t.graphPools.push(pool(retired, "old-kv", [], CLEAN));
+    const state = {
+      findingId: `pool-certificate-reference:${retired.id.toLowerCase()}/pools/old`,
+      kind: "pool-certificate-reference",
+      resourceId: `${retired.id}/pools/old`,
+      accountId: retired.id,
+      accountName: retired.name,
+      subscriptionId: retired.subscriptionId,
+      severity: "critical",
+      owners: [],
+      firstSeen: "2026-11-01",
+      lastSeen: "2026-12-03",
+    };
+    // Certificates refused too: the account is left unread, and the ledger's open finding is carried.
+    t.certificates.set(retired.name, new AuditError("BATCH.API_RETIRED", "NoRegisteredProviderFound: api-version '2023-11-01' for type 'batchAccounts/certificates'"));
+    const report = await auditTenant(
+      { inventory: new PagedInventory(t, { pageSize: 3, pause: 1 }), certificates: new Certificates(t, () => 0), pools: new Pools(t), concurrency: 3, vmSizes },
+      { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-12-04", generatedAt: "2026-12-04T06:00:00Z", openCertificateFindings: [state] },
+    );
+    const carried = report.findings.find((f) => f.id === state.findingId);
+    expect(carried?.migration?.replacementPoolName).toBe("old-kv2");
   });
 });
