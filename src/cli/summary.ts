@@ -67,16 +67,20 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
   if (byRule.length > 0) lines.push("", "By rule (soonest deadline first):", ...byRule);
   if (report.findings.length > 0) {
     lines.push("", "Findings (most urgent first):");
-    const rows = report.findings.map((f) => [
-      f.severity.toUpperCase(),
-      f.kind === "account-certificate" ? "certificate" : "pool",
-      `${f.accountName}${f.poolName ? `/${f.poolName}` : ""}`,
-      f.kind === "account-certificate"
-        ? (f.certificate?.name ?? "")
-        : f.kind === "pool-certificate-reference"
-          ? `${f.references?.length ?? 0} reference(s)`
-          : `${f.rule ?? f.kind}${f.daysLeft === undefined ? "" : `, ${countdownPhrase(f.daysLeft)}`}`,
-    ]);
+    // Every row says its countdown: the order is the report's, soonest deadline first, whatever the rule.
+    const rows = report.findings.map((f) => {
+      const countdown = f.daysLeft === undefined ? "" : `, ${countdownPhrase(f.daysLeft)}`;
+      return [
+        f.severity.toUpperCase(),
+        f.kind === "account-certificate" ? "certificate" : "pool",
+        `${f.accountName}${f.poolName ? `/${f.poolName}` : ""}`,
+        f.kind === "account-certificate"
+          ? `${f.certificate?.name ?? ""}${countdown}`
+          : f.kind === "pool-certificate-reference"
+            ? `${f.references?.length ?? 0} reference(s)${countdown}`
+            : `${f.rule ?? f.kind}${countdown}`,
+      ];
+    });
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
     for (const r of rows.slice(0, 50)) lines.push(`  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}`);
     if (rows.length > 50) lines.push(`  … and ${n(rows.length - 50)} more in the report`);
@@ -87,14 +91,28 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
   return `${lines.join("\n")}\n`;
 }
 
-/** One line per rule that found something: its count, deadline and countdown (the report's rules, in their order). */
+/**
+ * One line per rule that found something: its count, deadline and countdown (the report's rules, in their order).
+ * The deadline is its findings' soonest (Azure's own date per VM size and region, where it gave one), and it is said
+ * to be unconfirmed only when that finding's date is.
+ */
 function ruleLines(report: AuditReport): string[] {
   const counts = report.summary.byRule ?? {};
+  const soonest = new Map<string, AuditReport["findings"][number]>();
+  for (const f of report.findings) {
+    if (f.rule === undefined || f.deadline === undefined) continue;
+    const known = soonest.get(f.rule);
+    if (!known || (known.deadline ?? "") > f.deadline) soonest.set(f.rule, f);
+  }
   return (report.rules ?? [])
     .filter((r) => (counts[r.id] ?? 0) > 0)
     .map((r) => {
-      const left = countdownPhrase(daysBetween(report.asOf, r.deadline));
-      return `  ${r.id}: ${n(counts[r.id] ?? 0)} — ${r.title}, ${r.deadline} (${left}${r.deadlineConfirmed ? "" : ", date not confirmed by Azure"})`;
+      const first = soonest.get(r.id);
+      const deadline = first?.deadline ?? r.deadline;
+      const confirmed = first ? first.deadlineConfirmed !== false : r.deadlineConfirmed;
+      const note = first?.deadlineSource === "azure" ? ", Azure's date" : confirmed ? "" : ", date not confirmed by Azure";
+      const left = countdownPhrase(daysBetween(report.asOf, deadline));
+      return `  ${r.id}: ${n(counts[r.id] ?? 0)} — ${r.title}, ${deadline} (${left}${note})`;
     });
 }
 
