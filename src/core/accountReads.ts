@@ -53,6 +53,8 @@ export interface AccountReadsResult {
  * subscription's reads wait in the lister for its bucket, the others' go on beside them).
  */
 const PACED_READS_STARTED = 1024;
+/** Why an account's pools come from Resource Graph's rows alone once Azure refused the api-version as retired. */
+const POOLS_FROM_GRAPH_AS_RETIRED = "the Batch API no longer answers at the api-version that shows certificates; pools from Resource Graph's rows";
 const PACED_READS_STARTED_PER_SUBSCRIPTION = 256;
 
 /** What one account's reads gave, and its Resource Graph pools on their way to findings. */
@@ -163,6 +165,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   /** Resource Graph's pools of an account in "graph" mode, judged now and let go (those with references are kept for kits). */
   const judgeFromGraph = (entry: AccountRead, pools: readonly PoolInfo[]) => {
     if (pools.length === 0) return;
+    judging.locate(pools, entry.account.location);
     const evidence = mergePoolEvidence(undefined, pools);
     for (const pool of evidence) if (pool.certificateReferences.length > 0) referencingPools.push(pool);
     judging.noteRegion(entry.account.location, entry.account.subscriptionId);
@@ -229,7 +232,6 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   /** One Resource Graph pool of a listed account: returned when it is to be judged now ("graph" mode), else held or seen already. */
   const take = (entry: AccountRead, pool: PoolInfo): PoolInfo | undefined => {
     if (!addName(entry, pool.name.toLowerCase())) return undefined;
-    judging.locate([pool], entry.account.location);
     if (entry.mode !== "graph") {
       if (adds(entry, pool)) entry.held.push(pool);
       return undefined;
@@ -316,7 +318,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
           if (entry.retired) {
             // Resource Graph's rows are all there is; whether they carry references depends on its api-version.
             source = "resource-graph";
-            poolsReason = "the Batch API no longer answers at the api-version that shows certificates; pools from Resource Graph's rows";
+            poolsReason = POOLS_FROM_GRAPH_AS_RETIRED;
           } else source = "not-needed";
           made = entry.findings;
         } else if (entry.batchPools) {
@@ -337,7 +339,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         } else {
           // Refused as retired (the pool list, or the read for dangling references): Resource Graph's rows are all there is.
           source = "resource-graph";
-          poolsReason = "the Batch API no longer answers at the api-version that shows certificates; pools from Resource Graph's rows";
+          poolsReason = POOLS_FROM_GRAPH_AS_RETIRED;
           made = [...(entry.provisional ?? []), ...judgeMerged(entry, mergePoolEvidence(undefined, entry.held), false)];
         }
         findings.push(...made);

@@ -6,7 +6,7 @@ import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignO
 import { assertScopeMatched } from "./auditScope.js";
 import { compareFindings, completedFinding, findingJudge, type AccountPlace } from "./findings.js";
 import type { MigrationSettings } from "./migrationKit.js";
-import type { RetirementRule, VmSizeEndOfLife } from "./rules/rule.js";
+import { regionKey, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
 import { carriedCertificateFindings, locator, readVmSizeEndOfLife, unjudgedCollector } from "./ruleReads.js";
 import { REPORT_SCHEMA_VERSION, RETIREMENT_DATE, type AccountCoverage, type AuditReport, type Coverage, type Finding, type ReportSummary } from "./model.js";
@@ -114,7 +114,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
       locate: locator(),
       // Read through the first subscription (in id order) with a pool there, whatever order the reads finish in.
       noteRegion: (location, subscriptionId) => {
-        const region = location.toLowerCase().replace(/\s+/g, "");
+        const region = regionKey(location);
         const known = regions.get(region);
         if (region && (known === undefined || subscriptionId.toLowerCase() < known.toLowerCase())) regions.set(region, subscriptionId);
       },

@@ -62,9 +62,14 @@ export interface FindingDeadline {
 /** Azure's `batchSupportEndOfLife` per region: lower-cased location -> (lower-cased VM size -> YYYY-MM-DD). */
 export type VmSizeEndOfLife = ReadonlyMap<string, ReadonlyMap<string, string>>;
 
+/** An ARM location as the date tables key it: lower-cased, no spaces ("West Europe" and "westeurope" alike). */
+export function regionKey(location: string): string {
+  return location.toLowerCase().replace(/\s+/g, "");
+}
+
 /** The deadline of `rule` for a pool of size `vmSize` in `location`: Azure's when read, else regional, else the rule's. */
 export function deadlineFor(rule: RetirementRule, location: string | undefined, vmSize: string | null | undefined, azure: VmSizeEndOfLife | undefined): FindingDeadline {
-  const region = location?.toLowerCase().replace(/\s+/g, "");
+  const region = location === undefined ? undefined : regionKey(location);
   if (rule.vmSizeEndOfLife && region !== undefined && typeof vmSize === "string") {
     const date = azure?.get(region)?.get(vmSize.toLowerCase());
     if (date !== undefined) return { date, source: "azure", confirmed: true };
