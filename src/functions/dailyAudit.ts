@@ -32,7 +32,15 @@ export async function dailyAudit(timer: Timer, context: InvocationContext): Prom
   let runId = newRunId(job.now());
   let result = await runJob(host, log.child({ runId }), { runId, trigger: "timer", sendMode: host.config.sendMode });
   while (result.state === "already-running") {
-    const holder = await job.reports.status(result.activeRunId).catch(() => undefined);
+    const activeRunId = result.activeRunId;
+    const readHolder = () => job.reports.status(activeRunId).catch(() => undefined);
+    // A run saves its status just after it takes the lock: a firing that comes in between finds none yet, and asks
+    // again before it takes the holder for a sending run (an audit that overlapped would otherwise run twice).
+    let holder = await readHolder();
+    for (let asked = 1; holder === undefined && asked < HOLDER_STATUS_READS; asked++) {
+      await job.sleep(HOLDER_STATUS_WAIT_MS);
+      holder = await readHolder();
+    }
     if (holder && holder.kind !== "send-only") {
       log.info("another run is active; this firing does nothing", { activeRunId: result.activeRunId });
       return;
@@ -55,6 +63,9 @@ export async function dailyAudit(timer: Timer, context: InvocationContext): Prom
 
 /** How often a waiting audit tries the run lock again. */
 const LOCK_POLL_MS = 2_000;
+/** How often, and how far apart, a firing reads the status of the run holding the lock before it has one. */
+const HOLDER_STATUS_READS = 5;
+const HOLDER_STATUS_WAIT_MS = 200;
 
 /**
  * How long an audit firing waits for a sending run to let go of the lock: what host.json's functionTimeout
