@@ -308,8 +308,12 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         kitPools.push(...merged);
         return judging.judge(entry.account, entry.account, entry.certificates, merged, poolsUnknown);
       };
-      // Every account once, in the order they came (the keys are the reads' own: no second copy of 100,000 ids).
+      const unreadAsRetired = new Set<string>();
+      // Every account once, in the order they came (the keys are the reads' own: no second copy of 100,000 ids), each
+      // let go once gathered: the rest of the audit (kits, owners, the report) needs only what is taken from it here.
       for (const [key, entry] of reads) {
+        reads.delete(key);
+        if (entry.retired) unreadAsRetired.add(key);
         const account = entry.account;
         let source: PoolCoverageSource;
         let poolsReason: string | undefined;
@@ -364,10 +368,6 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
           ...(poolsReason === undefined ? {} : { poolsReason }),
           ...(entry.migratedPools?.length ? { migratedPools: entry.migratedPools } : {}),
         });
-        // Let go of what this account no longer needs (the report needs its findings and coverage only).
-        entry.held = [];
-        entry.findings = [];
-        entry.provisional = undefined;
       }
       // Pools of accounts that are not in the account list stay, their certificates unknown (the account is reported
       // as a coverage problem).
@@ -381,7 +381,6 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         findings.push(...judging.judge(place, undefined, "unknown", mergePoolEvidence(undefined, pools), false));
       }
       coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-      const unreadAsRetired = new Set([...reads].filter(([, entry]) => entry.retired).map(([key]) => key));
       return { certificates, findings, kitPools, poolNames, accounts: coverage, unlisted, migratedPools, certificateApiRetired: retired, unreadAsRetired };
     },
   };
