@@ -149,11 +149,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
 
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
-    // Read once, before the audit (the run holds the lock, so they do not change until tracking): accounts whose pool
-    // findings are still open get their pools read whatever their certificates say.
-    const knownStates = await tenantLedger.findingStates();
+    // Accounts whose pool findings are still open get their pools read whatever their certificates say. The ledger's
+    // states are read for that and let go: held through the audit they were about 50 MB at 100,000 accounts (45,000
+    // findings), so tracking reads them again after it (the run holds the lock: they do not change in between), and
+    // the certificate findings to carry are read only when Azure refuses the certificate API as retired.
     const accountsWithOpenPoolFindings = new Set(
-      knownStates.filter((s) => s.resolvedOn === undefined && s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()),
+      (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined && s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()),
     );
     const found = await auditTenant(
       {
@@ -175,7 +176,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         accountsWithOpenPoolFindings,
         // Carried, open and marked, should Azure refuse the certificate API's api-version as retired.
-        openCertificateFindings: knownStates.filter((s) => s.resolvedOn === undefined && (s.kind === "account-certificate" || s.kind === "pool-certificate-reference")),
+        openCertificateFindings: async () =>
+          (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined && (s.kind === "account-certificate" || s.kind === "pool-certificate-reference")),
         ...(config.migration ? { migration: config.migration } : {}),
         signal: reads.signal,
       },
@@ -183,7 +185,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     ctx.onStageDone?.("audit");
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
-    const progress = await trackFindings(tenantLedger, found, knownStates);
+    const progress = await trackFindings(tenantLedger, found);
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
     ctx.onStageDone?.("tracking");

@@ -75,9 +75,10 @@ export interface AuditRequest {
   /**
    * The ledger's open certificate findings (account-certificate, pool-certificate-reference): when Azure refuses the
    * certificate API's api-version as retired, those of the accounts it left unread are carried into the report, open,
-   * saying that Azure no longer shows certificates and they must be verified by hand.
+   * saying that Azure no longer shows certificates and they must be verified by hand. Asked for only then (the
+   * ledger's states are not held through the audit: at 100,000 accounts they are about 50 MB).
    */
-  openCertificateFindings?: readonly FindingState[];
+  openCertificateFindings?: () => Promise<readonly FindingState[]>;
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
   signal?: AbortSignal;
 }
@@ -143,7 +144,8 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   built.sort(compareFindings);
   // Certificate findings the ledger holds open in accounts Azure no longer shows certificates for stay open, marked.
   if (certificateApiRetired !== undefined) {
-    built.push(...carriedCertificateFindings(request.openCertificateFindings ?? [], unreadAsRetired, inventory.accounts, rules, request.asOf, built));
+    const open = request.openCertificateFindings ? await request.openCertificateFindings() : [];
+    built.push(...carriedCertificateFindings(open, unreadAsRetired, inventory.accounts, rules, request.asOf, built));
     built.sort(compareFindings);
   }
   // Each rule's kit builder over the findings (the certificate rule's builds the Key Vault replacement pool).

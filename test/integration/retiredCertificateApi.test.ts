@@ -8,6 +8,7 @@ import type { AuditReport } from "../../src/core/model.js";
 import { trackFindings } from "../../src/core/trackFindings.js";
 import { MemoryLedger } from "../support/memoryPorts.js";
 import { startHarness, type Harness } from "../support/simulatedAzure.js";
+import { composeRun, isolatedStorage, runJob, sharedAzurite, startSimulatedAzure, succeeded } from "../support/auditRuns.js";
 
 const SUB = "00000000-0000-4000-8000-00000000d001";
 const RG = `/subscriptions/${SUB}/resourceGroups/rg-retired`;
@@ -47,10 +48,14 @@ function tenant(refuse: boolean): TenantSnapshot {
 }
 
 let harness: Harness | undefined;
+let closeSim: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await harness?.sim.close();
   harness = undefined;
+  await closeSim?.();
+  closeSim = undefined;
 });
+const azurite = sharedAzurite();
 
 async function auditWith(snapshot: TenantSnapshot, ledger: MemoryLedger, asOf: string): Promise<AuditReport> {
   await harness?.sim.close();
@@ -58,7 +63,7 @@ async function auditWith(snapshot: TenantSnapshot, ledger: MemoryLedger, asOf: s
   const states = await ledger.findingStates();
   const report = await auditTenant(
     { inventory: harness.inventory, certificates: harness.certificates, pools: harness.certificates, concurrency: 1 },
-    { scope: { subscriptions: [], managementGroups: [] }, asOf, generatedAt: `${asOf}T07:00:00.000Z`, openCertificateFindings: states.filter((s) => s.kind !== "pool") },
+    { scope: { subscriptions: [], managementGroups: [] }, asOf, generatedAt: `${asOf}T07:00:00.000Z`, openCertificateFindings: async () => states.filter((s) => s.kind !== "pool") },
   );
   return (await trackFindings(ledger, report, states)).report;
 }
@@ -95,5 +100,23 @@ describe("the certificate read's api-version refused as retired", () => {
     ]);
     // Nothing was resolved by the refusal.
     expect((await ledger.findingStates()).filter((s) => s.resolvedOn !== undefined)).toEqual([]);
+  });
+
+  it("carries them in the daily job too, which reads the ledger's findings again for them (it does not hold them through the audit)", async () => {
+    const env = isolatedStorage(azurite.connectionString);
+    const jobOn = async (refuse: boolean, asOf: string) => {
+      await closeSim?.();
+      const { sim, accessKey } = await startSimulatedAzure(tenant(refuse));
+      closeSim = () => sim.close();
+      return succeeded(await runJob(composeRun(sim, accessKey, { ...env, SEND_MODE: "dry-run" }), asOf)).report;
+    };
+    const before = await jobOn(false, "2026-12-03");
+    const after = await jobOn(true, "2026-12-04");
+    expect(after.coverage.certificateApiRetired).toMatch(/retired/);
+    expect(ids(after)).toEqual(ids(before));
+    const carried = after.findings.filter((f) => f.rule === "account-certificate" || f.rule === "pool-certificate-reference");
+    expect(carried).toHaveLength(2);
+    for (const f of carried) expect(f.detail).toMatch(/^Azure no longer shows certificates: verify by hand \(last seen 2026-12-03/);
+    expect(after.run?.resolvedSinceLastRun).toEqual([]);
   });
 });
