@@ -1,5 +1,7 @@
 // Reports are uploaded to Blob storage while they are made (block by block): what lands is the whole text, a format
 // that fails half way leaves the blob it would have replaced, and "latest" moves only when every file of the run is in.
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { describe, expect, it } from "vitest";
 import { BlobReportStore } from "../../src/azure/blobReportStore.js";
@@ -15,15 +17,20 @@ function store(container: string) {
   return { reports: new BlobReportStore(blobs, container), container: blobs.getContainerClient(container) };
 }
 
+/** A stored file as any reader of the storage account gets it: its bytes, decoded as its Content-Encoding says. */
 async function text(container: ReturnType<typeof store>["container"], name: string): Promise<string> {
-  return (await container.getBlockBlobClient(name).downloadToBuffer()).toString("utf8");
+  const blob = container.getBlockBlobClient(name);
+  const [bytes, properties] = await Promise.all([blob.downloadToBuffer(), blob.getProperties()]);
+  return (properties.contentEncoding === "gzip" ? gunzipSync(bytes) : bytes).toString("utf8");
 }
 
-/** About `megabytes` MB of text in small pieces (several upload blocks). */
+/** About `megabytes` MB of text in small pieces, hexadecimal (it compresses only about half: several upload blocks). */
 function* manyPieces(megabytes: number, failAfter?: number): Generator<string> {
   for (let i = 0; i < megabytes * 1024; i++) {
     if (failAfter !== undefined && i === failAfter) throw new Error("the renderer broke half way");
-    yield `${String(i).padStart(8, "0")}${"x".repeat(1015)}\n`;
+    let line = String(i).padStart(8, "0");
+    for (let j = 0; j < 16; j++) line += createHash("sha256").update(`${i}.${j}`).digest("hex");
+    yield `${line.slice(0, 1023)}\n`;
   }
 }
 
@@ -39,6 +46,22 @@ describe("BlobReportStore.saveReport", () => {
     // Several blocks: the upload did not gather the file into one body.
     const blocks = await container.getBlockBlobClient("runs/run-1/report.csv").getBlockList("committed");
     expect(blocks.committedBlocks?.length).toBeGreaterThan(1);
+    // Stored compressed, and said so: a reader that honours Content-Encoding (a browser, curl --compressed) gets the text.
+    for (const format of ["json", "csv", "html"]) {
+      const properties = await container.getBlockBlobClient(`runs/run-1/report.${format}`).getProperties();
+      expect(properties.contentEncoding).toBe("gzip");
+    }
+    const json = await container.getBlockBlobClient("runs/run-1/report.json").downloadToBuffer();
+    expect(json.length).toBeLessThan(Buffer.byteLength(JSON.stringify(report, null, 2)));
+  });
+
+  it("reads back what an earlier build stored uncompressed", async () => {
+    const { reports, container } = store("uncompressed");
+    const report = sampleReport();
+    const body = JSON.stringify(report, null, 2);
+    await container.createIfNotExists();
+    await container.getBlockBlobClient("latest/report.json").upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: "application/json" } });
+    expect(await reports.latestReport()).toEqual(JSON.parse(body));
   });
 
   it("makes the JSON once for the run's blob and 'latest', both whole, 'latest' with the run's metadata", async () => {
