@@ -25,7 +25,7 @@ import { sendReminders, type MessageRenderer, type PlannedMessage, type Rendered
 import { parseNcrontab } from "../core/ncrontab.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { UndeliverableMark } from "../core/owners.js";
-import type { BlobReportStore, ReportText, RunStatus } from "../azure/blobReportStore.js";
+import { STORED_ENCODING, type BlobReportStore, type ReportText, type RunStatus } from "../azure/blobReportStore.js";
 import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
 import { jsonChunks } from "../report/textChunks.js";
 import { REPORT_CSP_HEADER, reportHtmlChunks } from "../render/reportHtml.js";
@@ -282,12 +282,13 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
 /**
  * What makes each stored format, so a file written by an earlier build is not served as today's: the code that renders
  * it (./rendererFingerprint.ts: any change to src/render or src/report), the page's Content-Security-Policy (its
- * inline style and script hashes; an older page would break under today's header) and the csv's columns.
+ * inline style and script hashes; an older page would break under today's header), the csv's columns, and how the
+ * file is stored (gzip since this build: a build from before, rolled back to, must not serve these bytes as text).
  */
 const RENDERER = rendererFingerprint();
 export const REPORT_FORMAT_VERSIONS = {
-  csv: versionOf(`${RENDERER}|${CSV_COLUMNS.join(",")}`),
-  html: versionOf(`${RENDERER}|${REPORT_CSP_HEADER}`),
+  csv: versionOf(`${RENDERER}|${CSV_COLUMNS.join(",")}|${STORED_ENCODING}`),
+  html: versionOf(`${RENDERER}|${REPORT_CSP_HEADER}|${STORED_ENCODING}`),
 } as const;
 
 function versionOf(text: string): string {

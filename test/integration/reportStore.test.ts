@@ -2,7 +2,8 @@
 // that fails half way leaves the blob it would have replaced, and "latest" moves only when every file of the run is in.
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { BlobServiceClient } from "@azure/storage-blob";
+import { RestError } from "@azure/core-rest-pipeline";
+import { BlobServiceClient, type BlockBlobClient, type ContainerClient } from "@azure/storage-blob";
 import { describe, expect, it } from "vitest";
 import { BlobReportStore } from "../../src/azure/blobReportStore.js";
 import { isAuditError } from "../../src/core/errors.js";
@@ -98,5 +99,36 @@ describe("BlobReportStore.saveReport", () => {
     await failing.catch((error: unknown) => expect(isAuditError(error)).toBe(false));
     expect(await text(container, "runs/run-1/report.csv")).toBe(before);
     expect((await reports.latestReport())?.asOf).toBe(first.asOf);
+  });
+
+  it("a storage failure half way through an upload fails as storage unavailable, commits nothing and moves no 'latest'", async () => {
+    const { reports, container } = store("outage");
+    const first = sampleReport();
+    await reports.saveReport("run-1", first);
+    // The same storage, through a client whose third staged block is refused (the JSON's second, in the run's blob).
+    const real = BlobServiceClient.fromConnectionString(storage.connectionString);
+    let staged = 0;
+    const failing = {
+      getContainerClient: (name: string) => {
+        const inner = real.getContainerClient(name);
+        return Object.assign(Object.create(inner) as ContainerClient, {
+          getBlockBlobClient: (blob: string) => {
+            const client = inner.getBlockBlobClient(blob);
+            return Object.assign(Object.create(client) as BlockBlobClient, {
+              stageBlock: async (...args: Parameters<BlockBlobClient["stageBlock"]>) => {
+                if (++staged > 2) throw new RestError("The server is busy.", { statusCode: 503 });
+                return client.stageBlock(...args);
+              },
+            });
+          },
+        });
+      },
+    } as unknown as BlobServiceClient;
+    const second = { ...first, asOf: "2030-01-01" };
+    const error = await new BlobReportStore(failing, "outage").saveReport("run-2", second, { json: () => manyPieces(3) }).catch((e: unknown) => e);
+    expect(staged).toBeGreaterThan(2);
+    expect(isAuditError(error) ? error.code : error).toBe("LEDGER.UNAVAILABLE");
+    expect((await reports.latestReport())?.asOf).toBe(first.asOf);
+    expect(await container.getBlockBlobClient("runs/run-2/report.json").exists()).toBe(false);
   });
 });
