@@ -262,18 +262,30 @@ export class BlobReportStore {
 
   /** The blob's text; undefined when there is none, or (with `ifMatch`) when its ETag is no longer that one (412). */
   private async get(name: string, ifMatch?: string): Promise<string | undefined> {
+    let body: Buffer;
+    let encoding: string | undefined;
     try {
       // One GET (download), not downloadToBuffer: that reads the size first and then ranges, so a status written
       // between the two (a run saves its progress while it is being read) came back as a mix of both.
       const response = await this.container.getBlockBlobClient(name).download(0, undefined, ifMatch ? { conditions: { ifMatch } } : {});
       const chunks: Buffer[] = [];
       for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-      const body = Buffer.concat(chunks);
-      // Reports are stored compressed (STORED_ENCODING); status files, and reports an earlier build wrote, are not.
-      return (response.contentEncoding?.toLowerCase() === STORED_ENCODING ? await gunzipAsync(body) : body).toString("utf8");
+      body = Buffer.concat(chunks);
+      encoding = response.contentEncoding?.toLowerCase();
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 404 || (ifMatch !== undefined && error.statusCode === 412))) return undefined;
       throw new AuditError("LEDGER.UNAVAILABLE", `Cannot read ${name} from Blob storage: ${ensureError(error).message}`, { retryable: true, cause: error });
+    }
+    // Reports are stored compressed (STORED_ENCODING); status files, and reports an earlier build wrote, are not.
+    if (encoding !== STORED_ENCODING) return body.toString("utf8");
+    try {
+      return (await gunzipAsync(body)).toString("utf8");
+    } catch (error) {
+      // The bytes came back whole but are not what they say: reading them again will not help; the next run rewrites them.
+      throw new AuditError("INTERNAL", `${name} in Blob storage says it is gzip-compressed but cannot be decompressed (${ensureError(error).message}); the next run writes it again`, {
+        retryable: false,
+        cause: error,
+      });
     }
   }
 }

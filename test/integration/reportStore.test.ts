@@ -56,6 +56,18 @@ describe("BlobReportStore.saveReport", () => {
     expect(json.length).toBeLessThan(Buffer.byteLength(JSON.stringify(report, null, 2)));
   });
 
+  it("refuses a stored report that says gzip but is not, naming it, as not worth retrying", async () => {
+    const { reports, container } = store("damaged");
+    const body = JSON.stringify(sampleReport());
+    await container.createIfNotExists();
+    await container
+      .getBlockBlobClient("latest/report.json")
+      .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: "application/json", blobContentEncoding: "gzip" } });
+    const error = await reports.latestReport().catch((e: unknown) => e);
+    expect(isAuditError(error) ? [error.code, error.retryable] : error).toEqual(["INTERNAL", false]);
+    expect((error as Error).message).toMatch(/^latest\/report\.json in Blob storage says it is gzip-compressed but cannot be decompressed/);
+  });
+
   it("reads back what an earlier build stored uncompressed", async () => {
     const { reports, container } = store("uncompressed");
     const report = sampleReport();
