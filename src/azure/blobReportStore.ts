@@ -1,6 +1,5 @@
 // Reports and run status in Blob storage: runs/<runId>/{status.json,report.json,report.csv,report.html}, and
 // latest/report.json for the HTTP API (its metadata names the run's csv and html, see saveReport).
-import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createGzip, gunzip } from "node:zlib";
@@ -8,7 +7,7 @@ import { RestError } from "@azure/core-rest-pipeline";
 import type { BlobServiceClient, BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport, OutboxBacklog } from "../core/model.js";
-import { coalesce, jsonChunks } from "../report/textChunks.js";
+import { jsonChunks, textStream } from "../report/textChunks.js";
 
 /** A report format as pieces of text, made when it is written (see saveReport). */
 export interface ReportText {
@@ -199,13 +198,7 @@ export class BlobReportStore {
       };
       // The text is made as the compressor reads it (so never held whole), compressed off the main thread. A failure
       // anywhere (the maker, the compressor, a staged block) ends every stage of the pipeline, the maker's generator too.
-      const text = Readable.from(
-        (function* () {
-          for (const piece of coalesce(made(), TEXT_PIECE_CHARS)) yield Buffer.from(piece, "utf8");
-        })(),
-        { objectMode: false },
-      );
-      await pipeline(text, createGzip(), async (compressed: AsyncIterable<Buffer>) => {
+      await pipeline(textStream(made(), TEXT_PIECE_CHARS), createGzip(), async (compressed: AsyncIterable<Buffer>) => {
         let parts: Buffer[] = [];
         let size = 0;
         for await (const chunk of compressed) {

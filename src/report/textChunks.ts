@@ -78,10 +78,10 @@ export function* coalesce(pieces: Iterable<string>, size = 64 * 1024): Generator
 }
 
 /** Pieces of text as a byte stream (UTF-8), made as the stream is read: for Blob uploads and files. */
-export function textStream(pieces: Iterable<string>): Readable {
+export function textStream(pieces: Iterable<string>, size?: number): Readable {
   return Readable.from(
     (function* () {
-      for (const piece of coalesce(pieces)) yield Buffer.from(piece, "utf8");
+      for (const piece of coalesce(pieces, size)) yield Buffer.from(piece, "utf8");
     })(),
     { objectMode: false },
   );
