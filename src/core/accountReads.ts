@@ -347,7 +347,6 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
           made = [...(entry.provisional ?? []), ...judgeMerged(entry, mergePoolEvidence(undefined, entry.held), false)];
         }
         findings.push(...made);
-        entry.batchByName = undefined;
         // A kit reads the certificates and pool names of its account only (an account the retirement left unread
         // may get kits for the ledger's open pool findings, carried into the report after this).
         if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
