@@ -55,15 +55,45 @@ function poolSources(report: AuditReport): string {
   return said.length === 0 ? "" : `<p id="pool-sources">Pool certificate references, per account: ${escapeHtml(said.join("; "))}.</p>`;
 }
 
+/**
+ * Pools some rules could not judge (`coverage.unjudged`): neither affected nor clean, so the page says so whether or not
+ * the scan was otherwise complete. One line per rule, not per account: at 100,000 accounts there are entries for most.
+ */
+function unjudgedRules(report: AuditReport): string {
+  const entries = report.coverage.unjudged ?? [];
+  if (entries.length === 0) return "";
+  const byRule = new Map<string, { accounts: number; pools: number; missing: Set<string> }>();
+  for (const e of entries) {
+    let rule = byRule.get(e.rule);
+    if (!rule) byRule.set(e.rule, (rule = { accounts: 0, pools: 0, missing: new Set() }));
+    rule.accounts++;
+    rule.pools += e.pools;
+    for (const m of e.missing) rule.missing.add(m);
+  }
+  const titles = new Map((report.rules ?? []).map((r) => [r.id, r.title]));
+  const items = [...byRule]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, r]) => {
+      const title = titles.get(id);
+      const missing = [...r.missing].sort().map((m) => `<code>${escapeHtml(m)}</code>`).join(", ");
+      return (
+        `<li><strong>${escapeHtml(title ?? id)}</strong>${title ? ` <code>${escapeHtml(id)}</code>` : ""}: ` +
+        `${escapeHtml(plural(r.pools, "pool"))} in ${escapeHtml(plural(r.accounts, "Batch account"))} not judged; the reads did not carry ${missing}</li>`
+      );
+    });
+  return `<div id="unjudged"><p>Some pools could not be judged by every rule: they are <strong>neither affected nor clean</strong>, and findings already open for them stay open (the accounts are listed under <code>coverage.unjudged</code> in the JSON report).</p><ul>${items.join("")}</ul></div>`;
+}
+
 export function renderCoverage(report: AuditReport, gaps: CoverageGaps): string {
   const c = report.coverage;
   const subs = c.subscriptions.length;
   const accts = c.accounts.length;
   if (!gaps.incomplete) {
     return `<section id="coverage" class="banner banner-ok" aria-labelledby="coverage-h">
-<h2 id="coverage-h">&#10003; Coverage complete</h2>
+<h2 id="coverage-h">&#10003; Coverage complete${c.unjudged?.length ? ", but some pools not judged by every rule" : ""}</h2>
 <p>Every subscription (${formatNumber(subs)}) and every Batch account (${formatNumber(accts)}) visible to the auditor was read.</p>
 ${poolSources(report)}
+${unjudgedRules(report)}
 </section>`;
   }
   const failedSubs = c.subscriptions.filter((s) => s.status === "failed").length;
@@ -76,5 +106,6 @@ ${poolSources(report)}
 <p>${counts.length ? `The auditor could not read ${counts.join(" and ")}. ` : ""}Certificates in the parts listed below are <strong>unknown, not absent</strong>; fix access and run again before treating anything as clean.</p>
 <ul id="coverage-gaps">${gaps.items.join("")}</ul>
 ${poolSources(report)}
+${unjudgedRules(report)}
 </section>`;
 }

@@ -158,7 +158,7 @@ export function* renderFindings(report: AuditReport, gaps: CoverageGaps, finding
   if (findings.length === 0) {
     const body = gaps.incomplete
       ? `<p id="no-findings" class="empty"><strong>No findings in the parts of the tenant that could be read &mdash; but the scan was incomplete.</strong><br>Certificate usage in the scopes listed under Coverage is unknown, so this is not a clean result.</p>`
-      : `<p id="no-findings" class="empty"><strong>No certificate usage found.</strong><br>No Batch account holds a certificate and no pool references one, across ${plural(report.coverage.subscriptions.length, "subscription")} and ${plural(report.coverage.accounts.length, "Batch account")}.</p>`;
+      : `<p id="no-findings" class="empty"><strong>No certificate usage found.</strong><br>No Batch account holds a certificate and no pool references one, across ${plural(report.coverage.subscriptions.length, "subscription")} and ${plural(report.coverage.accounts.length, "Batch account")}.${report.coverage.unjudged?.length ? " Some pools could not be judged by every rule: see Coverage." : ""}</p>`;
     yield `<section id="findings" class="card" aria-labelledby="findings-h"><h2 id="findings-h">Findings</h2>${body}</section>`;
     return;
   }

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AuditReport, Finding } from "../../../src/core/model.js";
+import { reportRules, resolveRules } from "../../../src/core/rules/ruleSet.js";
 import { escapeHtml } from "../../../src/render/escapeHtml.js";
 import {
   REPORT_CSP,
@@ -214,6 +215,33 @@ describe("renderReportHtml", () => {
     const html = renderReportHtml(completeReport(), sampleExtras());
     expect(html).toContain("Coverage complete");
     expect(html).not.toContain('role="alert"');
+  });
+
+  it("says which rules could not judge some pools, per rule, even when coverage is otherwise complete", () => {
+    const report = emptyReport(true);
+    report.rules = reportRules(resolveRules());
+    const rule = report.rules.find((r) => r.id === "classic-node-communication");
+    if (!rule) throw new Error("no classic-node-communication rule");
+    const accounts = report.coverage.accounts;
+    report.coverage.unjudged = [
+      ...accounts.map((a) => ({ rule: rule.id, accountId: a.id, pools: 2, missing: ["nodeCommunicationMode"], reason: "not carried" })),
+      { rule: "custom-hostile", accountId: accounts[0]?.id ?? "", pools: 1, missing: [HOSTILE], reason: "not carried" },
+    ];
+    const html = renderReportHtml(report, { history: [], resolvedSinceLastRun: [] });
+    const section = /<div id="unjudged">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? "";
+    expect(html).toContain("but some pools not judged by every rule");
+    expect(section).toContain("neither affected nor clean");
+    // One line per rule, with the pools and accounts summed and what was missing; an unknown rule by its id, escaped.
+    expect(count(section, "<li>")).toBe(2);
+    expect(section).toContain(`<strong>${escapeHtml(rule.title)}</strong> <code>${escapeHtml(rule.id)}</code>: ${accounts.length * 2} pools in ${accounts.length} Batch accounts not judged`);
+    expect(section).toContain("<code>nodeCommunicationMode</code>");
+    expect(section).toContain("<strong>custom-hostile</strong>: 1 pool in 1 Batch account not judged");
+    expect(section).not.toContain("<script>");
+    expect(html).toContain("Some pools could not be judged by every rule: see Coverage.");
+
+    const judged = renderReportHtml(emptyReport(true), { history: [], resolvedSinceLastRun: [] });
+    expect(judged).not.toContain('id="unjudged"');
+    expect(judged).not.toContain("not judged by every rule");
   });
 
   it("says 'no certificate usage found' for an empty report only when coverage is complete", () => {
