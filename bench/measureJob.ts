@@ -42,6 +42,8 @@ export interface StageMeasure {
   cpuSeconds: number;
   heapUsedMb: number;
   rssMb: number;
+  /** The process's peak RSS so far, at the stage's end: the stage where it rises is the one that set the job's peak. */
+  peakRssMb: number;
 }
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
@@ -90,6 +92,7 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
         cpuSeconds: Math.round((cpuUsed.user + cpuUsed.system) / 1000) / 1000,
         heapUsedMb: Math.round(heapUsed / 1048576),
         rssMb: Math.round(rss / 1048576),
+        peakRssMb: Math.round(peakRssMb()),
       });
       if (stage === snapshotAfter) writeHeapSnapshot(`bench-${stage}.heapsnapshot`);
       stageStarted = performance.now();
