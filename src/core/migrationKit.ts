@@ -173,9 +173,10 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
   for (const v of variables) if (v.value.startsWith("<REPLACE:")) placeholders.add(v.value);
 
   // The body and the commands are most of a kit's size (at 100,000 accounts, 25,000 kits held about 110 MB), and
-  // they follow from the pool's configuration and a few names: the kit keeps those and makes the body and the
-  // commands each time they are read. Both are enumerable properties in the same places as before, so the kit reads
-  // and serialises (JSON.stringify, the report's streamed JSON) exactly as a plain object with them would.
+  // they follow from the pool's configuration and a few names: the kit keeps those and makes the body, the script's
+  // variables (another 11 MB there) and the commands each time they are read. All are enumerable properties in the
+  // same places as before, so the kit reads and serialises (JSON.stringify, the report's streamed JSON) exactly as a
+  // plain object with them would.
   const text = (t: string) => {
     if (!input.texts) return t;
     const held = input.texts.get(t);
@@ -191,7 +192,7 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
   kit.placeholders = [...placeholders].map(text);
   kit.notes = [...new Set(notes)].map(text);
   kit.warnings = [...new Set(warnings)].map(text);
-  kit.variables = variables.map((v) => ({ name: v.name, value: v.value }));
+  Object.defineProperty(kit, "variables", MADE_ON_READ.variables);
   Object.defineProperty(kit, "commands", MADE_ON_READ.commands);
   kit.certificates = referenced.map((o) => ({
     secretName: o.secretName,
@@ -230,10 +231,12 @@ const MADE_ON_READ = {
     if (!r.configuration) return undefined;
     return buildReplacementPool(r.configuration, r.commandInput.observed, r.vault, r.commandInput.settings, [], new Set(), []).body;
   }),
+  // The script's values (names and what to fill in): they follow from the same input as the commands.
+  variables: accessor("variables", (r) => kitVariables(r.commandInput).map((v) => ({ name: v.name, value: v.value }))),
   commands: accessor("commands", (r) => migrationCommands(r.commandInput)),
 } as const;
 
-function accessor<K extends "replacementPool" | "commands">(key: K, make: (recipe: KitRecipe) => MigrationKit[K] | undefined): PropertyDescriptor {
+function accessor<K extends "replacementPool" | "variables" | "commands">(key: K, make: (recipe: KitRecipe) => MigrationKit[K] | undefined): PropertyDescriptor {
   return {
     enumerable: true,
     configurable: true,

@@ -301,8 +301,15 @@ describe("migration kit: kept as its inputs", () => {
     expect({ ...kit }).toEqual(plain);
   });
 
-  it("gives the same body and commands on every read, a fresh copy each time, and holds a value assigned to them", () => {
+  it("gives the same body, variables and commands on every read, a fresh copy each time, and holds a value assigned to them", () => {
     const kit = kitOf(findingsFor([windowsPool]), "render-pool");
+    const variables = kit.variables;
+    expect(variables.map((v) => v.name)).toContain("VAULT");
+    variables[0]!.value = "changed by a reader";
+    expect(kit.variables).not.toEqual(variables);
+    expect(kit.variables.slice(1)).toEqual(variables.slice(1));
+    kit.variables = [{ name: "VAULT", value: "kv-held" }];
+    expect(kit.variables).toEqual([{ name: "VAULT", value: "kv-held" }]);
     const first = kit.commands;
     first.push("changed by a reader");
     expect(kit.commands).not.toContain("changed by a reader");
