@@ -100,11 +100,6 @@ export interface MigrationInput {
   takenPoolNames?: Set<string>;
   /** Per certificate name (lower case): the account's other pools that still reference it. */
   otherPoolsUsing?: ReadonlyMap<string, readonly string[]>;
-  /**
-   * The run's kit texts (notes, warnings, placeholders), each held once: most kits' notes are the same few sentences,
-   * and at 100,000 accounts 25,000 kits would otherwise hold a copy each.
-   */
-  texts?: Map<string, string>;
 }
 
 export function buildMigrationKit(input: MigrationInput): MigrationKit {
@@ -116,12 +111,9 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
   const referenced = distinctReferences(finding, certs);
   // A reference to a certificate the account does not hold is neither imported nor observed: with
   // requireInitialSync a secret that is not in the vault would keep every node from starting.
-  const observed = referenced.filter((o) => o.inAccount !== false);
-  const notes: string[] = [];
-  const warnings: string[] = [];
-  const placeholders = new Set<string>();
+  // Each with the account's other pools that still use it (the kit does not delete those).
+  const withUsers = referenced.map((o) => ({ ...o, otherPools: input.otherPoolsUsing?.get(o.secretName) ?? [] }));
   const vault = settings.keyVaultName ?? VAULT_PLACEHOLDER;
-  if (!settings.keyVaultName) placeholders.add(VAULT_PLACEHOLDER);
 
   const configuration = pool?.configuration;
   let os: MigrationKit["os"] = "unknown";
@@ -134,11 +126,68 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
         : "The pool's configuration was not read from the Batch API (it is known only from Resource Graph), so no replacement body is generated: ") +
       "copy the pool's settings from the portal or `az batch pool show`, then add the identity and Key Vault extension shown in the commands";
   } else {
-    // Built once here for its OS, notes and placeholders; the body itself is made again whenever it is read.
-    os = buildReplacementPool(configuration, observed, vault, settings, notes, placeholders, warnings).os;
+    // Built once here for its OS; the body, and what building it notes, are made again whenever they are read.
+    os = buildReplacementPool(configuration, observedOf(withUsers), vault, settings, [], new Set(), []).os;
   }
 
-  for (const ref of referenced) {
+  const commandInput: CommandInput = {
+    finding: { subscriptionId: finding.subscriptionId, resourceGroup: finding.resourceGroup, accountName: finding.accountName, accountId: finding.accountId },
+    poolName,
+    replacementPoolName,
+    fileName,
+    hasBody: configuration !== undefined,
+    settings,
+    observed: observedOf(withUsers),
+  };
+
+  // The body, the script and its variables, the notes, warnings and placeholders, and the certificate list are most
+  // of a kit's size (at 100,000 accounts, 25,000 kits held about 110 MB in bodies and scripts, and 25 MB more in the
+  // rest), and they follow from the pool's configuration and a few names: the kit keeps those and makes each of them
+  // when it is read. All are enumerable properties in the same places as before, so the kit reads and serialises
+  // (JSON.stringify, the report's streamed JSON) exactly as a plain object with them would.
+  const kit = { poolName, replacementPoolName, fileName, os } as MigrationKit;
+  recipes.set(kit, { configuration, vault, commandInput, referenced: withUsers });
+  if (configuration) Object.defineProperty(kit, "replacementPool", MADE_ON_READ.replacementPool);
+  kit.apiVersion = REPLACEMENT_API_VERSION;
+  if (unavailable) kit.unavailable = unavailable;
+  Object.defineProperty(kit, "placeholders", MADE_ON_READ.placeholders);
+  Object.defineProperty(kit, "notes", MADE_ON_READ.notes);
+  Object.defineProperty(kit, "warnings", MADE_ON_READ.warnings);
+  Object.defineProperty(kit, "variables", MADE_ON_READ.variables);
+  Object.defineProperty(kit, "commands", MADE_ON_READ.commands);
+  Object.defineProperty(kit, "certificates", MADE_ON_READ.certificates);
+  return kit;
+}
+
+/**
+ * A reference to a certificate the account does not hold is neither imported nor observed: with requireInitialSync a
+ * secret that is not in the vault would keep every node from starting.
+ */
+function observedOf<T extends ObservedCertificate>(referenced: readonly T[]): T[] {
+  return referenced.filter((o) => o.inAccount !== false);
+}
+
+/** What building the body noted, then what each certificate and the pool's OS call for, then the placeholders left. */
+interface KitTexts {
+  placeholders: string[];
+  notes: string[];
+  warnings: string[];
+}
+
+/**
+ * A kit's notes, warnings and placeholders, from its recipe. A reader (the report's writers) reads a kit's properties
+ * one after another, so the last kit's are kept and the body is built once for the three.
+ */
+let lastTexts: { recipe: KitRecipe; texts: KitTexts } | undefined;
+function kitTexts(r: KitRecipe): KitTexts {
+  if (lastTexts?.recipe === r) return lastTexts.texts;
+  const { settings, observed } = r.commandInput;
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  const placeholders = new Set<string>();
+  if (!settings.keyVaultName) placeholders.add(VAULT_PLACEHOLDER);
+  const os = r.configuration ? buildReplacementPool(r.configuration, observed, r.vault, settings, notes, placeholders, warnings).os : "unknown";
+  for (const ref of r.referenced) {
     if (ref.inAccount === false) {
       notes.push(
         `${ref.secretName} is referenced by the pool but is not a certificate of the account, so the replacement does not observe it and nothing imports it: if the pool still needs it, put it in Key Vault from wherever you keep it and add it to the extension's observedCertificates`,
@@ -153,56 +202,15 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
     }
   }
   if (os === "linux") notes.push(LINUX_NOTE);
-  const kept = observed.map((o) => ({ ...o, otherPools: input.otherPoolsUsing?.get(o.secretName) ?? [] }));
-  for (const o of kept) {
+  for (const o of observed) {
     if (o.otherPools.length > 0) {
       notes.push(`${o.secretName} is also used by ${o.otherPools.length === 1 ? "pool" : "pools"} ${o.otherPools.join(", ")}, so this kit does not delete it: delete it once no pool uses it`);
     }
   }
-
-  const commandInput: CommandInput = {
-    finding: { subscriptionId: finding.subscriptionId, resourceGroup: finding.resourceGroup, accountName: finding.accountName, accountId: finding.accountId },
-    poolName,
-    replacementPoolName,
-    fileName,
-    hasBody: configuration !== undefined,
-    settings,
-    observed: kept,
-  };
-  const variables = kitVariables(commandInput);
-  for (const v of variables) if (v.value.startsWith("<REPLACE:")) placeholders.add(v.value);
-
-  // The body and the commands are most of a kit's size (at 100,000 accounts, 25,000 kits held about 110 MB), and
-  // they follow from the pool's configuration and a few names: the kit keeps those and makes the body, the script's
-  // variables (another 11 MB there) and the commands each time they are read. All are enumerable properties in the
-  // same places as before, so the kit reads and serialises (JSON.stringify, the report's streamed JSON) exactly as a
-  // plain object with them would.
-  const text = (t: string) => {
-    if (!input.texts) return t;
-    const held = input.texts.get(t);
-    if (held !== undefined) return held;
-    input.texts.set(t, t);
-    return t;
-  };
-  const kit = { poolName, replacementPoolName, fileName, os } as MigrationKit;
-  recipes.set(kit, { configuration, vault, commandInput });
-  if (configuration) Object.defineProperty(kit, "replacementPool", MADE_ON_READ.replacementPool);
-  kit.apiVersion = REPLACEMENT_API_VERSION;
-  if (unavailable) kit.unavailable = unavailable;
-  kit.placeholders = [...placeholders].map(text);
-  kit.notes = [...new Set(notes)].map(text);
-  kit.warnings = [...new Set(warnings)].map(text);
-  Object.defineProperty(kit, "variables", MADE_ON_READ.variables);
-  Object.defineProperty(kit, "commands", MADE_ON_READ.commands);
-  kit.certificates = referenced.map((o) => ({
-    secretName: o.secretName,
-    referenceId: o.referenceId,
-    inAccount: o.inAccount,
-    ...(o.format ? { format: o.format } : {}),
-    ...(o.certificateId ? { certificateId: o.certificateId } : {}),
-    ...(deletesCertificate(o, input.otherPoolsUsing) ? { deletedByKit: true } : {}),
-  }));
-  return kit;
+  for (const v of kitVariables(r.commandInput)) if (v.value.startsWith("<REPLACE:")) placeholders.add(v.value);
+  const texts = { placeholders: [...placeholders], notes: [...new Set(notes)], warnings: [...new Set(warnings)] };
+  lastTexts = { recipe: r, texts };
+  return texts;
 }
 
 /**
@@ -218,6 +226,8 @@ interface KitRecipe {
   configuration: PoolConfiguration | undefined;
   vault: string;
   commandInput: CommandInput;
+  /** Every distinct certificate the pool references, each with the account's other pools that use it. */
+  referenced: (ObservedCertificate & { otherPools: readonly string[] })[];
 }
 const recipes = new WeakMap<MigrationKit, KitRecipe>();
 
@@ -231,12 +241,26 @@ const MADE_ON_READ = {
     if (!r.configuration) return undefined;
     return buildReplacementPool(r.configuration, r.commandInput.observed, r.vault, r.commandInput.settings, [], new Set(), []).body;
   }),
+  // Copies, so that a reader changing one changes nothing another reads.
+  placeholders: accessor("placeholders", (r) => [...kitTexts(r).placeholders]),
+  notes: accessor("notes", (r) => [...kitTexts(r).notes]),
+  warnings: accessor("warnings", (r) => [...kitTexts(r).warnings]),
   // The script's values (names and what to fill in): they follow from the same input as the commands.
   variables: accessor("variables", (r) => kitVariables(r.commandInput).map((v) => ({ name: v.name, value: v.value }))),
   commands: accessor("commands", (r) => migrationCommands(r.commandInput)),
+  certificates: accessor("certificates", (r) =>
+    r.referenced.map((o) => ({
+      secretName: o.secretName,
+      referenceId: o.referenceId,
+      inAccount: o.inAccount,
+      ...(o.format ? { format: o.format } : {}),
+      ...(o.certificateId ? { certificateId: o.certificateId } : {}),
+      ...(deletesCertificate(o, undefined) ? { deletedByKit: true } : {}),
+    })),
+  ),
 } as const;
 
-function accessor<K extends "replacementPool" | "variables" | "commands">(key: K, make: (recipe: KitRecipe) => MigrationKit[K] | undefined): PropertyDescriptor {
+function accessor<K extends "replacementPool" | "placeholders" | "notes" | "warnings" | "variables" | "commands" | "certificates">(key: K, make: (recipe: KitRecipe) => MigrationKit[K] | undefined): PropertyDescriptor {
   return {
     enumerable: true,
     configurable: true,
@@ -267,7 +291,6 @@ export function addMigrationKits(
 ): Finding[] {
   const byId = new Map(pools.map((p) => [p.id.toLowerCase(), p]));
   const taken = new Set<string>();
-  const texts = new Map<string, string>();
   const accounts = new Map<string, { poolNames: Set<string>; users: Map<string, Set<string>> }>();
   const accountOf = (accountId: string) => {
     const key = accountId.toLowerCase();
@@ -308,7 +331,6 @@ export function addMigrationKits(
         takenFileNames: taken,
         takenPoolNames: account.poolNames,
         otherPoolsUsing,
-        texts,
       }),
     };
   });
