@@ -321,6 +321,25 @@ describe("migration kit: kept as its inputs", () => {
     expect(Object.keys(kit)).toEqual(KEYS);
   });
 
+  it("gives each kit its own notes, warnings and placeholders, whatever order kits are read in", () => {
+    const findings = findingsFor([windowsPool, linuxPool]);
+    const own = (name: string) => {
+      const kit = kitOf(findings, name);
+      return { notes: kit.notes, warnings: kit.warnings, placeholders: kit.placeholders };
+    };
+    const windows = own("render-pool");
+    const linux = own("align-pool");
+    expect(linux.notes).not.toEqual(windows.notes);
+    expect(linux.notes.some((n) => n.startsWith("On Linux"))).toBe(true);
+    expect(windows.notes.some((n) => n.startsWith("On Linux"))).toBe(false);
+    // Read interleaved, property by property: each read answers for its own kit.
+    const w = kitOf(findings, "render-pool");
+    const l = kitOf(findings, "align-pool");
+    expect([w.notes, l.notes, w.warnings, l.warnings, w.placeholders, l.placeholders]).toEqual([windows.notes, linux.notes, windows.warnings, linux.warnings, windows.placeholders, linux.placeholders]);
+    w.notes.push("changed by a reader");
+    expect(w.notes).toEqual(windows.notes);
+  });
+
   it("builds the same kit from a configuration held as text as from the parsed one", () => {
     const compact = compactPoolConfiguration(windowsPool.configuration!);
     expect(compact).toEqual(windowsPool.configuration);
