@@ -21,7 +21,8 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   const report = withScopesNoLongerVisible(audited, [...previous.values()]);
   const asOf = report.asOf;
   const current = new Set(report.findings.map((f) => f.id));
-  const resolvable = resolvableAccounts(report);
+  const gone = [...previous.values()].filter((state) => !state.resolvedOn && !current.has(state.findingId));
+  const resolvable = resolvableAccounts(report, gone);
 
   const updates: FindingState[] = [];
   let newFindings = 0;
@@ -32,8 +33,7 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   }
 
   const resolved: FindingState[] = [];
-  for (const state of previous.values()) {
-    if (state.resolvedOn || current.has(state.findingId)) continue;
+  for (const state of gone) {
     if (!resolvable(state)) continue;
     const done = { ...state, resolvedOn: asOf };
     resolved.push(done);
@@ -48,9 +48,11 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
 /**
  * Whether a finding that is gone may count as resolved: only when its account was read successfully this run (an
  * account is "audited" only when its certificates and its pools were both read, or its pools were not needed), in a subscription that was read,
- * and no tenant-wide query problem leaves the inventory uncertain.
+ * and no tenant-wide query problem leaves the inventory uncertain; and only when its rule could judge every pool of
+ * the account (`coverage.unjudged`: a pool the rule could not judge is neither affected nor clean, so its finding
+ * stays open until a run can judge it). `gone`: the open findings this run did not find.
  */
-function resolvableAccounts(report: AuditReport): (state: FindingState) => boolean {
+function resolvableAccounts(report: AuditReport, gone: readonly FindingState[]): (state: FindingState) => boolean {
   const { coverage } = report;
   // Problems not tied to a subscription (a truncated tenant query) make the whole inventory uncertain.
   if (coverage.problems.length > 0) return () => false;
@@ -58,10 +60,24 @@ function resolvableAccounts(report: AuditReport): (state: FindingState) => boole
   const audited = new Set(coverage.accounts.filter((a) => a.status === "audited").map((a) => a.id.toLowerCase()));
   // A rule this run did not run (switched off, or left out by a `rules` filter) resolves none of its findings.
   const ran = report.rules ? new Set(report.rules.map((r) => r.id.toLowerCase())) : undefined;
-  return (state) =>
-    audited.has(state.accountId.toLowerCase()) &&
-    !failedSubscriptions.has(state.subscriptionId.toLowerCase()) &&
-    (ran === undefined || ran.has(ruleOfFindingId(state.findingId).toLowerCase()));
+  // Rule and account pairs that could not judge some pool, among the accounts of the findings that are gone (at
+  // 100,000 accounts the coverage has an entry for most accounts; the findings that are gone are few).
+  const goneAccounts = new Set(gone.map((s) => s.accountId.toLowerCase()));
+  const unjudged = new Set<string>();
+  for (const u of coverage.unjudged ?? []) {
+    const account = u.accountId.toLowerCase();
+    if (goneAccounts.has(account)) unjudged.add(`${u.rule.toLowerCase()} ${account}`);
+  }
+  return (state) => {
+    const rule = ruleOfFindingId(state.findingId).toLowerCase();
+    const account = state.accountId.toLowerCase();
+    return (
+      audited.has(account) &&
+      !failedSubscriptions.has(state.subscriptionId.toLowerCase()) &&
+      (ran === undefined || ran.has(rule)) &&
+      !unjudged.has(`${rule} ${account}`)
+    );
+  };
 }
 
 export const NO_LONGER_VISIBLE = "No longer visible";
