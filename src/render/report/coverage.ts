@@ -56,32 +56,35 @@ function poolSources(report: AuditReport): string {
 }
 
 /**
- * Pools some rules could not judge (`coverage.unjudged`): neither affected nor clean, so the page says so whether or not
- * the scan was otherwise complete. One line per rule, not per account: at 100,000 accounts there are entries for most.
+ * Pools some rules could not judge (`coverage.unjudged`): neither affected nor clean (their open findings stay open),
+ * so the page says so whether or not the scan was otherwise complete. One line per rule, with each reason and how many
+ * accounts it concerns, not a line per account: at 100,000 accounts there are entries for most of them.
  */
 function unjudgedRules(report: AuditReport): string {
   const entries = report.coverage.unjudged ?? [];
   if (entries.length === 0) return "";
-  const byRule = new Map<string, { accounts: number; pools: number; missing: Set<string> }>();
+  const byRule = new Map<string, { accounts: number; pools: number; reasons: Map<string, number> }>();
   for (const e of entries) {
     let rule = byRule.get(e.rule);
-    if (!rule) byRule.set(e.rule, (rule = { accounts: 0, pools: 0, missing: new Set() }));
+    if (!rule) byRule.set(e.rule, (rule = { accounts: 0, pools: 0, reasons: new Map() }));
     rule.accounts++;
     rule.pools += e.pools;
-    for (const m of e.missing) rule.missing.add(m);
+    rule.reasons.set(e.reason, (rule.reasons.get(e.reason) ?? 0) + 1);
   }
   const titles = new Map((report.rules ?? []).map((r) => [r.id, r.title]));
   const items = [...byRule]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([id, r]) => {
       const title = titles.get(id);
-      const missing = [...r.missing].sort().map((m) => `<code>${escapeHtml(m)}</code>`).join(", ");
+      const reasons = [...r.reasons]
+        .sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+        .map(([reason, accounts]) => `<li><span class="reason">${escapeHtml(reason)}</span> (${escapeHtml(plural(accounts, "account"))})</li>`);
       return (
         `<li><strong>${escapeHtml(title ?? id)}</strong>${title ? ` <code>${escapeHtml(id)}</code>` : ""}: ` +
-        `${escapeHtml(plural(r.pools, "pool"))} in ${escapeHtml(plural(r.accounts, "Batch account"))} not judged; the reads did not carry ${missing}</li>`
+        `${escapeHtml(plural(r.pools, "pool"))} in ${escapeHtml(plural(r.accounts, "Batch account"))} not judged<ul>${reasons.join("")}</ul></li>`
       );
     });
-  return `<div id="unjudged"><p>Some pools could not be judged by every rule: they are <strong>neither affected nor clean</strong>, and findings already open for them stay open (the accounts are listed under <code>coverage.unjudged</code> in the JSON report).</p><ul>${items.join("")}</ul></div>`;
+  return `<div id="unjudged"><p>Some pools could not be judged by every rule: they are <strong>neither affected nor clean</strong>, and findings already open for them stay open until a run can judge them (the accounts are listed under <code>coverage.unjudged</code> in the JSON report).</p><ul>${items.join("")}</ul></div>`;
 }
 
 export function renderCoverage(report: AuditReport, gaps: CoverageGaps): string {
@@ -89,8 +92,10 @@ export function renderCoverage(report: AuditReport, gaps: CoverageGaps): string 
   const subs = c.subscriptions.length;
   const accts = c.accounts.length;
   if (!gaps.incomplete) {
-    return `<section id="coverage" class="banner banner-ok" aria-labelledby="coverage-h">
-<h2 id="coverage-h">&#10003; Coverage complete${c.unjudged?.length ? ", but some pools not judged by every rule" : ""}</h2>
+    // Every scope read, but a rule that could not judge some pools is not a clean bill: a warning, not a tick.
+    const unjudged = (c.unjudged?.length ?? 0) > 0;
+    return `<section id="coverage" class="banner ${unjudged ? "banner-warn" : "banner-ok"}" aria-labelledby="coverage-h">
+<h2 id="coverage-h">${unjudged ? "&#9888; Every scope read, but some pools not judged by every rule" : "&#10003; Coverage complete"}</h2>
 <p>Every subscription (${formatNumber(subs)}) and every Batch account (${formatNumber(accts)}) visible to the auditor was read.</p>
 ${poolSources(report)}
 ${unjudgedRules(report)}

@@ -217,30 +217,35 @@ describe("renderReportHtml", () => {
     expect(html).not.toContain('role="alert"');
   });
 
-  it("says which rules could not judge some pools, per rule, even when coverage is otherwise complete", () => {
+  it("says which rules could not judge some pools, per rule and reason, and no tick while one could not", () => {
     const report = emptyReport(true);
     report.rules = reportRules(resolveRules());
     const rule = report.rules.find((r) => r.id === "classic-node-communication");
     if (!rule) throw new Error("no classic-node-communication rule");
     const accounts = report.coverage.accounts;
+    const [first] = accounts;
+    if (!first || accounts.length < 2) throw new Error("the sample report needs two accounts");
     report.coverage.unjudged = [
-      ...accounts.map((a) => ({ rule: rule.id, accountId: a.id, pools: 2, missing: ["nodeCommunicationMode"], reason: "not carried" })),
-      { rule: "custom-hostile", accountId: accounts[0]?.id ?? "", pools: 1, missing: [HOSTILE], reason: "not carried" },
+      ...accounts.map((a) => ({ rule: rule.id, accountId: a.id, pools: 2, missing: ["nodeCommunicationMode"], reason: a === first ? "graph rows only" : "pool list unavailable" })),
+      { rule: HOSTILE, accountId: first.id, pools: 1, missing: [HOSTILE], reason: HOSTILE },
     ];
     const html = renderReportHtml(report, { history: [], resolvedSinceLastRun: [] });
     const section = /<div id="unjudged">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? "";
-    expect(html).toContain("but some pools not judged by every rule");
+    expect(html).toContain('class="banner banner-warn"');
+    expect(html).toContain("Every scope read, but some pools not judged by every rule");
+    expect(html).not.toContain("Coverage complete");
     expect(section).toContain("neither affected nor clean");
-    // One line per rule, with the pools and accounts summed and what was missing; an unknown rule by its id, escaped.
-    expect(count(section, "<li>")).toBe(2);
+    // One line per rule, pools and accounts summed, each reason with its accounts; an unknown rule by its id, escaped.
     expect(section).toContain(`<strong>${escapeHtml(rule.title)}</strong> <code>${escapeHtml(rule.id)}</code>: ${accounts.length * 2} pools in ${accounts.length} Batch accounts not judged`);
-    expect(section).toContain("<code>nodeCommunicationMode</code>");
-    expect(section).toContain("<strong>custom-hostile</strong>: 1 pool in 1 Batch account not judged");
+    expect(section).toContain(`<span class="reason">pool list unavailable</span> (${accounts.length - 1} account${accounts.length - 1 === 1 ? "" : "s"})`);
+    expect(section).toContain('<span class="reason">graph rows only</span> (1 account)');
+    expect(section).toContain(`<strong>${escapeHtml(HOSTILE)}</strong>: 1 pool in 1 Batch account not judged`);
     expect(section).not.toContain("<script>");
     expect(html).toContain("Some pools could not be judged by every rule: see Coverage.");
 
     const judged = renderReportHtml(emptyReport(true), { history: [], resolvedSinceLastRun: [] });
     expect(judged).not.toContain('id="unjudged"');
+    expect(judged).toContain("Coverage complete");
     expect(judged).not.toContain("not judged by every rule");
   });
 
