@@ -113,6 +113,7 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
   // requireInitialSync a secret that is not in the vault would keep every node from starting.
   // Each with the account's other pools that still use it (the kit does not delete those).
   const withUsers = referenced.map((o) => ({ ...o, otherPools: input.otherPoolsUsing?.get(o.secretName) ?? [] }));
+  const observed = observedOf(withUsers);
   const vault = settings.keyVaultName ?? VAULT_PLACEHOLDER;
 
   const configuration = pool?.configuration;
@@ -127,7 +128,7 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
       "copy the pool's settings from the portal or `az batch pool show`, then add the identity and Key Vault extension shown in the commands";
   } else {
     // Built once here for its OS; the body, and what building it notes, are made again whenever they are read.
-    os = buildReplacementPool(configuration, observedOf(withUsers), vault, settings, [], new Set(), []).os;
+    os = buildReplacementPool(configuration, observed, vault, settings, [], new Set(), []).os;
   }
 
   const commandInput: CommandInput = {
@@ -137,7 +138,7 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
     fileName,
     hasBody: configuration !== undefined,
     settings,
-    observed: observedOf(withUsers),
+    observed,
   };
 
   // The body, the script and its variables, the notes, warnings and placeholders, and the certificate list are most
@@ -214,11 +215,12 @@ function kitTexts(r: KitRecipe): KitTexts {
 }
 
 /**
- * What a kit's `replacementPool` and `commands` are made from, each time they are read. Held per kit in a WeakMap
- * (gone with the kit) and read by accessors shared by every kit, not by closures made per kit: a closure made in
- * buildMigrationKit would share its scope, which holds the kit's whole input (the finding before the kit, the PoolInfo
- * with its facts, the account's certificates and taken pool names), and accessors that differ per object put every
- * kit in dictionary mode. Measured on the 10,000-account job's report: kits held 10.8 MB that way. The accessors
+ * What a kit's body, script, variables, notes, warnings, placeholders and certificate list are made from, each time
+ * they are read. Held per kit in a WeakMap (gone with the kit) and read by accessors shared by every kit, not by
+ * closures made per kit: a closure made in buildMigrationKit would share its scope, which holds the kit's whole
+ * input (the finding before the kit, the PoolInfo with its facts, the account's certificates and taken pool names),
+ * and accessors that differ per object put every kit in dictionary mode. Measured on the 10,000-account job's report:
+ * kits held 10.8 MB that way. The accessors
  * answer for the kit itself (and its copies by spread or JSON, which take the values); an object made with the kit as
  * its prototype, or a Proxy of it, reads them as undefined (nothing does either).
  */
@@ -255,7 +257,7 @@ const MADE_ON_READ = {
       inAccount: o.inAccount,
       ...(o.format ? { format: o.format } : {}),
       ...(o.certificateId ? { certificateId: o.certificateId } : {}),
-      ...(deletesCertificate(o, undefined) ? { deletedByKit: true } : {}),
+      ...(deletesCertificate(o) ? { deletedByKit: true } : {}),
     })),
   ),
 } as const;
@@ -618,9 +620,9 @@ function kitVariables(c: CommandInput): StepVariable[] {
 }
 
 /** Whether the kit deletes the certificate: the account holds it and no other pool uses it. */
-function deletesCertificate(o: ObservedCertificate & { otherPools?: readonly string[] }, otherPoolsUsing: ReadonlyMap<string, readonly string[]> | undefined): boolean {
+function deletesCertificate(o: ObservedCertificate & { otherPools: readonly string[] }): boolean {
   if (o.inAccount === false || !o.certificateId) return false;
-  return (o.otherPools ?? otherPoolsUsing?.get(o.secretName) ?? []).length === 0;
+  return o.otherPools.length === 0;
 }
 
 interface ScriptStep {
@@ -739,7 +741,7 @@ function scriptSteps(c: CommandInput): ScriptStep[] {
       `az batch pool delete --pool-id ${oldPool} --yes`,
     ],
   });
-  const deletable = c.observed.filter((o) => deletesCertificate(o, undefined));
+  const deletable = c.observed.filter((o) => deletesCertificate(o));
   if (deletable.length > 0) {
     steps.push({
       label: "Delete the certificates no other pool uses (Batch refuses while a node still holds one: run this step again later then).",

@@ -340,6 +340,78 @@ describe("migration kit: kept as its inputs", () => {
     expect(w.notes).toEqual(windows.notes);
   });
 
+  it("lists a kit's notes in a fixed order and deletes only the certificates no other pool uses", () => {
+    const T3 = "0000000000000000000000000000000000000003";
+    const T4 = "0000000000000000000000000000000000000004";
+    const mixed: PoolInfo = {
+      ...linuxPool,
+      certificateReferences: [
+        { id: certId(T1), storeLocation: "CurrentUser", storeName: "My", visibility: ["Task"] },
+        { id: certId(T2), storeLocation: "CurrentUser", storeName: "My" },
+        { id: certId(T3), storeLocation: "CurrentUser", storeName: "My" },
+        { id: certId(T4), storeLocation: "CurrentUser", storeName: "My" },
+      ],
+    };
+    // T1 and T2 (a Cer) are used by the Windows pool too, T4 by this pool alone; T3 is not a certificate of the account.
+    const kit = kitOf(findingsFor([windowsPool, mixed], [cert(T1), cert(T2, "Cer"), cert(T4)]), "align-pool");
+    const tag = (note: string) =>
+      note.includes("is not a certificate of the account")
+        ? `dangling ${note.slice(0, 12)}`
+        : note.includes("is a Cer certificate")
+          ? `cer ${note.slice(0, 12)}`
+          : note.includes("was visible to tasks")
+            ? `task ${note.slice(0, 12)}`
+            : note.startsWith("On Linux")
+              ? "linux"
+              : note.includes("is also used by")
+                ? `shared ${note.slice(0, 12)}`
+                : `body: ${note.slice(0, 40)}`;
+    expect(kit.notes.map(tag)).toMatchInlineSnapshot(`
+      [
+        "body: The pool reported no scale settings: the",
+        "task sha1-a1b2c3d",
+        "cer sha1-ffeeddc",
+        "dangling sha1-0000000",
+        "linux",
+        "shared sha1-a1b2c3d",
+        "shared sha1-ffeeddc",
+      ]
+    `);
+    expect(kit.certificates.map((c) => [c.secretName, c.inAccount, c.deletedByKit ?? false])).toMatchInlineSnapshot(`
+      [
+        [
+          "sha1-a1b2c3d4e5f60718293a4b5c6d7e8f9001122334",
+          true,
+          false,
+        ],
+        [
+          "sha1-ffeeddccbbaa00998877665544332211aabbccdd",
+          true,
+          false,
+        ],
+        [
+          "sha1-0000000000000000000000000000000000000003",
+          false,
+          false,
+        ],
+        [
+          "sha1-0000000000000000000000000000000000000004",
+          true,
+          true,
+        ],
+      ]
+    `);
+    expect(kit.placeholders).toMatchInlineSnapshot(`
+      [
+        "<REPLACE: key vault name>",
+        "<REPLACE: client id of that identity>",
+        "<REPLACE: resource id of a user-assigned managed identity>",
+        "<REPLACE: password of sha1-a1b2c3d4e5f60718293a4b5c6d7e8f9001122334.pfx>",
+        "<REPLACE: password of sha1-0000000000000000000000000000000000000004.pfx>",
+      ]
+    `);
+  });
+
   it("builds the same kit from a configuration held as text as from the parsed one", () => {
     const compact = compactPoolConfiguration(windowsPool.configuration!);
     expect(compact).toEqual(windowsPool.configuration);
