@@ -109,8 +109,6 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
   const fileName = uniqueFileName(`${finding.accountName}--${poolName}`, input.takenFileNames);
   const certs = input.certificates === "unknown" ? undefined : new Map(input.certificates.map((c) => [c.name.toLowerCase(), c]));
   const referenced = distinctReferences(finding, certs);
-  // A reference to a certificate the account does not hold is neither imported nor observed: with
-  // requireInitialSync a secret that is not in the vault would keep every node from starting.
   // Each with the account's other pools that still use it (the kit does not delete those).
   const withUsers = referenced.map((o) => ({ ...o, otherPools: input.otherPoolsUsing?.get(o.secretName) ?? [] }));
   const observed = observedOf(withUsers);
@@ -127,8 +125,8 @@ export function buildMigrationKit(input: MigrationInput): MigrationKit {
         : "The pool's configuration was not read from the Batch API (it is known only from Resource Graph), so no replacement body is generated: ") +
       "copy the pool's settings from the portal or `az batch pool show`, then add the identity and Key Vault extension shown in the commands";
   } else {
-    // Built once here for its OS; the body, and what building it notes, are made again whenever they are read.
-    os = buildReplacementPool(configuration, observed, vault, settings, [], new Set(), []).os;
+    // The body, and what building it notes, are made whenever they are read.
+    os = poolOs(configuration.properties);
   }
 
   const commandInput: CommandInput = {
@@ -220,9 +218,9 @@ function kitTexts(r: KitRecipe): KitTexts {
  * closures made per kit: a closure made in buildMigrationKit would share its scope, which holds the kit's whole
  * input (the finding before the kit, the PoolInfo with its facts, the account's certificates and taken pool names),
  * and accessors that differ per object put every kit in dictionary mode. Measured on the 10,000-account job's report:
- * kits held 10.8 MB that way. The accessors
- * answer for the kit itself (and its copies by spread or JSON, which take the values); an object made with the kit as
- * its prototype, or a Proxy of it, reads them as undefined (nothing does either).
+ * kits held 10.8 MB that way. The accessors answer for the kit itself (and its copies by spread or JSON, which take
+ * the values); an object made with the kit as its prototype, or a Proxy of it, reads them as undefined (nothing does
+ * either).
  */
 interface KitRecipe {
   configuration: PoolConfiguration | undefined;
@@ -453,18 +451,16 @@ function buildReplacementPool(
   }
   const deployment = asObject(source.deploymentConfiguration);
   let vmc = clone(asObject(deployment?.virtualMachineConfiguration)) as Record<string, unknown> | undefined;
-  let os: "windows" | "linux";
+  const os = poolOs(source);
   if (!vmc) {
     const cloud = asObject(deployment?.cloudServiceConfiguration);
     const family = String(cloud?.osFamily ?? "7");
     const was = OS_FAMILY_VERSIONS[family];
     vmc = { imageReference: { ...CLOUD_SERVICE_IMAGE }, nodeAgentSkuId: "batch.node.windows amd64" };
-    os = "windows";
     notes.push(
       `The pool uses CloudServiceConfiguration (osFamily ${family}${was ? `, ${was}` : ""}), retired with certificates: the replacement uses VirtualMachineConfiguration with the Windows Server 2022 Marketplace image (${CLOUD_SERVICE_IMAGE.publisher}/${CLOUD_SERVICE_IMAGE.offer}/${CLOUD_SERVICE_IMAGE.sku}), the oldest the Key Vault extension supports. Check that your applications run there`,
     );
   } else {
-    os = isWindows(vmc) ? "windows" : "linux";
     const unsupported = unsupportedImage(vmc, os);
     if (unsupported) warnings.push(unsupported);
     // Only this copy is edited: secrets Azure does not return become placeholders, the extension list gains one.
@@ -572,6 +568,12 @@ function unsupportedImage(vmc: Record<string, unknown>, os: "windows" | "linux")
     return version && Number(version[1]) >= 22 ? undefined : why;
   }
   return why;
+}
+
+/** The OS the replacement runs and the Key Vault extension is chosen for: a CloudServiceConfiguration pool becomes Windows. */
+function poolOs(properties: PoolConfiguration["properties"]): "windows" | "linux" {
+  const vmc = asObject(asObject(properties.deploymentConfiguration)?.virtualMachineConfiguration);
+  return !vmc || isWindows(vmc) ? "windows" : "linux";
 }
 
 function isWindows(vmc: Record<string, unknown>): boolean {
