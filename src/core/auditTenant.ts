@@ -259,5 +259,6 @@ function summarize(findings: Finding[], coverage: Coverage, rules: readonly Reti
     accountsFailed: coverage.accounts.filter((a) => a.status === "failed").length,
     subscriptionsAudited: coverage.subscriptions.filter((s) => s.status === "audited").length,
     subscriptionsFailed: coverage.subscriptions.filter((s) => s.status === "failed").length,
+    ...(count((f) => f.notRechecked !== undefined) > 0 ? { notRechecked: count((f) => f.notRechecked !== undefined) } : {}),
   };
 }

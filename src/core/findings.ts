@@ -1,8 +1,9 @@
 // Turns an inventory into findings by running every rule (src/core/rules): per account certificate for the
 // certificate rule, per pool and rule for the pool rules (a pool three rules find is three findings).
-import { certificateNameOf } from "./certificateReference.js";
+import { certificateNameOf, parseResourceId } from "./certificateReference.js";
 import { daysBetween } from "./dates.js";
-import type { AccountCertificate, BatchAccountInfo, Finding, PoolFacts, PoolInfo, ResolvedReference } from "./model.js";
+import type { AccountCertificate, BatchAccountInfo, DeadlineSource, Finding, OwnerAddress, PoolFacts, PoolInfo, ResolvedReference, Severity } from "./model.js";
+import type { FindingState } from "./ports.js";
 import { BUILT_IN_RULES } from "./rules/catalogue.js";
 import { evaluatePoolRule, factsRead, readsFact } from "./rules/evaluate.js";
 import { deadlineFor, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
@@ -240,6 +241,42 @@ function describeCertificate(cert: AccountCertificate, referencedByPools: string
   );
   if (referencedByPools.length > 0 && poolsUnknown) parts.push("Other pools of the account could not be read");
   return `${parts.join(". ")}.`;
+}
+
+/**
+ * A finding the ledger holds open, rebuilt from its state for a run that could not check it: what the state records
+ * (no references, facts or kit: they were not read), the deadline given, and the detail given. Undefined when the
+ * state's resource id is not an ARM id (nothing in the report could name its place).
+ */
+export function findingFromState(
+  state: FindingState,
+  how: { asOf: string; deadline: string; deadlineSource?: DeadlineSource; deadlineConfirmed?: boolean; detail: string; owners?: OwnerAddress[] },
+): Finding | undefined {
+  const place = parseResourceId(state.resourceId);
+  if (!place) return undefined;
+  const kind = state.kind === "account-certificate" || state.kind === "pool-certificate-reference" ? state.kind : "pool";
+  const name = state.resourceId.split("/").pop() ?? state.resourceId;
+  const [algorithm = "sha1", ...thumbprint] = name.split("-");
+  return {
+    id: state.findingId,
+    kind,
+    rule: ruleOfFindingId(state.findingId),
+    deadline: how.deadline,
+    daysLeft: daysBetween(how.asOf, how.deadline),
+    ...(how.deadlineSource ? { deadlineSource: how.deadlineSource } : {}),
+    ...(how.deadlineConfirmed === false ? { deadlineConfirmed: false as const } : {}),
+    severity: (state.severity === "warning" ? "warning" : "critical") satisfies Severity,
+    resourceId: state.resourceId,
+    subscriptionId: state.subscriptionId,
+    resourceGroup: place.resourceGroup,
+    accountName: state.accountName,
+    accountId: state.accountId,
+    ...(kind === "account-certificate"
+      ? { certificate: { id: state.resourceId, name, accountId: state.accountId, thumbprint: thumbprint.join("-"), thumbprintAlgorithm: algorithm, referencedByPools: [] } }
+      : { poolName: name, ...(kind === "pool-certificate-reference" ? { references: [], sources: [] } : {}) }),
+    detail: how.detail,
+    ...(how.owners ? { owners: how.owners } : {}),
+  };
 }
 
 const SEVERITY_RANK: Record<Finding["severity"], number> = { critical: 0, warning: 1 };

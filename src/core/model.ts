@@ -214,6 +214,18 @@ export interface Finding {
   snoozedUntil?: string;
   /** For pool findings: the replacement pool and the steps to move to it (src/core/migrationKit.ts). */
   migration?: MigrationKit;
+  /**
+   * Set on a finding this run could not check (its account, subscription or rule could not be read or judged): it is
+   * carried from the ledger as last seen, stays open and is reminded as before, saying so (schema 1.3).
+   */
+  notRechecked?: NotRechecked;
+}
+
+/** Why an open finding could not be checked this run, and when it was last seen. */
+export interface NotRechecked {
+  /** YYYY-MM-DD of the last run that saw it. */
+  lastSeen: string;
+  reason: string;
 }
 
 /** What an owner needs to replace one pool: the PUT body of its replacement, the commands, and what to fill in. */
@@ -329,9 +341,11 @@ export interface ReportSummary {
   subscriptionsFailed: number;
   /** Open findings per rule id (every enabled rule, 0 when it found nothing). */
   byRule?: Record<string, number>;
+  /** Of `findings`, those carried as last seen because this run could not check them (`findings[].notRechecked`; 1.3). */
+  notRechecked?: number;
 }
 
-export const REPORT_SCHEMA_VERSION = "1.2";
+export const REPORT_SCHEMA_VERSION = "1.3";
 
 /** A rule as the report states it once (findings carry only its id): what an owner reads is rendered from this. */
 export interface ReportRule {

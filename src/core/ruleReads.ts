@@ -1,11 +1,9 @@
 // What the audit's read stage gives the retirement rules beyond the pools themselves: the account's region on each
 // pool's facts, Azure's `batchSupportEndOfLife` per region (read once per region that has pools), and, per rule and
 // account, what could not be judged because the reads did not carry it.
-import { parseResourceId } from "./certificateReference.js";
-import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
-import { ruleOfFindingId } from "./findings.js";
-import type { AccountCoverage, BatchAccountInfo, Finding, PoolFacts, PoolInfo, RegionRead, Severity, UnjudgedRule } from "./model.js";
+import { findingFromState, ruleOfFindingId } from "./findings.js";
+import type { AccountCoverage, BatchAccountInfo, Finding, PoolFacts, PoolInfo, RegionRead, UnjudgedRule } from "./model.js";
 import type { FindingState, ReadOptions, VmSizeLifecycleReader } from "./ports.js";
 import { deadlineFor, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 
@@ -150,30 +148,16 @@ export function carriedCertificateFindings(
     if (state.resolvedOn !== undefined || madeIds.has(state.findingId) || !unread.has(state.accountId.toLowerCase())) continue;
     if (kind !== "account-certificate" && kind !== "pool-certificate-reference") continue;
     const rule = rulesById.get(ruleOfFindingId(state.findingId));
-    const place = parseResourceId(state.resourceId);
-    if (!rule || !place) continue;
+    if (!rule) continue;
     const due = deadlineFor(rule, locations.get(state.accountId.toLowerCase()), undefined, undefined);
-    const name = state.resourceId.split("/").pop() ?? state.resourceId;
-    const [algorithm = "sha1", ...thumbprint] = name.split("-");
-    carried.push({
-      id: state.findingId,
-      kind,
-      rule: rule.id,
+    const finding = findingFromState(state, {
+      asOf,
       deadline: due.date,
-      daysLeft: daysBetween(asOf, due.date),
       deadlineSource: due.source,
-      ...(due.confirmed ? {} : { deadlineConfirmed: false as const }),
-      severity: (state.severity === "warning" ? "warning" : "critical") satisfies Severity,
-      resourceId: state.resourceId,
-      subscriptionId: state.subscriptionId,
-      resourceGroup: place.resourceGroup,
-      accountName: state.accountName,
-      accountId: state.accountId,
-      ...(kind === "pool-certificate-reference"
-        ? { poolName: name, references: [], sources: [] }
-        : { certificate: { id: state.resourceId, name, accountId: state.accountId, thumbprint: thumbprint.join("-"), thumbprintAlgorithm: algorithm, referencedByPools: [] } }),
+      deadlineConfirmed: due.confirmed,
       detail: `${CERTIFICATES_NOT_SHOWN} (last seen ${state.lastSeen}; the api-version that shows certificates was refused as retired).`,
     });
+    if (finding) carried.push({ ...finding, notRechecked: { lastSeen: state.lastSeen, reason: "Azure refused the api-version that shows certificates as retired" } });
   }
   return carried;
 }

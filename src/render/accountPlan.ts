@@ -78,7 +78,8 @@ export function accountPlan(findings: readonly Finding[], options: PlanOptions =
 
   const deleting = certificates.filter((c) => c.certificate!.provisioningState === "Deleting");
   const blocked = certificates.filter((c) => c.certificate!.provisioningState === "Failed" && c.certificate!.deleteCertificateError);
-  const settled = (c: Finding) => !deleting.includes(c) && !blocked.includes(c);
+  // A certificate carried as last seen (not rechecked this run) is not deleted on that word: nothing was read.
+  const settled = (c: Finding) => !deleting.includes(c) && !blocked.includes(c) && c.notRechecked === undefined;
   const unused = certificates.filter((c) => c.certificate!.referencedByPools.length === 0 && c.severity === "warning" && settled(c));
   const unknownUse = certificates.filter((c) => c.certificate!.referencedByPools.length === 0 && c.severity === "critical" && settled(c));
   // Each certificate is deleted once in a digest: by a kit (the only pool that uses it), or by one step here.

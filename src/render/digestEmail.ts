@@ -118,6 +118,10 @@ function portalLink(resourceId: string, ctx: RenderContext): string | undefined 
   return `${base}/#@/resource${encodeURI(clean(resourceId))}`;
 }
 
+function clipped(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
 /** One short line per finding: what it is and its state; the account's plan says what to do. */
 interface ItemLine {
   severity: string;
@@ -138,6 +142,19 @@ function itemLine(item: DigestItem, ctx: RenderContext, attachedKits: ReadonlySe
   const notes: string[] = [];
   let kind: string;
   let name: string;
+  // Carried as last seen: what it was is all that is known; say so, and nothing this run did not read.
+  if (f.notRechecked) {
+    const pool = f.kind === "pool-certificate-reference" || f.poolName !== undefined;
+    const line: ItemLine = {
+      severity: f.severity,
+      kind: pool ? "Pool" : "Certificate",
+      name: pool ? (f.poolName ?? f.resourceId.split("/").pop() ?? "") : (f.certificate?.name ?? f.resourceId.split("/").pop() ?? ""),
+      note: `not rechecked on ${longDate(ctx.asOf)} (${clipped(f.notRechecked.reason, 200)}); last seen ${longDate(f.notRechecked.lastSeen)}${isCertificateFinding(f) ? "" : ` · ${ruleItemNote(f, ctx.asOf, ctx.rules)}`}`,
+    };
+    const portal = portalLink(f.resourceId, ctx);
+    if (portal !== undefined) line.portal = portal;
+    return line;
+  }
   if (f.kind === "pool-certificate-reference" || f.poolName !== undefined) {
     kind = "Pool";
     name = f.poolName ?? f.resourceId.split("/").pop() ?? "";

@@ -98,6 +98,9 @@ describe("1. the audit's scope shrinks after a full run", () => {
     expect(report.coverage.subscriptions.find((s) => s.id === SANDBOX)?.status).toBe("audited");
     expect(report.coverage.accounts.find((a) => a.name === "sandboxbatch1")).toMatchObject({ status: "failed", reason: expect.stringMatching(/No longer visible/) });
     expect(report.run?.resolvedSinceLastRun).toEqual([]);
+    // Not in this run's results at all (it may be deleted): its findings stay open in the ledger, not carried or told.
+    expect(report.findings.filter((f) => f.accountName === "sandboxbatch1")).toEqual([]);
+    expect(report.summary.notRechecked).toBeUndefined();
     expect((await mailbox(out)).sentTo(DANA)).toHaveLength(1);
   });
 
@@ -114,6 +117,38 @@ describe("1. the audit's scope shrinks after a full run", () => {
     expect(typo.report).toBeUndefined();
     expect(typo.stderr).toMatch(message);
     expect((await mailbox(out)).operations.length).toBe(mailBefore);
+  });
+});
+
+describe("2. an account that can no longer be read", () => {
+  it("keeps its open findings in the report as last seen, counted, and its owner's next reminder says they were not rechecked", async () => {
+    const first = reportOf(await run(await snapshotOf(readableDemo(), "full"), DAY0));
+    const before = first.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
+    expect(before.length).toBeGreaterThan(0);
+
+    // Its certificate list answers 403 AuthorizationFailed, as the demo's unreadable account does. A week on, the
+    // next reminder is due.
+    const tenant = readableDemo();
+    tenant.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
+    const unreadable = await run(await snapshotOf(tenant, "unreadable"), "2026-12-03");
+
+    expect(unreadable.exitCode).toBe(2);
+    const report = reportOf(unreadable);
+    expect(report.coverage.accounts.find((a) => a.name === "sandboxbatch1")?.status).toBe("failed");
+    // Nothing of the account vanished: what it could not check is carried as last seen, saying why.
+    expect(report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id).sort()).toEqual([...before].sort());
+    const carried = report.findings.filter((f) => f.notRechecked);
+    expect(carried.length).toBeGreaterThan(0);
+    for (const f of carried) expect(f.notRechecked).toEqual({ lastSeen: DAY0, reason: expect.stringMatching(/^its account was not read \(.*AuthorizationFailed/) });
+    expect(report.summary.notRechecked).toBe(carried.length);
+    expect(report.summary.findings).toBe(first.summary.findings);
+    expect(report.run?.resolvedSinceLastRun).toEqual([]);
+
+    const mail = await mailbox(out);
+    expect(carried[0]!.owners!.map((o) => o.address)).toEqual([DANA]);
+    expect(mail.sentTo(DANA)).toHaveLength(2);
+    const latest = mail.sentTo(DANA).at(-1);
+    expect(await mail.html(latest!)).toMatch(/not rechecked on 3 December 2026 \(its account was not read/);
   });
 });
 

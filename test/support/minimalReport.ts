@@ -4,7 +4,7 @@ import type { AuditReport, Finding } from "../../src/core/model.js";
 
 export function minimalReport(asOf: string, findings: Finding[], summary: Partial<AuditReport["summary"]> = {}): AuditReport {
   return {
-    schemaVersion: "1.2",
+    schemaVersion: "1.3",
     generatedAt: `${asOf}T07:00:00Z`,
     asOf,
     retirementDate: "2024-02-29",
