@@ -99,8 +99,9 @@ export class BlobReportStore {
   }
 
   async status(runId: string): Promise<RunStatus | undefined> {
-    const text = await this.get(`runs/${runId}/status.json`);
-    return text === undefined ? undefined : (JSON.parse(text) as RunStatus);
+    const name = `runs/${runId}/status.json`;
+    const text = await this.get(name);
+    return text === undefined ? undefined : storedObject<RunStatus>(name, text, "runId");
   }
 
   /**
@@ -152,7 +153,7 @@ export class BlobReportStore {
 
   async latestReport(): Promise<AuditReport | undefined> {
     const text = await this.get("latest/report.json");
-    return text === undefined ? undefined : (JSON.parse(text) as AuditReport);
+    return text === undefined ? undefined : storedObject<AuditReport>("latest/report.json", text, "schemaVersion");
   }
 
   /** Uploads text as it is made: blocks of `STREAM_BLOCK_BYTES`, two in flight. Answers the blob's new ETag. */
@@ -281,4 +282,22 @@ export class BlobReportStore {
       });
     }
   }
+}
+
+/**
+ * A stored JSON file as the object it must be (one with `key`): bytes that came back whole but are not that (cut
+ * short, overwritten by hand) are named as such, not retried (the next run writes them again), instead of a bare
+ * JSON parse error or an object every reader would trip over.
+ */
+function storedObject<T>(name: string, text: string, key: string): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new AuditError("INTERNAL", `${name} in Blob storage is not JSON (${ensureError(error).message}); the next run writes it again`, { retryable: false, cause: error });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || !(key in parsed)) {
+    throw new AuditError("INTERNAL", `${name} in Blob storage is JSON but not what it should be (no "${key}"); the next run writes it again`, { retryable: false });
+  }
+  return parsed as T;
 }

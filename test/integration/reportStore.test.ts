@@ -1,7 +1,7 @@
 // Reports are uploaded to Blob storage while they are made (block by block): what lands is the whole text, a format
 // that fails half way leaves the blob it would have replaced, and "latest" moves only when every file of the run is in.
 import { createHash } from "node:crypto";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { RestError } from "@azure/core-rest-pipeline";
 import { BlobServiceClient, type BlockBlobClient, type ContainerClient } from "@azure/storage-blob";
 import { describe, expect, it } from "vitest";
@@ -66,6 +66,19 @@ describe("BlobReportStore.saveReport", () => {
     const error = await reports.latestReport().catch((e: unknown) => e);
     expect(isAuditError(error) ? [error.code, error.retryable] : error).toEqual(["INTERNAL", false]);
     expect((error as Error).message).toMatch(/^latest\/report\.json in Blob storage says it is gzip-compressed but cannot be decompressed/);
+  });
+
+  it.each([
+    ["cut short", JSON.stringify(sampleReport()).slice(0, 200), /^latest\/report\.json in Blob storage is not JSON \(.+\); the next run writes it again$/],
+    ["JSON of something else", "[1, 2, 3]", /^latest\/report\.json in Blob storage is JSON but not what it should be \(no "schemaVersion"\)/],
+  ])("refuses a stored report that decompresses but is %s, naming it, as not worth retrying", async (_name, body, message) => {
+    const { reports, container } = store(`not-json-${body.length}`);
+    await container.createIfNotExists();
+    const gz = gzipSync(body);
+    await container.getBlockBlobClient("latest/report.json").upload(gz, gz.length, { blobHTTPHeaders: { blobContentType: "application/json", blobContentEncoding: "gzip" } });
+    const error = await reports.latestReport().catch((e: unknown) => e);
+    expect(isAuditError(error) ? [error.code, error.retryable] : error).toEqual(["INTERNAL", false]);
+    expect((error as Error).message).toMatch(message);
   });
 
   it("reads back what an earlier build stored uncompressed", async () => {
