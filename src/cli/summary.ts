@@ -43,6 +43,7 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
     : `Coverage INCOMPLETE: ${n(s.subscriptionsFailed)} subscription(s) and ${n(s.accountsFailed)} account(s) could not be read` +
       (report.coverage.problems.length > 0 ? `, ${report.coverage.problems.length} query problem(s)` : "") +
       ". Findings below are a lower bound, not a clean bill.";
+  const carried = s.notRechecked ? `${plural(s.notRechecked, "open finding")} could not be rechecked this run and ${s.notRechecked === 1 ? "is" : "are"} carried as last seen.` : undefined;
   const mail = options.reminders ? describeReminders(options.reminders, options) : undefined;
   if (options.quiet) {
     // One line, as --help says: the counts, the coverage in a word, and what became of the mail.
@@ -52,11 +53,12 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
     const parts = [`${plural(s.findings, "finding")} (${n(s.critical)} critical, ${n(s.warning)} warning)`, covered];
     // Said once, however many accounts it concerns.
     if (report.coverage.certificateApiRetired) parts.push("the certificate API's api-version is retired (run without --quiet for what that means)");
+    if (s.notRechecked) parts.push(`${n(s.notRechecked)} not rechecked (carried as last seen)`);
     if (mail) parts.push(mail.split("\n")[0] ?? "");
     return `${parts.join("; ")}\n`;
   }
 
-  const lines = [`Azure Batch certificate audit as of ${report.asOf}`, "", headline, coverage, ...ruleCoverage(report)];
+  const lines = [`Azure Batch certificate audit as of ${report.asOf}`, "", headline, coverage, ...(carried ? [carried] : []), ...ruleCoverage(report)];
   const failed = [
     ...report.coverage.subscriptions.filter((x) => x.status === "failed").map((x) => `  subscription ${x.displayName ?? x.id}: ${x.reason}`),
     ...report.coverage.accounts.filter((x) => x.status === "failed").map((x) => `  account ${x.name}: ${x.reason}`),

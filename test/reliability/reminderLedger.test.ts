@@ -142,6 +142,7 @@ describe("2. an account that can no longer be read", () => {
     for (const f of carried) expect(f.notRechecked).toEqual({ lastSeen: DAY0, reason: expect.stringMatching(/^its account was not read \(.*AuthorizationFailed/) });
     expect(report.summary.notRechecked).toBe(carried.length);
     expect(report.summary.findings).toBe(first.summary.findings);
+    expect(unreadable.stdout).toContain(`${carried.length} open finding${carried.length === 1 ? "" : "s"} could not be rechecked this run and ${carried.length === 1 ? "is" : "are"} carried as last seen.`);
     expect(report.run?.resolvedSinceLastRun).toEqual([]);
 
     const mail = await mailbox(out);
