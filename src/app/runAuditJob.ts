@@ -175,9 +175,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         accountsWithOpenPoolFindings,
-        // Carried, open and marked, should Azure refuse the certificate API's api-version as retired.
-        openCertificateFindings: async () =>
-          (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined && (s.kind === "account-certificate" || s.kind === "pool-certificate-reference")),
+        // What the run could not check is carried, open and marked (asked for only then).
+        openFindings: async () => (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined),
         ...(config.migration ? { migration: config.migration } : {}),
         signal: reads.signal,
       },

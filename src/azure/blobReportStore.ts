@@ -101,7 +101,7 @@ export class BlobReportStore {
   async status(runId: string): Promise<RunStatus | undefined> {
     const name = `runs/${runId}/status.json`;
     const text = await this.get(name);
-    return text === undefined ? undefined : storedObject<RunStatus>(name, text, "runId");
+    return text === undefined ? undefined : storedObject<RunStatus>(name, text, "runId", "the run's status cannot be shown");
   }
 
   /**
@@ -153,7 +153,7 @@ export class BlobReportStore {
 
   async latestReport(): Promise<AuditReport | undefined> {
     const text = await this.get("latest/report.json");
-    return text === undefined ? undefined : storedObject<AuditReport>("latest/report.json", text, "schemaVersion");
+    return text === undefined ? undefined : storedObject<AuditReport>("latest/report.json", text, "schemaVersion", "the next audit writes it again");
   }
 
   /** Uploads text as it is made: blocks of `STREAM_BLOCK_BYTES`, two in flight. Answers the blob's new ETag. */
@@ -286,18 +286,18 @@ export class BlobReportStore {
 
 /**
  * A stored JSON file as the object it must be (one with `key`): bytes that came back whole but are not that (cut
- * short, overwritten by hand) are named as such, not retried (the next run writes them again), instead of a bare
- * JSON parse error or an object every reader would trip over.
+ * short, overwritten by hand) are named as such, with what follows (`then`), and not retried, instead of a bare JSON
+ * parse error or an object every reader would trip over.
  */
-function storedObject<T>(name: string, text: string, key: string): T {
+function storedObject<T>(name: string, text: string, key: string, then: string): T {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new AuditError("INTERNAL", `${name} in Blob storage is not JSON (${ensureError(error).message}); the next run writes it again`, { retryable: false, cause: error });
+    throw new AuditError("INTERNAL", `${name} in Blob storage is not JSON (${ensureError(error).message}); ${then}`, { retryable: false, cause: error });
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || !(key in parsed)) {
-    throw new AuditError("INTERNAL", `${name} in Blob storage is JSON but not what it should be (no "${key}"); the next run writes it again`, { retryable: false });
+    throw new AuditError("INTERNAL", `${name} in Blob storage is JSON but not what it should be (no "${key}"); ${then}`, { retryable: false });
   }
   return parsed as T;
 }

@@ -198,8 +198,6 @@ export class TableLedger implements ReminderLedger {
       firstSeen: String(e.firstSeen),
       lastSeen: String(e.lastSeen),
       ...(e.resolvedOn ? { resolvedOn: String(e.resolvedOn) } : {}),
-      // Kept since schema 1.3 (a carried finding counts down to it); a row without one, or with anything but a day, has none.
-      ...(typeof e.deadline === "string" && /^\d{4}-\d{2}-\d{2}$/.test(e.deadline) ? { deadline: e.deadline } : {}),
     }));
   }
 

@@ -71,14 +71,14 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
     lines.push("", "Findings (most urgent first):");
     // Every row says its countdown: the order is the report's, soonest deadline first, whatever the rule.
     const rows = report.findings.map((f) => {
-      const countdown = f.daysLeft === undefined ? "" : `, ${countdownPhrase(f.daysLeft)}`;
+      const countdown = `${f.daysLeft === undefined ? "" : `, ${countdownPhrase(f.daysLeft)}`}${f.notRechecked ? `, not rechecked (last seen ${f.notRechecked.lastSeen})` : ""}`;
       return [
         f.severity.toUpperCase(),
         f.kind === "account-certificate" ? "certificate" : "pool",
         `${f.accountName}${f.poolName ? `/${f.poolName}` : ""}`,
         f.kind === "account-certificate"
           ? `${f.certificate?.name ?? ""}${countdown}`
-          : f.kind === "pool-certificate-reference"
+          : f.kind === "pool-certificate-reference" && !f.notRechecked
             ? `${f.references?.length ?? 0} reference(s)${countdown}`
             : `${f.rule ?? f.kind}${countdown}`,
       ];

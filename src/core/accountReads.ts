@@ -45,6 +45,8 @@ export interface AccountReadsResult {
   migratedPools: number;
   certificateApiRetired: string | undefined;
   unreadAsRetired: Set<string>;
+  /** Accounts a read answered 404 (deleted after the inventory, or not visible): lower-cased ids. */
+  notFound: Set<string>;
 }
 
 /**
@@ -62,6 +64,8 @@ interface AccountRead {
   account: BatchAccountInfo;
   certificates: AccountCertificate[] | "unknown";
   certificatesReason?: string;
+  /** A read of the account answered 404: deleted after the inventory, or not visible. */
+  notFound?: boolean;
   /** The Batch API's pools (configurations held compactly); undefined when not read (not needed) or when the read failed. */
   batchPools?: PoolInfo[];
   /** Of those, the names of the pools already migrated (a Key Vault extension and no certificate references). */
@@ -143,6 +147,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       if (isFatal(error)) throw error;
       if (refusedAsRetired(error, entry)) return;
       entry.poolsError = ensureError(error).message;
+      if (error instanceof AuditError && error.code === "BATCH.NOT_FOUND") entry.notFound = true;
     }
   };
   const readPoolsLater = (entry: AccountRead) =>
@@ -202,6 +207,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         if (isFatal(error)) throw error;
         // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
         if (!refusedAsRetired(error, entry)) entry.certificatesReason = ensureError(error).message;
+        if (error instanceof AuditError && error.code === "BATCH.NOT_FOUND") entry.notFound = true;
       }
       // The pools are read at the same api-version: refused the same way, so not asked once it was refused.
       const needPools = entry.certificates === "unknown" || entry.certificates.length > 0 || openPoolFindings.has(account.id.toLowerCase());
@@ -309,11 +315,13 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         return judging.judge(entry.account, entry.account, entry.certificates, merged, poolsUnknown);
       };
       const unreadAsRetired = new Set<string>();
+      const notFound = new Set<string>();
       // Every account once, in the order they came (the keys are the reads' own: no second copy of 100,000 ids), each
       // let go once gathered: the rest of the audit (kits, owners, the report) needs only what is taken from it here.
       for (const [key, entry] of reads) {
         reads.delete(key);
         if (entry.retired) unreadAsRetired.add(key);
+        if (entry.notFound) notFound.add(key);
         const account = entry.account;
         let source: PoolCoverageSource;
         let poolsReason: string | undefined;
@@ -380,7 +388,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         findings.push(...judging.judge(place, undefined, "unknown", mergePoolEvidence(undefined, pools), false));
       }
       coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-      return { certificates, findings, kitPools, poolNames, accounts: coverage, unlisted, migratedPools, certificateApiRetired: retired, unreadAsRetired };
+      return { certificates, findings, kitPools, poolNames, accounts: coverage, unlisted, migratedPools, certificateApiRetired: retired, unreadAsRetired, notFound };
     },
   };
 }

@@ -8,7 +8,7 @@ import { compareFindings, completedFinding, findingJudge, type AccountPlace } fr
 import type { MigrationSettings } from "./migrationKit.js";
 import { regionKey, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
-import { carriedCertificateFindings, locator, readVmSizeEndOfLife, unjudgedCollector } from "./ruleReads.js";
+import { carriedFindings, locator, readVmSizeEndOfLife, unjudgedCollector } from "./ruleReads.js";
 import { REPORT_SCHEMA_VERSION, RETIREMENT_DATE, type AccountCoverage, type AuditReport, type Coverage, type Finding, type ReportSummary } from "./model.js";
 import type { AccessDirectory, OwnerPolicy } from "./owners.js";
 import type {
@@ -73,12 +73,12 @@ export interface AuditRequest {
   /** Azure's `batchSupportEndOfLife` per region (lower-cased location -> lower-cased VM size -> YYYY-MM-DD), when read. */
   vmSizeEndOfLife?: VmSizeEndOfLife;
   /**
-   * The ledger's open certificate findings (account-certificate, pool-certificate-reference): when Azure refuses the
-   * certificate API's api-version as retired, those of the accounts it left unread are carried into the report, open,
-   * saying that Azure no longer shows certificates and they must be verified by hand. Asked for only then (the
-   * ledger's states are not held through the audit: at 100,000 accounts they are about 50 MB).
+   * The ledger's open findings: those this run could not check (an account whose certificates or pools could not be
+   * read, a rule that could not judge its pools, certificates Azure no longer shows) are carried into the report as
+   * last seen (ruleReads.ts, `carriedFindings`). Asked for only when some account is in that case (the ledger's states
+   * are not held through the audit: at 100,000 accounts they are about 50 MB).
    */
-  openCertificateFindings?: () => Promise<readonly FindingState[]>;
+  openFindings?: () => Promise<readonly FindingState[]>;
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
   signal?: AbortSignal;
 }
@@ -128,7 +128,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   reads.start(inventory.accounts);
   // A reader that keeps its pools hands them over at the end.
   if (inventory.pools.length > 0) reads.pools(inventory.pools);
-  const { certificates, findings: judged, kitPools, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, poolNames } = await reads.finished();
+  const { certificates, findings: judged, kitPools, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, notFound, poolNames } = await reads.finished();
   assertScopeMatched(request.scope, inventory);
   const coverageByAccount = new Map(accounts.map((a) => [a.id.toLowerCase(), a]));
   coverageOf = (id) => coverageByAccount.get(id.toLowerCase());
@@ -142,11 +142,25 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     return completedFinding(finding, subscriptionNames.get(finding.subscriptionId.toLowerCase()), dated);
   });
   built.sort(compareFindings);
-  // Certificate findings the ledger holds open in accounts Azure no longer shows certificates for stay open, marked.
-  if (certificateApiRetired !== undefined) {
-    const open = request.openCertificateFindings ? await request.openCertificateFindings() : [];
-    built.push(...carriedCertificateFindings(open, unreadAsRetired, inventory.accounts, rules, request.asOf, built));
-    built.sort(compareFindings);
+  // What this run could not check of the ledger's open findings is carried as last seen (before kits and owners, so
+  // they get the owners and snoozes the tags name today).
+  const unjudgedRules = unjudged.entries();
+  const unchecked = unreadAsRetired.size > 0 || unjudgedRules.length > 0 || accounts.some((a) => a.certificates === "unknown" || a.pools === "failed");
+  if (unchecked && request.openFindings) {
+    const carried = carriedFindings(await request.openFindings(), {
+      coverageOf,
+      unjudged: new Map(unjudgedRules.map((u) => [`${u.rule.toLowerCase()} ${u.accountId.toLowerCase()}`, u.reason])),
+      unreadAsRetired,
+      notFound,
+      accounts: inventory.accounts,
+      rules,
+      asOf: request.asOf,
+      made: built,
+    });
+    if (carried.length > 0) {
+      built.push(...carried);
+      built.sort(compareFindings);
+    }
   }
   // Each rule's kit builder over the findings (the certificate rule's builds the Key Vault replacement pool).
   const withKits = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].reduce<Finding[]>((all, kit) => kit(all, kitPools, certificates, request.migration ?? {}, { poolNames }), built);
@@ -155,7 +169,6 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(withKits, inventory, request.owners.owners), readOptions);
     findings = assignOwners(withKits, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
   }
-  const unjudgedRules = unjudged.entries();
   const coverage: Coverage = {
     ...describeCoverage(request.scope, inventory, accounts, unlisted),
     ...(unjudgedRules.length > 0 ? { unjudged: unjudgedRules } : {}),

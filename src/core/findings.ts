@@ -2,7 +2,7 @@
 // certificate rule, per pool and rule for the pool rules (a pool three rules find is three findings).
 import { certificateNameOf, parseResourceId } from "./certificateReference.js";
 import { daysBetween } from "./dates.js";
-import type { AccountCertificate, BatchAccountInfo, DeadlineSource, Finding, OwnerAddress, PoolFacts, PoolInfo, ResolvedReference, Severity } from "./model.js";
+import type { AccountCertificate, BatchAccountInfo, DeadlineSource, Finding, PoolFacts, PoolInfo, ResolvedReference, Severity } from "./model.js";
 import type { FindingState } from "./ports.js";
 import { BUILT_IN_RULES } from "./rules/catalogue.js";
 import { evaluatePoolRule, factsRead, readsFact } from "./rules/evaluate.js";
@@ -250,7 +250,7 @@ function describeCertificate(cert: AccountCertificate, referencedByPools: string
  */
 export function findingFromState(
   state: FindingState,
-  how: { asOf: string; deadline: string; deadlineSource?: DeadlineSource; deadlineConfirmed?: boolean; detail: string; owners?: OwnerAddress[] },
+  how: { asOf: string; deadline: string; deadlineSource?: DeadlineSource; deadlineConfirmed?: boolean; detail: string },
 ): Finding | undefined {
   const place = parseResourceId(state.resourceId);
   if (!place) return undefined;
@@ -273,9 +273,8 @@ export function findingFromState(
     accountId: state.accountId,
     ...(kind === "account-certificate"
       ? { certificate: { id: state.resourceId, name, accountId: state.accountId, thumbprint: thumbprint.join("-"), thumbprintAlgorithm: algorithm, referencedByPools: [] } }
-      : { poolName: name, ...(kind === "pool-certificate-reference" ? { references: [], sources: [] } : {}) }),
+      : { poolName: name, ...(kind === "pool-certificate-reference" ? { references: [] } : {}) }),
     detail: how.detail,
-    ...(how.owners ? { owners: how.owners } : {}),
   };
 }
 

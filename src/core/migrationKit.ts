@@ -314,6 +314,9 @@ export function addMigrationKits(
   for (const f of findings) if (f.kind === "pool-certificate-reference" && f.poolName) addPool(f.accountId, f.poolName, f.references ?? []);
   return findings.map((finding) => {
     if (finding.kind !== "pool-certificate-reference") return finding;
+    // Carried as last seen with nothing of its account's pools read this run (neither the pool nor their names, which a
+    // replacement's name must avoid): nothing to build a kit from that is known to be true today.
+    if (finding.notRechecked && !byId.has(finding.resourceId.toLowerCase()) && !context.poolNames?.has(finding.accountId.toLowerCase())) return finding;
     const account = accountOf(finding.accountId);
     const self = (finding.poolName ?? "").toLowerCase();
     const otherPoolsUsing = new Map<string, string[]>();

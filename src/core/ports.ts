@@ -227,8 +227,6 @@ export interface FindingState {
   firstSeen: string;
   lastSeen: string;
   resolvedOn?: string;
-  /** The finding's deadline when last seen (YYYY-MM-DD); absent in states recorded before it was kept. */
-  deadline?: string;
 }
 
 export interface RunRecord {

@@ -126,38 +126,67 @@ function notCarried(missing: readonly string[], source: AccountCoverage["pools"]
 /** What an owner reads on a certificate finding Azure can no longer show. */
 export const CERTIFICATES_NOT_SHOWN = "Azure no longer shows certificates: verify by hand";
 
+/** What `carriedFindings` needs to know of the run: its own reads, what it made, and its rules. */
+export interface CarryContext {
+  /** This run's coverage row of an account (its id in any case); undefined when the account is not in the results. */
+  coverageOf: (accountId: string) => AccountCoverage | undefined;
+  /** Per lower-cased `<rule> <account id>`: why the rule could not judge some of the account's pools. */
+  unjudged: ReadonlyMap<string, string>;
+  /** Lower-cased ids of accounts not read because Azure refused the certificate API's api-version as retired. */
+  unreadAsRetired: ReadonlySet<string>;
+  /** Lower-cased ids of accounts a read answered 404 (maybe deleted after the inventory). */
+  notFound: ReadonlySet<string>;
+  accounts: readonly BatchAccountInfo[];
+  rules: readonly RetirementRule[];
+  asOf: string;
+  made: readonly Finding[];
+}
+
 /**
- * The ledger's open certificate findings of accounts left unread because Azure refused the certificate API's
- * api-version as retired, as findings again: open, as last seen, saying why they could not be checked. (Azure's
- * answer says nothing about them: they are neither gone nor confirmed.) Findings the run made itself are not repeated.
+ * The ledger's open findings this run could not check, as findings again: open, as last seen, saying why
+ * (`notRechecked`), so the report counts them and their owners are still reminded on schedule. Neither gone nor
+ * confirmed: tracking neither resolves them nor moves their `lastSeen`. Only where the account is in this run's
+ * results (so it exists) and the read its finding depends on failed:
+ * - a certificate finding: the account's certificates could not be read (or Azure refused the api-version that shows
+ *   them as retired: then the finding says to verify it by hand, as Azure no longer shows certificates);
+ * - a pool finding: the account's pools could not be read by any source, or its rule could not judge some of them.
+ * Not carried (they stay open, untold): findings the run made itself, of a rule the run did not run, of an account
+ * not in the results (out of scope, access removed, or deleted), or of an account a read answered 404.
  */
-export function carriedCertificateFindings(
-  states: readonly FindingState[],
-  unread: ReadonlySet<string>,
-  accounts: readonly BatchAccountInfo[],
-  rules: readonly RetirementRule[],
-  asOf: string,
-  made: readonly Finding[],
-): Finding[] {
-  const madeIds = new Set(made.map((f) => f.id));
-  const rulesById = new Map(rules.map((r) => [r.id, r]));
-  const locations = new Map(accounts.filter((a) => unread.has(a.id.toLowerCase())).map((a) => [a.id.toLowerCase(), a.location]));
+export function carriedFindings(states: readonly FindingState[], run: CarryContext): Finding[] {
+  const madeIds = new Set(run.made.map((f) => f.id));
+  const rulesById = new Map(run.rules.map((r) => [r.id.toLowerCase(), r]));
+  const locations = new Map(run.accounts.map((a) => [a.id.toLowerCase(), a.location]));
   const carried: Finding[] = [];
   for (const state of states) {
-    const kind = state.kind;
-    if (state.resolvedOn !== undefined || madeIds.has(state.findingId) || !unread.has(state.accountId.toLowerCase())) continue;
-    if (kind !== "account-certificate" && kind !== "pool-certificate-reference") continue;
-    const rule = rulesById.get(ruleOfFindingId(state.findingId));
+    if (state.resolvedOn !== undefined || madeIds.has(state.findingId)) continue;
+    const rule = rulesById.get(ruleOfFindingId(state.findingId).toLowerCase());
+    const account = state.accountId.toLowerCase();
     if (!rule) continue;
-    const due = deadlineFor(rule, locations.get(state.accountId.toLowerCase()), undefined, undefined);
-    const finding = findingFromState(state, {
-      asOf,
-      deadline: due.date,
-      deadlineSource: due.source,
-      deadlineConfirmed: due.confirmed,
-      detail: `${CERTIFICATES_NOT_SHOWN} (last seen ${state.lastSeen}; the api-version that shows certificates was refused as retired).`,
-    });
-    if (finding) carried.push({ ...finding, notRechecked: { lastSeen: state.lastSeen, reason: "Azure refused the api-version that shows certificates as retired" } });
+    const certificate = state.kind === "account-certificate" || state.kind === "pool-certificate-reference";
+    let reason: string | undefined;
+    let detail: string | undefined;
+    if (run.unreadAsRetired.has(account)) {
+      if (!certificate) continue;
+      reason = "Azure refused the api-version that shows certificates as retired";
+      detail = `${CERTIFICATES_NOT_SHOWN} (last seen ${state.lastSeen}; the api-version that shows certificates was refused as retired).`;
+    } else {
+      const coverage = run.coverageOf(account);
+      if (!coverage || run.notFound.has(account)) continue;
+      if (state.kind === "account-certificate") {
+        if (coverage.certificates === "unknown") reason = `its certificates could not be read (${coverage.reason ?? "failed"})`;
+      } else if (coverage.pools === "failed") {
+        reason = `its pools could not be read (${coverage.poolsReason ?? coverage.reason ?? "failed"})`;
+      } else {
+        const notJudged = run.unjudged.get(`${rule.id.toLowerCase()} ${account}`);
+        if (notJudged !== undefined) reason = `its rule could not judge the account's pools (${notJudged})`;
+      }
+      if (reason === undefined) continue;
+      detail = `Not rechecked this run: ${reason}. Last seen ${state.lastSeen}; it stays open until a run can check it.`;
+    }
+    const due = deadlineFor(rule, locations.get(account), undefined, undefined);
+    const finding = findingFromState(state, { asOf: run.asOf, deadline: due.date, deadlineSource: due.source, deadlineConfirmed: due.confirmed, detail });
+    if (finding) carried.push({ ...finding, notRechecked: { lastSeen: state.lastSeen, reason } });
   }
   return carried;
 }

@@ -48,9 +48,13 @@ export function shortCertificateName(name: string): string {
 const list = (names: readonly string[]) => names.map(shortCertificateName).join(", ");
 const referenceName = (r: { certificateName?: string; id: string }) => (r.certificateName ?? r.id.split("/").pop() ?? r.id).toLowerCase();
 
-export function accountPlan(findings: readonly Finding[], options: PlanOptions = {}): PlanStep[] {
+export function accountPlan(all: readonly Finding[], options: PlanOptions = {}): PlanStep[] {
+  // Findings carried as last seen (this run could not check them) get no step that acts on them: only a word.
+  const findings = all.filter((f) => f.notRechecked === undefined);
+  const carried = all.filter((f) => f.notRechecked !== undefined);
+  const unchecked = carried.length > 0 ? [notRecheckedStep(carried)] : [];
   const first = findings[0];
-  if (!first) return [];
+  if (!first) return unchecked;
   const pools = findings.filter((f) => f.kind === "pool-certificate-reference");
   const certificates = findings.filter((f) => f.kind === "account-certificate" && f.certificate);
   const kits = pools.flatMap((p) => (p.migration ? [p.migration] : []));
@@ -78,8 +82,7 @@ export function accountPlan(findings: readonly Finding[], options: PlanOptions =
 
   const deleting = certificates.filter((c) => c.certificate!.provisioningState === "Deleting");
   const blocked = certificates.filter((c) => c.certificate!.provisioningState === "Failed" && c.certificate!.deleteCertificateError);
-  // A certificate carried as last seen (not rechecked this run) is not deleted on that word: nothing was read.
-  const settled = (c: Finding) => !deleting.includes(c) && !blocked.includes(c) && c.notRechecked === undefined;
+  const settled = (c: Finding) => !deleting.includes(c) && !blocked.includes(c);
   const unused = certificates.filter((c) => c.certificate!.referencedByPools.length === 0 && c.severity === "warning" && settled(c));
   const unknownUse = certificates.filter((c) => c.certificate!.referencedByPools.length === 0 && c.severity === "critical" && settled(c));
   // Each certificate is deleted once in a digest: by a kit (the only pool that uses it), or by one step here.
@@ -157,7 +160,16 @@ export function accountPlan(findings: readonly Finding[], options: PlanOptions =
     steps.push({ text: `Nothing to do for ${list(deleting.map((c) => c.certificate!.name))}: deletion is in progress, and the audit drops ${deleting.length === 1 ? "it" : "them"} when it ends.` });
   }
   // A sentence that ends on a shortened name ends on its ellipsis, not on "…."
-  return steps.map((s) => ({ ...s, text: s.text.replace(/…\./g, "…") }));
+  return [...steps, ...unchecked].map((s) => ({ ...s, text: s.text.replace(/…\./g, "…") }));
+}
+
+/** One sentence for what this run could not check: nothing to run on it until a run reads it again. */
+function notRecheckedStep(carried: readonly Finding[]): PlanStep {
+  const names = carried.map((f) => (f.kind === "account-certificate" ? `certificate ${shortCertificateName(f.certificate?.name ?? f.resourceId.split("/").pop() ?? "")}` : `pool ${f.poolName ?? ""}`));
+  const lastSeen = [...new Set(carried.map((f) => f.notRechecked!.lastSeen))].sort();
+  return {
+    text: `Not rechecked this run: ${list([...new Set(names)])} (last seen ${lastSeen.join(", ")}). The audit could not read what would tell whether ${carried.length === 1 ? "it is" : "they are"} still there, so nothing here acts on ${carried.length === 1 ? "it" : "them"}; check in the portal, or wait for the next run that can read the account.`,
+  };
 }
 
 /** What the pool's kit knows of a certificate: its format and id. */

@@ -69,7 +69,7 @@ describe("BlobReportStore.saveReport", () => {
   });
 
   it.each([
-    ["cut short", JSON.stringify(sampleReport()).slice(0, 200), /^latest\/report\.json in Blob storage is not JSON \(.+\); the next run writes it again$/],
+    ["cut short", JSON.stringify(sampleReport()).slice(0, 200), /^latest\/report\.json in Blob storage is not JSON \(.+\); the next audit writes it again$/],
     ["JSON of something else", "[1, 2, 3]", /^latest\/report\.json in Blob storage is JSON but not what it should be \(no "schemaVersion"\)/],
   ])("refuses a stored report that decompresses but is %s, naming it, as not worth retrying", async (_name, body, message) => {
     const { reports, container } = store(`not-json-${body.length}`);
@@ -79,6 +79,16 @@ describe("BlobReportStore.saveReport", () => {
     const error = await reports.latestReport().catch((e: unknown) => e);
     expect(isAuditError(error) ? [error.code, error.retryable] : error).toEqual(["INTERNAL", false]);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it("refuses a run's status that is not JSON, naming it", async () => {
+    const { reports, container } = store("status-not-json");
+    await container.createIfNotExists();
+    const cut = '{"runId": "r1"';
+    await container.getBlockBlobClient("runs/r1/status.json").upload(cut, Buffer.byteLength(cut), { blobHTTPHeaders: { blobContentType: "application/json" } });
+    const error = await reports.status("r1").catch((e: unknown) => e);
+    expect(isAuditError(error) ? [error.code, error.retryable] : error).toEqual(["INTERNAL", false]);
+    expect((error as Error).message).toMatch(/^runs\/r1\/status\.json in Blob storage is not JSON \(.+\); the run's status cannot be shown$/);
   });
 
   it("reads back what an earlier build stored uncompressed", async () => {

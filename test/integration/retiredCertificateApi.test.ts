@@ -63,7 +63,7 @@ async function auditWith(snapshot: TenantSnapshot, ledger: MemoryLedger, asOf: s
   const states = await ledger.findingStates();
   const report = await auditTenant(
     { inventory: harness.inventory, certificates: harness.certificates, pools: harness.certificates, concurrency: 1 },
-    { scope: { subscriptions: [], managementGroups: [] }, asOf, generatedAt: `${asOf}T07:00:00.000Z`, openCertificateFindings: async () => states.filter((s) => s.kind !== "pool") },
+    { scope: { subscriptions: [], managementGroups: [] }, asOf, generatedAt: `${asOf}T07:00:00.000Z`, openFindings: async () => states.filter((s) => s.kind !== "pool") },
   );
   return (await trackFindings(ledger, report, states)).report;
 }

@@ -139,7 +139,7 @@ describe("2. an account that can no longer be read", () => {
     expect(report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id).sort()).toEqual([...before].sort());
     const carried = report.findings.filter((f) => f.notRechecked);
     expect(carried.length).toBeGreaterThan(0);
-    for (const f of carried) expect(f.notRechecked).toEqual({ lastSeen: DAY0, reason: expect.stringMatching(/^its account was not read \(.*AuthorizationFailed/) });
+    for (const f of carried) expect(f.notRechecked).toEqual({ lastSeen: DAY0, reason: expect.stringMatching(/^its certificates could not be read \(.*AuthorizationFailed/) });
     expect(report.summary.notRechecked).toBe(carried.length);
     expect(report.summary.findings).toBe(first.summary.findings);
     expect(unreadable.stdout).toContain(`${carried.length} open finding${carried.length === 1 ? "" : "s"} could not be rechecked this run and ${carried.length === 1 ? "is" : "are"} carried as last seen.`);
@@ -149,7 +149,22 @@ describe("2. an account that can no longer be read", () => {
     expect(carried[0]!.owners!.map((o) => o.address)).toEqual([DANA]);
     expect(mail.sentTo(DANA)).toHaveLength(2);
     const latest = mail.sentTo(DANA).at(-1);
-    expect(await mail.html(latest!)).toMatch(/not rechecked on 3 December 2026 \(its account was not read/);
+    expect(await mail.html(latest!)).toMatch(/not rechecked on 3 December 2026 \(its certificates could not be read/);
+  });
+
+  it("holds a carried finding to today's tags: a snooze set on the account holds its reminder", async () => {
+    await run(await snapshotOf(readableDemo(), "full"), DAY0);
+    const tenant = readableDemo();
+    tenant.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
+    const account = tenant.resources.find((r) => r.id.endsWith("/batchAccounts/sandboxbatch1"))!;
+    account.tags = { ...account.tags, "batch-cert-audit-snooze": "2026-12-20" };
+
+    const report = reportOf(await run(await snapshotOf(tenant, "snoozed"), "2026-12-03"));
+
+    const carried = report.findings.filter((f) => f.notRechecked);
+    expect(carried.length).toBeGreaterThan(0);
+    expect(carried.map((f) => f.snoozedUntil)).toEqual(carried.map(() => "2026-12-20"));
+    expect((await mailbox(out)).sentTo(DANA)).toHaveLength(1);
   });
 });
 

@@ -47,13 +47,16 @@ export function filterFindings(report: AuditReport, filter: ReportFilter): Findi
 /** The finding counts of a summary recomputed for a subset; coverage counts stay those of the whole audit. */
 export function summaryOf(summary: ReportSummary, findings: readonly Finding[]): ReportSummary {
   const accountCertificates = findings.filter((f) => f.kind === "account-certificate").length;
+  const notRechecked = findings.filter((f) => f.notRechecked !== undefined).length;
+  const { notRechecked: _whole, ...rest } = summary;
   return {
-    ...summary,
+    ...rest,
     findings: findings.length,
     critical: findings.filter((f) => f.severity === "critical").length,
     warning: findings.filter((f) => f.severity === "warning").length,
     accountCertificates,
     poolsWithCertificates: findings.filter((f) => f.kind === "pool-certificate-reference").length,
     ...(summary.byRule ? { byRule: countByRule(findings, Object.keys(summary.byRule).map((id) => ({ id }))) } : {}),
+    ...(notRechecked > 0 ? { notRechecked } : {}),
   };
 }

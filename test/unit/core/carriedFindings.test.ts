@@ -1,10 +1,13 @@
-// An open finding a run could not check is carried into the report as last seen, counted, and reminded, saying so.
+// An open finding a run could not check is carried into the report as last seen, counted, and reminded, saying so;
+// one the run could check, or whose account may be gone, is not.
 import { describe, expect, it } from "vitest";
 import { planDigests } from "../../../src/core/digestPlan.js";
-import type { AccountCoverage, AuditReport } from "../../../src/core/model.js";
+import type { AccountCoverage, BatchAccountInfo } from "../../../src/core/model.js";
 import type { FindingState } from "../../../src/core/ports.js";
+import { carriedFindings, type CarryContext } from "../../../src/core/ruleReads.js";
 import { BUILT_IN_RULES } from "../../../src/core/rules/catalogue.js";
 import { reportRules, selectRules } from "../../../src/core/rules/ruleSet.js";
+import { addMigrationKits } from "../../../src/core/migrationKit.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { trackFindings } from "../../../src/core/trackFindings.js";
 import { accountPlan } from "../../../src/render/accountPlan.js";
@@ -16,6 +19,7 @@ const ACCOUNT = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/b
 const POOL = `${ACCOUNT}/pools/p`;
 const CERT = `${ACCOUNT}/certificates/sha1-0a0e4f50d51beadeac1d35afc5116098e7902e6e`;
 const AS_OF = "2026-12-04";
+const ALICE = "alice@contoso.com";
 
 const state = (findingId: string, kind: string, resourceId: string, extra: Partial<FindingState> = {}): FindingState => ({
   findingId,
@@ -25,119 +29,112 @@ const state = (findingId: string, kind: string, resourceId: string, extra: Parti
   accountName: "acct",
   subscriptionId: "s1",
   severity: "critical",
-  owners: ["alice@contoso.com"],
+  owners: [ALICE],
   firstSeen: "2026-11-01",
   lastSeen: "2026-12-03",
   ...extra,
 });
-const poolState = (rule: string, extra: Partial<FindingState> = {}) => state(`${rule}:${POOL.toLowerCase()}`, rule === "pool-certificate-reference" ? rule : "pool", POOL, extra);
-const certState = (extra: Partial<FindingState> = {}) => state(`account-certificate:${CERT.toLowerCase()}`, "account-certificate", CERT, { severity: "warning", ...extra });
+const poolState = (rule: string) => state(`${rule}:${POOL.toLowerCase()}`, rule === "pool-certificate-reference" ? rule : "pool", POOL);
+const certState = () => state(`account-certificate:${CERT.toLowerCase()}`, "account-certificate", CERT, { severity: "warning" });
+const STATES = [poolState("pool-certificate-reference"), poolState("classic-node-communication"), certState()];
 
-function reportWith(account: Partial<AccountCoverage>, coverage: Partial<AuditReport["coverage"]> = {}, rules = BUILT_IN_RULES): AuditReport {
+const account: BatchAccountInfo = { id: ACCOUNT, name: "acct", subscriptionId: "s1", resourceGroup: "rg", location: "westeurope", tags: {} };
+const row = (extra: Partial<AccountCoverage> = {}): AccountCoverage => ({ id: ACCOUNT, name: "acct", subscriptionId: "s1", status: "audited", certificates: 1, pools: "batch-api", ...extra });
+
+function run(coverage: AccountCoverage | undefined, extra: Partial<CarryContext> = {}): CarryContext {
   return {
-    ...minimalReport(AS_OF, []),
-    coverage: {
-      complete: account.status === "audited",
-      subscriptions: [{ id: "s1", status: "audited" }],
-      accounts: [{ id: ACCOUNT, name: "acct", subscriptionId: "s1", status: "audited", certificates: 0, pools: "batch-api", ...account }],
-      problems: [],
-      ...coverage,
-    },
-    summary: { ...minimalReport(AS_OF, []).summary, byRule: Object.fromEntries(rules.map((r) => [r.id, 0])) },
-    rules: reportRules(rules),
+    // The account id in other casing, as Azure may give it.
+    coverageOf: (id) => (coverage && id.toLowerCase() === ACCOUNT.toLowerCase() ? { ...coverage, id: ACCOUNT.toUpperCase() } : undefined),
+    unjudged: new Map(),
+    unreadAsRetired: new Set(),
+    notFound: new Set(),
+    accounts: [account],
+    rules: BUILT_IN_RULES,
+    asOf: AS_OF,
+    made: [],
+    ...extra,
   };
 }
+const ids = (findings: { id: string }[]) => findings.map((f) => f.id.split(":")[0]).sort();
 
-describe("an open finding the run could not check", () => {
-  it("is carried into the report as last seen, with why, its recorded owners and deadline, and counted; its state stands", async () => {
-    const ledger = new MemoryLedger();
-    ledger.states = [poolState("pool-certificate-reference", { deadline: "2024-02-29" }), certState()];
-    const report = reportWith({ status: "failed", reason: "403 AuthorizationFailed: the client has no access", certificates: "unknown", pools: "failed" });
-
-    const progress = await trackFindings(ledger, report);
-
-    expect(progress.resolved).toEqual([]);
-    const carried = progress.report.findings;
-    expect(carried.map((f) => f.id)).toEqual([`pool-certificate-reference:${POOL.toLowerCase()}`, `account-certificate:${CERT.toLowerCase()}`]);
+describe("what a run could not check is carried as last seen", () => {
+  it("a certificate whose account's certificate list failed: open, as last seen, saying why, with its rule's deadline", () => {
+    const carried = carriedFindings(STATES, run(row({ status: "failed", certificates: "unknown", reason: "HTTP 403 AuthorizationFailed" })));
+    expect(ids(carried)).toEqual(["account-certificate"]);
     expect(carried[0]).toMatchObject({
-      kind: "pool-certificate-reference",
-      rule: "pool-certificate-reference",
-      poolName: "p",
+      kind: "account-certificate",
+      rule: "account-certificate",
+      severity: "warning",
       resourceGroup: "rg",
       deadline: "2024-02-29",
       daysLeft: -1009,
-      severity: "critical",
-      owners: [{ address: "alice@contoso.com", source: "recorded when last seen (2026-12-03)" }],
-      notRechecked: { lastSeen: "2026-12-03", reason: "its account was not read (403 AuthorizationFailed: the client has no access)" },
+      deadlineSource: "catalogue",
+      certificate: { name: "sha1-0a0e4f50d51beadeac1d35afc5116098e7902e6e", thumbprint: "0a0e4f50d51beadeac1d35afc5116098e7902e6e", referencedByPools: [] },
+      notRechecked: { lastSeen: "2026-12-03", reason: "its certificates could not be read (HTTP 403 AuthorizationFailed)" },
+      detail: "Not rechecked this run: its certificates could not be read (HTTP 403 AuthorizationFailed). Last seen 2026-12-03; it stays open until a run can check it.",
     });
-    expect(carried[0]?.detail).toMatch(/^Not rechecked this run: its account was not read \(403 AuthorizationFailed.*\)\. Last seen 2026-12-03; it stays open until a run can check it\.$/);
-    // Its state without a recorded deadline: its rule's.
-    expect(carried[1]).toMatchObject({ kind: "account-certificate", severity: "warning", deadline: "2024-02-29", certificate: { name: "sha1-0a0e4f50d51beadeac1d35afc5116098e7902e6e", referencedByPools: [] } });
-    expect(progress.report.summary).toMatchObject({ findings: 2, critical: 1, warning: 1, poolsWithCertificates: 1, accountCertificates: 1, notRechecked: 2 });
-    expect(progress.report.summary.byRule).toMatchObject({ "pool-certificate-reference": 1, "account-certificate": 1 });
-    // Nothing written for them: last seen stays the last run that saw them.
-    expect(ledger.states.map((s) => [s.lastSeen, s.resolvedOn])).toEqual([
-      ["2026-12-03", undefined],
-      ["2026-12-03", undefined],
-    ]);
+    // Owners and snoozes come from today's tags (the audit assigns them after this), not from the ledger.
+    expect(carried[0]?.owners).toBeUndefined();
   });
 
-  it("says which check failed: the subscription, or the rule that could not judge the pools", async () => {
-    const cases: [AuditReport, RegExp][] = [
-      [reportWith({}, { subscriptions: [{ id: "S1", status: "failed", reason: "429 after retries" }] }), /^its subscription was not read \(429 after retries\)$/],
-      [
-        reportWith({}, { unjudged: [{ rule: "classic-node-communication", accountId: ACCOUNT.toUpperCase(), pools: 1, missing: ["nodeCommunicationMode"], reason: "not carried by the reads" }] }),
-        /^its rule could not judge the account's pools \(not carried by the reads\)$/,
-      ],
-    ];
-    for (const [report, reason] of cases) {
-      const ledger = new MemoryLedger();
-      ledger.states = [poolState("classic-node-communication")];
-      const progress = await trackFindings(ledger, report);
-      expect(progress.resolved).toEqual([]);
-      expect(progress.report.findings.map((f) => f.notRechecked?.reason)).toEqual([expect.stringMatching(reason)]);
-      // A pool rule's finding: kind "pool", no certificate references.
-      expect(progress.report.findings[0]).toMatchObject({ kind: "pool", poolName: "p" });
-      expect(progress.report.findings[0]?.references).toBeUndefined();
-    }
-  });
+  it("pool findings whose account's pools no source could read; a pool rule's finding whose rule could not judge the pools", () => {
+    const failedPools = carriedFindings(STATES, run(row({ status: "failed", pools: "failed", poolsReason: "HTTP 500 (after retries)" })));
+    expect(ids(failedPools)).toEqual(["classic-node-communication", "pool-certificate-reference"]);
+    expect(failedPools.map((f) => f.notRechecked?.reason)).toEqual(["its pools could not be read (HTTP 500 (after retries))", "its pools could not be read (HTTP 500 (after retries))"]);
+    expect(failedPools.find((f) => f.kind === "pool-certificate-reference")).toMatchObject({ poolName: "p", references: [] });
+    expect(failedPools.find((f) => f.kind === "pool-certificate-reference")?.sources).toBeUndefined();
 
-  it("is resolved, not carried, once its account is read and its rule judged every pool", async () => {
-    const ledger = new MemoryLedger();
-    ledger.states = [poolState("classic-node-communication")];
-    const progress = await trackFindings(ledger, reportWith({}));
-    expect(progress.report.findings).toEqual([]);
-    expect(progress.report.summary.notRechecked).toBeUndefined();
-    expect(progress.resolved.map((s) => s.findingId)).toEqual([`classic-node-communication:${POOL.toLowerCase()}`]);
+    const unjudged = carriedFindings(STATES, run(row({ pools: "resource-graph" }), { unjudged: new Map([[`classic-node-communication ${ACCOUNT.toLowerCase()}`, "nodeCommunicationMode not carried"]]) }));
+    expect(ids(unjudged)).toEqual(["classic-node-communication"]);
+    expect(unjudged[0]).toMatchObject({ kind: "pool", poolName: "p", notRechecked: { reason: "its rule could not judge the account's pools (nodeCommunicationMode not carried)" } });
   });
 
   it.each([
-    ["of a rule the run did not run (a switched-off rule reminds nobody)", reportWith({ status: "failed", reason: "403" }, {}, selectRules(BUILT_IN_RULES, ["pool-certificate-reference"]))],
-    ["of an account not in this run's results (out of scope, access removed, or deleted: no longer visible)", reportWith({ id: ACCOUNT.replace("/acct", "/other"), name: "other" })],
-    ["of an account that was read, when only a tenant-wide query problem stops its resolution", reportWith({}, { problems: ["the pools query was truncated"] })],
-  ])("is neither carried nor resolved: %s", async (_name, report) => {
-    const ledger = new MemoryLedger();
-    ledger.states = [poolState("windows-server-2016-image")];
-    const progress = await trackFindings(ledger, report);
-    expect(progress.report.findings).toEqual([]);
-    expect(progress.resolved).toEqual([]);
-    expect(ledger.states[0]?.resolvedOn).toBeUndefined();
+    ["the account was read whole (what is gone is resolved by tracking)", run(row())],
+    ["only the other half of the account failed: its pools, for a certificate", run(row({ status: "failed", pools: "failed" }), { rules: selectRules(BUILT_IN_RULES, ["account-certificate"]) })],
+    ["only the other half of the account failed: its certificates, for a pool", run(row({ status: "failed", certificates: "unknown" }), { rules: selectRules(BUILT_IN_RULES, ["pool-certificate-reference", "classic-node-communication"]) })],
+    ["the account is not in this run's results (out of scope, access removed, or deleted)", run(undefined)],
+    ["a read of the account answered 404 (deleted after the inventory)", run(row({ status: "failed", certificates: "unknown", pools: "failed" }), { notFound: new Set([ACCOUNT.toLowerCase()]) })],
+    ["its rule did not run (switched off, or not in a rules filter)", run(row({ status: "failed", certificates: "unknown", pools: "failed" }), { rules: selectRules(BUILT_IN_RULES, ["windows-server-2016-image"]) })],
+  ])("is not carried when %s", (_name, context) => {
+    expect(carriedFindings(STATES, context)).toEqual([]);
   });
 
-  it("reaches its owner on schedule, the digest saying it was not rechecked, and hands over no delete for a certificate nobody read", async () => {
+  it("is not carried twice: a finding the run made itself, or one already resolved", () => {
+    const context = run(row({ status: "failed", certificates: "unknown" }));
+    const made = carriedFindings(STATES, context);
+    expect(carriedFindings(STATES, { ...context, made })).toEqual([]);
+    expect(carriedFindings([{ ...certState(), resolvedOn: "2026-12-01" }], context)).toEqual([]);
+  });
+
+  it("gets no migration kit when nothing of its account's pools was read this run (a kit needs the pool, or at least the names a replacement must avoid)", () => {
+    const [pool] = carriedFindings([poolState("pool-certificate-reference")], run(row({ status: "failed", pools: "failed" })));
+    expect(addMigrationKits([pool!], [], new Map(), {}, { poolNames: new Map() })[0]?.migration).toBeUndefined();
+    expect(addMigrationKits([pool!], [], new Map(), {}, { poolNames: new Map([[ACCOUNT.toLowerCase(), ["p", "p-kv"]]]) })[0]?.migration?.replacementPoolName).toBe("p-kv2");
+  });
+
+  it("keeps its ledger state as it stands through tracking (last seen stays the last run that saw it), and reaches its owner saying it was not rechecked, with nothing to run on it", async () => {
+    const carried = carriedFindings(STATES, run(row({ status: "failed", certificates: "unknown", pools: "failed", reason: "HTTP 403 AuthorizationFailed" })));
+    const findings = carried.map((f) => ({ ...f, owners: [{ address: ALICE, source: 'account tag "owner"' }] }));
     const ledger = new MemoryLedger();
-    ledger.states = [poolState("pool-certificate-reference"), certState()];
-    const progress = await trackFindings(ledger, reportWith({ status: "failed", reason: "403 AuthorizationFailed", certificates: "unknown", pools: "failed" }));
+    ledger.states = STATES.map((s) => ({ ...s }));
+    const report = { ...minimalReport(AS_OF, findings), rules: reportRules(BUILT_IN_RULES) };
 
-    const [digest, ...others] = planDigests(progress.report.findings, new Map(), AS_OF, defaultReminderPolicy("2024-02-29"), []);
+    const progress = await trackFindings(ledger, report);
+    expect(progress.resolved).toEqual([]);
+    expect(progress.newFindings).toBe(0);
+    expect(ledger.states).toEqual(STATES);
+
+    const [digest, ...others] = planDigests(findings, new Map(), AS_OF, defaultReminderPolicy("2024-02-29"), []);
     expect(others).toEqual([]);
-    expect(digest?.ownerAddress).toBe("alice@contoso.com");
-    expect(digest?.dueItems.map((i) => i.finding.id).sort()).toEqual(progress.report.findings.map((f) => f.id).sort());
-
-    const email = await renderDigest(digest!, { asOf: AS_OF, deadline: "2024-02-29", retirementDate: "2024-02-29", rules: progress.report.rules ?? [] });
-    expect(email.text).toMatch(/Pool p · not rechecked on 4 December 2026 \(its account was not read \(403 AuthorizationFailed\)\); last seen 3 December 2026/);
-    expect(email.text).toMatch(/Certificate sha1-0a0e4f50d51beadeac1d35afc5116098e7902e6e · not rechecked on 4 December 2026/);
-    expect(email.text).not.toMatch(/--method delete/);
-    expect(accountPlan(progress.report.findings).flatMap((s) => s.commands ?? []).join("\n")).not.toMatch(/--method delete/);
+    expect(digest?.dueItems.map((i) => i.finding.id).sort()).toEqual(findings.map((f) => f.id).sort());
+    const email = await renderDigest(digest!, { asOf: AS_OF, deadline: "2024-02-29", retirementDate: "2024-02-29", rules: reportRules(BUILT_IN_RULES) });
+    expect(email.text).toMatch(/Pool p · not rechecked on 4 December 2026 \(its pools could not be read \(HTTP 403 AuthorizationFailed\)\); last seen 3 December 2026/);
+    expect(email.text).toMatch(/Certificate sha1-0a0e4f50d51beadeac1d35afc5116098e7902e6e · not rechecked on 4 December 2026 \(its certificates could not be read/);
+    // No delete, no identity, no replacement for what nobody read this run: one sentence that says so.
+    const steps = accountPlan(findings);
+    expect(steps.flatMap((s) => s.commands ?? [])).toEqual([]);
+    expect(steps.map((s) => s.text)).toEqual([expect.stringMatching(/^Not rechecked this run: (pool p, certificate sha1-0a0e4f50…|certificate sha1-0a0e4f50…, pool p) \(last seen 2026-12-03\)\./)]);
+    expect(email.text).not.toMatch(/--method delete|az identity create|Replace pool/);
   });
 });

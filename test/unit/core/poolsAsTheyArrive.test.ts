@@ -284,7 +284,7 @@ describe("pools judged as they arrive", () => {
     t.certificates.set(retired.name, new AuditError("BATCH.API_RETIRED", "NoRegisteredProviderFound: api-version '2023-11-01' for type 'batchAccounts/certificates'"));
     const report = await auditTenant(
       { inventory: new PagedInventory(t, { pageSize: 3, pause: 1 }), certificates: new Certificates(t, () => 0), pools: new Pools(t), concurrency: 3, vmSizes },
-      { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-12-04", generatedAt: "2026-12-04T06:00:00Z", openCertificateFindings: async () => [state] },
+      { scope: { subscriptions: [], managementGroups: [] }, asOf: "2026-12-04", generatedAt: "2026-12-04T06:00:00Z", openFindings: async () => [state] },
     );
     const carried = report.findings.find((f) => f.id === state.findingId);
     expect(carried?.migration?.replacementPoolName).toBe("old-kv2");
