@@ -152,10 +152,11 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     // Accounts whose pool findings are still open get their pools read whatever their certificates say. The ledger's
     // states are read for that and let go: held through the audit they were about 50 MB at 100,000 accounts (45,000
     // findings), so tracking reads them again after it (the run holds the lock: they do not change in between), and
-    // the certificate findings to carry are read only when Azure refuses the certificate API as retired.
-    const accountsWithOpenPoolFindings = new Set(
-      (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined && s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()),
-    );
+    // the findings to carry (what the run could not check) are read again only when some account is in that case.
+    const open = (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined);
+    const accountsWithOpenPoolFindings = new Set(open.filter((s) => s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()));
+    const accountsWithOpenRuleFindings = new Set(open.filter((s) => s.kind === "pool").map((s) => s.accountId.toLowerCase()));
+    open.length = 0;
     const found = await auditTenant(
       {
         inventory: ctx.inventory,
@@ -175,6 +176,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
         owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
         accountsWithOpenPoolFindings,
+        accountsWithOpenRuleFindings,
         // What the run could not check is carried, open and marked (asked for only then).
         openFindings: async () => (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined),
         ...(config.migration ? { migration: config.migration } : {}),

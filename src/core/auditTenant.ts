@@ -66,6 +66,8 @@ export interface AuditRequest {
    * certificate list is empty, so such a finding is resolved only by a read of its pools, never by the rule alone.
    */
   accountsWithOpenPoolFindings?: ReadonlySet<string>;
+  /** Lower-cased ids of accounts with other rules' pool findings still open: a rule that could not judge their pools has findings to carry. */
+  accountsWithOpenRuleFindings?: ReadonlySet<string>;
   /** What the migration kits put in replacement pools (identity, Key Vault); placeholders where unset. */
   migration?: MigrationSettings;
   /** The rules to run (enabled, deadlines as configured, narrowed by a `rules` filter); every shipped rule when absent. */
@@ -145,11 +147,17 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   // What this run could not check of the ledger's open findings is carried as last seen (before kits and owners, so
   // they get the owners and snoozes the tags name today).
   const unjudgedRules = unjudged.entries();
-  const unchecked = unreadAsRetired.size > 0 || unjudgedRules.length > 0 || accounts.some((a) => a.certificates === "unknown" || a.pools === "failed");
+  // The ledger is read for them only when some account is in that case (a rule that could not judge an account's pools
+  // matters only where the ledger holds that rule's findings open: no set given, it may anywhere).
+  const withOpenRuleFindings = request.accountsWithOpenRuleFindings;
+  const unchecked =
+    unreadAsRetired.size > 0 ||
+    accounts.some((a) => a.certificates === "unknown" || a.pools === "failed") ||
+    unjudgedRules.some((u) => withOpenRuleFindings === undefined || withOpenRuleFindings.has(u.accountId.toLowerCase()));
   if (unchecked && request.openFindings) {
     const carried = carriedFindings(await request.openFindings(), {
       coverageOf,
-      unjudged: new Map(unjudgedRules.map((u) => [`${u.rule.toLowerCase()} ${u.accountId.toLowerCase()}`, u.reason])),
+      unjudged: unjudgedRules,
       unreadAsRetired,
       notFound,
       accounts: inventory.accounts,

@@ -130,8 +130,8 @@ export const CERTIFICATES_NOT_SHOWN = "Azure no longer shows certificates: verif
 export interface CarryContext {
   /** This run's coverage row of an account (its id in any case); undefined when the account is not in the results. */
   coverageOf: (accountId: string) => AccountCoverage | undefined;
-  /** Per lower-cased `<rule> <account id>`: why the rule could not judge some of the account's pools. */
-  unjudged: ReadonlyMap<string, string>;
+  /** Rules that could not judge some of an account's pools (`coverage.unjudged`). */
+  unjudged: readonly UnjudgedRule[];
   /** Lower-cased ids of accounts not read because Azure refused the certificate API's api-version as retired. */
   unreadAsRetired: ReadonlySet<string>;
   /** Lower-cased ids of accounts a read answered 404 (maybe deleted after the inventory). */
@@ -151,34 +151,42 @@ export interface CarryContext {
  *   them as retired: then the finding says to verify it by hand, as Azure no longer shows certificates);
  * - a pool finding: the account's pools could not be read by any source, or its rule could not judge some of them.
  * Not carried (they stay open, untold): findings the run made itself, of a rule the run did not run, of an account
- * not in the results (out of scope, access removed, or deleted), or of an account a read answered 404.
+ * not in the results (out of scope, access removed, or deleted), of an account a read answered 404, or whose own read
+ * succeeded (tracking resolves what is gone once the whole account is read). A VM-size rule's finding counts down to
+ * the rule's catalogue date for the account's region (the pool's size, which Azure's date depends on, was not read).
  */
 export function carriedFindings(states: readonly FindingState[], run: CarryContext): Finding[] {
-  const madeIds = new Set(run.made.map((f) => f.id));
   const rulesById = new Map(run.rules.map((r) => [r.id.toLowerCase(), r]));
-  const locations = new Map(run.accounts.map((a) => [a.id.toLowerCase(), a.location]));
+  const open = states.filter((s) => s.resolvedOn === undefined && rulesById.has(ruleOfFindingId(s.findingId).toLowerCase()));
+  if (open.length === 0) return [];
+  // Keyed only for the accounts of those states (at 100,000 accounts the run's findings, accounts and unjudged pairs
+  // are many; the ledger's open findings in question are few).
+  const concerned = new Set(open.map((s) => s.accountId.toLowerCase()));
+  const madeIds = new Set(run.made.filter((f) => concerned.has(f.accountId.toLowerCase())).map((f) => f.id));
+  const locations = new Map(run.accounts.filter((a) => concerned.has(a.id.toLowerCase())).map((a) => [a.id.toLowerCase(), a.location]));
+  const unjudged = new Map<string, string>();
+  for (const u of run.unjudged) if (concerned.has(u.accountId.toLowerCase())) unjudged.set(`${u.rule.toLowerCase()} ${u.accountId.toLowerCase()}`, u.reason);
   const carried: Finding[] = [];
-  for (const state of states) {
-    if (state.resolvedOn !== undefined || madeIds.has(state.findingId)) continue;
-    const rule = rulesById.get(ruleOfFindingId(state.findingId).toLowerCase());
+  for (const state of open) {
+    if (madeIds.has(state.findingId)) continue;
+    const rule = rulesById.get(ruleOfFindingId(state.findingId).toLowerCase())!;
     const account = state.accountId.toLowerCase();
-    if (!rule) continue;
+    const coverage = run.coverageOf(account);
     const certificate = state.kind === "account-certificate" || state.kind === "pool-certificate-reference";
     let reason: string | undefined;
     let detail: string | undefined;
-    if (run.unreadAsRetired.has(account)) {
-      if (!certificate) continue;
+    if (certificate && run.unreadAsRetired.has(account) && (coverage === undefined || coverage.certificates === "unknown")) {
+      // The certificates were not read because Azure refused the api-version that shows them as retired.
       reason = "Azure refused the api-version that shows certificates as retired";
       detail = `${CERTIFICATES_NOT_SHOWN} (last seen ${state.lastSeen}; the api-version that shows certificates was refused as retired).`;
     } else {
-      const coverage = run.coverageOf(account);
       if (!coverage || run.notFound.has(account)) continue;
       if (state.kind === "account-certificate") {
         if (coverage.certificates === "unknown") reason = `its certificates could not be read (${coverage.reason ?? "failed"})`;
       } else if (coverage.pools === "failed") {
         reason = `its pools could not be read (${coverage.poolsReason ?? coverage.reason ?? "failed"})`;
       } else {
-        const notJudged = run.unjudged.get(`${rule.id.toLowerCase()} ${account}`);
+        const notJudged = unjudged.get(`${rule.id.toLowerCase()} ${account}`);
         if (notJudged !== undefined) reason = `its rule could not judge the account's pools (${notJudged})`;
       }
       if (reason === undefined) continue;

@@ -398,3 +398,50 @@ describe("auditTenant: pool certificate references", () => {
     ).rejects.toMatchObject({ code: "AUTH.SIGN_IN_FAILED" });
   });
 });
+
+describe("the ledger's open findings the run could not check", () => {
+  // A pool known from Resource Graph alone, whose rows do not carry the node communication mode.
+  const lab = account("lab");
+  const rgPool: PoolInfo = { ...pool(lab, "p", []), facts: { vmSize: "standard_d2s_v3", imagePublisher: "canonical", imageOffer: "ubuntu-24_04-lts", imageSku: "server", nodeAgentSkuId: "batch.node.ubuntu 24.04", location: "westeurope" } };
+  const open = {
+    findingId: `classic-node-communication:${rgPool.id.toLowerCase()}`,
+    kind: "pool",
+    resourceId: rgPool.id,
+    accountId: lab.id,
+    accountName: "lab",
+    subscriptionId: SUB,
+    severity: "warning",
+    owners: [],
+    firstSeen: "2026-11-01",
+    lastSeen: "2026-12-03",
+  };
+  const run = async (accountsWithOpenRuleFindings: ReadonlySet<string>) => {
+    let asked = 0;
+    const report = await auditTenant(
+      { inventory: new FakeInventory({ accounts: [lab], pools: [rgPool] }), certificates: new FakeCertificates({ lab: [] }), pools: new FakePools(), concurrency: 2 },
+      {
+        scope: { subscriptions: [], managementGroups: [] },
+        asOf: "2026-12-04",
+        generatedAt: "2026-12-04T06:00:00Z",
+        accountsWithOpenRuleFindings,
+        openFindings: async () => {
+          asked++;
+          return [open];
+        },
+      },
+    );
+    return { report, asked };
+  };
+
+  it("are read only where a rule could not judge an account the ledger holds that rule's findings open in, and then carried", async () => {
+    const none = await run(new Set());
+    expect(none.report.coverage.unjudged?.map((u) => u.rule)).toContain("classic-node-communication");
+    expect(none.asked).toBe(0);
+    expect(none.report.findings).toEqual([]);
+
+    const held = await run(new Set([lab.id.toLowerCase()]));
+    expect(held.asked).toBe(1);
+    expect(held.report.findings.map((f) => [f.id, f.notRechecked?.reason])).toEqual([[open.findingId, expect.stringMatching(/^its rule could not judge the account's pools \(.*not carried/)]]);
+    expect(held.report.summary.notRechecked).toBe(1);
+  });
+});

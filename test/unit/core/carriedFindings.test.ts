@@ -45,7 +45,7 @@ function run(coverage: AccountCoverage | undefined, extra: Partial<CarryContext>
   return {
     // The account id in other casing, as Azure may give it.
     coverageOf: (id) => (coverage && id.toLowerCase() === ACCOUNT.toLowerCase() ? { ...coverage, id: ACCOUNT.toUpperCase() } : undefined),
-    unjudged: new Map(),
+    unjudged: [],
     unreadAsRetired: new Set(),
     notFound: new Set(),
     accounts: [account],
@@ -55,6 +55,7 @@ function run(coverage: AccountCoverage | undefined, extra: Partial<CarryContext>
     ...extra,
   };
 }
+const unjudgedEntry = { rule: "classic-node-communication", accountId: ACCOUNT.toUpperCase(), pools: 1, missing: ["nodeCommunicationMode"], reason: "nodeCommunicationMode not carried" };
 const ids = (findings: { id: string }[]) => findings.map((f) => f.id.split(":")[0]).sort();
 
 describe("what a run could not check is carried as last seen", () => {
@@ -84,9 +85,19 @@ describe("what a run could not check is carried as last seen", () => {
     expect(failedPools.find((f) => f.kind === "pool-certificate-reference")).toMatchObject({ poolName: "p", references: [] });
     expect(failedPools.find((f) => f.kind === "pool-certificate-reference")?.sources).toBeUndefined();
 
-    const unjudged = carriedFindings(STATES, run(row({ pools: "resource-graph" }), { unjudged: new Map([[`classic-node-communication ${ACCOUNT.toLowerCase()}`, "nodeCommunicationMode not carried"]]) }));
+    const unjudged = carriedFindings(STATES, run(row({ pools: "resource-graph" }), { unjudged: [unjudgedEntry] }));
     expect(ids(unjudged)).toEqual(["classic-node-communication"]);
     expect(unjudged[0]).toMatchObject({ kind: "pool", poolName: "p", notRechecked: { reason: "its rule could not judge the account's pools (nodeCommunicationMode not carried)" } });
+  });
+
+  it("where Azure refused the certificate API as retired: certificates it could not read, saying to verify them by hand; other rules as anywhere", () => {
+    const retired = (coverage: AccountCoverage) => run(coverage, { unreadAsRetired: new Set([ACCOUNT.toLowerCase()]), unjudged: [unjudgedEntry] });
+    const unread = carriedFindings(STATES, retired(row({ certificates: "unknown", pools: "resource-graph" })));
+    expect(ids(unread)).toEqual(["account-certificate", "classic-node-communication", "pool-certificate-reference"]);
+    expect(unread.find((f) => f.kind === "account-certificate")?.detail).toMatch(/^Azure no longer shows certificates: verify by hand \(last seen 2026-12-03;/);
+    // Only the pool read was refused as retired: the certificates were read, so a certificate not found is gone.
+    const poolsOnly = carriedFindings(STATES, retired(row({ certificates: 2, pools: "resource-graph" })));
+    expect(ids(poolsOnly)).toEqual(["classic-node-communication"]);
   });
 
   it.each([
