@@ -269,6 +269,7 @@ function describeCoverage(scope: AuditScope, inventory: TenantInventory, account
 
 function summarize(findings: Finding[], coverage: Coverage, rules: readonly RetirementRule[]): ReportSummary {
   const count = (predicate: (f: Finding) => boolean) => findings.filter(predicate).length;
+  const notRechecked = count((f) => f.notRechecked !== undefined);
   return {
     byRule: countByRule(findings, rules),
     findings: findings.length,
@@ -280,6 +281,6 @@ function summarize(findings: Finding[], coverage: Coverage, rules: readonly Reti
     accountsFailed: coverage.accounts.filter((a) => a.status === "failed").length,
     subscriptionsAudited: coverage.subscriptions.filter((s) => s.status === "audited").length,
     subscriptionsFailed: coverage.subscriptions.filter((s) => s.status === "failed").length,
-    ...(count((f) => f.notRechecked !== undefined) > 0 ? { notRechecked: count((f) => f.notRechecked !== undefined) } : {}),
+    ...(notRechecked > 0 ? { notRechecked } : {}),
   };
 }

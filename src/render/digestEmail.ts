@@ -142,39 +142,33 @@ function itemLine(item: DigestItem, ctx: RenderContext, attachedKits: ReadonlySe
   const notes: string[] = [];
   let kind: string;
   let name: string;
-  // Carried as last seen: what it was is all that is known; say so, and nothing this run did not read.
-  if (f.notRechecked) {
-    const pool = f.kind === "pool-certificate-reference" || f.poolName !== undefined;
-    const line: ItemLine = {
-      severity: f.severity,
-      kind: pool ? "Pool" : "Certificate",
-      name: pool ? (f.poolName ?? f.resourceId.split("/").pop() ?? "") : (f.certificate?.name ?? f.resourceId.split("/").pop() ?? ""),
-      note: `not rechecked on ${longDate(ctx.asOf)} (${clipped(f.notRechecked.reason, 200)}); last seen ${longDate(f.notRechecked.lastSeen)}${isCertificateFinding(f) ? "" : ` · ${ruleItemNote(f, ctx.asOf, ctx.rules)}`}`,
-    };
-    const portal = portalLink(f.resourceId, ctx);
-    if (portal !== undefined) line.portal = portal;
-    return line;
-  }
+  // Carried as last seen: what it was is all that is known; say so first, and nothing this run did not read.
+  const carried = f.notRechecked;
+  if (carried) notes.push(`not rechecked on ${longDate(ctx.asOf)} (${clipped(carried.reason, 200)}); last seen ${longDate(carried.lastSeen)}`);
   if (f.kind === "pool-certificate-reference" || f.poolName !== undefined) {
     kind = "Pool";
     name = f.poolName ?? f.resourceId.split("/").pop() ?? "";
-    const refs = [...new Map((f.references ?? []).map((r) => [referenceName(r).toLowerCase(), r])).values()];
-    if (refs.length > 0) notes.push(`uses ${refs.map((r) => shortCertificateName(referenceName(r))).join(", ")}`);
-    const missing = refs.filter((r) => r.resolves === false).map((r) => shortCertificateName(referenceName(r)));
-    if (missing.length > 0) notes.push(`${missing.join(", ")} not in this account`);
-    if (f.migration && attachedKits.has(f.migration.fileName)) notes.push(`kit attached: ${f.migration.fileName}, ${scriptFileName(f.migration)}.txt`);
+    if (!carried) {
+      const refs = [...new Map((f.references ?? []).map((r) => [referenceName(r).toLowerCase(), r])).values()];
+      if (refs.length > 0) notes.push(`uses ${refs.map((r) => shortCertificateName(referenceName(r))).join(", ")}`);
+      const missing = refs.filter((r) => r.resolves === false).map((r) => shortCertificateName(referenceName(r)));
+      if (missing.length > 0) notes.push(`${missing.join(", ")} not in this account`);
+      if (f.migration && attachedKits.has(f.migration.fileName)) notes.push(`kit attached: ${f.migration.fileName}, ${scriptFileName(f.migration)}.txt`);
+    }
     if (!isCertificateFinding(f)) notes.push(ruleItemNote(f, ctx.asOf, ctx.rules));
   } else {
     const cert = f.certificate;
     kind = "Certificate";
     name = cert?.name ?? f.resourceId.split("/").pop() ?? "";
-    const pools = cert?.referencedByPools ?? [];
-    if (cert?.provisioningState === "Deleting") notes.push("deletion in progress");
-    else if (cert?.provisioningState === "Failed" && cert.deleteCertificateError) notes.push(`deletion refused (${cert.deleteCertificateError.code})`);
-    if (pools.length > 0) notes.push(`used by ${pools.length === 1 ? "pool" : "pools"} ${pools.join(", ")}`);
-    else if (f.severity === "warning") notes.push("no pool uses it");
-    else notes.push("its pools could not be read");
-    if (cert?.expiresOn) notes.push(`expires ${longDate(cert.expiresOn)}`);
+    if (!carried) {
+      const pools = cert?.referencedByPools ?? [];
+      if (cert?.provisioningState === "Deleting") notes.push("deletion in progress");
+      else if (cert?.provisioningState === "Failed" && cert.deleteCertificateError) notes.push(`deletion refused (${cert.deleteCertificateError.code})`);
+      if (pools.length > 0) notes.push(`used by ${pools.length === 1 ? "pool" : "pools"} ${pools.join(", ")}`);
+      else if (f.severity === "warning") notes.push("no pool uses it");
+      else notes.push("its pools could not be read");
+      if (cert?.expiresOn) notes.push(`expires ${longDate(cert.expiresOn)}`);
+    }
   }
   const line: ItemLine = { severity: f.severity, kind, name, note: notes.join(" · ") };
   const portal = portalLink(f.resourceId, ctx);
