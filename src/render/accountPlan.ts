@@ -49,9 +49,12 @@ const list = (names: readonly string[]) => names.map(shortCertificateName).join(
 const referenceName = (r: { certificateName?: string; id: string }) => (r.certificateName ?? r.id.split("/").pop() ?? r.id).toLowerCase();
 
 export function accountPlan(all: readonly Finding[], options: PlanOptions = {}): PlanStep[] {
-  // Findings carried as last seen (this run could not check them) get no step that acts on them: only a word.
-  const findings = all.filter((f) => f.notRechecked === undefined);
-  const carried = all.filter((f) => f.notRechecked !== undefined);
+  // Findings carried as last seen (this run could not check them) get no step that acts on them: only a word. A
+  // carried pool with a kit keeps its step: a kit is built for one only where this run read the account's pool names
+  // (Azure refused the certificate API as retired), and the kit goes with the digest.
+  const acts = (f: Finding) => f.notRechecked === undefined || f.migration !== undefined;
+  const findings = all.filter(acts);
+  const carried = all.filter((f) => !acts(f));
   const unchecked = carried.length > 0 ? [notRecheckedStep(carried)] : [];
   const first = findings[0];
   if (!first) return unchecked;

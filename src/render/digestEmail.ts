@@ -153,8 +153,8 @@ function itemLine(item: DigestItem, ctx: RenderContext, attachedKits: ReadonlySe
       if (refs.length > 0) notes.push(`uses ${refs.map((r) => shortCertificateName(referenceName(r))).join(", ")}`);
       const missing = refs.filter((r) => r.resolves === false).map((r) => shortCertificateName(referenceName(r)));
       if (missing.length > 0) notes.push(`${missing.join(", ")} not in this account`);
-      if (f.migration && attachedKits.has(f.migration.fileName)) notes.push(`kit attached: ${f.migration.fileName}, ${scriptFileName(f.migration)}.txt`);
     }
+    if (f.migration && attachedKits.has(f.migration.fileName)) notes.push(`kit attached: ${f.migration.fileName}, ${scriptFileName(f.migration)}.txt`);
     if (!isCertificateFinding(f)) notes.push(ruleItemNote(f, ctx.asOf, ctx.rules));
   } else {
     const cert = f.certificate;

@@ -124,6 +124,20 @@ describe("what a run could not check is carried as last seen", () => {
     expect(addMigrationKits([pool!], [], new Map(), {}, { poolNames: new Map([[ACCOUNT.toLowerCase(), ["p", "p-kv"]]]) })[0]?.migration?.replacementPoolName).toBe("p-kv2");
   });
 
+  it("with a kit (the account's pool names were read, as where Azure refused the certificate API as retired) keeps its replace step and says the kit is attached", async () => {
+    const [pool] = carriedFindings([poolState("pool-certificate-reference")], run(row({ certificates: "unknown", pools: "resource-graph" }), { unreadAsRetired: new Set([ACCOUNT.toLowerCase()]) }));
+    const [withKit] = addMigrationKits([pool!], [], new Map(), {}, { poolNames: new Map([[ACCOUNT.toLowerCase(), ["p"]]]) });
+    const finding = { ...withKit!, owners: [{ address: ALICE, source: 'account tag "owner"' }] };
+    expect(finding.migration?.replacementPoolName).toBe("p-kv");
+    const steps = accountPlan([finding], { attachedKits: new Set([finding.migration!.fileName]) });
+    expect(steps.map((s) => s.label)).toContain("replace p");
+    expect(steps.map((s) => s.text).join("\n")).not.toMatch(/Not rechecked this run/);
+    const [digest] = planDigests([finding], new Map(), AS_OF, defaultReminderPolicy("2024-02-29"), []);
+    const email = await renderDigest(digest!, { asOf: AS_OF, deadline: "2024-02-29", retirementDate: "2024-02-29", rules: reportRules(BUILT_IN_RULES) });
+    expect(email.text).toMatch(/Pool p · not rechecked on 4 December 2026 \(Azure refused the api-version that shows certificates as retired\); last seen 3 December 2026 · kit attached: /);
+    expect(email.attachments?.map((a) => a.name)).toEqual(["acct--p.sh.txt"]);
+  });
+
   it("keeps its ledger state as it stands through tracking (last seen stays the last run that saw it), and reaches its owner saying it was not rechecked, with nothing to run on it", async () => {
     const carried = carriedFindings(STATES, run(row({ status: "failed", certificates: "unknown", pools: "failed", reason: "HTTP 403 AuthorizationFailed" })));
     const findings = carried.map((f) => ({ ...f, owners: [{ address: ALICE, source: 'account tag "owner"' }] }));
