@@ -18,17 +18,16 @@ export function assignOwners(
   inventory: OwnerInventory,
   policy: { owners: OwnerPolicy; snooze: SnoozePolicy; asOf: string; access?: AccessDirectory },
 ): Finding[] {
-  const levelsOf = ownerLevels(inventory);
-  const accounts = new Map(inventory.accounts.map((a) => [a.id.toLowerCase(), a]));
+  const levelsOf = ownerLevels(inventory, findings);
   const cache = new Map<string, Pick<Finding, "owners" | "ownerProblems" | "ownerTagFixes" | "snoozedUntil">>();
 
   return findings.map((finding) => {
     const key = finding.accountId.toLowerCase();
     let resolved = cache.get(key);
     if (!resolved) {
-      const account = accounts.get(key);
-      const owners = resolveOwners({ ...levelsOf(finding), ...(policy.access ? { access: policy.access } : {}) }, policy.owners);
-      const snooze = readSnooze(account?.tags ?? {}, policy.snooze, policy.asOf);
+      const levels = levelsOf(finding);
+      const owners = resolveOwners({ ...levels, ...(policy.access ? { access: policy.access } : {}) }, policy.owners);
+      const snooze = readSnooze(levels.account, policy.snooze, policy.asOf);
       resolved = {
         owners: owners.owners,
         ownerProblems: [...owners.problems, ...snooze.problems],
@@ -51,18 +50,29 @@ export function findingsNeedingRoles(findings: readonly Finding[], inventory: Ow
   const rolesAt = sources.indexOf("roles");
   if (rolesAt < 0) return [];
   if (sources.indexOf("tags") < 0 || rolesAt < sources.indexOf("tags")) return [...findings];
-  const levelsOf = ownerLevels(inventory);
+  const levelsOf = ownerLevels(inventory, findings);
   const tagsOnly: OwnerPolicy = { ...policy, sources: ["tags"], fallbackContacts: [] };
   return findings.filter((f) => resolveOwners(levelsOf(f), tagsOnly).owners.length === 0);
 }
 
-function ownerLevels(inventory: OwnerInventory): (finding: Finding) => OwnerLevels {
-  const accounts = new Map(inventory.accounts.map((a) => [a.id.toLowerCase(), a]));
-  const groups = new Map(inventory.resourceGroups.map((g) => [g.id.toLowerCase(), g]));
-  const subs = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s]));
+/**
+ * The owner levels of a finding, from the inventory's tags. Indexed only for the accounts, resource groups and
+ * subscriptions of `findings`: at 100,000 accounts an index of the whole inventory, keyed by lower-cased ids, is tens
+ * of MB, and findings are on a fraction of the accounts.
+ */
+function ownerLevels(inventory: OwnerInventory, findings: readonly Finding[]): (finding: Finding) => OwnerLevels {
+  const wanted = { accounts: new Set<string>(), groups: new Set<string>(), subs: new Set<string>() };
+  for (const f of findings) {
+    wanted.accounts.add(f.accountId.toLowerCase());
+    wanted.groups.add(groupIdOf(f).toLowerCase());
+    wanted.subs.add(f.subscriptionId.toLowerCase());
+  }
+  const accounts = indexWanted(inventory.accounts, (a) => a.id, wanted.accounts);
+  const groups = indexWanted(inventory.resourceGroups, (g) => g.id, wanted.groups);
+  const subs = indexWanted(inventory.subscriptions, (s) => s.subscriptionId, wanted.subs);
   return (finding) => {
     const account = accounts.get(finding.accountId.toLowerCase());
-    const groupId = `/subscriptions/${finding.subscriptionId}/resourceGroups/${finding.resourceGroup}`;
+    const groupId = groupIdOf(finding);
     const group = groups.get(groupId.toLowerCase());
     const sub = subs.get(finding.subscriptionId.toLowerCase());
     return {
@@ -78,6 +88,20 @@ function ownerLevels(inventory: OwnerInventory): (finding: Finding) => OwnerLeve
       ...(sub ? { subscription: sub.tags } : {}),
     };
   };
+}
+
+function groupIdOf(finding: Finding): string {
+  return `/subscriptions/${finding.subscriptionId}/resourceGroups/${finding.resourceGroup}`;
+}
+
+/** `items` by lower-cased key, only those whose key is in `wanted` (the last of each, as a Map of them all would keep). */
+function indexWanted<T>(items: readonly T[], keyOf: (item: T) => string, wanted: ReadonlySet<string>): Map<string, T> {
+  const index = new Map<string, T>();
+  for (const item of items) {
+    const key = keyOf(item).toLowerCase();
+    if (wanted.has(key)) index.set(key, item);
+  }
+  return index;
 }
 
 function readSnooze(tags: Readonly<Record<string, string>>, policy: SnoozePolicy, asOf: string): { until?: string; problems: string[] } {
