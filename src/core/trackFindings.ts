@@ -58,14 +58,20 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
 function resolvableAccounts(report: AuditReport, gone: readonly FindingState[]): (state: FindingState) => boolean {
   const { coverage } = report;
   // Problems not tied to a subscription (a truncated tenant query) make the whole inventory uncertain.
-  if (coverage.problems.length > 0) return () => false;
+  if (coverage.problems.length > 0 || gone.length === 0) return () => false;
   const failedSubscriptions = new Set(coverage.subscriptions.filter((s) => s.status !== "audited").map((s) => s.id.toLowerCase()));
-  const audited = new Set(coverage.accounts.filter((a) => a.status === "audited").map((a) => a.id.toLowerCase()));
   // A rule this run did not run (switched off, or left out by a `rules` filter) resolves none of its findings.
   const ran = report.rules ? new Set(report.rules.map((r) => r.id.toLowerCase())) : undefined;
-  // Rule and account pairs that could not judge some pool, among the accounts of the findings that are gone (at
-  // 100,000 accounts the coverage has an entry for most accounts; the findings that are gone are few).
+  // Keyed only for the accounts of the findings that are gone: at 100,000 accounts the coverage has a row for every
+  // account (a set of them all, by lower-cased id, is about 20 MB) and the findings that are gone are few.
   const goneAccounts = new Set(gone.map((s) => s.accountId.toLowerCase()));
+  const audited = new Set<string>();
+  for (const a of coverage.accounts) {
+    if (a.status !== "audited") continue;
+    const account = a.id.toLowerCase();
+    if (goneAccounts.has(account)) audited.add(account);
+  }
+  // Rule and account pairs that could not judge some pool, among the accounts of the findings that are gone.
   const unjudged = new Set<string>();
   for (const u of coverage.unjudged ?? []) {
     const account = u.accountId.toLowerCase();
@@ -92,14 +98,21 @@ export const NO_LONGER_VISIBLE = "No longer visible";
  */
 export function withScopesNoLongerVisible(report: AuditReport, states: readonly FindingState[]): AuditReport {
   const coverage = report.coverage;
+  const open = states.filter((s) => s.resolvedOn === undefined);
+  if (open.length === 0) return report;
   const seenSubscriptions = new Set(coverage.subscriptions.map((s) => s.id.toLowerCase()));
-  const seenAccounts = new Set(coverage.accounts.map((a) => a.id.toLowerCase()));
+  // Which of the open findings' accounts the coverage has, keyed only for those accounts (not for every account's row).
+  const openAccounts = new Set(open.map((s) => s.accountId.toLowerCase()));
+  const seenAccounts = new Set<string>();
+  for (const a of coverage.accounts) {
+    const account = a.id.toLowerCase();
+    if (openAccounts.has(account)) seenAccounts.add(account);
+  }
   const subscriptions = [...coverage.subscriptions];
   const accounts = [...coverage.accounts];
   let addedSubscriptions = 0;
   let addedAccounts = 0;
-  for (const state of states) {
-    if (state.resolvedOn !== undefined) continue;
+  for (const state of open) {
     const sub = state.subscriptionId.toLowerCase();
     if (!seenSubscriptions.has(sub)) {
       seenSubscriptions.add(sub);
