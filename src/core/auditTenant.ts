@@ -1,7 +1,7 @@
 // The audit use case: inventory the tenant, read each account's certificates, derive findings, account for coverage.
 import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
-import { accountReads } from "./accountReads.js";
+import { accountReads, type AccountReadsResult } from "./accountReads.js";
 import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { compareFindings, completedFinding, findingJudge, type AccountPlace } from "./findings.js";
@@ -130,20 +130,26 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   reads.start(inventory.accounts);
   // A reader that keeps its pools hands them over at the end.
   if (inventory.pools.length > 0) reads.pools(inventory.pools);
-  const { certificates, findings: judged, kitPools, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, notFound, poolNames } = await reads.finished();
+  // What the reads gathered for the migration kits (the pools that get one, the accounts' certificates and pool names)
+  // is let go once the kits are made; the findings are one array, each stage's copy replacing the last: at 100,000
+  // accounts every copy and index held to the audit's end was tens of MB.
+  let read: AccountReadsResult | undefined = await reads.finished();
+  const { findings: judged, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, notFound } = read;
   assertScopeMatched(request.scope, inventory);
   const coverageByAccount = new Map(accounts.map((a) => [a.id.toLowerCase(), a]));
   coverageOf = (id) => coverageByAccount.get(id.toLowerCase());
   // Azure's dates for the regions in use, unless the request brings them.
   const vmSizes = request.vmSizeEndOfLife ? undefined : await readVmSizeEndOfLife(deps.vmSizes, rules, regions, readOptions);
   const subscriptionNames = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName]));
-  const built = judged.map((finding) => {
+  let findings = judged.map((finding) => {
     const pending = undated.get(finding);
     const rule = finding.rule === undefined ? undefined : rulesById.get(finding.rule);
     const dated = pending && rule && vmSizes ? { rule, ...pending, vmSizeEndOfLife: vmSizes.endOfLife, asOf: request.asOf } : undefined;
     return completedFinding(finding, subscriptionNames.get(finding.subscriptionId.toLowerCase()), dated);
   });
-  built.sort(compareFindings);
+  // The judged findings are let go (`read` holds them too).
+  judged.length = 0;
+  findings.sort(compareFindings);
   // What this run could not check of the ledger's open findings is carried as last seen (before kits and owners, so
   // they get the owners and snoozes the tags name today).
   const unjudgedRules = unjudged.entries();
@@ -163,19 +169,20 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
       accounts: inventory.accounts,
       rules,
       asOf: request.asOf,
-      made: built,
+      made: findings,
     });
     if (carried.length > 0) {
-      built.push(...carried);
-      built.sort(compareFindings);
+      findings.push(...carried);
+      findings.sort(compareFindings);
     }
   }
-  // Each rule's kit builder over the findings (the certificate rule's builds the Key Vault replacement pool).
-  const withKits = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].reduce<Finding[]>((all, kit) => kit(all, kitPools, certificates, request.migration ?? {}, { poolNames }), built);
-  let findings = withKits;
+  // Nothing looks an account's coverage up after this.
+  coverageByAccount.clear();
+  findings = withKits(rules, findings, read, request.migration ?? {});
+  read = undefined;
   if (request.owners) {
-    const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(withKits, inventory, request.owners.owners), readOptions);
-    findings = assignOwners(withKits, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
+    const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(findings, inventory, request.owners.owners), readOptions);
+    findings = assignOwners(findings, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
   }
   const coverage: Coverage = {
     ...describeCoverage(request.scope, inventory, accounts, unlisted),
@@ -206,6 +213,12 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     rules: reportRules(rules),
     findings,
   };
+}
+
+/** Each rule's kit builder over the findings, once per builder (the certificate rule's builds the Key Vault replacement pool). */
+function withKits(rules: readonly RetirementRule[], findings: Finding[], read: Pick<AccountReadsResult, "kitPools" | "certificates" | "poolNames">, settings: MigrationSettings): Finding[] {
+  const builders = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))];
+  return builders.reduce<Finding[]>((all, kit) => kit(all, read.kitPools, read.certificates, settings, { poolNames: read.poolNames }), findings);
 }
 
 /**

@@ -92,6 +92,7 @@ export function unjudgedCollector(coverageOf: (accountId: string) => AccountCove
     forget(accountId: string): void {
       byAccount.delete(accountId);
     },
+    /** The report's entries, once: what was noted is let go as it is turned into them. */
     entries(): UnjudgedRule[] {
       // At 100,000 accounts most entries say the same thing: one missing list and one reason per distinct wording.
       const shared = new Map<string, { missing: string[]; reason: string }>();
@@ -103,6 +104,8 @@ export function unjudgedCollector(coverageOf: (accountId: string) => AccountCove
         const coverage = coverageOf(key);
         const accountId = coverage?.id ?? noted;
         const rules = [...(byAccount.get(noted) ?? [])].sort((a, b) => byOrder(a.rule, b.rule));
+        // Let go as it is turned into report entries (the collector is held by the run's judge until the audit returns).
+        byAccount.delete(noted);
         for (const e of rules) {
           const wording = `${e.missing.join(",")}|${coverage?.pools ?? ""}`;
           let words = shared.get(wording);
