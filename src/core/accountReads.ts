@@ -35,7 +35,7 @@ export interface AccountReadsResult {
   /** The certificates of each account with a pool certificate finding (what its kit reads), by lower-cased id. */
   certificates: Map<string, AccountCertificate[] | "unknown">;
   findings: Finding[];
-  /** The pools a migration kit may rebuild or name: every pool of the accounts whose Batch pools were read, and any with references. */
+  /** The pools a migration kit may rebuild: those with certificate references (the names of the others are in `poolNames`). */
   kitPools: PoolInfo[];
   /** Per account with a pool certificate finding: every pool name read in it (a replacement must not take one). */
   poolNames: Map<string, string[]>;
@@ -311,7 +311,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       const judgeMerged = (entry: AccountRead, merged: PoolInfo[], poolsUnknown: boolean) => {
         judging.locate(merged, entry.account.location);
         if (merged.length > 0) judging.noteRegion(entry.account.location, entry.account.subscriptionId);
-        kitPools.push(...merged);
+        // A kit rebuilds only a pool with certificate references; the names of the others, which a replacement must
+        // not take, are the account's `poolNames` (at 100,000 accounts every pool read was about 30 MB held to the kits).
+        for (const pool of merged) if (pool.certificateReferences.length > 0) kitPools.push(pool);
         return judging.judge(entry.account, entry.account, entry.certificates, merged, poolsUnknown);
       };
       const unreadAsRetired = new Set<string>();
