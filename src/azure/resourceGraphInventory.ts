@@ -411,11 +411,28 @@ function str(row: Row, key: string): string {
 
 function tagsOf(row: Row): Tags {
   const t = row.tags;
-  if (t === null || t === undefined) return {};
+  if (t === null || t === undefined) return NO_TAGS;
   if (typeof t !== "object" || Array.isArray(t)) throw new Error(`field "tags" is not an object`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(t)) if (typeof v === "string") out[k] = v;
-  return out;
+  return internTags(out);
+}
+
+// Resources share tags: a team tags its accounts and resource groups alike (an owner, a cost centre), so 100,000
+// accounts and as many resource groups come with a few thousand distinct sets. One frozen copy per distinct set (in
+// the order Azure gives them) instead of an object each; bounded, so a tenant of unique tags costs no more than none.
+const TAGS_INTERNED_MAX = 50_000;
+const NO_TAGS: Tags = Object.freeze({});
+const internedTags = new Map<string, Tags>();
+
+function internTags(tags: Record<string, string>): Tags {
+  const key = JSON.stringify(tags);
+  if (key === "{}") return NO_TAGS;
+  const known = internedTags.get(key);
+  if (known) return known;
+  const frozen = Object.freeze(tags);
+  if (internedTags.size < TAGS_INTERNED_MAX) internedTags.set(key, frozen);
+  return frozen;
 }
 
 function toSubscription(row: Row): SubscriptionInfo {
