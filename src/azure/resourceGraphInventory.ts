@@ -99,7 +99,10 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     }
     const tenant: QueryScope = { label: "tenant", tenant: true };
     const capped = (await this.readAccounts(tenant, inventory, told.accounts, signal)) === "tenant-limit-hit";
-    if (!capped) await this.readContainers(tenant, inventory, told.pools, signal);
+    if (!capped) {
+      accountsRead(inventory);
+      await this.readContainers(tenant, inventory, told.pools, signal);
+    }
     seenByInventory.delete(inventory);
     if (!capped) return inventory;
 
@@ -134,6 +137,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     signal: AbortSignal | undefined,
   ): Promise<void> {
     for (const queryScope of queryScopes) await this.readAccounts(queryScope, inventory, told.accounts, signal);
+    accountsRead(inventory);
     for (const queryScope of queryScopes) await this.readContainers(queryScope, inventory, told.pools, signal);
   }
 
@@ -159,16 +163,27 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    */
   private async readContainers(queryScope: QueryScope, inventory: TenantInventory, onPools: ((pools: PoolInfo[]) => void) | undefined, signal: AbortSignal | undefined): Promise<void> {
     const newPool = onPools ? undefined : this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
-    const newGroup = this.fresh<ResourceGroupInfo>(inventory, "resourceGroups", (g) => g.id);
     const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
+    const groups = seenIds(inventory).groupsWanted;
     await this.run(queryScope, inventory, signal, POOLS_QUERY, "Batch pool", toPool, (pools) => {
+      // A pool's group is wanted too (its account may be missing from the account list: its findings need owners).
+      for (const p of pools) {
+        const key = groupKey(p.subscriptionId, p.resourceGroup);
+        if (!groups.has(key)) groups.set(key, false);
+      }
       if (newPool) inventory.pools.push(...pools.filter(newPool));
       else if (pools.length > 0) onPools?.(pools);
     });
     await this.run(queryScope, inventory, signal, CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
       for (const c of containers) {
         if ("id" in c) {
-          if (newGroup(c)) inventory.resourceGroups.push(c);
+          // Kept once, and only when a Batch account or pool is in it: a tenant's resource groups are mostly not
+          // Batch's, and owners are resolved only for findings, which are on accounts and pools.
+          const key = c.id.toLowerCase();
+          if (groups.get(key) === false) {
+            groups.set(key, true);
+            inventory.resourceGroups.push(c);
+          }
         } else if (newSubscription(c)) inventory.subscriptions.push(c);
       }
     });
@@ -178,7 +193,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * Rows are merged by id (case-insensitively): scopes overlap (a subscription named on its own and inside a
    * management group), and Resource Graph may repeat a row; one resource must give one finding.
    */
-  private fresh<T>(inventory: TenantInventory, kind: keyof SeenIds, key: (item: T) => string): (item: T) => boolean {
+  private fresh<T>(inventory: TenantInventory, kind: "accounts" | "pools" | "subscriptions", key: (item: T) => string): (item: T) => boolean {
     const seen = seenIds(inventory);
     return (item: T) => {
       const id = key(item).toLowerCase();
@@ -379,8 +394,12 @@ export function quotaWaitMs(resetsAfter: string | null | undefined, retryAfter: 
 interface SeenIds {
   accounts: Set<string>;
   pools: Set<string>;
-  resourceGroups: Set<string>;
   subscriptions: Set<string>;
+  /**
+   * The resource groups (lower-cased ids) of the accounts and pools read: true once taken (its row came), so each is
+   * kept once. Filled when the accounts are read (`accountsRead`) and as pools come.
+   */
+  groupsWanted: Map<string, boolean>;
 }
 
 const seenByInventory = new WeakMap<TenantInventory, SeenIds>();
@@ -389,10 +408,27 @@ const seenByInventory = new WeakMap<TenantInventory, SeenIds>();
 function seenIds(inventory: TenantInventory): SeenIds {
   let seen = seenByInventory.get(inventory);
   if (!seen) {
-    seen = { accounts: new Set(), pools: new Set(), resourceGroups: new Set(), subscriptions: new Set() };
+    seen = { accounts: new Set(), pools: new Set(), subscriptions: new Set(), groupsWanted: new Map() };
     seenByInventory.set(inventory, seen);
   }
   return seen;
+}
+
+/**
+ * Every scope's accounts are in: the accounts' ids seen are let go (the rest of the read, most of its time at scale,
+ * needs no second copy of 100,000 ids), and their resource groups become the ones wanted.
+ */
+function accountsRead(inventory: TenantInventory): void {
+  const seen = seenIds(inventory);
+  seen.accounts = new Set();
+  for (const a of inventory.accounts) {
+    const key = groupKey(a.subscriptionId, a.resourceGroup);
+    if (!seen.groupsWanted.has(key)) seen.groupsWanted.set(key, false);
+  }
+}
+
+function groupKey(subscriptionId: string, resourceGroup: string): string {
+  return `/subscriptions/${subscriptionId}/resourcegroups/${resourceGroup}`.toLowerCase();
 }
 
 function emptyInventory(): TenantInventory {

@@ -62,3 +62,53 @@ describe("Resource Graph inventory over subscription batches", () => {
     expect(result.problems).toEqual([]);
   });
 });
+
+describe("Resource Graph inventory: resource groups and tags", () => {
+  const group = (s: string, name: string, tags: Row = {}): Row => ({ id: `/subscriptions/${s}/resourceGroups/${name}`, name, type: "microsoft.resources/subscriptions/resourcegroups", subscriptionId: s, resourceGroup: name, tags });
+  const pool = (s: string, rg: string, account: string, name: string): Row => ({
+    id: `/subscriptions/${s}/resourceGroups/${rg}/providers/Microsoft.Batch/batchAccounts/${account}/pools/${name}`,
+    name,
+    type: "microsoft.batch/batchaccounts/pools",
+    subscriptionId: s,
+    resourceGroup: rg,
+    certificates: null,
+  });
+
+  it("keeps only the resource groups a Batch account or pool is in, each once however often a row comes", async () => {
+    const subscriptions = [sub(1), sub(2)];
+    const { client } = fakeResourceGraph((query, s) => {
+      if (query === BATCH_ACCOUNTS_QUERY) return [accountRow(s, `a-${s.slice(-1)}`)];
+      // A pool of an account the account list does not have, in a group of its own.
+      if (query === POOLS_QUERY) return s === sub(1) ? [pool(s, "RG-Unlisted", "ghost", "p1")] : [];
+      if (query === CONTAINERS_QUERY) {
+        const own = [group(s, "rg", { owner: `team-${s.slice(-1)}@contoso.com` }), group(s, "rg-unlisted"), group(s, "rg-web"), group(s, "rg-data")];
+        // The second batch repeats the first's rows (Resource Graph may repeat a row; scopes may overlap).
+        return s === sub(2) ? [...own, group(sub(1), "rg"), group(sub(1), "rg-unlisted")] : own;
+      }
+      return [];
+    });
+    const result = await new ResourceGraphInventory(client, { subscriptionBatchSize: 1, sleep: () => Promise.resolve() }).readInventory({ subscriptions, managementGroups: [] });
+
+    expect(result.resourceGroups.map((g) => g.id)).toEqual([`/subscriptions/${sub(1)}/resourceGroups/rg`, `/subscriptions/${sub(1)}/resourceGroups/rg-unlisted`, `/subscriptions/${sub(2)}/resourceGroups/rg`]);
+    expect(result.resourceGroups[0]?.tags).toEqual({ owner: "team-1@contoso.com" });
+    expect(result.problems).toEqual([]);
+  });
+
+  it("gives resources with the same tags one frozen tags object, and each distinct set its own", async () => {
+    const tagged = (name: string, tags: Row) => ({ ...accountRow(sub(1), name), tags });
+    const { client } = fakeResourceGraph((query) =>
+      query === BATCH_ACCOUNTS_QUERY ? [tagged("a", { owner: "x@contoso.com" }), tagged("b", { owner: "x@contoso.com" }), tagged("c", { owner: "y@contoso.com" }), tagged("d", {}), { ...accountRow(sub(1), "e"), tags: null }] : [],
+    );
+    const result = await new ResourceGraphInventory(client, { sleep: () => Promise.resolve() }).readInventory({ subscriptions: [sub(1)], managementGroups: [] });
+    const [a, b, c, d, e] = result.accounts.map((x) => x.tags);
+
+    expect(a).toEqual({ owner: "x@contoso.com" });
+    expect(a).toBe(b);
+    expect(c).toEqual({ owner: "y@contoso.com" });
+    expect(c).not.toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(d).toEqual({});
+    expect(e).toEqual({});
+    expect(() => Object.assign(a as object, { owner: "z" })).toThrow(TypeError);
+  });
+});
