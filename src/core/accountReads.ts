@@ -81,8 +81,9 @@ interface AccountRead {
   mode?: "graph" | "merge";
   held: PoolInfo[];
   /**
-   * Lower-cased names of the pools Resource Graph showed: each pool once, however often its row came. A short list
-   * (most accounts have a few pools), a set once it grows: at 100,000 accounts a set each was 40 MB of tables.
+   * Lower-cased names of the pools Resource Graph showed: each pool once, however often its row came. A short list of
+   * the exact length (most accounts have a few pools), a set once it grows: at 100,000 accounts a set each was 40 MB
+   * of tables.
    */
   graphNames: string[] | Set<string>;
   /** "merge" mode with the Batch API's list read: its pools by lower-cased name. */
@@ -174,7 +175,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     const evidence = mergePoolEvidence(undefined, pools);
     for (const pool of evidence) if (pool.certificateReferences.length > 0) referencingPools.push(pool);
     judging.noteRegion(entry.account.location, entry.account.subscriptionId);
-    entry.findings.push(...judging.judge(entry.account, entry.account, entry.certificates, evidence, false));
+    const made = judging.judge(entry.account, entry.account, entry.certificates, evidence, false);
+    // A copy of the exact length (an array grown by push keeps room for more, in every account's entry).
+    if (made.length > 0) entry.findings = entry.findings.concat(made);
   };
 
   /** The account's reads are done: whether its pools need the Batch API's list decides how they are judged. */
@@ -223,7 +226,8 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     for (const account of arrived) {
       const key = account.id.toLowerCase();
       if (reads.has(key)) continue;
-      const entry: AccountRead = { account, certificates: "unknown", held: [], graphNames: [], findings: [] };
+      // Every field set later on most accounts is in the literal (one added later costs a property array each).
+      const entry: AccountRead = { account, certificates: "unknown", held: [], graphNames: [], findings: [], mode: undefined };
       reads.set(key, entry);
       // Pools that came before their account (a reader that does not list accounts first) wait with it.
       const early = unlistedPools.get(key);
@@ -361,7 +365,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         // may get kits for the ledger's open pool findings, carried into the report after this).
         if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
           certificates.set(key, entry.certificates);
-          poolNames.set(key, [...(entry.batchPools ?? []).map((p) => p.name), ...entry.graphNames]);
+          poolNames.set(key, (entry.batchPools ?? []).map((p) => p.name).concat([...entry.graphNames]));
         }
         // An account the retirement left unread is not a failure of its own: the coverage says it once.
         const failed = (entry.certificates === "unknown" && !entry.retired) || source === "failed";
@@ -434,8 +438,8 @@ function addName(entry: AccountRead, name: string): boolean {
     return true;
   }
   if (names.includes(name)) return false;
-  names.push(name);
-  if (names.length > 16) entry.graphNames = new Set(names);
+  // Copied one longer (at most 16 times) rather than pushed: an array grown by push keeps room for 17 names.
+  entry.graphNames = names.length < 16 ? names.concat(name) : new Set([...names, name]);
   return true;
 }
 

@@ -78,11 +78,15 @@ export function unjudgedCollector(coverageOf: (accountId: string) => AccountCove
   };
   return {
     note(rule: RetirementRule, accountId: string, missing: readonly string[]): void {
-      let rules = byAccount.get(accountId);
-      if (!rules) byAccount.set(accountId, (rules = []));
+      // Arrays of the exact length (a literal, or concat's copy one longer): one grown by push or spread keeps room for 17.
+      const rules = byAccount.get(accountId);
+      if (!rules) {
+        byAccount.set(accountId, [{ rule: rule.id, pools: 1, missing: shareList(missing) }]);
+        return;
+      }
       const entry = rules.find((r) => r.rule === rule.id);
       if (!entry) {
-        rules.push({ rule: rule.id, pools: 1, missing: shareList(missing) });
+        byAccount.set(accountId, rules.concat({ rule: rule.id, pools: 1, missing: shareList(missing) }));
         return;
       }
       entry.pools++;
