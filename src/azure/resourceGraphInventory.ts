@@ -454,6 +454,21 @@ function tagsOf(row: Row): Tags {
   return internTags(out);
 }
 
+// Accounts and resource groups share their subscription ids, group names and regions: one copy of each (a part of an
+// id is a string of its own, or a slice that keeps the whole id). Bounded as tags are.
+const SHARED_MAX = 50_000;
+const sharedStrings = new Map<string, string>();
+
+function shared(value: string): string {
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known;
+  if (sharedStrings.size >= SHARED_MAX) return value;
+  // A copy of its own (joined anew), so that the copy kept does not keep the whole id it was sliced from.
+  const copy = Array.from(value).join("");
+  sharedStrings.set(copy, copy);
+  return copy;
+}
+
 // Resources share tags: a team tags its accounts and resource groups alike (an owner, a cost centre), so 100,000
 // accounts and as many resource groups come with a few thousand distinct sets. One frozen copy per distinct set (in
 // the order Azure gives them) instead of an object each; bounded, so a tenant of unique tags costs no more than none.
@@ -479,7 +494,7 @@ function toResourceGroup(row: Row): ResourceGroupInfo {
   const id = str(row, "id");
   const parsed = parseResourceId(id);
   if (!parsed) throw new Error(`"${id}" is not a resource group id`);
-  return { id, subscriptionId: parsed.subscriptionId, name: parsed.resourceGroup, tags: tagsOf(row) };
+  return { id, subscriptionId: shared(parsed.subscriptionId), name: shared(parsed.resourceGroup), tags: tagsOf(row) };
 }
 
 /** One copy of each value Azure gives (PoolAllocationMode: BatchService, UserSubscription): 100,000 accounts hold one each. */
@@ -493,9 +508,9 @@ function toAccount(row: Row): BatchAccountInfo {
   return {
     id,
     name: str(row, "name"),
-    subscriptionId: parsed.subscriptionId,
-    resourceGroup: parsed.resourceGroup,
-    location: typeof row.location === "string" ? row.location : "",
+    subscriptionId: shared(parsed.subscriptionId),
+    resourceGroup: shared(parsed.resourceGroup),
+    location: typeof row.location === "string" ? shared(row.location) : "",
     tags: tagsOf(row),
     // A row without the column did not carry it (unknown); null: the account has none set.
     ...("poolAllocationMode" in row ? { poolAllocationMode: typeof row.poolAllocationMode === "string" ? (ALLOCATION_MODES.get(row.poolAllocationMode) ?? row.poolAllocationMode) : null } : {}),
