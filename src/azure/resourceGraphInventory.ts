@@ -149,7 +149,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     signal: AbortSignal | undefined,
   ): Promise<"read" | "tenant-limit-hit"> {
     const newAccount = this.fresh<BatchAccountInfo>(inventory, "accounts", (a) => a.id);
-    const accountsCapped = await this.run(queryScope, inventory, signal, BATCH_ACCOUNTS_QUERY, "Batch account", toAccount, (page) => {
+    const accountsCapped = await this.run(queryScope, inventory, signal, BATCH_ACCOUNTS_QUERY, "Batch account", (row) => toAccount(row, seenIds(inventory).values), (page) => {
       const accounts = page.filter(newAccount);
       inventory.accounts.push(...accounts);
       if (accounts.length > 0) onAccounts?.(accounts);
@@ -174,7 +174,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
       if (newPool) inventory.pools.push(...pools.filter(newPool));
       else if (pools.length > 0) onPools?.(pools);
     });
-    await this.run(queryScope, inventory, signal, CONTAINERS_QUERY, "subscription and resource group", toContainer, (containers) => {
+    await this.run(queryScope, inventory, signal, CONTAINERS_QUERY, "subscription and resource group", (row) => toContainer(row, seenIds(inventory).values), (containers) => {
       for (const c of containers) {
         if ("id" in c) {
           // Kept once, and only when a Batch account or pool is in it: a tenant's resource groups are mostly not
@@ -400,6 +400,8 @@ interface SeenIds {
    * kept once. Filled when the accounts are read (`accountsRead`) and as pools come.
    */
   groupsWanted: Map<string, boolean>;
+  /** The read's shared values (RowValues). */
+  values: RowValues;
 }
 
 const seenByInventory = new WeakMap<TenantInventory, SeenIds>();
@@ -408,7 +410,7 @@ const seenByInventory = new WeakMap<TenantInventory, SeenIds>();
 function seenIds(inventory: TenantInventory): SeenIds {
   let seen = seenByInventory.get(inventory);
   if (!seen) {
-    seen = { accounts: new Set(), pools: new Set(), subscriptions: new Set(), groupsWanted: new Map() };
+    seen = { accounts: new Set(), pools: new Set(), subscriptions: new Set(), groupsWanted: new Map(), values: new RowValues() };
     seenByInventory.set(inventory, seen);
   }
   return seen;
@@ -435,8 +437,8 @@ function emptyInventory(): TenantInventory {
   return { subscriptions: [], resourceGroups: [], accounts: [], pools: [], problems: [] };
 }
 
-function toContainer(row: Row): SubscriptionInfo | ResourceGroupInfo {
-  return str(row, "type").toLowerCase() === "microsoft.resources/subscriptions" ? toSubscription(row) : toResourceGroup(row);
+function toContainer(row: Row, values: RowValues): SubscriptionInfo | ResourceGroupInfo {
+  return str(row, "type").toLowerCase() === "microsoft.resources/subscriptions" ? toSubscription(row, values) : toResourceGroup(row, values);
 }
 
 function str(row: Row, key: string): string {
@@ -445,62 +447,62 @@ function str(row: Row, key: string): string {
   return v;
 }
 
-function tagsOf(row: Row): Tags {
-  const t = row.tags;
-  if (t === null || t === undefined) return NO_TAGS;
-  if (typeof t !== "object" || Array.isArray(t)) throw new Error(`field "tags" is not an object`);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(t)) if (typeof v === "string") out[k] = v;
-  return internTags(out);
+
+/**
+ * One copy of each value rows repeat, for one inventory read (let go with it): accounts and resource groups share
+ * their subscription ids, group names and regions (a part of an id is a string of its own, or a slice that keeps the
+ * whole id), and a team tags its accounts and groups alike (an owner, a cost centre), so 100,000 accounts and as many
+ * groups come with a few thousand distinct tag sets: one frozen object per set, in the order Azure gives them. Bounded,
+ * so a tenant of unique values costs no more than none.
+ */
+class RowValues {
+  private static readonly MAX = 50_000;
+  private readonly strings = new Map<string, string>();
+  private readonly tagSets = new Map<string, Tags>();
+
+  shared(value: string): string {
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    if (this.strings.size >= RowValues.MAX) return value;
+    // A copy of its own (joined anew), so that the copy kept does not keep the whole id it was sliced from.
+    const copy = Array.from(value).join("");
+    this.strings.set(copy, copy);
+    return copy;
+  }
+
+  tags(row: Row): Tags {
+    const t = row.tags;
+    if (t === null || t === undefined) return NO_TAGS;
+    if (typeof t !== "object" || Array.isArray(t)) throw new Error(`field "tags" is not an object`);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(t)) if (typeof v === "string") out[k] = v;
+    const key = JSON.stringify(out);
+    if (key === "{}") return NO_TAGS;
+    const known = this.tagSets.get(key);
+    if (known) return known;
+    const frozen = Object.freeze(out);
+    if (this.tagSets.size < RowValues.MAX) this.tagSets.set(key, frozen);
+    return frozen;
+  }
 }
 
-// Accounts and resource groups share their subscription ids, group names and regions: one copy of each (a part of an
-// id is a string of its own, or a slice that keeps the whole id). Bounded as tags are.
-const SHARED_MAX = 50_000;
-const sharedStrings = new Map<string, string>();
-
-function shared(value: string): string {
-  const known = sharedStrings.get(value);
-  if (known !== undefined) return known;
-  if (sharedStrings.size >= SHARED_MAX) return value;
-  // A copy of its own (joined anew), so that the copy kept does not keep the whole id it was sliced from.
-  const copy = Array.from(value).join("");
-  sharedStrings.set(copy, copy);
-  return copy;
-}
-
-// Resources share tags: a team tags its accounts and resource groups alike (an owner, a cost centre), so 100,000
-// accounts and as many resource groups come with a few thousand distinct sets. One frozen copy per distinct set (in
-// the order Azure gives them) instead of an object each; bounded, so a tenant of unique tags costs no more than none.
-const TAGS_INTERNED_MAX = 50_000;
 const NO_TAGS: Tags = Object.freeze({});
-const internedTags = new Map<string, Tags>();
 
-function internTags(tags: Record<string, string>): Tags {
-  const key = JSON.stringify(tags);
-  if (key === "{}") return NO_TAGS;
-  const known = internedTags.get(key);
-  if (known) return known;
-  const frozen = Object.freeze(tags);
-  if (internedTags.size < TAGS_INTERNED_MAX) internedTags.set(key, frozen);
-  return frozen;
+function toSubscription(row: Row, values: RowValues): SubscriptionInfo {
+  return { subscriptionId: str(row, "subscriptionId"), displayName: typeof row.name === "string" ? row.name : "", tags: values.tags(row) };
 }
 
-function toSubscription(row: Row): SubscriptionInfo {
-  return { subscriptionId: str(row, "subscriptionId"), displayName: typeof row.name === "string" ? row.name : "", tags: tagsOf(row) };
-}
-
-function toResourceGroup(row: Row): ResourceGroupInfo {
+function toResourceGroup(row: Row, values: RowValues): ResourceGroupInfo {
   const id = str(row, "id");
   const parsed = parseResourceId(id);
   if (!parsed) throw new Error(`"${id}" is not a resource group id`);
-  return { id, subscriptionId: shared(parsed.subscriptionId), name: shared(parsed.resourceGroup), tags: tagsOf(row) };
+  return { id, subscriptionId: values.shared(parsed.subscriptionId), name: values.shared(parsed.resourceGroup), tags: values.tags(row) };
 }
 
 /** One copy of each value Azure gives (PoolAllocationMode: BatchService, UserSubscription): 100,000 accounts hold one each. */
 const ALLOCATION_MODES = new Map(["BatchService", "UserSubscription"].map((m) => [m, m]));
 
-function toAccount(row: Row): BatchAccountInfo {
+function toAccount(row: Row, values: RowValues): BatchAccountInfo {
   const id = str(row, "id");
   const parsed = parseResourceId(id);
   if (!parsed || !accountIdOf(id)) throw new Error(`"${id}" is not a Batch account id`);
@@ -508,10 +510,10 @@ function toAccount(row: Row): BatchAccountInfo {
   return {
     id,
     name: str(row, "name"),
-    subscriptionId: shared(parsed.subscriptionId),
-    resourceGroup: shared(parsed.resourceGroup),
-    location: typeof row.location === "string" ? shared(row.location) : "",
-    tags: tagsOf(row),
+    subscriptionId: values.shared(parsed.subscriptionId),
+    resourceGroup: values.shared(parsed.resourceGroup),
+    location: typeof row.location === "string" ? values.shared(row.location) : "",
+    tags: values.tags(row),
     // A row without the column did not carry it (unknown); null: the account has none set.
     ...("poolAllocationMode" in row ? { poolAllocationMode: typeof row.poolAllocationMode === "string" ? (ALLOCATION_MODES.get(row.poolAllocationMode) ?? row.poolAllocationMode) : null } : {}),
   };
