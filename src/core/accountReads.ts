@@ -35,9 +35,12 @@ export interface AccountReadsResult {
   /** The certificates of each account with a pool certificate finding (what its kit reads), by lower-cased id. */
   certificates: Map<string, AccountCertificate[] | "unknown">;
   findings: Finding[];
-  /** The pools a migration kit may rebuild: those with certificate references (the names of the others are in `poolNames`). */
+  /**
+   * The pools a migration kit may rebuild: those with certificate references, and every pool of an account with a pool
+   * finding open in the ledger (the names of the others are in `poolNames`).
+   */
   kitPools: PoolInfo[];
-  /** Per account with a pool certificate finding: every pool name read in it (a replacement must not take one). */
+  /** Per account with a pool certificate finding: every pool name read in it, from any source (a replacement must not take one). */
   poolNames: Map<string, string[]>;
   accounts: AccountCoverage[];
   /** Accounts with pools in Resource Graph that were not in the account list. */
@@ -313,12 +316,18 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         if (entry.provisional) judging.forgetUnjudged(entry.account.id);
         return judgeMerged(entry, merged, false);
       };
+      /** The names of the pools judged for the account being gathered (every source: a stand-in's rows too). */
+      let mergedNames: string[] = [];
       const judgeMerged = (entry: AccountRead, merged: PoolInfo[], poolsUnknown: boolean) => {
         judging.locate(merged, entry.account.location);
         if (merged.length > 0) judging.noteRegion(entry.account.location, entry.account.subscriptionId);
-        // A kit rebuilds only a pool with certificate references; the names of the others, which a replacement must
-        // not take, are the account's `poolNames` (at 100,000 accounts every pool read was about 30 MB held to the kits).
-        for (const pool of merged) if (pool.certificateReferences.length > 0) kitPools.push(pool);
+        // A kit rebuilds only a pool with certificate references (at 100,000 accounts every pool read was about 30 MB
+        // held to the kits); the names of the others, which a replacement must not take, go to the account's
+        // `poolNames`. An account with a pool finding open in the ledger keeps every pool: a finding carried because
+        // the references could not be read this run is rebuilt from the pool as it was read.
+        const keepAll = openPoolFindings.has(entry.account.id.toLowerCase());
+        for (const pool of merged) if (keepAll || pool.certificateReferences.length > 0) kitPools.push(pool);
+        mergedNames = merged.map((p) => p.name);
         return judging.judge(entry.account, entry.account, entry.certificates, merged, poolsUnknown);
       };
       const unreadAsRetired = new Set<string>();
@@ -327,6 +336,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       // let go once gathered: the rest of the audit (kits, owners, the report) needs only what is taken from it here.
       for (const [key, entry] of reads) {
         reads.delete(key);
+        mergedNames = [];
         if (entry.retired) unreadAsRetired.add(key);
         if (entry.notFound) notFound.add(key);
         const account = entry.account;
@@ -366,7 +376,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         // may get kits for the ledger's open pool findings, carried into the report after this).
         if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
           certificates.set(key, entry.certificates);
-          poolNames.set(key, (entry.batchPools ?? []).map((p) => p.name).concat([...entry.graphNames]));
+          poolNames.set(key, (entry.batchPools ?? []).map((p) => p.name).concat([...entry.graphNames], mergedNames));
         }
         // An account the retirement left unread is not a failure of its own: the coverage says it once.
         const failed = (entry.certificates === "unknown" && !entry.retired) || source === "failed";

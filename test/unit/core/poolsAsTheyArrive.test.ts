@@ -262,6 +262,54 @@ describe("pools judged as they arrive", () => {
     expect(Math.max(...unjudged.map((u) => u.pools))).toBe(5);
   });
 
+  it("names a replacement pool past a pool only Resource Graph's stand-in rows show (the Batch API's pool list failed)", async () => {
+    const t = tenant();
+    // Made after the inventory was read: only the stand-in read of the account's pools shows it, with no references.
+    (t.fallbackRows[t.poolsFail.name] as ReportedPool[]).push(pool(t.poolsFail, "pool-1-kv", [], CLEAN));
+    const { report } = await audit(t, { pageSize: 4, pause: 1 }, () => 0);
+    const finding = report.findings.find((f) => f.kind === "pool-certificate-reference" && f.resourceId === `${t.poolsFail.id}/pools/pool-1`);
+    expect(report.coverage.accounts.find((a) => a.id === t.poolsFail.id)?.pools).toBe("resource-graph");
+    expect(finding?.migration?.replacementPoolName).toBe("pool-1-kv2");
+  });
+
+  it("still makes the kit of a carried pool finding from the pool as read, in an account whose pool references no source could read", async () => {
+    const t = tenant();
+    const account = t.poolsFail;
+    // The Batch API's pool list fails and Resource Graph's stand-in read gives nothing: its pools are "failed", and
+    // its rows from the inventory (pool-2 shows no references now) are all there is of them.
+    t.fallbackRows[account.name] = [];
+    // Nor does any other pool of it (so this run makes no pool finding of it).
+    for (const p of t.graphPools) if (p.accountId === account.id) p.certificateReferences = [];
+    const state = {
+      findingId: `pool-certificate-reference:${account.id.toLowerCase()}/pools/pool-2`,
+      kind: "pool-certificate-reference",
+      resourceId: `${account.id}/pools/pool-2`,
+      accountId: account.id,
+      accountName: account.name,
+      subscriptionId: account.subscriptionId,
+      severity: "critical",
+      owners: [],
+      firstSeen: "2026-11-01",
+      lastSeen: "2026-12-03",
+    };
+    const report = await auditTenant(
+      { inventory: new PagedInventory(t, { pageSize: 3, pause: 1 }), certificates: new Certificates(t, () => 0), pools: new Pools(t), concurrency: 3, vmSizes },
+      {
+        scope: { subscriptions: [], managementGroups: [] },
+        asOf: "2026-12-04",
+        generatedAt: "2026-12-04T06:00:00Z",
+        accountsWithOpenPoolFindings: new Set([account.id.toLowerCase()]),
+        openFindings: async () => [state],
+      },
+    );
+    expect(report.coverage.accounts.find((a) => a.id === account.id)?.pools).toBe("failed");
+    const carried = report.findings.find((f) => f.id === state.findingId);
+    expect(carried?.notRechecked).toBeDefined();
+    // Its Resource Graph row is the pool the kit is made from (the pool is held for it though it shows no references).
+    expect(carried?.migration?.poolName).toBe("pool-2");
+    expect(carried?.migration?.replacementPoolName).toBe("pool-2-kv");
+  });
+
   it("names a carried finding's replacement pool past every pool of an account Azure no longer shows certificates for", async () => {
     const t = tenant();
     // An account none of whose pools Resource Graph shows with references.
