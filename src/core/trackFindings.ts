@@ -65,12 +65,7 @@ function resolvableAccounts(report: AuditReport, gone: readonly FindingState[]):
   // Keyed only for the accounts of the findings that are gone: at 100,000 accounts the coverage has a row for every
   // account (a set of them all, by lower-cased id, is about 20 MB) and the findings that are gone are few.
   const goneAccounts = new Set(gone.map((s) => s.accountId.toLowerCase()));
-  const audited = new Set<string>();
-  for (const a of coverage.accounts) {
-    if (a.status !== "audited") continue;
-    const account = a.id.toLowerCase();
-    if (goneAccounts.has(account)) audited.add(account);
-  }
+  const audited = idsAmong(coverage.accounts.filter((a) => a.status === "audited"), goneAccounts);
   // Rule and account pairs that could not judge some pool, among the accounts of the findings that are gone.
   const unjudged = new Set<string>();
   for (const u of coverage.unjudged ?? []) {
@@ -89,6 +84,16 @@ function resolvableAccounts(report: AuditReport, gone: readonly FindingState[]):
   };
 }
 
+/** The lower-cased ids of `rows` that are in `wanted`: keyed only for those, not for every account's row. */
+function idsAmong(rows: readonly { id: string }[], wanted: ReadonlySet<string>): Set<string> {
+  const ids = new Set<string>();
+  for (const row of rows) {
+    const id = row.id.toLowerCase();
+    if (wanted.has(id)) ids.add(id);
+  }
+  return ids;
+}
+
 export const NO_LONGER_VISIBLE = "No longer visible";
 
 /**
@@ -101,13 +106,8 @@ export function withScopesNoLongerVisible(report: AuditReport, states: readonly 
   const open = states.filter((s) => s.resolvedOn === undefined);
   if (open.length === 0) return report;
   const seenSubscriptions = new Set(coverage.subscriptions.map((s) => s.id.toLowerCase()));
-  // Which of the open findings' accounts the coverage has, keyed only for those accounts (not for every account's row).
-  const openAccounts = new Set(open.map((s) => s.accountId.toLowerCase()));
-  const seenAccounts = new Set<string>();
-  for (const a of coverage.accounts) {
-    const account = a.id.toLowerCase();
-    if (openAccounts.has(account)) seenAccounts.add(account);
-  }
+  // Which of the open findings' accounts the coverage has.
+  const seenAccounts = idsAmong(coverage.accounts, new Set(open.map((s) => s.accountId.toLowerCase())));
   const subscriptions = [...coverage.subscriptions];
   const accounts = [...coverage.accounts];
   let addedSubscriptions = 0;
