@@ -376,7 +376,8 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         // may get kits for the ledger's open pool findings, carried into the report after this).
         if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
           certificates.set(key, entry.certificates);
-          poolNames.set(key, (entry.batchPools ?? []).map((p) => p.name).concat([...entry.graphNames], mergedNames));
+          // The pools judged hold every Batch API pool (the merge keeps each), and Resource Graph's names the rest.
+          poolNames.set(key, [...entry.graphNames].concat(mergedNames));
         }
         // An account the retirement left unread is not a failure of its own: the coverage says it once.
         const failed = (entry.certificates === "unknown" && !entry.retired) || source === "failed";
