@@ -27,8 +27,6 @@ export interface ReportText {
  * Two are in flight.
  */
 const STREAM_BLOCK_BYTES = 1024 * 1024;
-/** Text pieces are turned into bytes for the compressor this many characters at a time. */
-const TEXT_PIECE_CHARS = 256 * 1024;
 /**
  * The reports are stored gzip-compressed, with `Content-Encoding: gzip` (Blob `x-ms-blob-content-encoding`, sent back
  * as `Content-Encoding` on every read). Most of a report is migration kits' scripts and pool bodies, which compress
@@ -199,7 +197,7 @@ export class BlobReportStore {
       };
       // The text is made as the compressor reads it (so never held whole), compressed off the main thread. A failure
       // anywhere (the maker, the compressor, a staged block) ends every stage of the pipeline, the maker's generator too.
-      await pipeline(textStream(made(), TEXT_PIECE_CHARS), createGzip(), async (compressed: AsyncIterable<Buffer>) => {
+      await pipeline(textStream(made()), createGzip(), async (compressed: AsyncIterable<Buffer>) => {
         let parts: Buffer[] = [];
         let size = 0;
         for await (const chunk of compressed) {

@@ -36,16 +36,25 @@ export function reportToCsv(report: AuditReport, findings: readonly Finding[] = 
   return [...reportCsvChunks(report, findings)].join("");
 }
 
-/** Rows per piece of `reportCsvChunks`: a few hundred KB of text. */
-const ROWS_PER_CHUNK = 500;
+/**
+ * Rows per piece of `reportCsvChunks`: tens of KB of text (a row is about a few hundred characters), so each piece is
+ * young garbage, not a large object left for a full collection (see PIECE_CHARS in ./textChunks.ts).
+ */
+const ROWS_PER_CHUNK = 50;
 
 /**
  * report.csv piece by piece (the header, then `ROWS_PER_CHUNK` rows at a time), for writing while it is made; joined,
  * the pieces are exactly `reportToCsv` (csv-stringify quotes field by field and ends every record the same way).
  */
 export function* reportCsvChunks(report: AuditReport, findings: readonly Finding[] = report.findings): Generator<string> {
-  // Where each account's pool references came from (batch-api, resource-graph, not-needed, failed).
-  const poolSource = new Map(report.coverage.accounts.map((a) => [a.id.toLowerCase(), a.pools]));
+  // Where each finding's account's pool references came from (batch-api, resource-graph, not-needed, failed): for
+  // the findings' accounts only (at 100,000 accounts a map of every account was about 20 MB while the CSV was made).
+  const poolSource = new Map<string, string | undefined>();
+  for (const f of findings) poolSource.set(f.accountId.toLowerCase(), undefined);
+  for (const a of report.coverage.accounts) {
+    const key = a.id.toLowerCase();
+    if (poolSource.has(key)) poolSource.set(key, a.pools);
+  }
   yield stringify([[...CSV_COLUMNS]]);
   for (let start = 0; start < findings.length; start += ROWS_PER_CHUNK) {
     yield stringify(findings.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map((cell, i) => (i === DAYS_LEFT ? cell : neutralizeFormula(cell)))));

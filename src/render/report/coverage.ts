@@ -44,7 +44,11 @@ export function coverageGaps(report: AuditReport): CoverageGaps {
 
 /** Where pool certificate references came from, over all accounts. */
 function poolSources(report: AuditReport): string {
-  const count = (source: string) => report.coverage.accounts.filter((a) => a.pools === source).length;
+  const count = (source: string) => {
+    let n = 0;
+    for (const a of report.coverage.accounts) if (a.pools === source) n++;
+    return n;
+  };
   const parts = [
     [count("batch-api"), "read from the Batch API"],
     [count("resource-graph"), "read from Resource Graph (the Batch API refused)"],

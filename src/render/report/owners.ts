@@ -4,7 +4,10 @@ import { escapeHtml } from "../escapeHtml.js";
 import { formatNumber, plural } from "../format.js";
 import { NO_OWNER, findingLabel, findingTitle, ownersOf, sevBadge, subscriptionLabel, urgency } from "./findingView.js";
 
-/** The by-owner section, a group at a time. */
+/** Findings listed per piece of an owner's group. */
+const ITEMS_PER_PIECE = 100;
+
+/** The by-owner section, a group at a time, a large group in pieces. */
 export function* renderOwners(report: AuditReport, findings: readonly Finding[]): Generator<string> {
   if (findings.length === 0) return;
   const groups = new Map<string, Finding[]>();
@@ -36,9 +39,16 @@ export function* renderOwners(report: AuditReport, findings: readonly Finding[])
     yield `${first ? "" : "\n"}<details class="owner${owner === NO_OWNER ? " owner-noone" : ""}" data-owner-group="${escapeHtml(owner)}">
 <summary><h3>${name}</h3><span class="chip">${plural(list.length, "finding")}</span>${crit ? `<span class="chip sev-critical">${formatNumber(crit)} critical</span>` : ""}
 ${top ? `<span class="small">Most urgent: ${escapeHtml(findingLabel(report, top))} &middot; ${escapeHtml(findingTitle(top))}</span>` : ""}</summary>
-<div class="owner-body"><ul>${list
-      .map((f) => `<li>${sevBadge(f.severity)} ${escapeHtml(findingLabel(report, f))}: <strong>${escapeHtml(findingTitle(f))}</strong> <span class="small">${escapeHtml(subscriptionLabel(report, f.subscriptionId, f.subscriptionName))}</span></li>`)
-      .join("")}</ul>
+<div class="owner-body"><ul>`;
+    // A group's items a hundred at a time: the fallback contact's group can hold thousands of findings, and one string
+    // of them all was a large object left for a full collection (see PIECE_CHARS in ../../report/textChunks.ts).
+    for (let start = 0; start < list.length; start += ITEMS_PER_PIECE) {
+      yield list
+        .slice(start, start + ITEMS_PER_PIECE)
+        .map((f) => `<li>${sevBadge(f.severity)} ${escapeHtml(findingLabel(report, f))}: <strong>${escapeHtml(findingTitle(f))}</strong> <span class="small">${escapeHtml(subscriptionLabel(report, f.subscriptionId, f.subscriptionName))}</span></li>`)
+        .join("");
+    }
+    yield `</ul>
 <button type="button" class="btn" data-owner="${escapeHtml(owner)}" hidden>Show in the findings table</button></div>
 </details>`;
     first = false;

@@ -53,21 +53,37 @@ describe("jsonChunks", () => {
 });
 
 describe("coalesce", () => {
-  it("keeps the text and joins small pieces up to the size", () => {
+  it("keeps the text and joins small pieces up to the size, never past it", () => {
     const pieces = Array.from({ length: 100 }, (_, i) => `piece ${i};`);
     const joined = [...coalesce(pieces, 100)];
     expect(joined.join("")).toBe(pieces.join(""));
     expect(joined.length).toBeLessThan(20);
-    expect(joined.slice(0, -1).every((p) => p.length >= 100)).toBe(true);
+    expect(joined.every((p) => p.length <= 100)).toBe(true);
+    // Each piece but the last is as full as the next piece lets it be.
+    expect(joined.slice(0, -1).every((p) => p.length > 100 - "piece 99;".length)).toBe(true);
+  });
+
+  it("passes a piece longer than the size on alone, between the joined ones", () => {
+    const long = "x".repeat(250);
+    const joined = [...coalesce(["ab", "cd", long, "ef", ""], 100)];
+    expect(joined).toEqual(["abcd", long, "ef"]);
+  });
+
+  it("by default keeps every piece it joins below V8's young-generation object size (two bytes a character)", () => {
+    const pieces = Array.from({ length: 5_000 }, (_, i) => `{"finding":${i},"detail":"${"é".repeat(i % 700)}"},`);
+    const joined = [...coalesce(pieces)];
+    expect(joined.join("")).toBe(pieces.join(""));
+    expect(Math.max(...joined.map((p) => p.length * 2))).toBeLessThanOrEqual(128 * 1024);
+    expect(joined.length).toBeLessThan(pieces.length / 20);
   });
 });
 
 describe("report formats in pieces", () => {
-  it("the CSV is the one-shot CSV, 500 rows a piece after the header", () => {
+  it("the CSV is the one-shot CSV, 50 rows a piece after the header", () => {
     const report = bigReport(1_201);
     const pieces = [...reportCsvChunks(report)];
     expect(pieces.join("")).toBe(reportToCsv(report));
-    expect(pieces).toHaveLength(1 + 3);
+    expect(pieces).toHaveLength(1 + 25);
   });
 
   it("the HTML page is the one-shot page, with a piece per finding row and per row of its data", () => {
