@@ -212,6 +212,9 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         ...reminderSettings(ctx),
       },
     );
+    // The ledger's states (every finding it knows, resolved ones too, so they grow run by run) are not needed past the
+    // reminders: let go rather than held through the history and the report.
+    progress.states = [];
     ctx.onStageDone?.("reminders");
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
 
