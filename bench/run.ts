@@ -139,9 +139,9 @@ async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
   console.log(`== ${jobCase.name}`);
   if (memory.unavailable) console.log(`  (not run in the instance's ${instanceMemoryMb} MB: ${memory.unavailable}; peak RSS is unconstrained)`);
   for (const [k, v] of Object.entries(line)) console.log(`  ${k.padEnd(24)} ${v}`);
-  console.log(`  stages (${memory.limitedTo ? `in the ${memory.limitedTo} MB instance` : "unconstrained"}): wall and CPU seconds of each, heap used and RSS at its end, and the peak RSS so far (where it rises, that stage set it)`);
+  console.log(`  stages (${memory.limitedTo ? `in the ${memory.limitedTo} MB instance` : "unconstrained"}): wall and CPU seconds of each, heap used and RSS at its end, the peak RSS so far (where it rises, that stage set it), and the most the heap (committed, live and dead) and the buffers outside it held during the stage`);
   for (const s of measure.stages) {
-    console.log(`    ${s.stage.padEnd(10)} ${s.seconds.toFixed(2).padStart(8)} s  cpu ${s.cpuSeconds.toFixed(2).padStart(7)} s  heap ${String(s.heapUsedMb).padStart(5)} MB  rss ${String(s.rssMb).padStart(5)} MB  peak ${String(s.peakRssMb).padStart(5)} MB`);
+    console.log(`    ${s.stage.padEnd(10)} ${s.seconds.toFixed(2).padStart(8)} s  cpu ${s.cpuSeconds.toFixed(2).padStart(7)} s  heap ${String(s.heapUsedMb).padStart(5)} MB  rss ${String(s.rssMb).padStart(5)} MB  peak ${String(s.peakRssMb).padStart(5)} MB  heap at most ${String(s.peakHeapTotalMb).padStart(5)} MB  buffers at most ${String(s.peakExternalMb).padStart(4)} MB`);
   }
   console.log(`STAGES ${JSON.stringify(measure.stages)}`);
   const where = memory.limitedTo ? `in the shipped ${memory.limitedTo} MB instance` : "unconstrained";
