@@ -64,6 +64,7 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
   // Storage is not the instance's: the bench's memory limit is the job's alone (./instanceMemory.ts).
   const left = leaveMemoryLimit(storage.pid);
   if (left) console.error(`Azurite stays in the job's memory limit: ${left}`);
+  let sampler: NodeJS.Timeout | undefined;
   try {
     // Shipped defaults, but for what a deployment must set: a sender, a fallback, live mail (into the simulator).
     const config = loadConfig(
@@ -98,7 +99,7 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
       stagePeak.heapTotal = Math.max(stagePeak.heapTotal, heapTotal);
       stagePeak.external = Math.max(stagePeak.external, external);
     };
-    const sampler = setInterval(sample, SAMPLE_MS);
+    sampler = setInterval(sample, SAMPLE_MS);
     sampler.unref();
     const onStageDone = (stage: JobStage) => {
       const at = performance.now();
@@ -139,7 +140,6 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
     );
     const jobWallSeconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    clearInterval(sampler);
     if (result.state !== "succeeded") throw new Error(`the job did not succeed: ${result.state === "failed" ? result.error.message : result.state}`);
     const { report, reminders } = result;
     return {
@@ -159,6 +159,7 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
       stages,
     };
   } finally {
+    clearInterval(sampler);
     await storage.stop();
   }
 }

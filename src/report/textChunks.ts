@@ -62,11 +62,12 @@ export function* jsonChunks(value: unknown, splitDepth = 2, depth = 0): Generato
 }
 
 /**
- * Pieces of text this long at most, when they are joined or turned into bytes: below V8's largest object of the young
- * generation (128 KiB, `kMaxRegularHeapObjectSize`; a string of non-Latin-1 text takes two bytes a character). A
- * larger string or buffer is made in the large-object space, which only a full collection empties: at 100,000 accounts
- * the report stage's pieces of 256 K characters left about 50 MB of dead text in the heap, and as much in dead buffers
- * outside it, until V8 collected (peak RSS of the whole job 640 MB, against 563 MB before the stage).
+ * Pieces of text this long at most, when they are joined: below V8's largest object of the young generation (128 KiB,
+ * `kMaxRegularHeapObjectSize`; a string of non-Latin-1 text takes two bytes a character). A larger string is made in
+ * the large-object space, which only a full collection empties. (Their bytes, up to three a character in UTF-8, are
+ * outside the heap, freed when the small buffer object that holds them dies.) At 100,000 accounts the report stage's
+ * pieces of 256 K characters left about 50 MB of dead text in the heap until V8 collected: the whole job's peak RSS was
+ * 640 MB, against 563 MB before the stage.
  */
 export const PIECE_CHARS = 32 * 1024;
 

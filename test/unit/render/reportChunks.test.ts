@@ -2,8 +2,8 @@
 // large report must come in many pieces (never one string of the whole file).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { reportCsvChunks, reportToCsv } from "../../../src/report/reportCsv.js";
-import { coalesce, jsonChunks } from "../../../src/report/textChunks.js";
+import { CSV_COLUMNS, reportCsvChunks, reportToCsv } from "../../../src/report/reportCsv.js";
+import { PIECE_CHARS, coalesce, jsonChunks } from "../../../src/report/textChunks.js";
 import { renderReportHtml, reportHtmlChunks } from "../../../src/render/reportHtml.js";
 import { sampleExtras, sampleReport } from "../../support/sampleReport.js";
 
@@ -70,10 +70,16 @@ describe("coalesce", () => {
   });
 
   it("by default keeps every piece it joins below V8's young-generation object size (two bytes a character)", () => {
+    // V8's largest object outside the large-object space is 128 KiB; a string's header takes 16 bytes of it.
+    const youngLimitBytes = 128 * 1024 - 16;
     const pieces = Array.from({ length: 5_000 }, (_, i) => `{"finding":${i},"detail":"${"é".repeat(i % 700)}"},`);
     const joined = [...coalesce(pieces)];
     expect(joined.join("")).toBe(pieces.join(""));
-    expect(Math.max(...joined.map((p) => p.length * 2))).toBeLessThanOrEqual(128 * 1024);
+    expect(PIECE_CHARS * 2).toBeLessThan(youngLimitBytes);
+    // The joins come near the size (so the bound above is what holds them), never past it.
+    const longest = Math.max(...joined.map((p) => p.length));
+    expect(longest).toBeGreaterThan(PIECE_CHARS - 800);
+    expect(longest).toBeLessThanOrEqual(PIECE_CHARS);
     expect(joined.length).toBeLessThan(pieces.length / 20);
   });
 });
@@ -84,6 +90,25 @@ describe("report formats in pieces", () => {
     const pieces = [...reportCsvChunks(report)];
     expect(pieces.join("")).toBe(reportToCsv(report));
     expect(pieces).toHaveLength(1 + 25);
+  });
+
+  it("the CSV names where each finding's account's pool references came from, its id matched in any case", () => {
+    const report = sampleReport();
+    const [first, second, third] = report.findings;
+    if (!first || !second || !third) throw new Error("the sample report has too few findings");
+    const base = "/subscriptions/0000/resourceGroups/RG/providers/Microsoft.Batch/batchAccounts";
+    const row = (id: string, pools: "batch-api" | "resource-graph" | "failed") => ({ id, name: id.split("/").pop() ?? "", subscriptionId: "0000", status: "audited" as const, certificates: 0, pools });
+    const simple = (f: typeof first, accountId: string) => ({ ...f, accountId, detail: "d", sourceNote: undefined, ownerProblems: undefined });
+    const findings = [simple(first, `${base}/Upper`), simple(second, `${base}/twice`), simple(third, `${base}/unlisted`)];
+    const accounts = [row(`${base}/upper`.toUpperCase(), "batch-api"), row(`${base}/twice`, "failed"), row(`${base}/TWICE`, "resource-graph"), row(`${base}/other`, "failed")];
+    const csv = reportToCsv({ ...report, findings, coverage: { ...report.coverage, accounts } });
+    const lines = csv.trimEnd().split(/\r?\n/).slice(1);
+    // Plain rows (no quoted cells), so each splits on its commas.
+    expect(lines.every((l) => !l.includes('"'))).toBe(true);
+    const column = CSV_COLUMNS.indexOf("accountPools");
+    // The account listed once whatever its case; the last of two rows of one account (as before); none for an account
+    // the coverage does not list.
+    expect(lines.map((l) => l.split(",")[column])).toEqual(["batch-api", "resource-graph", ""]);
   });
 
   it("the HTML page is the one-shot page, with a piece per finding row and per row of its data", () => {
