@@ -7,6 +7,7 @@ import type { FullOperationResponse } from "@azure/core-client";
 import { isRestError } from "@azure/core-rest-pipeline";
 import { accountIdOf, parseResourceId } from "../core/certificateReference.js";
 import { AuditError, ensureError } from "../core/errors.js";
+import { resourceGroupId } from "../core/ids.js";
 import type { BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, Tags } from "../core/model.js";
 import type { AccountPoolReader, AuditScope, InventoryListener, InventoryReader, ReadOptions, ReportedPool, TenantInventory } from "../core/ports.js";
 import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseResourceGraphPage, stoppedReason } from "./armAnswers.js";
@@ -429,8 +430,9 @@ function accountsRead(inventory: TenantInventory): void {
   }
 }
 
+/** A resource group's id as the groups wanted are keyed (lower-cased), the one owner resolution looks it up by. */
 function groupKey(subscriptionId: string, resourceGroup: string): string {
-  return `/subscriptions/${subscriptionId}/resourcegroups/${resourceGroup}`.toLowerCase();
+  return resourceGroupId(subscriptionId, resourceGroup).toLowerCase();
 }
 
 function emptyInventory(): TenantInventory {

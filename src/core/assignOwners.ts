@@ -1,5 +1,6 @@
 // Attaches owners (nearest tagged level wins) and snoozes to findings, from the inventory's tags.
 import { addDays, daysBetween, isIsoDay } from "./dates.js";
+import { indexWanted, resourceGroupId } from "./ids.js";
 import type { Finding } from "./model.js";
 import { resolveOwners, type AccessDirectory, type OwnerLevels, type OwnerPolicy } from "./owners.js";
 import type { TenantInventory } from "./ports.js";
@@ -91,17 +92,7 @@ function ownerLevels(inventory: OwnerInventory, findings: readonly Finding[]): (
 }
 
 function groupIdOf(finding: Finding): string {
-  return `/subscriptions/${finding.subscriptionId}/resourceGroups/${finding.resourceGroup}`;
-}
-
-/** `items` by lower-cased key, only those whose key is in `wanted` (the last of each, as a Map of them all would keep). */
-function indexWanted<T>(items: readonly T[], keyOf: (item: T) => string, wanted: ReadonlySet<string>): Map<string, T> {
-  const index = new Map<string, T>();
-  for (const item of items) {
-    const key = keyOf(item).toLowerCase();
-    if (wanted.has(key)) index.set(key, item);
-  }
-  return index;
+  return resourceGroupId(finding.subscriptionId, finding.resourceGroup);
 }
 
 function readSnooze(tags: Readonly<Record<string, string>>, policy: SnoozePolicy, asOf: string): { until?: string; problems: string[] } {

@@ -2,6 +2,7 @@
 // its own account was read successfully this run: a scope we could not read, or no longer see, resolves nothing.
 import type { AuditReport, Finding } from "./model.js";
 import { ruleOfFindingId } from "./findings.js";
+import { indexWanted } from "./ids.js";
 import type { FindingState, ReminderLedger } from "./ports.js";
 
 export interface FindingProgress {
@@ -86,12 +87,7 @@ function resolvableAccounts(report: AuditReport, gone: readonly FindingState[]):
 
 /** The lower-cased ids of `rows` that are in `wanted`: keyed only for those, not for every account's row. */
 function idsAmong(rows: readonly { id: string }[], wanted: ReadonlySet<string>): Set<string> {
-  const ids = new Set<string>();
-  for (const row of rows) {
-    const id = row.id.toLowerCase();
-    if (wanted.has(id)) ids.add(id);
-  }
-  return ids;
+  return new Set(indexWanted(rows, (row) => row.id, wanted).keys());
 }
 
 export const NO_LONGER_VISIBLE = "No longer visible";

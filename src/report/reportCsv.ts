@@ -1,6 +1,7 @@
 // report.csv: one row per finding, for spreadsheets. csv-stringify handles quoting of commas, quotes and newlines.
 import { stringify } from "csv-stringify/sync";
-import type { AuditReport, Finding } from "../core/model.js";
+import { indexWanted } from "../core/ids.js";
+import type { AccountCoverage, AuditReport, Finding } from "../core/model.js";
 
 export const CSV_COLUMNS = [
   "id",
@@ -49,19 +50,14 @@ const ROWS_PER_CHUNK = 50;
 export function* reportCsvChunks(report: AuditReport, findings: readonly Finding[] = report.findings): Generator<string> {
   // Where each finding's account's pool references came from (batch-api, resource-graph, not-needed, failed): for
   // the findings' accounts only (at 100,000 accounts a map of every account was about 20 MB while the CSV was made).
-  const poolSource = new Map<string, string | undefined>();
-  for (const f of findings) poolSource.set(f.accountId.toLowerCase(), undefined);
-  for (const a of report.coverage.accounts) {
-    const key = a.id.toLowerCase();
-    if (poolSource.has(key)) poolSource.set(key, a.pools);
-  }
+  const poolSource = indexWanted(report.coverage.accounts, (a) => a.id, new Set(findings.map((f) => f.accountId.toLowerCase())));
   yield stringify([[...CSV_COLUMNS]]);
   for (let start = 0; start < findings.length; start += ROWS_PER_CHUNK) {
     yield stringify(findings.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map((cell, i) => (i === DAYS_LEFT ? cell : neutralizeFormula(cell)))));
   }
 }
 
-function csvRow(f: Finding, poolSource: ReadonlyMap<string, string | undefined>): string[] {
+function csvRow(f: Finding, poolSource: ReadonlyMap<string, AccountCoverage>): string[] {
   return [
     f.id,
     f.kind,
@@ -84,7 +80,7 @@ function csvRow(f: Finding, poolSource: ReadonlyMap<string, string | undefined>)
     f.snoozedUntil ?? "",
     neutralizeFormula(f.detail),
     (f.sources ?? []).join(" "),
-    poolSource.get(f.accountId.toLowerCase()) ?? "",
+    poolSource.get(f.accountId.toLowerCase())?.pools ?? "",
     f.sourceNote ?? "",
     (f.ownerProblems ?? []).join(" | "),
   ];
