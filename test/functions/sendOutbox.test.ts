@@ -10,9 +10,13 @@ const OWNERS = ["alice.jones@contoso.com", "bob.smith@contoso.com", "dana@contos
 
 let h: Harness;
 let offsetMs = 0;
+// The app's clock runs from 10:00 UTC today, whatever the time of day the test runs at: a sending timer's run stops a
+// minute before the next audit firing (AUDIT_SCHEDULE, 07:00 UTC by default), so a clock an hour ahead of the machine's
+// sent nothing when the suite reached this test between 05:58 and 05:59 UTC.
+const shiftMs = new Date().setUTCHours(10, 0, 0, 0) - Date.now();
 beforeAll(async () => {
   h = await startHarness();
-  h.configure({ EMAIL_PER_MINUTE: "5", EMAIL_PER_HOUR: "5" }, { now: () => new Date(Date.now() + offsetMs) });
+  h.configure({ EMAIL_PER_MINUTE: "5", EMAIL_PER_HOUR: "5" }, { now: () => new Date(Date.now() + shiftMs + offsetMs) });
 });
 afterAll(async () => {
   await h?.close();
