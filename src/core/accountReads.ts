@@ -3,6 +3,7 @@
 // that no stage holds every pool of a large tenant (500,000 at 100,000 accounts): only the pools the Batch API's list
 // is merged with (accounts with certificates, or whose reads have not finished yet) wait for the end.
 import { AuditError, ensureError, isFatal } from "./errors.js";
+import { ResourceIdMap } from "./ids.js";
 import { StartQueue } from "./startQueue.js";
 import type { AccountPlace, findingJudge } from "./findings.js";
 import { compactPoolConfiguration, isMigratedPool } from "./migrationKit.js";
@@ -84,11 +85,11 @@ interface AccountRead {
   mode?: "graph" | "merge";
   held: PoolInfo[];
   /**
-   * Lower-cased names of the pools Resource Graph showed: each pool once, however often its row came. A short list of
-   * the exact length (most accounts have a few pools), a set once it grows: at 100,000 accounts a set each was 40 MB
-   * of tables.
+   * Lower-cased names of the pools Resource Graph showed: each pool once, however often its row came. One string of
+   * the names joined by NAME_SEPARATOR while they are few (most accounts have a few pools), a set once they are many
+   * (or a name holds the separator): at 100,000 accounts a set each was 40 MB of tables, an array of strings each 25 MB.
    */
-  graphNames: string[] | Set<string>;
+  graphNames: string | Set<string>;
   /** "merge" mode with the Batch API's list read: its pools by lower-cased name. */
   batchByName?: Map<string, PoolInfo>;
   /** "graph" mode: the findings made so far. */
@@ -119,8 +120,8 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     deps.concurrency === Infinity
       ? new StartQueue(PACED_READS_STARTED, PACED_READS_STARTED_PER_SUBSCRIPTION)
       : new StartQueue(Math.max(1, deps.concurrency), Math.max(1, deps.concurrency));
-  // Keyed by the lower-cased id, one copy per account (at 100,000 accounts each copy of the keys is about 17 MB).
-  const reads = new Map<string, AccountRead>();
+  // By account id, case-insensitively, with no copy of the ids (at 100,000 accounts each copy of the keys is about 14 MB).
+  const reads = new ResourceIdMap<AccountRead>((entry) => entry.account.id);
   /** Pools of accounts not (yet) in the account list, by lower-cased account id, then lower-cased pool id. */
   const unlistedPools = new Map<string, Map<string, PoolInfo>>();
   /** Pools with references of accounts judged from Resource Graph alone (their kits name them). */
@@ -228,15 +229,14 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
 
   const start = (arrived: readonly BatchAccountInfo[]): void => {
     for (const account of arrived) {
-      const key = account.id.toLowerCase();
-      if (reads.has(key)) continue;
+      if (reads.get(account.id)) continue;
       // Every field set later on most accounts is in the literal (one added later costs a property array each).
-      const entry: AccountRead = { account, certificates: "unknown", held: NONE, graphNames: NONE, findings: NONE, mode: undefined };
-      reads.set(key, entry);
+      const entry: AccountRead = { account, certificates: "unknown", held: NONE, graphNames: "", findings: NONE, mode: undefined };
+      reads.set(entry);
       // Pools that came before their account (a reader that does not list accounts first) wait with it.
-      const early = unlistedPools.get(key);
+      const early = unlistedPools.size > 0 ? unlistedPools.get(account.id.toLowerCase()) : undefined;
       if (early) {
-        unlistedPools.delete(key);
+        unlistedPools.delete(account.id.toLowerCase());
         for (const pool of early.values()) take(entry, pool);
       }
       queue.add(account.subscriptionId.toLowerCase(), () => read(entry));
@@ -273,9 +273,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       batchEntry = undefined;
     };
     for (const pool of page) {
-      const key = pool.accountId.toLowerCase();
-      const entry = reads.get(key);
+      const entry = reads.get(pool.accountId);
       if (!entry) {
+        const key = pool.accountId.toLowerCase();
         let list = unlistedPools.get(key);
         if (!list) unlistedPools.set(key, (list = new Map()));
         if (!list.has(pool.id.toLowerCase())) list.set(pool.id.toLowerCase(), pool);
@@ -332,10 +332,11 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       };
       const unreadAsRetired = new Set<string>();
       const notFound = new Set<string>();
-      // Every account once, in the order they came (the keys are the reads' own: no second copy of 100,000 ids), each
-      // let go once gathered: the rest of the audit (kits, owners, the report) needs only what is taken from it here.
-      for (const [key, entry] of reads) {
-        reads.delete(key);
+      // Every account once, in the order they came, each let go once gathered: the rest of the audit (kits, owners, the
+      // report) needs only what is taken from it here. Its lower-cased id is made here, kept only where it is taken.
+      for (const entry of reads.values()) {
+        reads.delete(entry.account.id);
+        const key = entry.account.id.toLowerCase();
         mergedNames = [];
         if (entry.retired) unreadAsRetired.add(key);
         if (entry.notFound) notFound.add(key);
@@ -377,7 +378,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
           certificates.set(key, entry.certificates);
           // The pools judged hold every Batch API pool (the merge keeps each), and Resource Graph's names the rest.
-          poolNames.set(key, [...entry.graphNames].concat(mergedNames));
+          poolNames.set(key, namesOf(entry.graphNames).concat(mergedNames));
         }
         // An account the retirement left unread is not a failure of its own: the coverage says it once.
         const failed = (entry.certificates === "unknown" && !entry.retired) || source === "failed";
@@ -455,18 +456,37 @@ function hold(entry: AccountRead, pools: PoolInfo[]): void {
   else entry.held.push(...pools);
 }
 
+/** Between the names in an account's `graphNames` string: a line break, which no Batch pool id may hold (letters, digits, hyphens, underscores). */
+const NAME_SEPARATOR = "\n";
+/** How long the `graphNames` string grows before the names move to a set (a look-up scans the string). */
+const NAMES_JOINED_CHARS = 512;
+
 /** Adds a pool name to the account's; false when it was there already. */
 function addName(entry: AccountRead, name: string): boolean {
   const names = entry.graphNames;
-  if (names instanceof Set) {
-    if (names.has(name)) return false;
-    names.add(name);
-    return true;
+  if (typeof names === "string") {
+    if (name !== "" && !name.includes(NAME_SEPARATOR) && names.length + name.length < NAMES_JOINED_CHARS) {
+      if (names === "") {
+        entry.graphNames = name;
+        return true;
+      }
+      if (`${NAME_SEPARATOR}${names}${NAME_SEPARATOR}`.includes(`${NAME_SEPARATOR}${name}${NAME_SEPARATOR}`)) return false;
+      // Joined into a new flat string (`+` would make a tree of the pieces, holding every earlier string).
+      entry.graphNames = [names, name].join(NAME_SEPARATOR);
+      return true;
+    }
+    entry.graphNames = new Set(namesOf(names));
   }
-  if (names.includes(name)) return false;
-  // Copied one longer (at most 16 times) rather than pushed: an array grown by push keeps room for 17 names.
-  entry.graphNames = names.length < 16 ? names.concat(name) : new Set([...names, name]);
+  const set = entry.graphNames as Set<string>;
+  if (set.has(name)) return false;
+  set.add(name);
   return true;
+}
+
+/** The names in an account's `graphNames`. */
+function namesOf(names: string | Set<string>): string[] {
+  if (typeof names !== "string") return [...names];
+  return names === "" ? [] : names.split(NAME_SEPARATOR);
 }
 
 /**

@@ -231,6 +231,45 @@ describe("pools judged as they arrive", () => {
     expect(repeated.report.summary).toEqual(once.report.summary);
   });
 
+  it("counts a repeated pool once in an account with more pool names than fit its short list, and where a name holds a line break", async () => {
+    const t = tenant();
+    const crowded = t.accounts[9] as BatchAccountInfo;
+    // 40 long names (past the joined string's length: they move to a set), and two names a line break would confuse.
+    for (let p = 0; p < 40; p++) t.graphPools.push(pool(crowded, `a-rather-long-pool-name-number-${String(p).padStart(3, "0")}`, [], DV2));
+    const plain = t.accounts[10] as BatchAccountInfo;
+    t.graphPools.push(pool(plain, "first\nsecond", [], DV2), pool(plain, "first", [], DV2), pool(plain, "second", [], DV2));
+    const once = await audit(t, { pageSize: 5, pause: 0 }, () => 0);
+    const repeated = await audit(t, { pageSize: 1, pause: 0, repeatEvery: 1 }, () => 0);
+    const poolsOf = (a: BatchAccountInfo, r: typeof once) => r.report.findings.filter((f) => f.accountId === a.id && f.poolName !== undefined).map((f) => f.id);
+    const namesOf = (a: BatchAccountInfo, r: typeof once) => new Set(r.report.findings.filter((f) => f.accountId === a.id).map((f) => f.poolName));
+    // Every pool added is judged (each is on a retiring VM size), once.
+    for (let p = 0; p < 40; p++) expect(namesOf(crowded, repeated).has(`a-rather-long-pool-name-number-${String(p).padStart(3, "0")}`)).toBe(true);
+    for (const name of ["first\nsecond", "first", "second"]) expect(namesOf(plain, repeated).has(name)).toBe(true);
+    for (const a of [crowded, plain]) expect(new Set(poolsOf(a, repeated)).size).toBe(poolsOf(a, repeated).length);
+    expect(poolsOf(crowded, repeated)).toEqual(poolsOf(crowded, once));
+    expect(poolsOf(plain, repeated)).toEqual(poolsOf(plain, once));
+    expect(repeated.report.coverage.unjudged).toEqual(once.report.coverage.unjudged);
+    expect(repeated.report.summary).toEqual(once.report.summary);
+  });
+
+  it("joins a pool row to its account whatever the case of the ids, as the same account", async () => {
+    const t = tenant();
+    const expected = await audit(t, { pageSize: 3, pause: 0 }, () => 0);
+    const shouted = tenant();
+    const a = shouted.accounts[11] as BatchAccountInfo;
+    for (const p of shouted.graphPools) {
+      if (p.accountId !== a.id) continue;
+      p.id = p.id.toUpperCase();
+      p.accountId = p.accountId.toUpperCase();
+    }
+    const { report } = await audit(shouted, { pageSize: 3, pause: 0 }, () => 0);
+    expect(report.coverage.problems).toEqual(expected.report.coverage.problems);
+    const of = (r: typeof report) => r.findings.filter((f) => f.accountId.toLowerCase() === a.id.toLowerCase()).map((f) => [f.id.toLowerCase(), f.rule, f.poolName]);
+    expect(of(report).length).toBeGreaterThan(0);
+    expect(of(report)).toEqual(of(expected.report));
+    expect(report.summary).toEqual(expected.report.summary);
+  });
+
   it("builds a kit's replacement body from the Batch API's configuration, and says why there is none where only Resource Graph shows the references", async () => {
     const t = tenant();
     const { report } = await audit(t, { pageSize: 3, pause: 1 }, () => 2);
