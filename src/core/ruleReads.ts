@@ -3,6 +3,7 @@
 // account, what could not be judged because the reads did not carry it.
 import { ensureError, isFatal } from "./errors.js";
 import { findingFromState, ruleOfFindingId } from "./findings.js";
+import { compareLowerCased } from "./ids.js";
 import type { AccountCoverage, BatchAccountInfo, Finding, PoolFacts, PoolInfo, RegionRead, UnjudgedRule } from "./model.js";
 import type { FindingState, ReadOptions, VmSizeLifecycleReader } from "./ports.js";
 import { deadlineFor, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
@@ -65,36 +66,39 @@ export async function readVmSizeEndOfLife(
 
 /** Collects the rules' "unknown" verdicts per rule and account (one entry each, however many pools). */
 export function unjudgedCollector(coverageOf: (accountId: string) => AccountCoverage | undefined) {
-  // By account (its id as the account list gives it: `note` is told the account), each with its rules in the order
-  // first noted. At 100,000 accounts there is an entry for nearly every account and several rules: an entry is a count
-  // and one shared list of what was missing, in a short array (a Map each was tens of megabytes of tables).
-  const byAccount = new Map<string, { rule: string; pools: number; missing: readonly string[] }[]>();
-  const lists = new Map<string, readonly string[]>();
-  const shareList = (names: readonly string[]) => {
+  // Per rule, by account (its id as the account list gives it: `note` is told the account): how many pools, and which
+  // of the distinct lists of what was missing, packed into one small integer (POOLS_PACKED). At 100,000 accounts there
+  // is an entry for nearly every account and several rules: an array and an object per rule for each account was
+  // about 19 MB; a number in a map per rule is a third of that.
+  const byRule = new Map<string, Map<string, number | Noted>>();
+  const lists: (readonly string[])[] = [];
+  const listIndex = new Map<string, number>();
+  const shareList = (names: readonly string[]): number => {
     const key = names.join(",");
-    let list = lists.get(key);
-    if (!list) lists.set(key, (list = [...names]));
-    return list;
+    let index = listIndex.get(key);
+    if (index === undefined) {
+      index = lists.push([...names]) - 1;
+      listIndex.set(key, index);
+    }
+    return index;
   };
   return {
     note(rule: RetirementRule, accountId: string, missing: readonly string[]): void {
-      // Arrays of the exact length (a literal, or concat's copy one longer): one grown by push or spread keeps room for 17.
-      const rules = byAccount.get(accountId);
-      if (!rules) {
-        byAccount.set(accountId, [{ rule: rule.id, pools: 1, missing: shareList(missing) }]);
+      let accounts = byRule.get(rule.id);
+      if (!accounts) byRule.set(rule.id, (accounts = new Map()));
+      const noted = accounts.get(accountId);
+      if (noted === undefined) {
+        accounts.set(accountId, packNoted(1, shareList(missing)));
         return;
       }
-      const entry = rules.find((r) => r.rule === rule.id);
-      if (!entry) {
-        byAccount.set(accountId, rules.concat({ rule: rule.id, pools: 1, missing: shareList(missing) }));
-        return;
-      }
-      entry.pools++;
-      if (entry.missing !== missing && missing.some((m) => !entry.missing.includes(m))) entry.missing = shareList([...new Set([...entry.missing, ...missing])]);
+      const { pools, list } = unpackNoted(noted);
+      const known = lists[list] as readonly string[];
+      const merged = missing.every((m) => known.includes(m)) ? list : shareList([...new Set([...known, ...missing])]);
+      accounts.set(accountId, packNoted(pools + 1, merged));
     },
     /** Drops what was noted of an account's pools (they are judged again from another read). */
     forget(accountId: string): void {
-      byAccount.delete(accountId);
+      for (const accounts of byRule.values()) accounts.delete(accountId);
     },
     /** The report's entries, once: what was noted is let go as it is turned into them. */
     entries(): UnjudgedRule[] {
@@ -102,24 +106,50 @@ export function unjudgedCollector(coverageOf: (accountId: string) => AccountCove
       const shared = new Map<string, { missing: string[]; reason: string }>();
       const out: UnjudgedRule[] = [];
       const byOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-      // Sorted by account (lower-cased), then rule.
-      const accounts = [...byAccount.keys()].map((id) => [id.toLowerCase(), id] as const).sort(([a], [b]) => byOrder(a, b));
-      for (const [key, noted] of accounts) {
-        const coverage = coverageOf(key);
-        const accountId = coverage?.id ?? noted;
-        const rules = [...(byAccount.get(noted) ?? [])].sort((a, b) => byOrder(a.rule, b.rule));
-        // Let go as it is turned into report entries (the collector is held by the run's judge until the audit returns).
-        byAccount.delete(noted);
-        for (const e of rules) {
-          const wording = `${e.missing.join(",")}|${coverage?.pools ?? ""}`;
+      const rules = [...byRule.keys()].sort(byOrder);
+      const noted = new Set<string>();
+      for (const accounts of byRule.values()) for (const id of accounts.keys()) noted.add(id);
+      // Sorted by account (lower-cased, compared without making lower-cased copies), then rule.
+      const accounts = [...noted].sort(compareLowerCased);
+      noted.clear();
+      for (const id of accounts) {
+        const coverage = coverageOf(id);
+        const accountId = coverage?.id ?? id;
+        for (const rule of rules) {
+          const of = byRule.get(rule) as Map<string, number | Noted>;
+          const packed = of.get(id);
+          if (packed === undefined) continue;
+          // Let go as it is turned into report entries (the collector is held by the run's judge until the audit returns).
+          of.delete(id);
+          const { pools, list } = unpackNoted(packed);
+          const missing = lists[list] as readonly string[];
+          const wording = `${missing.join(",")}|${coverage?.pools ?? ""}`;
           let words = shared.get(wording);
-          if (!words) shared.set(wording, (words = { missing: [...e.missing], reason: notCarried(e.missing, coverage?.pools) }));
-          out.push({ rule: e.rule, accountId, pools: e.pools, missing: words.missing, reason: words.reason });
+          if (!words) shared.set(wording, (words = { missing: [...missing], reason: notCarried(missing, coverage?.pools) }));
+          out.push({ rule, accountId, pools, missing: words.missing, reason: words.reason });
         }
       }
       return out;
     },
   };
+}
+
+/** What was noted of one rule and account when it does not pack into a small integer. */
+interface Noted {
+  pools: number;
+  list: number;
+}
+
+/** Packed: pools × POOLS_PACKED + the list's index, a small integer (below 2^30) while both are in range. */
+const POOLS_PACKED = 1024;
+const MOST_POOLS_PACKED = 2 ** 20;
+
+function packNoted(pools: number, list: number): number | Noted {
+  return pools < MOST_POOLS_PACKED && list < POOLS_PACKED ? pools * POOLS_PACKED + list : { pools, list };
+}
+
+function unpackNoted(noted: number | Noted): Noted {
+  return typeof noted === "number" ? { pools: Math.floor(noted / POOLS_PACKED), list: noted % POOLS_PACKED } : noted;
 }
 
 function notCarried(missing: readonly string[], source: AccountCoverage["pools"] | undefined): string {
