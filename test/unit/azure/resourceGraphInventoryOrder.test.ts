@@ -111,4 +111,20 @@ describe("Resource Graph inventory: resource groups and tags", () => {
     expect(e).toEqual({});
     expect(() => Object.assign(a as object, { owner: "z" })).toThrow(TypeError);
   });
+
+  it("keeps the resource groups of accounts and pools once each, a row Resource Graph repeats too, and no other group", async () => {
+    const s = sub(1);
+    const group = (name: string) => ({ id: `/subscriptions/${s}/resourceGroups/${name}`, name, type: "microsoft.resources/subscriptions/resourcegroups", subscriptionId: s, tags: { owner: `${name}@contoso.com` } });
+    const { client } = fakeResourceGraph((query) => {
+      if (query === BATCH_ACCOUNTS_QUERY) return [accountRow(s, "a")];
+      // A pool whose account the account list does not have: its group is wanted too.
+      if (query === POOLS_QUERY) return [{ id: `/subscriptions/${s}/resourceGroups/POOLRG/providers/Microsoft.Batch/batchAccounts/gone/pools/p1`, name: "p1", type: "microsoft.batch/batchaccounts/pools", subscriptionId: s, resourceGroup: "POOLRG", properties: {} }];
+      if (query === CONTAINERS_QUERY) return [group("RG"), group("other"), group("poolrg"), group("rg"), { id: `/subscriptions/${s}`, name: "sub", type: "microsoft.resources/subscriptions", subscriptionId: s, tags: {} }];
+      return [];
+    });
+    const inventory = new ResourceGraphInventory(client, { subscriptionBatchSize: 1, sleep: () => Promise.resolve() });
+    const result = await inventory.readInventory({ subscriptions: [s], managementGroups: [] }, { accounts: () => undefined, pools: () => undefined });
+    expect(result.resourceGroups.map((g) => g.name)).toEqual(["RG", "poolrg"]);
+    expect(result.subscriptions.map((x) => x.subscriptionId)).toEqual([s]);
+  });
 });
