@@ -139,6 +139,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   ): Promise<void> {
     for (const queryScope of queryScopes) await this.readAccounts(queryScope, inventory, told.accounts, signal);
     accountsRead(inventory);
+    if (scopesMayOverlap(queryScopes)) seenIds(inventory).groupsTaken = new Set();
     for (const queryScope of queryScopes) await this.readContainers(queryScope, inventory, told.pools, signal);
   }
 
@@ -165,12 +166,12 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   private async readContainers(queryScope: QueryScope, inventory: TenantInventory, onPools: ((pools: PoolInfo[]) => void) | undefined, signal: AbortSignal | undefined): Promise<void> {
     const newPool = onPools ? undefined : this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
     const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
-    const groups = seenIds(inventory).groupsWanted;
+    const { groupsWanted: groups, groupsTaken: taken } = seenIds(inventory);
     await this.run(queryScope, inventory, signal, POOLS_QUERY, "Batch pool", toPool, (pools) => {
       // A pool's group is wanted too (its account may be missing from the account list: its findings need owners).
       for (const p of pools) {
         const key = groupKey(p.subscriptionId, p.resourceGroup);
-        groups.add(key);
+        if (!taken?.has(key)) groups.add(key);
       }
       if (newPool) inventory.pools.push(...pools.filter(newPool));
       else if (pools.length > 0) onPools?.(pools);
@@ -181,9 +182,13 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
           // Kept only when a Batch account or pool is in it: a tenant's resource groups are mostly not Batch's, and
           // owners are resolved only for findings, which are on accounts and pools. Wanted no more once taken, so a
           // row Resource Graph repeats is kept once, and the wanted ids go as their rows come (at 100,000 accounts,
-          // 15 MB of them while the last containers are read). A pool of a later, overlapping scope may want a group
-          // again: it is then kept twice, the same group, and owner resolution takes either.
-          if (groups.delete(c.id.toLowerCase())) inventory.resourceGroups.push(c);
+          // 15 MB of them while the last containers are read). Where scopes may overlap, the taken ones are kept
+          // too, so that a later scope's pool does not want a group again (and its row is not kept twice).
+          const key = c.id.toLowerCase();
+          if (groups.delete(key)) {
+            taken?.add(key);
+            inventory.resourceGroups.push(c);
+          }
         } else if (newSubscription(c)) inventory.subscriptions.push(c);
       }
     });
@@ -400,6 +405,8 @@ interface SeenIds {
    * accounts are read (`accountsRead`) and as pools come; each leaves when its row is taken.
    */
   groupsWanted: Set<string>;
+  /** The resource groups taken, kept only when the scopes may overlap (`scopesMayOverlap`). */
+  groupsTaken?: Set<string>;
   /** The read's shared values (RowValues). */
   values: RowValues;
 }
@@ -427,6 +434,24 @@ function accountsRead(inventory: TenantInventory): void {
     const key = groupKey(a.subscriptionId, a.resourceGroup);
     seen.groupsWanted.add(key);
   }
+}
+
+/**
+ * Whether a resource group can come in more than one scope's rows: a management group's scope beside others (it may
+ * hold their subscriptions), or a subscription in two batches (named twice, in any case). Within one scope a group's
+ * pools come before its row, so a repeated row is not wanted again.
+ */
+function scopesMayOverlap(queryScopes: readonly QueryScope[]): boolean {
+  if (queryScopes.length > 1 && queryScopes.some((q) => (q.managementGroups?.length ?? 0) > 0)) return true;
+  const seen = new Set<string>();
+  for (const q of queryScopes) {
+    for (const id of q.subscriptions ?? []) {
+      const key = id.toLowerCase();
+      if (seen.has(key)) return true;
+      seen.add(key);
+    }
+  }
+  return false;
 }
 
 /** A resource group's id as the groups wanted are keyed (lower-cased), the one owner resolution looks it up by. */

@@ -332,8 +332,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       };
       const unreadAsRetired = new Set<string>();
       const notFound = new Set<string>();
-      // Every account once, in the order they came, each let go once gathered: the rest of the audit (kits, owners, the
-      // report) needs only what is taken from it here. Its lower-cased id is made here, kept only where it is taken.
+      // Every account once, in about the order they came (ids/ResourceIdMap), each let go once gathered: the rest of
+      // the audit (kits, owners, the report) needs only what is taken from it here, and sorts what it reports. Its
+      // lower-cased id is made here, kept only where it is taken.
       for (const entry of reads.values()) {
         reads.delete(entry.account.id);
         const key = entry.account.id.toLowerCase();

@@ -31,8 +31,9 @@ export function indexWanted<T>(items: readonly T[], idOf: (item: T) => string, w
 /**
  * Values by ARM id, compared case-insensitively, without a lower-cased copy of each id: keyed by a hash of the id's
  * lower-cased form, each value's id read back through `idOf` to tell apart ids that share a hash. At 100,000 accounts
- * a map keyed by lower-cased ids held 14 MB of key strings. Iterates in the order values were first set; `V` must not
- * be an array (a hash shared by several ids keeps them in one).
+ * a map keyed by lower-cased ids held 14 MB of key strings. Iterates in the order values were first set, but for a
+ * value whose hash an earlier value's id took: it comes right after that one. `V` must not be an array (a hash shared
+ * by several ids keeps them in one).
  */
 export class ResourceIdMap<V extends object> {
   private readonly byHash = new Map<number, V | V[]>();
@@ -125,7 +126,10 @@ export function sameResourceId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
-/** FNV-1a over the UTF-16 units of `id.toLowerCase()`, without making that string when the id is ASCII (exported for tests). */
+/**
+ * FNV-1a over the UTF-16 units of `id.toLowerCase()`, without making that string when the id is ASCII, folded to 30 bits
+ * so that it is a small integer on any V8 build (exported for tests).
+ */
 export function lowerCaseHash(id: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) {
@@ -134,13 +138,13 @@ export function lowerCaseHash(id: string): number {
     if (c >= 65 && c <= 90) c += 32;
     hash = Math.imul(hash ^ c, 0x01000193);
   }
-  return hash | 0;
+  return (hash ^ (hash >>> 30)) & 0x3fffffff;
 }
 
 function rawHash(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash | 0;
+  return (hash ^ (hash >>> 30)) & 0x3fffffff;
 }
 
 /**

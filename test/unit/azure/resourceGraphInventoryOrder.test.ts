@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ResourceGraphInventory } from "../../../src/azure/resourceGraphInventory.js";
 import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_QUERY } from "../../../src/azure/queries.js";
 
-type Request = { query: string; subscriptions?: string[]; options?: { skipToken?: string } };
+type Request = { query: string; subscriptions?: string[]; managementGroups?: string[]; options?: { skipToken?: string } };
 type Row = Record<string, unknown>;
 
 /** A Resource Graph that answers from fixed rows per query and subscription, one row per page, and logs each request. */
@@ -12,7 +12,8 @@ function fakeResourceGraph(rowsFor: (query: string, subscription: string) => Row
   const log: string[] = [];
   const client = {
     resources: (request: Request, options: { onResponse?: (r: unknown) => void }) => {
-      const subs = request.subscriptions ?? [];
+      // A management group's scope is asked for as "mg:<name>".
+      const subs = request.subscriptions ?? (request.managementGroups ?? []).map((m) => `mg:${m}`);
       const rows = subs.flatMap((s) => rowsFor(request.query, s));
       const at = Number(request.options?.skipToken ?? 0);
       const kind = request.query === BATCH_ACCOUNTS_QUERY ? "accounts" : request.query === POOLS_QUERY ? "pools" : request.query === CONTAINERS_QUERY ? "containers" : "other";
@@ -126,5 +127,18 @@ describe("Resource Graph inventory: resource groups and tags", () => {
     const result = await inventory.readInventory({ subscriptions: [s], managementGroups: [] }, { accounts: () => undefined, pools: () => undefined });
     expect(result.resourceGroups.map((g) => g.name)).toEqual(["RG", "poolrg"]);
     expect(result.subscriptions.map((x) => x.subscriptionId)).toEqual([s]);
+  });
+
+  it("keeps a resource group once where a subscription and a management group holding it are both in scope", async () => {
+    const s = sub(1);
+    const { client } = fakeResourceGraph((query) => {
+      // Both scopes answer with the same pool and the same group row.
+      if (query === POOLS_QUERY) return [{ id: `/subscriptions/${s}/resourceGroups/PRG/providers/Microsoft.Batch/batchAccounts/b/pools/p1`, name: "p1", type: "microsoft.batch/batchaccounts/pools", subscriptionId: s, resourceGroup: "PRG", properties: {} }];
+      if (query === CONTAINERS_QUERY) return [{ id: `/subscriptions/${s}/resourceGroups/PRG`, name: "PRG", type: "microsoft.resources/subscriptions/resourcegroups", subscriptionId: s, tags: {} }];
+      return [];
+    });
+    const inventory = new ResourceGraphInventory(client, { subscriptionBatchSize: 1, sleep: () => Promise.resolve() });
+    const result = await inventory.readInventory({ subscriptions: [s], managementGroups: ["mg"] }, { accounts: () => undefined, pools: () => undefined });
+    expect(result.resourceGroups.map((g) => g.name)).toEqual(["PRG"]);
   });
 });

@@ -26,14 +26,20 @@ interface Item {
 }
 
 describe("ARM ids compared case-insensitively without lower-cased copies", () => {
-  it("sameResourceId agrees with toLowerCase on every pair of a few thousand random ids", () => {
+  it("sameResourceId agrees with toLowerCase on neighbouring random ids and on each id against a copy with its case flipped here and there", () => {
     const next = random(7);
     const words = Array.from({ length: 3000 }, () => word(next));
+    const flip = (w: string) => Array.from(w, (c) => (next() < 0.5 ? c : c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join("");
+    let equal = 0;
     for (let i = 0; i + 1 < words.length; i++) {
       const [a, b] = [words[i] as string, words[i + 1] as string];
       expect([a, b, sameResourceId(a, b)]).toEqual([a, b, a.toLowerCase() === b.toLowerCase()]);
-      expect([a, sameResourceId(a, a.toUpperCase())]).toEqual([a, a.toLowerCase() === a.toUpperCase().toLowerCase()]);
+      const flipped = flip(a);
+      expect([a, flipped, sameResourceId(a, flipped)]).toEqual([a, flipped, a.toLowerCase() === flipped.toLowerCase()]);
+      if (a.toLowerCase() === flipped.toLowerCase()) equal++;
     }
+    // Most flipped copies are the same id, so the "same" answer is exercised as much as the "different" one.
+    expect(equal).toBeGreaterThan(1000);
     expect(sameResourceId("/subscriptions/X/resourceGroups/RG", "/SUBSCRIPTIONS/x/RESOURCEGROUPS/rg")).toBe(true);
     expect(sameResourceId("a@", "a`")).toBe(false);
     expect(sameResourceId("k", "\u212a")).toBe(true);
@@ -90,6 +96,10 @@ describe("ARM ids compared case-insensitively without lower-cased copies", () =>
       expect([map.get(a.toUpperCase())?.id, map.get(b.toLowerCase())?.id]).toEqual([a, b]);
     }
     const [first, second] = colliding[0] as [string, string];
+    // A value whose hash an earlier id took comes right after that one when listed.
+    const small = new ResourceIdMap<Item>((item) => item.id);
+    for (const [n, id] of [first, "/other", second].entries()) small.set({ id, n });
+    expect([...small.values()].map((v) => v.id)).toEqual([first, second, "/other"]);
     expect(map.delete(second.toUpperCase())).toBe(true);
     expect([map.get(first)?.id, map.get(second)]).toEqual([first, undefined]);
     map.set({ id: second, n: -1 });

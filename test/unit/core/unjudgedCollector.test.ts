@@ -6,7 +6,9 @@ import { unjudgedCollector } from "../../../src/core/ruleReads.js";
 import type { RetirementRule } from "../../../src/core/rules/rule.js";
 
 const rule = (id: string) => ({ id }) as RetirementRule;
-const accountId = (n: number) => `/subscriptions/s/resourceGroups/RG${n % 7}/providers/Microsoft.Batch/batchAccounts/Acct${n}`;
+// Ids in mixed case (some groups and accounts upper-cased, some not), so that their exact order is not their
+// lower-cased order: "RG1/..." sorts before "rg0/..." by UTF-16 unit, after it lower-cased.
+const accountId = (n: number) => `/subscriptions/s/resourceGroups/${n % 2 ? "RG" : "rg"}${n % 7}/providers/Microsoft.Batch/batchAccounts/${n % 3 ? "Acct" : "acct"}${n}`;
 const coverage = (id: string): AccountCoverage => ({ id, name: id.split("/").pop() as string, subscriptionId: "s", status: "audited", certificates: 0, pools: "not-needed" });
 
 describe("the rules' could-not-judge notes", () => {
@@ -34,6 +36,9 @@ describe("the rules' could-not-judge notes", () => {
       model.delete(accountId(n));
     }
     const entries = collector.entries();
+    // The exact order and the lower-cased one differ for these ids (the check that the test can tell them apart).
+    const ids = [...model.keys()];
+    expect([...ids].sort()).not.toEqual([...ids].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)));
     const expected: Omit<UnjudgedRule, "reason" | "missing">[] = [];
     for (const id of [...model.keys()].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1))) {
       const byRule = model.get(id) as Map<string, { pools: number }>;
