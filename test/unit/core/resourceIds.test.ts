@@ -1,19 +1,8 @@
 // ARM ids compare case-insensitively (`toLowerCase` equal). The audit keys its per-account reads and coverage by them
 // without lower-cased copies (src/core/ids.ts); these tests hold those helpers to `toLowerCase` itself.
+import { mulberry32 as random } from "@batch-cert-auditor/simulated-azure";
 import { describe, expect, it } from "vitest";
 import { compareLowerCased, lowerCaseHash, ResourceIdMap, sameResourceId } from "../../../src/core/ids.js";
-
-/** A seeded generator (mulberry32), so a failure names the case it found. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ASCII letters in both cases and punctuation next to them in the table (@ [ ` {), and units whose lower case is
 // ASCII (the Kelvin sign), longer (İ) or the same (ß, an emoji's halves).
