@@ -234,10 +234,13 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       const entry: AccountRead = { account, certificates: "unknown", held: NONE, graphNames: "", findings: NONE, mode: undefined };
       reads.set(entry);
       // Pools that came before their account (a reader that does not list accounts first) wait with it.
-      const early = unlistedPools.size > 0 ? unlistedPools.get(account.id.toLowerCase()) : undefined;
-      if (early) {
-        unlistedPools.delete(account.id.toLowerCase());
-        for (const pool of early.values()) take(entry, pool);
+      if (unlistedPools.size > 0) {
+        const key = account.id.toLowerCase();
+        const early = unlistedPools.get(key);
+        if (early) {
+          unlistedPools.delete(key);
+          for (const pool of early.values()) take(entry, pool);
+        }
       }
       queue.add(account.subscriptionId.toLowerCase(), () => read(entry));
     }

@@ -118,8 +118,8 @@ export function sameResourceId(a: string, b: string): boolean {
         ascii = false;
         break;
       }
-      if (x !== y && (x | 32) !== (y | 32)) return false;
-      if (x !== y && !((x | 32) >= 97 && (x | 32) <= 122)) return false;
+      // Different units are the same only as the two cases of one letter (not "@" and "`", "[" and "{").
+      if (x !== y && ((x | 32) !== (y | 32) || (x | 32) < 97 || (x | 32) > 122)) return false;
     }
     if (ascii) return true;
   }
