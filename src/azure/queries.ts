@@ -9,33 +9,52 @@ export const BATCH_ACCOUNTS_QUERY = `resources
 | order by id asc`;
 
 /**
- * The KQL projection of the facts (one column per path, so a row holds a few short strings, never the pool's whole
- * `properties`). Column names are the PoolFacts keys they fill (src/azure/poolFacts.ts reads them).
+ * The facts the retirement rules read, one per pool property path (a pool's row or bag holds a few short strings,
+ * never its whole `properties`). Names are the PoolFacts keys they fill (src/azure/poolFacts.ts reads them).
  */
-const POOL_FACT_COLUMNS = [
-  "vmSize = properties.vmSize",
-  "imagePublisher = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.publisher",
-  "imageOffer = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.offer",
-  "imageSku = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.sku",
-  "imageId = properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.id",
-  "nodeAgentSkuId = properties.deploymentConfiguration.virtualMachineConfiguration.nodeAgentSkuId",
-  "cloudServiceOsFamily = properties.deploymentConfiguration.cloudServiceConfiguration.osFamily",
-  "targetNodeCommunicationMode = properties.targetNodeCommunicationMode",
-  "currentNodeCommunicationMode = properties.currentNodeCommunicationMode",
-  "targetLowPriorityNodes = properties.scaleSettings.fixedScale.targetLowPriorityNodes",
-  "currentLowPriorityNodes = properties.currentLowPriorityNodes",
-  "autoScaleFormula = properties.scaleSettings.autoScale.formula",
-  "applicationLicenses = properties.applicationLicenses",
-  "publicIpProvision = properties.networkConfiguration.publicIPAddressConfiguration.provision",
-].join(", ");
+const POOL_FACTS: ReadonlyArray<readonly [name: string, path: string]> = [
+  ["vmSize", "properties.vmSize"],
+  ["imagePublisher", "properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.publisher"],
+  ["imageOffer", "properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.offer"],
+  ["imageSku", "properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.sku"],
+  ["imageId", "properties.deploymentConfiguration.virtualMachineConfiguration.imageReference.id"],
+  ["nodeAgentSkuId", "properties.deploymentConfiguration.virtualMachineConfiguration.nodeAgentSkuId"],
+  ["cloudServiceOsFamily", "properties.deploymentConfiguration.cloudServiceConfiguration.osFamily"],
+  ["targetNodeCommunicationMode", "properties.targetNodeCommunicationMode"],
+  ["currentNodeCommunicationMode", "properties.currentNodeCommunicationMode"],
+  ["targetLowPriorityNodes", "properties.scaleSettings.fixedScale.targetLowPriorityNodes"],
+  ["currentLowPriorityNodes", "properties.currentLowPriorityNodes"],
+  ["autoScaleFormula", "properties.scaleSettings.autoScale.formula"],
+  ["applicationLicenses", "properties.applicationLicenses"],
+  ["publicIpProvision", "properties.networkConfiguration.publicIPAddressConfiguration.provision"],
+];
+
+/** The facts as KQL projection columns (`vmSize = properties.vmSize, ...`). */
+const POOL_FACT_COLUMNS = POOL_FACTS.map(([name, path]) => `${name} = ${path}`).join(", ");
 
 /**
- * Every pool, from the `batchresources` table: its certificate references and the properties the retirement rules
- * read (a few paths each, not the whole `properties`: at 500,000 pools the rows must stay small).
+ * Every pool, one row each, from the `batchresources` table: its certificate references and the properties the
+ * retirement rules read (a few paths each, not the whole `properties`: at 500,000 pools the rows must stay small).
+ * The fallback of POOLS_BY_ACCOUNT_QUERY, sent for a scope where Resource Graph does not answer that one in full.
  */
 export const POOLS_QUERY = `batchresources
 | where type =~ 'microsoft.batch/batchaccounts/pools'
 | project id, name, type, subscriptionId, resourceGroup, certificates = properties.certificates, ${POOL_FACT_COLUMNS}
+| order by id asc`;
+
+/**
+ * Every pool again, folded into one row per Batch account: `id` is the account's id (lower-cased, from the pool id
+ * before `/pools/`), `pools` the account's pools as bags holding the same columns POOLS_QUERY projects (id, name,
+ * certificates and the facts; a pool's subscription and group come from its id), and `poolCount` how many rows were
+ * folded, so a list that came back shorter is seen. A page holds up to 1,000 rows either way (Learn, "Guidance for
+ * pagination": $top at most 1,000), so an account per row takes a fifth of the pages at five pools an account: the
+ * pool pages are most of the audit's queries, and Resource Graph's quota (15 queries per 5 s per user) is what bounds
+ * its time. The key column is a string, so the result pages with $skipToken (paging is refused only when every
+ * output column is dynamic, or with take/limit/sample: the same page).
+ */
+export const POOLS_BY_ACCOUNT_QUERY = `batchresources
+| where type =~ 'microsoft.batch/batchaccounts/pools'
+| summarize pools = make_list(bag_pack('id', id, 'name', name, 'certificates', properties.certificates, ${POOL_FACTS.map(([name, path]) => `'${name}', ${path}`).join(", ")})), poolCount = count() by id = tolower(tostring(split(id, '/pools/')[0]))
 | order by id asc`;
 
 /** Subscriptions and resource groups with their names and tags (owner resolution falls back to them). */
@@ -96,6 +115,7 @@ export const ALL_QUERIES = {
   SUBSCRIPTION_ANCESTORS_QUERY,
   BATCH_ACCOUNTS_QUERY,
   POOLS_QUERY,
+  POOLS_BY_ACCOUNT_QUERY,
   CONTAINERS_QUERY,
   ACCOUNT_POOLS_QUERY_EXAMPLE: accountPoolsQuery([
     "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-a/providers/Microsoft.Batch/batchAccounts/one",

@@ -14,7 +14,7 @@ import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseResourceGraphPage, sto
 import type { SubscriptionLister } from "./armSubscriptions.js";
 import { DEFAULT_MAX_RETRY_WAIT_MS, WAIT_TOO_LONG } from "./retryWaitCap.js";
 import { factsFromGraphRow } from "./poolFacts.js";
-import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_QUERY } from "./queries.js";
+import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_BY_ACCOUNT_QUERY, POOLS_QUERY } from "./queries.js";
 import { signInFailure } from "./signIn.js";
 
 /** Accounts per fallback pool query: keeps the query text short (Resource Graph bounds the query length). */
@@ -66,8 +66,10 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   private readonly sleep: (ms: number) => Promise<void>;
   /** When the quota headers say it is spent, the earliest time the next query may go. */
   private notBefore = 0;
-  /** Queries sent and 429s met, for benchmarks and logs. */
-  readonly stats = { queries: 0, throttled: 0 };
+  /** Set once Resource Graph refused POOLS_BY_ACCOUNT_QUERY: every later scope asks for a row per pool at once. */
+  private poolsByAccountRefused = false;
+  /** Queries sent, 429s met, and scopes whose pools were read again a row per pool, for benchmarks and logs. */
+  readonly stats = { queries: 0, throttled: 0, poolFallbacks: 0 };
 
   constructor(
     private readonly client: ResourceGraphClient,
@@ -167,7 +169,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     const newPool = onPools ? undefined : this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
     const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
     const { groupsWanted: groups, groupsTaken: taken } = seenIds(inventory);
-    await this.run(queryScope, inventory, signal, POOLS_QUERY, "Batch pool", toPool, (pools) => {
+    await this.readPools(queryScope, inventory, signal, (pools) => {
       // A pool's group is wanted too (its account may be missing from the account list: its findings need owners).
       for (const p of pools) {
         const key = groupKey(p.subscriptionId, p.resourceGroup);
@@ -192,6 +194,53 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
         } else if (newSubscription(c)) inventory.subscriptions.push(c);
       }
     });
+  }
+
+  /**
+   * Every pool of a scope, handed to `take` page by page: asked for folded into a row per account
+   * (POOLS_BY_ACCOUNT_QUERY, a fifth of the pages at five pools an account), and again a row per pool (POOLS_QUERY)
+   * when Resource Graph does not answer that in full: it refuses the query (HTTP 400 on its first page; remembered, so
+   * later scopes ask a row per pool at once), an account's list comes back shorter than its count or unusable, or the
+   * result is cut short with no $skipToken. Whether Resource Graph pages a summarized query as it pages rows cannot be checked
+   * offline; either way the pools are all read. Pools taken before the fallback are handed over again: the inventory
+   * and the listener merge repeated rows by id, as they do Resource Graph's own repeats.
+   */
+  private async readPools(queryScope: QueryScope, inventory: TenantInventory, signal: AbortSignal | undefined, take: (pools: PoolInfo[]) => void): Promise<void> {
+    const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
+    if (!this.poolsByAccountRefused) {
+      let short: string | undefined;
+      const result = await this.queryPages(POOLS_BY_ACCOUNT_QUERY, queryScope, signal, (rows) => {
+        const pools: PoolInfo[] = [];
+        for (const row of rows) {
+          let folded: { account: string; bags: Row[]; count: number };
+          try {
+            folded = foldedPools(row);
+          } catch (error) {
+            // Read again a row per pool, where each pool row is judged on its own.
+            short ??= `an unusable row (${ensureError(error).message})`;
+            continue;
+          }
+          if (folded.bags.length < folded.count) short ??= `${folded.account}: ${folded.bags.length} of ${folded.count} pools listed`;
+          for (const bag of folded.bags) {
+            try {
+              pools.push(toPool(bag));
+            } catch (error) {
+              inventory.problems.push({ reason: `Resource Graph returned an unusable Batch pool row (${ensureError(error).message})`, ...affected });
+            }
+          }
+        }
+        take(pools);
+      });
+      if (result.refused) this.poolsByAccountRefused = true;
+      const why = result.refused ? result.problem : short ?? (result.truncated ? result.problem : undefined);
+      if (why === undefined) {
+        if (result.problem) inventory.problems.push({ reason: `Batch pool query, ${queryScope.label}: ${result.problem}`, ...affected });
+        return;
+      }
+      this.stats.poolFallbacks++;
+      this.options.log?.(`Resource Graph pools by account (${queryScope.label}) not answered in full (${why}); reading them a row per pool`);
+    }
+    await this.run(queryScope, inventory, signal, POOLS_QUERY, "Batch pool", toPool, take);
   }
 
   /**
@@ -295,7 +344,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     scope: QueryScope,
     signal: AbortSignal | undefined,
     onPage: (rows: Row[]) => void,
-  ): Promise<{ problem?: string; tenantLimitHit?: boolean }> {
+  ): Promise<{ problem?: string; tenantLimitHit?: boolean; refused?: boolean; truncated?: boolean }> {
     let skipToken: string | undefined;
     let throttled = 0;
     let taken = 0;
@@ -335,7 +384,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
           continue;
         }
         if (page.resultTruncated === "true") {
-          return { problem: `the result was truncated after ${taken} of ${page.totalRecords} rows with no $skipToken to continue` };
+          return { truncated: true, problem: `the result was truncated after ${taken} of ${page.totalRecords} rows with no $skipToken to continue` };
         }
         return {};
       } catch (error) {
@@ -354,7 +403,9 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
           continue;
         }
         const status = isRestError(error) && error.statusCode ? `HTTP ${error.statusCode}: ` : "";
-        return { problem: `${status}${ensureError(error).message}` };
+        // A 400 to the first page is Resource Graph refusing the query itself (InvalidQuery, BadRequest).
+        const refused = isRestError(error) && error.statusCode === 400 && skipToken === undefined && taken === 0;
+        return { problem: `${status}${ensureError(error).message}`, ...(refused ? { refused: true } : {}) };
       }
     }
   }
@@ -577,6 +628,17 @@ function toReportedPool(row: Row): ReportedPool | undefined {
  * A pool row: its references (none when the row has no `certificates`: Resource Graph's contract may not carry them,
  * and the audit reads the Batch API where they can matter) and its facts. Nothing of the row is kept but strings.
  */
+/** A row of POOLS_BY_ACCOUNT_QUERY: the account key, its pools' bags, and how many rows Resource Graph folded. */
+function foldedPools(row: Row): { account: string; bags: Row[]; count: number } {
+  const account = str(row, "id");
+  const bags = row.pools;
+  if (!Array.isArray(bags)) throw new Error(`${account}: field "pools" is not an array`);
+  const count = row.poolCount;
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 0) throw new Error(`${account}: field "poolCount" is not a count`);
+  for (const bag of bags) if (bag === null || typeof bag !== "object" || Array.isArray(bag)) throw new Error(`${account}: a pool is not an object`);
+  return { account, bags: bags as Row[], count };
+}
+
 function toPool(row: Row): PoolInfo {
   const id = str(row, "id");
   const parsed = parseResourceId(id);

@@ -65,7 +65,8 @@ describe("Azure failures during the audit", () => {
     const dir = await tempDir("truncated");
     dirs.push(dir);
     const snapshot = demo();
-    snapshot.faults = [{ pathPattern: RESOURCE_GRAPH, status: 200, after: 1, times: 1, body: { totalRecords: 5000, count: 0, data: [], facets: [], resultTruncated: "true" } }];
+    // The first query (the accounts'); a pool query cut short is read again a row per pool (2b).
+    snapshot.faults = [{ pathPattern: RESOURCE_GRAPH, status: 200, after: 0, times: 1, body: { totalRecords: 5000, count: 0, data: [], facets: [], resultTruncated: "true" } }];
 
     const result = await runCliAt({ snapshot: await writeSnapshot(dir, snapshot), out: dir, now: "2026-11-26", env: { SEND_MODE: "dry-run" } });
 
@@ -74,6 +75,29 @@ describe("Azure failures during the audit", () => {
     expect(result.report?.coverage.problems.join("\n")).toMatch(/query, tenant: the result was truncated after 0 of 5000 rows with no \$skipToken to continue/);
     expect(result.stdout).toMatch(/Coverage INCOMPLETE/);
     expect(result.stdout).toMatch(/truncated/);
+  });
+
+  it("2b. the pools by account cut short without a $skipToken, or refused: the scope's pools are read again a row per pool and nothing is missing", async () => {
+    const tenant = () => generateTenant({ seed: 7, subscriptions: 3, accounts: 12, pools: 30, certificateShare: 0.5 });
+    const baseline = await audit(tenant(), 4);
+    expect(harness?.inventory.stats.poolFallbacks).toBe(0);
+    await harness?.sim.close();
+
+    const cut = { status: 200, body: { totalRecords: 5000, count: 0, data: [], facets: [], resultTruncated: "true" } };
+    const refused = { status: 400, body: { error: { code: "BadRequest", message: "Please provide below info when asking for support", details: [{ code: "InvalidQuery", message: "Query is invalid." }] } } };
+    for (const fault of [cut, refused]) {
+      const spoilt = tenant();
+      // Requests 1-3 are the accounts' pages (4 rows a page); the 4th is the first page of the pools by account.
+      spoilt.faults = [{ pathPattern: RESOURCE_GRAPH, after: 3, times: 1, ...fault }];
+      const report = await audit(spoilt, 4);
+      expect(harness?.sim.stats.faultsInjected).toBe(1);
+      expect(harness?.inventory.stats.poolFallbacks).toBe(1);
+      expect(report.coverage.complete).toBe(true);
+      expect(report.findings.map((f) => f.id)).toEqual(baseline.findings.map((f) => f.id));
+      expect(report.findings.filter((f) => f.kind === "pool-certificate-reference").map((f) => f.resourceId.toLowerCase()).sort()).toEqual(expectedUsage(spoilt).poolsWithCertificates);
+      await harness?.sim.close();
+      harness = undefined;
+    }
   });
 
   it("3. certificates answering 403 for one account and 500 three times then 200 for another: the first fails with its reason, the second succeeds after retries", async () => {

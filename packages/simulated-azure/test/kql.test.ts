@@ -371,7 +371,44 @@ describe("count and summarize", () => {
   });
 
   it("rejects other aggregations", () => {
-    expect(failure("resources | summarize dcount(name)").message).toMatch(/aggregation 'dcount\(name\)'.*count\(\)/);
+    expect(failure("resources | summarize dcount(name)").message).toMatch(/aggregation 'dcount\(name\)'.*count\(\).*make_list\(\)/);
+  });
+
+  it("lists each group's values with make_list, leaving nulls out, beside count() over the same rows", () => {
+    expect(run("resources | summarize names = make_list(name), states = make_list(properties.absent), n = count() by subscriptionId")).toEqual([
+      { subscriptionId: "s1", names: ["alpha", "beta"], states: [], n: 2 },
+      { subscriptionId: "s2", names: ["GammaStore", "delta"], states: [], n: 2 },
+    ]);
+  });
+
+  it("keeps at most make_list's size, while count() still counts every row", () => {
+    expect(run("resources | summarize names = make_list(name, 1), n = count() by subscriptionId")).toEqual([
+      { subscriptionId: "s1", names: ["alpha"], n: 2 },
+      { subscriptionId: "s2", names: ["GammaStore"], n: 2 },
+    ]);
+    expect(failure("resources | summarize make_list(name, 0)").message).toMatch(/make_list's size '0'/);
+  });
+
+  it("packs bags with bag_pack (a missing value as null) and groups by a computed key", () => {
+    const rows = run(
+      "resources | where type =~ 'microsoft.batch/batchaccounts' | summarize items = make_list(bag_pack('name', name, 'quota', properties.dedicatedCoreQuota, 'none', properties.nothing)) by g = tolower(tostring(split(id, '/providers/')[0]))",
+    );
+    expect(rows).toEqual([
+      { g: "/subscriptions/s1/resourcegroups/rg1", items: [{ name: "alpha", quota: 20, none: null }] },
+      { g: "/subscriptions/s1/resourcegroups/rg2", items: [{ name: "beta", quota: 5, none: null }] },
+    ]);
+  });
+
+  it("splits a string at each delimiter, the whole string as one part when the delimiter is not in it", () => {
+    expect(run("resources | where name == 'alpha' | project a = split(id, '/'), b = split(name, '::'), c = split(name, 'ph')")).toEqual([
+      { a: ["", "subscriptions", "s1", "resourceGroups", "rg1", "providers", "Microsoft.Batch", "batchAccounts", "alpha"], b: ["alpha"], c: ["al", "a"] },
+    ]);
+  });
+
+  it("refuses bag_pack with an odd number of arguments or a key that is not a literal string, and split without its delimiter", () => {
+    expect(failure("resources | project b = bag_pack('a')").message).toMatch(/bag_pack takes pairs/);
+    expect(failure("resources | project b = bag_pack(name, 1)").message).toMatch(/bag_pack key 'name'/);
+    expect(failure("resources | project s = split(name)").message).toMatch(/split takes a string and a delimiter/);
   });
 });
 

@@ -2,7 +2,7 @@ import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { createHttpHeaders } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import { ResourceGraphInventory } from "../../../src/azure/resourceGraphInventory.js";
-import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_QUERY } from "../../../src/azure/queries.js";
+import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_BY_ACCOUNT_QUERY, POOLS_QUERY } from "../../../src/azure/queries.js";
 
 type Request = { query: string; subscriptions?: string[]; managementGroups?: string[]; options?: { skipToken?: string } };
 type Row = Record<string, unknown>;
@@ -14,9 +14,11 @@ function fakeResourceGraph(rowsFor: (query: string, subscription: string) => Row
     resources: (request: Request, options: { onResponse?: (r: unknown) => void }) => {
       // A management group's scope is asked for as "mg:<name>".
       const subs = request.subscriptions ?? (request.managementGroups ?? []).map((m) => `mg:${m}`);
-      const rows = subs.flatMap((s) => rowsFor(request.query, s));
+      // Pools by account are the pool rows (as POOLS_QUERY has them) folded into a row per account, as Resource Graph
+      // folds them.
+      const rows = request.query === POOLS_BY_ACCOUNT_QUERY ? foldByAccount(subs.flatMap((s) => rowsFor(POOLS_QUERY, s))) : subs.flatMap((s) => rowsFor(request.query, s));
       const at = Number(request.options?.skipToken ?? 0);
-      const kind = request.query === BATCH_ACCOUNTS_QUERY ? "accounts" : request.query === POOLS_QUERY ? "pools" : request.query === CONTAINERS_QUERY ? "containers" : "other";
+      const kind = request.query === BATCH_ACCOUNTS_QUERY ? "accounts" : request.query === POOLS_QUERY || request.query === POOLS_BY_ACCOUNT_QUERY ? "pools" : request.query === CONTAINERS_QUERY ? "containers" : "other";
       log.push(`${kind} ${subs.join(",")} #${at}`);
       const data = rows.slice(at, at + 1);
       const body = { totalRecords: rows.length, count: data.length, resultTruncated: "false", data, ...(at + 1 < rows.length ? { $skipToken: String(at + 1) } : {}) };
@@ -25,6 +27,16 @@ function fakeResourceGraph(rowsFor: (query: string, subscription: string) => Row
     },
   };
   return { client: client as unknown as ResourceGraphClient, log };
+}
+
+/** POOLS_BY_ACCOUNT_QUERY's rows: `id` the account's lower-cased id, `pools` its pool rows, `poolCount` how many. */
+function foldByAccount(pools: Row[]): Row[] {
+  const byAccount = new Map<string, Row[]>();
+  for (const pool of pools) {
+    const account = String(pool.id).split("/pools/")[0]?.toLowerCase() ?? "";
+    byAccount.set(account, [...(byAccount.get(account) ?? []), pool]);
+  }
+  return [...byAccount].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, list]) => ({ id, pools: list, poolCount: list.length }));
 }
 
 const sub = (n: number) => `00000000-0000-0000-0000-00000000000${n}`;

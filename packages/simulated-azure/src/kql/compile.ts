@@ -6,6 +6,7 @@
 import {
   describePosition,
   KqlUnsupportedError,
+  SUPPORTED_AGGREGATIONS,
   SUPPORTED_FUNCTIONS,
   SUPPORTED_OPERATORS,
   SUPPORTED_SCALAR_OPERATORS,
@@ -38,6 +39,9 @@ interface CompiledExpression {
 
 /** `string` columns read a missing value as "" (Kusto strings have no null); everything else reads it as null. */
 type ColumnKind = "string" | "other";
+
+/** One aggregation of a summarize: count(), or make_list(value[, max]). */
+type Aggregate = { name: string; kind: "count" } | { name: string; kind: "make_list"; value: Scalar; max: number };
 /** The columns in scope at a point of the pipeline; null for a table without a known schema, where any name resolves. */
 type Columns = ReadonlyMap<string, ColumnKind> | null;
 
@@ -301,45 +305,65 @@ class Compiler {
 
   private summarize(node: Kusto.Language.Syntax.SummarizeOperator, columns: Columns): { stage: Stage; columns: Columns } {
     this.noParameters(node, node.Parameters);
-    const aggregates = this.elements(node.Aggregates).map((item) => {
-      let name = "count_";
+    const hint = `summarize supports ${SUPPORTED_AGGREGATIONS.map((a) => `${a}()`).join(" and ")}.`;
+    const aggregates = this.elements(node.Aggregates).map((item): Aggregate => {
+      let name: string | undefined;
       let call: Expression | null = item;
       if (item instanceof this.syntax.SimpleNamedExpression) {
-        name = item.Name?.SimpleName ?? name;
+        name = item.Name?.SimpleName ?? undefined;
         call = item.Expression;
       }
-      const isCount =
-        call instanceof this.syntax.FunctionCallExpression &&
-        call.Name?.SimpleName === "count" &&
-        this.elements(call.ArgumentList?.Expressions ?? null).length === 0;
-      if (!isCount) this.fail(item, `The aggregation '${this.snippet(item)}'`, "summarize supports only count().");
-      return name;
+      if (!(call instanceof this.syntax.FunctionCallExpression)) return this.fail(item, `The aggregation '${this.snippet(item)}'`, hint);
+      const args = this.elements(call.ArgumentList?.Expressions ?? null);
+      const fn = call.Name?.SimpleName;
+      if (fn === "count" && args.length === 0) return { name: name ?? "count_", kind: "count" };
+      if (fn === "make_list" && (args.length === 1 || args.length === 2)) {
+        // make_list(expr [, maxSize]): the group's non-null values, at most maxSize of them (1,048,576 by default).
+        // Learn, Kusto "make_list() (aggregation function)"; nulls are left out (make_list_with_nulls keeps them).
+        const [valueArg, sizeArg] = args;
+        const value = this.expression(valueArg ?? null, columns).evaluate;
+        let max = 1_048_576;
+        if (sizeArg !== undefined) {
+          const size = this.expression(sizeArg, columns).constant?.value;
+          if (typeof size !== "number" || !Number.isInteger(size) || size < 1) return this.fail(sizeArg, `make_list's size '${this.snippet(sizeArg)}'`, "The size must be a positive integer literal.");
+          max = size;
+        }
+        return { name: name ?? `list_${this.snippet(valueArg ?? item)}`.replace(/[^A-Za-z0-9_]/g, "_"), kind: "make_list", value, max };
+      }
+      return this.fail(item, `The aggregation '${this.snippet(item)}'`, hint);
     });
     const byClause = node.ByClause;
-    if (byClause?.BinClause) this.fail(byClause.BinClause, "summarize's bin= clause", "summarize supports count() by columns.");
+    if (byClause?.BinClause) this.fail(byClause.BinClause, "summarize's bin= clause", "summarize supports aggregations by columns.");
     const by = this.namedColumns(this.elements(byClause?.Expressions ?? null), columns, "summarize by");
-    this.assertUniqueNames(node, [...by.map((b) => b.name), ...aggregates]);
+    this.assertUniqueNames(node, [...by.map((b) => b.name), ...aggregates.map((a) => a.name)]);
 
     const stage: Stage = (rows) => {
-      const groups = new Map<string, { values: unknown[]; count: number }>();
+      const groups = new Map<string, { values: unknown[]; count: number; lists: unknown[][] }>();
+      const newLists = () => aggregates.map(() => [] as unknown[]);
       for (const row of rows) {
         const values = by.map((b) => b.expression.evaluate(row) ?? null);
         const key = JSON.stringify(values);
-        const group = groups.get(key);
-        if (group === undefined) groups.set(key, { values, count: 1 });
-        else group.count++;
+        let group = groups.get(key);
+        if (group === undefined) groups.set(key, (group = { values, count: 0, lists: newLists() }));
+        group.count++;
+        aggregates.forEach((aggregate, i) => {
+          if (aggregate.kind !== "make_list") return;
+          const list = group.lists[i] as unknown[];
+          const value = aggregate.value(row);
+          if (!isNull(value) && list.length < aggregate.max) list.push(value);
+        });
       }
       // Without "by", Kusto returns one row even for no input.
-      if (by.length === 0 && groups.size === 0) groups.set("[]", { values: [], count: 0 });
+      if (by.length === 0 && groups.size === 0) groups.set("[]", { values: [], count: 0, lists: newLists() });
       return [...groups.values()].map((group) => {
         const output: Row = {};
         by.forEach((b, i) => (output[b.name] = group.values[i]));
-        for (const name of aggregates) output[name] = group.count;
+        aggregates.forEach((aggregate, i) => (output[aggregate.name] = aggregate.kind === "count" ? group.count : group.lists[i]));
         return output;
       });
     };
     const output = new Map<string, ColumnKind>(by.map((b) => [b.name, b.kind]));
-    for (const name of aggregates) output.set(name, "other");
+    for (const aggregate of aggregates) output.set(aggregate.name, "other");
     return { stage, columns: output };
   }
 
@@ -504,6 +528,8 @@ class Compiler {
       return this.fail(node, what, FUNCTIONS_HINT);
     }
     const args = this.elements(node.ArgumentList?.Expressions ?? null);
+    if (name === "split") return this.split(node, args, columns);
+    if (name === "bag_pack") return this.bagPack(node, args, columns);
     const [first] = args;
     if (args.length !== 1 || first === undefined) {
       return this.fail(node, `'${this.snippet(node)}' (${name} takes exactly one argument)`, FUNCTIONS_HINT);
@@ -530,6 +556,51 @@ class Compiler {
       default: // isnotempty
         return apply((v) => !isNull(v) && v !== "");
     }
+  }
+
+  /**
+   * split(source, delimiter): the parts of the source string between the delimiters, as an array (the whole string
+   * as the one part when the delimiter is not in it). Learn, Kusto "split()"; the optional third argument (one part
+   * by index) is not modelled.
+   */
+  private split(node: Kusto.Language.Syntax.FunctionCallExpression, args: Expression[], columns: Columns): CompiledExpression {
+    const [source, delimiter] = args;
+    if (args.length !== 2 || source === undefined || delimiter === undefined) {
+      return this.fail(node, `'${this.snippet(node)}' (split takes a string and a delimiter)`, FUNCTIONS_HINT);
+    }
+    const text = this.expression(source, columns).evaluate;
+    const by = this.expression(delimiter, columns).evaluate;
+    return {
+      evaluate: (row) => {
+        const separator = toKqlString(by(row));
+        const value = toKqlString(text(row));
+        return separator === "" ? [value] : value.split(separator);
+      },
+    };
+  }
+
+  /**
+   * bag_pack(key1, value1, key2, value2, ...): a property bag of the pairs. Learn, Kusto "bag_pack()"; keys must be
+   * strings (literals here). A null value is kept as null: the app reads a missing key and a null alike.
+   */
+  private bagPack(node: Kusto.Language.Syntax.FunctionCallExpression, args: Expression[], columns: Columns): CompiledExpression {
+    if (args.length === 0 || args.length % 2 !== 0) {
+      return this.fail(node, `'${this.snippet(node)}' (bag_pack takes pairs of a key and a value)`, FUNCTIONS_HINT);
+    }
+    const pairs: Array<{ key: string; value: (row: Row) => unknown }> = [];
+    for (let i = 0; i < args.length; i += 2) {
+      const keyArg = args[i] as Expression;
+      const key = this.expression(keyArg, columns).constant?.value;
+      if (typeof key !== "string") return this.fail(keyArg, `The bag_pack key '${this.snippet(keyArg)}'`, "Keys must be string literals.");
+      pairs.push({ key, value: this.expression(args[i + 1] as Expression, columns).evaluate });
+    }
+    return {
+      evaluate: (row) => {
+        const bag: Record<string, unknown> = {};
+        for (const { key, value } of pairs) bag[key] = value(row) ?? null;
+        return bag;
+      },
+    };
   }
 
   private inList(node: Kusto.Language.Syntax.InExpression, columns: Columns): CompiledExpression {

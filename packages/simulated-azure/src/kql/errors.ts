@@ -11,7 +11,7 @@ export const SUPPORTED_OPERATORS = [
   "take",
   "limit",
   "count",
-  "summarize [name =] count() [by ...]",
+  "summarize [name =] count() or make_list(x[, n]), ... [by ...]",
 ] as const;
 
 export const SUPPORTED_SCALAR_OPERATORS = [
@@ -26,8 +26,11 @@ export const SUPPORTED_SCALAR_OPERATORS = [
 ] as const;
 
 export const SUPPORTED_FUNCTIONS = [
-  "not", "array_length", "tolower", "toupper", "tostring", "isnull", "isnotnull", "isempty", "isnotempty",
+  "not", "array_length", "tolower", "toupper", "tostring", "isnull", "isnotnull", "isempty", "isnotempty", "split", "bag_pack",
 ] as const;
+
+/** Aggregations summarize evaluates. */
+export const SUPPORTED_AGGREGATIONS = ["count", "make_list"] as const;
 
 export const SUPPORTED_SUBSET_SUMMARY =
   `Supported: a single tabular expression "<table> | op | op ..." over resources, batchresources or resourcecontainers; ` +
