@@ -204,7 +204,40 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   let limitsReached = false;
   const left: PlannedMessage[] = [];
 
-  for (const planned of messages) {
+  // Up to SEND_CONCURRENCY sends are out at once. Each message is still decided in plan order, one at a time (the
+  // checks, the pacer's slot, its rendering), only when a send slot is free, so a throttle or an unclear answer stops
+  // every later message, and the pacer counts a send as it goes. What goes out concurrently is each message's own
+  // intent record, send and outcome record: nothing is sent that the ledger has not recorded. A failure that ends the
+  // run (the lock lost, storage failing) lets the sends already out finish and record, starts no more, then ends it.
+  // The messages are reported (and handed to onMessage) in plan order.
+  const sending = new Set<Promise<void>>();
+  const done: Array<{ message: PlannedMessage; email: RenderedEmail | undefined; outcome: MessageOutcome } | undefined> = [];
+  let reported = 0;
+  let fatal: { error: unknown } | undefined;
+  const report = async () => {
+    while (reported < done.length) {
+      const entry = done[reported];
+      if (entry === undefined) return;
+      done[reported++] = undefined;
+      const { message, email, outcome } = entry;
+      result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email?.subject ?? "", operationId: message.operationId, outcome });
+      if (outcome === "deferred" || outcome === "pending") left.push(message);
+      if (email) await deps.onMessage?.(message, email, outcome);
+    }
+  };
+  // One report at a time, in plan order, however the sends finish; a failing onMessage ends the run like any other.
+  let reporting = Promise.resolve();
+  const settle = (index: number, message: PlannedMessage, email: RenderedEmail | undefined, outcome: MessageOutcome) => {
+    done[index] = { message, email, outcome };
+    reporting = reporting.then(report).catch((error: unknown) => {
+      fatal ??= { error };
+    });
+    return reporting;
+  };
+
+  for (const [index, planned] of messages.entries()) {
+    while (sending.size >= SEND_CONCURRENCY && !fatal) await Promise.race(sending);
+    if (fatal) break;
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
     // crash during the retry is recognised the same way).
     let operationId = planned.operationId;
@@ -213,43 +246,60 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     const refusal = refusalOf(message);
     if (refusal) {
       result.refused.push({ recipient: message.recipient, reason: refusal });
-      result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: "", operationId: message.operationId, outcome: "refused" });
+      await settle(index, message, undefined, "refused");
       continue;
     }
     // Rendered only when it is about to be sent (or previewed in a dry run): at scale most planned messages wait for
     // a later run, and rendering (MJML) is the costliest step of the job.
     let email: RenderedEmail | undefined;
     const render = async () => {
+      rendered++;
       try {
         return (email ??= await message.render());
       } catch (error) {
         throw new RenderFailure(ensureError(error));
       }
     };
-    let outcome: MessageOutcome;
+    let decided: MessageOutcome | Send;
     try {
-      outcome = await deliver(message, render);
+      decided = await decide(message, render);
     } catch (error) {
       // A message that cannot be rendered is reported and skipped (nothing was recorded for it): one bad message
       // must not stop every later one, nor the report, day after day.
-      if (!(error instanceof RenderFailure)) throw error;
+      if (!(error instanceof RenderFailure)) {
+        fatal = { error };
+        break;
+      }
       result.failed.push({ recipient: message.recipient, error: `could not be rendered: ${error.cause.message}` });
-      outcome = "failed";
+      decided = "failed";
     }
-    result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email?.subject ?? "", operationId: message.operationId, outcome });
-    if (outcome === "deferred" || outcome === "pending") left.push(message);
-    if (email) await deps.onMessage?.(message, email, outcome);
+    if (typeof decided === "string") {
+      await settle(index, message, email, decided);
+      continue;
+    }
+    const send = decided;
+    const task = (async () => {
+      try {
+        await settle(index, message, email, await send());
+      } catch (error) {
+        fatal ??= { error };
+      }
+    })().finally(() => sending.delete(task));
+    sending.add(task);
   }
+  await Promise.all(sending);
+  await reporting;
+  if (fatal) throw fatal.error;
   result.rendered = rendered;
   if (sender) result.backlog = backlogOf(left, request, { now: deps.now(), recentSends: pacer.recent(), sendingNow: false });
   if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent" }), request.report.asOf);
   return result;
 
-  async function deliver(message: PlannedMessage, renderOnce: () => Promise<RenderedEmail>): Promise<MessageOutcome> {
-    const render = async () => {
-      rendered++;
-      return renderOnce();
-    };
+  /**
+   * What becomes of a message, decided in plan order: an outcome now (a dry run's preview, already sent, waiting for
+   * an earlier one, deferred), or, once the pacer has a slot for it and it is rendered, its send.
+   */
+  async function decide(message: PlannedMessage, render: () => Promise<RenderedEmail>): Promise<MessageOutcome | Send> {
     if (!sender) {
       await render();
       return "dry-run";
@@ -280,6 +330,13 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       result.deferred++;
       return "deferred";
     }
+    const email = await render();
+    // The slot is taken as the send is decided, so the next message's slot counts it.
+    pacer.record();
+    return () => deliver(message, email, sender);
+  }
+
+  async function deliver(message: PlannedMessage, email: RenderedEmail, sender: EmailSender): Promise<MessageOutcome> {
     const entry: OutboxEntry = {
       operationId: message.operationId,
       kind: message.kind,
@@ -292,7 +349,6 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       status: "pending",
       updatedAt: deps.now().toISOString(),
     };
-    const email = await render();
     if (deps.stillHeld && !deps.stillHeld()) {
       throw new AuditError("LOCK.HELD", "The run lost its lock (storage did not renew the lease); it stops before sending more", { retryable: true });
     }
@@ -301,7 +357,6 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       // Only reachable if another process recorded it between our read and write; the run lock prevents that.
       throw new AuditError("LOCK.HELD", `Message ${message.operationId} is being sent by another run`);
     }
-    pacer.record();
     try {
       const delivery = await sender.send({
         operationId: message.operationId,
@@ -438,6 +493,15 @@ function summariseDelivery(sent: OutboxEntry[], asOf: string): DeliverySummary {
   summary.undelivered.sort((a, b) => a.at.localeCompare(b.at));
   return summary;
 }
+
+/**
+ * How many sends are out at once. Each is an intent record, the service call and an outcome record (three round
+ * trips, about 100 ms in all); one at a time, a run's hundred sends spent ten seconds waiting on them. The per-minute
+ * and per-hour limits are the pacer's either way. Four keeps a 429 or an unclear answer from finding many sends out.
+ */
+export const SEND_CONCURRENCY = 4;
+
+type Send = () => Promise<MessageOutcome>;
 
 class RenderFailure extends Error {
   constructor(override readonly cause: Error) {

@@ -3,6 +3,7 @@
 // and the failed delivery, reported through a delivery report, is reported and routed to the next owner level.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEMO_OWNERS, demo, exactly, isolatedStorage, mailbox, removeDir, runCliAt, sharedAzurite, tempDir, writeSnapshot, type CliRun } from "../support/auditRuns.js";
+import { SEND_CONCURRENCY } from "../../src/core/sendReminders.js";
 
 const azurite = sharedAzurite();
 let out: string;
@@ -26,10 +27,11 @@ describe("the mail service throttling and failing", () => {
     const sandbox = tenant.resources.find((r) => r.name === "sandboxbatch1");
     if (sandbox) sandbox.tags = { owner: "dana@contoso.invalid" };
     const recovered = await writeSnapshot(out, tenant, "recovered.json");
-    // Throttled: the 3rd send and its two SDK retries are refused with 429 Retry-After: 1.
+    // Throttled from the 3rd send on: it and the sends out with it (SEND_CONCURRENCY in all), each with its two SDK
+    // retries, are refused with 429 Retry-After: 1.
     tenant.faults = [
       ...(tenant.faults ?? []),
-      { pathPattern: "^/emails:send$", method: "POST", status: 429, headers: { "retry-after": "1" }, body: { error: { code: "TooManyRequests", message: "Retry after 1 seconds." } }, after: 2, times: 3 },
+      { pathPattern: "^/emails:send$", method: "POST", status: 429, headers: { "retry-after": "1" }, body: { error: { code: "TooManyRequests", message: "Retry after 1 seconds." } }, after: 2, times: 3 * SEND_CONCURRENCY },
     ];
     const throttled = await writeSnapshot(out, tenant, "throttled.json");
     const owners = DEMO_OWNERS.filter((o) => o !== "dana@contoso.com");

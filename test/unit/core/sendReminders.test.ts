@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AuditError } from "../../../src/core/errors.js";
 import type { AuditReport, Finding } from "../../../src/core/model.js";
 import type { FindingState } from "../../../src/core/ports.js";
-import { sendReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
+import { SEND_CONCURRENCY, sendReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
 import { minimalReport } from "../../support/minimalReport.js";
@@ -203,16 +203,22 @@ describe("the send protocol", () => {
 
   it("defers the rest of the run when a send is throttled beyond what it waits out, reports why, and sends those next run", async () => {
     const ledger = new MemoryLedger();
-    const findings = Array.from({ length: 4 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
+    const findings = Array.from({ length: 12 }, (_, i) => finding(`p${i}`, `owner${i}@contoso.com`));
     const mail = new ScriptedMailService().then("succeed", "refuse");
+    let attempts = 0;
+    const send = mail.send.bind(mail);
+    mail.send = (email) => (attempts++, send(email));
 
     const first = await run(ledger, mail, "2026-11-26", findings);
-    expect(first).toMatchObject({ sent: 1, deferred: 3, failed: [] });
+    // Sends already out when the 429 came finish (at most SEND_CONCURRENCY in all); none starts after it.
+    expect(attempts).toBeLessThanOrEqual(SEND_CONCURRENCY);
+    expect(first.sent).toBe(attempts - 1);
+    expect(first).toMatchObject({ deferred: 12 - first.sent, failed: [] });
     expect(first.throttled).toContain("429");
     const second = await run(ledger, mail, "2026-11-26", findings);
-    expect(second).toMatchObject({ sent: 3, deferred: 0 });
-    expect(new Set(mail.accepted.map((a) => a.email.to)).size).toBe(4);
-    expect(mail.accepted).toHaveLength(4);
+    expect(second).toMatchObject({ sent: 12 - first.sent, deferred: 0 });
+    expect(new Set(mail.accepted.map((a) => a.email.to)).size).toBe(12);
+    expect(mail.accepted).toHaveLength(12);
   });
 
   it("stops sending once the run has lost its lock", async () => {

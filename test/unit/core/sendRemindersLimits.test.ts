@@ -65,11 +65,13 @@ describe("the send phase within a run's limits", () => {
     const ledger = new MemoryLedger();
     const mail = new LookupFailing().then("no-answer");
     const first = await run(ledger, mail, "2026-11-26");
-    expect(first).toMatchObject({ sent: 0, unconfirmed: 1 });
+    // Sends already out beside the unanswered one may finish (up to SEND_CONCURRENCY are out); none starts after it.
+    expect(first.unconfirmed).toBe(1);
+    expect(first.sent + first.deferred).toBe(3);
 
     const second = await run(ledger, mail, "2026-11-26");
     expect(second.lookupFailed).toEqual([{ recipient: OWNERS[0], operationId: expect.any(String) as unknown, error: expect.stringMatching(/HTTP 500/) as unknown }]);
-    expect(second).toMatchObject({ sent: 2, unconfirmed: 1 });
+    expect(second).toMatchObject({ sent: 2 - first.sent, unconfirmed: 1 });
     expect(await ledger.outbox({ status: "pending" })).toHaveLength(1);
 
     mail.failing = false;
