@@ -43,18 +43,27 @@ export const POOLS_QUERY = `batchresources
 | order by id asc`;
 
 /**
- * Every pool again, folded into one row per Batch account: `id` is the account's id (lower-cased, from the pool id
- * before `/pools/`), `pools` the account's pools as bags holding the same columns POOLS_QUERY projects (id, name,
- * certificates and the facts; a pool's subscription and group come from its id), and `poolCount` how many rows were
+ * The fields of each pool in POOLS_BY_ACCOUNT_QUERY's lists, in order: the pool's name (its id after the account's id
+ * and `/pools/`), its certificate references, then the facts (POOL_FACTS' names). Arrays rather than bags, and the
+ * name rather than the id: at five pools an account a page holds 5,000 pools, and keys or account ids repeated in
+ * every pool would be most of its bytes.
+ */
+export const FOLDED_POOL_FIELDS: readonly string[] = ["name", "certificates", ...POOL_FACTS.map(([name]) => name)];
+
+/**
+ * Every pool again, folded into one row per Batch account: `id` is the account's id as the pool ids spell it (the
+ * part before the last `/pools/`), `pools` the account's pools, each an array of FOLDED_POOL_FIELDS (the columns
+ * POOLS_QUERY projects; a pool's id is the account's id, `/pools/` and its name), and `poolCount` how many rows were
  * folded, so a list that came back shorter is seen. A page holds up to 1,000 rows either way (Learn, "Guidance for
  * pagination": $top at most 1,000), so an account per row takes a fifth of the pages at five pools an account: the
  * pool pages are most of the audit's queries, and Resource Graph's quota (15 queries per 5 s per user) is what bounds
  * its time. The key column is a string, so the result pages with $skipToken (paging is refused only when every
- * output column is dynamic, or with take/limit/sample: the same page).
+ * output column is dynamic, or with take/limit/sample: the same page). The regular expressions are greedy up to the
+ * last `/pools/`, so a resource group named "pools" does not cut an id short.
  */
 export const POOLS_BY_ACCOUNT_QUERY = `batchresources
 | where type =~ 'microsoft.batch/batchaccounts/pools'
-| summarize pools = make_list(bag_pack('id', id, 'name', name, 'certificates', properties.certificates, ${POOL_FACTS.map(([name, path]) => `'${name}', ${path}`).join(", ")})), poolCount = count() by id = tolower(tostring(split(id, '/pools/')[0]))
+| summarize pools = make_list(pack_array(extract(@'/pools/([^/]+)$', 1, id), properties.certificates, ${POOL_FACTS.map(([, path]) => path).join(", ")})), poolCount = count() by id = extract(@'^(.+)/pools/[^/]+$', 1, id)
 | order by id asc`;
 
 /** Subscriptions and resource groups with their names and tags (owner resolution falls back to them). */

@@ -14,7 +14,7 @@ import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseResourceGraphPage, sto
 import type { SubscriptionLister } from "./armSubscriptions.js";
 import { DEFAULT_MAX_RETRY_WAIT_MS, WAIT_TOO_LONG } from "./retryWaitCap.js";
 import { factsFromGraphRow } from "./poolFacts.js";
-import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_BY_ACCOUNT_QUERY, POOLS_QUERY } from "./queries.js";
+import { accountPoolsQuery, BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, FOLDED_POOL_FIELDS, POOLS_BY_ACCOUNT_QUERY, POOLS_QUERY } from "./queries.js";
 import { signInFailure } from "./signIn.js";
 
 /** Accounts per fallback pool query: keeps the query text short (Resource Graph bounds the query length). */
@@ -212,7 +212,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
       const result = await this.queryPages(POOLS_BY_ACCOUNT_QUERY, queryScope, signal, (rows) => {
         const pools: PoolInfo[] = [];
         for (const row of rows) {
-          let folded: { account: string; bags: Row[]; count: number };
+          let folded: { account: string; pools: Row[]; count: number };
           try {
             folded = foldedPools(row);
           } catch (error) {
@@ -220,10 +220,10 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
             short ??= `an unusable row (${ensureError(error).message})`;
             continue;
           }
-          if (folded.bags.length < folded.count) short ??= `${folded.account}: ${folded.bags.length} of ${folded.count} pools listed`;
-          for (const bag of folded.bags) {
+          if (folded.pools.length < folded.count) short ??= `${folded.account}: ${folded.pools.length} of ${folded.count} pools listed`;
+          for (const pool of folded.pools) {
             try {
-              pools.push(toPool(bag));
+              pools.push(toPool(pool));
             } catch (error) {
               inventory.problems.push({ reason: `Resource Graph returned an unusable Batch pool row (${ensureError(error).message})`, ...affected });
             }
@@ -628,15 +628,28 @@ function toReportedPool(row: Row): ReportedPool | undefined {
  * A pool row: its references (none when the row has no `certificates`: Resource Graph's contract may not carry them,
  * and the audit reads the Batch API where they can matter) and its facts. Nothing of the row is kept but strings.
  */
-/** A row of POOLS_BY_ACCOUNT_QUERY: the account key, its pools' bags, and how many rows Resource Graph folded. */
-function foldedPools(row: Row): { account: string; bags: Row[]; count: number } {
+/**
+ * A row of POOLS_BY_ACCOUNT_QUERY: the account's id, its pools as rows shaped like POOLS_QUERY's (each pool's id the
+ * account's id, `/pools/` and its name), and how many rows Resource Graph folded. Throws when the key is not a Batch
+ * account's id (the pool ids did not end `/pools/<name>`) or a pool is not its list of fields.
+ */
+function foldedPools(row: Row): { account: string; pools: Row[]; count: number } {
   const account = str(row, "id");
-  const bags = row.pools;
-  if (!Array.isArray(bags)) throw new Error(`${account}: field "pools" is not an array`);
+  if (accountIdOf(`${account}/pools/x`)?.length !== account.length) throw new Error(`"${account}" is not a Batch account id`);
+  const lists = row.pools;
+  if (!Array.isArray(lists)) throw new Error(`${account}: field "pools" is not an array`);
   const count = row.poolCount;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 0) throw new Error(`${account}: field "poolCount" is not a count`);
-  for (const bag of bags) if (bag === null || typeof bag !== "object" || Array.isArray(bag)) throw new Error(`${account}: a pool is not an object`);
-  return { account, bags: bags as Row[], count };
+  const pools = lists.map((fields: unknown): Row => {
+    if (!Array.isArray(fields) || fields.length !== FOLDED_POOL_FIELDS.length) throw new Error(`${account}: a pool is not a list of ${FOLDED_POOL_FIELDS.length} fields`);
+    const pool: Row = {};
+    FOLDED_POOL_FIELDS.forEach((field, i) => (pool[field] = fields[i] ?? null));
+    const name = pool.name;
+    if (typeof name !== "string" || name === "" || name.includes("/")) throw new Error(`${account}: a pool has no name`);
+    pool.id = `${account}/pools/${name}`;
+    return pool;
+  });
+  return { account, pools, count };
 }
 
 function toPool(row: Row): PoolInfo {

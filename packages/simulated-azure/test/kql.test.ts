@@ -389,13 +389,13 @@ describe("count and summarize", () => {
     expect(failure("resources | summarize make_list(name, 0)").message).toMatch(/make_list's size '0'/);
   });
 
-  it("packs bags with bag_pack (a missing value as null) and groups by a computed key", () => {
+  it("packs values into arrays with pack_array (a missing value as null in its place) and groups by a computed key", () => {
     const rows = run(
-      "resources | where type =~ 'microsoft.batch/batchaccounts' | summarize items = make_list(bag_pack('name', name, 'quota', properties.dedicatedCoreQuota, 'none', properties.nothing)) by g = tolower(tostring(split(id, '/providers/')[0]))",
+      "resources | where type =~ 'microsoft.batch/batchaccounts' | summarize items = make_list(pack_array(name, properties.dedicatedCoreQuota, properties.nothing)) by g = tolower(tostring(split(id, '/providers/')[0]))",
     );
     expect(rows).toEqual([
-      { g: "/subscriptions/s1/resourcegroups/rg1", items: [{ name: "alpha", quota: 20, none: null }] },
-      { g: "/subscriptions/s1/resourcegroups/rg2", items: [{ name: "beta", quota: 5, none: null }] },
+      { g: "/subscriptions/s1/resourcegroups/rg1", items: [["alpha", 20, null]] },
+      { g: "/subscriptions/s1/resourcegroups/rg2", items: [["beta", 5, null]] },
     ]);
   });
 
@@ -405,9 +405,18 @@ describe("count and summarize", () => {
     ]);
   });
 
-  it("refuses bag_pack with an odd number of arguments or a key that is not a literal string, and split without its delimiter", () => {
-    expect(failure("resources | project b = bag_pack('a')").message).toMatch(/bag_pack takes pairs/);
-    expect(failure("resources | project b = bag_pack(name, 1)").message).toMatch(/bag_pack key 'name'/);
+  it("extracts a capture group with extract, greedy as the expression says, and an empty string where it does not match", () => {
+    expect(run("resources | where name == 'alpha' or name == 'GammaStore' | project a = extract(@'^(.+)/providers/', 1, id), b = extract(@'/([^/]+)$', 1, id), c = extract('batchAccounts/(x)', 1, id), d = extract('s[0-9]', 0, id)")).toEqual([
+      { a: "/subscriptions/s1/resourceGroups/rg1", b: "alpha", c: "", d: "s1" },
+      { a: "/subscriptions/s2/resourceGroups/rg3", b: "GammaStore", c: "", d: "s2" },
+    ]);
+    expect(failure("resources | project e = extract(name, 1, id)").message).toMatch(/extract's regular expression 'name'/);
+    expect(failure("resources | project e = extract('(a)', -1, id)").message).toMatch(/extract's capture group/);
+    expect(failure("resources | project e = extract('(a)', 1)").message).toMatch(/extract takes a regular expression/);
+  });
+
+  it("refuses pack_array without values, and split without its delimiter", () => {
+    expect(failure("resources | project b = pack_array()").message).toMatch(/pack_array takes at least one value/);
     expect(failure("resources | project s = split(name)").message).toMatch(/split takes a string and a delimiter/);
   });
 });

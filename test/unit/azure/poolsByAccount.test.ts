@@ -108,10 +108,13 @@ describe("pools read by account", () => {
     expect(log.filter((l) => l.startsWith("per-pool"))).toHaveLength(9); // 18 pools, 2 a page
   });
 
-  it("reads a scope again a row per pool when a folded row is unusable, or the answer is cut short without a $skipToken", async () => {
+  it("reads a scope again a row per pool when a folded row is unusable (no list, no count, a pool missing a field or its name, a key that is no account), or the answer is cut short without a $skipToken", async () => {
     for (const spoil of [
       (page: Row[]) => page.map((row) => ({ ...row, pools: "not a list" })),
       (page: Row[]) => page.map((row) => ({ ...row, poolCount: -1 })),
+      (page: Row[]) => page.map((row) => ({ ...row, pools: (row.pools as unknown[][]).map((fields) => fields.slice(1)) })),
+      (page: Row[]) => page.map((row) => ({ ...row, pools: (row.pools as unknown[][]).map((fields) => [`x/${String(fields[0])}`, ...fields.slice(1)]) })),
+      (page: Row[]) => page.map((row) => ({ ...row, id: String(row.id).replace(/\/providers\/.*$/, "") })),
       (page: Row[]) => ({ truncated: page }),
     ]) {
       const { client } = graph((request, page, at) => (request.query === POOLS_BY_ACCOUNT_QUERY && at === 0 ? spoil(page) : page));
@@ -135,10 +138,10 @@ describe("pools read by account", () => {
 
   it("reports a pool the per-pool reading cannot use, as a row per pool always did", async () => {
     const { client } = graph((request, page, at) =>
-      request.query === POOLS_BY_ACCOUNT_QUERY && at === 0 ? page.map((row, i) => (i === 0 ? { ...row, pools: [{ ...((row.pools as Row[])[0] ?? {}), id: "not-a-pool" }, ...(row.pools as Row[]).slice(1)] } : row)) : page,
+      request.query === POOLS_BY_ACCOUNT_QUERY && at === 0 ? page.map((row, i) => (i === 0 ? { ...row, pools: (row.pools as unknown[][]).map((fields, j) => (j === 0 ? [fields[0], "not-a-list", ...fields.slice(2)] : fields)) } : row)) : page,
     );
     const { result, pools } = await read(client);
     expect(pools).toHaveLength(TABLE.length - 1);
-    expect(result.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/unusable Batch pool row .*not-a-pool/)]);
+    expect(result.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/unusable Batch pool row .*"certificates" is not an array/)]);
   });
 });

@@ -2,7 +2,7 @@ import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { createHttpHeaders } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import { ResourceGraphInventory } from "../../../src/azure/resourceGraphInventory.js";
-import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, POOLS_BY_ACCOUNT_QUERY, POOLS_QUERY } from "../../../src/azure/queries.js";
+import { BATCH_ACCOUNTS_QUERY, CONTAINERS_QUERY, FOLDED_POOL_FIELDS, POOLS_BY_ACCOUNT_QUERY, POOLS_QUERY } from "../../../src/azure/queries.js";
 
 type Request = { query: string; subscriptions?: string[]; managementGroups?: string[]; options?: { skipToken?: string } };
 type Row = Record<string, unknown>;
@@ -29,14 +29,16 @@ function fakeResourceGraph(rowsFor: (query: string, subscription: string) => Row
   return { client: client as unknown as ResourceGraphClient, log };
 }
 
-/** POOLS_BY_ACCOUNT_QUERY's rows: `id` the account's lower-cased id, `pools` its pool rows, `poolCount` how many. */
+/** POOLS_BY_ACCOUNT_QUERY's rows: `id` the account's id, `pools` its pools' fields, `poolCount` how many. */
 function foldByAccount(pools: Row[]): Row[] {
   const byAccount = new Map<string, Row[]>();
   for (const pool of pools) {
-    const account = String(pool.id).split("/pools/")[0]?.toLowerCase() ?? "";
+    const account = String(pool.id).slice(0, String(pool.id).lastIndexOf("/pools/"));
     byAccount.set(account, [...(byAccount.get(account) ?? []), pool]);
   }
-  return [...byAccount].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([id, list]) => ({ id, pools: list, poolCount: list.length }));
+  return [...byAccount]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([id, list]) => ({ id, pools: list.map((pool) => FOLDED_POOL_FIELDS.map((field) => pool[field] ?? null)), poolCount: list.length }));
 }
 
 const sub = (n: number) => `00000000-0000-0000-0000-00000000000${n}`;

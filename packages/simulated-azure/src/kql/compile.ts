@@ -529,7 +529,8 @@ class Compiler {
     }
     const args = this.elements(node.ArgumentList?.Expressions ?? null);
     if (name === "split") return this.split(node, args, columns);
-    if (name === "bag_pack") return this.bagPack(node, args, columns);
+    if (name === "pack_array") return this.packArray(node, args, columns);
+    if (name === "extract") return this.extract(node, args, columns);
     const [first] = args;
     if (args.length !== 1 || first === undefined) {
       return this.fail(node, `'${this.snippet(node)}' (${name} takes exactly one argument)`, FUNCTIONS_HINT);
@@ -580,27 +581,38 @@ class Compiler {
   }
 
   /**
-   * bag_pack(key1, value1, key2, value2, ...): a property bag of the pairs. Learn, Kusto "bag_pack()"; keys must be
-   * strings (literals here). A null value is kept as null: the app reads a missing key and a null alike.
+   * extract(regex, captureGroup, source): the text the capture group matched in the source, or "" when the expression
+   * does not match (Learn, Kusto "extract()": null, which a Kusto string reads as empty). The regular expression is a
+   * string literal, evaluated here as a JavaScript one: the RE2 syntax the app uses (groups, classes, anchors, +, *)
+   * means the same in both. No typeLiteral argument.
    */
-  private bagPack(node: Kusto.Language.Syntax.FunctionCallExpression, args: Expression[], columns: Columns): CompiledExpression {
-    if (args.length === 0 || args.length % 2 !== 0) {
-      return this.fail(node, `'${this.snippet(node)}' (bag_pack takes pairs of a key and a value)`, FUNCTIONS_HINT);
+  private extract(node: Kusto.Language.Syntax.FunctionCallExpression, args: Expression[], columns: Columns): CompiledExpression {
+    const [regexArg, groupArg, sourceArg] = args;
+    if (args.length !== 3 || regexArg === undefined || groupArg === undefined || sourceArg === undefined) {
+      return this.fail(node, `'${this.snippet(node)}' (extract takes a regular expression, a capture group and a source)`, FUNCTIONS_HINT);
     }
-    const pairs: Array<{ key: string; value: (row: Row) => unknown }> = [];
-    for (let i = 0; i < args.length; i += 2) {
-      const keyArg = args[i] as Expression;
-      const key = this.expression(keyArg, columns).constant?.value;
-      if (typeof key !== "string") return this.fail(keyArg, `The bag_pack key '${this.snippet(keyArg)}'`, "Keys must be string literals.");
-      pairs.push({ key, value: this.expression(args[i + 1] as Expression, columns).evaluate });
+    const pattern = this.expression(regexArg, columns).constant?.value;
+    if (typeof pattern !== "string") return this.fail(regexArg, `extract's regular expression '${this.snippet(regexArg)}'`, "It must be a string literal.");
+    const group = this.expression(groupArg, columns).constant?.value;
+    if (typeof group !== "number" || !Number.isInteger(group) || group < 0) return this.fail(groupArg, `extract's capture group '${this.snippet(groupArg)}'`, "It must be a non-negative integer literal.");
+    let regex: RegExp;
+    try {
+      regex = new RegExp(pattern);
+    } catch (error) {
+      return this.fail(regexArg, `extract's regular expression '${this.snippet(regexArg)}' (${(error as Error).message})`, FUNCTIONS_HINT);
     }
-    return {
-      evaluate: (row) => {
-        const bag: Record<string, unknown> = {};
-        for (const { key, value } of pairs) bag[key] = value(row) ?? null;
-        return bag;
-      },
-    };
+    const source = this.expression(sourceArg, columns).evaluate;
+    return { evaluate: (row) => regex.exec(toKqlString(source(row)))?.[group] ?? "" };
+  }
+
+  /**
+   * pack_array(value1, value2, ...): the values as an array, a null kept as null in its place. Learn, Kusto
+   * "pack_array()".
+   */
+  private packArray(node: Kusto.Language.Syntax.FunctionCallExpression, args: Expression[], columns: Columns): CompiledExpression {
+    if (args.length === 0) return this.fail(node, `'${this.snippet(node)}' (pack_array takes at least one value)`, FUNCTIONS_HINT);
+    const values = args.map((arg) => this.expression(arg, columns).evaluate);
+    return { evaluate: (row) => values.map((value) => value(row) ?? null) };
   }
 
   private inList(node: Kusto.Language.Syntax.InExpression, columns: Columns): CompiledExpression {
