@@ -414,8 +414,13 @@ describe("migration kit: kept as its inputs", () => {
 
   it("builds the same kit from a configuration held as text as from the parsed one", () => {
     const compact = compactPoolConfiguration(windowsPool.configuration!);
-    expect(compact).toEqual(windowsPool.configuration);
+    expect(compact.properties).toEqual(windowsPool.configuration?.properties);
+    expect(compact.identity).toEqual(windowsPool.configuration?.identity);
+    expect(compact.identity).not.toBeUndefined();
     expect(JSON.stringify(compact)).toBe(JSON.stringify(windowsPool.configuration));
+    // Each read is a fresh parse: a caller that edits what it read does not change the configuration.
+    (compact.properties as Record<string, unknown>).vmSize = "edited";
+    expect(compact.properties.vmSize).toBe(windowsPool.configuration?.properties.vmSize);
     const fromCompact = kitOf(findingsFor([{ ...windowsPool, configuration: compact }]), "render-pool");
     const fromPlain = kitOf(findingsFor([windowsPool]), "render-pool");
     expect(JSON.stringify(fromCompact)).toBe(JSON.stringify(fromPlain));
