@@ -36,9 +36,18 @@ interface Lane {
   /** No request goes before this time (Retry-After). */
   blockedUntil: number;
   activeCalls: number;
+  /** Requests of this subscription sent and not yet answered. */
+  requestsOut: number;
   waiters: Record<Kind, (() => void)[]>;
   queued: Record<Kind, boolean>;
 }
+
+/**
+ * Every this many lanes asked for, the lanes a fresh one would equal are let go: idle, unthrottled and refilled to
+ * the bucket's capacity. At 20,000 subscriptions the lanes kept after their last call were 6 MB of the audit's heap
+ * as its reads ended; a subscription asked for again gets a fresh lane, which is exactly the state it was let go in.
+ */
+const SWEEP_EVERY = 1024;
 
 export const subscriptionPacingPolicyName = "subscriptionPacingPolicy";
 
@@ -54,6 +63,7 @@ export class SubscriptionPacer {
   private readonly maxRetryWaitMs: number;
   private readonly now: () => number;
   private readonly lanes = new Map<string, Lane>();
+  private lanesAsked = 0;
   private readonly queues: Record<Kind, FairQueue>;
   private inFlight = 0;
   private activeCalls = 0;
@@ -79,6 +89,7 @@ export class SubscriptionPacer {
         mayGoAt: (lane, now) => Math.max(lane.blockedUntil, lane.tokens >= 2 ? now : now + ((2 - lane.tokens) / this.rate) * 1000),
         take: (lane) => {
           lane.tokens -= 1;
+          lane.requestsOut++;
           this.inFlight++;
           this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.inFlight);
         },
@@ -136,6 +147,7 @@ export class SubscriptionPacer {
         response = await attempt();
       } finally {
         this.inFlight--;
+        lane.requestsOut--;
         this.pump();
       }
       this.observe(lane, response);
@@ -147,6 +159,7 @@ export class SubscriptionPacer {
   }
 
   private lane(subscriptionId: string): Lane {
+    if (++this.lanesAsked % SWEEP_EVERY === 0) this.sweep();
     const key = subscriptionId.toLowerCase();
     let lane = this.lanes.get(key);
     if (!lane) {
@@ -156,12 +169,29 @@ export class SubscriptionPacer {
         refilledAt: this.now(),
         blockedUntil: 0,
         activeCalls: 0,
+        requestsOut: 0,
         waiters: { requests: [], calls: [] },
         queued: { requests: false, calls: false },
       };
       this.lanes.set(key, lane);
     }
     return lane;
+  }
+
+  /** Lets go of the lanes a fresh one would equal (see SWEEP_EVERY). */
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, lane] of this.lanes) {
+      if (lane.activeCalls > 0 || lane.requestsOut > 0 || lane.queued.requests || lane.queued.calls) continue;
+      if (lane.waiters.requests.length > 0 || lane.waiters.calls.length > 0 || lane.blockedUntil > now) continue;
+      if (lane.tokens + ((now - lane.refilledAt) / 1000) * this.rate < this.capacity) continue;
+      this.lanes.delete(key);
+    }
+  }
+
+  /** Lanes held (for tests and benchmarks). */
+  get laneCount(): number {
+    return this.lanes.size;
   }
 
   private wait(lane: Lane, kind: Kind): Promise<void> {

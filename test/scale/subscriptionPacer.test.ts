@@ -33,6 +33,28 @@ describe("the subscription pacer", () => {
     expect(pacer.stats.throttled).toBe(1);
   });
 
+  it("lets go of lanes a fresh one would equal (idle and refilled), and keeps a lane that is spent or busy", async () => {
+    let now = 0;
+    const pacer = new SubscriptionPacer({ maxInFlight: 8, capacity: 10, refillPerSecond: 5, now: () => now });
+    const sub = (i: number) => `${String(i).padStart(8, "0")}-0000-4000-8000-000000000000`;
+    // Lane 0 has a request out while the sweep runs (the 1st lane asked for).
+    let release: (() => void) | undefined;
+    const busy = pacer.send(sub(0), () => new Promise<PipelineResponse>((r) => (release = () => r(answer(200)))));
+    await tick();
+    // Lanes 1..1022 (the 2nd to 1,023rd asked for) each send once, a second apart, so each bucket is full again by
+    // the next; the last two send in the instant of the sweep, so their buckets are a token short.
+    for (let i = 1; i <= 1022; i++) {
+      if (i < 1022) now += 1000;
+      await pacer.send(sub(i), async () => answer(200));
+    }
+    expect(pacer.laneCount).toBe(1023);
+    // The 1,024th lane asked for sweeps first: the busy lane and the two spent ones stay, then the new one is made.
+    await pacer.send(sub(5000), async () => answer(200));
+    expect(pacer.laneCount).toBe(4);
+    release?.();
+    expect((await busy).status).toBe(200);
+  });
+
   it("never drains the mirrored bucket (one token stays in reserve), and lowers it to what ARM says remains", async () => {
     vi.useFakeTimers();
     try {
