@@ -3,7 +3,7 @@
 // that no stage holds every pool of a large tenant (500,000 at 100,000 accounts): only the pools the Batch API's list
 // is merged with (accounts with certificates, or whose reads have not finished yet) wait for the end.
 import { AuditError, ensureError, isFatal } from "./errors.js";
-import { ResourceIdMap } from "./ids.js";
+import { ResourceIdMap, sameResourceId } from "./ids.js";
 import { StartQueue } from "./startQueue.js";
 import type { AccountPlace, findingJudge } from "./findings.js";
 import { compactPoolConfiguration, isMigratedPool } from "./migrationKit.js";
@@ -90,8 +90,6 @@ interface AccountRead {
    * (or a name holds the separator): at 100,000 accounts a set each was 40 MB of tables, an array of strings each 25 MB.
    */
   graphNames: string | Set<string>;
-  /** "merge" mode with the Batch API's list read: its pools by lower-cased name. */
-  batchByName?: Map<string, PoolInfo>;
   /** "graph" mode: the findings made so far. */
   findings: Finding[];
   /**
@@ -145,7 +143,6 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       // it has certificate references: these pools stay in memory until the reads are gathered.
       entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).map((p) => p.name);
       entry.batchPools = listed.map(({ configuration, ...p }) => (configuration && p.certificateReferences.length > 0 ? { ...p, configuration: compactPoolConfiguration(configuration) } : p));
-      entry.batchByName = new Map(entry.batchPools.map((p) => [p.name.toLowerCase(), p]));
       // Resource Graph's pools held so far that the merge would not take anything from are let go.
       if (entry.mode === "merge") entry.held = entry.held.filter((p) => adds(entry, p));
     } catch (error) {
@@ -494,14 +491,29 @@ function namesOf(names: string | Set<string>): string[] {
 }
 
 /**
+ * The Batch API's pools of long lists by lower-cased name, made when first needed. Most accounts list a few pools,
+ * found by a scan: a map each was 3 MB at 100,000 accounts (10,000 with certificates) while the reads ended.
+ */
+const byNameOf = new WeakMap<readonly PoolInfo[], Map<string, PoolInfo>>();
+const SCANNED_POOLS = 32;
+
+/** The pool of the Batch API's list with this name, letter case aside. */
+export function listedPool(pools: readonly PoolInfo[], name: string): PoolInfo | undefined {
+  if (pools.length <= SCANNED_POOLS) return pools.find((p) => sameResourceId(p.name, name));
+  let byName = byNameOf.get(pools);
+  if (!byName) byNameOf.set(pools, (byName = new Map(pools.map((p) => [p.name.toLowerCase(), p]))));
+  return byName.get(name.toLowerCase());
+}
+
+/**
  * Whether a Resource Graph pool adds anything to the account's Batch API list once that is read (otherwise it need not
  * be held): its references (a union, a disagreement said), a pool the list does not have but with references, or a
  * fact the list's pool does not carry. The Batch API's facts carry every property, so a pool without references that
  * the list has adds nothing, and one the list does not have is left out by the merge anyway.
  */
 function adds(entry: AccountRead, pool: PoolInfo): boolean {
-  if (!entry.batchByName || pool.certificateReferences.length > 0) return true;
-  const listed = entry.batchByName.get(pool.name.toLowerCase());
+  if (!entry.batchPools || pool.certificateReferences.length > 0) return true;
+  const listed = listedPool(entry.batchPools, pool.name);
   if (!listed) return false;
   const facts = pool.facts ?? {};
   const carried = listed.facts ?? {};
