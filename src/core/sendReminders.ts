@@ -222,7 +222,8 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       const { message, email, outcome } = entry;
       result.messages.push({ kind: message.kind, recipient: message.recipient, owner: message.owner, subject: email?.subject ?? "", operationId: message.operationId, outcome });
       if (outcome === "deferred" || outcome === "pending") left.push(message);
-      if (email) await deps.onMessage?.(message, email, outcome);
+      // Once the run is ending, what is left is reported in the result only.
+      if (email && !fatal) await deps.onMessage?.(message, email, outcome);
     }
   };
   // One report at a time, in plan order, however the sends finish; a failing onMessage ends the run like any other.
@@ -267,7 +268,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       // A message that cannot be rendered is reported and skipped (nothing was recorded for it): one bad message
       // must not stop every later one, nor the report, day after day.
       if (!(error instanceof RenderFailure)) {
-        fatal = { error };
+        fatal ??= { error };
         break;
       }
       result.failed.push({ recipient: message.recipient, error: `could not be rendered: ${error.cause.message}` });
@@ -331,6 +332,13 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       return "deferred";
     }
     const email = await render();
+    // The wait for a slot may be long (up to MAX_SLOT_WAIT_MS): a send out meanwhile may have been throttled or
+    // answered unclearly, or the run may be ending. Then this one is not sent either.
+    if (stopSending || fatal || deps.outOfTime?.()) {
+      result.deferred++;
+      if (stopSending === "unclear") result.heldBack++;
+      return "deferred";
+    }
     // The slot is taken as the send is decided, so the next message's slot counts it.
     pacer.record();
     return () => deliver(message, email, sender);

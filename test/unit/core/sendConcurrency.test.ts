@@ -57,7 +57,8 @@ class TimedMail {
   }
 }
 
-function run(ledger: MemoryLedger, mail: TimedMail, extra: { stillHeld?: () => boolean; onMessage?: () => Promise<void> } = {}) {
+type Extra = { stillHeld?: () => boolean; onMessage?: () => Promise<void>; now?: () => Date; sleep?: (ms: number) => Promise<void>; perMinute?: number };
+function run(ledger: MemoryLedger, mail: TimedMail, { perMinute = 100, ...extra }: Extra = {}) {
   return sendReminders(
     { ledger, sender: mail, renderer, hash: (s) => s, now: () => new Date("2026-11-26T07:00:00Z"), sleep: async () => undefined, ...extra },
     {
@@ -69,7 +70,7 @@ function run(ledger: MemoryLedger, mail: TimedMail, extra: { stillHeld?: () => b
       adminSummaryTo: [],
       allowedRecipientDomains: [],
       mode: "live",
-      limits: { perMinute: 100, perHour: 1000 },
+      limits: { perMinute, perHour: 1000 },
     },
   );
 }
@@ -121,6 +122,29 @@ describe("sends a few at a time", () => {
     expect(second.sent).toBe(12 - first.sent);
     const everyAccepted = [...mail.finished.filter((to) => to !== OWNERS[1]), ...again.started];
     expect(everyAccepted.sort()).toEqual([...OWNERS].sort());
+  });
+
+  it("sends nothing more when a send out is throttled while the next one waits for its slot within the limits", async () => {
+    const ledger = new MemoryLedger();
+    // One send a minute: the second message waits for its slot (the clock moves a minute on; 50 ms really pass),
+    // and meanwhile the first send, 20 ms out, is refused.
+    let clock = Date.parse("2026-11-26T07:00:00Z");
+    const mail = new TimedMail(
+      () => 20,
+      (n) => (n === 0 ? "throttle" : "accept"),
+    );
+    const result = await run(ledger, mail, {
+      perMinute: 1,
+      now: () => new Date(clock),
+      sleep: async (ms) => {
+        clock += ms;
+        await sleep(50);
+      },
+    });
+    expect(mail.started).toHaveLength(1);
+    expect(result.sent).toBe(0);
+    expect(result.deferred).toBe(12);
+    expect(result.throttled).toContain("429");
   });
 
   it("ends the run when the lock is lost, after the sends already out finish, and starts no more", async () => {
