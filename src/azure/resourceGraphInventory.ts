@@ -66,7 +66,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   private readonly sleep: (ms: number) => Promise<void>;
   /** When the quota headers say it is spent, the earliest time the next query may go. */
   private notBefore = 0;
-  /** Set once Resource Graph refused POOLS_BY_ACCOUNT_QUERY: every later scope asks for a row per pool at once. */
+  /** Set once Resource Graph refused POOLS_BY_ACCOUNT_QUERY in this read: later scopes ask for a row per pool at once. */
   private poolsByAccountRefused = false;
   /** Queries sent, 429s met, and scopes whose pools were read again a row per pool, for benchmarks and logs. */
   readonly stats = { queries: 0, throttled: 0, poolFallbacks: 0 };
@@ -91,6 +91,8 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    */
   async readInventory(scope: AuditScope, listener?: InventoryListener | ((accounts: BatchAccountInfo[]) => void), options: ReadOptions = {}): Promise<TenantInventory> {
     const { signal } = options;
+    // Each inventory asks for pools by account again: a refusal is remembered for one read, not the host's life.
+    this.poolsByAccountRefused = false;
     const told: InventoryListener = typeof listener === "function" ? { accounts: listener } : (listener ?? {});
     const inventory = emptyInventory();
     const tenantWide = scope.subscriptions.length === 0 && scope.managementGroups.length === 0;
@@ -199,9 +201,10 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
   /**
    * Every pool of a scope, handed to `take` page by page: asked for folded into a row per account
    * (POOLS_BY_ACCOUNT_QUERY, a fifth of the pages at five pools an account), and again a row per pool (POOLS_QUERY)
-   * when Resource Graph does not answer that in full: it refuses the query (HTTP 400 on its first page; remembered, so
-   * later scopes ask a row per pool at once), an account's list comes back shorter than its count or unusable, or the
-   * result is cut short with no $skipToken. Whether Resource Graph pages a summarized query as it pages rows cannot be checked
+   * when Resource Graph does not answer that in full: it refuses the query (HTTP 400 on its first page; remembered for
+   * this read, so later scopes ask a row per pool at once), an account's list comes back shorter than its count or
+   * unusable, the result is cut short with no $skipToken, or a page fails (a server error, a large page refused): any
+   * failure but the quota spent past MAX_RETRY_WAIT_SECONDS or the run stopping. Whether Resource Graph pages a summarized query as it pages rows cannot be checked
    * offline; either way the pools are all read. Pools taken before the fallback are handed over again: the inventory
    * and the listener merge repeated rows by id, as they do Resource Graph's own repeats.
    */
@@ -232,7 +235,8 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
         take(pools);
       });
       if (result.refused) this.poolsByAccountRefused = true;
-      const why = result.refused ? result.problem : short ?? (result.truncated ? result.problem : undefined);
+      // Any failure but a final one is read again a row per pool: a genuine one shows there too, and is reported.
+      const why = result.problem !== undefined && !result.final && !result.tenantLimitHit ? result.problem : short;
       if (why === undefined) {
         if (result.problem) inventory.problems.push({ reason: `Batch pool query, ${queryScope.label}: ${result.problem}`, ...affected });
         return;
@@ -344,14 +348,15 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     scope: QueryScope,
     signal: AbortSignal | undefined,
     onPage: (rows: Row[]) => void,
-  ): Promise<{ problem?: string; tenantLimitHit?: boolean; refused?: boolean; truncated?: boolean }> {
+  ): Promise<{ problem?: string; tenantLimitHit?: boolean; refused?: boolean; final?: boolean }> {
     let skipToken: string | undefined;
     let throttled = 0;
     let taken = 0;
     const guard = new PagingGuard("Resource Graph", this.maxPages, "INVENTORY.PAGING_LOOP");
     for (;;) {
       const waitProblem = await this.waitForQuota(signal);
-      if (waitProblem) return { problem: waitProblem };
+      // Final: the quota is spent past the cap or the run stopped; another query now would fare no better.
+      if (waitProblem) return { problem: waitProblem, final: true };
       let raw: FullOperationResponse | undefined;
       try {
         this.stats.queries++;
@@ -384,13 +389,13 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
           continue;
         }
         if (page.resultTruncated === "true") {
-          return { truncated: true, problem: `the result was truncated after ${taken} of ${page.totalRecords} rows with no $skipToken to continue` };
+          return { problem: `the result was truncated after ${taken} of ${page.totalRecords} rows with no $skipToken to continue` };
         }
         return {};
       } catch (error) {
         const signIn = signInFailure(error);
         if (signIn) throw signIn;
-        if (signal?.aborted) return { problem: stoppedReason(signal).message };
+        if (signal?.aborted) return { problem: stoppedReason(signal).message, final: true };
         if (error instanceof AuditError) return { problem: error.message };
         if (isRestError(error) && error.statusCode === 429 && error.code !== WAIT_TOO_LONG && throttled < this.maxThrottleWaits) {
           throttled++;

@@ -125,15 +125,41 @@ describe("pools read by account", () => {
     }
   });
 
-  it("does not read again where the folded query failed for another reason: the scope is reported incomplete", async () => {
-    const { client, log } = graph((request, page, at) => {
+  it("reads a scope again a row per pool where a page of the folded query fails, and reports the scope incomplete only when that fails too", async () => {
+    const flaky = graph((request, page, at) => {
       if (request.query === POOLS_BY_ACCOUNT_QUERY && at === 2) throw new RestError("Service unavailable", { statusCode: 503 });
       return page;
     });
-    const { result, stats } = await read(client);
-    expect(stats.poolFallbacks).toBe(0);
-    expect(log.some((l) => l.startsWith("per-pool"))).toBe(false);
-    expect(result.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/^Batch pool query, .*HTTP 503/)]);
+    const read1 = await read(flaky.client);
+    expect(ids(read1.pools)).toEqual(everyPool);
+    expect(read1.result.problems).toEqual([]);
+    expect(read1.stats.poolFallbacks).toBe(1);
+
+    const down = graph((request, page, at) => {
+      if (request.query === POOLS_BY_ACCOUNT_QUERY && at === 2) throw new RestError("Service unavailable", { statusCode: 503 });
+      if (request.query === POOLS_QUERY && at === 4) throw new RestError("Service unavailable", { statusCode: 503 });
+      return page;
+    });
+    const read2 = await read(down.client);
+    expect(read2.stats.poolFallbacks).toBe(1);
+    expect(read2.result.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/^Batch pool query, .*HTTP 503/)]);
+  });
+
+  it("remembers a refusal for one read of the inventory, and asks by account again on the next", async () => {
+    let refuse = true;
+    const { client, log } = graph((request, page) => {
+      if (request.query === POOLS_BY_ACCOUNT_QUERY && refuse) throw new RestError("InvalidQuery", { statusCode: 400, code: "BadRequest" });
+      return page;
+    });
+    const inventory = new ResourceGraphInventory(client, { subscriptionBatchSize: 1, sleep: () => Promise.resolve() });
+    const scope = { subscriptions: [sub(1), sub(2)], managementGroups: [] };
+    await inventory.readInventory(scope, { accounts: () => undefined, pools: () => undefined });
+    expect(log.filter((l) => l.startsWith("by-account"))).toHaveLength(1);
+    refuse = false;
+    log.length = 0;
+    await inventory.readInventory(scope, { accounts: () => undefined, pools: () => undefined });
+    expect(log.filter((l) => l.startsWith("per-pool"))).toEqual([]);
+    expect(log.filter((l) => l.startsWith("by-account")).length).toBeGreaterThan(0);
   });
 
   it("reports a pool the per-pool reading cannot use, as a row per pool always did", async () => {
