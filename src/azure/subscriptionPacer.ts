@@ -43,9 +43,10 @@ interface Lane {
 }
 
 /**
- * Every this many lanes asked for, the lanes a fresh one would equal are let go: idle, unthrottled and refilled to
- * the bucket's capacity. At 20,000 subscriptions the lanes kept after their last call were 6 MB of the audit's heap
- * as its reads ended; a subscription asked for again gets a fresh lane, which is exactly the state it was let go in.
+ * Every this many times a lane is asked for (a call or a request), the lanes a fresh one would equal are let go:
+ * idle, unthrottled and refilled to the bucket's capacity. At 20,000 subscriptions the lanes kept after their last
+ * call were 6 MB of the audit's heap as its reads ended; a subscription asked for again gets a fresh lane, which is
+ * exactly the state it was let go in.
  */
 const SWEEP_EVERY = 1024;
 
