@@ -204,9 +204,10 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * when Resource Graph does not answer that in full: it refuses the query (HTTP 400 on its first page; remembered for
    * this read, so later scopes ask a row per pool at once), an account's list comes back shorter than its count or
    * unusable, the result is cut short with no $skipToken, or a page fails (a server error, a large page refused): any
-   * failure but the quota spent past MAX_RETRY_WAIT_SECONDS or the run stopping. Whether Resource Graph pages a summarized query as it pages rows cannot be checked
-   * offline; either way the pools are all read. Pools taken before the fallback are handed over again: the inventory
-   * and the listener merge repeated rows by id, as they do Resource Graph's own repeats.
+   * failure but the quota (spent past MAX_RETRY_WAIT_SECONDS, or a 429 not waited out) or the run stopping. Whether
+   * Resource Graph pages a summarized query as it pages rows cannot be checked offline; either way the pools are all
+   * read. Pools taken before the fallback are handed over again: the inventory and the listener merge repeated rows by
+   * id, as they do Resource Graph's own repeats.
    */
   private async readPools(queryScope: QueryScope, inventory: TenantInventory, signal: AbortSignal | undefined, take: (pools: PoolInfo[]) => void): Promise<void> {
     const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
@@ -408,9 +409,11 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
           continue;
         }
         const status = isRestError(error) && error.statusCode ? `HTTP ${error.statusCode}: ` : "";
-        // A 400 to the first page is Resource Graph refusing the query itself (InvalidQuery, BadRequest).
+        // A 400 to the first page is Resource Graph refusing the query itself (InvalidQuery, BadRequest). A 429 not
+        // waited out (past the cap, or too many) is final: another query now would be throttled too.
         const refused = isRestError(error) && error.statusCode === 400 && skipToken === undefined && taken === 0;
-        return { problem: `${status}${ensureError(error).message}`, ...(refused ? { refused: true } : {}) };
+        const final = isRestError(error) && error.statusCode === 429;
+        return { problem: `${status}${ensureError(error).message}`, ...(refused ? { refused: true } : {}), ...(final ? { final: true } : {}) };
       }
     }
   }

@@ -145,6 +145,17 @@ describe("pools read by account", () => {
     expect(read2.result.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/^Batch pool query, .*HTTP 503/)]);
   });
 
+  it("does not read again a row per pool when the folded query is throttled past what is waited out: the scope is reported", async () => {
+    const { client, log } = graph((request, page) => {
+      if (request.query === POOLS_BY_ACCOUNT_QUERY) throw new RestError("throttled", { statusCode: 429, code: "WaitTooLong" });
+      return page;
+    });
+    const { result, stats } = await read(client);
+    expect(stats.poolFallbacks).toBe(0);
+    expect(log.some((l) => l.startsWith("per-pool"))).toBe(false);
+    expect(result.problems.map((p) => p.reason)).toEqual([expect.stringMatching(/^Batch pool query, .*HTTP 429/)]);
+  });
+
   it("remembers a refusal for one read of the inventory, and asks by account again on the next", async () => {
     let refuse = true;
     const { client, log } = graph((request, page) => {
