@@ -71,10 +71,11 @@ let missed = 0;
 /** The Flex Consumption instance memory infra deploys: the whole-job and large cases also run in it. */
 const instanceMemoryMb = shippedInstanceMemoryMb();
 /** Prints each check as met or MISSED and counts the missed ones (the exit code). */
-function check(checks: { target: string; met: boolean }[]): void {
+/** `met: undefined`: the figure was not measured in this invocation (`--once`), so the target is not judged. */
+function check(checks: { target: string; met: boolean | undefined }[]): void {
   for (const c of checks) {
-    console.log(`  [${c.met ? "met" : "MISSED"}] ${c.target}`);
-    if (!c.met) missed++;
+    console.log(`  [${c.met === undefined ? "not measured" : c.met ? "met" : "MISSED"}] ${c.target}`);
+    if (c.met === false) missed++;
   }
 }
 const accountsText = (n: number) => n.toLocaleString("en-US");
@@ -154,11 +155,12 @@ for (const jobCase of jobs) {
   const { line, where } = await jobLine(jobCase, instanceMemoryMb);
   check([
     { target: `audit <= 15 s (${line.auditWallSeconds} s)`, met: line.auditWallSeconds <= 15 },
-    // Issue 26: the whole job <= 20 s, and <= 300 MB unconstrained (judged on the instance's figure when only that ran).
+    // Issue 26: the whole job <= 20 s, and <= 300 MB unconstrained (not judged when only the instance's run ran).
     { target: `whole job <= 20 s, sending waits excluded (${line.jobWallSeconds} s)`, met: line.jobWallSeconds <= 20 },
     {
       target: `peak RSS <= 300 MB, no heap flag, unconstrained (${line.peakRssUnconstrainedMb ?? "not measured"}; ${where}: ${line.peakRssMb} MB)`,
-      met: (line.peakRssUnconstrainedMb ?? line.peakRssMb) <= 300,
+      // Where no instance limit could be set, the one run was unconstrained; with --once, only the instance's ran.
+      met: line.peakRssUnconstrainedMb !== undefined ? line.peakRssUnconstrainedMb <= 300 : where === "unconstrained" ? line.peakRssMb <= 300 : undefined,
     },
     { target: "no failed scope", met: line.failedScopes === 0 },
   ]);
