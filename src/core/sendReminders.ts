@@ -296,6 +296,17 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent" }), request.report.asOf);
   return result;
 
+  /** Whether no more sends start: a throttle or an unclear answer, the limits reached, the run ending, its time spent. */
+  function sendingStopped(): boolean {
+    return stopSending !== undefined || limitsReached || fatal !== undefined || deps.outOfTime?.() === true;
+  }
+
+  function deferStopped(): "deferred" {
+    result.deferred++;
+    if (stopSending === "unclear") result.heldBack++;
+    return "deferred";
+  }
+
   /**
    * What becomes of a message, decided in plan order: an outcome now (a dry run's preview, already sent, waiting for
    * an earlier one, deferred), or, once the pacer has a slot for it and it is rendered, its send.
@@ -320,11 +331,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       result.awaiting++;
       return "pending";
     }
-    if (stopSending || limitsReached || deps.outOfTime?.()) {
-      result.deferred++;
-      if (stopSending === "unclear") result.heldBack++;
-      return "deferred";
-    }
+    if (sendingStopped()) return deferStopped();
     // Waits for a slot within the per-minute and per-hour limits when one frees soon; otherwise the rest is deferred.
     if (!(await pacer.admit()) || deps.outOfTime?.()) {
       limitsReached = true;
@@ -334,11 +341,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     const email = await render();
     // The wait for a slot may be long (up to MAX_SLOT_WAIT_MS): a send out meanwhile may have been throttled or
     // answered unclearly, or the run may be ending. Then this one is not sent either.
-    if (stopSending || fatal || deps.outOfTime?.()) {
-      result.deferred++;
-      if (stopSending === "unclear") result.heldBack++;
-      return "deferred";
-    }
+    if (sendingStopped()) return deferStopped();
     // The slot is taken as the send is decided, so the next message's slot counts it.
     pacer.record();
     return () => deliver(message, email, sender);
