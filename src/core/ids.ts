@@ -128,22 +128,25 @@ export function sameResourceId(a: string, b: string): boolean {
 
 /**
  * FNV-1a over the UTF-16 units of `id.toLowerCase()`, without making that string when the id is ASCII, folded to 30 bits
- * so that it is a small integer on any V8 build (exported for tests).
+ * so that it is a small integer on any V8 build (exported for tests). ASCII letters are lower-cased as they are read;
+ * at the first non-ASCII unit the hash starts again over `id.toLowerCase()`, whose units it takes as they are.
  */
 export function lowerCaseHash(id: string): number {
+  let text = id;
+  let lowered = false;
   let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    let c = id.charCodeAt(i);
-    if (c > 127) return rawHash(id.toLowerCase());
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c > 127 && !lowered) {
+      text = id.toLowerCase();
+      lowered = true;
+      hash = 0x811c9dc5;
+      i = -1;
+      continue;
+    }
     if (c >= 65 && c <= 90) c += 32;
     hash = Math.imul(hash ^ c, 0x01000193);
   }
-  return (hash ^ (hash >>> 30)) & 0x3fffffff;
-}
-
-function rawHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return (hash ^ (hash >>> 30)) & 0x3fffffff;
 }
 
