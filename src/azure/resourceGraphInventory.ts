@@ -9,7 +9,7 @@ import { accountIdOf, parseResourceId } from "../core/certificateReference.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import { resourceGroupId } from "../core/ids.js";
 import type { BatchAccountInfo, PoolCertificateReference, PoolInfo, ResourceGroupInfo, SubscriptionInfo, Tags } from "../core/model.js";
-import type { AccountPoolReader, AuditScope, InventoryListener, InventoryReader, ReadOptions, ReportedPool, TenantInventory } from "../core/ports.js";
+import type { AccountPoolReader, AuditScope, InventoryListener, InventoryProblem, InventoryReader, ReadOptions, ReportedPool, TenantInventory } from "../core/ports.js";
 import { answerBody, DEFAULT_MAX_PAGES, PagingGuard, parseResourceGraphPage, stoppedReason } from "./armAnswers.js";
 import type { SubscriptionLister } from "./armSubscriptions.js";
 import { DEFAULT_MAX_RETRY_WAIT_MS, WAIT_TOO_LONG } from "./retryWaitCap.js";
@@ -210,7 +210,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * id, as they do Resource Graph's own repeats.
    */
   private async readPools(queryScope: QueryScope, inventory: TenantInventory, signal: AbortSignal | undefined, take: (pools: PoolInfo[]) => void): Promise<void> {
-    const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
+    const affected = affectedBy(queryScope);
     if (!this.poolsByAccountRefused) {
       let short: string | undefined;
       const result = await this.queryPages(POOLS_BY_ACCOUNT_QUERY, queryScope, signal, (rows) => {
@@ -225,13 +225,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
             continue;
           }
           if (folded.pools.length < folded.count) short ??= `${folded.account}: ${folded.pools.length} of ${folded.count} pools listed`;
-          for (const pool of folded.pools) {
-            try {
-              pools.push(toPool(pool));
-            } catch (error) {
-              inventory.problems.push({ reason: `Resource Graph returned an unusable Batch pool row (${ensureError(error).message})`, ...affected });
-            }
-          }
+          pools.push(...convertRows(folded.pools, toPool, "Batch pool", inventory, affected));
         }
         take(pools);
       });
@@ -272,18 +266,8 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     convert: (row: Row) => T,
     take: (items: T[]) => void,
   ): Promise<boolean> {
-    const affected = queryScope.subscriptions ? { subscriptionIds: queryScope.subscriptions } : {};
-    const result = await this.queryPages(query, queryScope, signal, (rows) => {
-      const items: T[] = [];
-      for (const row of rows) {
-        try {
-          items.push(convert(row));
-        } catch (error) {
-          inventory.problems.push({ reason: `Resource Graph returned an unusable ${name} row (${ensureError(error).message})`, ...affected });
-        }
-      }
-      take(items);
-    });
+    const affected = affectedBy(queryScope);
+    const result = await this.queryPages(query, queryScope, signal, (rows) => take(convertRows(rows, convert, name, inventory, affected)));
     if (result.problem) inventory.problems.push({ reason: `${name} query, ${queryScope.label}: ${result.problem}`, ...affected });
     return result.tenantLimitHit === true;
   }
@@ -636,6 +620,24 @@ function toReportedPool(row: Row): ReportedPool | undefined {
  * A pool row: its references (none when the row has no `certificates`: Resource Graph's contract may not carry them,
  * and the audit reads the Batch API where they can matter) and its facts. Nothing of the row is kept but strings.
  */
+/** What a problem of this scope names: its subscriptions, or none (the tenant, or management groups). */
+function affectedBy(scope: QueryScope): Pick<InventoryProblem, "subscriptionIds"> {
+  return scope.subscriptions ? { subscriptionIds: scope.subscriptions } : {};
+}
+
+/** Each row converted; a row that cannot be is noted as a problem of the scope and left out. */
+function convertRows<T>(rows: readonly Row[], convert: (row: Row) => T, name: string, inventory: TenantInventory, affected: Pick<InventoryProblem, "subscriptionIds">): T[] {
+  const items: T[] = [];
+  for (const row of rows) {
+    try {
+      items.push(convert(row));
+    } catch (error) {
+      inventory.problems.push({ reason: `Resource Graph returned an unusable ${name} row (${ensureError(error).message})`, ...affected });
+    }
+  }
+  return items;
+}
+
 /**
  * A row of POOLS_BY_ACCOUNT_QUERY: the account's id, its pools as rows shaped like POOLS_QUERY's (each pool's id the
  * account's id, `/pools/` and its name), and how many rows Resource Graph folded. Throws when the key is not a Batch
