@@ -528,7 +528,6 @@ class Compiler {
       return this.fail(node, what, FUNCTIONS_HINT);
     }
     const args = this.elements(node.ArgumentList?.Expressions ?? null);
-    if (name === "split") return this.split(node, args, columns);
     if (name === "pack_array") return this.packArray(node, args, columns);
     if (name === "extract") return this.extract(node, args, columns);
     const [first] = args;
@@ -557,27 +556,6 @@ class Compiler {
       default: // isnotempty
         return apply((v) => !isNull(v) && v !== "");
     }
-  }
-
-  /**
-   * split(source, delimiter): the parts of the source string between the delimiters, as an array (the whole string
-   * as the one part when the delimiter is not in it). Learn, Kusto "split()"; the optional third argument (one part
-   * by index) is not modelled.
-   */
-  private split(node: Kusto.Language.Syntax.FunctionCallExpression, args: Expression[], columns: Columns): CompiledExpression {
-    const [source, delimiter] = args;
-    if (args.length !== 2 || source === undefined || delimiter === undefined) {
-      return this.fail(node, `'${this.snippet(node)}' (split takes a string and a delimiter)`, FUNCTIONS_HINT);
-    }
-    const text = this.expression(source, columns).evaluate;
-    const by = this.expression(delimiter, columns).evaluate;
-    return {
-      evaluate: (row) => {
-        const separator = toKqlString(by(row));
-        const value = toKqlString(text(row));
-        return separator === "" ? [value] : value.split(separator);
-      },
-    };
   }
 
   /**

@@ -26,7 +26,7 @@ export const SUPPORTED_SCALAR_OPERATORS = [
 ] as const;
 
 export const SUPPORTED_FUNCTIONS = [
-  "not", "array_length", "tolower", "toupper", "tostring", "isnull", "isnotnull", "isempty", "isnotempty", "split", "pack_array", "extract",
+  "not", "array_length", "tolower", "toupper", "tostring", "isnull", "isnotnull", "isempty", "isnotempty", "pack_array", "extract",
 ] as const;
 
 /** Aggregations summarize evaluates. */
