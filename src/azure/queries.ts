@@ -9,7 +9,7 @@ export const BATCH_ACCOUNTS_QUERY = `resources
 | order by id asc`;
 
 /**
- * The facts the retirement rules read, one per pool property path (a pool's row or bag holds a few short strings,
+ * The facts the retirement rules read, one per pool property path (a pool's row or list holds a few short strings,
  * never its whole `properties`). Names are the PoolFacts keys they fill (src/azure/poolFacts.ts reads them).
  */
 const POOL_FACTS: ReadonlyArray<readonly [name: string, path: string]> = [
