@@ -86,6 +86,8 @@ export type JudgeInputs = Omit<FindingInputs, "accounts" | "certificates" | "poo
 export function findingJudge(inputs: JudgeInputs) {
   const rules = inputs.rules ?? BUILT_IN_RULES;
   const poolRules = rules.filter((r) => r.target === "pool");
+  // Whether a rule's finding is about certificate references: asked once per rule, not once per finding.
+  const aboutReferences = new Set(poolRules.filter((r) => r.when !== undefined && readsFact(r.when, "certificateReferences")));
   const certificateRules = rules.filter((r) => r.target === "account-certificate");
   return (
     account: AccountPlace,
@@ -119,7 +121,7 @@ export function findingJudge(inputs: JudgeInputs) {
         const verdict = evaluatePoolRule(rule, pool, listed);
         if (verdict.status === "unknown") inputs.onUnknown?.(rule, pool, verdict.missing, account);
         if (verdict.status !== "affected") continue;
-        const certificatePool = rule.when !== undefined && readsFact(rule.when, "certificateReferences");
+        const certificatePool = aboutReferences.has(rule);
         const vmSize = pool.facts?.vmSize;
         const finding: Finding = {
           id: findingId(rule.id, pool.id),

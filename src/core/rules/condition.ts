@@ -78,63 +78,125 @@ function compiles(pattern: string): boolean {
 
 type FactValue = string | number | string[] | null | undefined;
 
+/** The pool and account a condition is judged on. */
+type PoolOf = Pick<PoolInfo, "facts" | "certificateReferences">;
+type AccountOf = Pick<BatchAccountInfo, "poolAllocationMode" | "location"> | undefined;
+
 /** What a condition reads of one pool in its account. */
-export function factsOf(pool: Pick<PoolInfo, "facts" | "certificateReferences">, account: Pick<BatchAccountInfo, "poolAllocationMode" | "location"> | undefined): (name: FactName) => FactValue {
-  const facts = pool.facts ?? {};
-  return (name) => {
-    switch (name) {
-      case "certificateReferences":
-        return pool.certificateReferences.length;
-      case "account.poolAllocationMode":
-        return account?.poolAllocationMode;
-      case "account.location":
-        return account?.location;
-      default:
-        return facts[name];
-    }
-  };
+function factOf(name: FactName, pool: PoolOf, account: AccountOf): FactValue {
+  switch (name) {
+    case "certificateReferences":
+      return pool.certificateReferences.length;
+    case "account.poolAllocationMode":
+      return account?.poolAllocationMode;
+    case "account.location":
+      return account?.location;
+    default:
+      return pool.facts?.[name];
+  }
 }
 
 export interface ConditionResult {
   value: boolean | "unknown";
-  /** The facts that were not read and left the answer unknown (empty unless `value` is "unknown"). */
-  missing: FactName[];
+  /** The facts that were not read and left the answer unknown (empty unless `value` is "unknown"). Shared: never change it. */
+  missing: readonly FactName[];
 }
 
-export function evaluateCondition(condition: Condition, read: (name: FactName) => FactValue): ConditionResult {
-  if ("all" in condition) return combine(condition.all.map((c) => evaluateCondition(c, read)), false);
-  if ("any" in condition) return combine(condition.any.map((c) => evaluateCondition(c, read)), true);
+type Judge = (pool: PoolOf, account: AccountOf) => ConditionResult;
+
+const NONE_MISSING: readonly FactName[] = Object.freeze([]);
+const TRUE: ConditionResult = Object.freeze({ value: true, missing: NONE_MISSING });
+const FALSE: ConditionResult = Object.freeze({ value: false, missing: NONE_MISSING });
+
+/**
+ * Every pool of a run is judged by every rule, so a condition is made ready once (kept per condition object): its
+ * strings lower-cased, its pattern compiled, its known answers shared, and `all`/`any` stop at the first decisive
+ * answer (reading a fact has no effect, and a decisive answer wins over unknowns whatever follows).
+ */
+const judges = new WeakMap<Condition, Judge>();
+
+export function evaluateCondition(condition: Condition, pool: PoolOf, account: AccountOf): ConditionResult {
+  return judgeOf(condition)(pool, account);
+}
+
+function judgeOf(condition: Condition): Judge {
+  let judge = judges.get(condition);
+  if (!judge) judges.set(condition, (judge = compile(condition)));
+  return judge;
+}
+
+function compile(condition: Condition): Judge {
+  if ("all" in condition) return combined(condition.all.map(judgeOf), false);
+  if ("any" in condition) return combined(condition.any.map(judgeOf), true);
   if ("not" in condition) {
-    const inner = evaluateCondition(condition.not, read);
-    return inner.value === "unknown" ? inner : { value: !inner.value, missing: [] };
+    const inner = judgeOf(condition.not);
+    return (pool, account) => {
+      const result = inner(pool, account);
+      return result.value === "unknown" ? result : result.value ? FALSE : TRUE;
+    };
   }
-  const value = read(condition.fact);
-  if (value === undefined) return { value: "unknown", missing: [condition.fact] };
-  return { value: testFact(condition, value), missing: [] };
+  const { fact } = condition;
+  const unknown: ConditionResult = Object.freeze({ value: "unknown", missing: Object.freeze([fact]) });
+  const test = valueTest(condition);
+  return (pool, account) => {
+    const value = factOf(fact, pool, account);
+    if (value === undefined) return unknown;
+    return test(value) ? TRUE : FALSE;
+  };
 }
 
 /** `all` (decisive false) or `any` (decisive true): a decisive answer wins over unknowns; otherwise unknown wins. */
-function combine(results: ConditionResult[], decisive: boolean): ConditionResult {
-  if (results.some((r) => r.value === decisive)) return { value: decisive, missing: [] };
-  const unknown = results.filter((r) => r.value === "unknown");
-  if (unknown.length > 0) return { value: "unknown", missing: [...new Set(unknown.flatMap((r) => r.missing))] };
-  return { value: !decisive, missing: [] };
+function combined(parts: Judge[], decisive: boolean): Judge {
+  const win = decisive ? TRUE : FALSE;
+  const lose = decisive ? FALSE : TRUE;
+  return (pool, account) => {
+    let unknown: ConditionResult[] | undefined;
+    for (const part of parts) {
+      const result = part(pool, account);
+      if (result.value === decisive) return win;
+      if (result.value === "unknown") (unknown ??= []).push(result);
+    }
+    if (unknown === undefined) return lose;
+    if (unknown.length === 1) return unknown[0] as ConditionResult;
+    return { value: "unknown", missing: [...new Set(unknown.flatMap((r) => r.missing))] };
+  };
 }
 
-function testFact(test: FactTest, value: Exclude<FactValue, undefined>): boolean {
-  if (test.present !== undefined) return (value !== null && !(Array.isArray(value) && value.length === 0)) === test.present;
-  if (value === null) return false;
-  const entries = Array.isArray(value) ? value : [value];
-  return entries.some((entry) => {
-    if (test.gt !== undefined) return typeof entry === "number" && entry > test.gt;
-    if (test.equals !== undefined) return same(entry, test.equals);
-    if (test.in !== undefined) return test.in.some((candidate) => same(entry, candidate));
-    if (test.matches !== undefined) return typeof entry === "string" && new RegExp(test.matches, "i").test(entry);
+/**
+ * One fact test as a predicate on a read value. Strings compare case-insensitively; where a number is on either side,
+ * both are compared as written (`String`), as before.
+ */
+function valueTest(test: FactTest): (value: Exclude<FactValue, undefined>) => boolean {
+  if (test.present !== undefined) {
+    const present = test.present;
+    return (value) => (value !== null && !(Array.isArray(value) && value.length === 0)) === present;
+  }
+  const entryTest = entryTestOf(test);
+  return (value) => {
+    if (value === null) return false;
+    if (!Array.isArray(value)) return entryTest(value);
+    for (const entry of value) if (entryTest(entry)) return true;
     return false;
-  });
+  };
 }
 
-function same(a: string | number, b: string | number): boolean {
-  if (typeof a === "number" || typeof b === "number") return String(a) === String(b);
-  return a.toLowerCase() === b.toLowerCase();
+function entryTestOf(test: FactTest): (entry: string | number) => boolean {
+  if (test.gt !== undefined) {
+    const gt = test.gt;
+    return (entry) => typeof entry === "number" && entry > gt;
+  }
+  const candidates = test.equals !== undefined ? [test.equals] : test.in;
+  if (candidates !== undefined) {
+    // A number entry, or a number candidate, compares as written; two strings compare lower-cased.
+    const written = new Set(candidates.map(String));
+    const lowered = new Set(candidates.filter((c): c is string => typeof c === "string").map((c) => c.toLowerCase()));
+    const numbers = new Set(candidates.filter((c) => typeof c === "number").map(String));
+    return (entry) => (typeof entry === "number" ? written.has(String(entry)) : lowered.has(entry.toLowerCase()) || numbers.has(entry));
+  }
+  if (test.matches !== undefined) {
+    // Without the g or y flag a RegExp keeps no state between tests, so one serves every pool.
+    const pattern = new RegExp(test.matches, "i");
+    return (entry) => typeof entry === "string" && pattern.test(entry);
+  }
+  return () => false;
 }
