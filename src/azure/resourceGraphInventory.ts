@@ -94,15 +94,11 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     // Each inventory asks for pools by account again: a refusal is remembered for one read, not the host's life.
     this.poolsByAccountRefused = false;
     const told: InventoryListener = typeof listener === "function" ? { accounts: listener } : (listener ?? {});
-    // Said only to a listener that was handed the accounts and pools: without one, they are in the inventory returned.
-    const poolsRead = () => {
-      if (told.accounts && told.pools) told.poolsRead?.();
-    };
     const inventory = emptyInventory();
     const tenantWide = scope.subscriptions.length === 0 && scope.managementGroups.length === 0;
     // The ids seen while reading (lower-cased copies) are dropped once the inventory is read.
     if (!tenantWide) {
-      await this.readScopes([...this.scopes(scope.subscriptions, scope.managementGroups)], inventory, told, poolsRead, signal);
+      await this.readScopes([...this.scopes(scope.subscriptions, scope.managementGroups)], inventory, told, signal);
       seenByInventory.delete(inventory);
       return inventory;
     }
@@ -110,9 +106,7 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     const capped = (await this.readAccounts(tenant, inventory, told.accounts, signal)) === "tenant-limit-hit";
     if (!capped) {
       accountsRead(inventory);
-      await this.readScopePools(tenant, inventory, told.pools, signal);
-      poolsRead();
-      await this.readContainers(tenant, inventory, signal);
+      await this.readContainers(tenant, inventory, told.pools, signal);
     }
     seenByInventory.delete(inventory);
     if (!capped) return inventory;
@@ -131,30 +125,26 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
     }
     this.options.log?.(`Resource Graph tenant subscription limit hit; querying ${subscriptions.length} subscriptions in batches of ${this.batchSize}`);
     const batched = emptyInventory();
-    await this.readScopes([...this.scopes(subscriptions, [])], batched, told, poolsRead, signal);
+    await this.readScopes([...this.scopes(subscriptions, [])], batched, told, signal);
     seenByInventory.delete(batched);
     return batched;
   }
 
   /**
-   * Every scope's accounts first, then every scope's pools, then every scope's containers: the accounts (and the Batch
-   * calls they start) do not wait for the other scopes' pool and container pages, which at 20 subscription batches is
-   * most of the quota-paced time, and the listener is told the pools are all in (`poolsRead`) while the containers,
-   * which nothing judged needs, are still to be read. The queries and the rows taken are the same as scope by scope.
+   * Every scope's accounts first, then every scope's pools and containers: the accounts (and the Batch calls they
+   * start) do not wait for the other scopes' pool and container pages, which at 20 subscription batches is most of
+   * the quota-paced time. The queries and the rows taken are the same as scope by scope.
    */
   private async readScopes(
     queryScopes: readonly QueryScope[],
     inventory: TenantInventory,
     told: InventoryListener,
-    poolsRead: () => void,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     for (const queryScope of queryScopes) await this.readAccounts(queryScope, inventory, told.accounts, signal);
     accountsRead(inventory);
     if (scopesMayOverlap(queryScopes)) seenIds(inventory).groupsTaken = new Set();
-    for (const queryScope of queryScopes) await this.readScopePools(queryScope, inventory, told.pools, signal);
-    poolsRead();
-    for (const queryScope of queryScopes) await this.readContainers(queryScope, inventory, signal);
+    for (const queryScope of queryScopes) await this.readContainers(queryScope, inventory, told.pools, signal);
   }
 
   /** The accounts of one scope into `inventory`; "tenant-limit-hit" (and nothing taken) when capped. */
@@ -177,9 +167,9 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
    * The pools (every pool, with its facts), subscriptions and resource groups of one scope into `inventory`; the pools
    * to `onPools` instead when given (page by page, not merged by id: the listener does that).
    */
-  /** A scope's pools, to the listener (or into `inventory` when none listens), their resource groups wanted. */
-  private async readScopePools(queryScope: QueryScope, inventory: TenantInventory, onPools: ((pools: PoolInfo[]) => void) | undefined, signal: AbortSignal | undefined): Promise<void> {
+  private async readContainers(queryScope: QueryScope, inventory: TenantInventory, onPools: ((pools: PoolInfo[]) => void) | undefined, signal: AbortSignal | undefined): Promise<void> {
     const newPool = onPools ? undefined : this.fresh<PoolInfo>(inventory, "pools", (p) => p.id);
+    const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
     const { groupsWanted: groups, groupsTaken: taken } = seenIds(inventory);
     await this.readPools(queryScope, inventory, signal, (pools) => {
       // A pool's group is wanted too (its account may be missing from the account list: its findings need owners).
@@ -190,12 +180,6 @@ export class ResourceGraphInventory implements InventoryReader, AccountPoolReade
       if (newPool) inventory.pools.push(...pools.filter(newPool));
       else if (pools.length > 0) onPools?.(pools);
     });
-  }
-
-  /** A scope's subscriptions and the resource groups the accounts and pools read want. */
-  private async readContainers(queryScope: QueryScope, inventory: TenantInventory, signal: AbortSignal | undefined): Promise<void> {
-    const newSubscription = this.fresh<SubscriptionInfo>(inventory, "subscriptions", (s) => s.subscriptionId);
-    const { groupsWanted: groups, groupsTaken: taken } = seenIds(inventory);
     await this.run(queryScope, inventory, signal, CONTAINERS_QUERY, "subscription and resource group", (row) => toContainer(row, seenIds(inventory).values), (containers) => {
       for (const c of containers) {
         if ("id" in c) {

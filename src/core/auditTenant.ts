@@ -127,28 +127,14 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     readOptions,
     request.accountsWithOpenPoolFindings ?? new Set(),
   );
-  // Once every account and pool is in, the reads are gathered (certificate accounts merged and judged, the Batch API's
-  // pools let go but for the kits' own) while the inventory reads the containers: at 100,000 accounts that is a third
-  // of Resource Graph's quota-paced time, with about 36 MB of Batch pools held through it before.
-  let gathering: Promise<AccountReadsResult> | undefined;
-  const gather = (): Promise<AccountReadsResult> => {
-    if (!gathering) {
-      gathering = reads.finished();
-      // Awaited below; should the inventory fail first, its error is the one reported, and this one is not unhandled.
-      gathering.catch(() => undefined);
-    }
-    return gathering;
-  };
-  const inventory = await deps.inventory.readInventory(request.scope, { accounts: (arrived) => reads.start(arrived), pools: (page) => reads.pools(page), poolsRead: () => void gather() }, readOptions);
-  if (!gathering) {
-    reads.start(inventory.accounts);
-    // A reader that keeps its pools hands them over at the end.
-    if (inventory.pools.length > 0) reads.pools(inventory.pools);
-  }
+  const inventory = await deps.inventory.readInventory(request.scope, { accounts: (arrived) => reads.start(arrived), pools: (page) => reads.pools(page) }, readOptions);
+  reads.start(inventory.accounts);
+  // A reader that keeps its pools hands them over at the end.
+  if (inventory.pools.length > 0) reads.pools(inventory.pools);
   // What the reads gathered for the migration kits (the pools that get one, the accounts' certificates and pool names)
   // is let go once the kits are made; the findings are one array, each stage's copy replacing the last: at 100,000
   // accounts every copy and index held to the audit's end was tens of MB.
-  let read: AccountReadsResult | undefined = await gather();
+  let read: AccountReadsResult | undefined = await reads.finished();
   const { findings: judged, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, notFound } = read;
   assertScopeMatched(request.scope, inventory);
   // By id, case-insensitively, with no lower-cased copy of 100,000 ids (./ids.ts).

@@ -52,11 +52,6 @@ export interface VmSizeLifecycleReader {
 export interface InventoryListener {
   accounts?: (accounts: BatchAccountInfo[]) => void;
   pools?: (pools: PoolInfo[]) => void;
-  /**
-   * Every account and pool of the inventory has been told (what remains to be read, subscriptions and resource
-   * groups, bears on owners, not on findings). Told once at most; a reader that never tells it is waited for whole.
-   */
-  poolsRead?: () => void;
 }
 
 export interface InventoryReader {

@@ -7,7 +7,7 @@ import { ResourceGraphInventory } from "../../src/azure/resourceGraphInventory.j
 import { SubscriptionPacer } from "../../src/azure/subscriptionPacer.js";
 import { auditTenant } from "../../src/core/auditTenant.js";
 import type { AuditReport } from "../../src/core/model.js";
-import type { AuditScope, InventoryListener, ReadOptions } from "../../src/core/ports.js";
+import type { AuditScope } from "../../src/core/ports.js";
 import { startSimulator, type SimulatorOptions } from "@batch-cert-auditor/simulated-azure";
 import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 import { expectedUsage, generateTenant } from "@batch-cert-auditor/simulated-azure";
@@ -45,40 +45,6 @@ describe("the audit engine over the real SDK clients and the simulated Azure", (
     expect(report.coverage.accounts).toHaveLength(40);
     expect(report.coverage.subscriptions.every((s) => s.status === "audited")).toBe(true);
     expect(harness.inventory.stats.queries).toBeGreaterThan(10);
-  });
-
-  it("gathers the reads as soon as every pool is in, while the containers are read, and reports as if it had waited", async () => {
-    // Batch pools the merge needs (Resource Graph's rows carry no references at 2025-06-01), a failing account, a
-    // demo tenant's odd references, and pages of a few rows: the reads end in every way they can.
-    for (const snapshot of [
-      { ...generateTenant({ seed: 77, subscriptions: 6, accounts: 30, pools: 80, certificateShare: 0.5 }), resourceGraph: { batchPoolApiVersion: "2025-06-01" } },
-      generateTenant({ seed: 78, subscriptions: 6, accounts: 30, pools: 80, certificateShare: 0.5 }),
-      demoTenant(),
-    ]) {
-      harness = await startHarness({ snapshot, batch: { pageSize: 2 } }, { pageSize: 3 });
-      const inner = harness.inventory;
-      let queriesWhenTold: number | undefined;
-      const early = await audit({
-        ...harness,
-        inventory: Object.assign(Object.create(inner) as ResourceGraphInventory, {
-          readInventory: (scope: AuditScope, listener: InventoryListener, options: ReadOptions) =>
-            inner.readInventory(scope, { ...listener, poolsRead: () => ((queriesWhenTold = inner.stats.queries), listener.poolsRead?.()) }, options),
-        }),
-      });
-      const queries = inner.stats.queries;
-      // The same reader, not telling: the audit waits for the whole inventory, as a reader of its own would.
-      const whole = await audit({
-        ...harness,
-        inventory: Object.assign(Object.create(inner) as ResourceGraphInventory, {
-          readInventory: (scope: AuditScope, listener: InventoryListener, options: ReadOptions) => inner.readInventory(scope, { ...listener, poolsRead: undefined }, options),
-        }),
-      });
-      expect(queriesWhenTold, "told before the containers were read").toBeLessThan(queries);
-      expect(whole.findings.length).toBeGreaterThan(0);
-      expect(early).toEqual(whole);
-      await harness.sim.close();
-      harness = undefined;
-    }
   });
 
   it("reports an account that answers 403 as failed with its reason, and the coverage as incomplete", async () => {

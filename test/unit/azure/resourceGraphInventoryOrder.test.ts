@@ -155,49 +155,4 @@ describe("Resource Graph inventory: resource groups and tags", () => {
     const result = await inventory.readInventory({ subscriptions: [s], managementGroups: ["mg"] }, { accounts: () => undefined, pools: () => undefined });
     expect(result.resourceGroups.map((g) => g.name)).toEqual(["PRG"]);
   });
-
-  it("tells the listener the pools are all in once, after every scope's pools and before any container query", async () => {
-    const subscriptions = [sub(1), sub(2), sub(3)];
-    const poolRow = (s: string, account: string, name: string): Row => ({
-      id: `/subscriptions/${s}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/${account}/pools/${name}`,
-      name,
-      type: "microsoft.batch/batchaccounts/pools",
-      subscriptionId: s,
-      resourceGroup: "rg",
-      location: "westeurope",
-      properties: {},
-    });
-    const { client, log } = fakeResourceGraph((query, s) => {
-      if (query === BATCH_ACCOUNTS_QUERY) return [accountRow(s, `a-${s.slice(-1)}`)];
-      if (query === POOLS_QUERY) return [poolRow(s, `a-${s.slice(-1)}`, "p1"), poolRow(s, `a-${s.slice(-1)}`, "p2")];
-      if (query === CONTAINERS_QUERY) return [{ id: `/subscriptions/${s}`, name: `sub ${s.slice(-1)}`, type: "microsoft.resources/subscriptions", subscriptionId: s, tags: {} }];
-      return [];
-    });
-    for (const batchSize of [1, 1000]) {
-      log.length = 0;
-      const inventory = new ResourceGraphInventory(client, { subscriptionBatchSize: batchSize, sleep: () => Promise.resolve() });
-      const pools: string[] = [];
-      const told: string[] = [];
-      await inventory.readInventory(
-        { subscriptions, managementGroups: [] },
-        {
-          accounts: () => undefined,
-          pools: (page) => pools.push(...page.map((p) => p.name)),
-          poolsRead: () => told.push(`after ${log.length} queries, ${pools.length} pools`),
-        },
-      );
-      const lastPool = log.findLastIndex((l) => l.startsWith("pools"));
-      const firstContainer = log.findIndex((l) => l.startsWith("containers"));
-      expect(lastPool).toBeLessThan(firstContainer);
-      expect(told, `batches of ${batchSize}`).toEqual([`after ${lastPool + 1} queries, 6 pools`]);
-    }
-  });
-
-  it("does not say the pools are in to a listener that was not handed them (they are in the inventory returned)", async () => {
-    const { client } = fakeResourceGraph((query, s) => (query === BATCH_ACCOUNTS_QUERY ? [accountRow(s, "a")] : []));
-    const inventory = new ResourceGraphInventory(client, { sleep: () => Promise.resolve() });
-    let told = 0;
-    await inventory.readInventory({ subscriptions: [sub(1)], managementGroups: [] }, { accounts: () => undefined, poolsRead: () => told++ });
-    expect(told).toBe(0);
-  });
 });
