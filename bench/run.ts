@@ -153,6 +153,11 @@ async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
 const jobs = (only.length > 0 ? JOB_CASES.filter((_, i) => only.includes(CASES.length + i + 1)) : JOB_CASES).map(withShare);
 for (const jobCase of jobs) {
   const { line, where } = await jobLine(jobCase, instanceMemoryMb);
+  // The same job on a tenant a tenth the size, unconstrained: what the unconstrained peak holds before the tenant.
+  const small = jobCase.comparisonShape && !once ? (await runJobCase({ ...jobCase, shape: jobCase.comparisonShape }, REALISTIC, { extraExecArgv })).measure : undefined;
+  if (small && jobCase.comparisonShape) {
+    console.log(`  the same job at ${accountsText(jobCase.comparisonShape.accounts)} accounts, unconstrained: peak RSS ${small.peakRssMb} MB (heap limit ${small.heapLimitMb} MB, ${small.findings} findings, ${small.sent} sent)`);
+  }
   check([
     { target: `audit <= 15 s (${line.auditWallSeconds} s)`, met: line.auditWallSeconds <= 15 },
     // Issue 26: the whole job <= 20 s, and <= 300 MB unconstrained (not judged when only the instance's run ran).
@@ -164,7 +169,7 @@ for (const jobCase of jobs) {
     },
     { target: "no failed scope", met: line.failedScopes === 0 },
   ]);
-  console.log(`BENCH_JOB ${JSON.stringify(line)}\n`);
+  console.log(`BENCH_JOB ${JSON.stringify({ ...line, ...(small && jobCase.comparisonShape ? { smallerTenant: { accounts: jobCase.comparisonShape.accounts, peakRssUnconstrainedMb: small.peakRssMb } } : {}) })}\n`);
 }
 
 // The large audit cases, with their growth from the 10k case when both ran here.
