@@ -96,10 +96,11 @@ function factOf(name: FactName, pool: PoolOf, account: AccountOf): FactValue {
   }
 }
 
+/** Shared between pools and rules: never changed. */
 export interface ConditionResult {
-  value: boolean | "unknown";
-  /** The facts that were not read and left the answer unknown (empty unless `value` is "unknown"). Shared: never change it. */
-  missing: readonly FactName[];
+  readonly value: boolean | "unknown";
+  /** The facts that were not read and left the answer unknown (empty unless `value` is "unknown"). */
+  readonly missing: readonly FactName[];
 }
 
 type Judge = (pool: PoolOf, account: AccountOf) => ConditionResult;

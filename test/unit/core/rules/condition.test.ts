@@ -78,14 +78,18 @@ const poolWith = (values: Partial<Record<(typeof FACTS)[number], Value>>) => ({
 
 describe("evaluateCondition", () => {
   it("answers as the plain reading of the condition does, for random conditions and pools", () => {
+    const values = fc.record({ imageSku: factValue, vmSize: factValue, targetLowPriorityNodes: factValue, applicationLicenses: factValue, location: factValue, references: fc.nat(3) });
+    // One condition over several pools in turn: what it made ready for one (a pattern's state, above all) must not bend the next.
     fc.assert(
-      fc.property(condition, fc.record({ imageSku: factValue, vmSize: factValue, targetLowPriorityNodes: factValue, applicationLicenses: factValue, location: factValue }), fc.nat(3), (c, values, references) => {
-        const pool = poolWith({ ...values, certificateReferences: references });
-        const account = values.location === undefined ? undefined : { location: values.location as string };
-        const read = (name: FactName): Value =>
-          name === "certificateReferences" ? references : name === "account.location" ? account?.location : (pool.facts as Record<string, Value>)[name];
-        const got = evaluateCondition(c, pool as never, account as never);
-        expect({ value: got.value, missing: [...got.missing] }).toEqual(model(c, read));
+      fc.property(condition, fc.array(values, { minLength: 1, maxLength: 4 }), (c, pools) => {
+        for (const { references, ...facts } of pools) {
+          const pool = poolWith({ ...facts, certificateReferences: references });
+          const account = facts.location === undefined ? undefined : { location: facts.location as string };
+          const read = (name: FactName): Value =>
+            name === "certificateReferences" ? references : name === "account.location" ? account?.location : (pool.facts as Record<string, Value>)[name];
+          const got = evaluateCondition(c, pool as never, account as never);
+          expect({ value: got.value, missing: [...got.missing] }).toEqual(model(c, read));
+        }
       }),
       { numRuns: 3000 },
     );
@@ -95,6 +99,9 @@ describe("evaluateCondition", () => {
     const c: Condition = { any: [{ fact: "vmSize", in: ["Standard_A1", 5] }, { fact: "imageSku", matches: "^2016" }] };
     const answers = ["standard_a1", "5", "other", "STANDARD_A1"].map((vmSize) => evaluateCondition(c, { facts: { vmSize }, certificateReferences: [] }, undefined).value);
     expect(answers).toEqual([true, true, "unknown", true]);
+    // The pattern, asked of pool after pool, answers each on its own.
+    const skus = ["2016-Datacenter", "2016-Datacenter", "2019-Datacenter", "2016-datacenter"].map((imageSku) => evaluateCondition(c, { facts: { vmSize: "other", imageSku }, certificateReferences: [] }, undefined).value);
+    expect(skus).toEqual([true, true, false, true]);
   });
 
   it("gives the catalogue's rules the model's answers on pools made of the values the rules name", () => {
