@@ -165,7 +165,7 @@ function combined(parts: Judge[], decisive: boolean): Judge {
 
 /**
  * One fact test as a predicate on a read value. Strings compare case-insensitively; where a number is on either side,
- * both are compared as written (`String`), as before.
+ * both are compared as written (`String`).
  */
 function valueTest(test: FactTest): (value: Exclude<FactValue, undefined>) => boolean {
   if (test.present !== undefined) {
