@@ -79,8 +79,9 @@ function compiles(pattern: string): boolean {
 type FactValue = string | number | string[] | null | undefined;
 
 /** The pool and account a condition is judged on. */
-type PoolOf = Pick<PoolInfo, "facts" | "certificateReferences">;
-type AccountOf = Pick<BatchAccountInfo, "poolAllocationMode" | "location"> | undefined;
+export type PoolOf = Pick<PoolInfo, "facts" | "certificateReferences">;
+/** Undefined for a pool whose account is not in the inventory's account list (its properties unknown). */
+export type AccountOf = Pick<BatchAccountInfo, "poolAllocationMode" | "location"> | undefined;
 
 /** What a condition reads of one pool in its account. */
 function factOf(name: FactName, pool: PoolOf, account: AccountOf): FactValue {

@@ -1,6 +1,5 @@
 // The engine: a pool rule's verdict for one pool. It knows no rule by name; everything it needs is in the record.
-import type { BatchAccountInfo, PoolInfo } from "../model.js";
-import { evaluateCondition, type Condition, type FactName } from "./condition.js";
+import { evaluateCondition, type AccountOf, type Condition, type FactName, type PoolOf } from "./condition.js";
 import type { RetirementRule } from "./rule.js";
 
 export type Verdict = { status: "affected" } | { status: "not-affected" } | { status: "unknown"; missing: readonly FactName[] };
@@ -8,8 +7,7 @@ export type Verdict = { status: "affected" } | { status: "not-affected" } | { st
 const AFFECTED: Verdict = Object.freeze({ status: "affected" });
 const NOT_AFFECTED: Verdict = Object.freeze({ status: "not-affected" });
 
-/** `account` is undefined for a pool whose account is not in the inventory's account list (its properties unknown). */
-export function evaluatePoolRule(rule: RetirementRule, pool: Pick<PoolInfo, "facts" | "certificateReferences">, account: Pick<BatchAccountInfo, "poolAllocationMode" | "location"> | undefined): Verdict {
+export function evaluatePoolRule(rule: RetirementRule, pool: PoolOf, account: AccountOf): Verdict {
   if (rule.target !== "pool" || rule.when === undefined) return NOT_AFFECTED;
   const result = evaluateCondition(rule.when, pool, account);
   if (result.value === "unknown") return { status: "unknown", missing: result.missing };
