@@ -6,7 +6,9 @@ import { AuditError, ensureError, isFatal } from "./errors.js";
 import { ResourceIdMap, sameResourceId } from "./ids.js";
 import { StartQueue } from "./startQueue.js";
 import type { AccountPlace, findingJudge } from "./findings.js";
-import { compactPoolConfiguration, isMigratedPool } from "./migrationKit.js";
+import { DeflatedStore, type Deflated } from "./deflatedJson.js";
+import { holdPools, poolsHeld, type HeldPools } from "./heldPools.js";
+import { isMigratedPool } from "./migrationKit.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
 import type { AccountCertificate, AccountCoverage, BatchAccountInfo, Finding, PoolCoverageSource, PoolInfo } from "./model.js";
 import type { AccountPoolReader, AuditProgress, CertificateLister, PoolLister, ReadOptions, ReportedPool } from "./ports.js";
@@ -66,12 +68,18 @@ const PACED_READS_STARTED_PER_SUBSCRIPTION = 256;
 /** What one account's reads gave, and its Resource Graph pools on their way to findings. */
 interface AccountRead {
   account: BatchAccountInfo;
-  certificates: AccountCertificate[] | "unknown";
+  /** How many certificates the account has; "unknown" when the list could not be read. */
+  certificates: number | "unknown";
+  /** The list, when there are some: held outside the heap until the reads are gathered (./deflatedJson.ts). */
+  heldCertificates?: Deflated<AccountCertificate[]>;
   certificatesReason?: string;
   /** A read of the account answered 404: deleted after the inventory, or not visible. */
   notFound?: boolean;
-  /** The Batch API's pools (configurations held compactly); undefined when not read (not needed) or when the read failed. */
-  batchPools?: PoolInfo[];
+  /**
+   * The Batch API's pools, held outside the heap until they are merged (./heldPools.ts): configurations only of pools with
+   * references. Undefined when not read (not needed) or when the read failed.
+   */
+  batchPools?: HeldPools;
   /** Of those, the names of the pools already migrated (a Key Vault extension and no certificate references). */
   migratedPools?: string[];
   poolsError?: string;
@@ -135,16 +143,32 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   };
   let done = 0;
   deps.onProgress?.({ phase: "certificates", done, total: 0 });
+  /** The Batch API's pools and the certificate lists, held until the reads are gathered (./deflatedJson.ts). */
+  const store = new DeflatedStore();
+  /** The account's certificates: "unknown" when the list could not be read, else the list (read back when held). */
+  const certificatesOf = (entry: AccountRead): AccountCertificate[] | "unknown" =>
+    entry.certificates === "unknown" ? "unknown" : entry.heldCertificates === undefined ? NONE : store.get(entry.heldCertificates);
+  /**
+   * The Batch API's pools of an account, read back for Resource Graph's rows of it that come after: kept for the last
+   * account asked, since an account's rows come together (pages are ordered by id).
+   */
+  let lastListed: { entry: AccountRead; pools: PoolInfo[] | undefined } | undefined;
+  const listedOf = (entry: AccountRead): PoolInfo[] | undefined => {
+    if (lastListed?.entry !== entry) lastListed = { entry, pools: entry.batchPools === undefined ? undefined : poolsHeld(store, entry.account, entry.batchPools) };
+    return lastListed.pools;
+  };
 
   const readPools = async (entry: AccountRead) => {
     try {
       const listed = await deps.pools.listPools(entry.account, readOptions);
-      // Counted now; the configuration kept (as text) only where a migration kit will rebuild the pool, that is where
-      // it has certificate references: these pools stay in memory until the reads are gathered.
+      // Counted now; the configuration kept only where a migration kit will rebuild the pool, that is where it has
+      // certificate references: these pools are held until the reads are gathered.
       entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).map((p) => p.name);
-      entry.batchPools = listed.map(({ configuration, ...p }) => (configuration && p.certificateReferences.length > 0 ? { ...p, configuration: compactPoolConfiguration(configuration) } : p));
+      const kept = listed.map(({ configuration, ...p }) => (configuration && p.certificateReferences.length > 0 ? { ...p, configuration } : p));
+      entry.batchPools = holdPools(store, entry.account, kept);
+      if (lastListed?.entry === entry) lastListed = undefined;
       // Resource Graph's pools held so far that the merge would not take anything from are let go.
-      if (entry.mode === "merge") entry.held = entry.held.filter((p) => adds(entry, p));
+      if (entry.mode === "merge") entry.held = entry.held.filter((p) => adds(kept, p));
     } catch (error) {
       if (isFatal(error)) throw error;
       if (refusedAsRetired(error, entry)) return;
@@ -167,7 +191,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
    * pools are read from the Batch API as well, so the finding says what the pool holds now.
    */
   const danglingReferences = (entry: AccountRead, pools: readonly PoolInfo[]) =>
-    !entry.retired && entry.certificates !== "unknown" && entry.certificates.length === 0 && entry.batchPools === undefined && entry.poolsError === undefined && pools.some((p) => p.certificateReferences.length > 0);
+    !entry.retired && entry.certificates === 0 && entry.batchPools === undefined && entry.poolsError === undefined && pools.some((p) => p.certificateReferences.length > 0);
 
   /** Resource Graph's pools of an account in "graph" mode, judged now and let go (those with references are kept for kits). */
   const judgeFromGraph = (entry: AccountRead, pools: readonly PoolInfo[]) => {
@@ -176,7 +200,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     const evidence = mergePoolEvidence(undefined, pools);
     for (const pool of evidence) if (pool.certificateReferences.length > 0) referencingPools.push(pool);
     judging.noteRegion(entry.account.location, entry.account.subscriptionId);
-    const made = judging.judge(entry.account, entry.account, entry.certificates, evidence, false);
+    const made = judging.judge(entry.account, entry.account, certificatesOf(entry), evidence, false);
     // A copy of the exact length (an array grown by push keeps room for more, in every account's entry).
     if (made.length > 0) entry.findings = entry.findings.concat(made);
   };
@@ -185,11 +209,11 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   const settle = (entry: AccountRead) => {
     if (entry.batchPools !== undefined || entry.poolsError !== undefined) {
       entry.mode = "merge";
-      entry.held = entry.held.filter((p) => adds(entry, p));
+      if (entry.held.length > 0) entry.held = entry.held.filter((p) => adds(listedOf(entry), p));
     } else if (danglingReferences(entry, entry.held)) {
       entry.mode = "merge";
       readPoolsLater(entry);
-    } else if (entry.certificates !== "unknown" && entry.certificates.length > 0) {
+    } else if (entry.certificates !== "unknown" && entry.certificates > 0) {
       // Certificates read but the pools refused as retired: each certificate's finding names every pool that uses
       // it, so the account is judged once, with all of Resource Graph's rows, at the end.
       entry.mode = "merge";
@@ -207,7 +231,8 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       // Each account is asked (its own answer decides it, whatever the others got); one call, as before.
       try {
         const listed = await deps.certificates.listCertificates(account, readOptions);
-        entry.certificates = listed.length === 0 ? NONE : listed;
+        entry.certificates = listed.length;
+        if (listed.length > 0) entry.heldCertificates = store.put(listed);
       } catch (error) {
         if (isFatal(error)) throw error;
         // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
@@ -215,7 +240,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         if (error instanceof AuditError && error.code === "BATCH.NOT_FOUND") entry.notFound = true;
       }
       // The pools are read at the same api-version: refused the same way, so not asked once it was refused.
-      const needPools = entry.certificates === "unknown" || entry.certificates.length > 0 || openPoolFindings.has(account.id.toLowerCase());
+      const needPools = entry.certificates !== 0 || openPoolFindings.has(account.id.toLowerCase());
       if (!entry.retired && needPools) await readPools(entry);
       settle(entry);
     } catch (error) {
@@ -247,7 +272,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   const take = (entry: AccountRead, pool: PoolInfo): PoolInfo | undefined => {
     if (!addName(entry, pool.name.toLowerCase())) return undefined;
     if (entry.mode !== "graph") {
-      if (adds(entry, pool)) hold(entry, [pool]);
+      if (adds(listedOf(entry), pool)) hold(entry, [pool]);
       return undefined;
     }
     if (danglingReferences(entry, [pool])) {
@@ -303,6 +328,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     async finished(): Promise<AccountReadsResult> {
       await queue.idle();
       if (fatal) throw fatal;
+      lastListed = undefined;
 
       const fallback = await graphFallback(deps, readOptions, [...reads.values()].filter((e) => e.poolsError !== undefined).map((e) => e.account));
       const certificates = new Map<string, AccountCertificate[] | "unknown">();
@@ -312,13 +338,13 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       const coverage: AccountCoverage[] = [];
       let migratedPools = 0;
       /** Every pool of the account from a whole list: what was judged before from Resource Graph alone is dropped. */
-      const judgeAll = (entry: AccountRead, merged: PoolInfo[]) => {
+      const judgeAll = (entry: AccountRead, accountCertificates: AccountCertificate[] | "unknown", merged: PoolInfo[]) => {
         if (entry.provisional) judging.forgetUnjudged(entry.account.id);
-        return judgeMerged(entry, merged, false);
+        return judgeMerged(entry, accountCertificates, merged, false);
       };
       /** The names of the pools judged for the account being gathered (every source: a stand-in's rows too). */
       let mergedNames: string[] = [];
-      const judgeMerged = (entry: AccountRead, merged: PoolInfo[], poolsUnknown: boolean) => {
+      const judgeMerged = (entry: AccountRead, accountCertificates: AccountCertificate[] | "unknown", merged: PoolInfo[], poolsUnknown: boolean) => {
         judging.locate(merged, entry.account.location);
         if (merged.length > 0) judging.noteRegion(entry.account.location, entry.account.subscriptionId);
         // A kit rebuilds only a pool with certificate references (at 100,000 accounts every pool read was about 30 MB
@@ -328,7 +354,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         const keepAll = openPoolFindings.has(entry.account.id.toLowerCase());
         for (const pool of merged) if (keepAll || pool.certificateReferences.length > 0) kitPools.push(pool);
         mergedNames = merged.map((p) => p.name);
-        return judging.judge(entry.account, entry.account, entry.certificates, merged, poolsUnknown);
+        return judging.judge(entry.account, entry.account, accountCertificates, merged, poolsUnknown);
       };
       const unreadAsRetired = new Set<string>();
       const notFound = new Set<string>();
@@ -342,6 +368,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         if (entry.retired) unreadAsRetired.add(key);
         if (entry.notFound) notFound.add(key);
         const account = entry.account;
+        const accountCertificates = certificatesOf(entry);
         let source: PoolCoverageSource;
         let poolsReason: string | undefined;
         let made: Finding[];
@@ -352,32 +379,32 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
             poolsReason = POOLS_FROM_GRAPH_AS_RETIRED;
           } else source = "not-needed";
           made = entry.findings;
-        } else if (entry.batchPools) {
+        } else if (entry.batchPools !== undefined) {
           source = "batch-api";
           migratedPools += entry.migratedPools?.length ?? 0;
-          made = judgeAll(entry, mergePoolEvidence(entry.batchPools, entry.held));
+          made = judgeAll(entry, accountCertificates, mergePoolEvidence(poolsHeld(store, account, entry.batchPools), entry.held));
         } else if (entry.poolsError !== undefined) {
           const stand = fallback.get(key) ?? { failed: "Resource Graph was not asked" };
           if ("pools" in stand) {
             source = "resource-graph";
             poolsReason = `the Batch API could not list pools (${entry.poolsError}); read from Resource Graph instead`;
-            made = judgeAll(entry, mergePoolEvidence(undefined, dedupeById([...entry.held, ...stand.pools])));
+            made = judgeAll(entry, accountCertificates, mergePoolEvidence(undefined, dedupeById([...entry.held, ...stand.pools])));
           } else {
             source = "failed";
             poolsReason = `${entry.poolsError}; ${stand.failed}`;
-            made = [...(entry.provisional ?? []), ...judgeMerged(entry, mergePoolEvidence(undefined, entry.held), true)];
+            made = [...(entry.provisional ?? []), ...judgeMerged(entry, accountCertificates, mergePoolEvidence(undefined, entry.held), true)];
           }
         } else {
           // Refused as retired (the pool list, or the read for dangling references): Resource Graph's rows are all there is.
           source = "resource-graph";
           poolsReason = POOLS_FROM_GRAPH_AS_RETIRED;
-          made = [...(entry.provisional ?? []), ...judgeMerged(entry, mergePoolEvidence(undefined, entry.held), false)];
+          made = [...(entry.provisional ?? []), ...judgeMerged(entry, accountCertificates, mergePoolEvidence(undefined, entry.held), false)];
         }
         findings.push(...made);
         // A kit reads the certificates and pool names of its account only (an account the retirement left unread
         // may get kits for the ledger's open pool findings, carried into the report after this).
         if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
-          certificates.set(key, entry.certificates);
+          certificates.set(key, accountCertificates);
           // The pools judged hold every Batch API pool (the merge keeps each), and Resource Graph's names the rest.
           poolNames.set(key, namesOf(entry.graphNames).concat(mergedNames));
         }
@@ -390,12 +417,13 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
           subscriptionId: account.subscriptionId,
           status: failed ? "failed" : "audited",
           ...(failed ? { reason: reasons.join("; ") } : {}),
-          certificates: entry.certificates === "unknown" ? "unknown" : entry.certificates.length,
+          certificates: entry.certificates,
           pools: source,
           ...(poolsReason === undefined ? {} : { poolsReason }),
           ...(entry.migratedPools?.length ? { migratedPools: entry.migratedPools } : {}),
         });
       }
+      store.clear();
       // Pools of accounts that are not in the account list stay, their certificates unknown (the account is reported
       // as a coverage problem).
       const unlisted: AccountPlace[] = [];
@@ -511,9 +539,9 @@ export function listedPool(pools: readonly PoolInfo[], name: string): PoolInfo |
  * fact the list's pool does not carry. The Batch API's facts carry every property, so a pool without references that
  * the list has adds nothing, and one the list does not have is left out by the merge anyway.
  */
-function adds(entry: AccountRead, pool: PoolInfo): boolean {
-  if (!entry.batchPools || pool.certificateReferences.length > 0) return true;
-  const listed = listedPool(entry.batchPools, pool.name);
+function adds(batchPools: readonly PoolInfo[] | undefined, pool: PoolInfo): boolean {
+  if (!batchPools || pool.certificateReferences.length > 0) return true;
+  const listed = listedPool(batchPools, pool.name);
   if (!listed) return false;
   const facts = pool.facts ?? {};
   const carried = listed.facts ?? {};

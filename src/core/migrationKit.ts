@@ -368,7 +368,17 @@ class CompactConfiguration implements PoolConfiguration {
 }
 
 export function compactPoolConfiguration(configuration: PoolConfiguration): PoolConfiguration {
-  return new CompactConfiguration(JSON.stringify({ properties: configuration.properties, identity: configuration.identity }));
+  return new CompactConfiguration(poolConfigurationText(configuration));
+}
+
+/** A configuration as the JSON text a compact one holds (`compactPoolConfiguration` of it reads it back). */
+export function poolConfigurationText(configuration: PoolConfiguration): string {
+  return JSON.stringify({ properties: configuration.properties, identity: configuration.identity });
+}
+
+/** The compact configuration of a text made by `poolConfigurationText` (not parsed until it is read). */
+export function compactPoolConfigurationOfText(text: string): PoolConfiguration {
+  return new CompactConfiguration(text);
 }
 
 /** Whether a pool is already migrated: a Key Vault extension and no certificate references. */
