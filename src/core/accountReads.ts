@@ -157,18 +157,33 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
     if (lastListed?.entry !== entry) lastListed = { entry, pools: entry.batchPools === undefined ? undefined : poolsHeld(store, entry.account, entry.batchPools) };
     return lastListed.pools;
   };
+  /**
+   * Whether a Resource Graph pool adds anything to the account's Batch API list once that is read (otherwise it need
+   * not be held): its references (a union, a disagreement said), a pool the list does not have but with references,
+   * or a fact the list's pool does not carry. The Batch API's facts carry every property, so a pool without
+   * references that the list has adds nothing, and one the list does not have is left out by the merge anyway.
+   */
+  const adds = (entry: AccountRead, pool: PoolInfo): boolean => {
+    if (pool.certificateReferences.length > 0) return true;
+    const batchPools = listedOf(entry);
+    if (!batchPools) return true;
+    const listed = listedPool(batchPools, pool.name);
+    if (!listed) return false;
+    const facts = pool.facts ?? {};
+    const carried = listed.facts ?? {};
+    return Object.keys(facts).some((key) => key !== "location" && (facts as Record<string, unknown>)[key] !== undefined && (carried as Record<string, unknown>)[key] === undefined);
+  };
 
   const readPools = async (entry: AccountRead) => {
     try {
       const listed = await deps.pools.listPools(entry.account, readOptions);
-      // Counted now; the configuration kept only where a migration kit will rebuild the pool, that is where it has
-      // certificate references: these pools are held until the reads are gathered.
+      // Counted now; the pools are held until the reads are gathered (./heldPools.ts).
       entry.migratedPools = listed.filter((p) => isMigratedPool(p.configuration, p.certificateReferences.length)).map((p) => p.name);
-      const kept = listed.map(({ configuration, ...p }) => (configuration && p.certificateReferences.length > 0 ? { ...p, configuration } : p));
-      entry.batchPools = holdPools(store, entry.account, kept);
-      if (lastListed?.entry === entry) lastListed = undefined;
+      entry.batchPools = holdPools(store, listed);
+      // The account's rows that come next are checked against this list as it is.
+      lastListed = { entry, pools: listed };
       // Resource Graph's pools held so far that the merge would not take anything from are let go.
-      if (entry.mode === "merge") entry.held = entry.held.filter((p) => adds(kept, p));
+      if (entry.mode === "merge") entry.held = entry.held.filter((p) => adds(entry, p));
     } catch (error) {
       if (isFatal(error)) throw error;
       if (refusedAsRetired(error, entry)) return;
@@ -209,7 +224,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   const settle = (entry: AccountRead) => {
     if (entry.batchPools !== undefined || entry.poolsError !== undefined) {
       entry.mode = "merge";
-      if (entry.held.length > 0) entry.held = entry.held.filter((p) => adds(listedOf(entry), p));
+      if (entry.held.length > 0) entry.held = entry.held.filter((p) => adds(entry, p));
     } else if (danglingReferences(entry, entry.held)) {
       entry.mode = "merge";
       readPoolsLater(entry);
@@ -231,8 +246,9 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       // Each account is asked (its own answer decides it, whatever the others got); one call, as before.
       try {
         const listed = await deps.certificates.listCertificates(account, readOptions);
-        entry.certificates = listed.length;
+        // Held first: should that fail, the list counts as not read.
         if (listed.length > 0) entry.heldCertificates = store.put(listed);
+        entry.certificates = listed.length;
       } catch (error) {
         if (isFatal(error)) throw error;
         // A failure is never "no certificates": the account is reported as failed and its certificates unknown.
@@ -272,7 +288,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
   const take = (entry: AccountRead, pool: PoolInfo): PoolInfo | undefined => {
     if (!addName(entry, pool.name.toLowerCase())) return undefined;
     if (entry.mode !== "graph") {
-      if (adds(listedOf(entry), pool)) hold(entry, [pool]);
+      if (adds(entry, pool)) hold(entry, [pool]);
       return undefined;
     }
     if (danglingReferences(entry, [pool])) {
@@ -533,17 +549,3 @@ export function listedPool(pools: readonly PoolInfo[], name: string): PoolInfo |
   return byName.get(name.toLowerCase());
 }
 
-/**
- * Whether a Resource Graph pool adds anything to the account's Batch API list once that is read (otherwise it need not
- * be held): its references (a union, a disagreement said), a pool the list does not have but with references, or a
- * fact the list's pool does not carry. The Batch API's facts carry every property, so a pool without references that
- * the list has adds nothing, and one the list does not have is left out by the merge anyway.
- */
-function adds(batchPools: readonly PoolInfo[] | undefined, pool: PoolInfo): boolean {
-  if (!batchPools || pool.certificateReferences.length > 0) return true;
-  const listed = listedPool(batchPools, pool.name);
-  if (!listed) return false;
-  const facts = pool.facts ?? {};
-  const carried = listed.facts ?? {};
-  return Object.keys(facts).some((key) => key !== "location" && (facts as Record<string, unknown>)[key] !== undefined && (carried as Record<string, unknown>)[key] === undefined);
-}

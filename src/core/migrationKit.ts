@@ -367,11 +367,7 @@ class CompactConfiguration implements PoolConfiguration {
   }
 }
 
-export function compactPoolConfiguration(configuration: PoolConfiguration): PoolConfiguration {
-  return new CompactConfiguration(poolConfigurationText(configuration));
-}
-
-/** A configuration as the JSON text a compact one holds (`compactPoolConfiguration` of it reads it back). */
+/** A configuration as the JSON text a compact one holds (`compactPoolConfigurationOfText` reads it back). */
 export function poolConfigurationText(configuration: PoolConfiguration): string {
   return JSON.stringify({ properties: configuration.properties, identity: configuration.identity });
 }

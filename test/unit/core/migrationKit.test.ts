@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildFindings } from "../../../src/core/findings.js";
-import { addMigrationKits, buildMigrationKit, compactPoolConfiguration, isMigratedPool, KEY_VAULT_EXTENSION, LINUX_CERTIFICATE_FOLDER } from "../../../src/core/migrationKit.js";
+import { addMigrationKits, buildMigrationKit, compactPoolConfigurationOfText, isMigratedPool, KEY_VAULT_EXTENSION, LINUX_CERTIFICATE_FOLDER, poolConfigurationText } from "../../../src/core/migrationKit.js";
 import { jsonChunks } from "../../../src/report/textChunks.js";
 import type { AccountCertificate, BatchAccountInfo, Finding, PoolInfo } from "../../../src/core/model.js";
 import { poolSchemaErrors } from "../../support/poolSchema.js";
@@ -413,7 +413,7 @@ describe("migration kit: kept as its inputs", () => {
   });
 
   it("builds the same kit from a configuration held as text as from the parsed one", () => {
-    const compact = compactPoolConfiguration(windowsPool.configuration!);
+    const compact = compactPoolConfigurationOfText(poolConfigurationText(windowsPool.configuration!));
     expect(compact.properties).toEqual(windowsPool.configuration?.properties);
     expect(compact.identity).toEqual(windowsPool.configuration?.identity);
     expect(compact.identity).not.toBeUndefined();
