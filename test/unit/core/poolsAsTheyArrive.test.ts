@@ -208,6 +208,41 @@ describe("pools judged as they arrive", () => {
     expect(changed).toEqual(["d-ds-dv2-dsv2-ls"]);
   });
 
+  it("keeps a Resource Graph row with a fact the Batch API's pool does not carry, whether the row comes before or after the pool list", async () => {
+    const t = tenant();
+    // A pool of the account with certificates: the Batch API's list does not carry its image sku, Resource Graph's row
+    // does (Windows Server 2016). Only the row can decide the rule.
+    const graph = pool(t.withCerts, "pool-sku", [], WS2016);
+    const { imageSku: _notCarried, ...withoutSku } = WS2016;
+    t.graphPools.push(graph);
+    t.batchPools.push({ ...graph, facts: withoutSku });
+    const timings: [string, (a: BatchAccountInfo) => number, { pageSize: number; pause: number } | undefined][] = [
+      ["pool list read before the rows", () => 0, { pageSize: 2, pause: 3 }],
+      ["pool list read after the rows", () => 60, { pageSize: 2, pause: 0 }],
+      ["every pool at once", () => 1, undefined],
+    ];
+    for (const [what, delay, streaming] of timings) {
+      const { report } = await audit(t, streaming, delay);
+      const rules = report.findings.filter((f) => f.accountId === t.withCerts.id && f.poolName === "pool-sku").map((f) => f.rule);
+      expect(rules, what).toContain("windows-server-2016-image");
+    }
+  });
+
+  it("leaves a pool's references unresolved, not gone, in an account whose certificate list was refused as retired", async () => {
+    const t = tenant();
+    // Judged from Resource Graph's rows as they come: its certificates are unknown, so a reference neither resolves
+    // nor is said to be dangling.
+    const retired = t.accounts[8] as BatchAccountInfo;
+    t.certificates.set(retired.name, new AuditError("BATCH.API_RETIRED", "NoRegisteredProviderFound: api-version '2023-11-01' for type 'batchAccounts/certificates'"));
+    t.graphPools.push(pool(retired, "zz-refs", [`${retired.id}/certificates/sha1-7777`], CLEAN));
+    for (const streaming of [{ pageSize: 2, pause: 3 }, undefined]) {
+      const { report, poolCalls } = await audit(t, streaming, () => 0);
+      expect(poolCalls).not.toContain(retired.name);
+      const finding = report.findings.find((f) => f.accountId === retired.id && f.poolName === "zz-refs" && f.kind === "pool-certificate-reference");
+      expect(finding?.references?.map((r) => r.resolves)).toEqual(["unknown"]);
+    }
+  });
+
   it("names the subscription and takes Azure's VM-size date on findings made before either was read", async () => {
     const t = tenant();
     const { report } = await audit(t, { pageSize: 4, pause: 2 }, () => 0);
