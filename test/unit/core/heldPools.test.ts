@@ -48,6 +48,17 @@ const pool: fc.Arbitrary<PoolInfo> = fc
     sources: ["batch-api" as const],
   }));
 
+/** A pool of the account, as the Batch API's reader makes one, with `rest` after the account's fields. */
+const accountPool = (name: string, rest: Pick<PoolInfo, "certificateReferences"> & Partial<PoolInfo>): PoolInfo => ({
+  id: `${account.id}/pools/${name}`,
+  name,
+  accountId: account.id,
+  accountName: account.name,
+  subscriptionId: account.subscriptionId,
+  resourceGroup: account.resourceGroup,
+  ...rest,
+});
+
 /** A pool as plain data, in its field order (a configuration as what it reads). */
 const plain = (p: PoolInfo) => JSON.parse(JSON.stringify(p)) as unknown;
 /** What is held of a pool: its configuration only where it has references (what a kit rebuilds), after its other fields. */
@@ -70,16 +81,7 @@ describe("the Batch API's pools held while the reads go on", () => {
 
   it("gives a configuration that reads as the one held, and the account's own strings to its pools", () => {
     const configuration = { properties: { vmSize: "STANDARD_D2S_V3", certificates: [{ id: "c" }] }, identity: { type: "UserAssigned" } };
-    const held: PoolInfo = {
-      id: `${account.id}/pools/p1`,
-      name: "p1",
-      accountId: account.id,
-      accountName: account.name,
-      subscriptionId: account.subscriptionId,
-      resourceGroup: account.resourceGroup,
-      certificateReferences: [{ id: "c" }],
-      configuration,
-    };
+    const held = accountPool("p1", { certificateReferences: [{ id: "c" }], configuration });
     const store = new DeflatedStore();
     const [back] = poolsHeld(store, account, holdPools(store, [held]));
     expect(back?.configuration?.properties).toStrictEqual(configuration.properties);
@@ -88,16 +90,12 @@ describe("the Batch API's pools held while the reads go on", () => {
   });
 
   it("holds a list of like pools in a fraction of its JSON", () => {
-    const pools: PoolInfo[] = Array.from({ length: 5 }, (_, i) => ({
-      id: `${account.id}/pools/pool-${i}`,
-      name: `pool-${i}`,
-      accountId: account.id,
-      accountName: account.name,
-      subscriptionId: account.subscriptionId,
-      resourceGroup: account.resourceGroup,
-      certificateReferences: [{ id: `${account.id}/certificates/sha1-${"0a1b2c3d4e".repeat(4)}`, storeLocation: "LocalMachine", storeName: "My", visibility: ["task"] }],
-      facts: { vmSize: "standard_d2s_v3", imagePublisher: "microsoft-azure-batch", imageOffer: "ubuntu-server-container", imageSku: "20-04-lts", imageId: null },
-    }));
+    const pools = Array.from({ length: 5 }, (_, i) =>
+      accountPool(`pool-${i}`, {
+        certificateReferences: [{ id: `${account.id}/certificates/sha1-${"0a1b2c3d4e".repeat(4)}`, storeLocation: "LocalMachine", storeName: "My", visibility: ["task"] }],
+        facts: { vmSize: "standard_d2s_v3", imagePublisher: "microsoft-azure-batch", imageOffer: "ubuntu-server-container", imageSku: "20-04-lts", imageId: null },
+      }),
+    );
     // Many accounts' lists, as the audit holds them: the store's bytes against their JSON.
     const store = new DeflatedStore();
     for (let i = 0; i < 200; i++) holdPools(store, pools);
