@@ -1,7 +1,9 @@
 // ReminderLedger over Azure Table Storage (@azure/data-tables). One table, partitions by record type and mode:
 //   history-<mode>  one entity per (owner, finding): when they were last told, which milestone
 //   outbox-<mode>   one entity per message: intent before sending, outcome after
-//   finding         one entity per finding: first seen, last seen, resolved
+//   finding-<0..f>  one entity per finding: first seen, last seen, resolved (spread over 16, FINDING_PARTITIONS)
+//   finding         the states of builds before the spread, as they were when moved into the sixteen
+//   meta            one entity: that they were moved
 //   run             one entity per day: counts, for trends
 //   status-reads    one entity per batch of status reads (a recovery), for the hourly read limit across runs
 // Keys are hashes: Table keys may not hold '/', '#', '?' or control characters, and resource ids do.
@@ -25,9 +27,25 @@ const STATUS_READS = "status-reads";
 const CHUNK = 30_000;
 /** Independent writes of one call in flight at once (finding-state batches, a message's item histories). */
 const WRITES_IN_FLIGHT = 8;
+/**
+ * Finding states are spread over 16 partitions, `finding-0` to `finding-f`, by the first digit of their row key (a
+ * sha256 of the finding id, so evenly). Azure's target for one table partition is up to 2,000 entities a second, and
+ * past what a partition handles it answers 503 Server Busy; the target for the whole account is 20,000 transactions a
+ * second (Microsoft Learn, "Scalability and performance targets for Table storage"). In one partition, the 45,000
+ * states of a 100,000-account tenant took at least 22 s to read and as long to write, twice a run, growing with the
+ * tenant; over sixteen (16 x 2,000 > 20,000) the account's target comes first, and the sixteen are read at once.
+ */
+const FINDING_PARTITIONS = [..."0123456789abcdef"].map((digit) => `finding-${digit}`);
+/**
+ * Where builds before FINDING_PARTITIONS kept every state. The first save copies them into the sixteen and then
+ * records the move (FINDINGS_MOVED); the rows stay, as they were that day, for such a build should it be rolled back to.
+ */
+const LEGACY_FINDINGS = "finding";
+const FINDINGS_MOVED = { partitionKey: "meta", rowKey: "finding-partitions" } as const;
 
 export class TableLedger implements ReminderLedger {
   private ready: Promise<void> | undefined;
+  private moved = false;
 
   constructor(
     private readonly table: TableClient,
@@ -185,41 +203,74 @@ export class TableLedger implements ReminderLedger {
     await this.write(() => this.table.upsertEntity({ partitionKey: STATUS_READS, rowKey: hashKey(batch), batch, count, lastAt: at }, "Replace"));
   }
 
+  /**
+   * Every finding state, from the sixteen partitions at once, and from the one partition of earlier builds until
+   * their states were moved. A state in both (a move that stopped before it was recorded) is the newer one, the
+   * sixteen's: nothing writes the old one.
+   */
   async findingStates(): Promise<FindingState[]> {
-    return (await this.list("finding")).map((e) => ({
-      findingId: String(e.findingId),
-      kind: String(e.kind),
-      resourceId: String(e.resourceId),
-      accountId: String(e.accountId),
-      accountName: String(e.accountName),
-      subscriptionId: String(e.subscriptionId),
-      severity: String(e.severity),
-      owners: JSON.parse(String(e.owners ?? "[]")) as string[],
-      firstSeen: String(e.firstSeen),
-      lastSeen: String(e.lastSeen),
-      ...(e.resolvedOn ? { resolvedOn: String(e.resolvedOn) } : {}),
-    }));
+    const legacy = (await this.findingsMoved()) ? [] : await this.list(LEGACY_FINDINGS);
+    const rows = (await Promise.all(FINDING_PARTITIONS.map((partition) => this.list(partition)))).flat();
+    if (legacy.length > 0) {
+      const moved = new Set(rows.map((e) => String(e.rowKey)));
+      rows.push(...legacy.filter((e) => !moved.has(String(e.rowKey))));
+      rows.sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey)));
+    }
+    return rows.map(fromFindingEntity);
   }
 
   async saveFindingStates(given: FindingState[]): Promise<void> {
     // A batch may not name one row twice (the service refuses the whole batch), so a finding given twice is written
     // once, as last given.
-    const states = [...new Map(given.map((s) => [hashKey(s.findingId), s])).values()];
-    // Batches of 100 in one partition are atomic and far fewer round trips than one call per finding; a few go at
-    // once (each names other rows, so their order does not matter): at 45,000 findings, 450 batches one after the
-    // other spent about 10 s waiting on round trips.
-    const starts = Array.from({ length: Math.ceil(states.length / 100) }, (_, i) => i * 100);
-    await eachConcurrently(starts, WRITES_IN_FLIGHT, async (i) => {
-      const batch = states.slice(i, i + 100).map(
-        (s) =>
-          [
-            "upsert",
-            { partitionKey: "finding", rowKey: hashKey(s.findingId), ...s, owners: JSON.stringify(s.owners), resolvedOn: s.resolvedOn ?? "" },
-            "Replace",
-          ] as const,
-      );
-      await this.write(() => this.table.submitTransaction(batch.map((b) => [...b])));
+    await this.writeFindings([...new Map(given.map((s) => [hashKey(s.findingId), s])).values()]);
+    if (!(await this.findingsMoved())) await this.moveLegacyFindings();
+  }
+
+  /**
+   * Batches of 100 in one partition (a batch may span only one, Learn "Performing entity group transactions") are
+   * atomic and far fewer round trips than one call per finding; a few go at once (each names other rows, so their
+   * order does not matter): at 45,000 findings, 450 batches one after the other spent about 10 s waiting on round trips.
+   */
+  private async writeFindings(states: readonly FindingState[]): Promise<void> {
+    const byPartition = new Map<string, FindingState[]>();
+    for (const s of states) {
+      const partition = findingPartition(hashKey(s.findingId));
+      const list = byPartition.get(partition);
+      if (list) list.push(s);
+      else byPartition.set(partition, [s]);
+    }
+    const batches = [...byPartition.values()].flatMap((list) => Array.from({ length: Math.ceil(list.length / 100) }, (_, i) => list.slice(i * 100, i * 100 + 100)));
+    await eachConcurrently(batches, WRITES_IN_FLIGHT, async (batch) => {
+      await this.write(() => this.table.submitTransaction(batch.map((s) => ["upsert", toFindingEntity(s), "Replace"])));
     });
+  }
+
+  /**
+   * States an earlier build kept in its one partition are copied into the sixteen, unless a newer one is there
+   * already, and the move is recorded only then: a stop anywhere loses nothing (findingStates reads both until it is
+   * recorded). Called on saves only, which a run makes holding the run lock.
+   */
+  private async moveLegacyFindings(): Promise<void> {
+    const legacy = await this.list(LEGACY_FINDINGS);
+    if (legacy.length > 0) {
+      const present = new Set((await Promise.all(FINDING_PARTITIONS.map((partition) => this.list(partition, "", ["RowKey"])))).flat().map((e) => String(e.rowKey)));
+      await this.writeFindings(legacy.filter((e) => !present.has(String(e.rowKey))).map(fromFindingEntity));
+    }
+    await this.write(() => this.table.upsertEntity({ ...FINDINGS_MOVED, rows: legacy.length }, "Replace"));
+    this.moved = true;
+  }
+
+  /** Whether the states of builds before FINDING_PARTITIONS were moved (read once per ledger, as it does not go back). */
+  private async findingsMoved(): Promise<boolean> {
+    if (this.moved) return true;
+    await this.ensureTable();
+    try {
+      await this.table.getEntity(FINDINGS_MOVED.partitionKey, FINDINGS_MOVED.rowKey);
+      this.moved = true;
+    } catch (error) {
+      if (!(isRestError(error) && error.statusCode === 404)) throw unavailable("read", error);
+    }
+    return this.moved;
   }
 
   async recordRun(run: RunRecord): Promise<void> {
@@ -242,11 +293,11 @@ export class TableLedger implements ReminderLedger {
       .sort((a, b) => a.date.localeCompare(b.date));
   }
 
-  private async list(partition: string, extraFilter = ""): Promise<Entity[]> {
+  private async list(partition: string, extraFilter = "", select?: string[]): Promise<Entity[]> {
     await this.ensureTable();
     const rows: Entity[] = [];
     try {
-      const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}` } });
+      const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}`, ...(select ? { select } : {}) } });
       for await (const e of iterator) rows.push(e as TableEntityResult<Entity>);
     } catch (error) {
       throw unavailable("read", error);
@@ -320,6 +371,31 @@ export function fitText(text: string): string {
   const last = text.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${text.slice(0, end)}${note}`;
+}
+
+function findingPartition(rowKey: string): string {
+  return `finding-${rowKey[0]}`;
+}
+
+function toFindingEntity(s: FindingState): Entity & { partitionKey: string; rowKey: string } {
+  const rowKey = hashKey(s.findingId);
+  return { partitionKey: findingPartition(rowKey), rowKey, ...s, owners: JSON.stringify(s.owners), resolvedOn: s.resolvedOn ?? "" };
+}
+
+function fromFindingEntity(e: Entity): FindingState {
+  return {
+    findingId: String(e.findingId),
+    kind: String(e.kind),
+    resourceId: String(e.resourceId),
+    accountId: String(e.accountId),
+    accountName: String(e.accountName),
+    subscriptionId: String(e.subscriptionId),
+    severity: String(e.severity),
+    owners: JSON.parse(String(e.owners ?? "[]")) as string[],
+    firstSeen: String(e.firstSeen),
+    lastSeen: String(e.lastSeen),
+    ...(e.resolvedOn ? { resolvedOn: String(e.resolvedOn) } : {}),
+  };
 }
 
 function fromHistoryEntity(e: Entity): ReminderHistory {

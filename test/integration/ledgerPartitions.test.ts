@@ -1,0 +1,123 @@
+// Finding states over sixteen Table partitions, in Azurite: where they land, and how the states an earlier build kept in
+// its one partition ("finding") are read and moved without losing or turning back any of them.
+import type { TableClient } from "@azure/data-tables";
+import { describe, expect, it } from "vitest";
+import { connectStorage } from "../../src/azure/storage.js";
+import { hashKey, TableLedger } from "../../src/azure/tableLedger.js";
+import type { FindingState } from "../../src/core/ports.js";
+import { isolatedStorage, sharedAzurite } from "../support/auditRuns.js";
+
+const azurite = sharedAzurite();
+
+function ledgerTable(): TableClient {
+  const env = isolatedStorage(azurite.connectionString);
+  return connectStorage({ connectionString: env.AzureWebJobsStorage as string }).table(env.LEDGER_TABLE as string);
+}
+
+const state = (i: number, seen: Partial<FindingState> = {}): FindingState => ({
+  findingId: `pool-certificate-reference:/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a${i % 7}/pools/p${i}`,
+  kind: "pool-certificate-reference",
+  resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a${i % 7}/pools/p${i}`,
+  accountId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a${i % 7}`,
+  accountName: `a${i % 7}`,
+  subscriptionId: "s",
+  severity: "critical",
+  owners: [`owner${i % 3}@contoso.com`],
+  firstSeen: "2026-10-01",
+  lastSeen: "2026-12-01",
+  ...seen,
+});
+
+/** A state as builds before the spread wrote it: every one in the partition "finding". */
+async function writeAsEarlierBuild(table: TableClient, states: readonly FindingState[]): Promise<void> {
+  for (let i = 0; i < states.length; i += 100) {
+    await table.submitTransaction(
+      states.slice(i, i + 100).map((s) => ["upsert", { partitionKey: "finding", rowKey: hashKey(s.findingId), ...s, owners: JSON.stringify(s.owners), resolvedOn: s.resolvedOn ?? "" }, "Replace"]),
+    );
+  }
+}
+
+async function rowsByPartition(table: TableClient): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const row of table.listEntities()) counts.set(row.partitionKey as string, (counts.get(row.partitionKey as string) ?? 0) + 1);
+  return counts;
+}
+
+/** The table, recording the filter of each query the ledger makes. */
+function spyingOnQueries(table: TableClient, scans: string[]): TableClient {
+  return new Proxy(table, {
+    get(target, property, receiver) {
+      if (property !== "listEntities") return Reflect.get(target, property, receiver) as unknown;
+      return (options?: { queryOptions?: { filter?: string } }) => {
+        scans.push(options?.queryOptions?.filter ?? "");
+        return target.listEntities(options);
+      };
+    },
+  });
+}
+
+const byId = (states: readonly FindingState[]) => [...states].sort((a, b) => a.findingId.localeCompare(b.findingId));
+
+describe("finding states over sixteen partitions", () => {
+  it("are written to finding-0 to finding-f, none to the one partition, and read back whole", async () => {
+    const table = ledgerTable();
+    const ledger = new TableLedger(table);
+    const states = Array.from({ length: 450 }, (_, i) => state(i, i % 5 === 0 ? { resolvedOn: "2026-12-01" } : {}));
+
+    await ledger.saveFindingStates(states);
+
+    const partitions = await rowsByPartition(table);
+    // And the one row that says no earlier build's states are left to move.
+    expect([...partitions.keys()].sort()).toEqual([...[..."0123456789abcdef"].map((d) => `finding-${d}`), "meta"]);
+    expect([...partitions].filter(([p]) => p.startsWith("finding-")).reduce((n, [, rows]) => n + rows, 0)).toBe(450);
+    expect(byId(await ledger.findingStates())).toEqual(byId(states));
+  });
+
+  it("an earlier build's states are read as they are, and the next save moves them all: none is lost, and the earlier build's rows stay as they were", async () => {
+    const table = ledgerTable();
+    await table.createTable();
+    const earlier = Array.from({ length: 230 }, (_, i) => state(i, i % 4 === 0 ? { resolvedOn: "2026-11-15" } : {}));
+    await writeAsEarlierBuild(table, earlier);
+    const ledger = new TableLedger(table);
+
+    expect(byId(await ledger.findingStates())).toEqual(byId(earlier));
+
+    // This run saw the first ten again; the rest it did not touch (resolved long ago, or in a scope it could not read).
+    const seenAgain = earlier.slice(0, 10).map((s) => ({ ...s, lastSeen: "2026-12-05" }));
+    await ledger.saveFindingStates(seenAgain);
+
+    const partitions = await rowsByPartition(table);
+    expect(partitions.get("finding")).toBe(230);
+    expect([...partitions].filter(([p]) => p.startsWith("finding-")).reduce((n, [, rows]) => n + rows, 0)).toBe(230);
+    const now = byId([...seenAgain, ...earlier.slice(10)]);
+    expect(byId(await ledger.findingStates())).toEqual(now);
+    // A ledger of a later run reads the sixteen only: the move is recorded, and the old rows are not read again.
+    const scans: string[] = [];
+    const later = new TableLedger(spyingOnQueries(table, scans));
+    expect(byId(await later.findingStates())).toEqual(now);
+    expect(scans.some((filter) => filter.includes("'finding'"))).toBe(false);
+    // A build from before, rolled back to, reads the states as they were on the day of the move: none looks new.
+    const asEarlierBuildReadsThem = [];
+    for await (const e of table.listEntities({ queryOptions: { filter: "PartitionKey eq 'finding'" } })) asEarlierBuildReadsThem.push(e.findingId);
+    expect(asEarlierBuildReadsThem.sort()).toEqual(earlier.map((s) => s.findingId).sort());
+  });
+
+  it("a move stopped before it was recorded: the newer copy is what is read, and the next save does not turn it back", async () => {
+    const table = ledgerTable();
+    await table.createTable();
+    const old = state(1, { lastSeen: "2026-11-20" });
+    const other = state(2);
+    await writeAsEarlierBuild(table, [old, other]);
+    const ledger = new TableLedger(table);
+    // As a save that wrote the newer state to its partition and stopped before moving the earlier build's rows.
+    const newer = { ...old, lastSeen: "2026-12-04", resolvedOn: "2026-12-04" };
+    await table.createEntity({ partitionKey: `finding-${hashKey(old.findingId)[0]}`, rowKey: hashKey(old.findingId), ...newer, owners: JSON.stringify(newer.owners) });
+
+    expect(byId(await ledger.findingStates())).toEqual(byId([newer, other]));
+
+    await ledger.saveFindingStates([{ ...other, lastSeen: "2026-12-05" }]);
+
+    expect(byId(await ledger.findingStates())).toEqual(byId([newer, { ...other, lastSeen: "2026-12-05" }]));
+    expect(byId(await new TableLedger(table).findingStates())).toEqual(byId([newer, { ...other, lastSeen: "2026-12-05" }]));
+  });
+});
