@@ -1,9 +1,9 @@
 // ReminderLedger over Azure Table Storage (@azure/data-tables). One table, partitions by record type and mode:
-//   history-<mode>  one entity per (owner, finding): when they were last told, which milestone
+//   history-<mode>-<0..f>  one entity per (owner, finding): when they were last told, which milestone (SPREAD)
 //   outbox-<mode>   one entity per message: intent before sending, outcome after
-//   finding-<0..f>  one entity per finding: first seen, last seen, resolved (spread over 16, FINDING_PARTITIONS)
-//   finding         the states of builds before the spread, as they were when moved into the sixteen
-//   meta            one entity: that they were moved
+//   finding-<0..f>  one entity per finding: first seen, last seen, resolved (SPREAD)
+//   history-<mode>, finding   the same, as builds before the spread kept them, left as they were when moved
+//   meta            one entity per spread record type: that the earlier build's rows were moved
 //   run             one entity per day: counts, for trends
 //   status-reads    one entity per batch of status reads (a recovery), for the hourly read limit across runs
 // Keys are hashes: Table keys may not hold '/', '#', '?' or control characters, and resource ids do.
@@ -28,41 +28,59 @@ const CHUNK = 30_000;
 /** Independent writes of one call in flight at once (finding-state batches, a message's item histories). */
 const WRITES_IN_FLIGHT = 8;
 /**
- * Finding states are spread over 16 partitions, `finding-0` to `finding-f`, by the first digit of their row key (a
- * sha256 of the finding id, so evenly). Azure's target for one table partition is up to 2,000 entities a second, and
- * past what a partition handles it answers 503 Server Busy; the target for the whole account is 20,000 transactions a
- * second (Microsoft Learn, "Scalability and performance targets for Table storage"). In one partition, the 45,000
- * states of a 100,000-account tenant took at least 22 s to read and as long to write, twice a run, growing with the
- * tenant; over sixteen (16 x 2,000 > 20,000) the account's target comes first, and the sixteen are read at once.
+ * A record type read whole every run, spread over sixteen partitions, `<base>-0` to `<base>-f`, by the first digit of
+ * its row key (a sha256, so evenly). Azure's target for one table partition is up to 2,000 entities a second, and past
+ * what a partition handles it answers 503 Server Busy; the target for the whole account is 20,000 transactions a second
+ * (Microsoft Learn, "Scalability and performance targets for Table storage"). In one partition, the 45,000 finding
+ * states of a 100,000-account tenant took at least 22 s to read and as long to write, twice a run, and its reminder
+ * histories as many once every owner was told: growing with the tenant. Over sixteen (16 x 2,000 > 20,000) the
+ * account's target comes first, and the sixteen are read at once.
+ *
+ * `<base>` alone is where builds before the spread kept every row. It is read as well until its rows are moved
+ * (moveOnce: copied where the sixteen have none, then recorded in `meta`), and left as it was that day, for such a
+ * build should it be rolled back to.
  */
-const FINDING_PARTITIONS = [..."0123456789abcdef"].map((digit) => `finding-${digit}`);
-/**
- * Where builds before FINDING_PARTITIONS kept every state. The first save copies them into the sixteen and then
- * records the move (FINDINGS_MOVED); the rows stay, as they were that day, for such a build should it be rolled back to.
- */
-const LEGACY_FINDINGS = "finding";
-const FINDINGS_MOVED = { partitionKey: "meta", rowKey: "finding-partitions" } as const;
+interface Spread {
+  base: string;
+  partitions: string[];
+}
+
+function spread(base: string): Spread {
+  return { base, partitions: [..."0123456789abcdef"].map((digit) => `${base}-${digit}`) };
+}
+
+function partitionOf(records: Spread, rowKey: string): string {
+  return `${records.base}-${rowKey[0]}`;
+}
+
+const FINDINGS = spread("finding");
+const MOVED_PARTITION = "meta";
 
 export class TableLedger implements ReminderLedger {
   private ready: Promise<void> | undefined;
-  private moved = false;
+  /** Per spread record type: its earlier build's rows moved (true), or being moved. */
+  private readonly moves = new Map<string, true | Promise<void>>();
+  private readonly historyRows: Spread;
 
   constructor(
     private readonly table: TableClient,
     private readonly mode: "live" | "redirect" = "live",
-  ) {}
+  ) {
+    this.historyRows = spread(`history-${mode}`);
+  }
 
   async histories(): Promise<Map<string, ReminderHistory>> {
     const map = new Map<string, ReminderHistory>();
-    for (const e of await this.list(`history-${this.mode}`)) map.set(historyKey(String(e.owner), String(e.findingId)), fromHistoryEntity(e));
+    for (const e of await this.listSpread(this.historyRows)) map.set(historyKey(String(e.owner), String(e.findingId)), fromHistoryEntity(e));
     return map;
   }
 
-  /** One (owner, finding) history by its keys; undefined when there is none yet. */
+  /** One (owner, finding) history by its keys; undefined when there is none yet. Only once the histories were moved. */
   private async history(owner: string, findingId: string): Promise<ReminderHistory | undefined> {
     await this.ensureTable();
+    const rowKey = hashKey(historyKey(owner, findingId));
     try {
-      return fromHistoryEntity(await this.table.getEntity<Entity>(`history-${this.mode}`, hashKey(historyKey(owner, findingId))));
+      return fromHistoryEntity(await this.table.getEntity<Entity>(partitionOf(this.historyRows, rowKey), rowKey));
     } catch (error) {
       if (isRestError(error) && error.statusCode === 404) return undefined;
       throw unavailable("read", error);
@@ -103,6 +121,8 @@ export class TableLedger implements ReminderLedger {
 
   async recordOutcome(entry: OutboxEntry, outcome: { status: "sent" | "failed" | "abandoned"; error?: string }, at: string): Promise<void> {
     if (outcome.status === "sent") {
+      // Histories an earlier build kept in one partition are moved before any is read or written by its keys.
+      await this.moveOnce(this.historyRows);
       // Histories first: if the process dies between the two writes, the entry stays pending, the next run looks
       // the operation up again and re-applies these updates, which are idempotent.
       // Each item's history is its own row: a few at once (a digest can carry hundreds of items); one after the
@@ -112,11 +132,12 @@ export class TableLedger implements ReminderLedger {
         const before = await this.history(entry.owner, item.findingId);
         if (isRecorded(before, item.milestone, entry.asOf)) return;
         const { sent, ...after } = recordReminder(before, item, entry.asOf);
+        const rowKey = hashKey(historyKey(entry.owner, item.findingId));
         await this.write(() =>
           this.table.upsertEntity(
             {
-              partitionKey: `history-${this.mode}`,
-              rowKey: hashKey(historyKey(entry.owner, item.findingId)),
+              partitionKey: partitionOf(this.historyRows, rowKey),
+              rowKey,
               owner: entry.owner.toLowerCase(),
               findingId: item.findingId,
               ...after,
@@ -203,27 +224,8 @@ export class TableLedger implements ReminderLedger {
     await this.write(() => this.table.upsertEntity({ partitionKey: STATUS_READS, rowKey: hashKey(batch), batch, count, lastAt: at }, "Replace"));
   }
 
-  /**
-   * Every finding state, from the sixteen partitions at once, and from the one partition of earlier builds until
-   * their states were moved. A state in both (a move that stopped before it was recorded) is the newer one, the
-   * sixteen's: nothing writes the old one.
-   */
   async findingStates(): Promise<FindingState[]> {
-    const legacy = (await this.findingsMoved()) ? [] : await this.list(LEGACY_FINDINGS);
-    const rows = (await Promise.all(FINDING_PARTITIONS.map((partition) => this.list(partition)))).flat();
-    if (legacy.length > 0) {
-      const moved = new Set(rows.map((e) => String(e.rowKey)));
-      rows.push(...legacy.filter((e) => !moved.has(String(e.rowKey))));
-      rows.sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey)));
-    }
-    return rows.map(fromFindingEntity);
-  }
-
-  async saveFindingStates(given: FindingState[]): Promise<void> {
-    // A batch may not name one row twice (the service refuses the whole batch), so a finding given twice is written
-    // once, as last given.
-    await this.writeFindings([...new Map(given.map((s) => [hashKey(s.findingId), s])).values()]);
-    if (!(await this.findingsMoved())) await this.moveLegacyFindings();
+    return (await this.listSpread(FINDINGS)).map(fromFindingEntity);
   }
 
   /**
@@ -231,46 +233,86 @@ export class TableLedger implements ReminderLedger {
    * atomic and far fewer round trips than one call per finding; a few go at once (each names other rows, so their
    * order does not matter): at 45,000 findings, 450 batches one after the other spent about 10 s waiting on round trips.
    */
-  private async writeFindings(states: readonly FindingState[]): Promise<void> {
-    const byPartition = new Map<string, FindingState[]>();
-    for (const s of states) {
-      const partition = findingPartition(hashKey(s.findingId));
-      const list = byPartition.get(partition);
-      if (list) list.push(s);
-      else byPartition.set(partition, [s]);
-    }
-    const batches = [...byPartition.values()].flatMap((list) => Array.from({ length: Math.ceil(list.length / 100) }, (_, i) => list.slice(i * 100, i * 100 + 100)));
-    await eachConcurrently(batches, WRITES_IN_FLIGHT, async (batch) => {
-      await this.write(() => this.table.submitTransaction(batch.map((s) => ["upsert", toFindingEntity(s), "Replace"])));
+  async saveFindingStates(given: FindingState[]): Promise<void> {
+    await this.moveOnce(FINDINGS);
+    // A batch may not name one row twice (the service refuses the whole batch), so a finding given twice is written
+    // once, as last given.
+    const states = [...new Map(given.map((s) => [hashKey(s.findingId), s])).values()].map(toFindingEntity);
+    await eachConcurrently(batchesByPartition(states), WRITES_IN_FLIGHT, async (batch) => {
+      await this.write(() => this.table.submitTransaction(batch.map((e) => ["upsert", e, "Replace"])));
     });
   }
 
   /**
-   * States an earlier build kept in its one partition are copied into the sixteen, unless a newer one is there
-   * already, and the move is recorded only then: a stop anywhere loses nothing (findingStates reads both until it is
-   * recorded). Called on saves only, which a run makes holding the run lock.
+   * Every row of a spread record type, from its sixteen partitions at once, and from the one partition of earlier
+   * builds until its rows were moved. A row in both (a move that stopped before it was recorded) is the newer one, the
+   * sixteen's: nothing of this build writes the old one.
    */
-  private async moveLegacyFindings(): Promise<void> {
-    const legacy = await this.list(LEGACY_FINDINGS);
-    if (legacy.length > 0) {
-      const present = new Set((await Promise.all(FINDING_PARTITIONS.map((partition) => this.list(partition, "", ["RowKey"])))).flat().map((e) => String(e.rowKey)));
-      await this.writeFindings(legacy.filter((e) => !present.has(String(e.rowKey))).map(fromFindingEntity));
-    }
-    await this.write(() => this.table.upsertEntity({ ...FINDINGS_MOVED, rows: legacy.length }, "Replace"));
-    this.moved = true;
+  private async listSpread(records: Spread): Promise<Entity[]> {
+    const legacy = (await this.moved(records)) ? [] : await this.list(records.base);
+    const rows = (await Promise.all(records.partitions.map((partition) => this.list(partition)))).flat();
+    if (legacy.length === 0) return rows;
+    const moved = new Set(rows.map((e) => String(e.rowKey)));
+    rows.push(...legacy.filter((e) => !moved.has(String(e.rowKey))));
+    return rows.sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey)));
   }
 
-  /** Whether the states of builds before FINDING_PARTITIONS were moved (read once per ledger, as it does not go back). */
-  private async findingsMoved(): Promise<boolean> {
-    if (this.moved) return true;
+  /**
+   * Moves the rows an earlier build kept in the one partition into the sixteen, once per ledger: each is created where
+   * none is (never over a row of this build, which is newer, even one another process writes meanwhile: the Event
+   * Grid trigger records histories outside the run lock), and the move is recorded only then. A stop anywhere loses
+   * nothing: until it is recorded, both are read, and the next move creates what is still missing.
+   */
+  private moveOnce(records: Spread): Promise<void> {
+    const known = this.moves.get(records.base);
+    if (known === true) return Promise.resolve();
+    if (known) return known;
+    const move = (async () => {
+      if (await this.moved(records)) return;
+      const legacy = await this.list(records.base);
+      const copies = legacy.map(({ etag: _etag, timestamp: _timestamp, partitionKey: _partition, ...row }) => ({ ...row, partitionKey: partitionOf(records, String(row.rowKey)), rowKey: String(row.rowKey) }));
+      await eachConcurrently(batchesByPartition(copies), WRITES_IN_FLIGHT, (batch) => this.createWhereNone(batch));
+      await this.write(() => this.table.upsertEntity({ partitionKey: MOVED_PARTITION, rowKey: records.base, rows: legacy.length }, "Replace"));
+    })();
+    this.moves.set(records.base, move);
+    return move.then(
+      () => void this.moves.set(records.base, true),
+      (error: unknown) => {
+        this.moves.delete(records.base);
+        throw error;
+      },
+    );
+  }
+
+  /** Creates the rows of one partition that do not exist: as one batch, or (some exist: the batch is refused) one by one. */
+  private async createWhereNone(rows: readonly KeyedEntity[]): Promise<void> {
+    try {
+      await this.write(() => this.table.submitTransaction(rows.map((row) => ["create", row])));
+      return;
+    } catch (error) {
+      if (!(error instanceof AuditError && error.statusCode !== undefined && error.statusCode < 500)) throw error;
+    }
+    for (const row of rows) {
+      try {
+        await this.write(() => this.table.createEntity(row));
+      } catch (error) {
+        if (!(error instanceof AuditError && error.statusCode === 409)) throw error;
+      }
+    }
+  }
+
+  /** Whether a spread record type's earlier rows were moved (read until it says so: it does not go back). */
+  private async moved(records: Spread): Promise<boolean> {
+    if (this.moves.get(records.base) === true) return true;
     await this.ensureTable();
     try {
-      await this.table.getEntity(FINDINGS_MOVED.partitionKey, FINDINGS_MOVED.rowKey);
-      this.moved = true;
+      await this.table.getEntity(MOVED_PARTITION, records.base);
     } catch (error) {
-      if (!(isRestError(error) && error.statusCode === 404)) throw unavailable("read", error);
+      if (isRestError(error) && error.statusCode === 404) return false;
+      throw unavailable("read", error);
     }
-    return this.moved;
+    this.moves.set(records.base, true);
+    return true;
   }
 
   async recordRun(run: RunRecord): Promise<void> {
@@ -293,11 +335,11 @@ export class TableLedger implements ReminderLedger {
       .sort((a, b) => a.date.localeCompare(b.date));
   }
 
-  private async list(partition: string, extraFilter = "", select?: string[]): Promise<Entity[]> {
+  private async list(partition: string, extraFilter = ""): Promise<Entity[]> {
     await this.ensureTable();
     const rows: Entity[] = [];
     try {
-      const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}`, ...(select ? { select } : {}) } });
+      const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}` } });
       for await (const e of iterator) rows.push(e as TableEntityResult<Entity>);
     } catch (error) {
       throw unavailable("read", error);
@@ -373,13 +415,22 @@ export function fitText(text: string): string {
   return `${text.slice(0, end)}${note}`;
 }
 
-function findingPartition(rowKey: string): string {
-  return `finding-${rowKey[0]}`;
+type KeyedEntity = Entity & { partitionKey: string; rowKey: string };
+
+/** Rows in batches of at most 100, each of one partition (what an entity group transaction may hold). */
+function batchesByPartition(rows: readonly KeyedEntity[]): KeyedEntity[][] {
+  const byPartition = new Map<string, KeyedEntity[]>();
+  for (const row of rows) {
+    const list = byPartition.get(row.partitionKey);
+    if (list) list.push(row);
+    else byPartition.set(row.partitionKey, [row]);
+  }
+  return [...byPartition.values()].flatMap((list) => Array.from({ length: Math.ceil(list.length / 100) }, (_, i) => list.slice(i * 100, i * 100 + 100)));
 }
 
-function toFindingEntity(s: FindingState): Entity & { partitionKey: string; rowKey: string } {
+function toFindingEntity(s: FindingState): KeyedEntity {
   const rowKey = hashKey(s.findingId);
-  return { partitionKey: findingPartition(rowKey), rowKey, ...s, owners: JSON.stringify(s.owners), resolvedOn: s.resolvedOn ?? "" };
+  return { partitionKey: partitionOf(FINDINGS, rowKey), rowKey, ...s, owners: JSON.stringify(s.owners), resolvedOn: s.resolvedOn ?? "" };
 }
 
 function fromFindingEntity(e: Entity): FindingState {

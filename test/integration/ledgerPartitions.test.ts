@@ -1,10 +1,11 @@
-// Finding states over sixteen Table partitions, in Azurite: where they land, and how the states an earlier build kept in
-// its one partition ("finding") are read and moved without losing or turning back any of them.
+// Finding states and reminder histories over sixteen Table partitions each, in Azurite: where they land, and how the
+// rows an earlier build kept in one partition are read and moved without losing or turning back any of them.
 import type { TableClient } from "@azure/data-tables";
 import { describe, expect, it } from "vitest";
 import { connectStorage } from "../../src/azure/storage.js";
 import { hashKey, TableLedger } from "../../src/azure/tableLedger.js";
-import type { FindingState } from "../../src/core/ports.js";
+import { historyKey } from "../../src/core/digestPlan.js";
+import type { FindingState, OutboxEntry } from "../../src/core/ports.js";
 import { isolatedStorage, sharedAzurite } from "../support/auditRuns.js";
 
 const azurite = sharedAzurite();
@@ -119,5 +120,87 @@ describe("finding states over sixteen partitions", () => {
 
     expect(byId(await ledger.findingStates())).toEqual(byId([newer, { ...other, lastSeen: "2026-12-05" }]));
     expect(byId(await new TableLedger(table).findingStates())).toEqual(byId([newer, { ...other, lastSeen: "2026-12-05" }]));
+  });
+});
+
+const told = (findingId: string, asOf: string, milestone = "overdue-1"): OutboxEntry => ({
+  operationId: `op-${findingId}-${asOf}`,
+  kind: "digest",
+  recipient: "alice@contoso.com",
+  owner: "alice@contoso.com",
+  asOf,
+  runId: `run-${asOf}`,
+  items: [{ findingId, milestone }],
+  status: "pending",
+  updatedAt: `${asOf}T07:00:00Z`,
+});
+
+/** Histories as builds before the spread wrote them: every one in the partition "history-live". */
+async function historiesAsEarlierBuild(table: TableClient, count: number): Promise<void> {
+  await table.createTable();
+  for (let i = 0; i < count; i += 100) {
+    await table.submitTransaction(
+      Array.from({ length: Math.min(100, count - i) }, (_, j) => {
+        const findingId = `f${i + j}`;
+        return [
+          "upsert",
+          {
+            partitionKey: "history-live",
+            rowKey: hashKey(historyKey("alice@contoso.com", findingId)),
+            owner: "alice@contoso.com",
+            findingId,
+            firstNotifiedOn: "2026-11-26",
+            lastNotifiedOn: "2026-11-26",
+            lastMilestone: "overdue-1",
+            overdueRemindersSent: 1,
+            sent: JSON.stringify([{ on: "2026-11-26", milestone: "overdue-1" }]),
+          },
+          "Replace",
+        ];
+      }),
+    );
+  }
+}
+
+describe("reminder histories over sixteen partitions", () => {
+  it("an earlier build's histories are read, moved on the first send, and a reminder they record is not counted twice", async () => {
+    const table = ledgerTable();
+    await historiesAsEarlierBuild(table, 150);
+    const ledger = new TableLedger(table, "live");
+    const before = await ledger.histories();
+    expect(before.size).toBe(150);
+
+    // The same reminder again (a re-run of that day): recorded once. Then the next one, a week on.
+    await ledger.recordOutcome(told("f7", "2026-11-26"), { status: "sent" }, "2026-11-26T07:01:00Z");
+    await ledger.recordOutcome(told("f8", "2026-12-03", "overdue-2"), { status: "sent" }, "2026-12-03T07:01:00Z");
+
+    const after = await new TableLedger(table, "live").histories();
+    expect(after.size).toBe(150);
+    expect(after.get("alice@contoso.com|f7")).toEqual(before.get("alice@contoso.com|f7"));
+    expect(after.get("alice@contoso.com|f8")).toMatchObject({ lastNotifiedOn: "2026-12-03", lastMilestone: "overdue-2", overdueRemindersSent: 2 });
+    expect(after.get("alice@contoso.com|f9")).toEqual(before.get("alice@contoso.com|f9"));
+    const partitions = await rowsByPartition(table);
+    expect([...partitions].filter(([p]) => p.startsWith("history-live-")).reduce((n, [, rows]) => n + rows, 0)).toBe(150);
+    expect(partitions.get("history-live")).toBe(150);
+  });
+
+  it("two processes moving at once (a run and the delivery-report trigger): a history one of them records after its move is not turned back by the other's", async () => {
+    const table = ledgerTable();
+    await historiesAsEarlierBuild(table, 450);
+    const run = new TableLedger(table, "live");
+    const trigger = new TableLedger(table, "live");
+
+    await Promise.all([
+      run.recordOutcome(told("f400", "2026-12-03", "overdue-2"), { status: "sent" }, "2026-12-03T07:01:00Z"),
+      trigger.recordOutcome(told("f3", "2026-12-03", "overdue-2"), { status: "sent" }, "2026-12-03T07:01:00Z"),
+    ]);
+    // The worst order, made certain: a third process found no move recorded, and copies only after the two wrote.
+    await table.deleteEntity("meta", "history-live");
+    await new TableLedger(table, "live").recordOutcome(told("f9", "2026-12-03", "overdue-2"), { status: "sent" }, "2026-12-03T07:01:00Z");
+
+    const after = await new TableLedger(table, "live").histories();
+    expect(after.size).toBe(450);
+    for (const f of ["f3", "f9", "f400"]) expect(after.get(`alice@contoso.com|${f}`)).toMatchObject({ lastMilestone: "overdue-2", overdueRemindersSent: 2 });
+    expect(after.get("alice@contoso.com|f5")).toMatchObject({ lastMilestone: "overdue-1", overdueRemindersSent: 1 });
   });
 });
