@@ -5,6 +5,7 @@ import { execFile, spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
 import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
@@ -231,4 +232,89 @@ describe("a crashed run's lock, on storage shared with other runs", () => {
     expect(rerun.output()).toContain("--wait-for-lock <seconds>");
     expect(rerun.output()).not.toContain("already in progress");
   }, 60_000);
+});
+
+describe("the CLI killed while it moves an earlier build's ledger rows, with its own storage", () => {
+  /** The CLI's ledger table, on its own files, with an Azurite of the test's own on them while no CLI runs. */
+  async function withCliLedger<T>(out: string, work: (table: TableClient) => Promise<T>): Promise<T> {
+    const [tenant] = await readdir(join(out, ".state", "tenants"));
+    const storage = await startAzurite({ location: join(out, ".state", "tenants", tenant as string) });
+    try {
+      return await work(TableClient.fromConnectionString(storage.connectionString, "batchcertaudit", { allowInsecureConnection: true }));
+    } finally {
+      await storage.stop();
+    }
+  }
+
+  /**
+   * The CLI's ledger as a build before the spread kept it: every finding state in the partition "finding" and every
+   * history in "history-live", nothing in the sixteen of each, no move recorded. Answers how many rows it moved back.
+   */
+  const asEarlierBuildKeptIt = (out: string) =>
+    withCliLedger(out, async (table) => {
+      let moved = 0;
+      for await (const row of table.listEntities()) {
+        const partition = row.partitionKey as string;
+        const spread = /^(finding|history-live)-[0-9a-f]$/.exec(partition);
+        if (partition === "meta" || spread) await table.deleteEntity(partition, row.rowKey as string);
+        if (!spread) continue;
+        const { etag: _etag, timestamp: _timestamp, ...data } = row;
+        await table.createEntity({ ...data, partitionKey: spread[1] as string, rowKey: row.rowKey as string });
+        moved++;
+      }
+      return moved;
+    });
+
+  /** Each history of this build's ledger: the owner, its last milestone and how many overdue reminders it counts. */
+  const historiesOf = (out: string) =>
+    withCliLedger(out, async (table) => {
+      const rows: string[] = [];
+      for await (const row of table.listEntities({ queryOptions: { filter: "PartitionKey ge 'history-live-' and PartitionKey lt 'history-live.'" } })) rows.push(`${String(row.owner)} ${String(row.lastMilestone)} ${String(row.overdueRemindersSent)}`);
+      return rows.sort();
+    });
+
+  // Day 1 tells every owner; day 8 (OVERDUE_EVERY_DAYS 7) tells them again, with the first send moving the histories
+  // and tracking's save the finding states; day 9 tells no one. A history lost in the move would tell its owner again,
+  // or tell it as if for the first time: so the mail and the histories must be those of the same days without a move.
+  const days = ["2026-12-03", "2026-12-04"];
+  let unmoved: Promise<{ mail: Map<string, number>; histories: string[] }> | undefined;
+  const withoutMove = () =>
+    (unmoved ??= (async () => {
+      const out = await freshOut("cli-no-move");
+      const snapshot = await writeSnapshot(out, slowMail());
+      for (const now of ["2026-11-26", ...days]) expect(await cli(snapshot, out, { now }).exited).toBe(2);
+      return { mail: (await mailbox(out)).perRecipient(), histories: await historiesOf(out) };
+    })());
+
+  const points: [string, (out: string, proc: CliProcess) => Promise<void>][] = [
+    ["right after the audit (the finding states' move is next)", (out, proc) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc)],
+    ["right after the first message of day 8 was accepted (the histories were moved before its outcome)", (out, proc) => until("a message of day 8", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length + 1, proc)],
+  ];
+  it.each(points)(
+    "kill -9 %s, then the same day and the next: the mail and the histories are those of the same days without a move",
+    async (_point, waitForPoint) => {
+      const out = await freshOut("cli-kill-move");
+      const snapshot = await writeSnapshot(out, slowMail());
+      expect(await cli(snapshot, out).exited).toBe(2);
+      expect((await mailbox(out)).perRecipient()).toEqual(exactly(DEMO_OWNERS));
+      expect(await asEarlierBuildKeptIt(out)).toBeGreaterThan(DEMO_OWNERS.length);
+
+      const killed = cli(snapshot, out, { now: "2026-12-03", args: ["--verbose"] });
+      await waitForPoint(out, killed);
+      killed.child.kill("SIGKILL");
+      await killed.exited;
+      expect(await noAzuriteLeftOn(out)).toEqual([]);
+
+      for (const now of days) {
+        const rerun = cli(snapshot, out, { now });
+        expect(await rerun.exited, rerun.output()).toBe(2);
+      }
+      const expected = await withoutMove();
+      expect((await mailbox(out)).perRecipient()).toEqual(expected.mail);
+      expect([...expected.mail.values()].every((n) => n >= 2)).toBe(true);
+      expect(await historiesOf(out)).toEqual(expected.histories);
+      expect(await azuriteOn(out)).toEqual([]);
+    },
+    180_000,
+  );
 });
