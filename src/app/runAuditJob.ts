@@ -20,7 +20,7 @@ import type {
   RunLockHeld,
   VmSizeLifecycleReader,
 } from "../core/ports.js";
-import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks } from "../core/deliveryReports.js";
+import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks, undeliverableSince } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
 import { parseNcrontab } from "../core/ncrontab.js";
 import { trackFindings } from "../core/trackFindings.js";
@@ -428,6 +428,8 @@ export async function takeDeliveryReports(ctx: Pick<JobContext, "ledgerFor">, qu
  * sending timer's alike, reads its marks here, after taking the queued delivery reports.
  */
 export async function undeliverableAddresses(ctx: Pick<JobContext, "ledgerFor" | "config">, asOf: string): Promise<Map<string, UndeliverableMark>> {
-  const sent = [...(await ctx.ledgerFor("live").outbox({ status: "sent" })), ...(await ctx.ledgerFor("redirect").outbox({ status: "sent" }))];
-  return undeliverableMarks(sent, asOf, ctx.config.email.undeliverableRetryDays);
+  const retryDays = ctx.config.email.undeliverableRetryDays;
+  const filter = { status: "sent", since: undeliverableSince(asOf, retryDays) } as const;
+  const sent = [...(await ctx.ledgerFor("live").outbox(filter)), ...(await ctx.ledgerFor("redirect").outbox(filter))];
+  return undeliverableMarks(sent, asOf, retryDays);
 }

@@ -12,7 +12,8 @@ import { isRestError, RestError } from "@azure/core-rest-pipeline";
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { TagNaming } from "../core/model.js";
-import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type ReminderLedger, type RunRecord } from "../core/ports.js";
+import { isIsoDay } from "../core/dates.js";
+import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type OutboxFilter, type ReminderLedger, type RunRecord } from "../core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
 
@@ -87,8 +88,13 @@ export class TableLedger implements ReminderLedger {
     }
   }
 
-  async outbox(filter: { status?: OutboxEntry["status"] } = {}): Promise<OutboxEntry[]> {
-    const extra = filter.status ? ` and status eq '${filter.status}'` : "";
+  /**
+   * With `since`, Azure still scans the partition (asOf is not a key), but only the days asked for are sent back and
+   * held: the memory of a run does not grow with the outbox's age.
+   */
+  async outbox(filter: OutboxFilter = {}): Promise<OutboxEntry[]> {
+    if (filter.since !== undefined && !isIsoDay(filter.since)) throw new AuditError("LEDGER.UNAVAILABLE", `Not a day: ${JSON.stringify(filter.since)}`);
+    const extra = (filter.status ? ` and status eq '${filter.status}'` : "") + (filter.since ? ` and asOf ge '${filter.since}'` : "");
     return (await this.list(`outbox-${this.mode}`, extra)).map(fromOutboxEntity);
   }
 

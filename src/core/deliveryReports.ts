@@ -6,7 +6,7 @@
 // `AcsEmailDeliveryReportReceivedEventData` of @azure/eventgrid-system-events):
 //   { sender, recipient, messageId, status, deliveryStatusDetails: { statusMessage }, deliveryAttemptTimeStamp }
 // `messageId` is the send's operation id; "any value other than Delivered is considered failed".
-import { dayNumber } from "./dates.js";
+import { addDays, dayNumber } from "./dates.js";
 import { AuditError } from "./errors.js";
 import type { UndeliverableMark } from "./owners.js";
 import type { TagNaming } from "./model.js";
@@ -66,6 +66,20 @@ export function deliveryReportFromEvent(event: unknown): DeliveryReport | NotFin
   if (!at) throw bad("data.deliveryAttemptTimeStamp is missing or not a date");
   const details = isObject(data.deliveryStatusDetails) && typeof data.deliveryStatusDetails.statusMessage === "string" ? data.deliveryStatusDetails.statusMessage : undefined;
   return { messageId: messageId.toLowerCase(), recipient, status: final, at, ...(details ? { details } : {}) };
+}
+
+/**
+ * Days a delivery report may come after its message's run. The service gives a final status within minutes to hours
+ * of the send; a week is room for a late one (an Event Grid redelivery, a run's day set back).
+ */
+const REPORT_LAG_DAYS = 7;
+
+/**
+ * The first day of the sent messages undeliverableMarks needs (`outbox({ status: "sent", since })`): a report older
+ * than `retryDays` marks nothing, and a message more than REPORT_LAG_DAYS older than its report is not expected.
+ */
+export function undeliverableSince(asOf: string, retryDays: number): string {
+  return addDays(asOf, -(Math.max(retryDays, FAILED_MARK_DAYS) + REPORT_LAG_DAYS));
 }
 
 /**

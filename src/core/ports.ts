@@ -244,10 +244,21 @@ export interface RunRecord {
 }
 
 /** The memory across runs that makes reminders at-least-once and idempotent. */
+export interface OutboxFilter {
+  status?: OutboxEntry["status"];
+  /** A day (YYYY-MM-DD): messages whose `asOf` is that day or later. */
+  since?: string;
+}
+
 export interface ReminderLedger {
   /** Keyed by `historyKey(ownerAddress, findingId)`. */
   histories(): Promise<Map<string, ReminderHistory>>;
-  outbox(filter?: { status?: OutboxEntry["status"] }): Promise<OutboxEntry[]>;
+  /**
+   * Messages of the mode; `status`: only those; `since` (a day): only those of runs on that day or later (`asOf`). The
+   * outbox keeps every message ever sent, so a run reads only the days it needs: at 100,000 accounts a week of
+   * reminders is about 8,000 messages, each with its items, and a year of them would not fit the instance.
+   */
+  outbox(filter?: OutboxFilter): Promise<OutboxEntry[]>;
   /**
    * Records the intent to send. An abandoned entry with that id (it never reached the mail service) becomes
    * pending again; "exists" when a pending, sent or failed entry with that id is already there.

@@ -12,7 +12,7 @@
 // planned afresh after it.
 import type { AuditReport, DeliverySummary, Finding, OutboxBacklog, ScopeCoverage, TagNaming } from "./model.js";
 import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
-import { daysBetween, dayNumber } from "./dates.js";
+import { addDays, daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import { ruleOfFindingId } from "./findings.js";
 import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
@@ -176,7 +176,11 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
 
   const { messages, summary } = await planMessages(deps, request, result);
   result.planned = messages.length;
-  const outbox = await deps.ledger.outbox();
+  // The messages a planned one could be (its id names its run's day, or for an all-clear its resolutions' days, which
+  // are at most ALL_CLEAR_WINDOW_DAYS before this run's), and every one still pending, whatever its day. Missing one
+  // would not send it twice (its intent is refused as existing) but would fail the run.
+  const asOf = request.report.asOf;
+  const outbox = [...(await deps.ledger.outbox({ since: addDays(asOf, -ALL_CLEAR_WINDOW_DAYS) })), ...(await deps.ledger.outbox({ status: "pending" }))];
   const known = new Map(outbox.map((e) => [e.operationId, e]));
   // A message with no final status yet (still Running, or its lookup failed) may yet arrive: nothing more of its kind
   // goes to that recipient until it is known, or the owner could get two.
@@ -293,7 +297,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (fatal) throw fatal.error;
   result.rendered = rendered;
   if (sender) result.backlog = backlogOf(left, request, { now: deps.now(), recentSends: pacer.recent(), sendingNow: false });
-  if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent" }), request.report.asOf);
+  if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent", since: addDays(request.report.asOf, -DELIVERY_WINDOW_DAYS) }), request.report.asOf);
   return result;
 
   /** Whether no more sends start: a throttle or an unclear answer, the limits reached, the run ending, its time spent. */

@@ -1,7 +1,7 @@
 // In-memory fakes of the reminder ports, with the same semantics as the Table ledger and the mail service, for
 // fast unit tests of the send protocol.
 import { historyKey } from "../../src/core/digestPlan.js";
-import type { DeliveryReport, DeliveryResult, EmailSender, FindingState, OutboxEntry, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
+import type { DeliveryReport, DeliveryResult, EmailSender, FindingState, OutboxEntry, OutboxFilter, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../../src/core/schedule.js";
 import { AuditError } from "../../src/core/errors.js";
 
@@ -14,8 +14,8 @@ export class MemoryLedger implements ReminderLedger {
   async histories() {
     return new Map(this.history);
   }
-  async outbox(filter: { status?: OutboxEntry["status"] } = {}) {
-    return [...this.entries.values()].filter((e) => !filter.status || e.status === filter.status);
+  async outbox(filter: OutboxFilter = {}) {
+    return [...this.entries.values()].filter((e) => (!filter.status || e.status === filter.status) && (!filter.since || e.asOf >= filter.since));
   }
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
     const existing = this.entries.get(entry.operationId);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuditError } from "../../../src/core/errors.js";
 import type { AuditReport, Finding } from "../../../src/core/model.js";
-import type { FindingState } from "../../../src/core/ports.js";
+import type { FindingState, OutboxEntry } from "../../../src/core/ports.js";
 import { SEND_CONCURRENCY, sendReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
@@ -282,3 +282,69 @@ async function thirtyLostSends() {
   }
   return { ledger, findings, lost };
 }
+
+/** A MemoryLedger that counts the messages its outbox reads hand back (what a run holds of the outbox). */
+class CountingLedger extends MemoryLedger {
+  handedBack = 0;
+  override async outbox(filter: Parameters<MemoryLedger["outbox"]>[0] = {}) {
+    const entries = await super.outbox(filter);
+    this.handedBack += entries.length;
+    return entries;
+  }
+}
+
+const sentLongAgo = (i: number): OutboxEntry => ({
+  operationId: `old-${i}`,
+  kind: "digest",
+  recipient: `owner${i}@contoso.com`,
+  owner: `owner${i}@contoso.com`,
+  asOf: "2025-11-26",
+  runId: "run-2025-11-26",
+  items: [{ findingId: `f${i}`, milestone: "overdue-1" }],
+  status: "sent",
+  updatedAt: "2025-11-26T07:00:00Z",
+});
+
+describe("what a run reads of the outbox", () => {
+  it("reads only the days its messages could be from: a year of messages sent is not read, and the run is the same", async () => {
+    const ledger = new CountingLedger();
+    for (let i = 0; i < 500; i++) ledger.entries.set(`old-${i}`, sentLongAgo(i));
+    const mail = new ScriptedMailService();
+
+    const result = await run(ledger, mail, "2026-11-26", [finding("p1", "ann@contoso.com")]);
+
+    expect(result.sent).toBe(1);
+    expect(ledger.handedBack).toBeLessThan(10);
+  });
+
+  it("an all-clear sent on the day after its resolution is known as sent on the last day it could be planned: not sent again, and the run does not fail", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService();
+    const f = finding("p1", "ann@contoso.com");
+    await run(ledger, mail, "2026-10-27", [f]);
+    const resolved: FindingState = {
+      findingId: f.id, kind: f.kind, resourceId: f.resourceId, accountId: f.accountId, accountName: "acct", subscriptionId: SUB,
+      severity: "critical", owners: ["ann@contoso.com"], firstSeen: "2026-10-27", lastSeen: "2026-10-27", resolvedOn: "2026-10-28",
+    };
+    expect((await run(ledger, mail, "2026-10-29", [], { findingStates: [resolved] })).sent).toBe(1);
+
+    // Thirty days after the resolution, the all-clear is still planned (ALL_CLEAR_WINDOW_DAYS): its message of 29
+    // days ago must be among those read, or its intent would be refused as another run's.
+    const last = await run(ledger, mail, "2026-11-27", [], { findingStates: [resolved] });
+    expect(last.messages.map((m) => [m.kind, m.outcome])).toEqual([["all-clear", "already-sent"]]);
+    expect(mail.delivered("ann@contoso.com").map((m) => m.subject)).toEqual(["digest ann@contoso.com", "all clear ann@contoso.com"]);
+  });
+
+  it("a message still pending from long ago holds back its recipient's next one, whatever its day", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService();
+    ledger.entries.set("lost", { ...sentLongAgo(0), operationId: "lost", recipient: "ann@contoso.com", owner: "ann@contoso.com", status: "pending" });
+
+    // No status reads left this hour: the lost one stays pending, unknown.
+    const result = await run(ledger, mail, "2026-11-26", [finding("p1", "ann@contoso.com")], { statusReads: { perMinute: 0, perHour: 0 } });
+
+    expect(result.sent).toBe(0);
+    expect(result.messages.map((m) => m.outcome)).toEqual(["pending"]);
+    expect(mail.delivered("ann@contoso.com")).toEqual([]);
+  });
+});

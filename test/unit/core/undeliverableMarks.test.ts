@@ -2,8 +2,10 @@
 // owner from a tag, the digest records that tag (as fingerprints), a delivery report says it bounced, and the next
 // runs compute marks from the ledger and resolve owners again.
 import { describe, expect, it } from "vitest";
-import { undeliverableMarks } from "../../../src/core/deliveryReports.js";
+import { addDays } from "../../../src/core/dates.js";
+import { undeliverableMarks, undeliverableSince } from "../../../src/core/deliveryReports.js";
 import type { AuditReport, Finding, Tags } from "../../../src/core/model.js";
+import type { OutboxEntry } from "../../../src/core/ports.js";
 import { markHolds, resolveOwners, tagNaming, type OwnerPolicy, type UndeliverableMark } from "../../../src/core/owners.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { sendReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
@@ -246,5 +248,34 @@ describe("an undeliverable mark", () => {
     expect(mark?.namedBy).toBeUndefined();
     expect(mark && markHolds(mark, tagNaming(`/subscriptions/${SUB}`, "OwnerContact", "anything else"))).toBe(true);
     expect(undeliverableMarks([row], "2026-12-26", RETRY_DAYS).has(OWNER)).toBe(false);
+  });
+});
+
+describe("the sent messages a run reads for its marks", () => {
+  it("are those since undeliverableSince: the marks are the same as from every message ever sent, for reports up to a week late and every age", () => {
+    const day = (offset: number) => addDays("2026-11-26", offset);
+    // For each address: a message, its report `lag` days later with `status`, and for some a later Delivered one.
+    const outbox: OutboxEntry[] = [];
+    let n = 0;
+    for (const status of ["Bounced", "Suppressed", "Failed"] as const) {
+      for (let sent = -60; sent <= 0; sent += 3) {
+        for (const lag of [0, 1, 3, 7]) {
+          const recipient = `owner${n++}@contoso.com`;
+          const base = { kind: "digest" as const, recipient, owner: recipient, runId: "r", items: [], status: "sent" as const };
+          outbox.push({ ...base, operationId: `op-${n}`, asOf: day(sent), updatedAt: `${day(sent)}T07:00:00.000Z`, delivery: { status, at: `${day(sent + lag)}T09:00:00.000Z` } });
+          if (n % 3 === 0) outbox.push({ ...base, operationId: `op-${n}-later`, asOf: day(sent + lag + 1), updatedAt: `${day(sent + lag + 1)}T07:00:00.000Z`, delivery: { status: "Delivered", at: `${day(sent + lag + 1)}T09:00:00.000Z` } });
+        }
+      }
+    }
+    for (const retryDays of [1, 7, RETRY_DAYS]) {
+      for (const asOf of [day(0), day(7)]) {
+        const all = undeliverableMarks(outbox, asOf, retryDays);
+        const since = undeliverableSince(asOf, retryDays);
+        expect(undeliverableMarks(outbox.filter((e) => e.asOf >= since), asOf, retryDays)).toEqual(all);
+        // And the window leaves messages out: it is not everything.
+        expect(outbox.filter((e) => e.asOf >= since).length).toBeLessThan(outbox.length);
+      }
+    }
+    expect(undeliverableMarks(outbox, day(0), RETRY_DAYS).size).toBeGreaterThan(20);
   });
 });

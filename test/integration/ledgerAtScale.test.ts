@@ -1,5 +1,6 @@
-// Finding states and reminder histories over sixteen Table partitions each, in Azurite: where they land, and how the
-// rows an earlier build kept in one partition are read and moved without losing or turning back any of them.
+// The ledger's reads at scale, in Azurite: finding states and reminder histories over sixteen Table partitions each
+// (where they land, and how the rows an earlier build kept in one partition are read and moved without losing or
+// turning back any of them), and the outbox read by day.
 import type { TableClient } from "@azure/data-tables";
 import { describe, expect, it } from "vitest";
 import { connectStorage } from "../../src/azure/storage.js";
@@ -202,5 +203,22 @@ describe("reminder histories over sixteen partitions", () => {
     expect(after.size).toBe(450);
     for (const f of ["f3", "f9", "f400"]) expect(after.get(`alice@contoso.com|${f}`)).toMatchObject({ lastMilestone: "overdue-2", overdueRemindersSent: 2 });
     expect(after.get("alice@contoso.com|f5")).toMatchObject({ lastMilestone: "overdue-1", overdueRemindersSent: 1 });
+  });
+});
+
+describe("the outbox read by day", () => {
+  it("hands back the messages of that day and later only, with a status too, and refuses what is not a day", async () => {
+    const ledger = new TableLedger(ledgerTable(), "live");
+    for (const [asOf, sent] of [["2026-10-01", true], ["2026-11-25", true], ["2026-11-26", false], ["2026-11-27", true]] as const) {
+      const entry = { ...told(`f-${asOf}`, asOf), operationId: `op-${asOf}` };
+      await ledger.recordIntent(entry);
+      if (sent) await ledger.recordOutcome(entry, { status: "sent" }, `${asOf}T07:01:00Z`);
+    }
+
+    expect((await ledger.outbox({ since: "2026-11-26" })).map((e) => e.asOf).sort()).toEqual(["2026-11-26", "2026-11-27"]);
+    expect((await ledger.outbox({ status: "sent", since: "2026-11-25" })).map((e) => e.asOf).sort()).toEqual(["2026-11-25", "2026-11-27"]);
+    expect(await ledger.outbox({ status: "pending" })).toHaveLength(1);
+    expect(await ledger.outbox()).toHaveLength(4);
+    await expect(ledger.outbox({ since: "2026-11-26' or PartitionKey ne '" })).rejects.toMatchObject({ code: "LEDGER.UNAVAILABLE" });
   });
 });
