@@ -94,7 +94,8 @@ export class TableLedger implements ReminderLedger {
    */
   async outbox(filter: OutboxFilter = {}): Promise<OutboxEntry[]> {
     if (filter.since !== undefined && !isIsoDay(filter.since)) throw new AuditError("LEDGER.UNAVAILABLE", `Not a day: ${JSON.stringify(filter.since)}`);
-    const extra = (filter.status ? ` and status eq '${filter.status}'` : "") + (filter.since ? ` and asOf ge '${filter.since}'` : "");
+    const since = filter.since ? (filter.orPending ? ` and (asOf ge '${filter.since}' or status eq 'pending')` : ` and asOf ge '${filter.since}'`) : "";
+    const extra = (filter.status ? ` and status eq '${filter.status}'` : "") + since;
     return (await this.list(`outbox-${this.mode}`, extra)).map(fromOutboxEntity);
   }
 
@@ -276,8 +277,15 @@ export class TableLedger implements ReminderLedger {
     const move = (async () => {
       if (await this.moved(records)) return;
       const legacy = await this.list(records.base);
-      const copies = legacy.map(({ etag: _etag, timestamp: _timestamp, partitionKey: _partition, ...row }) => ({ ...row, partitionKey: partitionOf(records, String(row.rowKey)), rowKey: String(row.rowKey) }));
-      await eachConcurrently(batchesByPartition(copies), WRITES_IN_FLIGHT, (batch) => this.createWhereNone(batch));
+      if (legacy.length > 0) {
+        // What an earlier move that stopped short (or another process) already created is left out, so that a move
+        // run again costs what is still missing, not a refused batch and a hundred single creates per batch.
+        const present = new Set((await Promise.all(records.partitions.map((partition) => this.list(partition, "", ["RowKey"])))).flat().map((e) => String(e.rowKey)));
+        const copies = legacy
+          .filter((e) => !present.has(String(e.rowKey)))
+          .map(({ etag: _etag, timestamp: _timestamp, partitionKey: _partition, ...row }) => ({ ...row, partitionKey: partitionOf(records, String(row.rowKey)), rowKey: String(row.rowKey) }));
+        await eachConcurrently(batchesByPartition(copies), WRITES_IN_FLIGHT, (batch) => this.createWhereNone(batch));
+      }
       await this.write(() => this.table.upsertEntity({ partitionKey: MOVED_PARTITION, rowKey: records.base, rows: legacy.length }, "Replace"));
     })();
     this.moves.set(records.base, move);
@@ -341,11 +349,11 @@ export class TableLedger implements ReminderLedger {
       .sort((a, b) => a.date.localeCompare(b.date));
   }
 
-  private async list(partition: string, extraFilter = ""): Promise<Entity[]> {
+  private async list(partition: string, extraFilter = "", select?: string[]): Promise<Entity[]> {
     await this.ensureTable();
     const rows: Entity[] = [];
     try {
-      const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}` } });
+      const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}`, ...(select ? { select } : {}) } });
       for await (const e of iterator) rows.push(e as TableEntityResult<Entity>);
     } catch (error) {
       throw unavailable("read", error);

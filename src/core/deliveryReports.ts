@@ -69,17 +69,20 @@ export function deliveryReportFromEvent(event: unknown): DeliveryReport | NotFin
 }
 
 /**
- * Days a delivery report may come after its message's run. The service gives a final status within minutes to hours
- * of the send; a week is room for a late one (an Event Grid redelivery, a run's day set back).
+ * Days a delivery report may come after its message's day (`asOf`). The service gives a final status within minutes
+ * to hours of the send, and a sending run sends a day's messages over the hours after its audit; a week is room for
+ * a late report or a backlog. (Messages of an audit's day sent later than that, while no audit succeeds for weeks,
+ * would be left out: their marks would not hold.)
  */
 const REPORT_LAG_DAYS = 7;
 
 /**
  * The first day of the sent messages undeliverableMarks needs (`outbox({ status: "sent", since })`): a report older
- * than `retryDays` marks nothing, and a message more than REPORT_LAG_DAYS older than its report is not expected.
+ * than `retryDays` marks nothing (a Failed one holds fewer days still), and a message more than REPORT_LAG_DAYS
+ * older than its report is not expected.
  */
 export function undeliverableSince(asOf: string, retryDays: number): string {
-  return addDays(asOf, -(Math.max(retryDays, FAILED_MARK_DAYS) + REPORT_LAG_DAYS));
+  return addDays(asOf, -(retryDays + REPORT_LAG_DAYS));
 }
 
 /**

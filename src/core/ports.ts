@@ -243,13 +243,15 @@ export interface RunRecord {
   migrated?: number;
 }
 
-/** The memory across runs that makes reminders at-least-once and idempotent. */
 export interface OutboxFilter {
   status?: OutboxEntry["status"];
   /** A day (YYYY-MM-DD): messages whose `asOf` is that day or later. */
   since?: string;
+  /** With `since`: pending messages of any day too. */
+  orPending?: boolean;
 }
 
+/** The memory across runs that makes reminders at-least-once and idempotent. */
 export interface ReminderLedger {
   /** Keyed by `historyKey(ownerAddress, findingId)`. */
   histories(): Promise<Map<string, ReminderHistory>>;

@@ -179,8 +179,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   // The messages a planned one could be (its id names its run's day, or for an all-clear its resolutions' days, which
   // are at most ALL_CLEAR_WINDOW_DAYS before this run's), and every one still pending, whatever its day. Missing one
   // would not send it twice (its intent is refused as existing) but would fail the run.
-  const asOf = request.report.asOf;
-  const outbox = [...(await deps.ledger.outbox({ since: addDays(asOf, -ALL_CLEAR_WINDOW_DAYS) })), ...(await deps.ledger.outbox({ status: "pending" }))];
+  const outbox = await deps.ledger.outbox({ since: addDays(request.report.asOf, -ALL_CLEAR_WINDOW_DAYS), orPending: true });
   const known = new Map(outbox.map((e) => [e.operationId, e]));
   // A message with no final status yet (still Running, or its lookup failed) may yet arrive: nothing more of its kind
   // goes to that recipient until it is known, or the owner could get two.

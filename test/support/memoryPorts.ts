@@ -15,7 +15,9 @@ export class MemoryLedger implements ReminderLedger {
     return new Map(this.history);
   }
   async outbox(filter: OutboxFilter = {}) {
-    return [...this.entries.values()].filter((e) => (!filter.status || e.status === filter.status) && (!filter.since || e.asOf >= filter.since));
+    return [...this.entries.values()].filter(
+      (e) => (!filter.status || e.status === filter.status) && (!filter.since || e.asOf >= filter.since || (filter.orPending === true && e.status === "pending")),
+    );
   }
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
     const existing = this.entries.get(entry.operationId);

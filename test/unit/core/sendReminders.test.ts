@@ -309,15 +309,28 @@ describe("what a run reads of the outbox", () => {
   it("reads only the days its messages could be from: a year of messages sent is not read, and the run is the same", async () => {
     const ledger = new CountingLedger();
     for (let i = 0; i < 500; i++) ledger.entries.set(`old-${i}`, sentLongAgo(i));
-    const mail = new ScriptedMailService();
+    const findings = [finding("p1", "ann@contoso.com"), finding("p2", "owner3@contoso.com")];
 
-    const result = await run(ledger, mail, "2026-11-26", [finding("p1", "ann@contoso.com")]);
+    const result = await run(ledger, new ScriptedMailService(), "2026-11-26", findings);
+    const withoutThem = await run(new MemoryLedger(), new ScriptedMailService(), "2026-11-26", findings);
 
-    expect(result.sent).toBe(1);
+    expect(result.messages).toEqual(withoutThem.messages);
+    expect(result.sent).toBe(2);
     expect(ledger.handedBack).toBeLessThan(10);
   });
 
-  it("an all-clear sent on the day after its resolution is known as sent on the last day it could be planned: not sent again, and the run does not fail", async () => {
+  it("counts the deliveries of the last 30 days in its report, the 30th day's included", async () => {
+    const ledger = new MemoryLedger();
+    const delivered = (i: number, asOf: string): OutboxEntry => ({ ...sentLongAgo(i), asOf, delivery: { status: "Delivered", at: `${asOf}T08:00:00Z` } });
+    ledger.entries.set("old-1", delivered(1, "2026-10-27"));
+    ledger.entries.set("old-2", delivered(2, "2026-10-26"));
+
+    const result = await run(ledger, new ScriptedMailService(), "2026-11-26", []);
+
+    expect(result.delivery).toMatchObject({ delivered: 1 });
+  });
+
+  it("an all-clear sent on its resolution's day is known as sent on the last day it could be planned: not sent again, and the run does not fail", async () => {
     const ledger = new MemoryLedger();
     const mail = new ScriptedMailService();
     const f = finding("p1", "ann@contoso.com");
@@ -326,10 +339,10 @@ describe("what a run reads of the outbox", () => {
       findingId: f.id, kind: f.kind, resourceId: f.resourceId, accountId: f.accountId, accountName: "acct", subscriptionId: SUB,
       severity: "critical", owners: ["ann@contoso.com"], firstSeen: "2026-10-27", lastSeen: "2026-10-27", resolvedOn: "2026-10-28",
     };
-    expect((await run(ledger, mail, "2026-10-29", [], { findingStates: [resolved] })).sent).toBe(1);
+    expect((await run(ledger, mail, "2026-10-28", [], { findingStates: [resolved] })).sent).toBe(1);
 
-    // Thirty days after the resolution, the all-clear is still planned (ALL_CLEAR_WINDOW_DAYS): its message of 29
-    // days ago must be among those read, or its intent would be refused as another run's.
+    // Thirty days after the resolution, the all-clear is still planned (ALL_CLEAR_WINDOW_DAYS): its message of the
+    // resolution's day must be among those read, or its intent would be refused as another run's.
     const last = await run(ledger, mail, "2026-11-27", [], { findingStates: [resolved] });
     expect(last.messages.map((m) => [m.kind, m.outcome])).toEqual([["all-clear", "already-sent"]]);
     expect(mail.delivered("ann@contoso.com").map((m) => m.subject)).toEqual(["digest ann@contoso.com", "all clear ann@contoso.com"]);

@@ -254,7 +254,8 @@ describe("an undeliverable mark", () => {
 describe("the sent messages a run reads for its marks", () => {
   it("are those since undeliverableSince: the marks are the same as from every message ever sent, for reports up to a week late and every age", () => {
     const day = (offset: number) => addDays("2026-11-26", offset);
-    // For each address: a message, its report `lag` days later with `status`, and for some a later Delivered one.
+    // For each address: a message naming it by its account's tag, its report `lag` days later with `status`; for some
+    // a later Delivered one, for others a later message to someone else naming another value of that tag.
     const outbox: OutboxEntry[] = [];
     let n = 0;
     for (const status of ["Bounced", "Suppressed", "Failed"] as const) {
@@ -262,8 +263,11 @@ describe("the sent messages a run reads for its marks", () => {
         for (const lag of [0, 1, 3, 7]) {
           const recipient = `owner${n++}@contoso.com`;
           const base = { kind: "digest" as const, recipient, owner: recipient, runId: "r", items: [], status: "sent" as const };
-          outbox.push({ ...base, operationId: `op-${n}`, asOf: day(sent), updatedAt: `${day(sent)}T07:00:00.000Z`, delivery: { status, at: `${day(sent + lag)}T09:00:00.000Z` } });
-          if (n % 3 === 0) outbox.push({ ...base, operationId: `op-${n}-later`, asOf: day(sent + lag + 1), updatedAt: `${day(sent + lag + 1)}T07:00:00.000Z`, delivery: { status: "Delivered", at: `${day(sent + lag + 1)}T09:00:00.000Z` } });
+          const account = `${ACCOUNT}${n}`;
+          const namedBy = [tagNaming(account, "OwnerContact", recipient)];
+          outbox.push({ ...base, operationId: `op-${n}`, asOf: day(sent), updatedAt: `${day(sent)}T07:00:00.000Z`, namedBy, delivery: { status, at: `${day(sent + lag)}T09:00:00.000Z` } });
+          if (n % 3 === 0) outbox.push({ ...base, operationId: `op-${n}-later`, asOf: day(sent + lag + 1), updatedAt: `${day(sent + lag + 1)}T07:00:00.000Z`, namedBy, delivery: { status: "Delivered", at: `${day(sent + lag + 1)}T09:00:00.000Z` } });
+          if (n % 3 === 1) outbox.push({ ...base, operationId: `op-${n}-other`, recipient: FALLBACK, owner: FALLBACK, asOf: day(sent + 2), updatedAt: `${day(sent + 2)}T07:00:00.000Z`, namedBy: [tagNaming(account, "OwnerContact", FALLBACK)] });
         }
       }
     }
@@ -276,6 +280,8 @@ describe("the sent messages a run reads for its marks", () => {
         expect(outbox.filter((e) => e.asOf >= since).length).toBeLessThan(outbox.length);
       }
     }
-    expect(undeliverableMarks(outbox, day(0), RETRY_DAYS).size).toBeGreaterThan(20);
+    const marks = [...undeliverableMarks(outbox, day(0), RETRY_DAYS).values()];
+    expect(marks.length).toBeGreaterThan(20);
+    expect(marks.filter((m) => m.namedBy?.length && m.changedTags?.length).length).toBeGreaterThan(5);
   });
 });
