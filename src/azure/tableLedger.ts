@@ -100,6 +100,9 @@ export class TableLedger implements ReminderLedger {
   }
 
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
+    // The histories an earlier build kept are moved before a run's first send, not between a send and its outcome
+    // (recordOutcome moves them too, for the delivery-report trigger): a crash in there would leave the send pending.
+    await this.moveOnce(this.historyRows);
     const partitionKey = `outbox-${this.mode}`;
     try {
       await this.write(() => this.table.createEntity({ partitionKey, rowKey: entry.operationId, ...toOutboxEntity(entry) }));

@@ -288,7 +288,7 @@ describe("the CLI killed while it moves an earlier build's ledger rows, with its
 
   const points: [string, (out: string, proc: CliProcess) => Promise<void>][] = [
     ["right after the audit (the finding states' move is next)", (out, proc) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc)],
-    ["right after the first message of day 8 was accepted (the histories were moved before its outcome)", (out, proc) => until("a message of day 8", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length + 1, proc)],
+    ["right after the first message of day 8 was accepted (the histories were moved before its intent)", (out, proc) => until("a message of day 8", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length + 1, proc)],
   ];
   it.each(points)(
     "kill -9 %s, then the same day and the next: the mail and the histories are those of the same days without a move",
