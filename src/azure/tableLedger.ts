@@ -13,6 +13,7 @@ import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { TagNaming } from "../core/model.js";
 import { isIsoDay } from "../core/dates.js";
+import { groupBy } from "../core/findings.js";
 import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type OutboxFilter, type ReminderLedger, type RunRecord } from "../core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
@@ -437,14 +438,7 @@ type KeyedEntity = Entity & { partitionKey: string; rowKey: string };
 
 /** Rows in batches of at most 100, each of one partition (what an entity group transaction may hold). */
 function batchesByPartition<T>(rows: readonly T[], partitionOfRow: (row: T) => string): T[][] {
-  const byPartition = new Map<string, T[]>();
-  for (const row of rows) {
-    const partition = partitionOfRow(row);
-    const list = byPartition.get(partition);
-    if (list) list.push(row);
-    else byPartition.set(partition, [row]);
-  }
-  return [...byPartition.values()].flatMap((list) => Array.from({ length: Math.ceil(list.length / 100) }, (_, i) => list.slice(i * 100, i * 100 + 100)));
+  return [...groupBy(rows, partitionOfRow).values()].flatMap((list) => Array.from({ length: Math.ceil(list.length / 100) }, (_, i) => list.slice(i * 100, i * 100 + 100)));
 }
 
 function toFindingEntity(s: FindingState): KeyedEntity {

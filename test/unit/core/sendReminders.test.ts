@@ -29,6 +29,14 @@ function finding(pool: string, owner: string): Finding {
 
 const report = (asOf: string, findings: Finding[]): AuditReport => minimalReport(asOf, findings);
 
+/** The ledger's state of one of ann@contoso.com's findings, seen on `seen`, and resolved on `resolvedOn` if given. */
+function stateOf(f: Finding, seen: string, resolvedOn?: string): FindingState {
+  return {
+    findingId: f.id, kind: f.kind, resourceId: f.resourceId, accountId: f.accountId, accountName: "acct", subscriptionId: SUB,
+    severity: "critical", owners: ["ann@contoso.com"], firstSeen: seen, lastSeen: seen, ...(resolvedOn ? { resolvedOn } : {}),
+  };
+}
+
 const renderer: MessageRenderer = {
   digest: async (plan) => ({ subject: `digest ${plan.recipient}`, html: "<p>d</p>", text: "d" }),
   allClear: async (plan) => ({ subject: `all clear ${plan.recipient}`, html: "<p>c</p>", text: "c" }),
@@ -243,10 +251,7 @@ describe("the send protocol", () => {
     const f = finding("p1", "ann@contoso.com");
     await run(ledger, mail, "2026-11-26", [f]);
 
-    const resolved: FindingState = {
-      findingId: f.id, kind: f.kind, resourceId: f.resourceId, accountId: f.accountId, accountName: "acct", subscriptionId: SUB,
-      severity: "critical", owners: ["ann@contoso.com"], firstSeen: "2026-11-26", lastSeen: "2026-11-26", resolvedOn: "2026-11-27",
-    };
+    const resolved = stateOf(f, "2026-11-26", "2026-11-27");
     const dry = await run(ledger, mail, "2026-11-27", [], { findingStates: [resolved], mode: "dry-run" });
     expect(dry.messages.map((m) => m.kind)).toEqual(["all-clear"]);
     const live = await run(ledger, mail, "2026-11-28", [], { findingStates: [resolved] });
@@ -262,10 +267,7 @@ describe("the send protocol", () => {
     const a = finding("p1", "ann@contoso.com");
     const b = finding("p2", "ann@contoso.com");
     await run(ledger, mail, "2026-11-26", [a, b]);
-    const state = (x: Finding, resolvedOn?: string): FindingState => ({
-      findingId: x.id, kind: x.kind, resourceId: x.resourceId, accountId: x.accountId, accountName: "acct", subscriptionId: SUB,
-      severity: "critical", owners: ["ann@contoso.com"], firstSeen: "2026-11-26", lastSeen: "2026-11-26", ...(resolvedOn ? { resolvedOn } : {}),
-    });
+    const state = (x: Finding, resolvedOn?: string) => stateOf(x, "2026-11-26", resolvedOn);
     const next = await run(ledger, mail, "2026-11-27", [], { findingStates: [state(a, "2026-11-27"), state(b)] });
     expect(next.messages.filter((m) => m.kind === "all-clear")).toEqual([]);
   });
@@ -335,10 +337,7 @@ describe("what a run reads of the outbox", () => {
     const mail = new ScriptedMailService();
     const f = finding("p1", "ann@contoso.com");
     await run(ledger, mail, "2026-10-27", [f]);
-    const resolved: FindingState = {
-      findingId: f.id, kind: f.kind, resourceId: f.resourceId, accountId: f.accountId, accountName: "acct", subscriptionId: SUB,
-      severity: "critical", owners: ["ann@contoso.com"], firstSeen: "2026-10-27", lastSeen: "2026-10-27", resolvedOn: "2026-10-28",
-    };
+    const resolved = stateOf(f, "2026-10-27", "2026-10-28");
     expect((await run(ledger, mail, "2026-10-28", [], { findingStates: [resolved] })).sent).toBe(1);
 
     // Thirty days after the resolution, the all-clear is still planned (ALL_CLEAR_WINDOW_DAYS): its message of the
