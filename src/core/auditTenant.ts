@@ -92,9 +92,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const rules = request.rules ?? resolveRules();
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   // Pools are judged as they arrive, before the subscriptions' names and Azure's VM-size dates are read: those
-  // findings are completed at the end (the same fields, in the same order, as if both had been known). The names are
-  // known once the inventory is read, so what the reads' gather judges (most findings) is made with them.
-  const subscriptionNames = new Map<string, string>();
+  // findings are completed at the end (the same fields, in the same order, as if both had been known).
   const regions = new Map<string, string>();
   const undated = new WeakMap<Finding, { location: string | undefined; vmSize: string }>();
   let coverageOf: (id: string) => AccountCoverage | undefined = () => undefined;
@@ -103,7 +101,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     rules,
     asOf: request.asOf,
     ...(request.vmSizeEndOfLife ? { vmSizeEndOfLife: request.vmSizeEndOfLife } : {}),
-    subscriptionNames,
+    subscriptionNames: new Map(),
     onUnknown: (rule, _pool, missing, account) => unjudged.note(rule, account.id, missing),
     onVmSizeFinding: (finding, location, vmSize) => undated.set(finding, { location, vmSize }),
   });
@@ -130,9 +128,6 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     request.accountsWithOpenPoolFindings ?? new Set(),
   );
   const inventory = await deps.inventory.readInventory(request.scope, { accounts: (arrived) => reads.start(arrived), pools: (page) => reads.pools(page) }, readOptions);
-  // Findings made from here on carry their subscription's name: completing them at the end made all 45,000 of them
-  // again at 100,000 accounts, in the audit's last second, where its peak is (docs/benchmarks.md, thirteenth pass).
-  for (const s of inventory.subscriptions) subscriptionNames.set(s.subscriptionId.toLowerCase(), s.displayName);
   reads.start(inventory.accounts);
   // A reader that keeps its pools hands them over at the end.
   if (inventory.pools.length > 0) reads.pools(inventory.pools);
@@ -148,6 +143,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   coverageOf = (id) => coverageByAccount.get(id);
   // Azure's dates for the regions in use, unless the request brings them.
   const vmSizes = request.vmSizeEndOfLife ? undefined : await readVmSizeEndOfLife(deps.vmSizes, rules, regions, readOptions);
+  const subscriptionNames = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName]));
   let findings = judged.map((finding) => {
     const pending = undated.get(finding);
     const rule = finding.rule === undefined ? undefined : rulesById.get(finding.rule);
