@@ -23,7 +23,7 @@ import type {
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks, undeliverableSince } from "../core/deliveryReports.js";
 import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
 import { parseNcrontab } from "../core/ncrontab.js";
-import { trackFindings } from "../core/trackFindings.js";
+import { RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../core/trackFindings.js";
 import type { UndeliverableMark } from "../core/owners.js";
 import { STORED_ENCODING, type BlobReportStore, type ReportText, type RunStatus } from "../azure/blobReportStore.js";
 import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
@@ -189,6 +189,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const progress = await trackFindings(tenantLedger, found);
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
+    if (progress.forgotten > 0) log.info("states of findings resolved long ago deleted", { forgotten: progress.forgotten, keptDays: RESOLVED_STATES_KEPT_DAYS });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
     const reminders = await sendReminders(

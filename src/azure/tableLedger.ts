@@ -256,6 +256,38 @@ export class TableLedger implements ReminderLedger {
   }
 
   /**
+   * Batched per partition like the saves. The earlier build's rows are moved first: until then they are read as well,
+   * and its copy of a deleted row would be read again. They stay as they are, like the rest of that partition.
+   */
+  async forgetFindingStates(findingIds: readonly string[]): Promise<void> {
+    if (findingIds.length === 0) return;
+    await this.moveOnce(FINDINGS);
+    const rowKeys = [...new Set(findingIds.map(hashKey))];
+    await eachConcurrently(batchesByPartition(rowKeys, (rowKey) => partitionOf(FINDINGS, rowKey)), WRITES_IN_FLIGHT, (batch) => this.deleteWhereAny(batch));
+  }
+
+  /**
+   * Deletes the rows of one partition that exist: as one batch, or (one is gone, after a run stopped part way: the
+   * service refuses the whole batch with 404, Learn "Performing entity group transactions") one by one.
+   */
+  private async deleteWhereAny(rowKeys: readonly string[]): Promise<void> {
+    const keyOf = (rowKey: string) => ({ partitionKey: partitionOf(FINDINGS, rowKey), rowKey });
+    try {
+      await this.write(() => this.table.submitTransaction(rowKeys.map((rowKey) => ["delete", keyOf(rowKey)])));
+      return;
+    } catch (error) {
+      if (!(error instanceof AuditError && error.statusCode === 404)) throw error;
+    }
+    for (const rowKey of rowKeys) {
+      try {
+        await this.write(() => this.table.deleteEntity(keyOf(rowKey).partitionKey, rowKey));
+      } catch (error) {
+        if (!(error instanceof AuditError && error.statusCode === 404)) throw error;
+      }
+    }
+  }
+
+  /**
    * Every row of a spread record type, from its sixteen partitions at once, and from the one partition of earlier
    * builds until its rows were moved. A row in both (a move that stopped before it was recorded) is the newer one, the
    * sixteen's: nothing of this build writes the old one.

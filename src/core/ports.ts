@@ -289,6 +289,8 @@ export interface ReminderLedger {
   acceptedSince(isoTime: string): Promise<string[]>;
   findingStates(): Promise<FindingState[]>;
   saveFindingStates(states: FindingState[]): Promise<void>;
+  /** Deletes these findings' states (resolved long ago: trackFindings); one already gone is no error. */
+  forgetFindingStates(findingIds: readonly string[]): Promise<void>;
   recordRun(run: RunRecord): Promise<void>;
   runHistory(): Promise<RunRecord[]>;
 }

@@ -745,7 +745,7 @@ function stateToFinding(s: FindingState): Finding {
 }
 
 /** Days after a resolution during which its all-clear may still go out (after a deferral, failure or dry run). */
-const ALL_CLEAR_WINDOW_DAYS = 30;
+export const ALL_CLEAR_WINDOW_DAYS = 30;
 
 /** A 4xx (other than a timeout) means the service refused the message; anything else leaves its fate unknown. */
 function definitelyNotAccepted(statusCode: number | undefined): boolean {

@@ -1,17 +1,30 @@
 // Progress across runs: first seen, last seen and resolved, kept in the ledger. A finding counts as resolved only when
 // its own account was read successfully this run: a scope we could not read, or no longer see, resolves nothing.
 import type { AuditReport, Finding } from "./model.js";
+import { daysBetween } from "./dates.js";
 import { ruleOfFindingId } from "./findings.js";
 import { indexWanted } from "./ids.js";
 import type { FindingState, ReminderLedger } from "./ports.js";
+import { ALL_CLEAR_WINDOW_DAYS } from "./sendReminders.js";
+
+/**
+ * A resolved finding's state is deleted this many days after its resolution. Nothing reads it later: the all-clear
+ * looks back ALL_CLEAR_WINDOW_DAYS, and a finding back after a resolution is new whether its state is there or not.
+ * Every run reads every state, so kept for ever they would grow with the months wherever pools come and go (pools made
+ * per job: a finding each, resolved the next day). Three times the window leaves room for a run replayed for an
+ * earlier day (--now) and a clock put right.
+ */
+export const RESOLVED_STATES_KEPT_DAYS = 3 * ALL_CLEAR_WINDOW_DAYS;
 
 export interface FindingProgress {
   /** Findings that were open before this run and are gone now, from an account that was read. */
   resolved: FindingState[];
   /** Open findings seen for the first time on this run (or again after a resolution). */
   newFindings: number;
-  /** Every finding the ledger knows, as it stands after this run. */
+  /** Every finding the ledger knows, as it stands after this run (resolved ones for RESOLVED_STATES_KEPT_DAYS). */
   states: FindingState[];
+  /** Resolved findings whose states this run deleted, RESOLVED_STATES_KEPT_DAYS after their resolution. */
+  forgotten: number;
   /** The report with the scopes the ledger knew and this run no longer saw added to its coverage as not read. */
   report: AuditReport;
 }
@@ -43,10 +56,16 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
     resolved.push(done);
     updates.push(done);
   }
+  // Deleted once this run's states are saved (a stop in between: the next run deletes them), never one found again.
+  const forgotten = [...previous.values()]
+    .filter((s) => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > RESOLVED_STATES_KEPT_DAYS && !current.has(s.findingId))
+    .map((s) => s.findingId);
   await ledger.saveFindingStates(updates);
+  await ledger.forgetFindingStates(forgotten);
   const states = new Map(previous);
+  for (const id of forgotten) states.delete(id);
   for (const u of updates) states.set(u.findingId, u);
-  return { resolved, newFindings, states: [...states.values()], report };
+  return { resolved, newFindings, states: [...states.values()], forgotten: forgotten.length, report };
 }
 
 /**

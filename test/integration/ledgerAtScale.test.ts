@@ -226,3 +226,33 @@ describe("the outbox read by day", () => {
     await expect(ledger.outbox({ since: "2026-11-26' or PartitionKey ne '" })).rejects.toMatchObject({ code: "LEDGER.UNAVAILABLE" });
   });
 });
+
+describe("finding states forgotten (resolved long ago)", () => {
+  it("are deleted from the sixteen partitions, the rest left; ids already gone (a run stopped part way) are no error", async () => {
+    const table = ledgerTable();
+    const ledger = new TableLedger(table);
+    const states = Array.from({ length: 450 }, (_, i) => state(i, i % 3 === 0 ? { resolvedOn: "2026-06-01" } : {}));
+    await ledger.saveFindingStates(states);
+    const old = states.filter((s) => s.resolvedOn !== undefined);
+
+    // A third deleted first, as by a run that stopped part way; then all of them, across every partition's batches.
+    await ledger.forgetFindingStates(old.slice(0, 50).map((s) => s.findingId));
+    await ledger.forgetFindingStates(old.map((s) => s.findingId));
+
+    expect(byId(await ledger.findingStates())).toEqual(byId(states.filter((s) => s.resolvedOn === undefined)));
+    expect([...(await rowsByPartition(table))].filter(([p]) => p.startsWith("finding-")).reduce((n, [, rows]) => n + rows, 0)).toBe(300);
+  });
+
+  it("are not read back from an earlier build's partition: it is moved first, and its rows stay as they were", async () => {
+    const table = ledgerTable();
+    await table.createTable();
+    const earlier = Array.from({ length: 120 }, (_, i) => state(i, i % 2 === 0 ? { resolvedOn: "2026-06-01" } : {}));
+    await asEarlierBuildKept(table, earlier);
+    const ledger = new TableLedger(table);
+
+    await ledger.forgetFindingStates(earlier.filter((s) => s.resolvedOn !== undefined).map((s) => s.findingId));
+
+    expect(byId(await new TableLedger(table).findingStates())).toEqual(byId(earlier.filter((s) => s.resolvedOn === undefined)));
+    expect((await rowsByPartition(table)).get("finding")).toBe(120);
+  });
+});

@@ -84,6 +84,10 @@ export class CrashingLedger implements ReminderLedger {
     this.process.alive();
     return this.inner.saveFindingStates(states);
   }
+  forgetFindingStates(findingIds: readonly string[]): Promise<void> {
+    this.process.alive();
+    return this.inner.forgetFindingStates(findingIds);
+  }
   recordRun(run: RunRecord): Promise<void> {
     this.process.alive();
     return this.inner.recordRun(run);

@@ -71,6 +71,10 @@ export class MemoryLedger implements ReminderLedger {
     for (const s of states) byId.set(s.findingId, s);
     this.states = [...byId.values()];
   }
+  async forgetFindingStates(findingIds: readonly string[]) {
+    const forgotten = new Set(findingIds);
+    this.states = this.states.filter((s) => !forgotten.has(s.findingId));
+  }
   async recordRun(run: RunRecord) {
     this.runs = [...this.runs.filter((r) => r.date !== run.date), run];
   }

@@ -1,0 +1,92 @@
+// Resolved findings' states are deleted RESOLVED_STATES_KEPT_DAYS after their resolution (trackFindings): every run
+// reads every state, so kept for ever they grow with the months where pools come and go.
+import { describe, expect, it } from "vitest";
+import { addDays } from "../../../src/core/dates.js";
+import type { Finding } from "../../../src/core/model.js";
+import type { FindingState } from "../../../src/core/ports.js";
+import { ALL_CLEAR_WINDOW_DAYS } from "../../../src/core/sendReminders.js";
+import { RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../../../src/core/trackFindings.js";
+import { MemoryLedger } from "../../support/memoryPorts.js";
+import { minimalReport } from "../../support/minimalReport.js";
+
+const AS_OF = "2026-12-04";
+const ACCOUNT = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct";
+const idOf = (pool: string) => `pool-certificate-reference:${ACCOUNT.toLowerCase()}/pools/${pool}`;
+const state = (pool: string, resolvedOn?: string): FindingState => ({
+  findingId: idOf(pool),
+  kind: "pool-certificate-reference",
+  resourceId: `${ACCOUNT}/pools/${pool}`,
+  accountId: ACCOUNT,
+  accountName: "acct",
+  subscriptionId: "s1",
+  severity: "critical",
+  owners: ["alice@contoso.com"],
+  firstSeen: "2025-01-01",
+  lastSeen: resolvedOn ?? AS_OF,
+  ...(resolvedOn ? { resolvedOn } : {}),
+});
+const finding = (pool: string): Finding => ({
+  id: idOf(pool),
+  kind: "pool-certificate-reference",
+  rule: "pool-certificate-reference",
+  severity: "critical",
+  resourceId: `${ACCOUNT}/pools/${pool}`,
+  subscriptionId: "s1",
+  resourceGroup: "rg",
+  accountName: "acct",
+  accountId: ACCOUNT,
+  poolName: pool,
+  detail: "references a certificate",
+  owners: [{ address: "alice@contoso.com", source: "tag" }],
+});
+const report = (findings: Finding[]) => ({
+  ...minimalReport(AS_OF, findings),
+  coverage: {
+    complete: true,
+    subscriptions: [{ id: "s1", status: "audited" as const }],
+    accounts: [{ id: ACCOUNT, name: "acct", subscriptionId: "s1", status: "audited" as const, certificates: 0, pools: "batch-api" as const }],
+    problems: [],
+  },
+});
+
+describe("states of findings resolved long ago", () => {
+  it("outlive the all-clear's window", () => {
+    expect(RESOLVED_STATES_KEPT_DAYS).toBeGreaterThan(ALL_CLEAR_WINDOW_DAYS);
+  });
+
+  it("are deleted past RESOLVED_STATES_KEPT_DAYS, and only they: open, recent, future-dated and found-again states stay", async () => {
+    const ledger = new MemoryLedger();
+    const past = addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 1));
+    ledger.states = [
+      state("old", past),
+      state("edge", addDays(AS_OF, -RESOLVED_STATES_KEPT_DAYS)),
+      state("recent", addDays(AS_OF, -ALL_CLEAR_WINDOW_DAYS)),
+      // Resolved on a later day than this run's (a run replayed with an earlier --now): not old.
+      state("later", addDays(AS_OF, 5)),
+      state("open"),
+      // Resolved long ago, and found again on this run: reopened, not deleted.
+      state("back", past),
+    ];
+    const progress = await trackFindings(ledger, report([finding("open"), finding("back")]));
+
+    expect(progress.forgotten).toBe(1);
+    const kept = ledger.states.map((s) => s.findingId).sort();
+    expect(kept).toEqual(["back", "edge", "later", "open", "recent"].map(idOf).sort());
+    expect(progress.states.map((s) => s.findingId).sort()).toEqual(kept);
+    const back = ledger.states.find((s) => s.findingId === idOf("back"));
+    expect(back?.resolvedOn).toBeUndefined();
+    // Back after a resolution is new, as it was when the state was kept.
+    expect(back?.firstSeen).toBe(AS_OF);
+    expect(progress.newFindings).toBe(1);
+  });
+
+  it("make no difference to a finding that comes back after them: new either way", async () => {
+    const withState = new MemoryLedger();
+    withState.states = [state("p", addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 30)))];
+    const without = new MemoryLedger();
+    const a = await trackFindings(withState, report([finding("p")]));
+    const b = await trackFindings(without, report([finding("p")]));
+    expect(a.newFindings).toBe(b.newFindings);
+    expect(withState.states).toEqual(without.states);
+  });
+});
