@@ -15,6 +15,12 @@ import { ALL_CLEAR_WINDOW_DAYS } from "./sendReminders.js";
  * earlier day (--now) and a clock put right.
  */
 export const RESOLVED_STATES_KEPT_DAYS = 3 * ALL_CLEAR_WINDOW_DAYS;
+/**
+ * At most this many are deleted a run, the oldest first: about a second at Azure's target for an account (20,000
+ * entities a second), so the first run after a long time without deleting (a ledger of a year: 120,000 and more at
+ * 100,000 accounts) does not spend the run's time on it. The rest goes on the next runs.
+ */
+export const FORGOTTEN_PER_RUN = 20_000;
 
 export interface FindingProgress {
   /** Findings that were open before this run and are gone now, from an account that was read. */
@@ -58,7 +64,9 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   }
   // Deleted once this run's states are saved (a stop in between: the next run deletes them), never one found again.
   const forgotten = [...previous.values()]
-    .filter((s) => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > RESOLVED_STATES_KEPT_DAYS && !current.has(s.findingId))
+    .filter((s): s is FindingState & { resolvedOn: string } => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > RESOLVED_STATES_KEPT_DAYS && !current.has(s.findingId))
+    .sort((a, b) => (a.resolvedOn < b.resolvedOn ? -1 : a.resolvedOn > b.resolvedOn ? 1 : 0))
+    .slice(0, FORGOTTEN_PER_RUN)
     .map((s) => s.findingId);
   await ledger.saveFindingStates(updates);
   await ledger.forgetFindingStates(forgotten);

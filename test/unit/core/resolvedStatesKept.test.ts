@@ -5,7 +5,7 @@ import { addDays } from "../../../src/core/dates.js";
 import type { Finding } from "../../../src/core/model.js";
 import type { FindingState } from "../../../src/core/ports.js";
 import { ALL_CLEAR_WINDOW_DAYS } from "../../../src/core/sendReminders.js";
-import { RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../../../src/core/trackFindings.js";
+import { FORGOTTEN_PER_RUN, RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../../../src/core/trackFindings.js";
 import { MemoryLedger } from "../../support/memoryPorts.js";
 import { minimalReport } from "../../support/minimalReport.js";
 
@@ -88,5 +88,19 @@ describe("states of findings resolved long ago", () => {
     const b = await trackFindings(without, report([finding("p")]));
     expect(a.newFindings).toBe(b.newFindings);
     expect(withState.states).toEqual(without.states);
+  });
+
+  it(`go at most ${FORGOTTEN_PER_RUN} a run, the oldest first, the rest on the next runs`, async () => {
+    const ledger = new MemoryLedger();
+    const oldest = addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 50));
+    const older = addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 10));
+    // The oldest listed last: the ledger's order is its keys', not the days'.
+    ledger.states = [...Array.from({ length: FORGOTTEN_PER_RUN }, (_, i) => state(`a${i}`, older)), ...Array.from({ length: 10 }, (_, i) => state(`z${i}`, oldest))];
+
+    expect((await trackFindings(ledger, report([]))).forgotten).toBe(FORGOTTEN_PER_RUN);
+    expect(ledger.states).toHaveLength(10);
+    expect(ledger.states.every((s) => s.resolvedOn === older)).toBe(true);
+    expect((await trackFindings(ledger, report([]))).forgotten).toBe(10);
+    expect(ledger.states).toEqual([]);
   });
 });
