@@ -21,7 +21,7 @@ import type {
   VmSizeLifecycleReader,
 } from "../core/ports.js";
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks, undeliverableSince } from "../core/deliveryReports.js";
-import { sendReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
+import { sendReminders, statesForReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
 import { parseNcrontab } from "../core/ncrontab.js";
 import { RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../core/trackFindings.js";
 import type { UndeliverableMark } from "../core/owners.js";
@@ -192,6 +192,10 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     if (progress.forgotten > 0) log.info("states of findings resolved long ago deleted", { forgotten: progress.forgotten, keptDays: RESOLVED_STATES_KEPT_DAYS });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
+    // The ledger's states (every finding it knows, resolved ones too) are held through the sending only as far as it
+    // reads them, and not past it (through the history and the report).
+    let findingStates = statesForReminders(progress.states, audited.asOf);
+    progress.states = [];
     const reminders = await sendReminders(
       {
         ledger: ctx.ledgerFor(request.sendMode),
@@ -206,16 +210,14 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       },
       {
         report: audited,
-        findingStates: progress.states,
+        findingStates,
         runId,
         mode: request.sendMode,
         undeliverable,
         ...reminderSettings(ctx),
       },
     );
-    // The ledger's states (every finding it knows, resolved ones too, so they grow run by run) are not needed past the
-    // reminders: let go rather than held through the history and the report.
-    progress.states = [];
+    findingStates = [];
     ctx.onStageDone?.("reminders");
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
 

@@ -10,7 +10,7 @@
 // without the findings, which the report holds anyway.
 import type { SendMode } from "../config.js";
 import type { AuditError } from "../core/errors.js";
-import { sendReminders, type ReminderResult } from "../core/sendReminders.js";
+import { sendReminders, statesForReminders, type ReminderResult } from "../core/sendReminders.js";
 import type { RunStatus } from "../azure/blobReportStore.js";
 import { parseNcrontab } from "../core/ncrontab.js";
 import { deterministicUuid } from "./ids.js";
@@ -82,7 +82,7 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
       },
       {
         report,
-        findingStates: await tenantLedger.findingStates(),
+        findingStates: statesForReminders(await tenantLedger.findingStates(), asOf),
         runId,
         mode: sendMode,
         undeliverable,

@@ -64,7 +64,10 @@ export interface ReminderDependencies {
 
 export interface ReminderRequest {
   report: AuditReport;
-  /** Every finding the ledger knows, after this run's tracking: the all-clear is planned from it. */
+  /**
+   * The ledger's finding states after this run's tracking (the open ones and those resolved lately are read: a
+   * caller may leave the rest out, statesForReminders): the all-clear is planned from them.
+   */
   findingStates: FindingState[];
   runId: string;
   policy: ReminderPolicy;
@@ -579,9 +582,7 @@ async function planMessages(
   // Planned from the ledger, not from this run alone: an all-clear that was deferred, failed, or fell on a dry
   // run goes out later (its id does not change). Owners of findings the ledger still holds open (including ones in
   // a scope this run could not read) are not clear.
-  // A resolution dated after this run's day (a run with a later --now) is not one yet.
-  const recent = (st: FindingState) =>
-    st.resolvedOn !== undefined && dayNumber(st.resolvedOn) <= dayNumber(asOf) && daysBetween(st.resolvedOn, asOf) <= ALL_CLEAR_WINDOW_DAYS;
+  const recent = (st: FindingState) => st.resolvedOn !== undefined && inAllClearWindow(st.resolvedOn, asOf);
   const stillOpen = [...report.findings, ...request.findingStates.filter((st) => st.resolvedOn === undefined).map(stateToFinding)];
   const resolvedFindings: ResolvedFinding[] = request.findingStates.filter(recent).map((st) => ({ ...stateToFinding(st), resolvedOn: st.resolvedOn ?? asOf }));
   const told = new Set([...histories.keys()].map((k) => k.split("|")[0]));
@@ -746,6 +747,19 @@ function stateToFinding(s: FindingState): Finding {
 
 /** Days after a resolution during which its all-clear may still go out (after a deferral, failure or dry run). */
 export const ALL_CLEAR_WINDOW_DAYS = 30;
+
+/** A resolution dated after the run's day (a run with a later --now) is not one yet. */
+function inAllClearWindow(resolvedOn: string, asOf: string): boolean {
+  return dayNumber(resolvedOn) <= dayNumber(asOf) && daysBetween(resolvedOn, asOf) <= ALL_CLEAR_WINDOW_DAYS;
+}
+
+/**
+ * The finding states sendReminders reads (`findingStates`): the open ones and those in the all-clear's window. A run
+ * holds them through its sending; the ledger keeps resolved ones three times as long (RESOLVED_STATES_KEPT_DAYS).
+ */
+export function statesForReminders(states: readonly FindingState[], asOf: string): FindingState[] {
+  return states.filter((st) => st.resolvedOn === undefined || inAllClearWindow(st.resolvedOn, asOf));
+}
 
 /** A 4xx (other than a timeout) means the service refused the message; anything else leaves its fate unknown. */
 function definitelyNotAccepted(statusCode: number | undefined): boolean {

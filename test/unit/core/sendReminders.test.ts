@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AuditError } from "../../../src/core/errors.js";
 import type { AuditReport, Finding } from "../../../src/core/model.js";
 import type { FindingState, OutboxEntry } from "../../../src/core/ports.js";
-import { SEND_CONCURRENCY, sendReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
+import { SEND_CONCURRENCY, sendReminders, statesForReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
 import { minimalReport } from "../../support/minimalReport.js";
@@ -358,5 +358,34 @@ describe("what a run reads of the outbox", () => {
     expect(result.sent).toBe(0);
     expect(result.messages.map((m) => m.outcome)).toEqual(["pending"]);
     expect(mail.delivered("ann@contoso.com")).toEqual([]);
+  });
+});
+
+describe("the finding states a run holds through its sending (statesForReminders)", () => {
+  it("are the open ones and those in the all-clear's window, and the ones left out change nothing it plans or sends", async () => {
+    const owned = (pool: string, owner: string, resolvedOn?: string): [Finding, FindingState] => {
+      const f = finding(pool, owner);
+      return [f, { ...stateOf(f, "2026-09-01", resolvedOn), owners: [owner] }];
+    };
+    const ann = owned("p1", "ann@contoso.com", "2026-11-16"); // resolved ten days ago: ann is clear
+    const bob = owned("p2", "bob@contoso.com", "2026-10-17"); // forty days ago: past the window
+    const catOpen = owned("p3", "cat@contoso.com"); // open in the ledger, not found this run (a scope not read)
+    const catResolved = owned("p4", "cat@contoso.com", "2026-11-20"); // resolved, but cat still has p3
+    const dan = owned("p5", "dan@contoso.com", "2026-11-30"); // resolved on a later day than the run's
+    const all = [ann, bob, catOpen, catResolved, dan];
+    const states = all.map(([, st]) => st);
+
+    expect(statesForReminders(states, "2026-11-26").map((st) => st.findingId)).toEqual([ann, catOpen, catResolved].map(([f]) => f.id));
+
+    const sendWith = async (findingStates: FindingState[]) => {
+      const ledger = new MemoryLedger();
+      const mail = new ScriptedMailService();
+      await run(ledger, mail, "2026-09-01", all.map(([f]) => f));
+      const result = await run(ledger, mail, "2026-11-26", [], { findingStates });
+      return { messages: result.messages.map((m) => [m.kind, m.recipient, m.outcome]), accepted: mail.accepted.map((o) => [o.email.to, o.email.subject]) };
+    };
+    const whole = await sendWith(states);
+    expect(whole.messages).toEqual([["all-clear", "ann@contoso.com", "sent"]]);
+    expect(await sendWith(statesForReminders(states, "2026-11-26"))).toEqual(whole);
   });
 });
