@@ -1,4 +1,4 @@
-// What a year of resolved findings costs a run, against what RESOLVED_STATES_KEPT_DAYS leaves: the real TableLedger
+// What a year of resolved findings costs a run, against what KEPT_DAYS leaves: the real TableLedger
 // and trackFindings over a local Azurite. The daily bench starts from an empty ledger and cannot show it.
 //
 //   node --expose-gc dist/bench/ledgerAge.js [open findings, default 45000] [findings resolved a day, default 450]
@@ -14,7 +14,8 @@ import { TableLedger } from "../src/azure/tableLedger.js";
 import { addDays } from "../src/core/dates.js";
 import type { AuditReport, Finding } from "../src/core/model.js";
 import type { FindingState } from "../src/core/ports.js";
-import { FORGOTTEN_PER_RUN, RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../src/core/trackFindings.js";
+import { FORGOTTEN_PER_RUN, KEPT_DAYS } from "../src/core/retention.js";
+import { trackFindings } from "../src/core/trackFindings.js";
 
 const AS_OF = "2026-11-26";
 const ACCOUNT_TARGET_PER_SECOND = 20_000;
@@ -121,13 +122,13 @@ try {
     await new TableLedger(table).saveFindingStates([...openStates, ...resolved]);
     return table;
   };
-  console.log(`ledger age: ${open.toLocaleString("en-US")} open findings, ${perDay} resolved a day, resolved states kept ${RESOLVED_STATES_KEPT_DAYS} days, at most ${FORGOTTEN_PER_RUN.toLocaleString("en-US")} deleted a run (Node ${process.version})`);
+  console.log(`ledger age: ${open.toLocaleString("en-US")} open findings, ${perDay} resolved a day, resolved states kept ${KEPT_DAYS} days, at most ${FORGOTTEN_PER_RUN.toLocaleString("en-US")} deleted a run (Node ${process.version})`);
   const line = (label: string, m: Measure) =>
     console.log(
       `  ${label.padEnd(40)} rows ${String(m.rows).padStart(7)}  read ${m.readSeconds.toFixed(2).padStart(6)} s (Azure at its account target: ${(m.rows / ACCOUNT_TARGET_PER_SECOND).toFixed(1)} s)  held ${m.heldMb.toFixed(1).padStart(6)} MB  tracking ${m.trackSeconds.toFixed(2).padStart(6)} s  deleted ${m.forgotten}`,
     );
-  const kept = await measure(await ledgerOf(RESOLVED_STATES_KEPT_DAYS), report);
-  line(`${RESOLVED_STATES_KEPT_DAYS} days of resolutions (what is kept)`, kept);
+  const kept = await measure(await ledgerOf(KEPT_DAYS), report);
+  line(`${KEPT_DAYS} days of resolutions (what is kept)`, kept);
   const yearTable = await ledgerOf(365);
   const year: Measure[] = [];
   do {
@@ -137,8 +138,8 @@ try {
   const [first] = year as [Measure];
   const last = year[year.length - 1] as Measure;
   const ratio = (a: number, b: number) => (b === 0 ? "n/a" : `${(a / b).toFixed(2)}x`);
-  console.log(`  a year kept whole (run 1) against ${RESOLVED_STATES_KEPT_DAYS} days: rows ${ratio(first.rows, kept.rows)}, read ${ratio(first.readSeconds, kept.readSeconds)}, held ${ratio(first.heldMb, kept.heldMb)}; once deleted (run ${year.length}): rows ${ratio(last.rows, kept.rows)}, held ${ratio(last.heldMb, kept.heldMb)}`);
-  console.log(`BENCH_LEDGER_AGE ${JSON.stringify({ open, perDay, keptDays: RESOLVED_STATES_KEPT_DAYS, forgottenPerRun: FORGOTTEN_PER_RUN, kept, year })}`);
+  console.log(`  a year kept whole (run 1) against ${KEPT_DAYS} days: rows ${ratio(first.rows, kept.rows)}, read ${ratio(first.readSeconds, kept.readSeconds)}, held ${ratio(first.heldMb, kept.heldMb)}; once deleted (run ${year.length}): rows ${ratio(last.rows, kept.rows)}, held ${ratio(last.heldMb, kept.heldMb)}`);
+  console.log(`BENCH_LEDGER_AGE ${JSON.stringify({ open, perDay, keptDays: KEPT_DAYS, forgottenPerRun: FORGOTTEN_PER_RUN, kept, year })}`);
 } finally {
   await storage.stop();
 }

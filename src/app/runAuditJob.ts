@@ -23,7 +23,8 @@ import type {
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks, undeliverableSince } from "../core/deliveryReports.js";
 import { sendReminders, statesForReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
 import { parseNcrontab } from "../core/ncrontab.js";
-import { RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../core/trackFindings.js";
+import { KEPT_DAYS } from "../core/retention.js";
+import { trackFindings } from "../core/trackFindings.js";
 import type { UndeliverableMark } from "../core/owners.js";
 import { STORED_ENCODING, type BlobReportStore, type ReportText, type RunStatus } from "../azure/blobReportStore.js";
 import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
@@ -189,7 +190,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const progress = await trackFindings(tenantLedger, found);
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
-    if (progress.forgotten > 0) log.info("states of findings resolved long ago deleted", { forgotten: progress.forgotten, keptDays: RESOLVED_STATES_KEPT_DAYS });
+    if (progress.forgotten > 0) log.info("states of findings resolved long ago deleted", { forgotten: progress.forgotten, keptDays: KEPT_DAYS });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
     // The ledger's states (every finding it knows, resolved ones too) are held through the sending only as far as it
@@ -219,7 +220,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     );
     findingStates = [];
     ctx.onStageDone?.("reminders");
-    log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length });
+    log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length, forgottenHistories: reminders.forgottenHistories });
 
     await tenantLedger.recordRun({
       date: asOf,

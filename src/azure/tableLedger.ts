@@ -255,23 +255,32 @@ export class TableLedger implements ReminderLedger {
     });
   }
 
-  /**
-   * Batched per partition like the saves. The earlier build's rows are moved first: until then they are read as well,
-   * and its copy of a deleted row would be read again. They stay as they are, like the rest of that partition.
-   */
   async forgetFindingStates(findingIds: readonly string[]): Promise<void> {
-    if (findingIds.length === 0) return;
-    await this.moveOnce(FINDINGS);
-    const rowKeys = [...new Set(findingIds.map(hashKey))];
-    await eachConcurrently(batchesByPartition(rowKeys, (rowKey) => partitionOf(FINDINGS, rowKey)), WRITES_IN_FLIGHT, (batch) => this.deleteWhereAny(batch));
+    await this.forget(FINDINGS, findingIds);
+  }
+
+  async forgetHistories(keys: readonly string[]): Promise<void> {
+    await this.forget(this.historyRows, keys);
+  }
+
+  /**
+   * Deletes the rows of a spread record type by their unhashed keys, batched per partition like the saves. The earlier
+   * build's rows are moved first: until then they are read as well, and its copy of a deleted row would be read again.
+   * They stay as they are, like the rest of that partition.
+   */
+  private async forget(records: Spread, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.moveOnce(records);
+    const rowKeys = [...new Set(keys.map(hashKey))];
+    await eachConcurrently(batchesByPartition(rowKeys, (rowKey) => partitionOf(records, rowKey)), WRITES_IN_FLIGHT, (batch) => this.deleteWhereAny(records, batch));
   }
 
   /**
    * Deletes the rows of one partition that exist: as one batch, or (one is gone, after a run stopped part way: the
    * service refuses the whole batch with 404, Learn "Performing entity group transactions") one by one.
    */
-  private async deleteWhereAny(rowKeys: readonly string[]): Promise<void> {
-    const keyOf = (rowKey: string) => ({ partitionKey: partitionOf(FINDINGS, rowKey), rowKey });
+  private async deleteWhereAny(records: Spread, rowKeys: readonly string[]): Promise<void> {
+    const keyOf = (rowKey: string) => ({ partitionKey: partitionOf(records, rowKey), rowKey });
     try {
       await this.write(() => this.table.submitTransaction(rowKeys.map((rowKey) => ["delete", keyOf(rowKey)])));
       return;

@@ -255,6 +255,8 @@ export interface OutboxFilter {
 export interface ReminderLedger {
   /** Keyed by `historyKey(ownerAddress, findingId)`. */
   histories(): Promise<Map<string, ReminderHistory>>;
+  /** Deletes these histories (keys as `histories` gives them; no longer read: sendReminders); one already gone is no error. */
+  forgetHistories(keys: readonly string[]): Promise<void>;
   /**
    * Messages of the mode; `status`: only those; `since` (a day): only those of runs on that day or later (`asOf`). The
    * outbox keeps every message ever sent, so a run reads only the days it needs: at 100,000 accounts a week of

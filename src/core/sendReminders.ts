@@ -19,6 +19,7 @@ import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderL
 import { checkAddress, describeUndeliverable, isDomainAllowed, markHolds, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
 import { estimateDrain, SendPacer } from "./outboxDrain.js";
 import { historyAsOf, remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
+import { ALL_CLEAR_WINDOW_DAYS, FORGOTTEN_PER_RUN, KEPT_DAYS } from "./retention.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
 
@@ -138,6 +139,8 @@ export interface ReminderResult {
   refused: { recipient: string; reason: string }[];
   /** Reminders in the ledger dated after this run's day (a run with a later --now, a wrong clock): not counted as sent. */
   futureDated: number;
+  /** Histories this run deleted: of findings neither open nor lately resolved, last moved KEPT_DAYS ago or more. */
+  forgottenHistories: number;
   /**
    * Pending intents from an earlier, interrupted run and what became of them; `unknown`: not found within the grace,
    * or not read this run (status-read budget or throttling): still pending, looked up again next run.
@@ -167,6 +170,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     awaiting: 0,
     refused: [],
     futureDated: 0,
+    forgottenHistories: 0,
     recovered: { sent: 0, failed: 0, abandoned: 0, unknown: 0 },
     lookupFailed: [],
     rendered: 0,
@@ -546,6 +550,7 @@ async function planMessages(
   const asOf = report.asOf;
   const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
   const histories = await deps.ledger.histories();
+  result.forgottenHistories = await forgetStaleHistories(deps.ledger, histories, request);
   for (const history of histories.values()) result.futureDated += remindersAfter(history, asOf);
   const messages: PlannedMessage[] = [];
   // The day each owner was last told anything, as of this run's day (reminders dated later do not count).
@@ -745,8 +750,32 @@ function stateToFinding(s: FindingState): Finding {
   };
 }
 
-/** Days after a resolution during which its all-clear may still go out (after a deferral, failure or dry run). */
-export const ALL_CLEAR_WINDOW_DAYS = 30;
+/**
+ * Deletes the histories no run reads again, and takes them out of `histories` (this run plans as the next will): those
+ * of a finding neither in the report nor among the states given (open, or resolved within the all-clear's window),
+ * last moved more than KEPT_DAYS before the run's day. Every run reads every history, so kept for ever they would grow
+ * with the months like the states (trackFindings). A finding back after that is told as news, as it would be with its
+ * history, but its overdue reminders are counted again from one. The oldest go first, FORGOTTEN_PER_RUN at most.
+ */
+async function forgetStaleHistories(ledger: ReminderLedger, histories: Map<string, ReminderHistory>, request: ReminderRequest): Promise<number> {
+  const asOf = request.report.asOf;
+  const current = new Set<string>();
+  for (const f of request.report.findings) current.add(f.id);
+  for (const st of request.findingStates) current.add(st.findingId);
+  const stale: { key: string; last: string }[] = [];
+  for (const [key, history] of histories) {
+    const last = history.lastNotifiedOn ?? history.firstNotifiedOn;
+    // The owner's address comes first and may hold a "|"; a finding id holds none (resource ids cannot).
+    if (last !== undefined && daysBetween(last, asOf) > KEPT_DAYS && !current.has(key.slice(key.lastIndexOf("|") + 1))) stale.push({ key, last });
+  }
+  const keys = stale
+    .sort((a, b) => (a.last < b.last ? -1 : a.last > b.last ? 1 : 0))
+    .slice(0, FORGOTTEN_PER_RUN)
+    .map((h) => h.key);
+  await ledger.forgetHistories(keys);
+  for (const key of keys) histories.delete(key);
+  return keys.length;
+}
 
 /** A resolution dated after the run's day (a run with a later --now) is not one yet. */
 function inAllClearWindow(resolvedOn: string, asOf: string): boolean {
@@ -755,7 +784,7 @@ function inAllClearWindow(resolvedOn: string, asOf: string): boolean {
 
 /**
  * The finding states sendReminders reads (`findingStates`): the open ones and those in the all-clear's window. A run
- * holds them through its sending; the ledger keeps resolved ones three times as long (RESOLVED_STATES_KEPT_DAYS).
+ * holds them through its sending; the ledger keeps resolved ones three times as long (KEPT_DAYS).
  */
 export function statesForReminders(states: readonly FindingState[], asOf: string): FindingState[] {
   return states.filter((st) => st.resolvedOn === undefined || inAllClearWindow(st.resolvedOn, asOf));

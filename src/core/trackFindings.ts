@@ -5,31 +5,16 @@ import { daysBetween } from "./dates.js";
 import { ruleOfFindingId } from "./findings.js";
 import { indexWanted } from "./ids.js";
 import type { FindingState, ReminderLedger } from "./ports.js";
-import { ALL_CLEAR_WINDOW_DAYS } from "./sendReminders.js";
-
-/**
- * A resolved finding's state is deleted this many days after its resolution. Nothing reads it later: the all-clear
- * looks back ALL_CLEAR_WINDOW_DAYS, and a finding back after a resolution is new whether its state is there or not.
- * Every run reads every state, so kept for ever they would grow with the months wherever pools come and go (pools made
- * per job: a finding each, resolved the next day). Three times the window leaves room for a run replayed for an
- * earlier day (--now) and a clock put right.
- */
-export const RESOLVED_STATES_KEPT_DAYS = 3 * ALL_CLEAR_WINDOW_DAYS;
-/**
- * At most this many are deleted a run, the oldest first: about a second at Azure's target for an account (20,000
- * entities a second), so the first run after a long time without deleting (a ledger of a year: 120,000 and more at
- * 100,000 accounts) does not spend the run's time on it. The rest goes on the next runs.
- */
-export const FORGOTTEN_PER_RUN = 20_000;
+import { FORGOTTEN_PER_RUN, KEPT_DAYS } from "./retention.js";
 
 export interface FindingProgress {
   /** Findings that were open before this run and are gone now, from an account that was read. */
   resolved: FindingState[];
   /** Open findings seen for the first time on this run (or again after a resolution). */
   newFindings: number;
-  /** Every finding the ledger knows, as it stands after this run (resolved ones for RESOLVED_STATES_KEPT_DAYS). */
+  /** Every finding the ledger knows, as it stands after this run (resolved ones for KEPT_DAYS). */
   states: FindingState[];
-  /** Resolved findings whose states this run deleted, RESOLVED_STATES_KEPT_DAYS after their resolution. */
+  /** Resolved findings whose states this run deleted, KEPT_DAYS after their resolution. */
   forgotten: number;
   /** The report with the scopes the ledger knew and this run no longer saw added to its coverage as not read. */
   report: AuditReport;
@@ -64,7 +49,7 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   }
   // Deleted once this run's states are saved (a stop in between: the next run deletes them), never one found again.
   const forgotten = [...previous.values()]
-    .filter((s): s is FindingState & { resolvedOn: string } => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > RESOLVED_STATES_KEPT_DAYS && !current.has(s.findingId))
+    .filter((s): s is FindingState & { resolvedOn: string } => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > KEPT_DAYS && !current.has(s.findingId))
     .sort((a, b) => (a.resolvedOn < b.resolvedOn ? -1 : a.resolvedOn > b.resolvedOn ? 1 : 0))
     .slice(0, FORGOTTEN_PER_RUN)
     .map((s) => s.findingId);

@@ -255,4 +255,22 @@ describe("finding states forgotten (resolved long ago)", () => {
     expect(byId(await new TableLedger(table).findingStates())).toEqual(byId(earlier.filter((s) => s.resolvedOn === undefined)));
     expect((await rowsByPartition(table)).get("finding")).toBe(120);
   });
+
+  it("histories too: an earlier build's are moved first and stay as they were; the rest of the ledger's are left", async () => {
+    const table = ledgerTable();
+    await historiesAsEarlierBuild(table, 150);
+    const ledger = new TableLedger(table, "live");
+    const keys = Array.from({ length: 60 }, (_, i) => historyKey("Alice@contoso.com", `f${i}`));
+
+    await ledger.forgetHistories(keys.slice(0, 10));
+    await ledger.forgetHistories(keys);
+
+    const after = await new TableLedger(table, "live").histories();
+    expect([...after.keys()].sort()).toEqual(Array.from({ length: 90 }, (_, i) => `alice@contoso.com|f${i + 60}`).sort());
+    expect((await rowsByPartition(table)).get("history-live")).toBe(150);
+    // The redirect ledger's histories are its own: the same keys there delete nothing of the live ones.
+    await new TableLedger(table, "redirect").forgetHistories([...after.keys()]);
+    expect((await new TableLedger(table, "live").histories()).size).toBe(90);
+  });
 });
+

@@ -45,6 +45,10 @@ export class CrashingLedger implements ReminderLedger {
     this.process.alive();
     return this.inner.histories();
   }
+  forgetHistories(keys: readonly string[]): Promise<void> {
+    this.process.alive();
+    return this.inner.forgetHistories(keys);
+  }
   outbox(filter?: OutboxFilter): Promise<OutboxEntry[]> {
     this.process.alive();
     return this.inner.outbox(filter);

@@ -14,6 +14,9 @@ export class MemoryLedger implements ReminderLedger {
   async histories() {
     return new Map(this.history);
   }
+  async forgetHistories(keys: readonly string[]) {
+    for (const key of keys) this.history.delete(key);
+  }
   async outbox(filter: OutboxFilter = {}) {
     return [...this.entries.values()].filter(
       (e) => (!filter.status || e.status === filter.status) && (!filter.since || e.asOf >= filter.since || (filter.orPending === true && e.status === "pending")),

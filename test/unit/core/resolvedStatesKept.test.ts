@@ -1,11 +1,11 @@
-// Resolved findings' states are deleted RESOLVED_STATES_KEPT_DAYS after their resolution (trackFindings): every run
+// Resolved findings' states are deleted KEPT_DAYS after their resolution (trackFindings): every run
 // reads every state, so kept for ever they grow with the months where pools come and go.
 import { describe, expect, it } from "vitest";
 import { addDays } from "../../../src/core/dates.js";
 import type { Finding } from "../../../src/core/model.js";
 import type { FindingState } from "../../../src/core/ports.js";
-import { ALL_CLEAR_WINDOW_DAYS } from "../../../src/core/sendReminders.js";
-import { FORGOTTEN_PER_RUN, RESOLVED_STATES_KEPT_DAYS, trackFindings } from "../../../src/core/trackFindings.js";
+import { ALL_CLEAR_WINDOW_DAYS, FORGOTTEN_PER_RUN, KEPT_DAYS } from "../../../src/core/retention.js";
+import { trackFindings } from "../../../src/core/trackFindings.js";
 import { MemoryLedger } from "../../support/memoryPorts.js";
 import { minimalReport } from "../../support/minimalReport.js";
 
@@ -51,15 +51,15 @@ const report = (findings: Finding[]) => ({
 
 describe("states of findings resolved long ago", () => {
   it("outlive the all-clear's window", () => {
-    expect(RESOLVED_STATES_KEPT_DAYS).toBeGreaterThan(ALL_CLEAR_WINDOW_DAYS);
+    expect(KEPT_DAYS).toBeGreaterThan(ALL_CLEAR_WINDOW_DAYS);
   });
 
-  it("are deleted past RESOLVED_STATES_KEPT_DAYS, and only they: open, recent, future-dated and found-again states stay", async () => {
+  it("are deleted past KEPT_DAYS, and only they: open, recent, future-dated and found-again states stay", async () => {
     const ledger = new MemoryLedger();
-    const past = addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 1));
+    const past = addDays(AS_OF, -(KEPT_DAYS + 1));
     ledger.states = [
       state("old", past),
-      state("edge", addDays(AS_OF, -RESOLVED_STATES_KEPT_DAYS)),
+      state("edge", addDays(AS_OF, -KEPT_DAYS)),
       state("recent", addDays(AS_OF, -ALL_CLEAR_WINDOW_DAYS)),
       // Resolved on a later day than this run's (a run replayed with an earlier --now): not old.
       state("later", addDays(AS_OF, 5)),
@@ -82,7 +82,7 @@ describe("states of findings resolved long ago", () => {
 
   it("make no difference to a finding that comes back after them: new either way", async () => {
     const withState = new MemoryLedger();
-    withState.states = [state("p", addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 30)))];
+    withState.states = [state("p", addDays(AS_OF, -(KEPT_DAYS + 30)))];
     const without = new MemoryLedger();
     const a = await trackFindings(withState, report([finding("p")]));
     const b = await trackFindings(without, report([finding("p")]));
@@ -92,8 +92,8 @@ describe("states of findings resolved long ago", () => {
 
   it(`go at most ${FORGOTTEN_PER_RUN} a run, the oldest first, the rest on the next runs`, async () => {
     const ledger = new MemoryLedger();
-    const oldest = addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 50));
-    const older = addDays(AS_OF, -(RESOLVED_STATES_KEPT_DAYS + 10));
+    const oldest = addDays(AS_OF, -(KEPT_DAYS + 50));
+    const older = addDays(AS_OF, -(KEPT_DAYS + 10));
     // The oldest listed last: the ledger's order is its keys', not the days'.
     ledger.states = [...Array.from({ length: FORGOTTEN_PER_RUN }, (_, i) => state(`a${i}`, older)), ...Array.from({ length: 10 }, (_, i) => state(`z${i}`, oldest))];
 

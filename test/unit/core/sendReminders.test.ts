@@ -5,6 +5,9 @@ import type { FindingState, OutboxEntry } from "../../../src/core/ports.js";
 import { SEND_CONCURRENCY, sendReminders, statesForReminders, type MessageRenderer, type ReminderRequest } from "../../../src/core/sendReminders.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
 import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
+import { historyKey } from "../../../src/core/digestPlan.js";
+import { FORGOTTEN_PER_RUN, KEPT_DAYS } from "../../../src/core/retention.js";
+import { addDays } from "../../../src/core/dates.js";
 import { minimalReport } from "../../support/minimalReport.js";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
@@ -387,5 +390,53 @@ describe("the finding states a run holds through its sending (statesForReminders
     const whole = await sendWith(states);
     expect(whole.messages).toEqual([["all-clear", "ann@contoso.com", "sent"]]);
     expect(await sendWith(statesForReminders(states, "2026-11-26"))).toEqual(whole);
+  });
+});
+
+describe("reminder histories no run reads again", () => {
+  const told = (on: string, overdue = 1) => ({ firstNotifiedOn: on, lastNotifiedOn: on, lastMilestone: `overdue-${overdue}`, overdueRemindersSent: overdue, sent: [{ on, milestone: `overdue-${overdue}` }] });
+  const AS_OF = "2026-11-26";
+  const longAgo = addDays(AS_OF, -(KEPT_DAYS + 27));
+
+  it("are deleted: of a finding neither in the report nor among the states given, last moved more than KEPT_DAYS ago", async () => {
+    const ledger = new MemoryLedger();
+    const [p1, p2, p3, p4, p5] = ["p1", "p2", "p3", "p4", "p5"].map((p) => finding(p, "x@contoso.com")) as [Finding, Finding, Finding, Finding, Finding];
+    ledger.history.set(historyKey("ann@contoso.com", p1.id), told(longAgo)); // resolved long ago: gone
+    ledger.history.set(historyKey("bob@contoso.com", p2.id), told(longAgo)); // in the report (snoozed that long): kept
+    ledger.history.set(historyKey("cat@contoso.com", p3.id), told(longAgo)); // resolved lately: its all-clear needs it
+    ledger.history.set(historyKey("dan@contoso.com", p4.id), told(addDays(AS_OF, -KEPT_DAYS))); // on the edge: kept
+    ledger.history.set(historyKey("eve@contoso.com", p5.id), told(addDays(AS_OF, 3))); // dated after the run's day: kept
+    const resolvedP3 = { ...stateOf(p3, longAgo, addDays(AS_OF, -5)), owners: ["cat@contoso.com"] };
+
+    const result = await run(ledger, new ScriptedMailService(), AS_OF, [{ ...finding("p2", "bob@contoso.com"), snoozedUntil: "2027-01-01" }], { findingStates: [resolvedP3] });
+
+    expect(result.forgottenHistories).toBe(1);
+    expect([...ledger.history.keys()].map((k) => k.split("|")[0]).sort()).toEqual(["bob@contoso.com", "cat@contoso.com", "dan@contoso.com", "eve@contoso.com"]);
+    expect(result.messages.map((m) => [m.kind, m.recipient])).toEqual([["all-clear", "cat@contoso.com"]]);
+  });
+
+  it("a finding back after its history went is told as news, its overdue reminders counted again from one", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService();
+    const p1 = finding("p1", "ann@contoso.com");
+    ledger.history.set(historyKey("ann@contoso.com", p1.id), told(longAgo, 4));
+
+    expect((await run(ledger, mail, AS_OF, [])).forgottenHistories).toBe(1);
+    await run(ledger, mail, addDays(AS_OF, 1), [p1]);
+
+    expect(mail.delivered("ann@contoso.com").map((m) => m.subject)).toEqual(["digest ann@contoso.com"]);
+    expect(ledger.history.get(historyKey("ann@contoso.com", p1.id))).toMatchObject({ lastMilestone: "overdue-1", overdueRemindersSent: 1 });
+  });
+
+  it(`go at most ${FORGOTTEN_PER_RUN} a run, the oldest first`, async () => {
+    const ledger = new MemoryLedger();
+    for (let i = 0; i < FORGOTTEN_PER_RUN; i++) ledger.history.set(historyKey("ann@contoso.com", `f${i}`), told(longAgo));
+    for (let i = 0; i < 5; i++) ledger.history.set(historyKey("ann@contoso.com", `g${i}`), told(addDays(longAgo, -1)));
+
+    expect((await run(ledger, new ScriptedMailService(), AS_OF, [])).forgottenHistories).toBe(FORGOTTEN_PER_RUN);
+    expect([...ledger.history.keys()]).toHaveLength(5);
+    expect([...ledger.history.keys()].every((k) => k.includes("|f"))).toBe(true);
+    expect((await run(ledger, new ScriptedMailService(), AS_OF, [])).forgottenHistories).toBe(5);
+    expect(ledger.history.size).toBe(0);
   });
 });
