@@ -139,7 +139,7 @@ export interface ReminderResult {
   refused: { recipient: string; reason: string }[];
   /** Reminders in the ledger dated after this run's day (a run with a later --now, a wrong clock): not counted as sent. */
   futureDated: number;
-  /** Histories this run deleted: of findings neither open nor lately resolved, last moved KEPT_DAYS ago or more. */
+  /** Histories this run deleted (none in a dry run): of findings neither open nor lately resolved, last moved over KEPT_DAYS ago. */
   forgottenHistories: number;
   /**
    * Pending intents from an earlier, interrupted run and what became of them; `unknown`: not found within the grace,
@@ -772,8 +772,10 @@ async function forgetStaleHistories(ledger: ReminderLedger, histories: Map<strin
     .sort((a, b) => (a.last < b.last ? -1 : a.last > b.last ? 1 : 0))
     .slice(0, FORGOTTEN_PER_RUN)
     .map((h) => h.key);
-  await ledger.forgetHistories(keys);
   for (const key of keys) histories.delete(key);
+  // A dry run plans as a live run would, and changes nothing of what sending keeps (it shares the live ledger).
+  if (request.mode === "dry-run") return 0;
+  await ledger.forgetHistories(keys);
   return keys.length;
 }
 

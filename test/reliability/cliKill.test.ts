@@ -11,6 +11,8 @@ import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-a
 import type { TenantSnapshot } from "@batch-cert-auditor/simulated-azure";
 import { DEMO_OWNERS, countRecipients, demo, exactly, isolatedStorage, mailbox, removeDir, tempDir, writeSnapshot } from "../support/auditRuns.js";
 import { SEND_CONCURRENCY } from "../../src/core/sendReminders.js";
+import { hashKey, TableLedger } from "../../src/azure/tableLedger.js";
+import { historyKey } from "../../src/core/digestPlan.js";
 
 const run = promisify(execFile);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -234,18 +236,18 @@ describe("a crashed run's lock, on storage shared with other runs", () => {
   }, 60_000);
 });
 
-describe("the CLI killed while it moves an earlier build's ledger rows, with its own storage", () => {
-  /** The CLI's ledger table, on its own files, with an Azurite of the test's own on them while no CLI runs. */
-  async function withCliLedger<T>(out: string, work: (table: TableClient) => Promise<T>): Promise<T> {
-    const [tenant] = await readdir(join(out, ".state", "tenants"));
-    const storage = await startAzurite({ location: join(out, ".state", "tenants", tenant as string) });
-    try {
-      return await work(TableClient.fromConnectionString(storage.connectionString, "batchcertaudit", { allowInsecureConnection: true }));
-    } finally {
-      await storage.stop();
-    }
+/** The CLI's ledger table, on its own files, with an Azurite of the test's own on them while no CLI runs. */
+async function withCliLedger<T>(out: string, work: (table: TableClient) => Promise<T>): Promise<T> {
+  const [tenant] = await readdir(join(out, ".state", "tenants"));
+  const storage = await startAzurite({ location: join(out, ".state", "tenants", tenant as string) });
+  try {
+    return await work(TableClient.fromConnectionString(storage.connectionString, "batchcertaudit", { allowInsecureConnection: true }));
+  } finally {
+    await storage.stop();
   }
+}
 
+describe("the CLI killed while it moves an earlier build's ledger rows, with its own storage", () => {
   /**
    * The CLI's ledger as a build before the spread kept it: every finding state in the partition "finding" and every
    * history in "history-live", nothing in the sixteen of each, no move recorded. Answers how many rows it moved back.
@@ -314,6 +316,98 @@ describe("the CLI killed while it moves an earlier build's ledger rows, with its
       expect([...expected.mail.values()].every((n) => n >= 2)).toBe(true);
       expect(await historiesOf(out)).toEqual(expected.histories);
       expect(await azuriteOn(out)).toEqual([]);
+    },
+    180_000,
+  );
+});
+
+describe("the CLI killed while it deletes what no run reads again, with its own storage", () => {
+  const PLANTED = 400;
+  const LONG_AGO = "2026-06-01";
+  const gone = (i: number) => `pool-certificate-reference:/subscriptions/s/resourcegroups/rg/providers/microsoft.batch/batchaccounts/old/pools/p${i}`;
+
+  /** Finding states resolved long ago and histories last moved long ago, of findings the tenant no longer has. */
+  const plantOld = (out: string) =>
+    withCliLedger(out, async (table) => {
+      await new TableLedger(table, "live").saveFindingStates(
+        Array.from({ length: PLANTED }, (_, i) => ({
+          findingId: gone(i),
+          kind: "pool-certificate-reference",
+          resourceId: gone(i).slice(gone(i).indexOf(":") + 1),
+          accountId: "/subscriptions/s/resourcegroups/rg/providers/microsoft.batch/batchaccounts/old",
+          accountName: "old",
+          subscriptionId: "s",
+          severity: "critical",
+          owners: [DEMO_OWNERS[i % DEMO_OWNERS.length] as string],
+          firstSeen: "2026-03-01",
+          lastSeen: "2026-05-31",
+          resolvedOn: LONG_AGO,
+        })),
+      );
+      // As the ledger writes them (src/azure/tableLedger.ts): in history-live-<first digit of the hashed key>.
+      const byPartition = new Map<string, Record<string, unknown>[]>();
+      for (let i = 0; i < PLANTED; i++) {
+        const owner = DEMO_OWNERS[i % DEMO_OWNERS.length] as string;
+        const rowKey = hashKey(historyKey(owner, gone(i)));
+        const partitionKey = `history-live-${rowKey[0]}`;
+        const row = { partitionKey, rowKey, owner, findingId: gone(i), firstNotifiedOn: LONG_AGO, lastNotifiedOn: LONG_AGO, lastMilestone: "overdue-1", overdueRemindersSent: 1, sent: JSON.stringify([{ on: LONG_AGO, milestone: "overdue-1" }]) };
+        byPartition.set(partitionKey, [...(byPartition.get(partitionKey) ?? []), row]);
+      }
+      for (const rows of byPartition.values()) {
+        for (let i = 0; i < rows.length; i += 100) await table.submitTransaction(rows.slice(i, i + 100).map((row) => ["upsert", row as { partitionKey: string; rowKey: string }, "Replace"]));
+      }
+    });
+
+  /** How many of the planted states and histories are still in the CLI's ledger. */
+  const oldLeft = (out: string) =>
+    withCliLedger(out, async (table) => {
+      let states = 0;
+      let histories = 0;
+      for await (const row of table.listEntities()) {
+        if (!String(row.findingId ?? "").includes("/batchaccounts/old/")) continue;
+        if (String(row.partitionKey).startsWith("finding-")) states++;
+        if (String(row.partitionKey).startsWith("history-live-")) histories++;
+      }
+      return { states, histories };
+    });
+
+  const days = ["2026-12-03", "2026-12-04"];
+  let control: Promise<Map<string, number>> | undefined;
+  const withoutOldRows = () =>
+    (control ??= (async () => {
+      const out = await freshOut("cli-no-old-rows");
+      const snapshot = await writeSnapshot(out, slowMail());
+      for (const now of ["2026-11-26", ...days]) expect(await cli(snapshot, out, { now }).exited).toBe(2);
+      return (await mailbox(out)).perRecipient();
+    })());
+
+  const points: [string, (out: string, proc: CliProcess) => Promise<void>][] = [
+    ["right after the audit (before or while tracking deletes the states)", (_out, proc) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc)],
+    ["right after the first message of day 8 was accepted (the histories were deleted before it was planned)", (out, proc) => until("a message of day 8", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length + 1, proc)],
+  ];
+  it.each(points)(
+    "kill -9 %s, then the same day and the next: every old row is gone, and the mail is that of the same days without them",
+    async (_point, waitForPoint) => {
+      const out = await freshOut("cli-kill-forget");
+      const snapshot = await writeSnapshot(out, slowMail());
+      expect(await cli(snapshot, out).exited).toBe(2);
+      await plantOld(out);
+      expect(await oldLeft(out)).toEqual({ states: PLANTED, histories: PLANTED });
+
+      const killed = cli(snapshot, out, { now: days[0], args: ["--verbose"] });
+      await waitForPoint(out, killed);
+      killed.child.kill("SIGKILL");
+      await killed.exited;
+      expect(await noAzuriteLeftOn(out)).toEqual([]);
+
+      for (const now of days) {
+        const rerun = cli(snapshot, out, { now });
+        expect(await rerun.exited, rerun.output()).toBe(2);
+      }
+      expect(await oldLeft(out)).toEqual({ states: 0, histories: 0 });
+      const expected = await withoutOldRows();
+      expect((await mailbox(out)).perRecipient()).toEqual(expected);
+      expect([...expected.values()].every((n) => n >= 2)).toBe(true);
     },
     180_000,
   );

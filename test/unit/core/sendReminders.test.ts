@@ -415,6 +415,24 @@ describe("reminder histories no run reads again", () => {
     expect(result.messages.map((m) => [m.kind, m.recipient])).toEqual([["all-clear", "cat@contoso.com"]]);
   });
 
+  it("are left in the ledger by a dry run, which plans as if they were gone", async () => {
+    const ledger = new MemoryLedger();
+    const p1 = finding("p1", "ann@contoso.com");
+    ledger.history.set(historyKey("ann@contoso.com", p1.id), told(longAgo));
+    // ann's only history is stale: planned without it, her resolved finding's all-clear is not hers to get.
+    const p2 = finding("p2", "ann@contoso.com");
+    const resolvedP2 = { ...stateOf(p2, longAgo, addDays(AS_OF, -5)), owners: ["ann@contoso.com"] };
+
+    const dry = await run(ledger, new ScriptedMailService(), AS_OF, [], { findingStates: [resolvedP2], mode: "dry-run" });
+
+    expect(dry.forgottenHistories).toBe(0);
+    expect(ledger.history.size).toBe(1);
+    expect(dry.messages).toEqual([]);
+    const live = await run(ledger, new ScriptedMailService(), AS_OF, [], { findingStates: [resolvedP2] });
+    expect(live.forgottenHistories).toBe(1);
+    expect(live.messages).toEqual([]);
+  });
+
   it("a finding back after its history went is told as news, its overdue reminders counted again from one", async () => {
     const ledger = new MemoryLedger();
     const mail = new ScriptedMailService();
