@@ -277,7 +277,8 @@ export class TableLedger implements ReminderLedger {
 
   /**
    * Deletes the rows of one partition that exist: as one batch, or (one is gone, after a run stopped part way: the
-   * service refuses the whole batch with 404, Learn "Performing entity group transactions") one by one.
+   * service refuses the whole batch, Learn "Performing entity group transactions") one by one, where a 404 is no
+   * error and any other refusal is the call's own.
    */
   private async deleteWhereAny(records: Spread, rowKeys: readonly string[]): Promise<void> {
     const keyOf = (rowKey: string) => ({ partitionKey: partitionOf(records, rowKey), rowKey });
@@ -285,7 +286,7 @@ export class TableLedger implements ReminderLedger {
       await this.write(() => this.table.submitTransaction(rowKeys.map((rowKey) => ["delete", keyOf(rowKey)])));
       return;
     } catch (error) {
-      if (!(error instanceof AuditError && error.statusCode === 404)) throw error;
+      if (!(error instanceof AuditError && error.statusCode !== undefined && error.statusCode < 500)) throw error;
     }
     for (const rowKey of rowKeys) {
       try {
