@@ -191,6 +191,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
     if (progress.forgotten > 0) log.info("states of findings resolved long ago deleted", { forgotten: progress.forgotten, keptDays: KEPT_DAYS });
+    if (progress.forgetProblem) log.warn("states of findings resolved long ago not deleted; the next run tries again", { problem: progress.forgetProblem });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
     // The ledger's states (every finding it knows, resolved ones too) are held through the sending only as far as it
@@ -221,6 +222,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     findingStates = [];
     ctx.onStageDone?.("reminders");
     log.info("reminders done", { planned: reminders.planned, sent: reminders.sent, deferred: reminders.deferred, failed: reminders.failed.length, forgottenHistories: reminders.forgottenHistories });
+    if (reminders.forgetProblem) log.warn("stale reminder histories not deleted; the next run tries again", { problem: reminders.forgetProblem });
 
     await tenantLedger.recordRun({
       date: asOf,

@@ -95,7 +95,9 @@ export async function runSendOnly(ctx: JobContext, request: SendOnlyRequest): Pr
       sent: reminders.sent,
       backlog: reminders.backlog?.messages ?? 0,
       eta: reminders.backlog?.eta,
+      forgottenHistories: reminders.forgottenHistories,
     });
+    if (reminders.forgetProblem) log.warn("stale reminder histories not deleted; the next run tries again", { problem: reminders.forgetProblem });
     succeeded(status, ctx.now(), { report, sent: reminders.sent });
     if (reminders.backlog) status.backlog = reminders.backlog;
     await ctx.reports.saveStatus(status);

@@ -276,9 +276,9 @@ export class TableLedger implements ReminderLedger {
   }
 
   /**
-   * Deletes the rows of one partition that exist: as one batch, or (one is gone, after a run stopped part way: the
-   * service refuses the whole batch, Learn "Performing entity group transactions") one by one, where a 404 is no
-   * error and any other refusal is the call's own.
+   * Deletes the rows of one partition that exist: as one batch, or (one is gone: a batch the SDK retried after the
+   * service had applied it, or another process's delete; the service refuses the whole batch, Learn "Performing entity
+   * group transactions") one by one, where a 404 is no error and any other refusal is the call's own.
    */
   private async deleteWhereAny(records: Spread, rowKeys: readonly string[]): Promise<void> {
     const keyOf = (rowKey: string) => ({ partitionKey: partitionOf(records, rowKey), rowKey });

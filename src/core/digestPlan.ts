@@ -59,6 +59,11 @@ export function historyKey(address: string, findingId: string): string {
   return `${address.toLowerCase()}|${findingId}`;
 }
 
+/** The finding of a `historyKey` (an owner's address holds no "|": owners.ts takes none). */
+export function findingOfHistoryKey(key: string): string {
+  return key.slice(key.indexOf("|") + 1);
+}
+
 /** Snoozed while `snoozedUntil` is after `asOf`; an unreadable snooze date does not hide a finding. */
 export function isSnoozed(finding: Finding, asOf: string): boolean {
   if (finding.snoozedUntil === undefined) return false;

@@ -20,3 +20,12 @@ export const KEPT_DAYS = 3 * ALL_CLEAR_WINDOW_DAYS;
  * more at 100,000 accounts) does not spend the run's time on it. The rest goes on the next runs.
  */
 export const FORGOTTEN_PER_RUN = 20_000;
+
+/** The FORGOTTEN_PER_RUN oldest of `items`, by the day (YYYY-MM-DD) each was last of use. */
+export function oldestToForget<T>(items: readonly T[], dayOf: (item: T) => string): T[] {
+  return items
+    .map((item) => ({ item, day: dayOf(item) }))
+    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0))
+    .slice(0, FORGOTTEN_PER_RUN)
+    .map((x) => x.item);
+}

@@ -11,7 +11,7 @@
 // intent is younger than the not-found grace (a delivered message has been reported not found), and abandoned and
 // planned afresh after it.
 import type { AuditReport, DeliverySummary, Finding, OutboxBacklog, ScopeCoverage, TagNaming } from "./model.js";
-import { allClearOperationId, digestOperationId, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
+import { allClearOperationId, digestOperationId, findingOfHistoryKey, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { addDays, daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import { ruleOfFindingId } from "./findings.js";
@@ -19,7 +19,7 @@ import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderL
 import { checkAddress, describeUndeliverable, isDomainAllowed, markHolds, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
 import { estimateDrain, SendPacer } from "./outboxDrain.js";
 import { historyAsOf, remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
-import { ALL_CLEAR_WINDOW_DAYS, FORGOTTEN_PER_RUN, KEPT_DAYS } from "./retention.js";
+import { ALL_CLEAR_WINDOW_DAYS, KEPT_DAYS, oldestToForget } from "./retention.js";
 
 export type SendMode = "dry-run" | "redirect" | "live";
 
@@ -66,8 +66,9 @@ export interface ReminderDependencies {
 export interface ReminderRequest {
   report: AuditReport;
   /**
-   * The ledger's finding states after this run's tracking (the open ones and those resolved lately are read: a
-   * caller may leave the rest out, statesForReminders): the all-clear is planned from them.
+   * The ledger's finding states after this run's tracking: the all-clear is planned from them, and the histories of
+   * their findings are kept. A caller may leave out only what statesForReminders does (resolved long before the run's
+   * day): a state left out lets its finding's histories go.
    */
   findingStates: FindingState[];
   runId: string;
@@ -139,8 +140,10 @@ export interface ReminderResult {
   refused: { recipient: string; reason: string }[];
   /** Reminders in the ledger dated after this run's day (a run with a later --now, a wrong clock): not counted as sent. */
   futureDated: number;
-  /** Histories this run deleted (none in a dry run): of findings neither open nor lately resolved, last moved over KEPT_DAYS ago. */
+  /** Histories this run deleted once it had sent (none in a dry run): see staleHistories. */
   forgottenHistories: number;
+  /** Why they could not be deleted (they stay, for the next run): the run goes on. */
+  forgetProblem?: string;
   /**
    * Pending intents from an earlier, interrupted run and what became of them; `unknown`: not found within the grace,
    * or not read this run (status-read budget or throttling): still pending, looked up again next run.
@@ -181,7 +184,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (request.mode !== "dry-run" && !sender) throw new AuditError("EMAIL.SEND_FAILED", `SEND_MODE is ${request.mode} but no mail sender is configured`);
   if (sender) await recoverPending(deps, sender, request, result);
 
-  const { messages, summary } = await planMessages(deps, request, result);
+  const { messages, summary, stale } = await planMessages(deps, request, result);
   result.planned = messages.length;
   // The messages a planned one could be (its id names its run's day, or for an all-clear its resolutions' days, which
   // are at most ALL_CLEAR_WINDOW_DAYS before this run's), and every one still pending, whatever its day. Missing one
@@ -304,6 +307,17 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   result.rendered = rendered;
   if (sender) result.backlog = backlogOf(left, request, { now: deps.now(), recentSends: pacer.recent(), sendingNow: false });
   if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent", since: addDays(request.report.asOf, -DELIVERY_WINDOW_DAYS) }), request.report.asOf);
+  // Housekeeping, once the mail is out (about a second for FORGOTTEN_PER_RUN: it fits the time a run keeps for its
+  // report, so a run out of time does it too): not by a dry run (it shares the live ledger and changes nothing of it),
+  // nor by a run that lost its lock. A delete that fails loses nothing (the next run deletes them): the run goes on.
+  if (stale.length > 0 && request.mode !== "dry-run" && deps.stillHeld?.() !== false) {
+    try {
+      await deps.ledger.forgetHistories(stale);
+      result.forgottenHistories = stale.length;
+    } catch (error) {
+      result.forgetProblem = ensureError(error).message;
+    }
+  }
   return result;
 
   /** Whether no more sends start: a throttle or an unclear answer, the limits reached, the run ending, its time spent. */
@@ -545,12 +559,12 @@ async function planMessages(
   deps: ReminderDependencies,
   request: ReminderRequest,
   result: ReminderResult,
-): Promise<{ messages: PlannedMessage[]; summary: AdminSummary | undefined }> {
+): Promise<{ messages: PlannedMessage[]; summary: AdminSummary | undefined; stale: string[] }> {
   const { report, mode } = request;
   const asOf = report.asOf;
   const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
   const histories = await deps.ledger.histories();
-  result.forgottenHistories = await forgetStaleHistories(deps.ledger, histories, request);
+  const stale = staleHistories(histories, request);
   for (const history of histories.values()) result.futureDated += remindersAfter(history, asOf);
   const messages: PlannedMessage[] = [];
   // The day each owner was last told anything, as of this run's day (reminders dated later do not count).
@@ -626,7 +640,7 @@ async function planMessages(
       });
     }
   }
-  return { messages: messages.sort(sendOrder), summary };
+  return { messages: messages.sort(sendOrder), summary, stale };
 }
 
 const KIND_ORDER: Record<PlannedMessage["kind"], number> = { "admin-summary": 0, digest: 1, escalation: 1, "all-clear": 2 };
@@ -751,13 +765,13 @@ function stateToFinding(s: FindingState): Finding {
 }
 
 /**
- * Deletes the histories no run reads again, and takes them out of `histories` (this run plans as the next will): those
- * of a finding neither in the report nor among the states given (open, or resolved within the all-clear's window),
- * last moved more than KEPT_DAYS before the run's day. Every run reads every history, so kept for ever they would grow
- * with the months like the states (trackFindings). A finding back after that is told as news, as it would be with its
- * history, but its overdue reminders are counted again from one. The oldest go first, FORGOTTEN_PER_RUN at most.
+ * The histories no run reads again, taken out of `histories` (this run plans as the next will) and answered, to be
+ * deleted once the mail is out: those of a finding neither in the report nor among the states given (statesForReminders)
+ * that last moved more than KEPT_DAYS before the run's day, the oldest first, FORGOTTEN_PER_RUN at most. Every run reads
+ * every history, so kept for ever they would grow with the months like the states (trackFindings). A finding back after
+ * that is told as news, as it would be with its history, but its overdue reminders are counted again from one.
  */
-async function forgetStaleHistories(ledger: ReminderLedger, histories: Map<string, ReminderHistory>, request: ReminderRequest): Promise<number> {
+function staleHistories(histories: Map<string, ReminderHistory>, request: ReminderRequest): string[] {
   const asOf = request.report.asOf;
   const current = new Set<string>();
   for (const f of request.report.findings) current.add(f.id);
@@ -765,18 +779,11 @@ async function forgetStaleHistories(ledger: ReminderLedger, histories: Map<strin
   const stale: { key: string; last: string }[] = [];
   for (const [key, history] of histories) {
     const last = history.lastNotifiedOn ?? history.firstNotifiedOn;
-    // The owner's address comes first and may hold a "|"; a finding id holds none (resource ids cannot).
-    if (last !== undefined && daysBetween(last, asOf) > KEPT_DAYS && !current.has(key.slice(key.lastIndexOf("|") + 1))) stale.push({ key, last });
+    if (last !== undefined && daysBetween(last, asOf) > KEPT_DAYS && !current.has(findingOfHistoryKey(key))) stale.push({ key, last });
   }
-  const keys = stale
-    .sort((a, b) => (a.last < b.last ? -1 : a.last > b.last ? 1 : 0))
-    .slice(0, FORGOTTEN_PER_RUN)
-    .map((h) => h.key);
+  const keys = oldestToForget(stale, (h) => h.last).map((h) => h.key);
   for (const key of keys) histories.delete(key);
-  // A dry run plans as a live run would, and changes nothing of what sending keeps (it shares the live ledger).
-  if (request.mode === "dry-run") return 0;
-  await ledger.forgetHistories(keys);
-  return keys.length;
+  return keys;
 }
 
 /** A resolution dated after the run's day (a run with a later --now) is not one yet. */
@@ -785,11 +792,13 @@ function inAllClearWindow(resolvedOn: string, asOf: string): boolean {
 }
 
 /**
- * The finding states sendReminders reads (`findingStates`): the open ones and those in the all-clear's window. A run
- * holds them through its sending; the ledger keeps resolved ones three times as long (KEPT_DAYS).
+ * The finding states sendReminders is given (`findingStates`): those it reads (the open ones and those in the
+ * all-clear's window) and those resolved after the run's day (a run replayed for an earlier day, or a sending run whose
+ * report is older than the last tracking), whose findings' histories it keeps. A run holds them through its sending;
+ * the ledger keeps resolved ones three times as long (KEPT_DAYS).
  */
 export function statesForReminders(states: readonly FindingState[], asOf: string): FindingState[] {
-  return states.filter((st) => st.resolvedOn === undefined || inAllClearWindow(st.resolvedOn, asOf));
+  return states.filter((st) => st.resolvedOn === undefined || daysBetween(st.resolvedOn, asOf) <= ALL_CLEAR_WINDOW_DAYS);
 }
 
 /** A 4xx (other than a timeout) means the service refused the message; anything else leaves its fate unknown. */

@@ -5,7 +5,8 @@ import { daysBetween } from "./dates.js";
 import { ruleOfFindingId } from "./findings.js";
 import { indexWanted } from "./ids.js";
 import type { FindingState, ReminderLedger } from "./ports.js";
-import { FORGOTTEN_PER_RUN, KEPT_DAYS } from "./retention.js";
+import { ensureError } from "./errors.js";
+import { KEPT_DAYS, oldestToForget } from "./retention.js";
 
 export interface FindingProgress {
   /** Findings that were open before this run and are gone now, from an account that was read. */
@@ -16,6 +17,8 @@ export interface FindingProgress {
   states: FindingState[];
   /** Resolved findings whose states this run deleted, KEPT_DAYS after their resolution. */
   forgotten: number;
+  /** Why they could not be deleted (they stay, for the next run): the run goes on. */
+  forgetProblem?: string;
   /** The report with the scopes the ledger knew and this run no longer saw added to its coverage as not read. */
   report: AuditReport;
 }
@@ -48,17 +51,22 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
     updates.push(done);
   }
   // Deleted once this run's states are saved (a stop in between: the next run deletes them), never one found again.
-  const forgotten = [...previous.values()]
-    .filter((s): s is FindingState & { resolvedOn: string } => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > KEPT_DAYS && !current.has(s.findingId))
-    .sort((a, b) => (a.resolvedOn < b.resolvedOn ? -1 : a.resolvedOn > b.resolvedOn ? 1 : 0))
-    .slice(0, FORGOTTEN_PER_RUN)
-    .map((s) => s.findingId);
+  const forgotten = oldestToForget(
+    [...previous.values()].filter((s): s is FindingState & { resolvedOn: string } => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > KEPT_DAYS && !current.has(s.findingId)),
+    (s) => s.resolvedOn,
+  ).map((s) => s.findingId);
   await ledger.saveFindingStates(updates);
-  await ledger.forgetFindingStates(forgotten);
+  // Housekeeping: a delete that fails loses nothing (the next run deletes them), so it does not fail the run.
+  let forgetProblem: string | undefined;
+  try {
+    await ledger.forgetFindingStates(forgotten);
+  } catch (error) {
+    forgetProblem = ensureError(error).message;
+  }
   const states = new Map(previous);
   for (const id of forgotten) states.delete(id);
   for (const u of updates) states.set(u.findingId, u);
-  return { resolved, newFindings, states: [...states.values()], forgotten: forgotten.length, report };
+  return { resolved, newFindings, states: [...states.values()], forgotten: forgetProblem ? 0 : forgotten.length, ...(forgetProblem ? { forgetProblem } : {}), report };
 }
 
 /**

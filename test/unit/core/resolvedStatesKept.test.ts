@@ -6,6 +6,7 @@ import type { Finding } from "../../../src/core/model.js";
 import type { FindingState } from "../../../src/core/ports.js";
 import { ALL_CLEAR_WINDOW_DAYS, FORGOTTEN_PER_RUN, KEPT_DAYS } from "../../../src/core/retention.js";
 import { trackFindings } from "../../../src/core/trackFindings.js";
+import { AuditError } from "../../../src/core/errors.js";
 import { MemoryLedger } from "../../support/memoryPorts.js";
 import { minimalReport } from "../../support/minimalReport.js";
 
@@ -103,4 +104,24 @@ describe("states of findings resolved long ago", () => {
     expect((await trackFindings(ledger, report([]))).forgotten).toBe(10);
     expect(ledger.states).toEqual([]);
   });
+
+  it("that cannot be deleted do not fail the run: the states are saved, it says why, and they go on a later run", async () => {
+    class RefusingLedger extends MemoryLedger {
+      refuse = true;
+      override async forgetFindingStates(findingIds: readonly string[]) {
+        if (this.refuse) throw new AuditError("LEDGER.UNAVAILABLE", "The reminder ledger could not write (503)");
+        await super.forgetFindingStates(findingIds);
+      }
+    }
+    const ledger = new RefusingLedger();
+    ledger.states = [state("old", addDays(AS_OF, -(KEPT_DAYS + 1))), state("open")];
+
+    const refused = await trackFindings(ledger, report([finding("open")]));
+
+    expect(refused).toMatchObject({ forgotten: 0, forgetProblem: expect.stringContaining("503") });
+    expect(ledger.states.find((s) => s.findingId === idOf("open"))?.lastSeen).toBe(AS_OF);
+    ledger.refuse = false;
+    expect((await trackFindings(ledger, report([finding("open")]))).forgotten).toBe(1);
+  });
 });
+

@@ -365,7 +365,7 @@ describe("what a run reads of the outbox", () => {
 });
 
 describe("the finding states a run holds through its sending (statesForReminders)", () => {
-  it("are the open ones and those in the all-clear's window, and the ones left out change nothing it plans or sends", async () => {
+  it("are the open ones, those in the all-clear's window and those resolved later; the ones left out change nothing it plans or sends", async () => {
     const owned = (pool: string, owner: string, resolvedOn?: string): [Finding, FindingState] => {
       const f = finding(pool, owner);
       return [f, { ...stateOf(f, "2026-09-01", resolvedOn), owners: [owner] }];
@@ -378,18 +378,29 @@ describe("the finding states a run holds through its sending (statesForReminders
     const all = [ann, bob, catOpen, catResolved, dan];
     const states = all.map(([, st]) => st);
 
-    expect(statesForReminders(states, "2026-11-26").map((st) => st.findingId)).toEqual([ann, catOpen, catResolved].map(([f]) => f.id));
+    expect(statesForReminders(states, "2026-11-26").map((st) => st.findingId)).toEqual([ann, catOpen, catResolved, dan].map(([f]) => f.id));
 
     const sendWith = async (findingStates: FindingState[]) => {
       const ledger = new MemoryLedger();
       const mail = new ScriptedMailService();
-      await run(ledger, mail, "2026-09-01", all.map(([f]) => f));
+      // Told long enough ago (past KEPT_DAYS) that only the states given keep their histories.
+      await run(ledger, mail, "2026-08-01", all.map(([f]) => f));
       const result = await run(ledger, mail, "2026-11-26", [], { findingStates });
-      return { messages: result.messages.map((m) => [m.kind, m.recipient, m.outcome]), accepted: mail.accepted.map((o) => [o.email.to, o.email.subject]) };
+      return {
+        messages: result.messages.map((m) => [m.kind, m.recipient, m.outcome]),
+        accepted: mail.accepted.map((o) => [o.email.to, o.email.subject]),
+        histories: [...ledger.history.keys()].sort(),
+      };
     };
     const whole = await sendWith(states);
+    const given = await sendWith(statesForReminders(states, "2026-11-26"));
     expect(whole.messages).toEqual([["all-clear", "ann@contoso.com", "sent"]]);
-    expect(await sendWith(statesForReminders(states, "2026-11-26"))).toEqual(whole);
+    expect(given.messages).toEqual(whole.messages);
+    expect(given.accepted).toEqual(whole.accepted);
+    // What is left out lets its finding's histories go: bob's (resolved before the window, told long ago), not dan's
+    // (resolved after the run's day: a replay for an earlier day must not lose it).
+    expect(given.histories.map((k) => k.split("|")[0])).toEqual(["ann@contoso.com", "cat@contoso.com", "cat@contoso.com", "dan@contoso.com"]);
+    expect(whole.histories).toHaveLength(5);
   });
 });
 
@@ -431,6 +442,27 @@ describe("reminder histories no run reads again", () => {
     const live = await run(ledger, new ScriptedMailService(), AS_OF, [], { findingStates: [resolvedP2] });
     expect(live.forgottenHistories).toBe(1);
     expect(live.messages).toEqual([]);
+  });
+
+  it("that cannot be deleted do not fail the run: it says why, and they go on a later run", async () => {
+    class RefusingLedger extends MemoryLedger {
+      refuse = true;
+      override async forgetHistories(keys: readonly string[]) {
+        if (this.refuse) throw new AuditError("LEDGER.UNAVAILABLE", "The reminder ledger could not write (403)");
+        await super.forgetHistories(keys);
+      }
+    }
+    const ledger = new RefusingLedger();
+    const mail = new ScriptedMailService();
+    ledger.history.set(historyKey("ann@contoso.com", finding("gone", "ann@contoso.com").id), told(longAgo));
+
+    const refused = await run(ledger, mail, AS_OF, [finding("p1", "bob@contoso.com")]);
+
+    expect(refused.forgottenHistories).toBe(0);
+    expect(refused.forgetProblem).toContain("403");
+    expect(mail.delivered("bob@contoso.com")).toHaveLength(1);
+    ledger.refuse = false;
+    expect((await run(ledger, mail, addDays(AS_OF, 1), [finding("p1", "bob@contoso.com")])).forgottenHistories).toBe(1);
   });
 
   it("a finding back after its history went is told as news, its overdue reminders counted again from one", async () => {
