@@ -228,14 +228,14 @@ describe("the outbox read by day", () => {
 });
 
 describe("finding states forgotten (resolved long ago)", () => {
-  it("are deleted from the sixteen partitions, the rest left; ids already gone (a run stopped part way) are no error", async () => {
+  it("are deleted from the sixteen partitions, the rest left; rows already gone (another process, a batch retried after it was applied) are no error", async () => {
     const table = ledgerTable();
     const ledger = new TableLedger(table);
     const states = Array.from({ length: 450 }, (_, i) => state(i, i % 3 === 0 ? { resolvedOn: "2026-06-01" } : {}));
     await ledger.saveFindingStates(states);
     const old = states.filter((s) => s.resolvedOn !== undefined);
 
-    // A third deleted first, as by a run that stopped part way; then all of them, across every partition's batches.
+    // Fifty deleted first, as by another process; then all of them, across every partition's batches.
     await ledger.forgetFindingStates(old.slice(0, 50).map((s) => s.findingId));
     await ledger.forgetFindingStates(old.map((s) => s.findingId));
 
