@@ -10,11 +10,14 @@ export class MemoryLedger implements ReminderLedger {
   readonly entries = new Map<string, OutboxEntry>();
   states: FindingState[] = [];
   runs: RunRecord[] = [];
+  /** Set: every delete (forgetFindingStates, forgetHistories) is refused with this, as storage that will not write. */
+  refuseDeletes: AuditError | undefined;
 
   async histories() {
     return new Map(this.history);
   }
   async forgetHistories(keys: readonly string[]) {
+    if (this.refuseDeletes) throw this.refuseDeletes;
     for (const key of keys) this.history.delete(key);
   }
   async outbox(filter: OutboxFilter = {}) {
@@ -75,6 +78,7 @@ export class MemoryLedger implements ReminderLedger {
     this.states = [...byId.values()];
   }
   async forgetFindingStates(findingIds: readonly string[]) {
+    if (this.refuseDeletes) throw this.refuseDeletes;
     const forgotten = new Set(findingIds);
     this.states = this.states.filter((s) => !forgotten.has(s.findingId));
   }

@@ -106,21 +106,15 @@ describe("states of findings resolved long ago", () => {
   });
 
   it("that cannot be deleted do not fail the run: the states are saved, it says why, and they go on a later run", async () => {
-    class RefusingLedger extends MemoryLedger {
-      refuse = true;
-      override async forgetFindingStates(findingIds: readonly string[]) {
-        if (this.refuse) throw new AuditError("LEDGER.UNAVAILABLE", "The reminder ledger could not write (503)");
-        await super.forgetFindingStates(findingIds);
-      }
-    }
-    const ledger = new RefusingLedger();
+    const ledger = new MemoryLedger();
+    ledger.refuseDeletes = new AuditError("LEDGER.UNAVAILABLE", "The reminder ledger could not write (503)");
     ledger.states = [state("old", addDays(AS_OF, -(KEPT_DAYS + 1))), state("open")];
 
     const refused = await trackFindings(ledger, report([finding("open")]));
 
     expect(refused).toMatchObject({ forgotten: 0, forgetProblem: expect.stringContaining("503") });
     expect(ledger.states.find((s) => s.findingId === idOf("open"))?.lastSeen).toBe(AS_OF);
-    ledger.refuse = false;
+    ledger.refuseDeletes = undefined;
     expect((await trackFindings(ledger, report([finding("open")]))).forgotten).toBe(1);
   });
 });

@@ -445,14 +445,8 @@ describe("reminder histories no run reads again", () => {
   });
 
   it("that cannot be deleted do not fail the run: it says why, and they go on a later run", async () => {
-    class RefusingLedger extends MemoryLedger {
-      refuse = true;
-      override async forgetHistories(keys: readonly string[]) {
-        if (this.refuse) throw new AuditError("LEDGER.UNAVAILABLE", "The reminder ledger could not write (403)");
-        await super.forgetHistories(keys);
-      }
-    }
-    const ledger = new RefusingLedger();
+    const ledger = new MemoryLedger();
+    ledger.refuseDeletes = new AuditError("LEDGER.UNAVAILABLE", "The reminder ledger could not write (403)");
     const mail = new ScriptedMailService();
     ledger.history.set(historyKey("ann@contoso.com", finding("gone", "ann@contoso.com").id), told(longAgo));
 
@@ -461,7 +455,7 @@ describe("reminder histories no run reads again", () => {
     expect(refused.forgottenHistories).toBe(0);
     expect(refused.forgetProblem).toContain("403");
     expect(mail.delivered("bob@contoso.com")).toHaveLength(1);
-    ledger.refuse = false;
+    ledger.refuseDeletes = undefined;
     expect((await run(ledger, mail, addDays(AS_OF, 1), [finding("p1", "bob@contoso.com")])).forgottenHistories).toBe(1);
   });
 
