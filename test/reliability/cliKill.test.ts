@@ -255,6 +255,43 @@ const historiesOf = (out: string) =>
     return rows.sort();
   });
 
+// Day 1 tells every owner; day 8 (OVERDUE_EVERY_DAYS 7) tells them again; day 9 tells no one.
+const DAYS_8_AND_9 = ["2026-12-03", "2026-12-04"];
+let undisturbed: Promise<{ mail: Map<string, number>; histories: string[] }> | undefined;
+/** The mail and the histories of days 1, 8 and 9 with nothing done to the ledger (made once, for every test below). */
+const undisturbedDays = () =>
+  (undisturbed ??= (async () => {
+    const out = await freshOut("cli-undisturbed");
+    const snapshot = await writeSnapshot(out, slowMail());
+    for (const now of ["2026-11-26", ...DAYS_8_AND_9]) expect(await cli(snapshot, out, { now }).exited).toBe(2);
+    return { mail: (await mailbox(out)).perRecipient(), histories: await historiesOf(out) };
+  })());
+
+/** Where day 8 is killed. */
+const afterTheAudit = (_out: string, proc: CliProcess) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc);
+const afterDay8sFirstMessage = (out: string, proc: CliProcess) => until("a message of day 8", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length + 1, proc);
+
+/** Kills day 8 at `point` (kill -9, leaving no Azurite behind), then runs day 8 and day 9 again. */
+async function killDay8ThenRerun(snapshot: string, out: string, point: (out: string, proc: CliProcess) => Promise<void>): Promise<void> {
+  const killed = cli(snapshot, out, { now: DAYS_8_AND_9[0], args: ["--verbose"] });
+  await point(out, killed);
+  killed.child.kill("SIGKILL");
+  await killed.exited;
+  expect(await noAzuriteLeftOn(out)).toEqual([]);
+  for (const now of DAYS_8_AND_9) {
+    const rerun = cli(snapshot, out, { now });
+    expect(await rerun.exited, rerun.output()).toBe(2);
+  }
+}
+
+/** The mail and the histories are those of the undisturbed days: every owner told again on day 8, no one twice. */
+async function expectUndisturbed(out: string): Promise<void> {
+  const expected = await undisturbedDays();
+  expect((await mailbox(out)).perRecipient()).toEqual(expected.mail);
+  expect([...expected.mail.values()].every((n) => n >= 2)).toBe(true);
+  expect(await historiesOf(out)).toEqual(expected.histories);
+}
+
 describe("the CLI killed while it moves an earlier build's ledger rows, with its own storage", () => {
   /**
    * The CLI's ledger as a build before the spread kept it: every finding state in the partition "finding" and every
@@ -275,22 +312,12 @@ describe("the CLI killed while it moves an earlier build's ledger rows, with its
       return moved;
     });
 
-  // Day 1 tells every owner; day 8 (OVERDUE_EVERY_DAYS 7) tells them again, with the first send moving the histories
-  // and tracking's save the finding states; day 9 tells no one. A history lost in the move would tell its owner again,
-  // or tell it as if for the first time: so the mail and the histories must be those of the same days without a move.
-  const days = ["2026-12-03", "2026-12-04"];
-  let unmoved: Promise<{ mail: Map<string, number>; histories: string[] }> | undefined;
-  const withoutMove = () =>
-    (unmoved ??= (async () => {
-      const out = await freshOut("cli-no-move");
-      const snapshot = await writeSnapshot(out, slowMail());
-      for (const now of ["2026-11-26", ...days]) expect(await cli(snapshot, out, { now }).exited).toBe(2);
-      return { mail: (await mailbox(out)).perRecipient(), histories: await historiesOf(out) };
-    })());
-
+  // Day 8's first send moves the histories, and its tracking's save the finding states. A history lost in the move
+  // would tell its owner again, or tell it as if for the first time: so the mail and the histories must be those of
+  // the same days without a move.
   const points: [string, (out: string, proc: CliProcess) => Promise<void>][] = [
-    ["right after the audit (the finding states' move is next)", (out, proc) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc)],
-    ["right after the first message of day 8 was accepted (the histories were moved before its intent)", (out, proc) => until("a message of day 8", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length + 1, proc)],
+    ["right after the audit (the finding states' move is next)", afterTheAudit],
+    ["right after the first message of day 8 was accepted (the histories were moved before its intent)", afterDay8sFirstMessage],
   ];
   it.each(points)(
     "kill -9 %s, then the same day and the next: the mail and the histories are those of the same days without a move",
@@ -301,20 +328,9 @@ describe("the CLI killed while it moves an earlier build's ledger rows, with its
       expect((await mailbox(out)).perRecipient()).toEqual(exactly(DEMO_OWNERS));
       expect(await asEarlierBuildKeptIt(out)).toBeGreaterThan(DEMO_OWNERS.length);
 
-      const killed = cli(snapshot, out, { now: "2026-12-03", args: ["--verbose"] });
-      await waitForPoint(out, killed);
-      killed.child.kill("SIGKILL");
-      await killed.exited;
-      expect(await noAzuriteLeftOn(out)).toEqual([]);
+      await killDay8ThenRerun(snapshot, out, waitForPoint);
 
-      for (const now of days) {
-        const rerun = cli(snapshot, out, { now });
-        expect(await rerun.exited, rerun.output()).toBe(2);
-      }
-      const expected = await withoutMove();
-      expect((await mailbox(out)).perRecipient()).toEqual(expected.mail);
-      expect([...expected.mail.values()].every((n) => n >= 2)).toBe(true);
-      expect(await historiesOf(out)).toEqual(expected.histories);
+      await expectUndisturbed(out);
       expect(await azuriteOn(out)).toEqual([]);
     },
     180_000,
@@ -371,19 +387,9 @@ describe("the CLI killed while it deletes what no run reads again, with its own 
       return { states, histories };
     });
 
-  const days = ["2026-12-03", "2026-12-04"];
-  let control: Promise<{ mail: Map<string, number>; histories: string[] }> | undefined;
-  const withoutOldRows = () =>
-    (control ??= (async () => {
-      const out = await freshOut("cli-no-old-rows");
-      const snapshot = await writeSnapshot(out, slowMail());
-      for (const now of ["2026-11-26", ...days]) expect(await cli(snapshot, out, { now }).exited).toBe(2);
-      return { mail: (await mailbox(out)).perRecipient(), histories: await historiesOf(out) };
-    })());
-
   const points: [string, (out: string, proc: CliProcess) => Promise<void>][] = [
-    ["right after the audit (before or while tracking deletes the states)", (_out, proc) => until("the end of the audit", () => proc.output().includes('"audit finished"'), proc)],
-    ["right after the first message of day 8 was accepted (the stale histories go once the mail is out)", (out, proc) => until("a message of day 8", async () => (await acceptedCount(out)) >= DEMO_OWNERS.length + 1, proc)],
+    ["right after the audit (before or while tracking deletes the states)", afterTheAudit],
+    ["right after the first message of day 8 was accepted (the stale histories go once the mail is out)", afterDay8sFirstMessage],
   ];
   it.each(points)(
     "kill -9 %s, then the same day and the next: every old row is gone, and the mail and the histories are those of the same days without them",
@@ -395,24 +401,14 @@ describe("the CLI killed while it deletes what no run reads again, with its own 
       await plantOld(out);
       expect(await oldLeft(out)).toEqual({ states: PLANTED, histories: PLANTED });
 
-      const killed = cli(snapshot, out, { now: days[0], args: ["--verbose"] });
-      await waitForPoint(out, killed);
-      killed.child.kill("SIGKILL");
-      await killed.exited;
-      expect(await noAzuriteLeftOn(out)).toEqual([]);
+      await killDay8ThenRerun(snapshot, out, waitForPoint);
 
-      for (const now of days) {
-        const rerun = cli(snapshot, out, { now });
-        expect(await rerun.exited, rerun.output()).toBe(2);
-      }
       expect(await oldLeft(out)).toEqual({ states: 0, histories: 0 });
-      const expected = await withoutOldRows();
-      expect((await mailbox(out)).perRecipient()).toEqual(expected.mail);
-      expect([...expected.mail.values()].every((n) => n >= 2)).toBe(true);
       // A current history deleted by mistake would count its overdue reminders again from one.
-      expect(await historiesOf(out)).toEqual(expected.histories);
+      await expectUndisturbed(out);
     },
-    // Seven CLI runs when it makes the control as well, each starting its Azurite on disk: minutes on a busy machine.
+    // Seven CLI runs should it make the undisturbed days as well, each starting its Azurite on disk: minutes on a busy
+    // machine.
     300_000,
   );
 });
