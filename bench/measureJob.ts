@@ -58,20 +58,44 @@ const SAMPLE_MS = 20;
 
 const peakRssMb = () => Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
 
-/** `snapshotAfter`: a V8 heap snapshot is written to the working directory when that stage ends (the bench's --heap-snapshot). */
-export async function measureJob(target: Target, snapshotAfter?: JobStage): Promise<JobMeasure> {
-  const storage = await startAzurite({});
+/** The day the job runs for: the first of a ledger, unless the order names a later one (the bench's --later-day). */
+export const FIRST_DAY = "2026-11-26";
+
+/** What the bench asks of one job process. */
+export interface JobOrder {
+  target: Target;
+  /** A V8 heap snapshot is written to the working directory when that stage ends (the bench's --heap-snapshot). */
+  snapshotAfter?: JobStage;
+  /** Storage kept by the bench across job processes (a later day reads the ledger an earlier one wrote); default its own. */
+  storage?: string;
+  /** The run's day; default FIRST_DAY. */
+  asOf?: string;
+  /** Settings over the shipped ones (the first day of --later-day sends every message, as hourly sending runs would). */
+  settings?: Record<string, string>;
+}
+
+export async function measureJob(order: JobOrder): Promise<JobMeasure> {
+  const { target, snapshotAfter } = order;
+  const own = order.storage === undefined ? await startAzurite({}) : undefined;
   // Storage is not the instance's: the bench's memory limit is the job's alone (./instanceMemory.ts).
-  const left = leaveMemoryLimit(storage.pid);
+  const left = own ? leaveMemoryLimit(own.pid) : undefined;
   if (left) console.error(`Azurite stays in the job's memory limit: ${left}`);
+  const connectionString = own?.connectionString ?? (order.storage as string);
   let sampler: NodeJS.Timeout | undefined;
   try {
     // Shipped defaults, but for what a deployment must set: a sender, a fallback, live mail (into the simulator).
     const config = loadConfig(
-      { SEND_MODE: "live", SENDER_ADDRESS: "DoNotReply@batch-cert-auditor.example", FALLBACK_CONTACTS: "batch-admins@contoso.com", ADMIN_SUMMARY_TO: "platform@contoso.com" },
+      {
+        SEND_MODE: "live",
+        SENDER_ADDRESS: "DoNotReply@batch-cert-auditor.example",
+        FALLBACK_CONTACTS: "batch-admins@contoso.com",
+        ADMIN_SUMMARY_TO: "platform@contoso.com",
+        ...order.settings,
+      },
       { simulated: true },
     );
-    let virtualMs = 0;
+    // A later day runs that many days after the first on the clock too (the mail limits count sends by the hour).
+    let virtualMs = Date.parse(order.asOf ?? FIRST_DAY) - Date.parse(FIRST_DAY);
     let waitedMs = 0;
     const now = () => new Date(Date.now() + virtualMs);
     const sleep = async (ms: number) => {
@@ -82,7 +106,7 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
       config,
       log: silentLogger,
       simulator: { url: target.url, ca: target.ca, emailAccessKey: randomBytes(32).toString("base64") },
-      storageConnectionString: storage.connectionString,
+      storageConnectionString: connectionString,
       now,
       sleep,
     });
@@ -136,7 +160,7 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
           if (phase === "reminders" && auditEnd === 0) auditEnd = performance.now();
         },
       },
-      { runId: "bench-job", trigger: "timer", sendMode: "live", asOf: "2026-11-26" },
+      { runId: `bench-job-${order.asOf ?? FIRST_DAY}`, trigger: "timer", sendMode: "live", asOf: order.asOf ?? FIRST_DAY },
     );
     const jobWallSeconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
@@ -160,6 +184,6 @@ export async function measureJob(target: Target, snapshotAfter?: JobStage): Prom
     };
   } finally {
     clearInterval(sampler);
-    await storage.stop();
+    await own?.stop();
   }
 }

@@ -7,6 +7,7 @@ import { cpus, totalmem } from "node:os";
 import { CASES, CERTIFICATE_SHARE, JOB_CASES, LARGE_CASES, LARGE_JOB_CASES, REALISTIC, type BenchCase } from "./cases.js";
 import { benchLine, growthFrom, humanTable, resourceGraphLowerBoundSeconds, SPEEDUP_TARGET_ACCOUNTS, targets, type BenchLine } from "./report.js";
 import { runCase, runJobCase } from "./runCase.js";
+import { FIRST_DAY } from "./measureJob.js";
 import { shippedInstanceMemoryMb } from "./instanceMemory.js";
 import type { JobStage } from "../src/app/runAuditJob.js";
 
@@ -30,6 +31,12 @@ if (profileArg !== undefined && profileArg !== "cpu" && profileArg !== "heap") {
   process.exit(1);
 }
 const extraExecArgv = profileArg === undefined ? [] : [`--${profileArg}-prof`, `--${profileArg}-prof-dir=bench-profiles`];
+/** The day --later-day measures: a week after FIRST_DAY (OVERDUE_EVERY_DAYS). */
+const LATER_DAY = new Date(Date.parse(`${FIRST_DAY}T00:00:00Z`) + 7 * 86_400_000).toISOString().slice(0, 10);
+// `--later-day`: the whole-job cases measure the job a week after its first day, on the ledger and outbox that day and
+// the sending runs after it leave (every finding's state, a reminder history per finding and owner, every message
+// sent): the job as it runs every day after the first. A week on, every overdue finding is due again.
+const laterDay = args.includes("--later-day") ? LATER_DAY : undefined;
 // `--heap-snapshot=<stage>` (audit, tracking, reminders, history, report): the whole job writes a V8 heap snapshot
 // (bench-<stage>.heapsnapshot, in the working directory) when that stage ends: what the job holds there.
 const snapshotArg = args.find((a) => a.startsWith("--heap-snapshot="))?.split("=")[1];
@@ -114,11 +121,13 @@ for (const benchCase of cases) {
  * `instanceMemoryMb`, in the instance's memory (as shipped) and then unconstrained: see ./instanceMemory.ts.
  */
 async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
-  const { measure, simulator, memory } = await runJobCase(jobCase, REALISTIC, { extraExecArgv, ...(snapshotAfter ? { snapshotAfter } : {}), ...(instanceMemoryMb === undefined ? {} : { instanceMemoryMb }) });
-  const unconstrained = memory.limitedTo && !once ? (await runJobCase(jobCase, REALISTIC, { extraExecArgv })).measure : undefined;
+  const day = laterDay ? { laterDay } : {};
+  const { measure, simulator, memory } = await runJobCase(jobCase, REALISTIC, { extraExecArgv, ...day, ...(snapshotAfter ? { snapshotAfter } : {}), ...(instanceMemoryMb === undefined ? {} : { instanceMemoryMb }) });
+  const unconstrained = memory.limitedTo && !once ? (await runJobCase(jobCase, REALISTIC, { extraExecArgv, ...day })).measure : undefined;
   const line = {
     accounts: jobCase.shape.accounts,
     subscriptions: jobCase.shape.subscriptions,
+    day: laterDay ?? FIRST_DAY,
     jobWallSeconds: round(measure.jobWallSeconds),
     auditWallSeconds: round(measure.auditWallSeconds),
     peakRssMb: measure.peakRssMb,
@@ -137,7 +146,7 @@ async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
     serverErrors: simulator.serverErrors,
     failedScopes: measure.failedScopes,
   };
-  console.log(`== ${jobCase.name}`);
+  console.log(`== ${jobCase.name}${laterDay ? `, on ${laterDay}: a week after its first day, every message of that day sent` : ""}`);
   if (memory.unavailable) console.log(`  (not run in the instance's ${instanceMemoryMb} MB: ${memory.unavailable}; peak RSS is unconstrained)`);
   for (const [k, v] of Object.entries(line)) console.log(`  ${k.padEnd(24)} ${v}`);
   console.log(`  stages (${memory.limitedTo ? `in the ${memory.limitedTo} MB instance` : "unconstrained"}): wall and CPU seconds of each, heap used and RSS at its end, the peak RSS so far (where it rises, that stage set it), and the most the heap (committed, live and dead) and the buffers outside it held during the stage`);
@@ -153,7 +162,7 @@ async function jobLine(jobCase: BenchCase, instanceMemoryMb?: number) {
 async function smallerTenantPeak(jobCase: BenchCase) {
   const shape = jobCase.comparisonShape;
   if (!shape) return undefined;
-  const { measure } = await runJobCase({ ...jobCase, shape }, REALISTIC, { extraExecArgv });
+  const { measure } = await runJobCase({ ...jobCase, shape }, REALISTIC, { extraExecArgv, ...(laterDay ? { laterDay } : {}) });
   console.log(`  the same job at ${accountsText(shape.accounts)} accounts, unconstrained: peak RSS ${measure.peakRssMb} MB (heap limit ${measure.heapLimitMb} MB, ${measure.findings} findings, ${measure.sent} sent)`);
   return { accounts: shape.accounts, peakRssUnconstrainedMb: measure.peakRssMb };
 }

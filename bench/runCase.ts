@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import type { SimulatorStats } from "@batch-cert-auditor/simulated-azure";
 import { AUDITOR_EXEC_ARGV, SIMULATOR_EXEC_ARGV, type BenchCase, type SimulatorSettings } from "./cases.js";
 import { measureAuditor, measureBaseline, type RunMeasure, type Target } from "./measure.js";
-import type { JobMeasure } from "./measureJob.js";
+import { startAzurite } from "@batch-cert-auditor/simulated-azure";
+import { FIRST_DAY, type JobMeasure, type JobOrder } from "./measureJob.js";
 import type { JobStage } from "../src/app/runAuditJob.js";
 import { hostSimulator, type HostedSimulator } from "./simulatorHost.js";
 import { memoryLimitedSpawn } from "./instanceMemory.js";
@@ -63,24 +64,35 @@ async function runIsolated(benchCase: BenchCase, settings: SimulatorSettings, mo
 /**
  * The whole daily job against a fresh simulated Azure, both in processes of their own; with `instanceMemoryMb`, the
  * job's process runs in a memory cgroup of that size (./instanceMemory.ts), or unconstrained where none can be made
- * (`memory.limitedTo` says which).
+ * (`memory.limitedTo` says which). With `laterDay`, the measured job is that day's, on the storage and the simulated
+ * mail service a first day's job (FIRST_DAY, its own process, unconstrained, not measured) left: every finding's state,
+ * every message sent and its reminder histories. That first day sends every message (no mail limit), as the hourly
+ * sending runs would have by then; the later day is paced as shipped.
  */
 export async function runJobCase(
   benchCase: BenchCase,
   settings: SimulatorSettings,
-  options: { instanceMemoryMb?: number; extraExecArgv?: string[]; snapshotAfter?: JobStage } = {},
+  options: { instanceMemoryMb?: number; extraExecArgv?: string[]; snapshotAfter?: JobStage; laterDay?: string } = {},
 ): Promise<{ measure: JobMeasure; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
-  const order = (target: Target) => ({ target, ...(options.snapshotAfter ? { snapshotAfter: options.snapshotAfter } : {}) });
-  const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", order, options.instanceMemoryMb, options.extraExecArgv);
-  if ("error" in run.measure) throw new Error(`The job failed${run.memory.limitedTo ? ` in ${run.memory.limitedTo} MB` : ""}: ${run.measure.error}`);
-  return { ...run, measure: run.measure };
+  const storage = options.laterDay === undefined ? undefined : await startAzurite({});
+  try {
+    const shared = storage ? { storage: storage.connectionString } : {};
+    const order = (target: Target): JobOrder => ({ target, ...shared, ...(options.snapshotAfter ? { snapshotAfter: options.snapshotAfter } : {}), ...(options.laterDay ? { asOf: options.laterDay } : {}) });
+    const firstDay = storage ? (target: Target): JobOrder => ({ target, ...shared, asOf: FIRST_DAY, settings: { EMAIL_PER_MINUTE: "10000", EMAIL_PER_HOUR: "1000000" } }) : undefined;
+    const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", order, options.instanceMemoryMb, options.extraExecArgv, firstDay);
+    if ("error" in run.measure) throw new Error(`The job failed${run.memory.limitedTo ? ` in ${run.memory.limitedTo} MB` : ""}: ${run.measure.error}`);
+    return { ...run, measure: run.measure };
+  } finally {
+    await storage?.stop();
+  }
 }
 
 /**
  * One measured process (`module`, sent `order(target)`) against a fresh simulator in a process of its own; with
  * `instanceMemoryMb`, in a memory cgroup of that size where one can be made. The cgroup is made once the simulator is
  * ready and released once the measured process has exited. `extraExecArgv`: Node flags added to the measured
- * process's (none ship; the bench's --profile adds --cpu-prof or --heap-prof).
+ * process's (none ship; the bench's --profile adds --cpu-prof or --heap-prof). `before`: an order for a process of the
+ * same module run first, unconstrained and not measured, against the same simulator (a later day's first day).
  */
 async function measureInFreshProcess<T>(
   benchCase: BenchCase,
@@ -89,30 +101,48 @@ async function measureInFreshProcess<T>(
   order: (target: Target) => Serializable,
   instanceMemoryMb: number | undefined,
   extraExecArgv: string[] = [],
+  before?: (target: Target) => Serializable,
 ): Promise<{ measure: T | { error: string }; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
   const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
   try {
     simulator.send({ shape: benchCase.shape, settings });
     const ready = await nextMessage<{ url: string; ca: string; expected: HostedSimulator["expected"] }>(simulator);
+    const target = { url: ready.url, ca: ready.ca };
+    const stats = async () => {
+      simulator.send({ type: "stats" });
+      return (await nextMessage<{ stats: SimulatorCounts }>(simulator)).stats;
+    };
+    let earlier: SimulatorCounts | undefined;
+    if (before) {
+      const answer = await answerOf<object>(module, before(target), { execArgv: AUDITOR_EXEC_ARGV });
+      if ("error" in answer) throw new Error(`The run before the measured one failed: ${String(answer.error)}`);
+      earlier = await stats();
+    }
     const execArgv = [...AUDITOR_EXEC_ARGV, ...extraExecArgv];
     const limited = instanceMemoryMb === undefined ? undefined : memoryLimitedSpawn(instanceMemoryMb, execArgv);
     const cgroup = limited && !("unavailable" in limited) ? limited : undefined;
     const memory = limited === undefined ? {} : cgroup ? { limitedTo: instanceMemoryMb! } : { unavailable: (limited as { unavailable: string }).unavailable };
     let measure: T | { error: string };
     try {
-      const runner = fork(fileURLToPath(new URL(module, import.meta.url)), { stdio: "inherit", ...(cgroup ? { execPath: cgroup.execPath, execArgv: cgroup.execArgv } : { execArgv }) });
-      const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
-      runner.send(order({ url: ready.url, ca: ready.ca }));
-      measure = await nextMessage<T | { error: string }>(runner).finally(() => exited);
+      measure = await answerOf<T | { error: string }>(module, order(target), cgroup ? { execPath: cgroup.execPath, execArgv: cgroup.execArgv } : { execArgv });
     } finally {
       cgroup?.release();
     }
-    simulator.send({ type: "stats" });
-    const { stats } = await nextMessage<{ stats: SimulatorCounts }>(simulator);
-    return { measure, simulator: stats, expected: ready.expected, memory };
+    // The simulator's counts are the measured run's alone: those of the run before it are taken off.
+    const counts = await stats();
+    if (earlier) for (const key of Object.keys(counts) as (keyof SimulatorCounts)[]) counts[key] -= earlier[key];
+    return { measure, simulator: counts, expected: ready.expected, memory };
   } finally {
     simulator.send({ type: "stop" });
   }
+}
+
+/** `module` in a process of its own, sent `order`: its one answer, once it has exited. */
+async function answerOf<T>(module: string, order: Serializable, spawn: { execPath?: string; execArgv: string[] }): Promise<T> {
+  const runner = fork(fileURLToPath(new URL(module, import.meta.url)), { stdio: "inherit", ...spawn });
+  const exited = new Promise<void>((resolve) => runner.once("exit", () => resolve()));
+  runner.send(order);
+  return nextMessage<T>(runner).finally(() => exited);
 }
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
