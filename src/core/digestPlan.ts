@@ -220,12 +220,13 @@ export function allClearOperationId(plan: AllClearPlan, hash?: (s: string) => st
 }
 
 /**
- * One short "all clear" per owner whose findings were resolved on this run and who has no open
- * finding left (a snoozed finding is still open, so its owner gets no all-clear).
+ * One short "all clear" per owner whose findings were resolved on this run and who has no open finding left.
+ * `stillOpenOwners`: the owner addresses of every finding still open, in any case (a snoozed finding is still open, so
+ * its owner gets no all-clear); addresses, not findings, so that a caller makes no finding for an open state.
  */
-export function planAllClear(resolvedThisRun: readonly ResolvedFinding[], stillOpen: readonly Finding[], asOf: string): AllClearPlan[] {
+export function planAllClear(resolvedThisRun: readonly ResolvedFinding[], stillOpenOwners: Iterable<string>, asOf: string): AllClearPlan[] {
   const busy = new Set<string>();
-  for (const f of stillOpen) for (const o of f.owners ?? []) busy.add(o.address.toLowerCase());
+  for (const address of stillOpenOwners) busy.add(address.toLowerCase());
   const byOwner = new Map<string, AllClearPlan>();
   for (const f of resolvedThisRun) {
     for (const o of f.owners ?? []) {

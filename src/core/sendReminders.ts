@@ -602,10 +602,9 @@ async function planMessages(
   // run goes out later (its id does not change). Owners of findings the ledger still holds open (including ones in
   // a scope this run could not read) are not clear.
   const recent = (st: FindingState) => st.resolvedOn !== undefined && inAllClearWindow(st.resolvedOn, asOf);
-  const stillOpen = [...report.findings, ...request.findingStates.filter((st) => st.resolvedOn === undefined).map(stateToFinding)];
   const resolvedFindings: ResolvedFinding[] = request.findingStates.filter(recent).map((st) => ({ ...stateToFinding(st), resolvedOn: st.resolvedOn ?? asOf }));
   const told = new Set([...histories.keys()].map((k) => k.split("|")[0]));
-  for (const plan of planAllClear(resolvedFindings, stillOpen, asOf)) {
+  for (const plan of planAllClear(resolvedFindings, stillOpenOwners(report.findings, request.findingStates), asOf)) {
     // Only owners who were told about something get an all-clear.
     if (!told.has(plan.recipient.toLowerCase())) continue;
     messages.push({
@@ -746,6 +745,12 @@ function adminSummary(report: AuditReport, digests: number): AdminSummary {
       ...report.coverage.accounts.filter((a) => a.status === "failed"),
     ],
   };
+}
+
+/** The owners of the report's findings and of the open states (at 100,000 accounts, 45,000 of them: no finding is made for one). */
+function* stillOpenOwners(findings: readonly Finding[], states: readonly FindingState[]): Generator<string> {
+  for (const f of findings) for (const o of f.owners ?? []) yield o.address;
+  for (const st of states) if (st.resolvedOn === undefined) yield* st.owners;
 }
 
 function stateToFinding(s: FindingState): Finding {

@@ -274,6 +274,21 @@ describe("the send protocol", () => {
     const next = await run(ledger, mail, "2026-11-27", [], { findingStates: [state(a, "2026-11-27"), state(b)] });
     expect(next.messages.filter((m) => m.kind === "all-clear")).toEqual([]);
   });
+
+  it("tells no all-clear to an owner whose other finding is in the report, snoozed, under another case of her address", async () => {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService();
+    const a = finding("p1", "ann@contoso.com");
+    await run(ledger, mail, "2026-11-26", [a]);
+    const snoozed = { ...finding("p2", "ANN@contoso.com"), snoozedUntil: "2027-01-01" };
+    const next = await run(ledger, mail, "2026-11-27", [snoozed], { findingStates: [stateOf(a, "2026-11-26", "2026-11-27")] });
+    expect(next.messages.filter((m) => m.kind === "all-clear")).toEqual([]);
+    // The same days without the snoozed finding: she is told.
+    const control = new MemoryLedger();
+    await run(control, new ScriptedMailService(), "2026-11-26", [a]);
+    const alone = await run(control, new ScriptedMailService(), "2026-11-27", [], { findingStates: [stateOf(a, "2026-11-26", "2026-11-27")] });
+    expect(alone.messages.map((m) => m.kind)).toEqual(["all-clear"]);
+  });
 });
 
 /** Thirty owners whose sends' answers were all lost: 30 pending intents, whose operations the service has. */
