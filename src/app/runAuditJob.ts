@@ -5,6 +5,7 @@ import { setMaxListeners } from "node:events";
 import type { AppConfig, SendMode } from "../config.js";
 import { auditTenant } from "../core/auditTenant.js";
 import { toIsoDay } from "../core/dates.js";
+import { DeflatedList } from "../core/deflatedJson.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport } from "../core/model.js";
 import type {
@@ -150,14 +151,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
 
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
-    // Accounts whose pool findings are still open get their pools read whatever their certificates say. The ledger's
-    // states are read for that and let go: held through the audit they were about 50 MB at 100,000 accounts (45,000
-    // findings), so tracking reads them again after it (the run holds the lock: they do not change in between), and
-    // the findings to carry (what the run could not check) are read again only when some account is in that case.
-    const open = (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined);
-    const accountsWithOpenPoolFindings = new Set(open.filter((s) => s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase()));
-    const accountsWithOpenRuleFindings = new Set(open.filter((s) => s.kind === "pool").map((s) => s.accountId.toLowerCase()));
-    open.length = 0;
+    // The ledger's finding states, read once a run: accounts whose pool findings are still open get their pools read
+    // whatever their certificates say, the audit carries the open findings it could not check, and tracking moves every
+    // state on (the run holds the lock: they do not change in between). Held deflated through the audit: as objects
+    // they were about 50 MB at 100,000 accounts (45,000 findings); read from the table a second time after the audit,
+    // the read's garbage on top of the report set the peak of the job a week on (docs/benchmarks.md, `--later-day`).
+    const { known, accountsWithOpenPoolFindings, accountsWithOpenRuleFindings } = await statesBeforeTheAudit(tenantLedger);
     const found = await auditTenant(
       {
         inventory: ctx.inventory,
@@ -179,7 +178,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         accountsWithOpenPoolFindings,
         accountsWithOpenRuleFindings,
         // What the run could not check is carried, open and marked (asked for only then).
-        openFindings: async () => (await tenantLedger.findingStates()).filter((s) => s.resolvedOn === undefined),
+        openFindings: async () => known.read().filter((s) => s.resolvedOn === undefined),
         ...(config.migration ? { migration: config.migration } : {}),
         signal: reads.signal,
       },
@@ -187,7 +186,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     ctx.onStageDone?.("audit");
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
-    const progress = await trackFindings(tenantLedger, found);
+    const progress = await trackFindings(tenantLedger, found, known.read());
+    known.clear();
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
     if (progress.forgotten > 0) log.info("states of findings resolved long ago deleted", { forgotten: progress.forgotten, keptDays: KEPT_DAYS });
@@ -287,6 +287,20 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     clearTimeout(readsTimer);
     await lock.release();
   }
+}
+
+/**
+ * The ledger's finding states, held deflated, and the accounts with open findings the audit reads whatever else it
+ * finds. The states as objects are let go here, not held by the run's frame through its awaits.
+ */
+async function statesBeforeTheAudit(ledger: ReminderLedger) {
+  const read = await ledger.findingStates();
+  const open = read.filter((s) => s.resolvedOn === undefined);
+  return {
+    known: new DeflatedList(read),
+    accountsWithOpenPoolFindings: new Set(open.filter((s) => s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase())),
+    accountsWithOpenRuleFindings: new Set(open.filter((s) => s.kind === "pool").map((s) => s.accountId.toLowerCase())),
+  };
 }
 
 /**

@@ -59,3 +59,33 @@ export class DeflatedStore {
     return this.#chunks.reduce((sum, c) => sum + c.length, 0);
   }
 }
+
+/**
+ * A list kept deflated in pages of `pageSize` values, each page one deflated value (alike records compress far better
+ * together than one by one), and read back whole, a new copy each time.
+ */
+export class DeflatedList<T> {
+  readonly #store = new DeflatedStore();
+  readonly #pages: Deflated<T[]>[] = [];
+  constructor(values: readonly T[], pageSize = 500) {
+    for (let start = 0; start < values.length; start += pageSize) this.#pages.push(this.#store.put(values.slice(start, start + pageSize)));
+  }
+
+  /** Every value, in order, as JSON read it back (an undefined field absent). */
+  read(): T[] {
+    const values: T[] = [];
+    for (const page of this.#pages) for (const value of this.#store.get(page)) values.push(value);
+    return values;
+  }
+
+  /** Lets every value go (the list reads as empty after this). */
+  clear(): void {
+    this.#store.clear();
+    this.#pages.length = 0;
+  }
+
+  /** The bytes the list holds. */
+  get bytes(): number {
+    return this.#store.bytes;
+  }
+}

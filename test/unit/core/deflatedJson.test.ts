@@ -2,7 +2,7 @@
 // store's buffers, until the store is cleared.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DeflatedStore } from "../../../src/core/deflatedJson.js";
+import { DeflatedList, DeflatedStore } from "../../../src/core/deflatedJson.js";
 
 describe("the deflated store", () => {
   it("reads back every value as it was put, across its buffers and beside one larger than a buffer", () => {
@@ -23,5 +23,23 @@ describe("the deflated store", () => {
     store.clear();
     expect(store.bytes).toBe(0);
     expect(() => store.get(held)).toThrow(RangeError);
+  });
+});
+
+describe("the deflated list", () => {
+  it("reads back every value in order across its pages, the last one short, as often as asked, until cleared", () => {
+    const values = Array.from({ length: 6_203 }, (_, i) => ({ findingId: `pool:/subscriptions/${i}/resourcegroups/rg/providers/microsoft.batch/batchaccounts/account${i}`, owners: [`owner${i % 7}@contoso.com`], resolvedOn: i % 3 === 0 ? "2026-11-26" : undefined }));
+    const list = new DeflatedList(values, 500);
+    const asJson = values.map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+    expect(list.read()).toStrictEqual(asJson);
+    // A new copy each time: changing one read changes nothing the next reads.
+    const first = list.read();
+    (first[0] as { owners: string[] }).owners.push("someone@contoso.com");
+    expect(list.read()).toStrictEqual(asJson);
+    // Alike records in pages (its buffers are 64 KB each): far smaller than their JSON.
+    expect(list.bytes).toBeLessThan(JSON.stringify(values).length / 4);
+    list.clear();
+    expect(list.read()).toStrictEqual([]);
+    expect(new DeflatedList([]).read()).toStrictEqual([]);
   });
 });

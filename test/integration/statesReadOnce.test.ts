@@ -1,0 +1,65 @@
+// A run reads the ledger's finding states once, before its audit, and works from that read: the audit's carried
+// findings (what it could not check) and tracking alike. Over the simulated Azure and a real ledger in Azurite.
+import { afterEach, describe, expect, it } from "vitest";
+import type { FindingState, ReminderLedger } from "../../src/core/ports.js";
+import type { SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
+import { composeRun, demo, isolatedStorage, runJob, sharedAzurite, startSimulatedAzure, succeeded } from "../support/auditRuns.js";
+
+const DAY0 = "2026-11-26";
+const azurite = sharedAzurite();
+const simulators: SimulatedAzure[] = [];
+afterEach(async () => {
+  await Promise.all(simulators.splice(0).map((s) => s.close()));
+});
+
+/** One run over a simulator of `tenant`, on the ledger of `env`, counting the reads of the live ledger's states. */
+async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string>, asOf: string) {
+  const { sim, accessKey } = await startSimulatedAzure(tenant);
+  simulators.push(sim);
+  const composition = composeRun(sim, accessKey, { ...env, SEND_MODE: "dry-run" });
+  let reads = 0;
+  const live = composition.job.ledgerFor("live");
+  const counted: ReminderLedger = Object.assign(Object.create(live) as ReminderLedger, {
+    findingStates: async (): Promise<FindingState[]> => {
+      reads++;
+      return live.findingStates();
+    },
+  });
+  const result = succeeded(await runJob(composition, asOf, { ledgerFor: (mode) => (mode === "live" ? counted : composition.job.ledgerFor(mode)) }));
+  return { result, reads: () => reads, states: () => live.findingStates() };
+}
+
+describe("the ledger's finding states", () => {
+  it("are read once a run, and a run that carries what it could not check tracks from that read as from the table", async () => {
+    const env = isolatedStorage(azurite.connectionString);
+    const readable = demo();
+    readable.faults = [];
+    const first = await runOn(readable, env, DAY0);
+    expect(first.reads()).toBe(1);
+    const seen = first.result.report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
+    expect(seen.length).toBeGreaterThan(0);
+
+    // A week on, the account's certificates answer 403: its findings are carried from the states read before the audit.
+    const unreadable = demo();
+    unreadable.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
+    const later = await runOn(unreadable, env, "2026-12-03");
+    expect(later.reads()).toBe(1);
+    const report = later.result.report;
+    expect(report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id).sort()).toEqual([...seen].sort());
+    const carried = report.findings.filter((f) => f.notRechecked);
+    expect(carried.length).toBeGreaterThan(0);
+    for (const f of carried) expect(seen).toContain(f.id);
+    for (const f of carried) expect(f.notRechecked?.lastSeen).toBe(DAY0);
+
+    // Tracking moved every state on from that read: first seen kept, last seen today for what was seen, and a carried
+    // finding's last seen left at the day it was seen.
+    const states = new Map((await later.states()).map((s) => [s.findingId, s]));
+    expect(report.run?.resolvedSinceLastRun).toEqual([]);
+    for (const f of report.findings) {
+      const state = states.get(f.id);
+      expect(state?.firstSeen).toBe(DAY0);
+      expect(state?.lastSeen).toBe(f.notRechecked ? DAY0 : "2026-12-03");
+      expect(state?.resolvedOn).toBeUndefined();
+    }
+  });
+});
