@@ -8,6 +8,7 @@ import { CASES, CERTIFICATE_SHARE, JOB_CASES, LARGE_CASES, LARGE_JOB_CASES, REAL
 import { benchLine, growthFrom, humanTable, resourceGraphLowerBoundSeconds, SPEEDUP_TARGET_ACCOUNTS, targets, type BenchLine } from "./report.js";
 import { runCase, runJobCase } from "./runCase.js";
 import { FIRST_DAY } from "./measureJob.js";
+import { addDays } from "../src/core/dates.js";
 import { shippedInstanceMemoryMb } from "./instanceMemory.js";
 import type { JobStage } from "../src/app/runAuditJob.js";
 
@@ -32,7 +33,7 @@ if (profileArg !== undefined && profileArg !== "cpu" && profileArg !== "heap") {
 }
 const extraExecArgv = profileArg === undefined ? [] : [`--${profileArg}-prof`, `--${profileArg}-prof-dir=bench-profiles`];
 /** The day --later-day measures: a week after FIRST_DAY (OVERDUE_EVERY_DAYS). */
-const LATER_DAY = new Date(Date.parse(`${FIRST_DAY}T00:00:00Z`) + 7 * 86_400_000).toISOString().slice(0, 10);
+const LATER_DAY = addDays(FIRST_DAY, 7);
 // `--later-day`: the whole-job cases measure the job a week after its first day, on the ledger and outbox that day and
 // the sending runs after it leave (every finding's state, a reminder history per finding and owner, every message
 // sent): the job as it runs every day after the first. A week on, every overdue finding is due again.
