@@ -153,9 +153,10 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const tenantLedger = ctx.ledgerFor("live");
     // The ledger's finding states, read once a run: accounts whose pool findings are still open get their pools read
     // whatever their certificates say, the audit carries the open findings it could not check, and tracking moves every
-    // state on (the run holds the lock: they do not change in between). Held deflated through the audit: as objects
-    // they were about 50 MB at 100,000 accounts (45,000 findings); read from the table a second time after the audit,
-    // the read's garbage on top of the report set the peak of the job a week on (docs/benchmarks.md, `--later-day`).
+    // state on (the run holds the lock: they do not change in between, and tracking checks it still does). Held
+    // deflated through the audit: as objects they were 30-50 MB at 100,000 accounts (45,000 findings); read from the
+    // table a second time after the audit, that read, on top of the report, raised tracking's peak by tens of MB in
+    // the job a week on (docs/benchmarks.md, fifteenth pass).
     const { known, accountsWithOpenPoolFindings, accountsWithOpenRuleFindings } = await statesBeforeTheAudit(tenantLedger);
     const found = await auditTenant(
       {
@@ -186,6 +187,11 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     ctx.onStageDone?.("audit");
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
+    // Tracking writes every state from the read made before the audit. A run whose lock lapsed meanwhile (storage did
+    // not renew the lease: another run may hold it now, and may have tracked) writes none, and sends nothing.
+    if (!lock.held()) {
+      throw new AuditError("LOCK.HELD", "The run lost its lock during the audit (storage did not renew the lease); it stops before tracking: nothing was tracked or sent, and the next run audits again", { retryable: true });
+    }
     const progress = await trackFindings(tenantLedger, found, known.read());
     known.clear();
     // With the scopes the ledger knew and this run no longer saw added to its coverage.

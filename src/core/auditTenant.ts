@@ -78,8 +78,8 @@ export interface AuditRequest {
   /**
    * The ledger's open findings: those this run could not check (an account whose certificates or pools could not be
    * read, a rule that could not judge its pools, certificates Azure no longer shows) are carried into the report as
-   * last seen (ruleReads.ts, `carriedFindings`). Asked for only when some account is in that case (the ledger's states
-   * are not held through the audit: at 100,000 accounts they are about 50 MB).
+   * last seen (ruleReads.ts, `carriedFindings`). Asked for only when some account is in that case (the job holds the
+   * ledger's states deflated through the audit, not as objects: at 100,000 accounts those are 30-50 MB).
    */
   openFindings?: () => Promise<readonly FindingState[]>;
   /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */

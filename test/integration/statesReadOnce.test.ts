@@ -1,7 +1,7 @@
 // A run reads the ledger's finding states once, before its audit, and works from that read: the audit's carried
 // findings (what it could not check) and tracking alike. Over the simulated Azure and a real ledger in Azurite.
 import { afterEach, describe, expect, it } from "vitest";
-import type { FindingState, ReminderLedger } from "../../src/core/ports.js";
+import type { FindingState, ReminderLedger, RunLock } from "../../src/core/ports.js";
 import type { SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
 import { composeRun, demo, isolatedStorage, runJob, sharedAzurite, startSimulatedAzure, succeeded } from "../support/auditRuns.js";
 
@@ -12,8 +12,11 @@ afterEach(async () => {
   await Promise.all(simulators.splice(0).map((s) => s.close()));
 });
 
-/** One run over a simulator of `tenant`, on the ledger of `env`, counting the reads of the live ledger's states. */
-async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string>, asOf: string) {
+/**
+ * One run over a simulator of `tenant`, on the ledger of `env`, counting the reads of the live ledger's states. With
+ * `lapseAfterAudit`, the run's lock is taken as usual and lapses as its audit ends (storage did not renew the lease).
+ */
+async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string>, asOf: string, options: { lapseAfterAudit?: boolean } = {}) {
   const { sim, accessKey } = await startSimulatedAzure(tenant);
   simulators.push(sim);
   const composition = composeRun(sim, accessKey, { ...env, SEND_MODE: "dry-run" });
@@ -25,8 +28,21 @@ async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string
       return live.findingStates();
     },
   });
-  const result = succeeded(await runJob(composition, asOf, { ledgerFor: (mode) => (mode === "live" ? counted : composition.job.ledgerFor(mode)) }));
-  return { result, reads: () => reads, states: () => live.findingStates() };
+  let audited = false;
+  const lock: RunLock = {
+    acquire: async (runId) => {
+      const taken = await composition.job.lock.acquire(runId);
+      return "heldBy" in taken ? taken : { release: () => taken.release(), held: () => taken.held() && !(options.lapseAfterAudit && audited) };
+    },
+  };
+  const outcome = await runJob(composition, asOf, {
+    ledgerFor: (mode) => (mode === "live" ? counted : composition.job.ledgerFor(mode)),
+    lock,
+    onStageDone: (stage) => {
+      if (stage === "audit") audited = true;
+    },
+  });
+  return { outcome, result: options.lapseAfterAudit ? undefined : succeeded(outcome), reads: () => reads, states: () => live.findingStates() };
 }
 
 describe("the ledger's finding states", () => {
@@ -36,7 +52,7 @@ describe("the ledger's finding states", () => {
     readable.faults = [];
     const first = await runOn(readable, env, DAY0);
     expect(first.reads()).toBe(1);
-    const seen = first.result.report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
+    const seen = first.result!.report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
     expect(seen.length).toBeGreaterThan(0);
 
     // A week on, the account's certificates answer 403: its findings are carried from the states read before the audit.
@@ -44,7 +60,7 @@ describe("the ledger's finding states", () => {
     unreadable.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
     const later = await runOn(unreadable, env, "2026-12-03");
     expect(later.reads()).toBe(1);
-    const report = later.result.report;
+    const report = later.result!.report;
     expect(report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id).sort()).toEqual([...seen].sort());
     const carried = report.findings.filter((f) => f.notRechecked);
     expect(carried.length).toBeGreaterThan(0);
@@ -61,5 +77,20 @@ describe("the ledger's finding states", () => {
       expect(state?.lastSeen).toBe(f.notRechecked ? DAY0 : "2026-12-03");
       expect(state?.resolvedOn).toBeUndefined();
     }
+  });
+
+  it("are not tracked by a run whose lock lapsed during its audit: it fails, and writes no state from the read made before it", async () => {
+    const env = isolatedStorage(azurite.connectionString);
+    const readable = demo();
+    readable.faults = [];
+    const first = await runOn(readable, env, DAY0);
+    const before = await first.states();
+    expect(before.length).toBeGreaterThan(0);
+
+    const lapsed = await runOn(readable, env, "2026-12-03", { lapseAfterAudit: true });
+    expect(lapsed.outcome.state).toBe("failed");
+    expect(lapsed.outcome.state === "failed" && lapsed.outcome.error.message).toMatch(/lost its lock during the audit/);
+    // Every state as the first run left it: none moved on to the later day.
+    expect(await lapsed.states()).toStrictEqual(before);
   });
 });
