@@ -78,7 +78,14 @@ export async function runJobCase(
   try {
     const shared = storage ? { storage: storage.connectionString } : {};
     const order = (target: Target): JobOrder => ({ target, ...shared, ...(options.snapshotAfter ? { snapshotAfter: options.snapshotAfter } : {}), ...(options.laterDay ? { asOf: options.laterDay } : {}) });
-    const firstDay = storage ? (target: Target): JobOrder => ({ target, ...shared, asOf: FIRST_DAY, settings: { EMAIL_PER_MINUTE: "10000", EMAIL_PER_HOUR: "1000000" } }) : undefined;
+    const firstDay = storage
+      ? {
+          order: (target: Target): JobOrder => ({ target, ...shared, asOf: FIRST_DAY, settings: { EMAIL_PER_MINUTE: "10000", EMAIL_PER_HOUR: "1000000" } }),
+          // The later day stands on a first day that sent everything it planned.
+          problem: (answer: JobMeasure | { error: string }) =>
+            "error" in answer ? answer.error : answer.deferred > 0 ? `it left ${answer.deferred} messages unsent` : undefined,
+        }
+      : undefined;
     const run = await measureInFreshProcess<JobMeasure>(benchCase, settings, "./jobProcess.js", order, options.instanceMemoryMb, options.extraExecArgv, firstDay);
     if ("error" in run.measure) throw new Error(`The job failed${run.memory.limitedTo ? ` in ${run.memory.limitedTo} MB` : ""}: ${run.measure.error}`);
     return { ...run, measure: run.measure };
@@ -92,7 +99,8 @@ export async function runJobCase(
  * `instanceMemoryMb`, in a memory cgroup of that size where one can be made. The cgroup is made once the simulator is
  * ready and released once the measured process has exited. `extraExecArgv`: Node flags added to the measured
  * process's (none ship; the bench's --profile adds --cpu-prof or --heap-prof). `before`: an order for a process of the
- * same module run first, unconstrained and not measured, against the same simulator (a later day's first day).
+ * same module run first, unconstrained and not measured, against the same simulator (a later day's first day), and
+ * what in its answer would make the measured run meaningless (FirstDayFailed).
  */
 async function measureInFreshProcess<T>(
   benchCase: BenchCase,
@@ -101,7 +109,7 @@ async function measureInFreshProcess<T>(
   order: (target: Target) => Serializable,
   instanceMemoryMb: number | undefined,
   extraExecArgv: string[] = [],
-  before?: (target: Target) => Serializable,
+  before?: { order: (target: Target) => Serializable; problem: (answer: T | { error: string }) => string | undefined },
 ): Promise<{ measure: T | { error: string }; simulator: SimulatorCounts; expected: HostedSimulator["expected"]; memory: { limitedTo?: number; unavailable?: string } }> {
   const simulator = fork(fileURLToPath(new URL("./simulatorProcess.js", import.meta.url)), { stdio: "inherit", execArgv: SIMULATOR_EXEC_ARGV });
   try {
@@ -114,8 +122,8 @@ async function measureInFreshProcess<T>(
     };
     let earlier: SimulatorCounts | undefined;
     if (before) {
-      const answer = await answerOf<object>(module, before(target), { execArgv: AUDITOR_EXEC_ARGV });
-      if ("error" in answer) throw new Error(`The run before the measured one failed: ${String(answer.error)}`);
+      const problem = before.problem(await answerOf<T | { error: string }>(module, before.order(target), { execArgv: AUDITOR_EXEC_ARGV }));
+      if (problem !== undefined) throw new FirstDayFailed(`The run before the measured one (its first day) failed: ${problem}`);
       earlier = await stats();
     }
     const execArgv = [...AUDITOR_EXEC_ARGV, ...extraExecArgv];
@@ -136,6 +144,9 @@ async function measureInFreshProcess<T>(
     simulator.send({ type: "stop" });
   }
 }
+
+/** The run a later day stands on failed, or left messages unsent: the later day was not measured. */
+export class FirstDayFailed extends Error {}
 
 /** `module` in a process of its own, sent `order`: its one answer, once it has exited. */
 async function answerOf<T>(module: string, order: Serializable, spawn: { execPath?: string; execArgv: string[] }): Promise<T> {
