@@ -24,6 +24,7 @@ import type {
 import { deliveryReportFromEvent, recordDeliveryReports, undeliverableMarks, undeliverableSince } from "../core/deliveryReports.js";
 import { sendReminders, statesForReminders, type MessageRenderer, type PlannedMessage, type RenderedEmail, type MessageOutcome, type ReminderRequest, type ReminderResult } from "../core/sendReminders.js";
 import { parseNcrontab } from "../core/ncrontab.js";
+import { holdKitRecipesDeflated } from "../core/migrationKit.js";
 import { KEPT_DAYS } from "../core/retention.js";
 import { trackFindings } from "../core/trackFindings.js";
 import type { UndeliverableMark } from "../core/owners.js";
@@ -185,6 +186,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       },
     );
     ctx.onStageDone?.("audit");
+    // From here kits are read only to write the report (and a few attachments): their recipes are held deflated.
+    holdKitRecipesDeflated(found.findings);
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
 
     // Tracking writes every state from the read made before the audit. A run whose lock lapsed meanwhile (storage did

@@ -15,6 +15,7 @@
 // Ubuntu 22.04 and later, Azure Linux; `msiEndpoint` http://169.254.169.254/metadata/identity).
 // Pure: no I/O. Values Azure never returns (passwords, keys) are left as named placeholders, never guessed.
 import { certificateNameOf } from "./certificateReference.js";
+import { DeflatedStore, type Deflated } from "./deflatedJson.js";
 import {
   baseVariables,
   certificateImport,
@@ -229,7 +230,68 @@ interface KitRecipe {
   /** Every distinct certificate the pool references, each with the account's other pools that use it. */
   referenced: (ObservedCertificate & { otherPools: readonly string[] })[];
 }
-const recipes = new WeakMap<MigrationKit, KitRecipe>();
+const recipes = new WeakMap<MigrationKit, KitRecipe | HeldRecipe>();
+
+/**
+ * A recipe held deflated (`holdKitRecipesDeflated`): its JSON in a store outside V8's heap, the run's settings shared.
+ * The certificates a kit observes are not kept twice: they are the referenced ones the account holds.
+ */
+interface HeldRecipe {
+  store: DeflatedStore;
+  at: Deflated<StoredRecipe>;
+  settings: MigrationSettings;
+}
+interface StoredRecipe {
+  /** The configuration as `poolConfigurationText` writes it; absent when the pool's was not read. */
+  configuration?: string;
+  vault: string;
+  commandInput: Omit<CommandInput, "settings" | "observed">;
+  referenced: KitRecipe["referenced"];
+}
+
+/**
+ * Holds the recipes of these findings' kits deflated until a kit is read: once the audit is over, its kits are read
+ * only to write the report (and a few attachments), and as objects their recipes are about 1.1 KB a kit (about 27 MB
+ * for the 25,000 kits of a 100,000-account tenant), held through tracking and the sending. Not at the audit's end,
+ * where its own peak is (docs/benchmarks.md, thirteenth pass). A kit reads exactly as before. Answers the bytes held.
+ */
+export function holdKitRecipesDeflated(findings: Iterable<Finding>): number {
+  const store = new DeflatedStore();
+  for (const f of findings) {
+    const kit = f.migration;
+    const recipe = kit ? recipes.get(kit) : undefined;
+    if (kit === undefined || recipe === undefined || "store" in recipe) continue;
+    const { settings, observed: _observed, ...commandInput } = recipe.commandInput;
+    const stored: StoredRecipe = {
+      ...(recipe.configuration ? { configuration: configurationText(recipe.configuration) } : {}),
+      vault: recipe.vault,
+      commandInput,
+      referenced: recipe.referenced,
+    };
+    recipes.set(kit, { store, at: store.put(stored), settings });
+  }
+  return store.bytes;
+}
+
+/**
+ * A kit's recipe, inflated when it is held deflated. A reader reads a kit's properties one after another, so the last
+ * kit's recipe is kept: one inflate a kit, and one body built for its notes, warnings and placeholders (kitTexts).
+ */
+let lastInflated: { kit: MigrationKit; recipe: KitRecipe } | undefined;
+function recipeOf(kit: MigrationKit): KitRecipe | undefined {
+  const held = recipes.get(kit);
+  if (held === undefined || !("store" in held)) return held;
+  if (lastInflated?.kit === kit) return lastInflated.recipe;
+  const stored = held.store.get(held.at);
+  const recipe: KitRecipe = {
+    configuration: stored.configuration === undefined ? undefined : new CompactConfiguration(stored.configuration),
+    vault: stored.vault,
+    commandInput: { ...stored.commandInput, settings: held.settings, observed: observedOf(stored.referenced) },
+    referenced: stored.referenced,
+  };
+  lastInflated = { kit, recipe };
+  return recipe;
+}
 
 /**
  * Enumerable accessors in the places a plain object would have the values (so a kit reads and serialises, with
@@ -265,7 +327,7 @@ function accessor<K extends "replacementPool" | "placeholders" | "notes" | "warn
     enumerable: true,
     configurable: true,
     get(this: MigrationKit) {
-      const recipe = recipes.get(this);
+      const recipe = recipeOf(this);
       return recipe ? make(recipe) : undefined;
     },
     set(this: MigrationKit, value: MigrationKit[K]) {
@@ -353,6 +415,11 @@ class CompactConfiguration implements PoolConfiguration {
     this.#text = text;
   }
 
+  /** The text it holds (as `poolConfigurationText` writes it). */
+  get text(): string {
+    return this.#text;
+  }
+
   get properties(): PoolConfiguration["properties"] {
     return (JSON.parse(this.#text) as PoolConfiguration).properties;
   }
@@ -370,6 +437,11 @@ class CompactConfiguration implements PoolConfiguration {
 /** A configuration as the JSON text a compact one holds (`compactPoolConfigurationOfText` reads it back). */
 export function poolConfigurationText(configuration: PoolConfiguration): string {
   return JSON.stringify({ properties: configuration.properties, identity: configuration.identity });
+}
+
+/** A configuration's text, as `poolConfigurationText` writes it (a compact one's without parsing it). */
+function configurationText(configuration: PoolConfiguration): string {
+  return configuration instanceof CompactConfiguration ? configuration.text : poolConfigurationText(configuration);
 }
 
 /** The compact configuration of a text made by `poolConfigurationText` (not parsed until it is read). */

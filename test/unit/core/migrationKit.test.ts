@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildFindings } from "../../../src/core/findings.js";
-import { addMigrationKits, buildMigrationKit, compactPoolConfigurationOfText, isMigratedPool, KEY_VAULT_EXTENSION, LINUX_CERTIFICATE_FOLDER, poolConfigurationText } from "../../../src/core/migrationKit.js";
+import { addMigrationKits, buildMigrationKit, compactPoolConfigurationOfText, holdKitRecipesDeflated, isMigratedPool, KEY_VAULT_EXTENSION, LINUX_CERTIFICATE_FOLDER, poolConfigurationText } from "../../../src/core/migrationKit.js";
 import { jsonChunks } from "../../../src/report/textChunks.js";
 import type { AccountCertificate, BatchAccountInfo, Finding, PoolInfo } from "../../../src/core/model.js";
 import { poolSchemaErrors } from "../../support/poolSchema.js";
@@ -410,6 +410,34 @@ describe("migration kit: kept as its inputs", () => {
         "<REPLACE: password of sha1-0000000000000000000000000000000000000004.pfx>",
       ]
     `);
+  });
+
+  it("reads and serialises the same once its recipe is held deflated, settings and a pool known only from Resource Graph included", () => {
+    const { configuration: _none, ...graphOnly } = { ...linuxPool, id: `${ACCOUNT.id}/pools/graph-pool`, name: "graph-pool" };
+    const pools = [windowsPool, linuxPool, graphOnly];
+    const certs = new Map<string, AccountCertificate[] | "unknown">([[ACCOUNT.id.toLowerCase(), [cert(T1), cert(T2, "Cer")]]]);
+    const settings = { keyVaultName: "kv-batch", identityClientId: "11111111-2222-3333-4444-555555555555" };
+    const findings = addMigrationKits(buildFindings({ accounts: [ACCOUNT], certificates: certs, pools, subscriptionNames: new Map() }), pools, certs, settings);
+    const names = ["render-pool", "align-pool", "graph-pool"];
+    const before = names.map((name) => JSON.stringify(kitOf(findings, name)));
+    expect(before.join("")).toContain("kv-batch");
+    expect(before[0]).toContain("az keyvault certificate import");
+
+    expect(holdKitRecipesDeflated(findings)).toBeGreaterThan(0);
+    // Held once: a second call finds nothing left to hold.
+    expect(holdKitRecipesDeflated(findings)).toBe(0);
+    expect(names.map((name) => JSON.stringify(kitOf(findings, name)))).toEqual(before);
+    // Read interleaved, property by property (each read answers for its own kit), and a fresh copy each time.
+    const [w, l, g] = names.map((name) => kitOf(findings, name));
+    const plain = before.map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect([w!.notes, l!.notes, g!.notes, w!.commands, l!.commands, g!.commands]).toEqual([plain[0]!.notes, plain[1]!.notes, plain[2]!.notes, plain[0]!.commands, plain[1]!.commands, plain[2]!.commands]);
+    expect(w!.replacementPool).not.toBe(w!.replacementPool);
+    expect(g!.replacementPool).toBeUndefined();
+    expect(Object.keys(w!)).toEqual(KEYS);
+    // A value assigned is held, as before.
+    w!.commands = ["echo one"];
+    expect(w!.commands).toEqual(["echo one"]);
+    for (const depth of [0, 2]) expect([...jsonChunks({ findings: [{ migration: l }] }, depth)].join("")).toBe(JSON.stringify({ findings: [{ migration: plain[1] }] }, null, 2));
   });
 
   it("builds the same kit from a configuration held as text as from the parsed one", () => {
