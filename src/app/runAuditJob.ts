@@ -187,8 +187,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     );
     ctx.onStageDone?.("audit");
     // From here kits are read only to write the report (and a few attachments): their recipes are held deflated.
-    holdKitRecipesDeflated(found.findings);
-    log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete });
+    const kitRecipeBytes = holdKitRecipesDeflated(found.findings);
+    log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete, kitRecipeBytes });
 
     // Tracking writes every state from the read made before the audit. A run whose lock lapsed meanwhile (storage did
     // not renew the lease: another run may hold it now, and may have tracked) writes none, and sends nothing.

@@ -251,8 +251,9 @@ interface StoredRecipe {
 
 /**
  * Holds the recipes of these findings' kits deflated until a kit is read: once the audit is over, its kits are read
- * only to write the report (and a few attachments), and as objects their recipes are about 1.1 KB a kit (about 27 MB
- * for the 25,000 kits of a 100,000-account tenant), held through tracking and the sending. Not at the audit's end,
+ * only to write the report (and a few attachments), and as objects their recipes are about 30 MB for the 25,000 kits
+ * of a 100,000-account tenant (a heap snapshot of its job, docs/benchmarks.md, sixteenth pass), held through tracking
+ * and the sending. Not at the audit's end,
  * where its own peak is (docs/benchmarks.md, thirteenth pass). A kit reads exactly as before. Answers the bytes held.
  */
 export function holdKitRecipesDeflated(findings: Iterable<Finding>): number {
