@@ -186,7 +186,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       },
     );
     ctx.onStageDone?.("audit");
-    // From here kits are read only to write the report (and a few attachments): their recipes are held deflated.
+    // From here kits are read only by the report's writers and the few messages rendered: their recipes are held deflated.
     const kitRecipeBytes = holdKitRecipesDeflated(found.findings);
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete, kitRecipeBytes });
 

@@ -250,11 +250,13 @@ interface StoredRecipe {
 }
 
 /**
- * Holds the recipes of these findings' kits deflated until a kit is read: once the audit is over, its kits are read
- * only to write the report (and a few attachments), and as objects their recipes are about 30 MB for the 25,000 kits
- * of a 100,000-account tenant (a heap snapshot of its job, docs/benchmarks.md, sixteenth pass), held through tracking
- * and the sending. Not at the audit's end,
- * where its own peak is (docs/benchmarks.md, thirteenth pass). A kit reads exactly as before. Answers the bytes held.
+ * Holds the recipes of these findings' kits deflated until a kit is read, each alone (a kit may be read in any order:
+ * the page reads them by urgency). Once the job's audit is over its kits are read only by the report's writers (the
+ * JSON and the page, each a kit once) and by the few messages rendered (their attachments, a few reads a kit), while
+ * as objects the recipes were about 24 MB of the heap held through tracking and the sending at 100,000 accounts
+ * (heap snapshots of that job, docs/benchmarks.md, sixteenth pass). The job calls it once its audit stage is over, not
+ * the audit (whose own unconstrained peak is at its end: made deflated there, they raised it, thirteenth pass). A kit
+ * reads and serialises exactly as before. Answers the bytes held.
  */
 export function holdKitRecipesDeflated(findings: Iterable<Finding>): number {
   const store = new DeflatedStore();
@@ -276,13 +278,15 @@ export function holdKitRecipesDeflated(findings: Iterable<Finding>): number {
 
 /**
  * A kit's recipe, inflated when it is held deflated. A reader reads a kit's properties one after another, so the last
- * kit's recipe is kept: one inflate a kit, and one body built for its notes, warnings and placeholders (kitTexts).
+ * kit's recipe is kept: one inflate a kit a reader, and one body built for its notes, warnings and placeholders
+ * (kitTexts). The kit is known by a weak reference: a strong one would keep its run's whole store after the run, in a
+ * Functions host that outlives it.
  */
-let lastInflated: { kit: MigrationKit; recipe: KitRecipe } | undefined;
+let lastInflated: { kit: WeakRef<MigrationKit>; recipe: KitRecipe } | undefined;
 function recipeOf(kit: MigrationKit): KitRecipe | undefined {
   const held = recipes.get(kit);
   if (held === undefined || !("store" in held)) return held;
-  if (lastInflated?.kit === kit) return lastInflated.recipe;
+  if (lastInflated?.kit.deref() === kit) return lastInflated.recipe;
   const stored = held.store.get(held.at);
   const recipe: KitRecipe = {
     configuration: stored.configuration === undefined ? undefined : new CompactConfiguration(stored.configuration),
@@ -290,7 +294,7 @@ function recipeOf(kit: MigrationKit): KitRecipe | undefined {
     commandInput: { ...stored.commandInput, settings: held.settings, observed: observedOf(stored.referenced) },
     referenced: stored.referenced,
   };
-  lastInflated = { kit, recipe };
+  lastInflated = { kit: new WeakRef(kit), recipe };
   return recipe;
 }
 

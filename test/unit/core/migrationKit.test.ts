@@ -414,7 +414,11 @@ describe("migration kit: kept as its inputs", () => {
 
   it("reads and serialises the same once its recipe is held deflated, settings and a pool known only from Resource Graph included", () => {
     const { configuration: _none, ...graphOnly } = { ...linuxPool, id: `${ACCOUNT.id}/pools/graph-pool`, name: "graph-pool" };
-    const pools = [windowsPool, linuxPool, graphOnly];
+    // As the audit gives them: configurations held as text; and a reference to a certificate the account does not hold
+    // (referenced, not observed).
+    const compact = (pool: PoolInfo): PoolInfo => ({ ...pool, configuration: compactPoolConfigurationOfText(poolConfigurationText(pool.configuration!)) });
+    const dangling = `${ACCOUNT.id}/certificates/sha1-${"0".repeat(39)}9`;
+    const pools = [compact({ ...windowsPool, certificateReferences: [...windowsPool.certificateReferences, { id: dangling, storeLocation: "LocalMachine", storeName: "My" }] }), compact(linuxPool), graphOnly];
     const certs = new Map<string, AccountCertificate[] | "unknown">([[ACCOUNT.id.toLowerCase(), [cert(T1), cert(T2, "Cer")]]]);
     const settings = { keyVaultName: "kv-batch", identityClientId: "11111111-2222-3333-4444-555555555555" };
     const findings = addMigrationKits(buildFindings({ accounts: [ACCOUNT], certificates: certs, pools, subscriptionNames: new Map() }), pools, certs, settings);
@@ -422,6 +426,7 @@ describe("migration kit: kept as its inputs", () => {
     const before = names.map((name) => JSON.stringify(kitOf(findings, name)));
     expect(before.join("")).toContain("kv-batch");
     expect(before[0]).toContain("az keyvault certificate import");
+    expect(before[0]).toContain("is referenced by the pool but is not a certificate of the account");
 
     expect(holdKitRecipesDeflated(findings)).toBeGreaterThan(0);
     // Held once: a second call finds nothing left to hold.
@@ -437,7 +442,7 @@ describe("migration kit: kept as its inputs", () => {
     // A value assigned is held, as before.
     w!.commands = ["echo one"];
     expect(w!.commands).toEqual(["echo one"]);
-    for (const depth of [0, 2]) expect([...jsonChunks({ findings: [{ migration: l }] }, depth)].join("")).toBe(JSON.stringify({ findings: [{ migration: plain[1] }] }, null, 2));
+    for (const depth of [0, 2, 3]) expect([...jsonChunks({ findings: [{ migration: l }] }, depth)].join("")).toBe(JSON.stringify({ findings: [{ migration: plain[1] }] }, null, 2));
   });
 
   it("builds the same kit from a configuration held as text as from the parsed one", () => {
