@@ -17,6 +17,18 @@ const CHUNK_BYTES = 64 * 1024;
 
 /** JSON values kept deflated, side by side in large buffers, until the store is let go. */
 export class DeflatedStore {
+  readonly #deflate: { level: number; chunkSize?: number };
+  readonly #inflate: { chunkSize?: number };
+  /**
+   * `pieceBytes`: the size of the pieces zlib writes into (its chunkSize; 16 KB unless told), each outside the heap
+   * until V8 collects it. For many small values read back in a burst: under 4 KB they come from Node's shared pool.
+   */
+  constructor(options: { pieceBytes?: number } = {}) {
+    const pieces = options.pieceBytes === undefined ? {} : { chunkSize: options.pieceBytes };
+    this.#deflate = { level: 1, ...pieces };
+    this.#inflate = pieces;
+  }
+
   readonly #chunks: Uint8Array[] = [];
   /** Bytes used of the last chunk. */
   #used = 0;
@@ -26,7 +38,7 @@ export class DeflatedStore {
   /** Keeps the value (as JSON keeps it: an undefined field is left out, as absent). */
   put<T>(value: T): Deflated<T> {
     // The fastest level: on small, alike lists it keeps most of the gain.
-    const bytes = deflateRawSync(JSON.stringify(value), { level: 1 });
+    const bytes = deflateRawSync(JSON.stringify(value), this.#deflate);
     let chunk = this.#chunks.at(-1);
     if (chunk === undefined || this.#used + bytes.length > chunk.length) {
       chunk = new Uint8Array(Math.max(CHUNK_BYTES, bytes.length));
@@ -44,7 +56,7 @@ export class DeflatedStore {
     const at = held * 3;
     const [chunk, start, length] = [this.#places[at], this.#places[at + 1], this.#places[at + 2]];
     if (chunk === undefined || start === undefined || length === undefined) throw new RangeError(`no value ${held} in this store`);
-    return JSON.parse(inflateRawSync((this.#chunks[chunk] as Uint8Array).subarray(start, start + length)).toString("utf8")) as T;
+    return JSON.parse(inflateRawSync((this.#chunks[chunk] as Uint8Array).subarray(start, start + length), this.#inflate).toString("utf8")) as T;
   }
 
   /** Lets every value go (reading one after this throws). */

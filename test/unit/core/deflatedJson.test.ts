@@ -16,6 +16,12 @@ describe("the deflated store", () => {
     expect(held.map((h) => store.get(h))).toStrictEqual(values);
   });
 
+  it("reads back values larger than the pieces zlib was told to write into, both ways", () => {
+    const store = new DeflatedStore({ pieceBytes: 64 });
+    const values = [{ text: randomBytes(5_000).toString("base64") }, { text: "short" }, { list: Array.from({ length: 500 }, (_, i) => i) }];
+    expect(values.map((v) => store.put(v)).map((h) => store.get(h))).toStrictEqual(values);
+  });
+
   it("leaves out an undefined field, as JSON does, and lets every value go when cleared", () => {
     const store = new DeflatedStore();
     const held = store.put({ a: 1, b: undefined });
