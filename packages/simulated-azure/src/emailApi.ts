@@ -114,6 +114,12 @@ export class SimulatedEmailService {
   /** Delivery reports not yet taken (when not kept on disk). */
   private readonly events: DeliveryReportEvent[] = [];
   private readonly operations = new Map<string, EmailOperationRecord>();
+  /**
+   * Accepted operations whose message files are not written yet: the store leaves them out, so that another send's
+   * write of the store, landing first, does not make an operation durable before its files are (a process killed in
+   * between would leave an operation that was never answered 202, with no message).
+   */
+  private readonly notYetKept = new Set<string>();
   /** Operations whose status was read once in this process: the first read says Running, as a real queue would. */
   private readonly readOnce = new Set<string>();
   /** Accepted-send and status-read timestamps of the resource, for the sliding-window limits. */
@@ -220,14 +226,17 @@ export class SimulatedEmailService {
     if (this.dir) {
       const dir = this.dir;
       // Accepted means durable: the message files and the store are written before the 202 goes out.
+      this.notYetKept.add(id);
       try {
         await this.enqueueWrite(async () => {
           await atomicWrite(join(dir, `${id}.json`), `${JSON.stringify(kept, null, 2)}\n`);
           await atomicWrite(join(dir, `${id}.html`), message.html ?? `<pre>${escapeHtml(message.plainText ?? "")}</pre>\n`);
         });
+        this.notYetKept.delete(id);
         await this.persist();
       } catch (error) {
         // Not durable, so not accepted: a retry with the same id must send, not find a half-kept operation.
+        this.notYetKept.delete(id);
         this.operations.delete(id);
         this.stats.accepted--;
         throw error;
@@ -388,7 +397,7 @@ export class SimulatedEmailService {
     const dir = this.dir;
     if (!dir) return Promise.resolve();
     return this.enqueueWrite(() => {
-      const store: StoreFile = { version: 1, operations: Object.fromEntries(this.operations) };
+      const store: StoreFile = { version: 1, operations: Object.fromEntries([...this.operations].filter(([id]) => !this.notYetKept.has(id))) };
       return atomicWrite(join(dir, "operations.json"), `${JSON.stringify(store, null, 2)}\n`);
     });
   }
