@@ -1,13 +1,12 @@
 // Reports and run status in Blob storage: runs/<runId>/{status.json,report.json,report.csv,report.html}, and
 // latest/report.json for the HTTP API (its metadata names the run's csv and html, see saveReport).
-import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import { createGzip, gunzip } from "node:zlib";
+import { gunzip } from "node:zlib";
 import { RestError } from "@azure/core-rest-pipeline";
 import type { BlobServiceClient, BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport, OutboxBacklog } from "../core/model.js";
-import { jsonChunks, textStream } from "../report/textChunks.js";
+import { gzipBlocks, jsonChunks } from "../report/textChunks.js";
 
 /** A report format as pieces of text, made when it is written (see saveReport). */
 export interface ReportText {
@@ -182,37 +181,14 @@ export class BlobReportStore {
       await this.ready;
       const clients = targets.map((t) => this.container.getBlockBlobClient(t.name));
       const blockIds: string[] = [];
-      const inFlight = new Set<Promise<unknown>>();
-      const stage = async (parts: Buffer[]) => {
-        const block = Buffer.concat(parts);
+      // The text is made as the compressor reads it (so never held whole), compressed off the main thread, and each
+      // block is staged in every target (two blocks at a time). A failure anywhere (the maker, the compressor, a
+      // staged block) ends it all, the maker's generator too.
+      await gzipBlocks(made(), STREAM_BLOCK_BYTES, (block) => {
         const id = Buffer.from(String(blockIds.length).padStart(8, "0")).toString("base64");
         blockIds.push(id);
-        const staged = Promise.all(clients.map((c) => c.stageBlock(id, block, block.length)));
-        inFlight.add(staged);
-        void staged.then(
-          () => inFlight.delete(staged),
-          () => undefined,
-        );
-        if (inFlight.size >= 2) await Promise.race(inFlight);
-      };
-      // The text is made as the compressor reads it (so never held whole), compressed off the main thread. A failure
-      // anywhere (the maker, the compressor, a staged block) ends every stage of the pipeline, the maker's generator too.
-      await pipeline(textStream(made()), createGzip(), async (compressed: AsyncIterable<Buffer>) => {
-        let parts: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of compressed) {
-          parts.push(chunk);
-          size += chunk.length;
-          if (size >= STREAM_BLOCK_BYTES) {
-            await stage(parts);
-            parts = [];
-            size = 0;
-          }
-        }
-        // An empty text still makes a gzip member (its header and trailer), so there is always a block.
-        if (size > 0 || blockIds.length === 0) await stage(parts);
+        return Promise.all(clients.map((c) => c.stageBlock(id, block, block.length)));
       });
-      await Promise.all(inFlight);
       const etags: string[] = [];
       for (const [i, target] of targets.entries()) {
         writing = target.name;

@@ -1,6 +1,7 @@
 // Large report files as pieces of text, so they can be written to Blob storage or a file while they are made,
 // never held whole (at 10,000 accounts report.json is about 49 MB of text and report.html about 17 MB).
 import { Readable } from "node:stream";
+import { createGzip } from "node:zlib";
 
 /** About how long a piece of several array items is made (a few tens of kilobytes: bounded, and few pieces). */
 const SLICE_CHARS = 32 * 1024;
@@ -98,4 +99,91 @@ export function textStream(pieces: Iterable<string>, size?: number): Readable {
     })(),
     { objectMode: false },
   );
+}
+
+/** The most bytes of UTF-8 a piece of `PIECE_CHARS` characters takes: three for each UTF-16 unit. */
+const PIECE_BYTES = PIECE_CHARS * 3;
+
+/**
+ * Gzips pieces of text (joined as `coalesce` joins them) into blocks of `blockBytes` bytes, the last one shorter, and
+ * hands each block to `take`, which answers once it is done with the block's bytes. At most two blocks are being taken
+ * at once (one while the next is filled). Answers how many blocks were taken: at least one, since an empty text still makes a gzip member.
+ *
+ * The buffers are reused: two the text is encoded into (each again once the compressor has consumed it) and two
+ * blocks (each again once `take` has answered for it), so a block's bytes are valid only until its `take` answers. A
+ * stream pipeline makes a new buffer for every piece of text, every piece zlib writes, and every block. Each of them is
+ * memory outside the heap that V8 frees only when it collects the buffer's small object, and most are freed only at a
+ * full collection. At 100,000 accounts the report stage's buffers rose to 70-80 MB, and that stage set the whole
+ * job's peak (docs/benchmarks.md, seventeenth pass).
+ *
+ * A failure anywhere ends it all, and the first one is thrown as it is: the pieces' own error, the compressor's, or
+ * `take`'s. The pieces' iterator is then closed (its `finally` runs), and blocks already being taken are left to settle.
+ */
+export async function gzipBlocks(pieces: Iterable<string>, blockBytes: number, take: (block: Buffer) => Promise<unknown>): Promise<number> {
+  const gzip = createGzip();
+  let failure: { error: unknown } | undefined;
+  let stop!: (error: unknown) => void;
+  const stopped = new Promise<never>((_, reject) => (stop = reject));
+  stopped.catch(() => undefined);
+  const fail = (error: unknown): undefined => {
+    if (!failure) {
+      failure = { error };
+      stop(error);
+      gzip.destroy();
+    }
+    return undefined;
+  };
+
+  const encode = async () => {
+    const buffers = [Buffer.allocUnsafeSlow(PIECE_BYTES), Buffer.allocUnsafeSlow(PIECE_BYTES)];
+    const consumed: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
+    let turn = 0;
+    for (const piece of coalesce(pieces)) {
+      const slot = turn++ % 2;
+      await Promise.race([consumed[slot], stopped]);
+      const buffer = buffers[slot] as Buffer;
+      // A piece longer than PIECE_CHARS (coalesce passes one on as it is) is encoded into a buffer of its own.
+      const bytes = piece.length <= PIECE_CHARS ? buffer.subarray(0, buffer.write(piece, "utf8")) : Buffer.from(piece, "utf8");
+      // The write's callback comes once zlib has consumed the bytes (a failed write also fails the reading below).
+      const written = new Promise((resolve) => gzip.write(bytes, resolve));
+      consumed[slot] = written;
+    }
+    gzip.end();
+  };
+
+  const compress = async () => {
+    const spare: Buffer[] = [];
+    const taking = new Set<Promise<unknown>>();
+    let block: Buffer = Buffer.allocUnsafeSlow(blockBytes);
+    let size = 0;
+    let taken = 0;
+    const pass = async () => {
+      const full = block;
+      const done: Promise<unknown> = take(full.subarray(0, size)).then(() => {
+        taking.delete(done);
+        spare.push(full);
+      });
+      done.catch(() => undefined);
+      taking.add(done);
+      taken++;
+      if (taking.size >= 2) await Promise.race(taking);
+      block = spare.pop() ?? Buffer.allocUnsafeSlow(blockBytes);
+      size = 0;
+    };
+    for await (const chunk of gzip as AsyncIterable<Buffer>) {
+      for (let offset = 0; offset < chunk.length; ) {
+        const copied = chunk.copy(block, size, offset);
+        size += copied;
+        offset += copied;
+        if (size === blockBytes) await pass();
+      }
+    }
+    if (size > 0 || taken === 0) await pass();
+    await Promise.all(taking);
+    return taken;
+  };
+
+  const [, taken] = await Promise.all([encode().catch(fail), compress().catch(fail)]);
+  if (failure) throw failure.error;
+  return taken ?? 0;
 }

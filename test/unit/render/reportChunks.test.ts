@@ -1,9 +1,10 @@
 // The report's formats are written while they are made: joined, the pieces must be exactly the one-shot text, and a
 // large report must come in many pieces (never one string of the whole file).
+import { gunzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CSV_COLUMNS, reportCsvChunks, reportToCsv } from "../../../src/report/reportCsv.js";
-import { PIECE_CHARS, coalesce, jsonChunks } from "../../../src/report/textChunks.js";
+import { PIECE_CHARS, coalesce, gzipBlocks, jsonChunks } from "../../../src/report/textChunks.js";
 import { renderReportHtml, reportHtmlChunks } from "../../../src/render/reportHtml.js";
 import { sampleExtras, sampleReport } from "../../support/sampleReport.js";
 
@@ -81,6 +82,82 @@ describe("coalesce", () => {
     expect(longest).toBeGreaterThan(PIECE_CHARS - 800);
     expect(longest).toBeLessThanOrEqual(PIECE_CHARS);
     expect(joined.length).toBeLessThan(pieces.length / 20);
+  });
+});
+
+describe("gzipBlocks", () => {
+  /** Text that compresses little (so that it makes many blocks), with characters of every UTF-8 length. */
+  function* text(pieces: number, finished?: { closed: boolean }, failAt?: number): Generator<string> {
+    try {
+      let seed = 7;
+      for (let i = 0; i < pieces; i++) {
+        if (i === failAt) throw new Error("the renderer broke half way");
+        let piece = `${i}:`;
+        for (let j = 0; j < 200; j++) {
+          seed = (seed * 48271) % 2147483647;
+          piece += String.fromCodePoint([0x41, 0xe9, 0x20ac, 0x1f600][seed % 4] as number + (seed % 26));
+        }
+        // Now and then a piece longer than PIECE_CHARS, which is encoded on its own.
+        yield i % 97 === 96 ? piece.repeat(Math.ceil((PIECE_CHARS + 1) / piece.length)) : piece;
+      }
+    } finally {
+      if (finished) finished.closed = true;
+    }
+  }
+
+  it("gzips the text into full blocks, the last shorter, each handed over intact until its take answers", async () => {
+    const blocks: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let taking = 0;
+    let mostAtOnce = 0;
+    const taken = await gzipBlocks(text(3_000), 4096, async (block) => {
+      const copy = Buffer.from(block);
+      buffers.add(block.buffer);
+      mostAtOnce = Math.max(mostAtOnce, ++taking);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      // Not reused before its take answered.
+      expect(block.equals(copy)).toBe(true);
+      taking--;
+      blocks.push(copy);
+    });
+    expect(taken).toBe(blocks.length);
+    expect(blocks.length).toBeGreaterThan(50);
+    expect(blocks.slice(0, -1).every((b) => b.length === 4096)).toBe(true);
+    expect(gunzipSync(Buffer.concat(blocks)).toString("utf8")).toBe([...text(3_000)].join(""));
+    expect(mostAtOnce).toBe(2);
+    // Two blocks' buffers, reused, for all of them (one is filled while the other is taken).
+    expect(buffers.size).toBe(2);
+  });
+
+  it("makes one block of an empty text, a gzip member of nothing", async () => {
+    const blocks: Buffer[] = [];
+    expect(await gzipBlocks([], 1024, async (block) => blocks.push(Buffer.from(block)))).toBe(1);
+    expect(gunzipSync(Buffer.concat(blocks)).toString("utf8")).toBe("");
+  });
+
+  it("throws the text's own error as it is", async () => {
+    const finished = { closed: false };
+    const failing = gzipBlocks(text(3_000, finished, 1_500), 4096, async () => undefined);
+    await expect(failing).rejects.toThrow("the renderer broke half way");
+    expect(finished.closed).toBe(true);
+  });
+
+  it("a take that fails ends it: that error is thrown, and the text is made no further and closed", async () => {
+    const finished = { closed: false };
+    let made = 0;
+    const counted = function* () {
+      for (const piece of text(3_000, finished)) {
+        made++;
+        yield piece;
+      }
+    };
+    let takes = 0;
+    const failing = gzipBlocks(counted(), 4096, async () => {
+      if (++takes === 3) throw new Error("the service is busy");
+    });
+    await expect(failing).rejects.toThrow("the service is busy");
+    expect(finished.closed).toBe(true);
+    expect(made).toBeLessThan(3_000);
   });
 });
 
