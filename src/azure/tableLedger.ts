@@ -14,7 +14,7 @@ import { AuditError, ensureError } from "../core/errors.js";
 import type { TagNaming } from "../core/model.js";
 import { isIsoDay } from "../core/dates.js";
 import { groupBy } from "../core/findings.js";
-import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type OutboxFilter, type ReminderLedger, type RunRecord } from "../core/ports.js";
+import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type OutboxFilter, type OutboxStatus, type ReminderLedger, type RunRecord } from "../core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
 
@@ -94,10 +94,12 @@ export class TableLedger implements ReminderLedger {
    * held: the memory of a run does not grow with the outbox's age.
    */
   async outbox(filter: OutboxFilter = {}): Promise<OutboxEntry[]> {
-    if (filter.since !== undefined && !isIsoDay(filter.since)) throw new AuditError("LEDGER.UNAVAILABLE", `Not a day: ${JSON.stringify(filter.since)}`);
-    const since = filter.since ? (filter.orPending ? ` and (asOf ge '${filter.since}' or status eq 'pending')` : ` and asOf ge '${filter.since}'`) : "";
-    const extra = (filter.status ? ` and status eq '${filter.status}'` : "") + since;
-    return (await this.list(`outbox-${this.mode}`, extra)).map(fromOutboxEntity);
+    return (await this.list(`outbox-${this.mode}`, outboxQuery(filter))).map(fromOutboxEntity);
+  }
+
+  /** Only the columns of an OutboxStatus are asked for (Table `$select`): not the items' chunks, nor the namings. */
+  async outboxStatuses(filter: OutboxFilter = {}): Promise<OutboxStatus[]> {
+    return (await this.list(`outbox-${this.mode}`, outboxQuery(filter), OUTBOX_STATUS_COLUMNS)).map(fromOutboxStatusEntity);
   }
 
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
@@ -520,24 +522,40 @@ function parseSent(json: string): { on: string; milestone: string }[] {
   return value.filter((s): s is { on: string; milestone: string } => typeof s?.on === "string" && typeof s?.milestone === "string");
 }
 
-function fromOutboxEntity(e: Entity): OutboxEntry {
-  let items = "";
-  for (let i = 0; i < Number(e.itemChunks ?? 0); i++) items += String(e[`items${i}`] ?? "");
+/** The filter of an outbox read (only `since` is text, and it must be a day). */
+function outboxQuery(filter: OutboxFilter): string {
+  if (filter.since !== undefined && !isIsoDay(filter.since)) throw new AuditError("LEDGER.UNAVAILABLE", `Not a day: ${JSON.stringify(filter.since)}`);
+  const since = filter.since ? (filter.orPending ? ` and (asOf ge '${filter.since}' or status eq 'pending')` : ` and asOf ge '${filter.since}'`) : "";
+  return (filter.status ? ` and status eq '${filter.status}'` : "") + since;
+}
+
+/** The columns fromOutboxStatusEntity reads. */
+const OUTBOX_STATUS_COLUMNS = ["RowKey", "kind", "recipient", "owner", "asOf", "status", "deliveryStatus", "deliveryAt", "deliveryDetails"];
+
+function fromOutboxStatusEntity(e: Entity): OutboxStatus {
   return {
     operationId: String(e.rowKey),
     kind: String(e.kind) as OutboxEntry["kind"],
     recipient: String(e.recipient),
     owner: String(e.owner),
     asOf: String(e.asOf),
-    runId: String(e.runId),
-    items: items ? (JSON.parse(items) as OutboxEntry["items"]) : [],
     status: String(e.status) as OutboxEntry["status"],
-    ...(e.error ? { error: String(e.error) } : {}),
-    updatedAt: String(e.updatedAt),
-    ...(typeof e.namedBy === "string" && e.namedBy !== "" ? { namedBy: parseNamings(e.namedBy) } : {}),
     ...(isDeliveryStatus(e.deliveryStatus)
       ? { delivery: { status: e.deliveryStatus, at: String(e.deliveryAt ?? ""), ...(e.deliveryDetails ? { details: String(e.deliveryDetails) } : {}) } }
       : {}),
+  };
+}
+
+function fromOutboxEntity(e: Entity): OutboxEntry {
+  let items = "";
+  for (let i = 0; i < Number(e.itemChunks ?? 0); i++) items += String(e[`items${i}`] ?? "");
+  return {
+    ...fromOutboxStatusEntity(e),
+    runId: String(e.runId),
+    items: items ? (JSON.parse(items) as OutboxEntry["items"]) : [],
+    ...(e.error ? { error: String(e.error) } : {}),
+    updatedAt: String(e.updatedAt),
+    ...(typeof e.namedBy === "string" && e.namedBy !== "" ? { namedBy: parseNamings(e.namedBy) } : {}),
   };
 }
 

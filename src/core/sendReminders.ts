@@ -15,7 +15,7 @@ import { allClearOperationId, digestOperationId, findingOfHistoryKey, planAllCle
 import { addDays, daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import { ruleOfFindingId } from "./findings.js";
-import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, ReminderLedger } from "./ports.js";
+import type { EmailAttachment, EmailSender, FindingState, OutboxEntry, OutboxStatus, ReminderLedger } from "./ports.js";
 import { checkAddress, describeUndeliverable, isDomainAllowed, markHolds, normaliseAllowedDomains, type UndeliverableMark } from "./owners.js";
 import { estimateDrain, SendPacer } from "./outboxDrain.js";
 import { historyAsOf, remindersAfter, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
@@ -189,11 +189,16 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   // The messages a planned one could be (its id names its run's day, or for an all-clear its resolutions' days, which
   // are at most ALL_CLEAR_WINDOW_DAYS before this run's), and every one still pending, whatever its day. Missing one
   // would not send it twice (its intent is refused as existing) but would fail the run.
-  const outbox = await deps.ledger.outbox({ since: addDays(request.report.asOf, -ALL_CLEAR_WINDOW_DAYS), orPending: true });
-  const known = new Map(outbox.map((e) => [e.operationId, e]));
+  // Only their statuses are held through the sending (the entries, a week after a first day that sent to every owner,
+  // were tens of MB).
+  const known = new Map<string, OutboxEntry["status"]>();
   // A message with no final status yet (still Running, or its lookup failed) may yet arrive: nothing more of its kind
   // goes to that recipient until it is known, or the owner could get two.
-  const inFlight = new Set(outbox.filter((e) => e.status === "pending").map(flightKey));
+  const inFlight = new Set<string>();
+  for (const e of await deps.ledger.outboxStatuses({ since: addDays(request.report.asOf, -ALL_CLEAR_WINDOW_DAYS), orPending: true })) {
+    known.set(e.operationId, e.status);
+    if (e.status === "pending") inFlight.add(flightKey(e));
+  }
   const allowed = normaliseAllowedDomains(request.allowedRecipientDomains);
   // The one check every message passes before it is sent (digest, escalation copy, all-clear, admin summary; live or
   // redirect; the audit's run or a sending run): a marked recipient gets nothing unless its mark cleared (clearedMarks).
@@ -208,7 +213,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   const pacer = new SendPacer(request.limits, sender ? await deps.ledger.acceptedSince(new Date(deps.now().getTime() - 3_600_000).toISOString()) : [], deps.now, deps.sleep);
   // The admin summary goes first and says what waits as the run starts (it is rendered only when it is sent).
   if (summary) {
-    const waiting = messages.filter((m) => m.kind !== "admin-summary" && known.get(m.operationId)?.status !== "sent" && !refusalOf(m));
+    const waiting = messages.filter((m) => m.kind !== "admin-summary" && known.get(m.operationId) !== "sent" && !refusalOf(m));
     summary.backlog = backlogOf(waiting, request, { now: deps.now(), recentSends: pacer.recent(), sendingNow: true });
   }
   // Set once the service throttles or stops answering clearly: the rest waits for the next run.
@@ -255,7 +260,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
     // The mail service keeps a Failed operation under its id, so a retry needs an id of its own (derived, so a
     // crash during the retry is recognised the same way).
     let operationId = planned.operationId;
-    for (let attempt = 2; known.get(operationId)?.status === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
+    for (let attempt = 2; known.get(operationId) === "failed"; attempt++) operationId = deps.hash(`${planned.operationId}|attempt-${attempt}`);
     const message = { ...planned, operationId };
     const refusal = refusalOf(message);
     if (refusal) {
@@ -306,7 +311,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (fatal) throw fatal.error;
   result.rendered = rendered;
   if (sender) result.backlog = backlogOf(left, request, { now: deps.now(), recentSends: pacer.recent(), sendingNow: false });
-  if (sender) result.delivery = summariseDelivery(await deps.ledger.outbox({ status: "sent", since: addDays(request.report.asOf, -DELIVERY_WINDOW_DAYS) }), request.report.asOf);
+  if (sender) result.delivery = summariseDelivery(await deps.ledger.outboxStatuses({ status: "sent", since: addDays(request.report.asOf, -DELIVERY_WINDOW_DAYS) }), request.report.asOf);
   // Housekeeping, once the mail is out (about a second for FORGOTTEN_PER_RUN: it fits the time a run keeps for its
   // report, so a run out of time does it too): not by a dry run (it shares the live ledger and changes nothing of it),
   // nor by a run that lost its lock. A delete that fails loses nothing (the next run deletes them): the run goes on.
@@ -341,12 +346,12 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
       return "dry-run";
     }
     const before = known.get(message.operationId);
-    if (before?.status === "sent") {
+    if (before === "sent") {
       result.alreadySent++;
       return "already-sent";
     }
-    if (before?.status === "pending" || inFlight.has(flightKey(message))) {
-      if (before?.status === "pending" && result.lookupFailed.some((f) => f.operationId === message.operationId)) {
+    if (before === "pending" || inFlight.has(flightKey(message))) {
+      if (before === "pending" && result.lookupFailed.some((f) => f.operationId === message.operationId)) {
         // Its status could not be read at recovery: it may have been delivered, so it is not sent again until known.
         result.deferred++;
         result.unconfirmed++;
@@ -514,7 +519,7 @@ async function recoverPending(deps: ReminderDependencies, sender: EmailSender, r
 /** How far back the report's delivery counts look. */
 const DELIVERY_WINDOW_DAYS = 30;
 
-function summariseDelivery(sent: OutboxEntry[], asOf: string): DeliverySummary {
+function summariseDelivery(sent: readonly OutboxStatus[], asOf: string): DeliverySummary {
   const summary: DeliverySummary = { accepted: 0, delivered: 0, failed: 0, undelivered: [] };
   for (const e of sent) {
     if (daysBetween(e.asOf, asOf) > DELIVERY_WINDOW_DAYS || dayNumber(e.asOf) > dayNumber(asOf)) continue;

@@ -225,7 +225,44 @@ describe("the outbox read by day", () => {
     expect(await ledger.outbox()).toHaveLength(4);
     await expect(ledger.outbox({ since: "2026-11-26' or PartitionKey ne '" })).rejects.toMatchObject({ code: "LEDGER.UNAVAILABLE" });
   });
+
+  it("hands back, as statuses, the same messages and of each only its status columns, never its items", async () => {
+    const table = ledgerTable();
+    const selects: unknown[] = [];
+    const spied = new Proxy(table, {
+      get(target, property, receiver) {
+        if (property !== "listEntities") return Reflect.get(target, property, receiver) as unknown;
+        return (options?: { queryOptions?: { select?: string[] } }) => {
+          selects.push(options?.queryOptions?.select);
+          return target.listEntities(options);
+        };
+      },
+    });
+    const ledger = new TableLedger(spied, "live");
+    const naming = { tag: "0123456789abcdef", value: "fedcba9876543210" };
+    for (const [i, asOf] of ["2026-11-20", "2026-11-26", "2026-11-27"].entries()) {
+      // Items enough to take several chunks of a row, and namings.
+      const items = Array.from({ length: 400 }, (_, k) => ({ findingId: `pool:/subscriptions/${i}/resourcegroups/rg/providers/microsoft.batch/batchaccounts/a${k}/pools/p`, milestone: "overdue-1" }));
+      const entry = { ...told(`f${i}`, asOf), operationId: `op-${asOf}`, items, namedBy: [naming] };
+      await ledger.recordIntent(entry);
+      if (i > 0) await ledger.recordOutcome(entry, { status: "sent" }, `${asOf}T07:01:00Z`);
+    }
+    expect(await ledger.recordDelivery({ messageId: "op-2026-11-27", recipient: "alice@contoso.com", status: "Bounced", details: "no such mailbox", at: "2026-11-27T08:00:00Z" })).toBe("recorded");
+
+    const statusOf = ({ operationId, kind, recipient, owner, asOf, status, delivery }: OutboxEntry) => ({ operationId, kind, recipient, owner, asOf, status, ...(delivery ? { delivery } : {}) });
+    for (const filter of [{}, { status: "sent" as const, since: "2026-11-26" }, { since: "2026-11-27", orPending: true }]) {
+      selects.length = 0;
+      const statuses = await ledger.outboxStatuses(filter);
+      expect(selects.every((s) => Array.isArray(s) && !s.some((c: string) => c.startsWith("items") || c === "namedBy"))).toBe(true);
+      expect(byOperation(statuses)).toEqual(byOperation((await ledger.outbox(filter)).map(statusOf)));
+    }
+    expect((await ledger.outboxStatuses({ status: "sent" })).find((s) => s.operationId === "op-2026-11-27")?.delivery).toEqual({ status: "Bounced", at: "2026-11-27T08:00:00Z", details: "no such mailbox" });
+    expect(await ledger.outboxStatuses({ since: "2026-11-27", orPending: true })).toHaveLength(2);
+    await expect(ledger.outboxStatuses({ since: "2026-11-26' or PartitionKey ne '" })).rejects.toMatchObject({ code: "LEDGER.UNAVAILABLE" });
+  });
 });
+
+const byOperation = <T extends { operationId: string }>(entries: readonly T[]) => [...entries].sort((a, b) => a.operationId.localeCompare(b.operationId));
 
 describe("finding states forgotten (resolved long ago)", () => {
   it("are deleted from the sixteen partitions, the rest left; rows already gone (another process, a batch retried after it was applied) are no error", async () => {

@@ -1,6 +1,6 @@
 // "The process is killed here": wrappers around the ReminderLedger and EmailSender ports that throw ProcessKilled at a
 // chosen point of the send path, and after that refuse every call, as a dead process would make none.
-import type { DeliveryResult, EmailSender, FindingState, OutboxEntry, OutboxFilter, OutgoingEmail, ReminderLedger, RunRecord, DeliveryReport } from "../../src/core/ports.js";
+import type { DeliveryResult, EmailSender, FindingState, OutboxEntry, OutboxFilter, OutboxStatus, OutgoingEmail, ReminderLedger, RunRecord, DeliveryReport } from "../../src/core/ports.js";
 import type { ReminderHistory } from "../../src/core/schedule.js";
 
 export const CRASH_POINTS = ["before-intent", "after-intent", "after-accept", "after-outcome"] as const;
@@ -52,6 +52,10 @@ export class CrashingLedger implements ReminderLedger {
   outbox(filter?: OutboxFilter): Promise<OutboxEntry[]> {
     this.process.alive();
     return this.inner.outbox(filter);
+  }
+  outboxStatuses(filter?: OutboxFilter): Promise<OutboxStatus[]> {
+    this.process.alive();
+    return this.inner.outboxStatuses(filter);
   }
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
     this.process.reach("before-intent");

@@ -1,7 +1,7 @@
 // In-memory fakes of the reminder ports, with the same semantics as the Table ledger and the mail service, for
 // fast unit tests of the send protocol.
 import { historyKey } from "../../src/core/digestPlan.js";
-import type { DeliveryReport, DeliveryResult, EmailSender, FindingState, OutboxEntry, OutboxFilter, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
+import type { DeliveryReport, DeliveryResult, EmailSender, FindingState, OutboxEntry, OutboxFilter, OutboxStatus, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../../src/core/schedule.js";
 import { AuditError } from "../../src/core/errors.js";
 
@@ -24,6 +24,9 @@ export class MemoryLedger implements ReminderLedger {
     return [...this.entries.values()].filter(
       (e) => (!filter.status || e.status === filter.status) && (!filter.since || e.asOf >= filter.since || (filter.orPending === true && e.status === "pending")),
     );
+  }
+  async outboxStatuses(filter: OutboxFilter = {}): Promise<OutboxStatus[]> {
+    return (await this.outbox(filter)).map(({ operationId, kind, recipient, owner, asOf, status, delivery }) => ({ operationId, kind, recipient, owner, asOf, status, ...(delivery ? { delivery } : {}) }));
   }
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
     const existing = this.entries.get(entry.operationId);
