@@ -72,9 +72,7 @@ export class TableLedger implements ReminderLedger {
   }
 
   async histories(): Promise<Map<string, ReminderHistory>> {
-    const map = new Map<string, ReminderHistory>();
-    for (const e of await this.listSpread(this.historyRows)) map.set(historyKey(String(e.owner), String(e.findingId)), fromHistoryEntity(e));
-    return map;
+    return new Map(await this.listSpread(this.historyRows, (e) => [historyKey(String(e.owner), String(e.findingId)), fromHistoryEntity(e)] as const));
   }
 
   /** One (owner, finding) history by its keys; undefined when there is none yet. Only once the histories were moved. */
@@ -94,12 +92,12 @@ export class TableLedger implements ReminderLedger {
    * held: the memory of a run does not grow with the outbox's age.
    */
   async outbox(filter: OutboxFilter = {}): Promise<OutboxEntry[]> {
-    return (await this.list(`outbox-${this.mode}`, outboxQuery(filter))).map(fromOutboxEntity);
+    return this.list(`outbox-${this.mode}`, outboxQuery(filter), undefined, fromOutboxEntity);
   }
 
   /** Only the columns of an OutboxStatus are asked for (Table `$select`): not the items' chunks, nor the namings. */
   async outboxStatuses(filter: OutboxFilter = {}): Promise<OutboxStatus[]> {
-    return (await this.list(`outbox-${this.mode}`, outboxQuery(filter), OUTBOX_STATUS_COLUMNS)).map(fromOutboxStatusEntity);
+    return this.list(`outbox-${this.mode}`, outboxQuery(filter), OUTBOX_STATUS_COLUMNS, fromOutboxStatusEntity);
   }
 
   async recordIntent(entry: OutboxEntry): Promise<"recorded" | "exists"> {
@@ -238,7 +236,7 @@ export class TableLedger implements ReminderLedger {
   }
 
   async findingStates(): Promise<FindingState[]> {
-    return (await this.listSpread(FINDINGS)).map(fromFindingEntity);
+    return this.listSpread(FINDINGS, fromFindingEntity);
   }
 
   /**
@@ -304,13 +302,15 @@ export class TableLedger implements ReminderLedger {
    * builds until its rows were moved. A row in both (a move that stopped before it was recorded) is the newer one, the
    * sixteen's: nothing of this build writes the old one.
    */
-  private async listSpread(records: Spread): Promise<Entity[]> {
+  private async listSpread<T>(records: Spread, map: (e: Entity) => T): Promise<T[]> {
     const legacy = (await this.moved(records)) ? [] : await this.list(records.base);
+    // Each row is made what it is read as as it arrives: at 100,000 accounts the ledger's 45,000 histories, all held as
+    // the service's rows until the last arrived, added about 70 MB to the heap in the job's sending stage.
+    if (legacy.length === 0) return (await Promise.all(records.partitions.map((partition) => this.list(partition, "", undefined, map)))).flat();
     const rows = (await Promise.all(records.partitions.map((partition) => this.list(partition)))).flat();
-    if (legacy.length === 0) return rows;
     const moved = new Set(rows.map((e) => String(e.rowKey)));
     rows.push(...legacy.filter((e) => !moved.has(String(e.rowKey))));
-    return rows.sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey)));
+    return rows.sort((a, b) => String(a.rowKey).localeCompare(String(b.rowKey))).map(map);
   }
 
   /**
@@ -398,14 +398,26 @@ export class TableLedger implements ReminderLedger {
       .sort((a, b) => a.date.localeCompare(b.date));
   }
 
-  private async list(partition: string, extraFilter = "", select?: string[]): Promise<Entity[]> {
+  /**
+   * The partition's rows (those `extraFilter` keeps, only the `select` columns), each as `map` makes it when it arrives.
+   * An error of `map` (a row that is not what it should be) is thrown as it is: reading again would not mend it.
+   */
+  private async list<T = Entity>(partition: string, extraFilter = "", select?: string[], map: (e: Entity) => T = (e) => e as T): Promise<T[]> {
     await this.ensureTable();
-    const rows: Entity[] = [];
+    const rows: T[] = [];
+    let unreadable: { error: unknown } | undefined;
     try {
       const iterator = this.table.listEntities<Entity>({ queryOptions: { filter: `PartitionKey eq '${partition}'${extraFilter}`, ...(select ? { select } : {}) } });
-      for await (const e of iterator) rows.push(e as TableEntityResult<Entity>);
+      for await (const e of iterator) {
+        try {
+          rows.push(map(e as TableEntityResult<Entity>));
+        } catch (error) {
+          unreadable = { error };
+          throw error;
+        }
+      }
     } catch (error) {
-      throw unavailable("read", error);
+      throw unreadable ? unreadable.error : unavailable("read", error);
     }
     return rows;
   }
