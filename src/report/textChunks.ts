@@ -107,7 +107,8 @@ const PIECE_BYTES = PIECE_CHARS * 3;
 /**
  * Gzips pieces of text (joined as `coalesce` joins them) into blocks of `blockBytes` bytes, the last one shorter, and
  * hands each block to `take`, which answers once it is done with the block's bytes. At most two blocks are being taken
- * at once (one while the next is filled). Answers how many blocks were taken: at least one, since an empty text still makes a gzip member.
+ * at once (one while the next is filled). Answers how many blocks were taken: at least one, since an empty text still
+ * makes a gzip member.
  *
  * The buffers are reused: two the text is encoded into (each again once the compressor has consumed it) and two
  * blocks (each again once `take` has answered for it), so a block's bytes are valid only until its `take` answers. A
@@ -145,8 +146,7 @@ export async function gzipBlocks(pieces: Iterable<string>, blockBytes: number, t
       // A piece longer than PIECE_CHARS (coalesce passes one on as it is) is encoded into a buffer of its own.
       const bytes = piece.length <= PIECE_CHARS ? buffer.subarray(0, buffer.write(piece, "utf8")) : Buffer.from(piece, "utf8");
       // The write's callback comes once zlib has consumed the bytes (a failed write also fails the reading below).
-      const written = new Promise((resolve) => gzip.write(bytes, resolve));
-      consumed[slot] = written;
+      consumed[slot] = new Promise((resolve) => gzip.write(bytes, resolve));
     }
     gzip.end();
   };
