@@ -111,26 +111,30 @@ const PIECE_BYTES = PIECE_CHARS * 3;
  * makes a gzip member.
  *
  * The buffers are reused: two the text is encoded into (each again once the compressor has consumed it) and two
- * blocks (each again once `take` has answered for it), so a block's bytes are valid only until its `take` answers. A
- * stream pipeline makes a new buffer for every piece of text, every piece zlib writes, and every block. Each of them is
- * memory outside the heap that V8 frees only when it collects the buffer's small object, and most are freed only at a
- * full collection. At 100,000 accounts the report stage's buffers rose to 70-80 MB, and that stage set the whole
- * job's peak (docs/benchmarks.md, seventeenth pass).
+ * blocks (each again once `take` has answered for it), so a block's bytes are valid only until its `take` answers.
+ * A stream pipeline made a new buffer for every piece of text and every block (zlib's own output, in pieces of 16 KB,
+ * is still new each time, and copied into the blocks). Each is memory outside the heap that V8 frees only when it
+ * collects the buffer's small object, many of them only at a full collection. At 100,000 accounts the report stage's
+ * buffers rose to 70-80 MB, and that stage set the whole job's peak (docs/benchmarks.md, seventeenth pass).
  *
  * A failure anywhere ends it all, and the first one is thrown as it is: the pieces' own error, the compressor's, or
- * `take`'s. The pieces' iterator is then closed (its `finally` runs), and blocks already being taken are left to settle.
+ * `take`'s. The pieces' iterator is then closed (its `finally` runs), and the blocks already being taken are waited
+ * for first: none lands after the failure (a save tried again at once stages blocks of the same ids), and none is in
+ * use once this has answered.
  */
 export async function gzipBlocks(pieces: Iterable<string>, blockBytes: number, take: (block: Buffer) => Promise<unknown>): Promise<number> {
+  if (!Number.isInteger(blockBytes) || blockBytes < 1) throw new RangeError(`A block is a whole number of bytes, at least one, not ${blockBytes}`);
   const gzip = createGzip();
+  const taking = new Set<Promise<unknown>>();
+  // Each wakes the text's loop waiting for zlib to consume a buffer: a write held back when the stream is destroyed
+  // never calls back.
+  const wakes: Array<() => void> = [];
   let failure: { error: unknown } | undefined;
-  let stop!: (error: unknown) => void;
-  const stopped = new Promise<never>((_, reject) => (stop = reject));
-  stopped.catch(() => undefined);
   const fail = (error: unknown): undefined => {
     if (!failure) {
       failure = { error };
-      stop(error);
       gzip.destroy();
+      for (const wake of wakes) wake();
     }
     return undefined;
   };
@@ -141,19 +145,22 @@ export async function gzipBlocks(pieces: Iterable<string>, blockBytes: number, t
     let turn = 0;
     for (const piece of coalesce(pieces)) {
       const slot = turn++ % 2;
-      await Promise.race([consumed[slot], stopped]);
+      await consumed[slot];
+      if (failure) return;
       const buffer = buffers[slot] as Buffer;
       // A piece longer than PIECE_CHARS (coalesce passes one on as it is) is encoded into a buffer of its own.
       const bytes = piece.length <= PIECE_CHARS ? buffer.subarray(0, buffer.write(piece, "utf8")) : Buffer.from(piece, "utf8");
       // The write's callback comes once zlib has consumed the bytes (a failed write also fails the reading below).
-      consumed[slot] = new Promise((resolve) => gzip.write(bytes, resolve));
+      consumed[slot] = new Promise((resolve) => {
+        wakes[slot] = () => resolve(undefined);
+        gzip.write(bytes, resolve);
+      });
     }
     gzip.end();
   };
 
   const compress = async () => {
     const spare: Buffer[] = [];
-    const taking = new Set<Promise<unknown>>();
     let block: Buffer = Buffer.allocUnsafeSlow(blockBytes);
     let size = 0;
     let taken = 0;
@@ -184,6 +191,9 @@ export async function gzipBlocks(pieces: Iterable<string>, blockBytes: number, t
   };
 
   const [, taken] = await Promise.all([encode().catch(fail), compress().catch(fail)]);
-  if (failure) throw failure.error;
+  if (failure) {
+    await Promise.allSettled(taking);
+    throw failure.error;
+  }
   return taken ?? 0;
 }

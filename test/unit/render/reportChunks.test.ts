@@ -129,20 +129,19 @@ describe("gzipBlocks", () => {
     expect(buffers.size).toBe(2);
   });
 
-  it("makes one block of an empty text, a gzip member of nothing", async () => {
+  it("makes one block of an empty text, a gzip member of nothing, and refuses blocks of no bytes", async () => {
     const blocks: Buffer[] = [];
     expect(await gzipBlocks([], 1024, async (block) => blocks.push(Buffer.from(block)))).toBe(1);
     expect(gunzipSync(Buffer.concat(blocks)).toString("utf8")).toBe("");
+    await expect(gzipBlocks(["text"], 0, async () => undefined)).rejects.toThrow(RangeError);
   });
 
   it("throws the text's own error as it is", async () => {
-    const finished = { closed: false };
-    const failing = gzipBlocks(text(3_000, finished, 1_500), 4096, async () => undefined);
+    const failing = gzipBlocks(text(3_000, undefined, 1_500), 4096, async () => undefined);
     await expect(failing).rejects.toThrow("the renderer broke half way");
-    expect(finished.closed).toBe(true);
   });
 
-  it("a take that fails ends it: that error is thrown, and the text is made no further and closed", async () => {
+  it("a take that fails ends it: that error is thrown once the blocks being taken settled, the text made no further and closed", async () => {
     const finished = { closed: false };
     let made = 0;
     const counted = function* () {
@@ -152,12 +151,32 @@ describe("gzipBlocks", () => {
       }
     };
     let takes = 0;
+    let settled = 0;
     const failing = gzipBlocks(counted(), 4096, async () => {
-      if (++takes === 3) throw new Error("the service is busy");
+      const take = ++takes;
+      try {
+        // The second block is still being taken when the third fails.
+        if (take === 2) await new Promise((resolve) => setTimeout(resolve, 50));
+        if (take === 3) throw new Error("the service is busy");
+      } finally {
+        settled++;
+      }
+    });
+    await expect(failing).rejects.toThrow("the service is busy");
+    expect(settled).toBe(takes);
+    expect(finished.closed).toBe(true);
+    expect(made).toBeLessThan(3_000);
+  });
+
+  it("a take that fails while the compressor waits for room ends it too (the held write is woken)", async () => {
+    const finished = { closed: false };
+    // The first block's take answers late, so the compressor's output piles up and its writes are held back.
+    const failing = gzipBlocks(text(3_000, finished), 4096, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw new Error("the service is busy");
     });
     await expect(failing).rejects.toThrow("the service is busy");
     expect(finished.closed).toBe(true);
-    expect(made).toBeLessThan(3_000);
   });
 });
 
