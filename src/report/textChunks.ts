@@ -126,15 +126,19 @@ export async function gzipBlocks(pieces: Iterable<string>, blockBytes: number, t
   if (!Number.isInteger(blockBytes) || blockBytes < 1) throw new RangeError(`A block is a whole number of bytes, at least one, not ${blockBytes}`);
   const gzip = createGzip();
   const taking = new Set<Promise<unknown>>();
-  // Each wakes the text's loop waiting for zlib to consume a buffer: a write held back when the stream is destroyed
-  // never calls back.
-  const wakes: Array<() => void> = [];
   let failure: { error: unknown } | undefined;
+  // Rejected on a failure, for the text's loop waiting for zlib to consume a buffer (a write held back when the stream
+  // is destroyed never calls back). Raced against every wait: each race leaves a reaction on it until the end (about
+  // 20,000 at 100,000 accounts), but waking the loop by hand instead raised the report stage's buffers from 14 to 43 MB
+  // in the 10,000-account job (two runs each, docs/benchmarks.md, seventeenth pass), for reasons not found.
+  let stop!: (error: unknown) => void;
+  const stopped = new Promise<never>((_, reject) => (stop = reject));
+  stopped.catch(() => undefined);
   const fail = (error: unknown): undefined => {
     if (!failure) {
       failure = { error };
+      stop(error);
       gzip.destroy();
-      for (const wake of wakes) wake();
     }
     return undefined;
   };
@@ -145,16 +149,12 @@ export async function gzipBlocks(pieces: Iterable<string>, blockBytes: number, t
     let turn = 0;
     for (const piece of coalesce(pieces)) {
       const slot = turn++ % 2;
-      await consumed[slot];
-      if (failure) return;
+      await Promise.race([consumed[slot], stopped]);
       const buffer = buffers[slot] as Buffer;
       // A piece longer than PIECE_CHARS (coalesce passes one on as it is) is encoded into a buffer of its own.
       const bytes = piece.length <= PIECE_CHARS ? buffer.subarray(0, buffer.write(piece, "utf8")) : Buffer.from(piece, "utf8");
       // The write's callback comes once zlib has consumed the bytes (a failed write also fails the reading below).
-      consumed[slot] = new Promise((resolve) => {
-        wakes[slot] = () => resolve(undefined);
-        gzip.write(bytes, resolve);
-      });
+      consumed[slot] = new Promise((resolve) => gzip.write(bytes, resolve));
     }
     gzip.end();
   };
