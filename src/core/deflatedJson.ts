@@ -101,3 +101,35 @@ export class DeflatedList<T> {
     return this.#store.bytes;
   }
 }
+
+/**
+ * Holds the array at `object[key]` deflated (a DeflatedList) behind an enumerable accessor in its place, so the object
+ * reads, spreads and serialises (JSON.stringify, the report's streamed JSON) as one with the array would. A read gives
+ * the array inflated and frozen (a reader that changed it would lose the change once it is collected), the same one
+ * for as long as something holds it (a weak reference: the store keeps none); assigning an array holds that instead,
+ * as a plain value. An absent key, or a value that is not an array, is left as it is. Answers the bytes held.
+ */
+export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string): number {
+  const value: unknown = object[key];
+  if (!Array.isArray(value)) return 0;
+  const list = new DeflatedList(value);
+  let last: WeakRef<readonly unknown[]> | undefined;
+  Object.defineProperty(object, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      let read = last?.deref();
+      if (read === undefined) {
+        read = Object.freeze(list.read());
+        last = new WeakRef(read);
+      }
+      return read;
+    },
+    set(replacement: unknown) {
+      list.clear();
+      last = undefined;
+      Object.defineProperty(object, key, { value: replacement, enumerable: true, configurable: true, writable: true });
+    },
+  });
+  return list.bytes;
+}

@@ -2,7 +2,8 @@
 // store's buffers, until the store is cleared.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DeflatedList, DeflatedStore } from "../../../src/core/deflatedJson.js";
+import { DeflatedList, DeflatedStore, holdArrayDeflated } from "../../../src/core/deflatedJson.js";
+import { jsonChunks } from "../../../src/report/textChunks.js";
 
 describe("the deflated store", () => {
   it("reads back every value as it was put, across its buffers and beside one larger than a buffer", () => {
@@ -47,5 +48,51 @@ describe("the deflated list", () => {
     list.clear();
     expect(list.read()).toStrictEqual([]);
     expect(new DeflatedList([]).read()).toStrictEqual([]);
+  });
+});
+
+describe("an array held deflated in its object", () => {
+  const coverage = () => ({
+    complete: false,
+    accounts: Array.from({ length: 12_345 }, (_, i) => ({ id: `/subscriptions/s${i % 40}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/a${i}`, status: i % 9 === 0 ? "failed" : "audited", reason: i % 9 === 0 ? "403" : undefined, pools: "batch-api" })),
+    unjudged: [{ rule: "r1", accountId: "a", pools: 2, missing: ["vmSize"], reason: "not carried" }],
+    problems: [] as string[],
+  });
+
+  it("reads, spreads and serialises as the plain object did, and holds far less than its JSON", () => {
+    const plain = coverage();
+    const held = coverage();
+    const bytes = holdArrayDeflated(held, "accounts");
+    expect(bytes).toBeGreaterThan(0);
+    // Its store takes 64 KB at a time: the accounts' JSON is several of those.
+    expect(bytes).toBeLessThan(JSON.stringify(plain.accounts).length / 4);
+    expect(holdArrayDeflated(held, "unjudged")).toBeGreaterThan(0);
+    expect(JSON.stringify(held)).toBe(JSON.stringify(plain));
+    expect([...jsonChunks({ coverage: held })].join("")).toBe(JSON.stringify({ coverage: plain }, null, 2));
+    expect(Object.keys(held)).toStrictEqual(Object.keys(plain));
+    const spread = { ...held };
+    expect(Object.getOwnPropertyDescriptor(spread, "accounts")?.value).toStrictEqual(JSON.parse(JSON.stringify(plain.accounts)));
+    expect(held.accounts.filter((a) => a.status === "failed")).toHaveLength(plain.accounts.filter((a) => a.status === "failed").length);
+  });
+
+  it("gives the same frozen array while it is held, and holds an assigned one as it is", () => {
+    const held = coverage();
+    holdArrayDeflated(held, "accounts");
+    const first = held.accounts;
+    expect(held.accounts).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => first.push(first[0] as (typeof first)[number])).toThrow(TypeError);
+    const replacement = [first[1] as (typeof first)[number]];
+    held.accounts = replacement;
+    expect(held.accounts).toBe(replacement);
+    expect(Object.getOwnPropertyDescriptor(held, "accounts")).toMatchObject({ value: replacement, writable: true, enumerable: true });
+  });
+
+  it("leaves a key that holds no array as it is", () => {
+    const object: { list?: number[]; text: string } = { text: "x" };
+    expect(holdArrayDeflated(object, "list")).toBe(0);
+    expect(holdArrayDeflated(object, "text")).toBe(0);
+    expect(Object.getOwnPropertyDescriptor(object, "text")).toMatchObject({ value: "x", writable: true });
+    expect("list" in object).toBe(false);
   });
 });
