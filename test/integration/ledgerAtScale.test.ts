@@ -86,6 +86,48 @@ describe("finding states over sixteen partitions", () => {
     expect(byId(await ledger.findingStates())).toEqual(byId(states));
   });
 
+  it("are read four partitions at a time, every row once, in partition order", async () => {
+    const table = ledgerTable();
+    await new TableLedger(table).saveFindingStates(Array.from({ length: 450 }, (_, i) => state(i)));
+    // The same client, with each partition's listing counted from its first page asked for to its last one read.
+    let listing = 0;
+    let most = 0;
+    const partitionsListed: string[] = [];
+    const counted = new Proxy(table, {
+      get(target, key) {
+        if (key !== "listEntities") {
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        }
+        return (...args: Parameters<TableClient["listEntities"]>) => {
+          const filter = args[0]?.queryOptions?.filter ?? "";
+          const rows = target.listEntities(...args);
+          return (async function* () {
+            listing++;
+            most = Math.max(most, listing);
+            partitionsListed.push(/PartitionKey eq '([^']+)'/.exec(filter)?.[1] ?? filter);
+            try {
+              yield* rows;
+            } finally {
+              listing--;
+            }
+          })();
+        };
+      },
+    });
+
+    const read = await new TableLedger(counted).findingStates();
+
+    expect(read).toHaveLength(450);
+    expect(new Set(read.map((s) => s.findingId)).size).toBe(450);
+    const spread = partitionsListed.filter((p) => p.startsWith("finding-"));
+    expect(spread).toHaveLength(16);
+    expect(most).toBe(4);
+    // Each partition's rows come in its order (finding-0 first), however the reads interleave.
+    const partitionOfRow = read.map((s) => `finding-${hashKey(s.findingId).slice(0, 1)}`);
+    expect(partitionOfRow).toEqual([...partitionOfRow].sort());
+  });
+
   it("an earlier build's states are read as they are, and the next save moves them all: none is lost, and the earlier build's rows stay as they were", async () => {
     const table = ledgerTable();
     await table.createTable();
