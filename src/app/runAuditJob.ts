@@ -159,7 +159,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     // table a second time after the audit, that read, on top of the report, raised tracking's peak by tens of MB in
     // the job a week on (docs/benchmarks.md, fifteenth pass).
     const { known, accountsWithOpenPoolFindings, accountsWithOpenRuleFindings } = await statesBeforeTheAudit(tenantLedger);
-    const found = await auditTenant(
+    // Let go once tracked: tracking's report is a copy when it adds scopes, and the audit's would keep its lists.
+    let found: AuditReport | undefined = await auditTenant(
       {
         inventory: ctx.inventory,
         certificates: ctx.certificates,
@@ -196,6 +197,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       throw new AuditError("LOCK.HELD", "The run lost its lock during the audit (storage did not renew the lease); it stops before tracking: nothing was tracked or sent, and the next run audits again", { retryable: true });
     }
     const progress = await trackFindings(tenantLedger, found, known.read());
+    found = undefined;
     known.clear();
     // With the scopes the ledger knew and this run no longer saw added to its coverage.
     const audited = progress.report;
@@ -205,7 +207,10 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     // or twice: held deflated to the end of the run. At 100,000 accounts they were an entry per account and about two
     // rule-and-account pairs per account, some 30 MB of the heap held through the sending and the report
     // (docs/benchmarks.md, eighteenth pass).
-    const coverageBytes = holdArrayDeflated(audited.coverage, "accounts") + holdArrayDeflated(audited.coverage, "unjudged");
+    const coverageBytes =
+      holdArrayDeflated(audited.coverage, "accounts", ["subscriptionId", "status", "pools", "poolsReason"]) +
+      // Most pairs say the same thing: their rule, missing list and reason are shared again on read, as the audit made them.
+      holdArrayDeflated(audited.coverage, "unjudged", ["rule", "missing", "reason"]);
     log.info("tracking finished", { resolved: progress.resolved.length, coverageBytes });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);

@@ -105,11 +105,13 @@ export class DeflatedList<T> {
 /**
  * Holds the array at `object[key]` deflated (a DeflatedList) behind an enumerable accessor in its place, so the object
  * reads, spreads and serialises (JSON.stringify, the report's streamed JSON) as one with the array would. A read gives
- * the array inflated and frozen (a reader that changed it would lose the change once it is collected), the same one
- * for as long as something holds it (a weak reference: the store keeps none); assigning an array holds that instead,
- * as a plain value. An absent key, or a value that is not an array, is left as it is. Answers the bytes held.
+ * the array inflated and frozen (only the array: a reader that changed an entry would lose the change once it is
+ * collected), the same one for as long as something holds it (a weak reference: the store keeps none); assigning an
+ * array holds that instead, as a plain value. The entries' fields named in `share` are shared again on each read, one
+ * value per distinct JSON (inflated, every entry would hold a copy of what the array held once). An absent key, or a
+ * value that is not an array, is left as it is. Answers the bytes held.
  */
-export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string): number {
+export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string, share: readonly string[] = []): number {
   const value: unknown = object[key];
   if (!Array.isArray(value)) return 0;
   const list = new DeflatedList(value);
@@ -120,16 +122,34 @@ export function holdArrayDeflated<O extends object>(object: O, key: keyof O & st
     get() {
       let read = last?.deref();
       if (read === undefined) {
-        read = Object.freeze(list.read());
+        read = Object.freeze(shareFields(list.read(), share));
         last = new WeakRef(read);
       }
       return read;
     },
     set(replacement: unknown) {
       list.clear();
-      last = undefined;
       Object.defineProperty(object, key, { value: replacement, enumerable: true, configurable: true, writable: true });
     },
   });
   return list.bytes;
+}
+
+/** The entries with each of their `fields` one value per distinct JSON across them. */
+function shareFields<T>(entries: T[], fields: readonly string[]): T[] {
+  if (fields.length === 0) return entries;
+  const seen = new Map<string, unknown>();
+  for (const entry of entries) {
+    if (entry === null || typeof entry !== "object") continue;
+    const record = entry as Record<string, unknown>;
+    for (const field of fields) {
+      const value = record[field];
+      if (value === undefined) continue;
+      const text = `${field}\u0000${typeof value === "string" ? value : JSON.stringify(value)}`;
+      const first = seen.get(text);
+      if (first === undefined) seen.set(text, value);
+      else record[field] = first;
+    }
+  }
+  return entries;
 }

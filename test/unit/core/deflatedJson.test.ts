@@ -88,6 +88,19 @@ describe("an array held deflated in its object", () => {
     expect(Object.getOwnPropertyDescriptor(held, "accounts")).toMatchObject({ value: replacement, writable: true, enumerable: true });
   });
 
+  it("shares the named fields again on read, one value per distinct JSON, and leaves the others apart", () => {
+    const missing = ["currentNodeCommunicationMode"];
+    const object = { unjudged: Array.from({ length: 3_000 }, (_, i) => ({ rule: `r${i % 2}`, accountId: `a${i}`, missing: i % 3 === 0 ? ["vmSize"] : missing, tags: ["t"] })) };
+    const plain = JSON.parse(JSON.stringify(object)) as typeof object;
+    holdArrayDeflated(object, "unjudged", ["missing"]);
+    const read = object.unjudged;
+    expect(read).toStrictEqual(plain.unjudged);
+    expect(read[1]?.missing).toBe(read[2]?.missing);
+    expect(read[0]?.missing).toBe(read[3]?.missing);
+    expect(read[0]?.missing).not.toBe(read[1]?.missing);
+    expect(read[1]?.tags).not.toBe(read[2]?.tags);
+  });
+
   it("leaves a key that holds no array as it is", () => {
     const object: { list?: number[]; text: string } = { text: "x" };
     expect(holdArrayDeflated(object, "list")).toBe(0);
