@@ -300,7 +300,7 @@ export class TableLedger implements ReminderLedger {
   }
 
   /**
-   * Every row of a spread record type, from its sixteen partitions at once, and from the one partition of earlier
+   * Every row of a spread record type, from its sixteen partitions (`eachPartition`), and from the one partition of earlier
    * builds until its rows were moved. A row in both (a move that stopped before it was recorded) is the newer one, the
    * sixteen's: nothing of this build writes the old one.
    */
@@ -344,7 +344,7 @@ export class TableLedger implements ReminderLedger {
       if (legacy.length > 0) {
         // What an earlier move that stopped short (or another process) already created is left out, so that a move
         // run again costs what is still missing, not a refused batch and a hundred single creates per batch.
-        const present = new Set((await Promise.all(records.partitions.map((partition) => this.list(partition, "", ["RowKey"])))).flat().map((e) => String(e.rowKey)));
+        const present = new Set((await this.eachPartition(records, (partition) => this.list(partition, "", ["RowKey"]))).map((e) => String(e.rowKey)));
         const copies = legacy
           .filter((e) => !present.has(String(e.rowKey)))
           .map(({ etag: _etag, timestamp: _timestamp, partitionKey: _partition, ...row }) => ({ ...row, partitionKey: partitionOf(records, String(row.rowKey)), rowKey: String(row.rowKey) }));

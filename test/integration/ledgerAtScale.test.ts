@@ -86,46 +86,65 @@ describe("finding states over sixteen partitions", () => {
     expect(byId(await ledger.findingStates())).toEqual(byId(states));
   });
 
-  it("are read four partitions at a time, every row once, in partition order", async () => {
-    const table = ledgerTable();
-    await new TableLedger(table).saveFindingStates(Array.from({ length: 450 }, (_, i) => state(i)));
-    // The same client, with each partition's listing counted from its first page asked for to its last one read.
-    let listing = 0;
-    let most = 0;
-    const partitionsListed: string[] = [];
-    const counted = new Proxy(table, {
+  /**
+   * The same client, with each partition's listing counted from its first page asked for to its last one read;
+   * `finding-0` answers last (its first page waits), and `failing` partitions fail as the service would.
+   */
+  function countedListings(table: TableClient, failing: readonly string[] = []) {
+    const seen = { listing: 0, most: 0, partitions: [] as string[] };
+    const client = new Proxy(table, {
       get(target, key) {
         if (key !== "listEntities") {
           const value: unknown = Reflect.get(target, key, target);
           return typeof value === "function" ? value.bind(target) : value;
         }
         return (...args: Parameters<TableClient["listEntities"]>) => {
-          const filter = args[0]?.queryOptions?.filter ?? "";
+          const partition = /PartitionKey eq '([^']+)'/.exec(args[0]?.queryOptions?.filter ?? "")?.[1] ?? "";
           const rows = target.listEntities(...args);
           return (async function* () {
-            listing++;
-            most = Math.max(most, listing);
-            partitionsListed.push(/PartitionKey eq '([^']+)'/.exec(filter)?.[1] ?? filter);
+            seen.listing++;
+            seen.most = Math.max(seen.most, seen.listing);
+            seen.partitions.push(partition);
             try {
+              if (partition === "finding-0") await new Promise((resolve) => setTimeout(resolve, 200));
+              if (failing.includes(partition)) throw Object.assign(new Error("The server is busy"), { name: "RestError", statusCode: 503 });
               yield* rows;
             } finally {
-              listing--;
+              seen.listing--;
             }
           })();
         };
       },
     });
+    return { client, seen };
+  }
 
-    const read = await new TableLedger(counted).findingStates();
+  it("are read four partitions at a time, every row once, in partition order", async () => {
+    const table = ledgerTable();
+    await new TableLedger(table).saveFindingStates(Array.from({ length: 450 }, (_, i) => state(i)));
+    const { client, seen } = countedListings(table);
+
+    const read = await new TableLedger(client).findingStates();
 
     expect(read).toHaveLength(450);
     expect(new Set(read.map((s) => s.findingId)).size).toBe(450);
-    const spread = partitionsListed.filter((p) => p.startsWith("finding-"));
-    expect(spread).toHaveLength(16);
-    expect(most).toBe(4);
-    // Each partition's rows come in its order (finding-0 first), however the reads interleave.
+    expect(seen.partitions.filter((p) => p.startsWith("finding-"))).toHaveLength(16);
+    expect(seen.most).toBe(4);
+    // Each partition's rows in its order (finding-0 first, though it answered last).
     const partitionOfRow = read.map((s) => `finding-${hashKey(s.findingId).slice(0, 1)}`);
+    expect(partitionOfRow[0]).toBe("finding-0");
     expect(partitionOfRow).toEqual([...partitionOfRow].sort());
+  });
+
+  it("a partition that cannot be read fails the whole read as the ledger being unavailable, and starts no further partition", async () => {
+    const table = ledgerTable();
+    await new TableLedger(table).saveFindingStates(Array.from({ length: 100 }, (_, i) => state(i)));
+    const { client, seen } = countedListings(table, ["finding-1"]);
+
+    await expect(new TableLedger(client).findingStates()).rejects.toMatchObject({ code: "LEDGER.UNAVAILABLE" });
+    // The four first partitions were started; after the failure, no more.
+    expect(seen.partitions.filter((p) => p.startsWith("finding-")).length).toBeLessThan(16);
+    expect(seen.listing).toBe(0);
   });
 
   it("an earlier build's states are read as they are, and the next save moves them all: none is lost, and the earlier build's rows stay as they were", async () => {
