@@ -191,7 +191,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const kitRecipeBytes = holdKitRecipesDeflated(found.findings);
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete, kitRecipeBytes });
 
-    // Tracking writes every state from the read made before the audit. A run whose lock lapsed meanwhile (storage did
+    // Tracking writes what changed from the read made before the audit. A run whose lock lapsed meanwhile (storage did
     // not renew the lease: another run may hold it now, and may have tracked) writes none, and sends nothing.
     if (!lock.held()) {
       throw new AuditError("LOCK.HELD", "The run lost its lock during the audit (storage did not renew the lease); it stops before tracking: nothing was tracked or sent, and the next run audits again", { retryable: true });

@@ -1,9 +1,10 @@
 // ReminderLedger over Azure Table Storage (@azure/data-tables). One table, partitions by record type and mode:
 //   history-<mode>-<0..f>  one entity per (owner, finding): when they were last told, which milestone (SPREAD)
 //   outbox-<mode>   one entity per message: intent before sending, outcome after
-//   finding-<0..f>  one entity per finding: first seen, last seen, resolved (SPREAD)
+//   finding-<0..f>  one entity per finding: first seen, last seen, not seen since, resolved (SPREAD)
 //   history-<mode>, finding   the same, as builds before the spread kept them, left as they were when moved
-//   meta            one entity per spread record type: that the earlier build's rows were moved
+//   meta            one entity per spread record type: that the earlier build's rows were moved; and the day of the
+//                   last tracking of the finding states (TRACKED_ROW)
 //   run             one entity per day: counts, for trends
 //   status-reads    one entity per batch of status reads (a recovery), for the hourly read limit across runs
 // Keys are hashes: Table keys may not hold '/', '#', '?' or control characters, and resource ids do.
@@ -17,6 +18,7 @@ import { groupBy } from "../core/findings.js";
 import { DELIVERY_REPORT_STATUSES, type DeliveryReport, type FindingState, type OutboxEntry, type OutboxFilter, type OutboxStatus, type ReminderLedger, type RunRecord } from "../core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../core/schedule.js";
 import { historyKey } from "../core/digestPlan.js";
+import { asTracked } from "../core/trackFindings.js";
 
 type Entity = Record<string, unknown>;
 /** Not per mode: the live and redirect ledgers share the mail service, and so its status-read limit. */
@@ -59,6 +61,8 @@ function partitionOf(records: Spread, rowKey: string): string {
 
 const FINDINGS = spread("finding");
 const MOVED_PARTITION = "meta";
+/** In `meta`: the day the last tracking recorded (`saveFindingStates`), which open states not written since were seen. */
+const TRACKED_ROW = "finding-tracked";
 
 export class TableLedger implements ReminderLedger {
   private ready: Promise<void> | undefined;
@@ -238,7 +242,21 @@ export class TableLedger implements ReminderLedger {
   }
 
   async findingStates(): Promise<FindingState[]> {
-    return this.listSpread(FINDINGS, fromFindingEntity);
+    const trackedOn = await this.trackedOn();
+    return this.listSpread(FINDINGS, (e) => asTracked(fromFindingEntity(e), trackedOn));
+  }
+
+  /** The day the last tracking recorded; none before the first (or from a build before it was recorded). */
+  private async trackedOn(): Promise<string | undefined> {
+    await this.ensureTable();
+    try {
+      const day = (await this.table.getEntity<Entity>(MOVED_PARTITION, TRACKED_ROW)).day;
+      // Not a day (written by hand?): the states' own days, which can only understate when they were last seen.
+      return typeof day === "string" && isIsoDay(day) ? day : undefined;
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return undefined;
+      throw unavailable("read", error);
+    }
   }
 
   /**
@@ -246,7 +264,7 @@ export class TableLedger implements ReminderLedger {
    * atomic and far fewer round trips than one call per finding; a few go at once (each names other rows, so their
    * order does not matter): at 45,000 findings, 450 batches one after the other spent about 10 s waiting on round trips.
    */
-  async saveFindingStates(given: FindingState[]): Promise<void> {
+  async saveFindingStates(given: FindingState[], trackedOn?: string): Promise<void> {
     await this.moveOnce(FINDINGS);
     // A batch may not name one row twice (the service refuses the whole batch), so a finding given twice is written
     // once, as last given.
@@ -255,6 +273,8 @@ export class TableLedger implements ReminderLedger {
     await eachConcurrently(batchesByPartition([...states.keys()], (rowKey) => partitionOf(FINDINGS, rowKey)), WRITES_IN_FLIGHT, async (batch) => {
       await this.write(() => this.table.submitTransaction(batch.map((rowKey) => ["upsert", toFindingEntity(states.get(rowKey) as FindingState), "Replace"])));
     });
+    // Only once every state is written: a stop before leaves the day before, which understates, never overstates.
+    if (trackedOn !== undefined) await this.write(() => this.table.upsertEntity({ partitionKey: MOVED_PARTITION, rowKey: TRACKED_ROW, day: trackedOn }, "Replace"));
   }
 
   async forgetFindingStates(findingIds: readonly string[]): Promise<void> {
@@ -514,7 +534,7 @@ function batchesByPartition<T>(rows: readonly T[], partitionOfRow: (row: T) => s
 
 function toFindingEntity(s: FindingState): KeyedEntity {
   const rowKey = hashKey(s.findingId);
-  return { partitionKey: partitionOf(FINDINGS, rowKey), rowKey, ...s, owners: JSON.stringify(s.owners), resolvedOn: s.resolvedOn ?? "" };
+  return { partitionKey: partitionOf(FINDINGS, rowKey), rowKey, ...s, owners: JSON.stringify(s.owners), notSeenSince: s.notSeenSince ?? "", resolvedOn: s.resolvedOn ?? "" };
 }
 
 function fromFindingEntity(e: Entity): FindingState {
@@ -529,6 +549,7 @@ function fromFindingEntity(e: Entity): FindingState {
     owners: JSON.parse(String(e.owners ?? "[]")) as string[],
     firstSeen: String(e.firstSeen),
     lastSeen: String(e.lastSeen),
+    ...(e.notSeenSince ? { notSeenSince: String(e.notSeenSince) } : {}),
     ...(e.resolvedOn ? { resolvedOn: String(e.resolvedOn) } : {}),
   };
 }

@@ -228,7 +228,18 @@ export interface FindingState {
   severity: string;
   owners: string[];
   firstSeen: string;
+  /**
+   * The day of the last tracking that saw it. Stored only when something else about the finding changes, or when it
+   * stops being seen (`notSeenSince`): an open state seen again as it was is not written, and the ledger gives the
+   * day of its last tracking for it (`asTracked`).
+   */
   lastSeen: string;
+  /**
+   * Open, and not seen by the trackings since this day (its account, subscription or rule could not be read or
+   * judged, or the run no longer saw its scope): `lastSeen` is exactly as stored. Absent on a state seen by the last
+   * tracking.
+   */
+  notSeenSince?: string;
   resolvedOn?: string;
 }
 
@@ -298,8 +309,14 @@ export interface ReminderLedger {
    * EMAIL_PER_MINUTE and EMAIL_PER_HOUR are the mail resource's, whatever mode sent.
    */
   acceptedSince(isoTime: string): Promise<string[]>;
+  /** Every finding's state, `lastSeen` as `asTracked` gives it by the day the last tracking recorded. */
   findingStates(): Promise<FindingState[]>;
-  saveFindingStates(states: FindingState[]): Promise<void>;
+  /**
+   * Writes these states; then, given `trackedOn`, records it as the day of the last tracking: every open state without
+   * `notSeenSince` was seen that day, written or not. A stop in between leaves the day before, which understates when
+   * the states not written were last seen, never overstates it.
+   */
+  saveFindingStates(states: FindingState[], trackedOn?: string): Promise<void>;
   /** Deletes these findings' states (resolved long ago: trackFindings); one already gone is no error. */
   forgetFindingStates(findingIds: readonly string[]): Promise<void>;
   recordRun(run: RunRecord): Promise<void>;

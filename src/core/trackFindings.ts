@@ -32,21 +32,34 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   const gone = [...previous.values()].filter((state) => !state.resolvedOn && !current.has(state.findingId));
   const resolvable = resolvableAccounts(report, gone);
 
+  // What is written: states that change. An open finding seen again as it was is not (at 100,000 accounts, 45,000
+  // rows rewritten every day for their last-seen day alone); the day this tracking records says it was seen.
   const updates: FindingState[] = [];
+  // This run's states of those not written, their `lastSeen` today.
+  const seenAgain: FindingState[] = [];
   let newFindings = 0;
   for (const f of report.findings) {
     const before = previous.get(f.id);
     const open = before !== undefined && !before.resolvedOn;
     if (!open) newFindings++;
     // Carried by the audit as last seen (it could not check it): its state stands, `lastSeen` the last run that saw it.
-    if (f.notRechecked && open) continue;
-    updates.push(toState(f, open ? before.firstSeen : asOf, asOf));
+    if (f.notRechecked && open) {
+      if (before.notSeenSince === undefined) updates.push(notSeen(before, asOf));
+      continue;
+    }
+    if (open && before.notSeenSince === undefined && unchanged(before, f)) seenAgain.push({ ...before, lastSeen: asOf });
+    else updates.push(toState(f, open ? before.firstSeen : asOf, asOf));
   }
 
   const resolved: FindingState[] = [];
   for (const state of gone) {
-    if (!resolvable(state)) continue;
-    const done = { ...state, resolvedOn: asOf };
+    if (!resolvable(state)) {
+      // Open, and not seen: its last-seen day is kept as it is from here, whatever later trackings record.
+      if (state.notSeenSince === undefined) updates.push(notSeen(state, asOf));
+      continue;
+    }
+    const { notSeenSince: _notSeenSince, ...lastKnown } = state;
+    const done = { ...lastKnown, resolvedOn: asOf };
     resolved.push(done);
     updates.push(done);
   }
@@ -55,7 +68,7 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
     [...previous.values()].filter((s): s is FindingState & { resolvedOn: string } => s.resolvedOn !== undefined && daysBetween(s.resolvedOn, asOf) > KEPT_DAYS && !current.has(s.findingId)),
     (s) => s.resolvedOn,
   ).map((s) => s.findingId);
-  await ledger.saveFindingStates(updates);
+  await ledger.saveFindingStates(updates, asOf);
   // Housekeeping: a delete that fails loses nothing (the next run deletes them), so it does not fail the run.
   let forgetProblem: string | undefined;
   try {
@@ -65,7 +78,7 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   }
   const states = new Map(previous);
   for (const id of forgotten) states.delete(id);
-  for (const u of updates) states.set(u.findingId, u);
+  for (const u of [...updates, ...seenAgain]) states.set(u.findingId, u);
   return { resolved, newFindings, states: [...states.values()], forgotten: forgetProblem ? 0 : forgotten.length, ...(forgetProblem ? { forgetProblem } : {}), report };
 }
 
@@ -166,6 +179,34 @@ export function withScopesNoLongerVisible(report: AuditReport, states: readonly 
       accountsFailed: report.summary.accountsFailed + addedAccounts,
     },
   };
+}
+
+/**
+ * A stored state as the ledger gives it: one open and seen by the last tracking (no `notSeenSince`) was seen on that
+ * tracking's day (`trackedOn`, the ledger's record of it), whether or not its row was written then.
+ */
+export function asTracked(stored: FindingState, trackedOn: string | undefined): FindingState {
+  if (trackedOn === undefined || stored.resolvedOn !== undefined || stored.notSeenSince !== undefined || trackedOn <= stored.lastSeen) return stored;
+  return { ...stored, lastSeen: trackedOn };
+}
+
+function notSeen(state: FindingState, asOf: string): FindingState {
+  return { ...state, notSeenSince: asOf };
+}
+
+/** Whether the finding is as its open state has it (every field a state keeps but the days). */
+function unchanged(state: FindingState, f: Finding): boolean {
+  const owners = f.owners ?? [];
+  return (
+    state.kind === f.kind &&
+    state.resourceId === f.resourceId &&
+    state.accountId === f.accountId &&
+    state.accountName === f.accountName &&
+    state.subscriptionId === f.subscriptionId &&
+    state.severity === f.severity &&
+    state.owners.length === owners.length &&
+    state.owners.every((address, i) => address === owners[i]!.address)
+  );
 }
 
 function toState(f: Finding, firstSeen: string, lastSeen: string): FindingState {

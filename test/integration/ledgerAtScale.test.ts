@@ -86,6 +86,46 @@ describe("finding states over sixteen partitions", () => {
     expect(byId(await ledger.findingStates())).toEqual(byId(states));
   });
 
+  it("are read with the last tracking's day as the last-seen day of the open states it did not write; one not seen since keeps its own, and a day that is not one is not used", async () => {
+    const table = ledgerTable();
+    const ledger = new TableLedger(table);
+    const notSeen = state(1, { lastSeen: "2026-11-28", notSeenSince: "2026-11-29" });
+    const resolved = state(2, { resolvedOn: "2026-12-02" });
+    await ledger.saveFindingStates([state(0), notSeen, resolved], "2026-12-01");
+    // A later tracking that wrote nothing: only its day.
+    const calls: string[] = [];
+    await new TableLedger(spyingOnQueries(table, [], calls)).saveFindingStates([], "2026-12-05");
+    expect(calls).not.toContain("submitTransaction");
+    expect(calls.filter((c) => c === "upsertEntity")).toHaveLength(1);
+
+    const expected = [{ ...state(0), lastSeen: "2026-12-05" }, notSeen, resolved];
+    // Read by another process, as the next run would.
+    expect(byId(await new TableLedger(table).findingStates())).toEqual(byId(expected));
+    // As stored: the open state's row still says the day it was written.
+    const stored = await table.getEntity<Record<string, unknown>>(`finding-${hashKey(state(0).findingId)[0]}`, hashKey(state(0).findingId));
+    expect(stored.lastSeen).toBe("2026-12-01");
+
+    await table.upsertEntity({ partitionKey: "meta", rowKey: "finding-tracked", day: "soon" }, "Replace");
+    expect(byId(await new TableLedger(table).findingStates())).toEqual(byId([state(0), notSeen, resolved]));
+  });
+
+  it("a stop after the states are written and before the day: a later process reads those not written as seen on the tracking before", async () => {
+    const table = ledgerTable();
+    await new TableLedger(table).saveFindingStates([state(0), state(1)], "2026-12-01");
+    // The process stops at the day's write: everything before it landed.
+    const stopping = new Proxy(table, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (key === "upsertEntity") return () => Promise.reject(new Error("killed"));
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const notSeen = { ...state(1), notSeenSince: "2026-12-02" };
+    await expect(new TableLedger(stopping).saveFindingStates([notSeen], "2026-12-02")).rejects.toThrow(/killed/);
+    // state(0) was seen on the second day, not written, and reads as the first: one tracking early, never later.
+    expect(byId(await new TableLedger(table).findingStates())).toEqual(byId([state(0), notSeen]));
+  });
+
   /**
    * The same client, with each partition's listing counted from its first page asked for to its last one read;
    * `finding-0` answers last (its first page waits), and `failing` partitions fail as the service would.

@@ -88,9 +88,9 @@ export class CrashingLedger implements ReminderLedger {
     this.process.alive();
     return this.inner.findingStates();
   }
-  saveFindingStates(states: FindingState[]): Promise<void> {
+  saveFindingStates(states: FindingState[], trackedOn?: string): Promise<void> {
     this.process.alive();
-    return this.inner.saveFindingStates(states);
+    return this.inner.saveFindingStates(states, trackedOn);
   }
   forgetFindingStates(findingIds: readonly string[]): Promise<void> {
     this.process.alive();

@@ -4,11 +4,15 @@ import { historyKey } from "../../src/core/digestPlan.js";
 import type { DeliveryReport, DeliveryResult, EmailSender, FindingState, OutboxEntry, OutboxFilter, OutboxStatus, OutgoingEmail, ReminderLedger, RunRecord } from "../../src/core/ports.js";
 import { isRecorded, recordReminder, type ReminderHistory } from "../../src/core/schedule.js";
 import { AuditError } from "../../src/core/errors.js";
+import { asTracked } from "../../src/core/trackFindings.js";
 
 export class MemoryLedger implements ReminderLedger {
   readonly history = new Map<string, ReminderHistory>();
   readonly entries = new Map<string, OutboxEntry>();
+  /** As stored: `findingStates` gives them as of `trackedOn`. */
   states: FindingState[] = [];
+  /** The day the last tracking recorded (`saveFindingStates`). */
+  trackedOn: string | undefined;
   runs: RunRecord[] = [];
   /** Set: every delete (forgetFindingStates, forgetHistories) is refused with this, as storage that will not write. */
   refuseDeletes: AuditError | undefined;
@@ -73,12 +77,13 @@ export class MemoryLedger implements ReminderLedger {
     this.statusReads.set(batch, { count, at });
   }
   async findingStates() {
-    return this.states;
+    return this.states.map((s) => asTracked(s, this.trackedOn));
   }
-  async saveFindingStates(states: FindingState[]) {
+  async saveFindingStates(states: FindingState[], trackedOn?: string) {
     const byId = new Map(this.states.map((s) => [s.findingId, s]));
     for (const s of states) byId.set(s.findingId, s);
     this.states = [...byId.values()];
+    if (trackedOn !== undefined) this.trackedOn = trackedOn;
   }
   async forgetFindingStates(findingIds: readonly string[]) {
     if (this.refuseDeletes) throw this.refuseDeletes;

@@ -138,7 +138,7 @@ describe("what a run could not check is carried as last seen", () => {
     expect(email.attachments?.map((a) => a.name)).toEqual(["acct--p.sh.txt"]);
   });
 
-  it("keeps its ledger state as it stands through tracking (last seen stays the last run that saw it), and reaches its owner saying it was not rechecked, with nothing to run on it", async () => {
+  it("keeps its ledger state through tracking (last seen stays the last run that saw it: it is stored as not seen since), and reaches its owner saying it was not rechecked, with nothing to run on it", async () => {
     const carried = carriedFindings(STATES, run(row({ status: "failed", certificates: "unknown", pools: "failed", reason: "HTTP 403 AuthorizationFailed" })));
     const findings = carried.map((f) => ({ ...f, owners: [{ address: ALICE, source: 'account tag "owner"' }] }));
     const ledger = new MemoryLedger();
@@ -148,7 +148,10 @@ describe("what a run could not check is carried as last seen", () => {
     const progress = await trackFindings(ledger, report);
     expect(progress.resolved).toEqual([]);
     expect(progress.newFindings).toBe(0);
-    expect(ledger.states).toEqual(STATES);
+    // Stored as not seen since this run, each read as last seen when it was, though the tracking's day is today.
+    expect(ledger.states).toEqual(STATES.map((s) => ({ ...s, notSeenSince: AS_OF })));
+    expect(ledger.trackedOn).toBe(AS_OF);
+    expect(await ledger.findingStates()).toEqual(ledger.states);
 
     const [digest, ...others] = planDigests(findings, new Map(), AS_OF, defaultReminderPolicy("2024-02-29"), []);
     expect(others).toEqual([]);
