@@ -286,7 +286,7 @@ export interface AccountCoverage extends ScopeCoverage {
 export interface Coverage {
   complete: boolean;
   subscriptions: (ScopeCoverage & { displayName?: string })[];
-  accounts: AccountCoverage[];
+  accounts: readonly AccountCoverage[];
   /** Problems that are not tied to one subscription or account (a truncated query, a failed query batch). */
   problems: string[];
   /**
@@ -294,7 +294,7 @@ export interface Coverage {
    * Resource Graph's rows at an api-version without node communication modes). Those pools are neither affected nor
    * clean; their open findings stay open.
    */
-  unjudged?: UnjudgedRule[];
+  unjudged?: readonly UnjudgedRule[];
   /** Azure's `batchSupportEndOfLife` per region read (or not: then VM-size rules used the catalogue's date). */
   vmSizeEndOfLife?: RegionRead[];
   /**
