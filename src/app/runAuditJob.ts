@@ -211,7 +211,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       holdArrayDeflated(audited.coverage, "accounts", ["subscriptionId", "status", "pools", "poolsReason"]) +
       // Most pairs say the same thing: their rule, missing list and reason are shared again on read, as the audit made them.
       holdArrayDeflated(audited.coverage, "unjudged", ["rule", "missing", "reason"]);
-    log.info("tracking finished", { resolved: progress.resolved.length, coverageBytes });
+    log.info("tracking finished", { resolved: progress.resolved.length, statesWritten: progress.written, coverageBytes });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
     // The ledger's states (every finding it knows, resolved ones too) are held through the sending only as far as it

@@ -13,6 +13,8 @@ export interface FindingProgress {
   resolved: FindingState[];
   /** Open findings seen for the first time on this run (or again after a resolution). */
   newFindings: number;
+  /** States this run wrote: new, changed, resolved, or not seen since this run (an open one seen as it was is not). */
+  written: number;
   /** Every finding the ledger knows, as it stands after this run (resolved ones for KEPT_DAYS). */
   states: FindingState[];
   /** Resolved findings whose states this run deleted, KEPT_DAYS after their resolution. */
@@ -79,7 +81,7 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   const states = new Map(previous);
   for (const id of forgotten) states.delete(id);
   for (const u of [...updates, ...seenAgain]) states.set(u.findingId, u);
-  return { resolved, newFindings, states: [...states.values()], forgotten: forgetProblem ? 0 : forgotten.length, ...(forgetProblem ? { forgetProblem } : {}), report };
+  return { resolved, newFindings, written: updates.length, states: [...states.values()], forgotten: forgetProblem ? 0 : forgotten.length, ...(forgetProblem ? { forgetProblem } : {}), report };
 }
 
 /**

@@ -58,6 +58,7 @@ describe("the last-seen day, without writing what did not change", () => {
     // Seen again as they were: nothing written, and both read as seen today.
     const second = await trackFindings(ledger, day("2026-12-02", [A, B], [audited(X), audited(Y)]));
     expect(ledger.written).toEqual([2, 0]);
+    expect(second.written).toBe(0);
     expect([...(await read(ledger)).values()].map((s) => [s.firstSeen, s.lastSeen])).toEqual([
       ["2026-12-01", "2026-12-02"],
       ["2026-12-01", "2026-12-02"],
