@@ -153,8 +153,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
     // The ledger's finding states, read once a run: accounts whose pool findings are still open get their pools read
-    // whatever their certificates say, the audit carries the open findings it could not check, and tracking moves every
-    // state on (the run holds the lock: they do not change in between, and tracking checks it still does). Held
+    // whatever their certificates say, the audit carries the open findings it could not check, and tracking moves the
+    // states on (the run holds the lock: they do not change in between, and tracking checks it still does). Held
     // deflated through the audit: as objects they were 30-50 MB at 100,000 accounts (45,000 findings); read from the
     // table a second time after the audit, that read, on top of the report, raised tracking's peak by tens of MB in
     // the job a week on (docs/benchmarks.md, fifteenth pass).

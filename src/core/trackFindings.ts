@@ -49,8 +49,11 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
       if (before.notSeenSince === undefined) updates.push(notSeen(before, asOf));
       continue;
     }
-    if (open && before.notSeenSince === undefined && unchanged(before, f)) seenAgain.push({ ...before, lastSeen: asOf });
-    else updates.push(toState(f, open ? before.firstSeen : asOf, asOf));
+    const next = toState(f, open ? before.firstSeen : asOf, asOf);
+    // Not written only when the day the ledger gives it cannot be later than today: a state a run dated ahead (--now,
+    // a wrong clock) left later is written, as every seen state was before.
+    if (open && before.notSeenSince === undefined && before.lastSeen <= asOf && sameButDays(before, next)) seenAgain.push(next);
+    else updates.push(next);
   }
 
   const resolved: FindingState[] = [];
@@ -80,7 +83,8 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   }
   const states = new Map(previous);
   for (const id of forgotten) states.delete(id);
-  for (const u of [...updates, ...seenAgain]) states.set(u.findingId, u);
+  // What the ledger holds: of a finding the report has twice, the state written last.
+  for (const u of [...seenAgain, ...updates]) states.set(u.findingId, u);
   return { resolved, newFindings, written: updates.length, states: [...states.values()], forgotten: forgetProblem ? 0 : forgotten.length, ...(forgetProblem ? { forgetProblem } : {}), report };
 }
 
@@ -196,19 +200,14 @@ function notSeen(state: FindingState, asOf: string): FindingState {
   return { ...state, notSeenSince: asOf };
 }
 
-/** Whether the finding is as its open state has it (every field a state keeps but the days). */
-function unchanged(state: FindingState, f: Finding): boolean {
-  const owners = f.owners ?? [];
-  return (
-    state.kind === f.kind &&
-    state.resourceId === f.resourceId &&
-    state.accountId === f.accountId &&
-    state.accountName === f.accountName &&
-    state.subscriptionId === f.subscriptionId &&
-    state.severity === f.severity &&
-    state.owners.length === owners.length &&
-    state.owners.every((address, i) => address === owners[i]!.address)
-  );
+/** Whether the two states say the same but for their days (every field `toState` makes, so a new one counts too). */
+function sameButDays(before: FindingState, next: FindingState): boolean {
+  return (Object.keys(next) as (keyof FindingState)[]).every((key) => {
+    if (key === "lastSeen") return true;
+    const a = before[key];
+    const b = next[key];
+    return Array.isArray(a) && Array.isArray(b) ? a.length === b.length && a.every((value, i) => value === b[i]) : a === b;
+  });
 }
 
 function toState(f: Finding, firstSeen: string, lastSeen: string): FindingState {

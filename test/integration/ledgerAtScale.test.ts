@@ -107,6 +107,11 @@ describe("finding states over sixteen partitions", () => {
 
     await table.upsertEntity({ partitionKey: "meta", rowKey: "finding-tracked", day: "soon" }, "Replace");
     expect(byId(await new TableLedger(table).findingStates())).toEqual(byId([state(0), notSeen, resolved]));
+
+    // Seen again: written without `notSeenSince`, which is gone from the row, not left from before.
+    const seenAgain = state(1, { lastSeen: "2026-12-06" });
+    await ledger.saveFindingStates([seenAgain], "2026-12-06");
+    expect(byId(await new TableLedger(table).findingStates())).toEqual(byId([{ ...state(0), lastSeen: "2026-12-06" }, seenAgain, resolved]));
   });
 
   it("a stop after the states are written and before the day: a later process reads those not written as seen on the tracking before", async () => {

@@ -67,7 +67,7 @@ describe("the ledger's finding states", () => {
     for (const f of carried) expect(seen).toContain(f.id);
     for (const f of carried) expect(f.notRechecked?.lastSeen).toBe(DAY0);
 
-    // Tracking moved every state on from that read: first seen kept, last seen today for what was seen, and a carried
+    // Tracking moved the states on from that read (the ledger gives the day of the last tracking for those it did not write): first seen kept, last seen today for what was seen, and a carried
     // finding's last seen left at the day it was seen.
     const states = new Map((await later.states()).map((s) => [s.findingId, s]));
     expect(report.run?.resolvedSinceLastRun).toEqual([]);

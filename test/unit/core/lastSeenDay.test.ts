@@ -108,6 +108,20 @@ describe("the last-seen day, without writing what did not change", () => {
     expect(ledger.states).toEqual([expect.objectContaining({ ...stored, firstSeen: "2026-12-01", lastSeen: "2026-12-02" })]);
   });
 
+  it("a state a run dated ahead left later than today is written again with today's day, as a seen state always was", async () => {
+    const ledger = new CountingLedger();
+    await trackFindings(ledger, day("2026-12-01", [A], [audited(X)]));
+    await trackFindings(ledger, day("2026-12-20", [A, B], [audited(X), audited(Y)]));
+    // The true day: both seen as they were, both read as seen on the 20th until written.
+    await trackFindings(ledger, day("2026-12-02", [A, B], [audited(X), audited(Y)]));
+    expect(ledger.written).toEqual([1, 1, 2]);
+    expect([...(await read(ledger)).values()].map((s) => s.lastSeen)).toEqual(["2026-12-02", "2026-12-02"]);
+    // B's account then fails: carried, last seen the true day before, not the 20th.
+    const carried = { ...B, notRechecked: { lastSeen: "2026-12-02", reason: "its pools could not be read" } };
+    await trackFindings(ledger, day("2026-12-03", [A, carried], [audited(X), audited(Y, "failed")]));
+    expect((await read(ledger)).get(B.id)).toMatchObject({ lastSeen: "2026-12-02", notSeenSince: "2026-12-03" });
+  });
+
   it("a stop after the states and before the day: what was not written reads as seen the tracking before, never later", async () => {
     const ledger = new MemoryLedger();
     await trackFindings(ledger, day("2026-12-01", [A, B], [audited(X), audited(Y)]));
