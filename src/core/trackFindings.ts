@@ -52,7 +52,7 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
     const next = toState(f, open ? before.firstSeen : asOf, asOf);
     // Not written only when the day the ledger gives it cannot be later than today: a state a run dated ahead (--now,
     // a wrong clock) left later is written, as every seen state was before.
-    if (open && before.notSeenSince === undefined && before.lastSeen <= asOf && sameButDays(before, next)) seenAgain.push(next);
+    if (open && before.notSeenSince === undefined && before.lastSeen <= asOf && sameButLastSeen(before, next)) seenAgain.push(next);
     else updates.push(next);
   }
 
@@ -200,8 +200,8 @@ function notSeen(state: FindingState, asOf: string): FindingState {
   return { ...state, notSeenSince: asOf };
 }
 
-/** Whether the two states say the same but for their days (every field `toState` makes, so a new one counts too). */
-function sameButDays(before: FindingState, next: FindingState): boolean {
+/** Whether the two states say the same but for their last-seen day (every field `toState` makes, so a new one counts too). */
+function sameButLastSeen(before: FindingState, next: FindingState): boolean {
   return (Object.keys(next) as (keyof FindingState)[]).every((key) => {
     if (key === "lastSeen") return true;
     const a = before[key];
