@@ -146,46 +146,52 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     const asOf = request.asOf ?? toIsoDay(started);
     const { config } = ctx;
     log.info("audit started", { trigger: request.trigger, sendMode: request.sendMode, asOf });
-    if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
-    // Owners whose mail bounced are not mailed again for a while: the next level of the chain is told instead.
-    const undeliverable = await undeliverableAddresses(ctx, asOf);
-
     // Progress and history are kept in the live ledger whatever the send mode: they describe the tenant.
     const tenantLedger = ctx.ledgerFor("live");
-    // The ledger's finding states, read once a run: accounts whose pool findings are still open get their pools read
-    // whatever their certificates say, the audit carries the open findings it could not check, and tracking moves the
-    // states on (the run holds the lock: they do not change in between, and tracking checks it still does). Held
-    // deflated through the audit: as objects they were 30-50 MB at 100,000 accounts (45,000 findings); read from the
-    // table a second time after the audit, that read, on top of the report, raised tracking's peak by tens of MB in
-    // the job a week on (docs/benchmarks.md, fifteenth pass).
-    const { known, accountsWithOpenPoolFindings, accountsWithOpenRuleFindings } = await statesBeforeTheAudit(tenantLedger);
+    // What the ledger knows (its finding states; the addresses that bounced, once the queued delivery reports are
+    // taken) is read while the audit's first reads go out: the audit waits for it only where it needs it (an account
+    // whose certificate list is empty, carried findings, owners). Read before the audit, it was about 4 s of the
+    // 100,000-account job a week on before Resource Graph's first query (docs/benchmarks.md, twentieth pass). A read
+    // that fails stops the audit's reads and is the run's failure.
+    const ledgerFailed = new AbortController();
+    const before = ledgerBeforeTheAudit(ctx, tenantLedger, asOf, log);
+    before.catch((error: unknown) => ledgerFailed.abort(error));
+    const auditSignal = AbortSignal.any([reads.signal, ledgerFailed.signal]);
+    setMaxListeners(0, auditSignal);
     // Let go once tracked: tracking's report is a copy when it adds scopes, and the audit's would keep its lists.
-    let found: AuditReport | undefined = await auditTenant(
-      {
-        inventory: ctx.inventory,
-        certificates: ctx.certificates,
-        pools: ctx.pools,
-        ...(ctx.access ? { access: ctx.access } : {}),
-        ...(ctx.vmSizes ? { vmSizes: ctx.vmSizes } : {}),
-        concurrency: ctx.certificateConcurrency ?? config.batchConcurrency,
-        onProgress: (p) => saveProgress(p.phase, p.done, p.total),
-      },
-      {
-        scope: request.scope ?? config.scope,
-        asOf,
-        generatedAt: ctx.now().toISOString(),
-        deadline: config.schedule.deadline,
-        rules: request.rules ?? config.rules.enabled,
-        ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
-        owners: { owners: { ...config.owners, undeliverable }, snooze: config.snooze },
-        accountsWithOpenPoolFindings,
-        accountsWithOpenRuleFindings,
-        // What the run could not check is carried, open and marked (asked for only then).
-        openFindings: async () => known.read().filter((s) => s.resolvedOn === undefined),
-        ...(config.migration ? { migration: config.migration } : {}),
-        signal: reads.signal,
-      },
-    );
+    let found: AuditReport | undefined;
+    try {
+      found = await auditTenant(
+        {
+          inventory: ctx.inventory,
+          certificates: ctx.certificates,
+          pools: ctx.pools,
+          ...(ctx.access ? { access: ctx.access } : {}),
+          ...(ctx.vmSizes ? { vmSizes: ctx.vmSizes } : {}),
+          concurrency: ctx.certificateConcurrency ?? config.batchConcurrency,
+          onProgress: (p) => saveProgress(p.phase, p.done, p.total),
+        },
+        {
+          scope: request.scope ?? config.scope,
+          asOf,
+          generatedAt: ctx.now().toISOString(),
+          deadline: config.schedule.deadline,
+          rules: request.rules ?? config.rules.enabled,
+          ...(ctx.tenantId ? { tenantId: ctx.tenantId } : {}),
+          owners: before.then(({ undeliverable }) => ({ owners: { ...config.owners, undeliverable }, snooze: config.snooze })),
+          accountsWithOpenPoolFindings: before.then((known) => known.accountsWithOpenPoolFindings),
+          accountsWithOpenRuleFindings: before.then((known) => known.accountsWithOpenRuleFindings),
+          // What the run could not check is carried, open and marked (asked for only then).
+          openFindings: async () => (await before).states.read().filter((s) => s.resolvedOn === undefined),
+          ...(config.migration ? { migration: config.migration } : {}),
+          signal: auditSignal,
+        },
+      );
+    } finally {
+      // A ledger read that failed is the run's failure, whatever the audit it stopped made of it.
+      await before;
+    }
+    const { states: known, undeliverable } = await before;
     ctx.onStageDone?.("audit");
     // From here kits are read only by the report's writers and the few messages rendered: their recipes are held deflated.
     const kitRecipeBytes = holdKitRecipesDeflated(found.findings);
@@ -309,15 +315,33 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   }
 }
 
+/** What the run reads from its ledgers before the audit needs it: the finding states, and the addresses that bounced. */
+async function ledgerBeforeTheAudit(ctx: JobContext, ledger: ReminderLedger, asOf: string, log: Logger) {
+  const [undeliverable, known] = await Promise.all([
+    (async () => {
+      if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
+      // Owners whose mail bounced are not mailed again for a while: the next level of the chain is told instead.
+      return undeliverableAddresses(ctx, asOf);
+    })(),
+    statesBeforeTheAudit(ledger),
+  ]);
+  return { undeliverable, ...known };
+}
+
 /**
- * The ledger's finding states, held deflated, and the accounts with open findings the audit reads whatever else it
- * finds. The states as objects are let go here, not held by the run's frame through its awaits.
+ * The ledger's finding states, read once a run, held deflated, and the accounts with open findings the audit reads
+ * whatever else it finds. Accounts whose pool findings are still open get their pools read whatever their certificates
+ * say, the audit carries the open findings it could not check, and tracking moves the states on (the run holds the
+ * lock: they do not change in between, and tracking checks it still does). Held deflated through the audit: as objects
+ * they were 30-50 MB at 100,000 accounts (45,000 findings); read from the table a second time after the audit, that
+ * read, on top of the report, raised tracking's peak by tens of MB in the job a week on (docs/benchmarks.md, fifteenth
+ * pass). The states as objects are let go here, not held by the run's frame through its awaits.
  */
 async function statesBeforeTheAudit(ledger: ReminderLedger) {
   const read = await ledger.findingStates();
   const open = read.filter((s) => s.resolvedOn === undefined);
   return {
-    known: new DeflatedList(read),
+    states: new DeflatedList(read),
     accountsWithOpenPoolFindings: new Set(open.filter((s) => s.kind === "pool-certificate-reference").map((s) => s.accountId.toLowerCase())),
     accountsWithOpenRuleFindings: new Set(open.filter((s) => s.kind === "pool").map((s) => s.accountId.toLowerCase())),
   };

@@ -10,7 +10,7 @@ import { DeflatedStore, type Deflated } from "./deflatedJson.js";
 import { holdPools, poolsHeld, type HeldPools } from "./heldPools.js";
 import { isMigratedPool } from "./migrationKit.js";
 import { mergePoolEvidence, poolsFromReportedRows } from "./poolEvidence.js";
-import type { AccountCertificate, AccountCoverage, BatchAccountInfo, Finding, PoolCoverageSource, PoolInfo } from "./model.js";
+import type { AccountCertificate, AccountCoverage, Awaitable, BatchAccountInfo, Finding, PoolCoverageSource, PoolInfo } from "./model.js";
 import type { AccountPoolReader, AuditProgress, CertificateLister, PoolLister, ReadOptions, ReportedPool } from "./ports.js";
 
 export interface AccountReadDependencies {
@@ -117,7 +117,10 @@ interface AccountRead {
  * gathered when all are done, with Resource Graph standing in for pools the Batch API could not list, where its rows
  * carry the `certificates` key.
  */
-export function accountReads(deps: AccountReadDependencies, judging: PoolJudging, readOptions: ReadOptions, openPoolFindings: ReadonlySet<string>) {
+export function accountReads(deps: AccountReadDependencies, judging: PoolJudging, readOptions: ReadOptions, openPoolFindingsArriving: Awaitable<ReadonlySet<string>>) {
+  // The job reads the ledger while the first accounts' certificates are read: each read waits for it only to decide
+  // on its pools (a failed ledger read fails the reads that wait for it, and so the audit).
+  const openPoolFindings = Promise.resolve(openPoolFindingsArriving);
   // A lister that paces itself (concurrency Infinity) is still not handed every account at once: at 100,000
   // accounts the reads waiting in it (each a suspended call with its promises, about a kilobyte) were most of the
   // heap while the inventory outran the Batch calls. Accounts wait here instead, in their subscription's turn, with
@@ -256,7 +259,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         if (error instanceof AuditError && error.code === "BATCH.NOT_FOUND") entry.notFound = true;
       }
       // The pools are read at the same api-version: refused the same way, so not asked once it was refused.
-      const needPools = entry.certificates !== 0 || openPoolFindings.has(account.id.toLowerCase());
+      const needPools = entry.certificates !== 0 || (await openPoolFindings).has(account.id.toLowerCase());
       if (!entry.retired && needPools) await readPools(entry);
       settle(entry);
     } catch (error) {
@@ -345,6 +348,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
       await queue.idle();
       if (fatal) throw fatal;
       lastListed = undefined;
+      const accountsWithOpenPoolFindings = await openPoolFindings;
 
       const fallback = await graphFallback(deps, readOptions, [...reads.values()].filter((e) => e.poolsError !== undefined).map((e) => e.account));
       const certificates = new Map<string, AccountCertificate[] | "unknown">();
@@ -367,7 +371,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         // held to the kits); the names of the others, which a replacement must not take, go to the account's
         // `poolNames`. An account with a pool finding open in the ledger keeps every pool: a finding carried because
         // the references could not be read this run is rebuilt from the pool as it was read.
-        const keepAll = openPoolFindings.has(entry.account.id.toLowerCase());
+        const keepAll = accountsWithOpenPoolFindings.has(entry.account.id.toLowerCase());
         for (const pool of merged) if (keepAll || pool.certificateReferences.length > 0) kitPools.push(pool);
         mergedNames = merged.map((p) => p.name);
         return judging.judge(entry.account, entry.account, accountCertificates, merged, poolsUnknown);

@@ -10,7 +10,7 @@ import type { MigrationSettings } from "./migrationKit.js";
 import { regionKey, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
 import { carriedFindings, locator, readVmSizeEndOfLife, unjudgedCollector } from "./ruleReads.js";
-import { REPORT_SCHEMA_VERSION, RETIREMENT_DATE, type AccountCoverage, type AuditReport, type Coverage, type Finding, type ReportSummary } from "./model.js";
+import { REPORT_SCHEMA_VERSION, RETIREMENT_DATE, type AccountCoverage, type AuditReport, type Awaitable, type Coverage, type Finding, type ReportSummary } from "./model.js";
 import type { AccessDirectory, OwnerPolicy } from "./owners.js";
 import type {
   AccessReader,
@@ -60,15 +60,17 @@ export interface AuditRequest {
   /** Defaults to the retirement date. */
   deadline?: string;
   tenantId?: string;
+  // The next three may be on their way (the job reads its ledger while the audit's first reads go out): each is waited
+  // for where it is first needed, and one that fails fails the audit.
   /** When given, findings carry their owners, owner problems and snoozes. */
-  owners?: { owners: OwnerPolicy; snooze: SnoozePolicy };
+  owners?: Awaitable<{ owners: OwnerPolicy; snooze: SnoozePolicy }>;
   /**
    * Lower-cased ids of accounts with pool findings still open in the ledger: their pools are read even when their
    * certificate list is empty, so such a finding is resolved only by a read of its pools, never by the rule alone.
    */
-  accountsWithOpenPoolFindings?: ReadonlySet<string>;
+  accountsWithOpenPoolFindings?: Awaitable<ReadonlySet<string>>;
   /** Lower-cased ids of accounts with other rules' pool findings still open: a rule that could not judge their pools has findings to carry. */
-  accountsWithOpenRuleFindings?: ReadonlySet<string>;
+  accountsWithOpenRuleFindings?: Awaitable<ReadonlySet<string>>;
   /** What the migration kits put in replacement pools (identity, Key Vault); placeholders where unset. */
   migration?: MigrationSettings;
   /** The rules to run (enabled, deadlines as configured, narrowed by a `rules` filter); every shipped rule when absent. */
@@ -89,6 +91,8 @@ export interface AuditRequest {
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
   const readOptions: ReadOptions = request.signal ? { signal: request.signal } : {};
+  // What is on its way is told where it is waited for, not as an unhandled rejection should the audit fail first.
+  for (const arriving of [request.owners, request.accountsWithOpenPoolFindings, request.accountsWithOpenRuleFindings]) Promise.resolve(arriving).catch(() => undefined);
   const rules = request.rules ?? resolveRules();
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   // Pools are judged as they arrive, before the subscriptions' names and Azure's VM-size dates are read: those
@@ -158,7 +162,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const unjudgedRules = unjudged.entries();
   // The ledger is read for them only when some account is in that case (a rule that could not judge an account's pools
   // matters only where the ledger holds that rule's findings open: no set given, it may anywhere).
-  const withOpenRuleFindings = request.accountsWithOpenRuleFindings;
+  const withOpenRuleFindings = await request.accountsWithOpenRuleFindings;
   const unchecked =
     unreadAsRetired.size > 0 ||
     accounts.some((a) => a.certificates === "unknown" || a.pools === "failed") ||
@@ -183,9 +187,10 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   coverageByAccount.clear();
   findings = withKits(rules, findings, read, request.migration ?? {});
   read = undefined;
-  if (request.owners) {
-    const access = await readAccess(deps, request.owners.owners, findingsNeedingRoles(findings, inventory, request.owners.owners), readOptions);
-    findings = assignOwners(findings, inventory, { ...request.owners, asOf: request.asOf, ...(access ? { access } : {}) });
+  const owners = await request.owners;
+  if (owners) {
+    const access = await readAccess(deps, owners.owners, findingsNeedingRoles(findings, inventory, owners.owners), readOptions);
+    findings = assignOwners(findings, inventory, { ...owners, asOf: request.asOf, ...(access ? { access } : {}) });
   }
   const coverage: Coverage = {
     ...describeCoverage(request.scope, inventory, accounts, unlisted),

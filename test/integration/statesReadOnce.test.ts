@@ -1,5 +1,6 @@
 // A run reads the ledger's finding states once, before its audit, and works from that read: the audit's carried
 // findings (what it could not check) and tracking alike. Over the simulated Azure and a real ledger in Azurite.
+import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FindingState, ReminderLedger, RunLock } from "../../src/core/ports.js";
 import type { SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
@@ -15,16 +16,32 @@ afterEach(async () => {
 /**
  * One run over a simulator of `tenant`, on the ledger of `env`, counting the reads of the live ledger's states. With
  * `lapseAfterAudit`, the run's lock is taken as usual and lapses as its audit ends (storage did not renew the lease).
+ * With `statesAfterInventory`, the read of the states waits (up to 5 s) for the audit's inventory to start, then
+ * answers (`read`) or fails (`fail`).
  */
-async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string>, asOf: string, options: { lapseAfterAudit?: boolean } = {}) {
+async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string>, asOf: string, options: { lapseAfterAudit?: boolean; statesAfterInventory?: "read" | "fail" } = {}) {
   const { sim, accessKey } = await startSimulatedAzure(tenant);
   simulators.push(sim);
   const composition = composeRun(sim, accessKey, { ...env, SEND_MODE: "dry-run" });
   let reads = 0;
+  let inventoryStarted: (signal: AbortSignal | undefined) => void = () => undefined;
+  const inventorySignal = new Promise<AbortSignal | undefined>((resolve) => (inventoryStarted = resolve));
+  let statesAfterInventory: boolean | undefined;
+  const inventory = composition.job.inventory;
+  const watched: typeof inventory = Object.assign(Object.create(inventory) as typeof inventory, {
+    readInventory: (...args: Parameters<typeof inventory.readInventory>) => {
+      inventoryStarted(args[2]?.signal);
+      return inventory.readInventory(...args);
+    },
+  });
   const live = composition.job.ledgerFor("live");
   const counted: ReminderLedger = Object.assign(Object.create(live) as ReminderLedger, {
     findingStates: async (): Promise<FindingState[]> => {
       reads++;
+      if (options.statesAfterInventory) {
+        statesAfterInventory = await Promise.race([inventorySignal.then(() => true), delay(5000, false, { ref: false })]);
+        if (options.statesAfterInventory === "fail") throw new Error("the table answered 503 Server Busy");
+      }
       return live.findingStates();
     },
   });
@@ -36,13 +53,15 @@ async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string
     },
   };
   const outcome = await runJob(composition, asOf, {
+    inventory: watched,
     ledgerFor: (mode) => (mode === "live" ? counted : composition.job.ledgerFor(mode)),
     lock,
     onStageDone: (stage) => {
       if (stage === "audit") audited = true;
     },
   });
-  return { outcome, result: options.lapseAfterAudit ? undefined : succeeded(outcome), reads: () => reads, states: () => live.findingStates() };
+  const result = options.lapseAfterAudit || options.statesAfterInventory === "fail" ? undefined : succeeded(outcome);
+  return { outcome, result, reads: () => reads, states: () => live.findingStates(), statesAfterInventory, inventorySignal };
 }
 
 describe("the ledger's finding states", () => {
@@ -92,5 +111,43 @@ describe("the ledger's finding states", () => {
     expect(lapsed.outcome.state === "failed" && lapsed.outcome.error.message).toMatch(/lost its lock during the audit/);
     // Every state as the first run left it: none moved on to the later day.
     expect(await lapsed.states()).toStrictEqual(before);
+  });
+
+  it("are read while the audit's first reads go out, and the run finds what it found when it read them first", async () => {
+    const env = isolatedStorage(azurite.connectionString);
+    const readable = demo();
+    readable.faults = [];
+    const first = await runOn(readable, env, DAY0, { statesAfterInventory: "read" });
+    expect(first.statesAfterInventory).toBe(true);
+    expect(first.reads()).toBe(1);
+    // A week on, one account's certificates answer 403: its open findings are carried from the states read meanwhile.
+    const unreadable = demo();
+    unreadable.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
+    const later = await runOn(unreadable, env, "2026-12-03", { statesAfterInventory: "read" });
+    expect(later.statesAfterInventory).toBe(true);
+    const seen = first.result!.report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
+    const report = later.result!.report;
+    expect(report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id).sort()).toEqual([...seen].sort());
+    const carried = report.findings.filter((f) => f.notRechecked);
+    expect(carried.length).toBeGreaterThan(0);
+    for (const f of carried) expect(f.notRechecked?.lastSeen).toBe(DAY0);
+    expect(report.findings.map((f) => f.id).sort()).toEqual(first.result!.report.findings.map((f) => f.id).sort());
+  });
+
+  it("fail the run when their read fails during the audit: the audit's reads are stopped, nothing is tracked", async () => {
+    const env = isolatedStorage(azurite.connectionString);
+    const readable = demo();
+    readable.faults = [];
+    const first = await runOn(readable, env, DAY0);
+    const before = await first.states();
+
+    const failing = await runOn(readable, env, "2026-12-03", { statesAfterInventory: "fail" });
+    expect(failing.statesAfterInventory).toBe(true);
+    expect(failing.outcome.state).toBe("failed");
+    expect(failing.outcome.state === "failed" && failing.outcome.error.message).toMatch(/503 Server Busy/);
+    const signal = await failing.inventorySignal;
+    expect(signal?.aborted).toBe(true);
+    expect(String(signal?.reason)).toMatch(/503 Server Busy/);
+    expect(await failing.states()).toStrictEqual(before);
   });
 });

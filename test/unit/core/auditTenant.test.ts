@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { auditTenant } from "../../../src/core/auditTenant.js";
 import { AuditError } from "../../../src/core/errors.js";
 import type { AccountCertificate, BatchAccountInfo, PoolInfo } from "../../../src/core/model.js";
@@ -72,10 +72,12 @@ class FakePools implements PoolLister {
 }
 
 class FakeCertificates implements CertificateLister {
+  calls: string[] = [];
   inFlight = 0;
   maxInFlight = 0;
   constructor(private readonly byAccount: Record<string, AccountCertificate[] | Error>) {}
   async listCertificates(a: BatchAccountInfo): Promise<AccountCertificate[]> {
+    this.calls.push(a.name);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     await new Promise((r) => setTimeout(r, 5));
@@ -346,6 +348,38 @@ describe("auditTenant: pool certificate references", () => {
     expect(pools.calls).toEqual(["emptied"]);
     expect(report.findings.map((f) => f.poolName)).toEqual(["p1"]);
     expect(report.coverage.accounts[0]).toMatchObject({ status: "audited", pools: "batch-api" });
+  });
+
+  it("waits for the ledger's open pool findings only to decide an account's pools: its certificates are read meanwhile", async () => {
+    const a = account("emptied");
+    const pools = new FakePools([pool(a, "p1", [`${a.id}/certificates/sha1-gone`])]);
+    const certificates = new FakeCertificates({});
+    let arrive: (accounts: ReadonlySet<string>) => void = () => undefined;
+    const arriving = new Promise<ReadonlySet<string>>((resolve) => (arrive = resolve));
+    const audit = auditTenant(
+      { inventory: new FakeInventory({ accounts: [a] }), certificates, pools, concurrency: 1 },
+      { ...request, accountsWithOpenPoolFindings: arriving, owners: arriving.then(() => ({ owners: { ownerTagKeys: ["owner"], fallbackContacts: ["team@contoso.com"], allowedRecipientDomains: [] }, snooze: { tagKey: "snooze", reasonTagKey: "snooze-reason", maxDays: 90 } })) },
+    );
+    await vi.waitFor(() => expect(certificates.calls).toEqual(["emptied"]));
+    expect(pools.calls).toEqual([]);
+    arrive(new Set([a.id.toLowerCase()]));
+    const report = await audit;
+    expect(pools.calls).toEqual(["emptied"]);
+    expect(report.findings.map((f) => [f.poolName, f.owners?.map((o) => o.address)])).toEqual([["p1", ["team@contoso.com"]]]);
+  });
+
+  it("fails with the ledger's error when what it waits for from the ledger fails", async () => {
+    const a = account("acct");
+    const failed = Promise.reject(new Error("ledger read failed: 503"));
+    for (const request_ of [
+      { ...request, accountsWithOpenPoolFindings: failed },
+      { ...request, accountsWithOpenRuleFindings: failed },
+      { ...request, owners: failed },
+    ]) {
+      await expect(
+        auditTenant({ inventory: new FakeInventory({ accounts: [a] }), certificates: new FakeCertificates({}), pools: new FakePools([]), concurrency: 1 }, request_),
+      ).rejects.toThrow(/ledger read failed: 503/);
+    }
   });
 
   it("reads such an account's pools once, even when Resource Graph also shows references there", async () => {
