@@ -151,11 +151,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     // What the ledger knows (its finding states; the addresses that bounced, once the queued delivery reports are
     // taken) is read while the audit's first reads go out: the audit waits for it only where it needs it (an account
     // whose certificate list is empty, carried findings, owners). Read before the audit, it was about 4 s of the
-    // 100,000-account job a week on before Resource Graph's first query (docs/benchmarks.md, twentieth pass). A read
-    // that fails stops the audit's reads and is the run's failure.
-    const ledgerFailed = new AbortController();
+    // 100,000-account job a week on before Resource Graph's first query (docs/benchmarks.md, twentieth pass).
     const before = ledgerBeforeTheAudit(ctx, tenantLedger, asOf, log);
-    before.catch((error: unknown) => ledgerFailed.abort(error));
+    // A read that fails stops the audit's reads, told as what stopped them (an AuditError is their reason as it is,
+    // ../azure/armAnswers.ts), and is the run's failure.
+    const ledgerFailed = new AbortController();
+    before.catch((error: unknown) => ledgerFailed.abort(new AuditError("LEDGER.UNAVAILABLE", `Not read: the run stopped because its ledger could not be read (${ensureError(error).message})`, { retryable: true })));
     const auditSignal = AbortSignal.any([reads.signal, ledgerFailed.signal]);
     setMaxListeners(0, auditSignal);
     // Let go once tracked: tracking's report is a copy when it adds scopes, and the audit's would keep its lists.
@@ -187,17 +188,25 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           signal: auditSignal,
         },
       );
-    } finally {
-      // A ledger read that failed is the run's failure, whatever the audit it stopped made of it.
-      await before;
+    } catch (error) {
+      // A ledger read that failed is the run's failure, whatever the audit it stopped made of it; an audit that failed
+      // on its own meanwhile is told in the log.
+      await before.catch((ledgerError: unknown) => {
+        if (ledgerError !== error) log.warn("the audit failed while the ledger could not be read", { problem: ensureError(error).message });
+        throw ledgerError;
+      });
+      throw error;
     }
-    const { states: known, undeliverable } = await before;
+    const { states: known, undeliverable, accountsWithOpenPoolFindings, accountsWithOpenRuleFindings } = await before;
+    // The run holds `before` to its end (its closures above are the audit's): the sets of accounts are let go here.
+    accountsWithOpenPoolFindings.clear();
+    accountsWithOpenRuleFindings.clear();
     ctx.onStageDone?.("audit");
     // From here kits are read only by the report's writers and the few messages rendered: their recipes are held deflated.
     const kitRecipeBytes = holdKitRecipesDeflated(found.findings);
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete, kitRecipeBytes });
 
-    // Tracking writes what changed from the read made before the audit. A run whose lock lapsed meanwhile (storage did
+    // Tracking writes what changed from the read made as the audit began. A run whose lock lapsed meanwhile (storage did
     // not renew the lease: another run may hold it now, and may have tracked) writes none, and sends nothing.
     if (!lock.held()) {
       throw new AuditError("LOCK.HELD", "The run lost its lock during the audit (storage did not renew the lease); it stops before tracking: nothing was tracked or sent, and the next run audits again", { retryable: true });
@@ -315,9 +324,13 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
   }
 }
 
-/** What the run reads from its ledgers before the audit needs it: the finding states, and the addresses that bounced. */
+/**
+ * What the run reads from its ledgers before the audit needs it: the finding states, and the addresses that bounced.
+ * Both reads end before it answers, whether or not one fails (the first failure is its answer): nothing of a run goes
+ * on after it has failed and let its lock go.
+ */
 async function ledgerBeforeTheAudit(ctx: JobContext, ledger: ReminderLedger, asOf: string, log: Logger) {
-  const [undeliverable, known] = await Promise.all([
+  const [undeliverable, known] = await Promise.allSettled([
     (async () => {
       if (ctx.deliveryReports) await takeDeliveryReports(ctx, ctx.deliveryReports, log);
       // Owners whose mail bounced are not mailed again for a while: the next level of the chain is told instead.
@@ -325,7 +338,9 @@ async function ledgerBeforeTheAudit(ctx: JobContext, ledger: ReminderLedger, asO
     })(),
     statesBeforeTheAudit(ledger),
   ]);
-  return { undeliverable, ...known };
+  if (undeliverable.status === "rejected") throw undeliverable.reason;
+  if (known.status === "rejected") throw known.reason;
+  return { undeliverable: undeliverable.value, ...known.value };
 }
 
 /**

@@ -84,15 +84,18 @@ export interface AuditRequest {
    * ledger's states deflated through the audit, not as objects: at 100,000 accounts those are 30-50 MB).
    */
   openFindings?: () => Promise<readonly FindingState[]>;
-  /** Aborted when the run's time budget is spent: reads not finished by then fail their scope with its reason. */
+  /**
+   * Aborted when the run's time budget is spent, or when the job's read of its ledger fails: reads not finished by
+   * then fail their scope with its reason.
+   */
   signal?: AbortSignal;
 }
 
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
+  // What is on its way is told where it is waited for, not as an unhandled rejection should the audit fail first.
+  for (const arriving of [request.owners, request.accountsWithOpenPoolFindings, request.accountsWithOpenRuleFindings]) if (arriving instanceof Promise) arriving.catch(() => undefined);
   deps.onProgress?.({ phase: "inventory", done: 0, total: 1 });
   const readOptions: ReadOptions = request.signal ? { signal: request.signal } : {};
-  // What is on its way is told where it is waited for, not as an unhandled rejection should the audit fail first.
-  for (const arriving of [request.owners, request.accountsWithOpenPoolFindings, request.accountsWithOpenRuleFindings]) Promise.resolve(arriving).catch(() => undefined);
   const rules = request.rules ?? resolveRules();
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   // Pools are judged as they arrive, before the subscriptions' names and Azure's VM-size dates are read: those

@@ -7,7 +7,7 @@ export const RETIREMENT_DATE = "2024-02-29";
 export type Tags = Readonly<Record<string, string>>;
 
 /** A value, or one on its way (what the job reads from its ledger while the audit's reads go out). */
-export type Awaitable<T> = T | PromiseLike<T>;
+export type Awaitable<T> = T | Promise<T>;
 
 export interface SubscriptionInfo {
   subscriptionId: string;

@@ -1,7 +1,8 @@
-// A run reads the ledger's finding states once, before its audit, and works from that read: the audit's carried
+// A run reads the ledger's finding states once, as its audit begins, and works from that read: the audit's carried
 // findings (what it could not check) and tracking alike. Over the simulated Azure and a real ledger in Azurite.
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { AuditError } from "../../src/core/errors.js";
 import type { FindingState, ReminderLedger, RunLock } from "../../src/core/ports.js";
 import type { SimulatedAzure } from "@batch-cert-auditor/simulated-azure";
 import { composeRun, demo, isolatedStorage, runJob, sharedAzurite, startSimulatedAzure, succeeded } from "../support/auditRuns.js";
@@ -74,7 +75,7 @@ describe("the ledger's finding states", () => {
     const seen = first.result!.report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
     expect(seen.length).toBeGreaterThan(0);
 
-    // A week on, the account's certificates answer 403: its findings are carried from the states read before the audit.
+    // A week on, the account's certificates answer 403: its findings are carried from the states read as the audit began.
     const unreadable = demo();
     unreadable.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
     const later = await runOn(unreadable, env, "2026-12-03");
@@ -147,7 +148,9 @@ describe("the ledger's finding states", () => {
     expect(failing.outcome.state === "failed" && failing.outcome.error.message).toMatch(/503 Server Busy/);
     const signal = await failing.inventorySignal;
     expect(signal?.aborted).toBe(true);
-    expect(String(signal?.reason)).toMatch(/503 Server Busy/);
+    // What stopped the reads is told to their scopes as the ledger, not as the run's time budget.
+    expect(signal?.reason).toBeInstanceOf(AuditError);
+    expect(signal?.reason).toMatchObject({ code: "LEDGER.UNAVAILABLE", message: expect.stringMatching(/ledger could not be read \(the table answered 503 Server Busy\)/) });
     expect(await failing.states()).toStrictEqual(before);
   });
 });

@@ -360,7 +360,10 @@ describe("auditTenant: pool certificate references", () => {
       { inventory: new FakeInventory({ accounts: [a] }), certificates, pools, concurrency: 1 },
       { ...request, accountsWithOpenPoolFindings: arriving, owners: arriving.then(() => ({ owners: { ownerTagKeys: ["owner"], fallbackContacts: ["team@contoso.com"], allowedRecipientDomains: [] }, snooze: { tagKey: "snooze", reasonTagKey: "snooze-reason", maxDays: 90 } })) },
     );
+    // Its (empty) certificate list read, the account waits: no pool read yet.
     await vi.waitFor(() => expect(certificates.calls).toEqual(["emptied"]));
+    await vi.waitFor(() => expect(certificates.inFlight).toBe(0));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(pools.calls).toEqual([]);
     arrive(new Set([a.id.toLowerCase()]));
     const report = await audit;
