@@ -114,7 +114,7 @@ describe("the ledger's finding states", () => {
     expect(await lapsed.states()).toStrictEqual(before);
   });
 
-  it("are read while the audit's first reads go out, and the run finds what it found when it read them first", async () => {
+  it("are read while the audit's first reads go out, and the run still carries from them what it could not check", async () => {
     const env = isolatedStorage(azurite.connectionString);
     const readable = demo();
     readable.faults = [];
