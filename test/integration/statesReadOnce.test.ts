@@ -65,19 +65,31 @@ async function runOn(tenant: ReturnType<typeof demo>, env: Record<string, string
   return { outcome, result, reads: () => reads, states: () => live.findingStates(), statesAfterInventory, inventorySignal };
 }
 
+/** The demo tenant with every account readable. */
+function readableDemo(): ReturnType<typeof demo> {
+  const tenant = demo();
+  tenant.faults = [];
+  return tenant;
+}
+
+/** The demo tenant whose account sandboxbatch1 answers its certificate list with the demo's fault (a 403). */
+function sandboxCertificatesForbidden(): ReturnType<typeof demo> {
+  const tenant = demo();
+  tenant.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
+  return tenant;
+}
+
 describe("the ledger's finding states", () => {
   it("are read once a run, and a run that carries what it could not check tracks from that read as from the table", async () => {
     const env = isolatedStorage(azurite.connectionString);
-    const readable = demo();
-    readable.faults = [];
+    const readable = readableDemo();
     const first = await runOn(readable, env, DAY0);
     expect(first.reads()).toBe(1);
     const seen = first.result!.report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
     expect(seen.length).toBeGreaterThan(0);
 
     // A week on, the account's certificates answer 403: its findings are carried from the states read as the audit began.
-    const unreadable = demo();
-    unreadable.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
+    const unreadable = sandboxCertificatesForbidden();
     const later = await runOn(unreadable, env, "2026-12-03");
     expect(later.reads()).toBe(1);
     const report = later.result!.report;
@@ -101,8 +113,7 @@ describe("the ledger's finding states", () => {
 
   it("are not tracked by a run whose lock lapsed during its audit: it fails, and writes no state from the read made before it", async () => {
     const env = isolatedStorage(azurite.connectionString);
-    const readable = demo();
-    readable.faults = [];
+    const readable = readableDemo();
     const first = await runOn(readable, env, DAY0);
     const before = await first.states();
     expect(before.length).toBeGreaterThan(0);
@@ -116,14 +127,12 @@ describe("the ledger's finding states", () => {
 
   it("are read while the audit's first reads go out, and the run still carries from them what it could not check", async () => {
     const env = isolatedStorage(azurite.connectionString);
-    const readable = demo();
-    readable.faults = [];
+    const readable = readableDemo();
     const first = await runOn(readable, env, DAY0, { statesAfterInventory: "read" });
     expect(first.statesAfterInventory).toBe(true);
     expect(first.reads()).toBe(1);
     // A week on, one account's certificates answer 403: its open findings are carried from the states read meanwhile.
-    const unreadable = demo();
-    unreadable.faults = demo().faults!.map((f) => ({ ...f, pathPattern: "/batchAccounts/sandboxbatch1/certificates$" }));
+    const unreadable = sandboxCertificatesForbidden();
     const later = await runOn(unreadable, env, "2026-12-03", { statesAfterInventory: "read" });
     expect(later.statesAfterInventory).toBe(true);
     const seen = first.result!.report.findings.filter((f) => f.accountName === "sandboxbatch1").map((f) => f.id);
@@ -137,8 +146,7 @@ describe("the ledger's finding states", () => {
 
   it("fail the run when their read fails during the audit: the audit's reads are stopped, nothing is tracked", async () => {
     const env = isolatedStorage(azurite.connectionString);
-    const readable = demo();
-    readable.faults = [];
+    const readable = readableDemo();
     const first = await runOn(readable, env, DAY0);
     const before = await first.states();
 
