@@ -71,6 +71,11 @@ param maxPagesPerScope int = 1000
 @maxValue(29)
 param runBudgetMinutes int = 25
 
+@description('HEAP_GROWING_PERCENT: how far the heap may grow past what survived V8\'s last full collection, in percent (0-300), where V8 would let it grow fourfold (a 4096 MB instance); 0: V8\'s own sizing. Not a limit.')
+@minValue(0)
+@maxValue(300)
+param heapGrowingPercent int = 50
+
 param ownerTagKeys string = 'owner,OwnerContact'
 
 @description('FALLBACK_CONTACTS: addresses told about findings nobody owns.')
@@ -139,7 +144,7 @@ param maxSnoozeDays int = 90
 ])
 param sendMode string = 'dry-run'
 
-@description('Flex Consumption instance memory (MB). 2048 holds the daily job up to about 100,000 Batch accounts (714 MB peak measured there, docs/benchmarks.md); 4096 gives a larger tenant room; Node sizes its heap from it.')
+@description('Flex Consumption instance memory (MB). 2048 holds the daily job up to about 100,000 Batch accounts (475-556 MB peak measured there a week after its first day, docs/benchmarks.md); 4096 gives a larger tenant room; Node sizes its heap from it (at 4096 the app also paces it: HEAP_GROWING_PERCENT).')
 @allowed([
   512
   2048
@@ -379,6 +384,7 @@ module api './app/api.bicep' = {
     maxRetryWaitSeconds: maxRetryWaitSeconds
     maxPagesPerScope: maxPagesPerScope
     runBudgetMinutes: runBudgetMinutes
+    heapGrowingPercent: heapGrowingPercent
     ownerTagKeys: ownerTagKeys
     fallbackContacts: fallbackContacts
     ownerSources: effectiveOwnerSources

@@ -23,6 +23,11 @@ export interface AppConfig {
   batchConcurrency: number;
   /** What keeps a run finite: waits the servers set, pages per scope, and the run's time budget. */
   runLimits: { maxRetryWaitSeconds: number; maxPagesPerScope: number; runBudgetMinutes: number };
+  /**
+   * How far V8 lets the heap grow past what survived its last full collection, in percent, where it would otherwise
+   * let it grow fourfold (a heap limit of about 2 GB or more); 0: V8's own everywhere (../app/heapGrowth.ts).
+   */
+  heapGrowingPercent: number;
   owners: {
     ownerTagKeys: string[];
     fallbackContacts: string[];
@@ -76,6 +81,7 @@ export const SETTINGS = {
   MAX_RETRY_WAIT_SECONDS: "60",
   MAX_PAGES_PER_SCOPE: "1000",
   RUN_BUDGET_MINUTES: "25",
+  HEAP_GROWING_PERCENT: "50",
   OWNER_TAG_KEYS: "owner,OwnerContact",
   FALLBACK_CONTACTS: "",
   OWNER_SOURCES: "tags,roles",
@@ -189,6 +195,7 @@ const envSchema = (simulated: boolean, allowedRecipientDomains: readonly string[
     MAX_PAGES_PER_SCOPE: intSetting("MAX_PAGES_PER_SCOPE", 1, 100_000),
     // Sending stops at the budget, but the send in flight (with its retries) and the report must still fit.
     RUN_BUDGET_MINUTES: intSetting("RUN_BUDGET_MINUTES", 1, FUNCTION_TIMEOUT_MINUTES - 4),
+    HEAP_GROWING_PERCENT: intSetting("HEAP_GROWING_PERCENT", 0, 300),
     OWNER_TAG_KEYS: text("OWNER_TAG_KEYS").transform((v, ctx) => {
       const keys = v.split(",").map((k) => k.trim()).filter(Boolean);
       if (keys.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one tag key" });
@@ -370,6 +377,7 @@ export function loadConfig(
     sendSchedule: e.SEND_SCHEDULE,
     batchConcurrency: e.BATCH_CONCURRENCY,
     runLimits: { maxRetryWaitSeconds: e.MAX_RETRY_WAIT_SECONDS, maxPagesPerScope: e.MAX_PAGES_PER_SCOPE, runBudgetMinutes: e.RUN_BUDGET_MINUTES },
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     owners: {
       ownerTagKeys: e.OWNER_TAG_KEYS,
       fallbackContacts: e.FALLBACK_CONTACTS,

@@ -39,6 +39,7 @@ param batchConcurrency int
 param maxRetryWaitSeconds int
 param maxPagesPerScope int
 param runBudgetMinutes int
+param heapGrowingPercent int
 param ownerTagKeys string
 param fallbackContacts string
 param ownerSources string
@@ -107,6 +108,7 @@ var appSettings = {
   MAX_RETRY_WAIT_SECONDS: string(maxRetryWaitSeconds)
   MAX_PAGES_PER_SCOPE: string(maxPagesPerScope)
   RUN_BUDGET_MINUTES: string(runBudgetMinutes)
+  HEAP_GROWING_PERCENT: string(heapGrowingPercent)
   OWNER_TAG_KEYS: ownerTagKeys
   FALLBACK_CONTACTS: fallbackContacts
   OWNER_SOURCES: ownerSources

@@ -10,6 +10,7 @@ import { reportRules } from "../core/rules/ruleSet.js";
 import type { EmailSender } from "../core/ports.js";
 import { mjmlMessageRenderer } from "../render/messageRenderer.js";
 import { connectAzure, type AzureAdapters } from "./connectAzure.js";
+import { applyHeapGrowth, type Heap } from "./heapGrowth.js";
 import type { Logger } from "./logger.js";
 import type { DeliveryReportQueue, JobContext } from "./runAuditJob.js";
 
@@ -25,6 +26,8 @@ export interface CompositionOptions {
   onMessage?: JobContext["onMessage"];
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /** The process's V8 heap, paced from HEAP_GROWING_PERCENT (tests give a fake). */
+  heap?: Heap;
 }
 
 export interface Composition {
@@ -37,6 +40,8 @@ export interface Composition {
 
 export function compose(options: CompositionOptions): Composition {
   const { config } = options;
+  // The process's heap is paced before anything is read (the host, the CLI and the bench's job all compose here).
+  applyHeapGrowth(config.heapGrowingPercent, options.heap);
   const azure = connectAzure({
     ...(options.simulator ? { simulator: { url: options.simulator.url, ca: options.simulator.ca } } : {}),
     ...(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {}),

@@ -158,6 +158,14 @@ describe("configuration", () => {
     expect(() => loadConfig({ MAX_RETRY_WAIT_SECONDS: "3600", MAX_PAGES_PER_SCOPE: "0" })).toThrow(/MAX_RETRY_WAIT_SECONDS: .*\n.*MAX_PAGES_PER_SCOPE: /);
   });
 
+  it("paces the heap at 50% past what survived a full collection by default, takes 0 for V8's own sizing, and refuses what is not a percent from 0 to 300", () => {
+    expect(loadConfig({}).heapGrowingPercent).toBe(50);
+    for (const good of ["0", "1", "120", "300"]) expect(loadConfig({ HEAP_GROWING_PERCENT: good }).heapGrowingPercent).toBe(Number(good));
+    for (const bad of ["301", "-10", "1.5", "half"]) {
+      expect(() => loadConfig({ HEAP_GROWING_PERCENT: bad }), bad).toThrow(`HEAP_GROWING_PERCENT: must be a whole number from 0 to 300 (got "${bad}")`);
+    }
+  });
+
   it("is kept in step with local.settings.example.json: the same settings and the same defaults", () => {
     const documented = Object.keys(example.Values).filter((k) => k !== "FUNCTIONS_WORKER_RUNTIME" && !k.startsWith("AzureWebJobs"));
     const read = Object.keys(SETTINGS).filter((k) => !k.startsWith("AzureWebJobs"));
