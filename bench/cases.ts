@@ -2,7 +2,7 @@
 // log-normal jitter, and a small seeded share of transient 5xx answers.
 import { ARM_READS_DEFAULT } from "@batch-cert-auditor/simulated-azure";
 import type { LatencyOptions, ServerErrorOptions, SimulatorOptions, TenantShape } from "@batch-cert-auditor/simulated-azure";
-import { SETTINGS } from "../src/config.js";
+import { loadConfig, SETTINGS } from "../src/config.js";
 
 /** Batch calls in flight: the app's shipped default (BATCH_CONCURRENCY), so the bench measures what ships. */
 const SHIPPED_IN_FLIGHT = Number(SETTINGS.BATCH_CONCURRENCY);
@@ -54,6 +54,13 @@ export const CERTIFICATE_SHARE = 0.1;
  * for the same run on a 2 GB Flex Consumption instance.
  */
 export const AUDITOR_EXEC_ARGV: string[] = [];
+
+/**
+ * How the measured processes pace their heap: as the app ships it (HEAP_GROWING_PERCENT's default, set by the app
+ * itself, src/app/heapGrowth.ts), unless the bench is started with HEAP_GROWING_PERCENT (0: V8's own sizing) to
+ * measure another pacing with the same build.
+ */
+export const HEAP_GROWING_PERCENT = loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT ?? SETTINGS.HEAP_GROWING_PERCENT }).heapGrowingPercent;
 
 
 

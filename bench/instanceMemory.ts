@@ -4,7 +4,8 @@
 // cgroup limit): 1,048 MB of heap at 2,048 MB here, against 4,144 MB on this 24 GB machine unconstrained, and a
 // heap that may grow four times larger collects garbage that much later. So the bench puts the job's process in a
 // memory cgroup of the instance's size, when this machine lets it (cgroup v1 or v2, as root), and says when it
-// could not. No heap flag either way: the limit is the instance's, as the worker would see it.
+// could not. No heap limit either way: the limit is the instance's, as the worker would see it (unconstrained, where
+// V8's heap limit is 2 GB or more, the app paces its heap itself: src/app/heapGrowth.ts).
 //
 // Whether the Functions host puts the worker in a cgroup of the instance's size cannot be checked from here, so the
 // bench also measures the job unconstrained and prints both.

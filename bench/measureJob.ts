@@ -9,6 +9,7 @@ import { compose } from "../src/app/composition.js";
 import { silentLogger } from "../src/app/logger.js";
 import { runAuditJob, type JobStage } from "../src/app/runAuditJob.js";
 import { loadConfig } from "../src/config.js";
+import { HEAP_GROWING_PERCENT } from "./cases.js";
 import { leaveMemoryLimit } from "./instanceMemory.js";
 import type { Target } from "./measure.js";
 
@@ -90,6 +91,7 @@ export async function measureJob(order: JobOrder): Promise<JobMeasure> {
         SENDER_ADDRESS: "DoNotReply@batch-cert-auditor.example",
         FALLBACK_CONTACTS: "batch-admins@contoso.com",
         ADMIN_SUMMARY_TO: "platform@contoso.com",
+        HEAP_GROWING_PERCENT: String(HEAP_GROWING_PERCENT),
         ...order.settings,
       },
       { simulated: true },
