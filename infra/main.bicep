@@ -66,9 +66,9 @@ param maxRetryWaitSeconds int = 60
 @maxValue(100000)
 param maxPagesPerScope int = 1000
 
-@description('RUN_BUDGET_MINUTES: time a run may take; below the 30-minute functionTimeout in host.json.')
+@description('RUN_BUDGET_MINUTES: time a run may take (1-26): below the 30-minute functionTimeout in host.json, with room for the send in flight and the report.')
 @minValue(1)
-@maxValue(29)
+@maxValue(26)
 param runBudgetMinutes int = 25
 
 @description('HEAP_GROWING_PERCENT: how far the heap may grow past what survived V8\'s last full collection, in percent (0-300), where V8 would let it grow fourfold (a 4096 MB instance); 0: V8\'s own sizing. Not a limit.')

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { SETTINGS } from "../../src/config.js";
+import { loadConfig, SETTINGS } from "../../src/config.js";
 import { objectProperties, readBicep, type BicepFile } from "../support/bicepReader.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -87,6 +87,22 @@ describe("every deployable setting comes from the azd environment (so a provisio
     // Unset in the environment, the template's default holds: `${KEY=<same default>}`, or `${KEY}` for ''.
     const envDefault = /^\$\{\w+=(.*)\}$/.exec(value)?.[1] ?? "";
     expect(envDefault, `${name}: \${${key}=...} repeats main.bicep's default`).toBe(templateDefault ?? "");
+  });
+
+  it("takes every value main.bicep's @minValue/@maxValue let through, and main.bicep lets through no value the app refuses", () => {
+    // A value azd provisions but the app refuses would fail every invocation with CONFIG.INVALID.
+    const bounded = [...read("infra/main.bicep").matchAll(/((?:^@\w+\(.*\)\n)+)param\s+(\w+)\s+int\b/gm)].flatMap((m) => {
+      const decorators = m[1] ?? "";
+      const min = /@minValue\((-?\d+)\)/.exec(decorators)?.[1];
+      const max = /@maxValue\((-?\d+)\)/.exec(decorators)?.[1];
+      const key = /^\$\{(\w+)/.exec(String(parameters[m[2] ?? ""]?.value ?? ""))?.[1];
+      return min !== undefined && max !== undefined && key !== undefined ? [{ key, min: Number(min), max: Number(max) }] : [];
+    });
+    expect(bounded.map((b) => b.key)).toEqual(expect.arrayContaining(["BATCH_CONCURRENCY", "RUN_BUDGET_MINUTES", "HEAP_GROWING_PERCENT"]));
+    for (const { key, min, max } of bounded) {
+      for (const value of [min, max]) expect(() => loadConfig({ [key]: String(value) }), `${key}=${value}`).not.toThrow();
+      for (const value of [min - 1, max + 1]) expect(() => loadConfig({ [key]: String(value) }), `${key}=${value}`).toThrow(key);
+    }
   });
 
   it("docs/deploy.md changes settings through azd, never by setting app settings by hand", () => {
