@@ -31,7 +31,8 @@ const SET_BY_INFRA = new Set([
 const documented = Object.keys((JSON.parse(read("local.settings.example.json")) as { Values: Record<string, string> }).Values);
 const deployable = Object.keys(SETTINGS).filter((key) => documented.includes(key) && !SET_BY_INFRA.has(key));
 
-const main = readBicep(read("infra/main.bicep"));
+const mainSource = read("infra/main.bicep");
+const main = readBicep(mainSource);
 const api = readBicep(read("infra/app/api.bicep"));
 const appSettings = objectProperties((api.vars.get("appSettings") ?? "{}").slice(1, -1));
 const apiCall = main.modules.find((m) => m.reference === "./app/api.bicep");
@@ -91,7 +92,7 @@ describe("every deployable setting comes from the azd environment (so a provisio
 
   it("takes every value main.bicep's @minValue/@maxValue let through, and main.bicep lets through no value the app refuses", () => {
     // A value azd provisions but the app refuses would fail every invocation with CONFIG.INVALID.
-    const bounded = [...read("infra/main.bicep").matchAll(/((?:^@\w+\(.*\)\n)+)param\s+(\w+)\s+int\b/gm)].flatMap((m) => {
+    const bounded = [...mainSource.matchAll(/((?:^@\w+\(.*\)\n)+)param\s+(\w+)\s+int\b/gm)].flatMap((m) => {
       const decorators = m[1] ?? "";
       const min = /@minValue\((-?\d+)\)/.exec(decorators)?.[1];
       const max = /@maxValue\((-?\d+)\)/.exec(decorators)?.[1];

@@ -30,10 +30,15 @@ async function heapAtMost(flag: string): Promise<number> {
   return Number(mb);
 }
 
+/** Fake heaps of a given limit that record the flags set on them, in `set`. */
+function recordingHeap() {
+  const set: string[] = [];
+  return { set, heap: (limitBytes: number) => ({ limitBytes, setFlags: (flags: string) => void set.push(flags) }) };
+}
+
 describe("the heap's pacing", () => {
   it("paces the heap only where V8 would let it grow fourfold, and not at all when told 0", () => {
-    const set: string[] = [];
-    const heap = (limitBytes: number) => ({ limitBytes, setFlags: (flags: string) => void set.push(flags) });
+    const { set, heap } = recordingHeap();
     // The 2,048 MB instance: Node gives V8 about 1,048 MB, where V8's own factor is at most 1.6; left alone.
     expect(applyHeapGrowth(50, heap(1048 * 1024 ** 2))).toBe(false);
     expect(applyHeapGrowth(50, heap(LOOSE_HEAP_LIMIT_BYTES - 1))).toBe(false);
@@ -47,8 +52,7 @@ describe("the heap's pacing", () => {
   });
 
   it("is set as the app is composed, from HEAP_GROWING_PERCENT, where the heap's limit calls for it", () => {
-    const set: string[] = [];
-    const heap = (limitBytes: number) => ({ limitBytes, setFlags: (flags: string) => void set.push(flags) });
+    const { set, heap } = recordingHeap();
     // Nothing is read or signed in to when composing: the adapters are only made.
     const composed = (env: Record<string, string>, limitBytes: number) =>
       compose({ config: loadConfig(env), log: silentLogger, storageConnectionString: "UseDevelopmentStorage=true", heap: heap(limitBytes) });
