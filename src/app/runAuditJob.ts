@@ -31,6 +31,7 @@ import type { UndeliverableMark } from "../core/owners.js";
 import { STORED_ENCODING, type BlobReportStore, type ReportText, type RunStatus } from "../azure/blobReportStore.js";
 import { CSV_COLUMNS, reportCsvChunks } from "../report/reportCsv.js";
 import { jsonChunks } from "../report/textChunks.js";
+import { holdReportFindings } from "../render/report/pageFindings.js";
 import { REPORT_CSP_HEADER, reportHtmlChunks } from "../render/reportHtml.js";
 import { deterministicUuid } from "./ids.js";
 import { rendererFingerprint } from "./rendererFingerprint.js";
@@ -308,6 +309,11 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       },
     };
     ctx.onStageDone?.("history");
+    // The mail is out: from here the findings are read only by the report's writers (and by the caller, from the
+    // result), each in one order a page at a time. They are held deflated, and the audit's report lets them go.
+    audited.findings = [];
+    const findingBytes = holdReportFindings(report);
+    log.info("findings held for the report's writers", { findings: report.summary.findings, findingBytes });
     const formats = reportFormats(report);
     await ctx.reports.saveReport(runId, report, formats);
     ctx.onStageDone?.("report");

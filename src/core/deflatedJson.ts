@@ -72,21 +72,80 @@ export class DeflatedStore {
   }
 }
 
+/** A list read a page at a time, in order: what a writer that goes through it once needs, not the list whole. */
+export interface PagedList<T> {
+  readonly length: number;
+  /** The values, a page at a time, in order (each page a new copy). */
+  pages(): Iterable<readonly T[]>;
+}
+
 /**
  * A list kept deflated in pages of `pageSize` values, each page one deflated value (alike records compress far better
- * together than one by one), and read back whole, a new copy each time.
+ * together than one by one), and read back a page at a time or whole, a new copy each time. The entries' fields named
+ * in `byReference` are not deflated: each is kept as it is (the same object: a migration kit, whose recipe is known by
+ * its identity) and put back in its place on read, the entry's keys in their order.
  */
-export class DeflatedList<T> {
+export class DeflatedList<T> implements PagedList<T> {
   readonly #store = new DeflatedStore();
   readonly #pages: Deflated<T[]>[] = [];
-  constructor(values: readonly T[], pageSize = 500) {
-    for (let start = 0; start < values.length; start += pageSize) this.#pages.push(this.#store.put(values.slice(start, start + pageSize)));
+  readonly #pageSize: number;
+  readonly #byReference: readonly string[];
+  /** Per field kept by reference, its value per entry (absent where the entry has none). */
+  readonly #kept: (unknown[] | undefined)[];
+  #length: number;
+  constructor(values: readonly T[], pageSize = 500, options: { byReference?: readonly string[] } = {}) {
+    this.#pageSize = pageSize;
+    this.#byReference = options.byReference ?? [];
+    this.#kept = this.#byReference.map(() => undefined);
+    this.#length = values.length;
+    for (let start = 0; start < values.length; start += pageSize) {
+      const page = values.slice(start, start + pageSize);
+      this.#pages.push(this.#store.put(this.#byReference.length === 0 ? page : page.map((value, i) => this.#setAside(value, start + i))));
+    }
+  }
+
+  /** The entry with its fields kept by reference set aside: `true` in their place, so that its keys keep their order. */
+  #setAside(value: T, index: number): T {
+    if (value === null || typeof value !== "object") return value;
+    let copy: Record<string, unknown> | undefined;
+    this.#byReference.forEach((field, f) => {
+      const kept = (value as Record<string, unknown>)[field];
+      if (kept === undefined) return;
+      copy ??= { ...(value as Record<string, unknown>) };
+      copy[field] = true;
+      (this.#kept[f] ??= [])[index] = kept;
+    });
+    return (copy ?? value) as T;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The values a page at a time, in order, as JSON read them back (an undefined field absent). */
+  *pages(): Generator<T[]> {
+    for (const [p, page] of this.#pages.entries()) {
+      const values = this.#store.get(page);
+      if (this.#byReference.length > 0) this.#putBack(values, p * this.#pageSize);
+      yield values;
+    }
+  }
+
+  #putBack(values: T[], first: number): void {
+    this.#byReference.forEach((field, f) => {
+      const kept = this.#kept[f];
+      if (kept === undefined) return;
+      values.forEach((value, i) => {
+        const original = kept[first + i];
+        if (original !== undefined) (value as Record<string, unknown>)[field] = original;
+      });
+    });
   }
 
   /** Every value, in order, as JSON read it back (an undefined field absent). */
   read(): T[] {
     const values: T[] = [];
-    for (const page of this.#pages) for (const value of this.#store.get(page)) values.push(value);
+    for (const page of this.pages()) for (const value of page) values.push(value);
     return values;
   }
 
@@ -94,12 +153,39 @@ export class DeflatedList<T> {
   clear(): void {
     this.#store.clear();
     this.#pages.length = 0;
+    this.#kept.fill(undefined);
+    this.#length = 0;
   }
 
-  /** The bytes the list holds. */
+  /** The bytes the list holds (its deflated pages; not the values kept by reference). */
   get bytes(): number {
     return this.#store.bytes;
   }
+}
+
+/** The lists `holdArrayDeflated` holds, by object and key, for writers that read them a page at a time. */
+const held = new WeakMap<object, Map<string, PagedList<unknown>>>();
+
+/**
+ * The list `holdArrayDeflated` holds at `object[key]`, to read a page at a time (reading the key itself inflates it
+ * whole); undefined where it holds none there (the key holds a plain value).
+ */
+export function heldList<T = unknown>(object: object, key: string): PagedList<T> | undefined {
+  return held.get(object)?.get(key) as PagedList<T> | undefined;
+}
+
+/** The array at `object[key]` a page at a time: its held list's pages (`holdArrayDeflated`), or the array as one page. */
+export function pagesOf<O extends object, K extends keyof O & string>(object: O, key: K): Iterable<readonly (O[K] extends readonly (infer T)[] ? T : never)[]> {
+  type T = O[K] extends readonly (infer E)[] ? E : never;
+  const list = heldList<T>(object, key);
+  if (list) return list.pages();
+  const value = object[key] as unknown;
+  return Array.isArray(value) ? [value as T[]] : [];
+}
+
+/** The values of pages, one after another. */
+export function* eachOf<T>(pages: Iterable<readonly T[]>): Generator<T> {
+  for (const page of pages) yield* page;
 }
 
 /**
@@ -108,14 +194,18 @@ export class DeflatedList<T> {
  * the array inflated and frozen (only the array: a reader that changed an entry would lose the change once it is
  * collected), the same one for as long as something holds it (a weak reference: the store keeps none); assigning an
  * array holds that instead, as a plain value. The entries' fields named in `share` are shared again on each read, one
- * value per distinct JSON (inflated, every entry would hold a copy of what the array held once). An absent key, or a
- * value that is not an array, is left as it is. Answers the bytes held.
+ * value per distinct JSON (inflated, every entry would hold a copy of what the array held once); those named in
+ * `byReference` are kept as they are (DeflatedList). `heldList` gives the list itself, to read a page at a time. An
+ * absent key, or a value that is not an array, is left as it is. Answers the bytes held.
  */
-export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string, share: readonly string[] = []): number {
+export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string, share: readonly string[] = [], options: { byReference?: readonly string[] } = {}): number {
   const value: unknown = object[key];
   if (!Array.isArray(value)) return 0;
-  const list = new DeflatedList(value);
+  const list = new DeflatedList(value, 500, options);
   let last: WeakRef<readonly unknown[]> | undefined;
+  const lists = held.get(object) ?? new Map<string, PagedList<unknown>>();
+  lists.set(key, list);
+  held.set(object, lists);
   Object.defineProperty(object, key, {
     enumerable: true,
     configurable: true,
@@ -129,6 +219,7 @@ export function holdArrayDeflated<O extends object>(object: O, key: keyof O & st
     },
     set(replacement: unknown) {
       list.clear();
+      lists.delete(key);
       Object.defineProperty(object, key, { value: replacement, enumerable: true, configurable: true, writable: true });
     },
   });

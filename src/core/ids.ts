@@ -19,7 +19,7 @@ export function resourceGroupId(subscriptionId: string, resourceGroup: string): 
  * `items` by lower-cased id, only those whose id is in `wanted` (the last of each, as a Map of them all would keep): at
  * 100,000 accounts an index of every account is tens of MB, and the ids asked about are usually a fraction of them.
  */
-export function indexWanted<T>(items: readonly T[], idOf: (item: T) => string, wanted: ReadonlySet<string>): Map<string, T> {
+export function indexWanted<T>(items: Iterable<T>, idOf: (item: T) => string, wanted: ReadonlySet<string>): Map<string, T> {
   const index = new Map<string, T>();
   for (const item of items) {
     const key = idOf(item).toLowerCase();

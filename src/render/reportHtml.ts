@@ -7,11 +7,11 @@ import type { AuditReport } from "../core/model.js";
 import { escapeHtml } from "./escapeHtml.js";
 import { utcTimestamp } from "./format.js";
 import { coverageGaps, renderCoverage } from "./report/coverage.js";
-import { urgency } from "./report/findingView.js";
 import { findingsRowData, renderFindings } from "./report/findingsTable.js";
 import { renderHeader, renderHero } from "./report/header.js";
 import { jsonForScript, REPORT_CSP, REPORT_SCRIPT, REPORT_STYLE } from "./report/inlineAssets.js";
 import { renderOwners } from "./report/owners.js";
+import { pageFindings } from "./report/pageFindings.js";
 import type { ReportExtras } from "./report/reportExtras.js";
 import { renderDelivery } from "./report/delivery.js";
 import { renderResolved } from "./report/resolved.js";
@@ -30,11 +30,13 @@ export function renderReportHtml(report: AuditReport, extras: ReportExtras): str
 /**
  * The page piece by piece, for writing while it is made: at scale the findings table, the owner groups and the row
  * data are most of it (about 19 MB at 10,000 accounts), and none of them is held whole. Joined, the pieces are the page.
+ * The findings are read by urgency and by owner group, a page of them at a time where the run holds them deflated
+ * (./report/pageFindings.ts).
  */
 export function* reportHtmlChunks(report: AuditReport, extras: ReportExtras): Generator<string> {
   const gaps = coverageGaps(report);
-  const findings = [...report.findings].sort(urgency);
-  const title = `Batch certificate audit ${report.asOf}: ${findings.length} open${gaps.incomplete ? " (incomplete scan)" : ""}`;
+  const findings = pageFindings(report);
+  const title = `Batch certificate audit ${report.asOf}: ${findings.open} open${gaps.incomplete ? " (incomplete scan)" : ""}`;
 
   yield `<!doctype html>
 <html lang="en">
@@ -51,12 +53,12 @@ export function* reportHtmlChunks(report: AuditReport, extras: ReportExtras): Ge
 <body>
 ${renderHeader(report, extras)}
 <main class="wrap">
-${renderHero(report, gaps)}
+${renderHero(report, gaps, findings)}
 ${renderCoverage(report, gaps)}
 `;
-  yield* renderFindings(report, gaps, findings);
+  yield* renderFindings(report, gaps, findings.byUrgency);
   yield "\n";
-  yield* renderOwners(report, findings);
+  yield* renderOwners(report, findings.owners);
   yield `
 ${renderTrend(extras.history)}
 ${renderResolved(extras.resolvedSinceLastRun)}
@@ -64,7 +66,7 @@ ${renderDelivery(report.run?.reminders.delivery, report.run?.reminders.backlog)}
 </main>
 <footer class="wrap">Report schema ${escapeHtml(report.schemaVersion)} &middot; generated ${escapeHtml(utcTimestamp(report.generatedAt))}${extras.runId ? ` &middot; run ${escapeHtml(extras.runId)}` : ""} &middot; self-contained: this page loads nothing from the network.</footer>
 <script type="application/json" id="data">`;
-  yield* findingsRowData(report, findings, jsonForScript);
+  yield* findingsRowData(report, findings.byUrgency, jsonForScript);
   yield `</script>
 <script>${REPORT_SCRIPT}</script>
 </body>

@@ -1,5 +1,6 @@
 // report.csv: one row per finding, for spreadsheets. csv-stringify handles quoting of commas, quotes and newlines.
 import { stringify } from "csv-stringify/sync";
+import { eachOf, pagesOf } from "../core/deflatedJson.js";
 import { indexWanted } from "../core/ids.js";
 import type { AccountCoverage, AuditReport, Finding } from "../core/model.js";
 
@@ -33,7 +34,7 @@ export const CSV_COLUMNS = [
 /** A number we write (negative when overdue): left as it is, so a spreadsheet reads it as a number. */
 const DAYS_LEFT = CSV_COLUMNS.indexOf("daysLeft");
 
-export function reportToCsv(report: AuditReport, findings: readonly Finding[] = report.findings): string {
+export function reportToCsv(report: AuditReport, findings?: readonly Finding[]): string {
   return [...reportCsvChunks(report, findings)].join("");
 }
 
@@ -45,15 +46,22 @@ const ROWS_PER_CHUNK = 50;
 
 /**
  * report.csv piece by piece (the header, then `ROWS_PER_CHUNK` rows at a time), for writing while it is made; joined,
- * the pieces are exactly `reportToCsv` (csv-stringify quotes field by field and ends every record the same way).
+ * the pieces are exactly `reportToCsv` (csv-stringify quotes field by field and ends every record the same way). The
+ * findings are `findings` if given, else the report's, read a page at a time where the report holds them deflated
+ * (`holdArrayDeflated`), as its coverage's accounts are.
  */
-export function* reportCsvChunks(report: AuditReport, findings: readonly Finding[] = report.findings): Generator<string> {
+export function* reportCsvChunks(report: AuditReport, findings?: readonly Finding[]): Generator<string> {
+  const pages = (): Iterable<readonly Finding[]> => (findings ? [findings] : pagesOf(report, "findings"));
   // Where each finding's account's pool references came from (batch-api, resource-graph, not-needed, failed): for
   // the findings' accounts only (at 100,000 accounts a map of every account was about 20 MB while the CSV was made).
-  const poolSource = indexWanted(report.coverage.accounts, (a) => a.id, new Set(findings.map((f) => f.accountId.toLowerCase())));
+  const accounts = new Set<string>();
+  for (const f of eachOf(pages())) accounts.add(f.accountId.toLowerCase());
+  const poolSource = indexWanted(eachOf(pagesOf(report.coverage, "accounts")), (a) => a.id, accounts);
   yield stringify([[...CSV_COLUMNS]]);
-  for (let start = 0; start < findings.length; start += ROWS_PER_CHUNK) {
-    yield stringify(findings.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map((cell, i) => (i === DAYS_LEFT ? cell : neutralizeFormula(cell)))));
+  for (const page of pages()) {
+    for (let start = 0; start < page.length; start += ROWS_PER_CHUNK) {
+      yield stringify(page.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map((cell, i) => (i === DAYS_LEFT ? cell : neutralizeFormula(cell)))));
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // never held whole (at 10,000 accounts report.json is about 49 MB of text and report.html about 17 MB).
 import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
+import { heldList } from "../core/deflatedJson.js";
 
 /** About how long a piece of several array items is made (a few tens of kilobytes: bounded, and few pieces). */
 const SLICE_CHARS = 32 * 1024;
@@ -11,6 +12,7 @@ const SLICE_CHARS = 32 * 1024;
  * level deeper are opened, and the items of an opened array that are not opened themselves are made several at a
  * time by JSON.stringify (about `SLICE_CHARS` each; at 100,000 accounts a piece per item, and per field of each
  * finding, was millions of small strings). Joined, the pieces are exactly the one-shot text (a test holds it to that).
+ * An array held deflated in an object's place (`holdArrayDeflated`) is read a page at a time, never inflated whole.
  * For plain data (what reports are): a `toJSON` method is honoured where it is, but replacers are not supported.
  */
 export function* jsonChunks(value: unknown, splitDepth = 2, depth = 0): Generator<string> {
@@ -19,21 +21,46 @@ export function* jsonChunks(value: unknown, splitDepth = 2, depth = 0): Generato
     yield depth === 0 ? text : text.replaceAll("\n", `\n${"  ".repeat(depth)}`);
     return;
   }
+  if (Array.isArray(value)) {
+    yield* arrayChunks(value.length, [value], splitDepth, depth);
+    return;
+  }
   const pad = `\n${"  ".repeat(depth + 1)}`;
   const close = `\n${"  ".repeat(depth)}`;
-  if (Array.isArray(value)) {
-    if (value.length === 0) {
-      yield "[]";
-      return;
-    }
-    yield "[";
-    const indent = "  ".repeat(depth);
-    const opened = (item: unknown) => item !== null && typeof item === "object" && typeof (item as { toJSON?: unknown }).toJSON !== "function" && (Array.isArray(item) ? depth + 1 <= splitDepth : depth + 1 < splitDepth);
-    let count = 1;
-    for (let i = 0; i < value.length; ) {
-      const item: unknown = value[i];
+  let first = true;
+  for (const key of Object.keys(value)) {
+    const list = heldList(value, key);
+    // Read only when it is written: a key held deflated is read a page at a time instead.
+    const item: unknown = list ? undefined : (value as Record<string, unknown>)[key];
+    // As JSON.stringify: such keys are left out of an object.
+    if (!list && (item === undefined || typeof item === "function" || typeof item === "symbol")) continue;
+    yield `${first ? "{" : ","}${pad}${JSON.stringify(key)}: `;
+    first = false;
+    if (list) yield* arrayChunks(list.length, list.pages(), splitDepth, depth + 1);
+    else yield* jsonChunks(item, splitDepth, depth + 1);
+  }
+  yield first ? "{}" : `${close}}`;
+}
+
+/** An array of `length` items, given as pages in order, at `depth` (see jsonChunks). */
+function* arrayChunks(length: number, pages: Iterable<readonly unknown[]>, splitDepth: number, depth: number): Generator<string> {
+  if (length === 0) {
+    yield "[]";
+    return;
+  }
+  const pad = `\n${"  ".repeat(depth + 1)}`;
+  const close = `\n${"  ".repeat(depth)}`;
+  yield "[";
+  const indent = "  ".repeat(depth);
+  const opened = (item: unknown) => item !== null && typeof item === "object" && typeof (item as { toJSON?: unknown }).toJSON !== "function" && (Array.isArray(item) ? depth + 1 <= splitDepth : depth + 1 < splitDepth);
+  let count = 1;
+  let first = true;
+  for (const page of pages) {
+    for (let i = 0; i < page.length; ) {
+      const item: unknown = page[i];
       if (opened(item)) {
-        yield i === 0 ? pad : `,${pad}`;
+        yield first ? pad : `,${pad}`;
+        first = false;
         yield* jsonChunks(item, splitDepth, depth + 1);
         i++;
         continue;
@@ -41,25 +68,16 @@ export function* jsonChunks(value: unknown, splitDepth = 2, depth = 0): Generato
       // Items that are not opened, several at a time: JSON.stringify of the slice (as an array, so that what JSON
       // cannot hold is null, as in the one-shot text) without its brackets, each line moved in to this depth.
       let end = i + 1;
-      while (end < value.length && end - i < count && !opened(value[end])) end++;
-      const text = JSON.stringify(value.slice(i, end), null, 2);
+      while (end < page.length && end - i < count && !opened(page[end])) end++;
+      const text = JSON.stringify(page.slice(i, end), null, 2);
       const items = text.slice(2, -2);
-      yield `${i === 0 ? "\n" : ",\n"}${indent}${depth === 0 ? items : items.replaceAll("\n", `\n${indent}`)}`;
+      yield `${first ? "\n" : ",\n"}${indent}${depth === 0 ? items : items.replaceAll("\n", `\n${indent}`)}`;
+      first = false;
       count = Math.max(1, Math.min(1024, Math.floor((SLICE_CHARS * (end - i)) / Math.max(1, text.length))));
       i = end;
     }
-    yield `${close}]`;
-    return;
   }
-  let first = true;
-  for (const [key, item] of Object.entries(value)) {
-    // As JSON.stringify: such keys are left out of an object.
-    if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
-    yield `${first ? "{" : ","}${pad}${JSON.stringify(key)}: `;
-    first = false;
-    yield* jsonChunks(item, splitDepth, depth + 1);
-  }
-  yield first ? "{}" : `${close}}`;
+  yield `${close}]`;
 }
 
 /**

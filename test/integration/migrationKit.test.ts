@@ -4,6 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAzurite, type LocalStorage } from "@batch-cert-auditor/simulated-azure";
+import { heldList } from "../../src/core/deflatedJson.js";
 import type { AuditReport, Finding } from "../../src/core/model.js";
 import { isolatedStorage, mailbox, removeDir, runCliAt, tempDir, type CliRun } from "../support/auditRuns.js";
 import { poolSchemaErrors } from "../support/poolSchema.js";
@@ -95,6 +96,15 @@ describe("the migration kit on the demo tenant", () => {
       expect(JSON.parse(await readFile(join(out, "migrations", kit.fileName), "utf8"))).toEqual(kit.replacementPool);
     }
     expect(run.stdout).toContain(`${join(out, "migrations")}`);
+  });
+
+  it("holds the findings it hands back deflated once the mail is out, and wrote report.json with every one, kits included", async () => {
+    // The run's own report: its writers read the findings a page at a time; read through the key, they are all there.
+    expect(heldList(report, "findings")?.length).toBe(report.summary.findings);
+    expect(report.findings).toHaveLength(report.summary.findings);
+    expect(poolFindings().some((f) => f.migration?.replacementPool)).toBe(true);
+    const written = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as AuditReport;
+    expect(written.findings).toStrictEqual(JSON.parse(JSON.stringify(report.findings)));
   });
 
   it("links each replacement body from the report page as a download", async () => {

@@ -1,4 +1,5 @@
 // The findings table with its filter bar, and the row data the page's script filters and sorts by.
+import { eachOf, type PagedList } from "../../core/deflatedJson.js";
 import type { AuditReport, Finding } from "../../core/model.js";
 import { escapeHtml } from "../escapeHtml.js";
 import { daysFromTo, inDays, isoDay, plural } from "../format.js";
@@ -152,9 +153,10 @@ function findingRow(report: AuditReport, f: Finding, i: number): string {
 
 /**
  * The findings section, a row at a time (at scale it is most of the page: it is written while it is made). `findings`
- * are in page order; row `i` is described by the `i`th entry of `findingsRowData`.
+ * are in page order, read a page at a time (twice: for the filters' options, then for the rows); row `i` is described
+ * by the `i`th entry of `findingsRowData`.
  */
-export function* renderFindings(report: AuditReport, gaps: CoverageGaps, findings: readonly Finding[]): Generator<string> {
+export function* renderFindings(report: AuditReport, gaps: CoverageGaps, findings: PagedList<Finding>): Generator<string> {
   if (findings.length === 0) {
     const body = gaps.incomplete
       ? `<p id="no-findings" class="empty"><strong>No findings in the parts of the tenant that could be read &mdash; but the scan was incomplete.</strong><br>Certificate usage in the scopes listed under Coverage is unknown, so this is not a clean result.</p>`
@@ -163,19 +165,27 @@ export function* renderFindings(report: AuditReport, gaps: CoverageGaps, finding
     return;
   }
 
-  const subOptions = [...new Map(findings.map((f) => [f.subscriptionId, subscriptionLabel(report, f.subscriptionId, f.subscriptionName)]))]
+  const subscriptions = new Map<string, string>();
+  const owners = new Set<string>();
+  let hasUnowned = false;
+  // Rules in the order of the report's rules (soonest deadline first), each with its count here.
+  const ruleCounts = new Map<string, number>();
+  for (const f of eachOf(findings.pages())) {
+    subscriptions.set(f.subscriptionId, subscriptionLabel(report, f.subscriptionId, f.subscriptionName));
+    const named = ownersOf(f);
+    for (const o of named) owners.add(o);
+    if (named.length === 0) hasUnowned = true;
+    ruleCounts.set(ruleOf(f), (ruleCounts.get(ruleOf(f)) ?? 0) + 1);
+  }
+  const subOptions = [...subscriptions]
     .sort((a, b) => a[1].localeCompare(b[1]))
     .map(([id, label]) => `<option value="${escapeHtml(id)}">${escapeHtml(label)}</option>`)
     .join("");
-  const allOwners = [...new Set(findings.flatMap(ownersOf))].sort((a, b) => a.localeCompare(b));
-  const hasUnowned = findings.some((f) => ownersOf(f).length === 0);
+  const allOwners = [...owners].sort((a, b) => a.localeCompare(b));
   const ownerOptions =
     (hasUnowned ? `<option value="${NO_OWNER}">No owner</option>` : "") +
     allOwners.map((o) => `<option value="${escapeHtml(o)}">${escapeHtml(o)}</option>`).join("");
 
-  // Rules in the order of the report's rules (soonest deadline first), each with its count here.
-  const ruleCounts = new Map<string, number>();
-  for (const f of findings) ruleCounts.set(ruleOf(f), (ruleCounts.get(ruleOf(f)) ?? 0) + 1);
   const ruleOrder = new Map((report.rules ?? []).map((r, i) => [r.id, i]));
   const ruleOptions = [...ruleCounts]
     .sort(([a], [b]) => (ruleOrder.get(a) ?? Infinity) - (ruleOrder.get(b) ?? Infinity) || a.localeCompare(b))
@@ -197,7 +207,8 @@ export function* renderFindings(report: AuditReport, gaps: CoverageGaps, finding
 <thead><tr>${th("sev", "Severity")}${th("kind", "Finding")}${th("account", "Account")}${th("pool", "Pool")}${th("cert", "Certificate")}${th("expiry", "Expires")}${th("refs", "References")}${th("owners", "Owners")}${th("snoozed", "Snoozed")}</tr></thead>
 <tbody>
 `;
-  for (let i = 0; i < findings.length; i++) yield `${i === 0 ? "" : "\n"}${findingRow(report, findings[i] as Finding, i)}`;
+  let i = 0;
+  for (const f of eachOf(findings.pages())) yield `${i === 0 ? "" : "\n"}${findingRow(report, f, i++)}`;
   yield `
 </tbody>
 </table>
@@ -207,8 +218,9 @@ export function* renderFindings(report: AuditReport, gaps: CoverageGaps, finding
 }
 
 /** The row data of `renderFindings`, one row at a time: `{"rows":[...]}` for the page's data block. */
-export function* findingsRowData(report: AuditReport, findings: readonly Finding[], toJson: (value: unknown) => string): Generator<string> {
+export function* findingsRowData(report: AuditReport, findings: PagedList<Finding>, toJson: (value: unknown) => string): Generator<string> {
   yield `{"rows":[`;
-  for (let i = 0; i < findings.length; i++) yield `${i === 0 ? "" : ","}${toJson(rowData(report, findings[i] as Finding, i))}`;
+  let i = 0;
+  for (const f of eachOf(findings.pages())) yield `${i === 0 ? "" : ","}${toJson(rowData(report, f, i++))}`;
   yield "]}";
 }

@@ -38,11 +38,18 @@ function migratedNames(report: AuditReport): string {
   return `: ${shown.join(", ")}${more}`;
 }
 
-export function renderHero(report: AuditReport, gaps: CoverageGaps): string {
-  const open = report.findings.length;
-  const critical = report.findings.filter((f) => f.severity === "critical").length;
+function countsOf(report: AuditReport): { open: number; critical: number; snoozed: number } {
+  return {
+    open: report.findings.length,
+    critical: report.findings.filter((f) => f.severity === "critical").length,
+    snoozed: report.findings.filter((f) => isSnoozed(f, report.asOf)).length,
+  };
+}
+
+/** The counts: the page's (pageFindings), or counted from the report's findings. */
+export function renderHero(report: AuditReport, gaps: CoverageGaps, counts: { open: number; critical: number; snoozed: number } = countsOf(report)): string {
+  const { open, critical, snoozed } = counts;
   const warning = open - critical;
-  const snoozed = report.findings.filter((f) => isSnoozed(f, report.asOf)).length;
   const label = gaps.incomplete
     ? `open ${open === 1 ? "finding" : "findings"} <strong>at least</strong> &mdash; the scan was incomplete`
     : `open ${open === 1 ? "finding" : "findings"}`;

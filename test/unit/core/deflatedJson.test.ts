@@ -2,7 +2,7 @@
 // store's buffers, until the store is cleared.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DeflatedList, DeflatedStore, holdArrayDeflated } from "../../../src/core/deflatedJson.js";
+import { DeflatedList, DeflatedStore, eachOf, heldList, holdArrayDeflated, pagesOf } from "../../../src/core/deflatedJson.js";
 import { jsonChunks } from "../../../src/report/textChunks.js";
 
 describe("the deflated store", () => {
@@ -48,6 +48,78 @@ describe("the deflated list", () => {
     list.clear();
     expect(list.read()).toStrictEqual([]);
     expect(new DeflatedList([]).read()).toStrictEqual([]);
+  });
+});
+
+describe("the deflated list read a page at a time, with fields kept by reference", () => {
+  /** A kit stands for what is known by its identity: a class whose fields are made on read. */
+  class Kit {
+    /** What deflate cannot shrink much, as a kit's pool body is larger than its finding. */
+    readonly body = randomBytes(1_500).toString("base64");
+    constructor(readonly pool: string) {}
+    get commands(): string[] {
+      return [`az batch pool create --id ${this.pool}`];
+    }
+    toJSON() {
+      return { pool: this.pool, commands: this.commands, body: this.body };
+    }
+  }
+  const findings = () =>
+    Array.from({ length: 1_234 }, (_, i) => ({
+      id: `pool:/subscriptions/s${i % 40}/pools/p${i}`,
+      severity: i % 3 === 0 ? "critical" : "warning",
+      ...(i % 4 === 0 ? {} : { migration: new Kit(`p${i}`) }),
+      owners: [{ address: `owner${i % 9}@contoso.com` }],
+    }));
+
+  it("gives every value in order a page at a time, each field kept by reference the same object in its place", () => {
+    const values = findings();
+    const list = new DeflatedList(values, 100, { byReference: ["migration"] });
+    expect(list.length).toBe(1_234);
+    const pages = [...list.pages()];
+    expect(pages.map((p) => p.length)).toStrictEqual([...Array.from({ length: 12 }, () => 100), 34]);
+    const read = pages.flat();
+    read.forEach((f, i) => {
+      const original = values[i]!;
+      // The kit itself, not a copy of its JSON; a finding without one has none (not `true`, the placeholder).
+      expect(f.migration).toBe(original.migration);
+      expect(Object.keys(f)).toStrictEqual(Object.keys(original));
+    });
+    expect(JSON.stringify(read)).toBe(JSON.stringify(values));
+    expect(list.read()).toStrictEqual(read);
+    // The kits are not in the deflated pages (deflated with them, the pages take about 1.7 MB).
+    expect(list.bytes).toBeLessThan(new DeflatedList(values, 100).bytes / 10);
+    list.clear();
+    expect(list.length).toBe(0);
+    expect([...list.pages()]).toStrictEqual([]);
+  });
+
+  it("a held array is read a page at a time by the streamed JSON, never through its key", () => {
+    const plain = { asOf: "2026-12-06", findings: findings() };
+    const held = { asOf: "2026-12-06", findings: [...plain.findings] };
+    holdArrayDeflated(held, "findings", [], { byReference: ["migration"] });
+    const list = heldList<(typeof held.findings)[number]>(held, "findings");
+    expect(list?.length).toBe(1_234);
+    // Every read of the key counted from here.
+    const reads = { count: 0 };
+    const accessor = Object.getOwnPropertyDescriptor(held, "findings")!;
+    Object.defineProperty(held, "findings", { ...accessor, get: () => (reads.count++, accessor.get!.call(held)) });
+    expect([...jsonChunks(held)].join("")).toBe(JSON.stringify(plain, null, 2));
+    expect([...eachOf(pagesOf(held, "findings"))].map((f) => f.id)).toStrictEqual(plain.findings.map((f) => f.id));
+    expect(reads.count).toBe(0);
+    // Read through its key, it is the whole array, kits and all.
+    expect(held.findings.map((f) => f.migration)).toStrictEqual(plain.findings.map((f) => f.migration));
+    expect(reads.count).toBe(1);
+  });
+
+  it("an array assigned in a held one's place is no longer read as held", () => {
+    const held = { findings: findings() };
+    holdArrayDeflated(held, "findings");
+    const replacement = findings().slice(0, 3);
+    held.findings = replacement;
+    expect(heldList(held, "findings")).toBeUndefined();
+    expect([...pagesOf(held, "findings")]).toStrictEqual([replacement]);
+    expect([...pagesOf({ findings: undefined }, "findings")]).toStrictEqual([]);
   });
 });
 
