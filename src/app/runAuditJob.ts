@@ -227,7 +227,12 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       holdArrayDeflated(audited.coverage, "accounts", ["subscriptionId", "status", "pools", "poolsReason"]) +
       // Most pairs say the same thing: their rule, missing list and reason are shared again on read, as the audit made them.
       holdArrayDeflated(audited.coverage, "unjudged", ["rule", "missing", "reason"]);
-    log.info("tracking finished", { resolved: progress.resolved.length, statesWritten: progress.written, coverageBytes });
+    // The findings too, in the report's order and in the page's two: from here the planning of the mail reads them
+    // whole once (inflated for it; each digest then holds its findings by position, read back when it is rendered),
+    // and the report's writers a page at a time. At 100,000 accounts a week on, the 45,000 findings were about 50 MB of
+    // the heap held through the sending and the report (docs/benchmarks.md, nineteenth and twenty-second passes).
+    const findingBytes = holdReportFindings(audited);
+    log.info("tracking finished", { resolved: progress.resolved.length, statesWritten: progress.written, coverageBytes, findingBytes });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
     // The ledger's states (every finding it knows, resolved ones too) are held through the sending only as far as it
@@ -282,8 +287,8 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       accountName: s.accountName,
       resolvedOn: s.resolvedOn ?? asOf,
     }));
-    const report: AuditReport = {
-      ...audited,
+    // The audit's report with its run section (assigned, not spread: a spread would read the held findings whole).
+    const report: AuditReport = Object.assign(audited, {
       run: {
         runId,
         trigger: request.trigger,
@@ -306,14 +311,9 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
           ...(reminders.backlog ? { backlog: reminders.backlog } : {}),
           messages: reminders.messages.map((m) => ({ kind: m.kind, recipient: m.recipient, subject: m.subject, outcome: m.outcome })),
         },
-      },
-    };
+      } satisfies AuditReport["run"],
+    });
     ctx.onStageDone?.("history");
-    // The mail is out: from here the findings are read only by the report's writers (and by the caller, from the
-    // result), each in one order a page at a time. They are held deflated, and the audit's report lets them go.
-    audited.findings = [];
-    const findingBytes = holdReportFindings(report);
-    log.info("findings held for the report's writers", { findings: report.summary.findings, findingBytes });
     const formats = reportFormats(report);
     await ctx.reports.saveReport(runId, report, formats);
     ctx.onStageDone?.("report");

@@ -149,6 +149,25 @@ export class DeflatedList<T> implements PagedList<T> {
     return values;
   }
 
+  /** The values at these positions, in the order given, each page they are on read once (a new copy each time). */
+  pick(positions: readonly number[]): T[] {
+    const picked = new Array<T>(positions.length);
+    const byPage = new Map<number, number[]>();
+    positions.forEach((at, i) => {
+      if (!Number.isInteger(at) || at < 0 || at >= this.#length) throw new RangeError(`no value at ${at} in a list of ${this.#length}`);
+      const page = Math.floor(at / this.#pageSize);
+      const wanted = byPage.get(page) ?? [];
+      wanted.push(i);
+      byPage.set(page, wanted);
+    });
+    for (const [page, wanted] of byPage) {
+      const values = this.#store.get(this.#pages[page] as Deflated<T[]>);
+      if (this.#byReference.length > 0) this.#putBack(values, page * this.#pageSize);
+      for (const i of wanted) picked[i] = values[(positions[i] as number) - page * this.#pageSize] as T;
+    }
+    return picked;
+  }
+
   /** Lets every value go (the list reads as empty after this). */
   clear(): void {
     this.#store.clear();
@@ -164,14 +183,14 @@ export class DeflatedList<T> implements PagedList<T> {
 }
 
 /** The lists `holdArrayDeflated` holds, by object and key, for writers that read them a page at a time. */
-const held = new WeakMap<object, Map<string, PagedList<unknown>>>();
+const held = new WeakMap<object, Map<string, DeflatedList<unknown>>>();
 
 /**
  * The list `holdArrayDeflated` holds at `object[key]`, to read a page at a time (reading the key itself inflates it
  * whole); undefined where it holds none there (the key holds a plain value).
  */
-export function heldList<T = unknown>(object: object, key: string): PagedList<T> | undefined {
-  return held.get(object)?.get(key) as PagedList<T> | undefined;
+export function heldList<T = unknown>(object: object, key: string): DeflatedList<T> | undefined {
+  return held.get(object)?.get(key) as DeflatedList<T> | undefined;
 }
 
 /** The array at `object[key]` a page at a time: its held list's pages (`holdArrayDeflated`), or the array as one page. */
@@ -189,6 +208,21 @@ export function* eachOf<T>(pages: Iterable<readonly T[]>): Generator<T> {
 }
 
 /**
+ * The entries of the array at `object[key]` at these positions, in the order given: read from its held list's pages
+ * (`holdArrayDeflated`: only the pages they are on), or taken from the array.
+ */
+export function entriesAt<O extends object, K extends keyof O & string>(object: O, key: K, positions: readonly number[]): (O[K] extends readonly (infer T)[] ? T : never)[] {
+  type T = O[K] extends readonly (infer E)[] ? E : never;
+  const list = heldList<T>(object, key);
+  if (list) return list.pick(positions);
+  const values = object[key] as unknown as readonly T[];
+  return positions.map((at) => {
+    if (!(at in values)) throw new RangeError(`no value at ${at} in a list of ${values.length}`);
+    return values[at] as T;
+  });
+}
+
+/**
  * Holds the array at `object[key]` deflated (a DeflatedList) behind an enumerable accessor in its place, so the object
  * reads, spreads and serialises (JSON.stringify, the report's streamed JSON) as one with the array would. A read gives
  * the array inflated and frozen (only the array: a reader that changed an entry would lose the change once it is
@@ -203,7 +237,7 @@ export function holdArrayDeflated<O extends object>(object: O, key: keyof O & st
   if (!Array.isArray(value)) return 0;
   const list = new DeflatedList(value, 500, options);
   let last: WeakRef<readonly unknown[]> | undefined;
-  const lists = held.get(object) ?? new Map<string, PagedList<unknown>>();
+  const lists = held.get(object) ?? new Map<string, DeflatedList<unknown>>();
   lists.set(key, list);
   held.set(object, lists);
   Object.defineProperty(object, key, {

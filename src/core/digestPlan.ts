@@ -164,17 +164,17 @@ export function planDigests(
     if (dueItems.length === 0) continue;
     const items = [...entry.items].sort(compareItems);
     const escalate = dueItems.some((i) => i.decision.escalate);
-    const plan: DigestPlan = {
-      recipient: entry.address,
-      kind: "owner",
-      ownerAddress: entry.address,
-      asOf,
+    const plan = digestPlanOf(
+      {
+        recipient: entry.address,
+        kind: "owner",
+        ownerAddress: entry.address,
+        asOf,
+        escalate,
+        overdueRemindersSent: Math.max(0, ...dueItems.map((i) => overdueNumber(i.decision.milestone) - 1)),
+      },
       items,
-      groups: groupItems(items),
-      dueItems: items.filter((i) => i.decision.due),
-      escalate,
-      overdueRemindersSent: Math.max(0, ...dueItems.map((i) => overdueNumber(i.decision.milestone) - 1)),
-    };
+    );
     plans.push(plan);
     if (!escalate) continue;
     // Escalation: each contact gets the same digest as a message of its own, so no contact sees
@@ -185,6 +185,14 @@ export function planDigests(
     }
   }
   return plans;
+}
+
+/** A plan's own fields: all but its items and what is made of them. */
+export type DigestPlanHead = Omit<DigestPlan, "items" | "groups" | "dueItems">;
+
+/** The plan of these items (most urgent first): grouped by subscription, then account, and its due items. */
+export function digestPlanOf(head: DigestPlanHead, items: DigestItem[]): DigestPlan {
+  return { ...head, items, groups: groupItems(items), dueItems: items.filter((i) => i.decision.due) };
 }
 
 function dedupeContacts(contacts: readonly string[]): string[] {

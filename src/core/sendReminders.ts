@@ -11,7 +11,8 @@
 // intent is younger than the not-found grace (a delivered message has been reported not found), and abandoned and
 // planned afresh after it.
 import type { AuditReport, DeliverySummary, Finding, OutboxBacklog, ScopeCoverage, TagNaming } from "./model.js";
-import { allClearOperationId, digestOperationId, findingOfHistoryKey, planAllClear, planDigests, type AllClearPlan, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
+import { entriesAt } from "./deflatedJson.js";
+import { allClearOperationId, digestOperationId, digestPlanOf, findingOfHistoryKey, planAllClear, planDigests, type AllClearPlan, type DigestItem, type DigestPlan, type DigestPlanHead, type ResolvedFinding } from "./digestPlan.js";
 import { addDays, daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import { ruleOfFindingId } from "./findings.js";
@@ -184,7 +185,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (request.mode !== "dry-run" && !sender) throw new AuditError("EMAIL.SEND_FAILED", `SEND_MODE is ${request.mode} but no mail sender is configured`);
   if (sender) await recoverPending(deps, sender, request, result);
 
-  const { messages, summary, stale } = await planMessages(deps, request, result);
+  const { messages, summary, stale, cleared } = await planMessages(deps, request, result);
   result.planned = messages.length;
   // The messages a planned one could be (its id names its run's day, or for an all-clear its resolutions' days, which
   // are at most ALL_CLEAR_WINDOW_DAYS before this run's), and every one still pending, whatever its day. Missing one
@@ -202,7 +203,6 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   const allowed = normaliseAllowedDomains(request.allowedRecipientDomains);
   // The one check every message passes before it is sent (digest, escalation copy, all-clear, admin summary; live or
   // redirect; the audit's run or a sending run): a marked recipient gets nothing unless its mark cleared (clearedMarks).
-  const cleared = clearedMarks(request);
   const refusalOf = (m: PlannedMessage): string | undefined => {
     const key = m.recipient.toLowerCase();
     const mark = cleared.has(key) ? undefined : request.undeliverable?.get(key);
@@ -564,12 +564,15 @@ async function planMessages(
   deps: ReminderDependencies,
   request: ReminderRequest,
   result: ReminderResult,
-): Promise<{ messages: PlannedMessage[]; summary: AdminSummary | undefined; stale: string[] }> {
+): Promise<{ messages: PlannedMessage[]; summary: AdminSummary | undefined; stale: string[]; cleared: Map<string, UndeliverableMark> }> {
   const { report, mode } = request;
   const asOf = report.asOf;
   const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
   const histories = await deps.ledger.histories();
-  const stale = staleHistories(histories, request);
+  // The findings, read once, for the planning only: the daily job's report holds them deflated (holdArrayDeflated),
+  // and this read inflates them. The plans hold them by position in the report (heldDigest), not as objects.
+  const findings = report.findings;
+  const stale = staleHistories(histories, request, findings);
   for (const history of histories.values()) result.futureDated += remindersAfter(history, asOf);
   const messages: PlannedMessage[] = [];
   // The day each owner was last told anything, as of this run's day (reminders dated later do not count).
@@ -586,7 +589,10 @@ async function planMessages(
   };
 
   const openSince = new Map(request.findingStates.filter((st) => st.resolvedOn === undefined).map((st) => [st.findingId, st.firstSeen]));
-  const digests = planDigests(report.findings, untold(histories, clearedMarks(request)), asOf, request.policy, request.escalationContacts, openSince);
+  const cleared = clearedMarks(request, findings);
+  const digests = planDigests(findings, untold(histories, cleared), asOf, request.policy, request.escalationContacts, openSince);
+  const positions = positionsOf(findings);
+  const held = new Map<readonly DigestItem[], HeldItem[]>();
   for (const plan of digests) {
     const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
     messages.push({
@@ -599,7 +605,7 @@ async function planMessages(
       ...(plan.kind === "escalation" ? {} : { namedBy: namingsOf(plan) }),
       ...waiting(plan.ownerAddress, plan.dueItems.map((i) => openSince.get(i.finding.id) ?? asOf)),
       urgency: (plan.escalate ? 0 : 1_000_000) - critical * 1000 - plan.overdueRemindersSent,
-      render: () => deps.renderer.digest(plan),
+      render: heldDigest(deps, report, plan, itemsByPosition(plan.items, positions, held)),
     });
   }
 
@@ -609,7 +615,7 @@ async function planMessages(
   const recent = (st: FindingState) => st.resolvedOn !== undefined && inAllClearWindow(st.resolvedOn, asOf);
   const resolvedFindings: ResolvedFinding[] = request.findingStates.filter(recent).map((st) => ({ ...stateToFinding(st), resolvedOn: st.resolvedOn ?? asOf }));
   const told = new Set([...histories.keys()].map((k) => k.split("|")[0]));
-  for (const plan of planAllClear(resolvedFindings, stillOpenOwners(report.findings, request.findingStates), asOf)) {
+  for (const plan of planAllClear(resolvedFindings, stillOpenOwners(findings, request.findingStates), asOf)) {
     // Only owners who were told about something get an all-clear.
     if (!told.has(plan.recipient.toLowerCase())) continue;
     messages.push({
@@ -626,7 +632,7 @@ async function planMessages(
 
   let summary: AdminSummary | undefined;
   if (request.adminSummaryTo.length > 0) {
-    const admin = adminSummary(report, digests.length);
+    const admin = adminSummary(report, findings, digests.length);
     summary = admin;
     for (const to of request.adminSummaryTo) {
       messages.push({
@@ -644,7 +650,51 @@ async function planMessages(
       });
     }
   }
-  return { messages: messages.sort(sendOrder), summary, stale };
+  return { messages: messages.sort(sendOrder), summary, stale, cleared };
+}
+
+/** A digest item as a planned message holds it: its finding by position in the report's findings. */
+interface HeldItem {
+  at: number;
+  decision: DigestItem["decision"];
+  owner: DigestItem["owner"];
+}
+
+/**
+ * A digest's rendering, its findings held by position in the report's findings, read back when it is rendered: only a
+ * few of the planned messages are rendered on a run (most wait for the sending runs after it), while the plans'
+ * findings, held as objects through the sending, were every open finding of an owner with something due (at 100,000
+ * accounts, about 45,000 findings and 50 MB of the heap). The closure holds only the plan's own fields and the
+ * positions: it is made here, apart from the planning's maps of findings, as a closure holds every variable of its
+ * function that any closure made there reads.
+ */
+function heldDigest(deps: ReminderDependencies, report: AuditReport, plan: DigestPlan, byPosition: readonly HeldItem[]): () => Promise<RenderedEmail> {
+  const head: DigestPlanHead = { recipient: plan.recipient, kind: plan.kind, ownerAddress: plan.ownerAddress, asOf: plan.asOf, escalate: plan.escalate, overdueRemindersSent: plan.overdueRemindersSent };
+  return () => {
+    const found = entriesAt(report, "findings", byPosition.map((i) => i.at));
+    return deps.renderer.digest(digestPlanOf(head, byPosition.map(({ decision, owner }, k) => ({ finding: found[k] as Finding, decision, owner }))));
+  };
+}
+
+/** A plan's items by position (`held`: an owner's digest and its escalation copies share their items, and these). */
+function itemsByPosition(items: readonly DigestItem[], positions: ReadonlyMap<Finding, number>, held: Map<readonly DigestItem[], HeldItem[]>): HeldItem[] {
+  let kept = held.get(items);
+  if (kept === undefined) {
+    kept = items.map(({ finding, decision, owner }) => {
+      const at = positions.get(finding);
+      if (at === undefined) throw new Error(`finding ${finding.id} is not among the report's findings`);
+      return { at, decision, owner };
+    });
+    held.set(items, kept);
+  }
+  return kept;
+}
+
+/** Each finding's position in the list. */
+function positionsOf(findings: readonly Finding[]): Map<Finding, number> {
+  const positions = new Map<Finding, number>();
+  findings.forEach((f, at) => positions.set(f, at));
+  return positions;
 }
 
 const KIND_ORDER: Record<PlannedMessage["kind"], number> = { "admin-summary": 0, digest: 1, escalation: 1, "all-clear": 2 };
@@ -705,10 +755,10 @@ function namingsOf(plan: DigestPlan): TagNaming[] {
  * bounce (markHolds). Decided here, from the mark and the tag, not from "owner resolution accepted it": a sending run
  * (--send-only) re-plans a report resolved before the bounce was known, where every bounced owner is still an owner.
  */
-function clearedMarks(request: ReminderRequest): Map<string, UndeliverableMark> {
+function clearedMarks(request: ReminderRequest, findings: readonly Finding[]): Map<string, UndeliverableMark> {
   const cleared = new Map<string, UndeliverableMark>();
   if (!request.undeliverable?.size) return cleared;
-  for (const f of request.report.findings) {
+  for (const f of findings) {
     for (const o of f.owners ?? []) {
       const key = o.address.toLowerCase();
       const mark = request.undeliverable.get(key);
@@ -738,13 +788,13 @@ function operationId(deps: ReminderDependencies, key: string, mode: SendMode): s
   return deps.hash(`${mode}|${key}`);
 }
 
-function adminSummary(report: AuditReport, digests: number): AdminSummary {
-  const owners = new Set(report.findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
+function adminSummary(report: AuditReport, findings: readonly Finding[], digests: number): AdminSummary {
+  const owners = new Set(findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
   return {
     totals: { findings: report.summary.findings, critical: report.summary.critical, warning: report.summary.warning, owners: owners.size, digestsPlanned: digests },
     ...(report.summary.byRule ? { byRule: report.summary.byRule } : {}),
-    unownedFindings: report.findings.filter((f) => (f.owners ?? []).length === 0),
-    ownerProblems: [...new Set(report.findings.flatMap((f) => f.ownerProblems ?? []))],
+    unownedFindings: findings.filter((f) => (f.owners ?? []).length === 0),
+    ownerProblems: [...new Set(findings.flatMap((f) => f.ownerProblems ?? []))],
     failedScopes: [
       ...report.coverage.subscriptions.filter((s) => s.status === "failed"),
       ...report.coverage.accounts.filter((a) => a.status === "failed"),
@@ -781,10 +831,10 @@ function stateToFinding(s: FindingState): Finding {
  * every history, so kept for ever they would grow with the months like the states (trackFindings). A finding back after
  * that is told as news, as it would be with its history, but its overdue reminders are counted again from one.
  */
-function staleHistories(histories: Map<string, ReminderHistory>, request: ReminderRequest): string[] {
+function staleHistories(histories: Map<string, ReminderHistory>, request: ReminderRequest, findings: readonly Finding[]): string[] {
   const asOf = request.report.asOf;
   const current = new Set<string>();
-  for (const f of request.report.findings) current.add(f.id);
+  for (const f of findings) current.add(f.id);
   for (const st of request.findingStates) current.add(st.findingId);
   const stale: { key: string; last: string }[] = [];
   for (const [key, history] of histories) {

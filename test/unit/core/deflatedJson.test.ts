@@ -2,7 +2,7 @@
 // store's buffers, until the store is cleared.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DeflatedList, DeflatedStore, eachOf, heldList, holdArrayDeflated, pagesOf } from "../../../src/core/deflatedJson.js";
+import { DeflatedList, DeflatedStore, eachOf, entriesAt, heldList, holdArrayDeflated, pagesOf } from "../../../src/core/deflatedJson.js";
 import { jsonChunks } from "../../../src/report/textChunks.js";
 
 describe("the deflated store", () => {
@@ -92,6 +92,24 @@ describe("the deflated list read a page at a time, with fields kept by reference
     list.clear();
     expect(list.length).toBe(0);
     expect([...list.pages()]).toStrictEqual([]);
+  });
+
+  it("picks values by position, in the order asked, across pages, each kept field the same object; refuses a position it lacks", () => {
+    const values = findings();
+    const list = new DeflatedList(values, 100, { byReference: ["migration"] });
+    const positions = [1_233, 0, 517, 99, 100, 517, 4];
+    const picked = list.pick(positions);
+    expect(picked.map((f) => f.id)).toStrictEqual(positions.map((at) => values[at]?.id));
+    picked.forEach((f, i) => expect(f.migration).toBe(values[positions[i]!]?.migration));
+    expect(JSON.stringify(picked)).toBe(JSON.stringify(positions.map((at) => values[at])));
+    expect(list.pick([])).toStrictEqual([]);
+    for (const wrong of [-1, 1_234, 1.5]) expect(() => list.pick([3, wrong])).toThrow(RangeError);
+    // From an object: its held list's, or its array's.
+    const object = { findings: values.slice(0, 300) };
+    expect(entriesAt(object, "findings", [299, 7])).toStrictEqual([values[299], values[7]]);
+    holdArrayDeflated(object, "findings", [], { byReference: ["migration"] });
+    expect(entriesAt(object, "findings", [299, 7]).map((f) => f.migration)).toStrictEqual([values[299]?.migration, values[7]?.migration]);
+    expect(() => entriesAt({ findings: values.slice(0, 3) }, "findings", [3])).toThrow(RangeError);
   });
 
   it("a held array is read a page at a time by the streamed JSON, never through its key", () => {

@@ -1,0 +1,135 @@
+// The daily job holds its report's findings deflated from tracking on (holdArrayDeflated); the planning of the mail
+// reads them whole once, and each planned digest holds its findings by position, read back when it is rendered. Every
+// digest must be rendered from exactly the plan the findings as objects give, kits the same objects.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { describe, expect, it } from "vitest";
+import { holdArrayDeflated } from "../../../src/core/deflatedJson.js";
+import type { DigestPlan } from "../../../src/core/digestPlan.js";
+import type { AuditReport, Finding, MigrationKit } from "../../../src/core/model.js";
+import { defaultReminderPolicy } from "../../../src/core/schedule.js";
+import { sendReminders, type MessageRenderer } from "../../../src/core/sendReminders.js";
+import { MemoryLedger } from "../../support/memoryPorts.js";
+import { minimalReport } from "../../support/minimalReport.js";
+
+const SUB = "11111111-1111-4111-8111-111111111111";
+
+/** `count` findings over 60 owners in four subscriptions, every fifth of two owners, every third with a kit. */
+function findings(count: number): Finding[] {
+  return Array.from({ length: count }, (_, i) => {
+    const account = `/subscriptions/${SUB.slice(0, -1)}${i % 4}/resourceGroups/rg/providers/Microsoft.Batch/batchAccounts/acct${i % 23}`;
+    return {
+      id: `pool-certificate-reference:${account}/pools/p${i}`.toLowerCase(),
+      kind: "pool-certificate-reference",
+      severity: i % 2 === 0 ? "critical" : "warning",
+      resourceId: `${account}/pools/p${i}`,
+      subscriptionId: `${SUB.slice(0, -1)}${i % 4}`,
+      resourceGroup: "rg",
+      accountName: `acct${i % 23}`,
+      accountId: account,
+      poolName: `p${i}`,
+      references: [],
+      detail: `pool p${i}`,
+      owners: [{ address: `owner${i % 60}@contoso.com`, source: 'account tag "owner"' }, ...(i % 5 === 0 ? [{ address: `team${i % 7}@contoso.com`, source: "fallback" }] : [])],
+      ...(i % 3 === 0 ? { migration: { poolName: `p${i}`, fileName: `p${i}-kv.json` } as MigrationKit } : {}),
+    };
+  });
+}
+
+/** A dry run (every digest rendered), each plan the renderer was given kept by recipient; `rendering` before each. */
+async function plansOf(report: AuditReport, rendering?: () => Promise<void>): Promise<Map<string, DigestPlan>> {
+  const plans = new Map<string, DigestPlan>();
+  const renderer: MessageRenderer = {
+    digest: async (plan) => {
+      await rendering?.();
+      plans.set(plan.recipient, plan);
+      return { subject: `digest ${plan.recipient}`, html: "<p>d</p>", text: "d" };
+    },
+    allClear: async () => ({ subject: "all clear", html: "<p>c</p>", text: "c" }),
+    adminSummary: async () => ({ subject: "summary", html: "<p>s</p>", text: "s" }),
+  };
+  await sendReminders(
+    { ledger: new MemoryLedger(), renderer, hash: (s) => s, now: () => new Date("2026-12-03T07:00:00Z"), sleep: async () => undefined },
+    {
+      report,
+      findingStates: [],
+      runId: "run-1",
+      policy: defaultReminderPolicy("2024-02-29"),
+      escalationContacts: [],
+      adminSummaryTo: ["admin@contoso.com"],
+      mode: "dry-run",
+      limits: { perMinute: 100, perHour: 1000 },
+      allowedRecipientDomains: [],
+    },
+  );
+  return plans;
+}
+
+describe("digests planned from findings held deflated", () => {
+  it("render from the plans the findings as objects give, kits the same objects, the findings read whole once", async () => {
+    const made = findings(1_700);
+    const plain = await plansOf(minimalReport("2026-12-03", made));
+    const report = minimalReport("2026-12-03", [...made]);
+    holdArrayDeflated(report, "findings", [], { byReference: ["migration"] });
+    const accessor = Object.getOwnPropertyDescriptor(report, "findings");
+    const reads = { count: 0 };
+    Object.defineProperty(report, "findings", { ...accessor, get: () => (reads.count++, accessor?.get?.call(report)) });
+    const held = await plansOf(report);
+
+    // 60 owners and 7 teams, each told once.
+    expect(held.size).toBe(67);
+    expect([...held.keys()].sort()).toStrictEqual([...plain.keys()].sort());
+    for (const [recipient, plan] of held) {
+      const expected = plain.get(recipient);
+      expect(JSON.stringify(plan), recipient).toBe(JSON.stringify(expected));
+      plan.items.forEach((item, i) => expect(item.finding.migration).toBe(expected?.items[i]?.finding.migration));
+    }
+    // Each digest rendered from its findings read back when it was rendered, not from the objects the planning read: a
+    // finding of two owners is one object in both plans from the array, and two read back in the held report's.
+    const shared = (plans: Map<string, DigestPlan>) => {
+      const team = plans.get("team0@contoso.com")?.items[0]?.finding;
+      const owner = plans.get(team?.owners?.[0]?.address ?? "")?.items.find((i) => i.finding.id === team?.id)?.finding;
+      expect(owner?.id).toBe(team?.id);
+      return owner === team;
+    };
+    expect(shared(plain)).toBe(true);
+    expect(shared(held)).toBe(false);
+    expect(reads.count).toBe(1);
+  });
+
+  it("hold none of the findings the planning read while they are sent: those objects can be collected", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const report = minimalReport("2026-12-03", findings(600));
+    holdArrayDeflated(report, "findings", [], { byReference: ["migration"] });
+    const accessor = Object.getOwnPropertyDescriptor(report, "findings");
+    const read: WeakRef<Finding>[] = [];
+    Object.defineProperty(report, "findings", {
+      ...accessor,
+      get: () => {
+        const findings = accessor?.get?.call(report) as Finding[];
+        read.push(...findings.filter((_, i) => i % 50 === 0).map((f) => new WeakRef(f)));
+        return findings;
+      },
+    });
+    const alive: number[] = [];
+    await plansOf(report, async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      alive.push(read.filter((r) => r.deref() !== undefined).length);
+    });
+    expect(read).toHaveLength(12);
+    expect(alive).toHaveLength(67);
+    // From the second message on, none (the first sometimes sees them all: the array the key gave is held by a weak
+    // reference, which keeps it until Node ends the job that read it, not always by the next task here).
+    expect(alive.slice(1)).toStrictEqual(alive.slice(1).map(() => 0));
+  });
+
+  it("render a report's own findings as they are when the report holds them as an array (a sending run's)", async () => {
+    const made = findings(40);
+    const plans = await plansOf(minimalReport("2026-12-03", made));
+    const first = plans.get("owner0@contoso.com");
+    expect(first?.items.map((i) => i.finding)).toStrictEqual(made.filter((f) => f.owners?.some((o) => o.address === "owner0@contoso.com")));
+    expect(first?.items[0]?.finding).toBe(made[0]);
+  });
+});
