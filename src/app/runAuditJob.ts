@@ -227,12 +227,7 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
       holdArrayDeflated(audited.coverage, "accounts", ["subscriptionId", "status", "pools", "poolsReason"]) +
       // Most pairs say the same thing: their rule, missing list and reason are shared again on read, as the audit made them.
       holdArrayDeflated(audited.coverage, "unjudged", ["rule", "missing", "reason"]);
-    // The findings too, in the report's order and in the page's two: from here the planning of the mail reads them
-    // whole once (inflated for it; each digest then holds its findings by position, read back when it is rendered),
-    // and the report's writers a page at a time. At 100,000 accounts a week on, the 45,000 findings were about 50 MB of
-    // the heap held through the sending and the report (docs/benchmarks.md, nineteenth and twenty-second passes).
-    const findingBytes = holdReportFindings(audited);
-    log.info("tracking finished", { resolved: progress.resolved.length, statesWritten: progress.written, coverageBytes, findingBytes });
+    log.info("tracking finished", { resolved: progress.resolved.length, statesWritten: progress.written, coverageBytes });
     ctx.onStageDone?.("tracking");
     saveProgress("reminders", 0, 0);
     // The ledger's states (every finding it knows, resolved ones too) are held through the sending only as far as it
@@ -248,6 +243,14 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         now: ctx.now,
         sleep: ctx.sleep,
         ...(ctx.onMessage ? { onMessage: ctx.onMessage } : {}),
+        // Once the mail is planned (each digest holds its findings by position, read back when it is rendered), the
+        // findings are held deflated, in the report's order and the page's two: the sending reads a few of them back,
+        // and the report's writers read them a page at a time. At 100,000 accounts a week on, the 45,000 findings were
+        // about 50 MB of the heap held through the sending and the report (docs/benchmarks.md, twenty-second pass).
+        onPlanned: () => {
+          const findingBytes = holdReportFindings(audited);
+          log.info("findings held deflated once the mail is planned", { findings: audited.summary.findings, findingBytes });
+        },
         stillHeld: () => lock.held(),
         outOfTime,
       },

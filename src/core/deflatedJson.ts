@@ -124,11 +124,14 @@ export class DeflatedList<T> implements PagedList<T> {
 
   /** The values a page at a time, in order, as JSON read them back (an undefined field absent). */
   *pages(): Generator<T[]> {
-    for (const [p, page] of this.#pages.entries()) {
-      const values = this.#store.get(page);
-      if (this.#byReference.length > 0) this.#putBack(values, p * this.#pageSize);
-      yield values;
-    }
+    for (let p = 0; p < this.#pages.length; p++) yield this.#page(p);
+  }
+
+  /** Page `p` read back, the fields kept by reference in their places. */
+  #page(p: number): T[] {
+    const values = this.#store.get(this.#pages[p] as Deflated<T[]>);
+    if (this.#byReference.length > 0) this.#putBack(values, p * this.#pageSize);
+    return values;
   }
 
   #putBack(values: T[], first: number): void {
@@ -161,8 +164,7 @@ export class DeflatedList<T> implements PagedList<T> {
       byPage.set(page, wanted);
     });
     for (const [page, wanted] of byPage) {
-      const values = this.#store.get(this.#pages[page] as Deflated<T[]>);
-      if (this.#byReference.length > 0) this.#putBack(values, page * this.#pageSize);
+      const values = this.#page(page);
       for (const i of wanted) picked[i] = values[(positions[i] as number) - page * this.#pageSize] as T;
     }
     return picked;
@@ -193,9 +195,12 @@ export function heldList<T = unknown>(object: object, key: string): DeflatedList
   return held.get(object)?.get(key) as DeflatedList<T> | undefined;
 }
 
+/** The type of the entries of the array at `O[K]`. */
+type EntryOf<O, K extends keyof O> = O[K] extends readonly (infer T)[] ? T : never;
+
 /** The array at `object[key]` a page at a time: its held list's pages (`holdArrayDeflated`), or the array as one page. */
-export function pagesOf<O extends object, K extends keyof O & string>(object: O, key: K): Iterable<readonly (O[K] extends readonly (infer T)[] ? T : never)[]> {
-  type T = O[K] extends readonly (infer E)[] ? E : never;
+export function pagesOf<O extends object, K extends keyof O & string>(object: O, key: K): Iterable<readonly EntryOf<O, K>[]> {
+  type T = EntryOf<O, K>;
   const list = heldList<T>(object, key);
   if (list) return list.pages();
   const value = object[key] as unknown;
@@ -211,8 +216,8 @@ export function* eachOf<T>(pages: Iterable<readonly T[]>): Generator<T> {
  * The entries of the array at `object[key]` at these positions, in the order given: read from its held list's pages
  * (`holdArrayDeflated`: only the pages they are on), or taken from the array.
  */
-export function entriesAt<O extends object, K extends keyof O & string>(object: O, key: K, positions: readonly number[]): (O[K] extends readonly (infer T)[] ? T : never)[] {
-  type T = O[K] extends readonly (infer E)[] ? E : never;
+export function entriesAt<O extends object, K extends keyof O & string>(object: O, key: K, positions: readonly number[]): EntryOf<O, K>[] {
+  type T = EntryOf<O, K>;
   const list = heldList<T>(object, key);
   if (list) return list.pick(positions);
   const values = object[key] as unknown as readonly T[];
@@ -229,13 +234,14 @@ export function entriesAt<O extends object, K extends keyof O & string>(object: 
  * collected), the same one for as long as something holds it (a weak reference: the store keeps none); assigning an
  * array holds that instead, as a plain value. The entries' fields named in `share` are shared again on each read, one
  * value per distinct JSON (inflated, every entry would hold a copy of what the array held once); those named in
- * `byReference` are kept as they are (DeflatedList). `heldList` gives the list itself, to read a page at a time. An
- * absent key, or a value that is not an array, is left as it is. Answers the bytes held.
+ * `byReference` are kept as they are (DeflatedList, in pages of `pageSize`: 500 unless told). `heldList` gives the
+ * list itself, to read a page at a time or by position. An absent key, or a value that is not an array, is left as it
+ * is. Answers the bytes held.
  */
-export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string, share: readonly string[] = [], options: { byReference?: readonly string[] } = {}): number {
+export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string, share: readonly string[] = [], options: { byReference?: readonly string[]; pageSize?: number } = {}): number {
   const value: unknown = object[key];
   if (!Array.isArray(value)) return 0;
-  const list = new DeflatedList(value, 500, options);
+  const list = new DeflatedList(value, options.pageSize ?? 500, options);
   let last: WeakRef<readonly unknown[]> | undefined;
   const lists = held.get(object) ?? new Map<string, DeflatedList<unknown>>();
   lists.set(key, list);

@@ -12,7 +12,7 @@
 // planned afresh after it.
 import type { AuditReport, DeliverySummary, Finding, OutboxBacklog, ScopeCoverage, TagNaming } from "./model.js";
 import { entriesAt } from "./deflatedJson.js";
-import { allClearOperationId, digestOperationId, digestPlanOf, findingOfHistoryKey, planAllClear, planDigests, type AllClearPlan, type DigestItem, type DigestPlan, type DigestPlanHead, type ResolvedFinding } from "./digestPlan.js";
+import { allClearOperationId, digestOperationId, digestPlanOf, findingOfHistoryKey, planAllClear, planDigests, type AllClearPlan, type DigestItem, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
 import { addDays, daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import { ruleOfFindingId } from "./findings.js";
@@ -35,7 +35,9 @@ export interface AdminSummary {
   totals: { findings: number; critical: number; warning: number; owners?: number; digestsPlanned?: number; escalations?: number; allClear?: number };
   /** Open findings per rule (the report's summary.byRule). */
   byRule?: Record<string, number>;
+  /** The first ADMIN_LIST_LIMIT of the findings nobody owns (a summary lists no more), and how many there are. */
   unownedFindings: Finding[];
+  unownedCount: number;
   ownerProblems: string[];
   failedScopes: (ScopeCoverage & { name?: string; displayName?: string })[];
   /** What waits to be sent as this run starts, and when, at the current limits, the last of it goes out. */
@@ -60,6 +62,12 @@ export interface ReminderDependencies {
   stillHeld?: () => boolean;
   /** True once the run's time budget is spent: nothing more is sent, the rest waits for the next run. */
   outOfTime?: () => boolean;
+  /**
+   * Called once the messages are planned, before any is sent. From here the plans hold their findings by position in
+   * the report's (read back when a message is rendered), so the daily job holds the findings deflated here
+   * (holdReportFindings): they are not read whole again by the sending.
+   */
+  onPlanned?: () => void;
   /** Every message planned, with its rendering, e.g. to write previews. */
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
 }
@@ -186,6 +194,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (sender) await recoverPending(deps, sender, request, result);
 
   const { messages, summary, stale, cleared } = await planMessages(deps, request, result);
+  deps.onPlanned?.();
   result.planned = messages.length;
   // The messages a planned one could be (its id names its run's day, or for an all-clear its resolutions' days, which
   // are at most ALL_CLEAR_WINDOW_DAYS before this run's), and every one still pending, whatever its day. Missing one
@@ -569,8 +578,8 @@ async function planMessages(
   const asOf = report.asOf;
   const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
   const histories = await deps.ledger.histories();
-  // The findings, read once, for the planning only: the daily job's report holds them deflated (holdArrayDeflated),
-  // and this read inflates them. The plans hold them by position in the report (heldDigest), not as objects.
+  // The findings, read once, for the planning only. The plans hold them by position in the report (heldDigest), not as
+  // objects: the daily job holds them deflated once they are planned (onPlanned).
   const findings = report.findings;
   const stale = staleHistories(histories, request, findings);
   for (const history of histories.values()) result.futureDated += remindersAfter(history, asOf);
@@ -664,12 +673,12 @@ interface HeldItem {
  * A digest's rendering, its findings held by position in the report's findings, read back when it is rendered: only a
  * few of the planned messages are rendered on a run (most wait for the sending runs after it), while the plans'
  * findings, held as objects through the sending, were every open finding of an owner with something due (at 100,000
- * accounts, about 45,000 findings and 50 MB of the heap). The closure holds only the plan's own fields and the
- * positions: it is made here, apart from the planning's maps of findings, as a closure holds every variable of its
- * function that any closure made there reads.
+ * accounts, about 45,000 findings and 50 MB of the heap). The closure holds the plan's own fields and its items'
+ * positions, decisions and owners: it is made here, apart from the planning's maps of findings, as a closure holds every
+ * variable of its function that any closure made there reads.
  */
 function heldDigest(deps: ReminderDependencies, report: AuditReport, plan: DigestPlan, byPosition: readonly HeldItem[]): () => Promise<RenderedEmail> {
-  const head: DigestPlanHead = { recipient: plan.recipient, kind: plan.kind, ownerAddress: plan.ownerAddress, asOf: plan.asOf, escalate: plan.escalate, overdueRemindersSent: plan.overdueRemindersSent };
+  const { items: _items, groups: _groups, dueItems: _due, ...head } = plan;
   return () => {
     const found = entriesAt(report, "findings", byPosition.map((i) => i.at));
     return deps.renderer.digest(digestPlanOf(head, byPosition.map(({ decision, owner }, k) => ({ finding: found[k] as Finding, decision, owner }))));
@@ -788,12 +797,30 @@ function operationId(deps: ReminderDependencies, key: string, mode: SendMode): s
   return deps.hash(`${mode}|${key}`);
 }
 
+/** How many items of a list an admin summary shows (the rest is counted). */
+export const ADMIN_LIST_LIMIT = 200;
+
+/**
+ * The first ADMIN_LIST_LIMIT findings nobody owns and their count: the summary is held through the sending, and where
+ * no tag names an owner the unowned are a large share of the findings.
+ */
+function unownedOf(findings: readonly Finding[]): Pick<AdminSummary, "unownedFindings" | "unownedCount"> {
+  const unownedFindings: Finding[] = [];
+  let unownedCount = 0;
+  for (const f of findings) {
+    if ((f.owners ?? []).length > 0) continue;
+    unownedCount++;
+    if (unownedFindings.length < ADMIN_LIST_LIMIT) unownedFindings.push(f);
+  }
+  return { unownedFindings, unownedCount };
+}
+
 function adminSummary(report: AuditReport, findings: readonly Finding[], digests: number): AdminSummary {
   const owners = new Set(findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
   return {
     totals: { findings: report.summary.findings, critical: report.summary.critical, warning: report.summary.warning, owners: owners.size, digestsPlanned: digests },
     ...(report.summary.byRule ? { byRule: report.summary.byRule } : {}),
-    unownedFindings: findings.filter((f) => (f.owners ?? []).length === 0),
+    ...unownedOf(findings),
     ownerProblems: [...new Set(findings.flatMap((f) => f.ownerProblems ?? []))],
     failedScopes: [
       ...report.coverage.subscriptions.filter((s) => s.status === "failed"),

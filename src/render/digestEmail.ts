@@ -4,7 +4,7 @@
 // markup through untouched and does no escaping of its own.
 import type { OwnerTagFix, ReportRule } from "../core/model.js";
 import { CORRECTED_ADDRESS } from "../core/owners.js";
-import type { AdminSummary, RenderedEmail } from "../core/sendReminders.js";
+import { ADMIN_LIST_LIMIT, type AdminSummary, type RenderedEmail } from "../core/sendReminders.js";
 import type { AllClearPlan, DigestAccountGroup, DigestItem, DigestPlan } from "../core/digestPlan.js";
 import { daysBetween } from "../core/dates.js";
 import { accountPlan, shortCertificateName, type PlanStep } from "./accountPlan.js";
@@ -40,7 +40,6 @@ export const MIGRATION_GUIDE_URL = "https://learn.microsoft.com/azure/batch/batc
 export const POOL_EXTENSIONS_URL = "https://learn.microsoft.com/azure/batch/create-pool-extensions";
 const DEFAULT_PORTAL = "https://portal.azure.com";
 /** Bounds the admin mail when a tenant has thousands of problems; the report has the full list. */
-const ADMIN_LIST_LIMIT = 200;
 
 // ---------------------------------------------------------------- escaping
 
@@ -736,15 +735,16 @@ ${footer(ctx, "")}
 
 // ---------------------------------------------------------------- admin summary
 
-function capped<T>(list: readonly T[]): { shown: T[]; more: number } {
-  return { shown: list.slice(0, ADMIN_LIST_LIMIT), more: Math.max(0, list.length - ADMIN_LIST_LIMIT) };
+/** The first ADMIN_LIST_LIMIT of a list of `count` (the list's length unless it holds only the first). */
+function capped<T>(list: readonly T[], count = list.length): { shown: T[]; more: number } {
+  return { shown: list.slice(0, ADMIN_LIST_LIMIT), more: Math.max(0, count - Math.min(list.length, ADMIN_LIST_LIMIT)) };
 }
 
 export async function renderAdminSummary(summary: AdminSummary, ctx: RenderContext): Promise<RenderedEmail> {
   const t = summary.totals;
   const days = daysBetween(ctx.asOf, ctx.deadline);
   const subject = sanitizeHeader(
-    `Batch certificate audit: ${plural(t.findings, "finding", "findings")}, ${formatNumber(summary.unownedFindings.length)} unowned, ${formatNumber(summary.failedScopes.length)} failed scopes, ${countdownPhrase(days)}`,
+    `Batch certificate audit: ${plural(t.findings, "finding", "findings")}, ${formatNumber(summary.unownedCount)} unowned, ${formatNumber(summary.failedScopes.length)} failed scopes, ${countdownPhrase(days)}`,
     250,
   );
   const totals: [string, string][] = [
@@ -767,7 +767,7 @@ export async function renderAdminSummary(summary: AdminSummary, ctx: RenderConte
     totals.push(["Waiting to send", `${formatNumber(summary.backlog.messages)} (${formatNumber(summary.backlog.owners)} owners, ${formatNumber(summary.backlog.neverTold)} never told)`]);
     totals.push(["Everyone told by", summary.backlog.messages === 0 ? "now" : summary.backlog.eta ? utcTimestamp(summary.backlog.eta) : "not within 60 days: ask for a higher email quota"]);
   }
-  const unowned = capped(summary.unownedFindings);
+  const unowned = capped(summary.unownedFindings, summary.unownedCount);
   const problems = capped(summary.ownerProblems);
   const failed = capped(summary.failedScopes);
   const unownedLines = unowned.shown.map((f) => `${f.severity}: ${f.poolName !== undefined ? `pool ${f.poolName}` : `certificate ${f.certificate?.name ?? ""}`} in ${f.accountName} (${f.resourceId})`);

@@ -58,11 +58,14 @@ export function* reportCsvChunks(report: AuditReport, findings?: readonly Findin
   for (const f of eachOf(pages())) accounts.add(f.accountId.toLowerCase());
   const poolSource = indexWanted(eachOf(pagesOf(report.coverage, "accounts")), (a) => a.id, accounts);
   yield stringify([[...CSV_COLUMNS]]);
-  for (const page of pages()) {
-    for (let start = 0; start < page.length; start += ROWS_PER_CHUNK) {
-      yield stringify(page.slice(start, start + ROWS_PER_CHUNK).map((f) => csvRow(f, poolSource).map((cell, i) => (i === DAYS_LEFT ? cell : neutralizeFormula(cell)))));
-    }
+  let rows: string[][] = [];
+  for (const f of eachOf(pages())) {
+    rows.push(csvRow(f, poolSource).map((cell, i) => (i === DAYS_LEFT ? cell : neutralizeFormula(cell))));
+    if (rows.length < ROWS_PER_CHUNK) continue;
+    yield stringify(rows);
+    rows = [];
   }
+  if (rows.length > 0) yield stringify(rows);
 }
 
 function csvRow(f: Finding, poolSource: ReadonlyMap<string, AccountCoverage>): string[] {

@@ -74,16 +74,29 @@ function displayNames(subscriptions: SubscriptionCoverage): Map<string, string |
   return index;
 }
 
-/** Severity first, then certificates that expire (or expired) soonest, then name: the order people act in. */
-export function urgency(a: Finding, b: Finding): number {
-  const d = (a.deadline ?? "").localeCompare(b.deadline ?? "");
+/** What the page's order of urgency compares of a finding (compareUrgency): made once per finding for a sort. */
+export interface UrgencyKey {
+  deadline: string;
+  critical: number;
+  expires: string;
+  name: string;
+}
+
+export function urgencyKey(f: Finding): UrgencyKey {
+  return { deadline: f.deadline ?? "", critical: f.severity === "critical" ? 0 : 1, expires: f.certificate?.expiresOn ?? "9999", name: `${f.accountName}/${f.poolName ?? ""}` };
+}
+
+/**
+ * The page's order of urgency: the soonest deadline, then critical first, then certificates that expire (or expired)
+ * soonest, then name: the order people act in.
+ */
+export function compareUrgency(a: UrgencyKey, b: UrgencyKey): number {
+  const d = a.deadline.localeCompare(b.deadline);
   if (d !== 0) return d;
-  const s = (a.severity === "critical" ? 0 : 1) - (b.severity === "critical" ? 0 : 1);
+  const s = a.critical - b.critical;
   if (s !== 0) return s;
-  const ea = a.certificate?.expiresOn ?? "9999";
-  const eb = b.certificate?.expiresOn ?? "9999";
-  if (ea !== eb) return ea < eb ? -1 : 1;
-  return `${a.accountName}/${a.poolName ?? ""}`.localeCompare(`${b.accountName}/${b.poolName ?? ""}`);
+  if (a.expires !== b.expires) return a.expires < b.expires ? -1 : 1;
+  return a.name.localeCompare(b.name);
 }
 
 export function findingTitle(f: Finding): string {

@@ -3,7 +3,6 @@ import type { AuditReport } from "../../core/model.js";
 import { escapeHtml } from "../escapeHtml.js";
 import { daysAgo, formatNumber, inDays, longDate, plural, utcTimestamp } from "../format.js";
 import type { CoverageGaps } from "./coverage.js";
-import { isSnoozed } from "./findingView.js";
 import type { ReportExtras } from "./reportExtras.js";
 
 export function renderHeader(report: AuditReport, extras: ReportExtras): string {
@@ -38,16 +37,8 @@ function migratedNames(report: AuditReport): string {
   return `: ${shown.join(", ")}${more}`;
 }
 
-function countsOf(report: AuditReport): { open: number; critical: number; snoozed: number } {
-  return {
-    open: report.findings.length,
-    critical: report.findings.filter((f) => f.severity === "critical").length,
-    snoozed: report.findings.filter((f) => isSnoozed(f, report.asOf)).length,
-  };
-}
-
-/** The counts: the page's (pageFindings), or counted from the report's findings. */
-export function renderHero(report: AuditReport, gaps: CoverageGaps, counts: { open: number; critical: number; snoozed: number } = countsOf(report)): string {
+/** `counts`: the page's (pageFindings). */
+export function renderHero(report: AuditReport, gaps: CoverageGaps, counts: { open: number; critical: number; snoozed: number }): string {
   const { open, critical, snoozed } = counts;
   const warning = open - critical;
   const label = gaps.incomplete

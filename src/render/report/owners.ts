@@ -1,4 +1,5 @@
-// Findings grouped by owner, unowned first, each group with a button that filters the table to it.
+// The by-owner section: the owner groups (made in ./pageFindings.ts, unowned first), each with a button that filters the
+// table to it.
 import { eachOf } from "../../core/deflatedJson.js";
 import type { AuditReport, Finding } from "../../core/model.js";
 import { escapeHtml } from "../escapeHtml.js";

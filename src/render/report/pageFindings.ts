@@ -1,12 +1,12 @@
-// The findings in the orders the report's writers read them, and their holding by the daily job once it has tracked them.
+// The findings in the orders the report's writers read them, and their holding by the daily job once its mail is planned.
 //
 // The JSON and the CSV read the findings in the report's order; the page reads them by urgency (the hero's counts,
 // the findings table, its row data) and by owner group (a finding once in each group it belongs to). Held by a run,
 // each order is a list deflated in pages (src/core/deflatedJson.ts) that a writer reads a page at a time: made once
 // while the findings are whole (urgency and owner groups need them all), so that no writer needs them whole again.
-import { DeflatedList, holdArrayDeflated, type PagedList } from "../../core/deflatedJson.js";
+import { DeflatedList, heldList, holdArrayDeflated, type PagedList } from "../../core/deflatedJson.js";
 import type { AuditReport, Finding } from "../../core/model.js";
-import { NO_OWNER, isSnoozed, ownersOf, urgency } from "./findingView.js";
+import { NO_OWNER, compareUrgency, isSnoozed, ownersOf, urgencyKey } from "./findingView.js";
 
 /** An owner's group on the page: its owner (NO_OWNER for the unowned), how many findings, how many critical. */
 export interface OwnerGroup {
@@ -31,7 +31,10 @@ function asList<T>(values: readonly T[]): PagedList<T> {
   return { length: values.length, pages: () => [values] };
 }
 
-/** The findings grouped by owner (unowned first, then by critical count, count and owner), from the urgency order. */
+/**
+ * The findings grouped by owner (unowned first, then by critical count, count and owner), each group most urgent first:
+ * `byUrgency` must be in urgency order (each group keeps the order of the findings it is given).
+ */
 export function ownerGroups(byUrgency: readonly Finding[]): { groups: OwnerGroup[]; items: Finding[] } {
   const lists = new Map<string, Finding[]>();
   for (const f of byUrgency) {
@@ -42,9 +45,8 @@ export function ownerGroups(byUrgency: readonly Finding[]): { groups: OwnerGroup
       lists.set(o, list);
     }
   }
-  // Each group's critical count is counted once, not in every comparison of the sort. Each list is in urgency order
-  // already (the sort is stable: it keeps it so).
-  const entries = [...lists].map(([owner, list]) => ({ owner, list: list.sort(urgency), critical: list.filter((f) => f.severity === "critical").length }));
+  // Each group's critical count is counted once, not in every comparison of the sort.
+  const entries = [...lists].map(([owner, list]) => ({ owner, list, critical: list.filter((f) => f.severity === "critical").length }));
   // Unowned findings first: nobody will be reminded about them, so they need the reader's attention most.
   entries.sort(
     (a, b) =>
@@ -61,7 +63,12 @@ export function ownerGroups(byUrgency: readonly Finding[]): { groups: OwnerGroup
 
 /** The page's orders and counts, made from findings that are whole. */
 function ordered(report: Pick<AuditReport, "asOf">, findings: readonly Finding[]) {
-  const byUrgency = [...findings].sort(urgency);
+  // Sorted by keys made once per finding: the comparator made two strings a comparison, some 1.4 million at 100,000
+  // accounts (45,000 findings), while the findings and the planned mail are held.
+  const byUrgency = findings
+    .map((f) => ({ key: urgencyKey(f), f }))
+    .sort((a, b) => compareUrgency(a.key, b.key))
+    .map(({ f }) => f);
   let critical = 0;
   let snoozed = 0;
   for (const f of findings) {
@@ -71,30 +78,44 @@ function ordered(report: Pick<AuditReport, "asOf">, findings: readonly Finding[]
   return { open: findings.length, critical, snoozed, byUrgency, owners: ownerGroups(byUrgency) };
 }
 
-/** What reports whose findings a run holds deflated give the page (holdReportFindings). */
-const held = new WeakMap<AuditReport, PageFindings>();
+/** What reports whose findings a run holds deflated give the page (holdReportFindings), with the list they came from. */
+const held = new WeakMap<AuditReport, { from: PagedList<Finding>; page: PageFindings }>();
 
-/** The page's findings: held deflated by the run that made the report, or made from its findings. */
+/**
+ * The page's findings: held deflated by the run that made the report, or made from its findings (also where findings
+ * were assigned in place of the held ones since).
+ */
 export function pageFindings(report: AuditReport): PageFindings {
   const kept = held.get(report);
-  if (kept) return kept;
+  if (kept && kept.from === heldList(report, "findings")) return kept.page;
   const made = ordered(report, report.findings);
   return { ...made, byUrgency: asList(made.byUrgency), owners: { groups: made.owners.groups, items: asList(made.owners.items) } };
 }
 
 /**
+ * Findings per deflated page. A page is made as one JSON text: at a kilobyte or two a finding, 64 keep it under V8's
+ * largest young-generation object (128 KiB), where 500 made each a large object that only a full collection frees
+ * (about 90 MB of them at once at 100,000 accounts: docs/benchmarks.md, twenty-second pass). Small pages suit the
+ * sending too, which reads each rendered digest's findings back by position, a page for each it is on (a dry run
+ * renders every digest).
+ */
+const PAGE_SIZE = 64;
+
+/**
  * Holds the report's findings deflated, in the three orders its writers read them: the report's own in its place
- * (`holdArrayDeflated`: reading `report.findings` still gives them all, inflated, as the planning of the mail does
- * once), by urgency and by owner group for the page. Each finding's migration kit is kept as it is (its recipe is
- * known by the kit's identity). Made once, while the findings are whole; after it the writers read a page of 500
- * findings at a time, and the report holds no finding as an object: at 100,000 accounts the 45,000 findings were about
- * 50 MB of the heap (docs/benchmarks.md, nineteenth pass). Answers the bytes held.
+ * (`holdArrayDeflated`: reading `report.findings` still gives them all, inflated), by urgency and by owner group for the
+ * page. Each finding's migration kit is kept as it is (its recipe is known by the kit's identity). Made once, while
+ * the findings are whole; after it the writers read a page of them at a time, and the report holds no finding as an
+ * object: at 100,000 accounts the 45,000 findings were about 50 MB of the heap (docs/benchmarks.md, nineteenth pass).
+ * Answers the bytes held.
  */
 export function holdReportFindings(report: AuditReport): number {
   const { open, critical, snoozed, byUrgency, owners } = ordered(report, report.findings);
   const byReference = { byReference: ["migration"] };
-  const urgent = new DeflatedList(byUrgency, 500, byReference);
-  const grouped = new DeflatedList(owners.items, 500, byReference);
-  held.set(report, { open, critical, snoozed, byUrgency: urgent, owners: { groups: owners.groups, items: grouped } });
-  return urgent.bytes + grouped.bytes + holdArrayDeflated(report, "findings", [], byReference);
+  const urgent = new DeflatedList(byUrgency, PAGE_SIZE, byReference);
+  const grouped = new DeflatedList(owners.items, PAGE_SIZE, byReference);
+  const bytes = holdArrayDeflated(report, "findings", [], { ...byReference, pageSize: PAGE_SIZE });
+  const from = heldList<Finding>(report, "findings");
+  if (from) held.set(report, { from, page: { open, critical, snoozed, byUrgency: urgent, owners: { groups: owners.groups, items: grouped } } });
+  return urgent.bytes + grouped.bytes + bytes;
 }

@@ -36,13 +36,16 @@ function findings(count: number): Finding[] {
   });
 }
 
-/** A dry run (every digest rendered), each plan the renderer was given kept by recipient; `rendering` before each. */
-async function plansOf(report: AuditReport, rendering?: () => Promise<void>): Promise<Map<string, DigestPlan>> {
+/**
+ * A dry run (every digest rendered), each plan the renderer was given kept by kind, recipient and owner; `rendering`
+ * before each. With `escalateTo`, every digest is escalated (the deadline is long past) and copied to those contacts.
+ */
+async function plansOf(report: AuditReport, rendering?: () => Promise<void>, escalateTo: string[] = []): Promise<Map<string, DigestPlan>> {
   const plans = new Map<string, DigestPlan>();
   const renderer: MessageRenderer = {
     digest: async (plan) => {
       await rendering?.();
-      plans.set(plan.recipient, plan);
+      plans.set(plan.kind === "owner" ? plan.recipient : `${plan.recipient} about ${plan.ownerAddress}`, plan);
       return { subject: `digest ${plan.recipient}`, html: "<p>d</p>", text: "d" };
     },
     allClear: async () => ({ subject: "all clear", html: "<p>c</p>", text: "c" }),
@@ -54,8 +57,8 @@ async function plansOf(report: AuditReport, rendering?: () => Promise<void>): Pr
       report,
       findingStates: [],
       runId: "run-1",
-      policy: defaultReminderPolicy("2024-02-29"),
-      escalationContacts: [],
+      policy: { ...defaultReminderPolicy("2024-02-29"), escalateAfterReminders: 0 },
+      escalationContacts: escalateTo,
       adminSummaryTo: ["admin@contoso.com"],
       mode: "dry-run",
       limits: { perMinute: 100, perHour: 1000 },
@@ -66,18 +69,20 @@ async function plansOf(report: AuditReport, rendering?: () => Promise<void>): Pr
 }
 
 describe("digests planned from findings held deflated", () => {
-  it("render from the plans the findings as objects give, kits the same objects, the findings read whole once", async () => {
+  it("render from the plans the findings as objects give, escalation copies too, kits the same objects, the findings read whole once", async () => {
     const made = findings(1_700);
-    const plain = await plansOf(minimalReport("2026-12-03", made));
+    const leads = ["lead@contoso.com", "cto@contoso.com"];
+    const plain = await plansOf(minimalReport("2026-12-03", made), undefined, leads);
     const report = minimalReport("2026-12-03", [...made]);
     holdArrayDeflated(report, "findings", [], { byReference: ["migration"] });
     const accessor = Object.getOwnPropertyDescriptor(report, "findings");
     const reads = { count: 0 };
     Object.defineProperty(report, "findings", { ...accessor, get: () => (reads.count++, accessor?.get?.call(report)) });
-    const held = await plansOf(report);
+    const held = await plansOf(report, undefined, leads);
 
-    // 60 owners and 7 teams, each told once.
-    expect(held.size).toBe(67);
+    // 60 owners and 7 teams, each told once, and each digest copied to both contacts.
+    expect(held.size).toBe(67 * 3);
+    expect(held.get("lead@contoso.com about owner7@contoso.com")?.kind).toBe("escalation");
     expect([...held.keys()].sort()).toStrictEqual([...plain.keys()].sort());
     for (const [recipient, plan] of held) {
       const expected = plain.get(recipient);

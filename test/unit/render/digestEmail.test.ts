@@ -283,6 +283,7 @@ describe("renderAdminSummary", () => {
       {
         totals: { findings: 1234, critical: 1000, warning: 234, digestsPlanned: 17 },
         unownedFindings: [poolFinding({ owners: [] })],
+        unownedCount: 1,
         ownerProblems: [`account tag "owner" on ${ACCOUNT_ID}: 'x@evil.com' is outside ALLOWED_RECIPIENT_DOMAINS`, "<script>x</script>"],
         failedScopes: [{ id: "/subscriptions/dead", status: "failed", reason: "403 AuthorizationFailed" }],
       },
@@ -298,11 +299,19 @@ describe("renderAdminSummary", () => {
 
   it("caps long lists and points to the report for the rest", async () => {
     const email = await renderAdminSummary(
-      { totals: { findings: 0, critical: 0, warning: 0 }, unownedFindings: [], ownerProblems: Array.from({ length: 250 }, (_, i) => `problem ${i}`), failedScopes: [] },
+      { totals: { findings: 0, critical: 0, warning: 0 }, unownedFindings: [], unownedCount: 0, ownerProblems: Array.from({ length: 250 }, (_, i) => `problem ${i}`), failedScopes: [] },
       ctx(),
     );
     expect(email.text).toContain("problem 199");
     expect(email.text).not.toContain("problem 200");
     expect(email.text).toContain("… and 50 more");
+  });
+
+  it("counts the unowned findings it was not given: the summary holds only those it lists", async () => {
+    const listed = Array.from({ length: 200 }, (_, i) => poolFinding({ owners: [], id: `p${i}`, poolName: `pool-${i}` }));
+    const email = await renderAdminSummary({ totals: { findings: 5000, critical: 5000, warning: 0 }, unownedFindings: listed, unownedCount: 4321, ownerProblems: [], failedScopes: [] }, ctx());
+    expect(email.subject).toContain("4,321 unowned");
+    expect(email.text).toContain("pool pool-199");
+    expect(email.text).toContain("… and 4,121 more");
   });
 });

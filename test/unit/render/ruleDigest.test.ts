@@ -63,7 +63,7 @@ describe("a digest with several rules", () => {
 
   it("the admin summary counts findings per rule", async () => {
     const email = await renderAdminSummary(
-      { totals: { findings: 4, critical: 2, warning: 2 }, byRule: countByRule(findings, BUILT_IN_RULES), unownedFindings: [], ownerProblems: [], failedScopes: [] },
+      { totals: { findings: 4, critical: 2, warning: 2 }, byRule: countByRule(findings, BUILT_IN_RULES), unownedFindings: [], unownedCount: 0, ownerProblems: [], failedScopes: [] },
       ctx,
     );
     expect(email.text).toMatch(/Windows Server 2016 Marketplace images:\s+2 \(windows-server-2016-image\)/);
