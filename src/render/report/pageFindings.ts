@@ -78,6 +78,12 @@ function ordered(report: Pick<AuditReport, "asOf">, findings: readonly Finding[]
   return { open: findings.length, critical, snoozed, byUrgency, owners: ownerGroups(byUrgency) };
 }
 
+/** The page's findings from `ordered`'s, each of its two orders made a list by `list`. */
+function pageOf(made: ReturnType<typeof ordered>, list: (values: readonly Finding[]) => PagedList<Finding>): PageFindings {
+  const { open, critical, snoozed, byUrgency, owners } = made;
+  return { open, critical, snoozed, byUrgency: list(byUrgency), owners: { groups: owners.groups, items: list(owners.items) } };
+}
+
 /** What reports whose findings a run holds deflated give the page (holdReportFindings), with the list they came from. */
 const held = new WeakMap<AuditReport, { from: PagedList<Finding>; page: PageFindings }>();
 
@@ -88,8 +94,7 @@ const held = new WeakMap<AuditReport, { from: PagedList<Finding>; page: PageFind
 export function pageFindings(report: AuditReport): PageFindings {
   const kept = held.get(report);
   if (kept && kept.from === heldList(report, "findings")) return kept.page;
-  const made = ordered(report, report.findings);
-  return { ...made, byUrgency: asList(made.byUrgency), owners: { groups: made.owners.groups, items: asList(made.owners.items) } };
+  return pageOf(ordered(report, report.findings), asList);
 }
 
 /**
@@ -110,12 +115,15 @@ const PAGE_SIZE = 64;
  * Answers the bytes held.
  */
 export function holdReportFindings(report: AuditReport): number {
-  const { open, critical, snoozed, byUrgency, owners } = ordered(report, report.findings);
   const byReference = { byReference: ["migration"] };
-  const urgent = new DeflatedList(byUrgency, PAGE_SIZE, byReference);
-  const grouped = new DeflatedList(owners.items, PAGE_SIZE, byReference);
-  const bytes = holdArrayDeflated(report, "findings", [], { ...byReference, pageSize: PAGE_SIZE });
+  let bytes = 0;
+  const page = pageOf(ordered(report, report.findings), (values) => {
+    const list = new DeflatedList(values, PAGE_SIZE, byReference);
+    bytes += list.bytes;
+    return list;
+  });
+  bytes += holdArrayDeflated(report, "findings", [], { ...byReference, pageSize: PAGE_SIZE });
   const from = heldList<Finding>(report, "findings");
-  if (from) held.set(report, { from, page: { open, critical, snoozed, byUrgency: urgent, owners: { groups: owners.groups, items: grouped } } });
-  return urgent.bytes + grouped.bytes + bytes;
+  if (from) held.set(report, { from, page });
+  return bytes;
 }
