@@ -205,7 +205,13 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     ctx.onStageDone?.("audit");
     // From here kits are read only by the report's writers and the few messages rendered: their recipes are held deflated.
     const kitRecipeBytes = holdKitRecipesDeflated(found.findings);
-    log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete, kitRecipeBytes });
+    // From here the findings are held deflated, in the report's order and the page's two (made now, while they are
+    // whole): tracking and the planning of the mail read them once a page at a time, the digests rendered read theirs
+    // back by position, and the report's writers read them a page at a time. At 100,000 accounts a week on, the 45,000
+    // findings were about 50 MB of the heap, held as objects through tracking and the planning until the twenty-third
+    // pass (docs/benchmarks.md).
+    const findingBytes = holdReportFindings(found);
+    log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete, kitRecipeBytes, findingBytes });
 
     // Tracking writes what changed from the read made as the audit began. A run whose lock lapsed meanwhile (storage did
     // not renew the lease: another run may hold it now, and may have tracked) writes none, and sends nothing.
@@ -243,14 +249,6 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
         now: ctx.now,
         sleep: ctx.sleep,
         ...(ctx.onMessage ? { onMessage: ctx.onMessage } : {}),
-        // Once the mail is planned (each digest holds its findings by position, read back when it is rendered), the
-        // findings are held deflated, in the report's order and the page's two: the sending reads a few of them back,
-        // and the report's writers read them a page at a time. At 100,000 accounts a week on, the 45,000 findings were
-        // about 50 MB of the heap held through the sending and the report (docs/benchmarks.md, twenty-second pass).
-        onPlanned: () => {
-          const findingBytes = holdReportFindings(audited);
-          log.info("findings held deflated once the mail is planned", { findings: audited.summary.findings, findingBytes });
-        },
         stillHeld: () => lock.held(),
         outOfTime,
       },

@@ -184,15 +184,21 @@ export class DeflatedList<T> implements PagedList<T> {
   }
 }
 
+/** A list `holdArrayDeflated` holds, and the fields its reads share again. */
+interface Held {
+  list: DeflatedList<unknown>;
+  share: readonly string[];
+}
+
 /** The lists `holdArrayDeflated` holds, by object and key, for writers that read them a page at a time. */
-const held = new WeakMap<object, Map<string, DeflatedList<unknown>>>();
+const held = new WeakMap<object, Map<string, Held>>();
 
 /**
  * The list `holdArrayDeflated` holds at `object[key]`, to read a page at a time (reading the key itself inflates it
  * whole); undefined where it holds none there (the key holds a plain value).
  */
 export function heldList<T = unknown>(object: object, key: string): DeflatedList<T> | undefined {
-  return held.get(object)?.get(key) as DeflatedList<T> | undefined;
+  return held.get(object)?.get(key)?.list as DeflatedList<T> | undefined;
 }
 
 /** The type of the entries of the array at `O[K]`. */
@@ -235,16 +241,22 @@ export function entriesAt<O extends object, K extends keyof O & string>(object: 
  * array holds that instead, as a plain value. The entries' fields named in `share` are shared again on each read, one
  * value per distinct JSON (inflated, every entry would hold a copy of what the array held once); those named in
  * `byReference` are kept as they are (DeflatedList, in pages of `pageSize`: 500 unless told). `heldList` gives the
- * list itself, to read a page at a time or by position. An absent key, or a value that is not an array, is left as it
- * is. Answers the bytes held.
+ * list itself, to read a page at a time or by position; `copyWith` copies the object holding it still. An absent key,
+ * or a value that is not an array, is left as it is. Answers the bytes held.
  */
 export function holdArrayDeflated<O extends object>(object: O, key: keyof O & string, share: readonly string[] = [], options: { byReference?: readonly string[]; pageSize?: number } = {}): number {
   const value: unknown = object[key];
   if (!Array.isArray(value)) return 0;
   const list = new DeflatedList(value, options.pageSize ?? 500, options);
+  hold(object, key, { list, share });
+  return list.bytes;
+}
+
+/** `object[key]` made the accessor of a held list (holdArrayDeflated). */
+function hold(object: object, key: string, kept: Held): void {
   let last: WeakRef<readonly unknown[]> | undefined;
-  const lists = held.get(object) ?? new Map<string, DeflatedList<unknown>>();
-  lists.set(key, list);
+  const lists = held.get(object) ?? new Map<string, Held>();
+  lists.set(key, kept);
   held.set(object, lists);
   Object.defineProperty(object, key, {
     enumerable: true,
@@ -252,18 +264,36 @@ export function holdArrayDeflated<O extends object>(object: O, key: keyof O & st
     get() {
       let read = last?.deref();
       if (read === undefined) {
-        read = Object.freeze(shareFields(list.read(), share));
+        read = Object.freeze(shareFields(kept.list.read(), kept.share));
         last = new WeakRef(read);
       }
       return read;
     },
+    // The list is let go with the last object that holds it (a copy may hold it too: copyWith).
     set(replacement: unknown) {
-      list.clear();
       lists.delete(key);
       Object.defineProperty(object, key, { value: replacement, enumerable: true, configurable: true, writable: true });
     },
   });
-  return list.bytes;
+}
+
+/**
+ * `{ ...object, ...changes }`, its keys in the same order, but the arrays `object` holds deflated (holdArrayDeflated) are
+ * held by the copy too, the same lists: a spread reads each of them whole, and the copy would hold them inflated.
+ */
+export function copyWith<O extends object>(object: O, changes: Partial<O>): O {
+  const copy: Record<string, unknown> = {};
+  const lists = held.get(object);
+  for (const key of Object.keys(object)) {
+    const kept = lists?.get(key);
+    if (Object.hasOwn(changes, key)) copy[key] = (changes as Record<string, unknown>)[key];
+    else if (kept) {
+      copy[key] = undefined;
+      hold(copy, key, kept);
+    } else copy[key] = (object as Record<string, unknown>)[key];
+  }
+  for (const key of Object.keys(changes)) if (!Object.hasOwn(copy, key)) copy[key] = (changes as Record<string, unknown>)[key];
+  return copy as O;
 }
 
 /** The entries with each of their `fields` one value per distinct JSON across them. */

@@ -5,12 +5,18 @@ import type { Finding, OwnerAddress } from "./model.js";
 import { isValidAddress } from "./owners.js";
 import { dayNumber, evaluateReminder, type ReminderDecision, type ReminderHistory, type ReminderPolicy } from "./schedule.js";
 
-export interface DigestItem {
-  finding: Finding;
+/** What the planning reads of a finding: a caller that holds its findings deflated plans from these alone. */
+export type PlannedFinding = Pick<Finding, "id" | "severity" | "resourceId" | "deadline" | "snoozedUntil" | "owners">;
+
+/** A finding of a digest, with its reminder decision and the owner address it is listed for. */
+export interface ItemOf<F extends PlannedFinding> {
+  finding: F;
   decision: ReminderDecision;
   /** How this recipient's owner address was found for this finding. */
   owner: OwnerAddress;
 }
+
+export type DigestItem = ItemOf<Finding>;
 
 export interface DigestAccountGroup {
   accountId: string;
@@ -65,7 +71,7 @@ export function findingOfHistoryKey(key: string): string {
 }
 
 /** Snoozed while `snoozedUntil` is after `asOf`; an unreadable snooze date does not hide a finding. */
-export function isSnoozed(finding: Finding, asOf: string): boolean {
+export function isSnoozed(finding: Pick<Finding, "snoozedUntil">, asOf: string): boolean {
   if (finding.snoozedUntil === undefined) return false;
   try {
     return dayNumber(finding.snoozedUntil) > dayNumber(asOf);
@@ -81,7 +87,7 @@ const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1 };
  * due; then the longest-ignored (most overdue reminders already sent, then fewest days to deadline); then by resource
  * id and rule so the order is stable across runs.
  */
-function compareItems(a: DigestItem, b: DigestItem): number {
+function compareItems(a: ItemOf<PlannedFinding>, b: ItemOf<PlannedFinding>): number {
   const deadline = (a.finding.deadline ?? "").localeCompare(b.finding.deadline ?? "");
   if (deadline !== 0) return deadline;
   const sev = (SEVERITY_RANK[a.finding.severity] ?? 2) - (SEVERITY_RANK[b.finding.severity] ?? 2);
@@ -136,7 +142,28 @@ export function planDigests(
   /** Per finding id, the day it was (last) found open; a finding back after a resolution is due at once. */
   openSince?: ReadonlyMap<string, string>,
 ): DigestPlan[] {
-  const byOwner = new Map<string, { address: string; items: DigestItem[]; seen: Set<string> }>();
+  return outlineDigests(findings, histories, asOf, policy, escalationContacts, openSince).map(({ items, dueItems: _due, ...head }) => digestPlanOf(head, items));
+}
+
+/** A digest as planned: its own fields, its items (most urgent first) and its due items, not yet grouped. */
+export interface DigestOutline<F extends PlannedFinding> extends DigestPlanHead {
+  items: ItemOf<F>[];
+  dueItems: ItemOf<F>[];
+}
+
+/**
+ * The digests of planDigests, from what the planning reads of each finding (a caller may give stand-ins that carry
+ * more, such as where the finding is kept): an owner's digest and its escalation copies share their item lists.
+ */
+export function outlineDigests<F extends PlannedFinding>(
+  findings: Iterable<F>,
+  histories: ReadonlyMap<string, ReminderHistory>,
+  asOf: string,
+  policy: ReminderPolicy,
+  escalationContacts: readonly string[],
+  openSince?: ReadonlyMap<string, string>,
+): DigestOutline<F>[] {
+  const byOwner = new Map<string, { address: string; items: ItemOf<F>[]; seen: Set<string> }>();
   for (const finding of findings) {
     if (isSnoozed(finding, asOf)) continue;
     for (const owner of finding.owners ?? []) {
@@ -157,24 +184,24 @@ export function planDigests(
   }
 
   const contacts = dedupeContacts(escalationContacts);
-  const plans: DigestPlan[] = [];
+  const plans: DigestOutline<F>[] = [];
   const owners = [...byOwner.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [ownerKey, entry] of owners) {
     const dueItems = entry.items.filter((i) => i.decision.due);
     if (dueItems.length === 0) continue;
     const items = [...entry.items].sort(compareItems);
     const escalate = dueItems.some((i) => i.decision.escalate);
-    const plan = digestPlanOf(
-      {
-        recipient: entry.address,
-        kind: "owner",
-        ownerAddress: entry.address,
-        asOf,
-        escalate,
-        overdueRemindersSent: Math.max(0, ...dueItems.map((i) => overdueNumber(i.decision.milestone) - 1)),
-      },
+    const plan: DigestOutline<F> = {
+      recipient: entry.address,
+      kind: "owner",
+      ownerAddress: entry.address,
+      asOf,
+      escalate,
+      overdueRemindersSent: Math.max(0, ...dueItems.map((i) => overdueNumber(i.decision.milestone) - 1)),
       items,
-    );
+      // In the items' order (most urgent first), as a plan's due items are.
+      dueItems: items.filter((i) => i.decision.due),
+    };
     plans.push(plan);
     if (!escalate) continue;
     // Escalation: each contact gets the same digest as a message of its own, so no contact sees
@@ -213,7 +240,7 @@ function dedupeContacts(contacts: readonly string[]): string[] {
  * resend after a crash reuses the operation id and the mail service de-duplicates it. Pass `hash`
  * (the adapter's sha256) to get a fixed-length id; without it the canonical string is returned.
  */
-export function digestOperationId(plan: DigestPlan, hash?: (s: string) => string): string {
+export function digestOperationId(plan: Pick<DigestOutline<PlannedFinding>, "asOf" | "kind" | "recipient" | "ownerAddress" | "dueItems">, hash?: (s: string) => string): string {
   const due = plan.dueItems.map((i) => `${i.finding.id}@${i.decision.milestone}`).sort();
   const key = ["digest", "v1", plan.asOf, plan.kind, plan.recipient.toLowerCase(), plan.ownerAddress.toLowerCase(), ...due].join("|");
   return hash ? hash(key) : key;

@@ -11,8 +11,22 @@
 // intent is younger than the not-found grace (a delivered message has been reported not found), and abandoned and
 // planned afresh after it.
 import type { AuditReport, DeliverySummary, Finding, OutboxBacklog, ScopeCoverage, TagNaming } from "./model.js";
-import { entriesAt } from "./deflatedJson.js";
-import { allClearOperationId, digestOperationId, digestPlanOf, findingOfHistoryKey, planAllClear, planDigests, type AllClearPlan, type DigestItem, type DigestPlan, type ResolvedFinding } from "./digestPlan.js";
+import { eachOf, entriesAt, pagesOf } from "./deflatedJson.js";
+import {
+  allClearOperationId,
+  digestOperationId,
+  digestPlanOf,
+  findingOfHistoryKey,
+  outlineDigests,
+  planAllClear,
+  type AllClearPlan,
+  type DigestItem,
+  type DigestOutline,
+  type DigestPlan,
+  type ItemOf,
+  type PlannedFinding,
+  type ResolvedFinding,
+} from "./digestPlan.js";
 import { addDays, daysBetween, dayNumber } from "./dates.js";
 import { AuditError, ensureError, isAuditError } from "./errors.js";
 import { ruleOfFindingId } from "./findings.js";
@@ -62,12 +76,6 @@ export interface ReminderDependencies {
   stillHeld?: () => boolean;
   /** True once the run's time budget is spent: nothing more is sent, the rest waits for the next run. */
   outOfTime?: () => boolean;
-  /**
-   * Called once the messages are planned, before any is sent. From here the plans hold their findings by position in
-   * the report's (read back when a message is rendered), so the daily job holds the findings deflated here
-   * (holdReportFindings): they are not read whole again by the sending.
-   */
-  onPlanned?: () => void;
   /** Every message planned, with its rendering, e.g. to write previews. */
   onMessage?: (message: PlannedMessage, email: RenderedEmail, outcome: MessageOutcome) => void | Promise<void>;
 }
@@ -194,7 +202,6 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   if (sender) await recoverPending(deps, sender, request, result);
 
   const { messages, summary, stale, cleared } = await planMessages(deps, request, result);
-  deps.onPlanned?.();
   result.planned = messages.length;
   // The messages a planned one could be (its id names its run's day, or for an all-clear its resolutions' days, which
   // are at most ALL_CLEAR_WINDOW_DAYS before this run's), and every one still pending, whatever its day. Missing one
@@ -211,7 +218,7 @@ export async function sendReminders(deps: ReminderDependencies, request: Reminde
   }
   const allowed = normaliseAllowedDomains(request.allowedRecipientDomains);
   // The one check every message passes before it is sent (digest, escalation copy, all-clear, admin summary; live or
-  // redirect; the audit's run or a sending run): a marked recipient gets nothing unless its mark cleared (clearedMarks).
+  // redirect; the audit's run or a sending run): a marked recipient gets nothing unless its mark cleared (clearedMark).
   const refusalOf = (m: PlannedMessage): string | undefined => {
     const key = m.recipient.toLowerCase();
     const mark = cleared.has(key) ? undefined : request.undeliverable?.get(key);
@@ -578,10 +585,12 @@ async function planMessages(
   const asOf = report.asOf;
   const route = (address: string) => (mode === "redirect" && request.redirectAddress ? request.redirectAddress : address);
   const histories = await deps.ledger.histories();
-  // The findings, read once, for the planning only. The plans hold them by position in the report (heldDigest), not as
-  // objects: the daily job holds them deflated once they are planned (onPlanned).
-  const findings = report.findings;
-  const stale = staleHistories(histories, request, findings);
+  // The findings, read once, a page at a time where the run holds them deflated: what the planning needs of each is
+  // taken as it goes (the plans keep a stand-in per finding, with its position in the report, read back when a digest
+  // is rendered: heldDigest).
+  const read = readForPlanning(report, request);
+  const stale = staleHistories(histories, request, read.ids);
+  read.ids.clear();
   for (const history of histories.values()) result.futureDated += remindersAfter(history, asOf);
   const messages: PlannedMessage[] = [];
   // The day each owner was last told anything, as of this run's day (reminders dated later do not count).
@@ -598,10 +607,10 @@ async function planMessages(
   };
 
   const openSince = new Map(request.findingStates.filter((st) => st.resolvedOn === undefined).map((st) => [st.findingId, st.firstSeen]));
-  const cleared = clearedMarks(request, findings);
-  const digests = planDigests(findings, untold(histories, cleared), asOf, request.policy, request.escalationContacts, openSince);
-  const positions = positionsOf(findings);
-  const held = new Map<readonly DigestItem[], HeldItem[]>();
+  const cleared = read.cleared;
+  const digests = outlineDigests(read.planned, untold(histories, cleared), asOf, request.policy, request.escalationContacts, openSince);
+  read.planned.length = 0;
+  const held = new Map<readonly ItemOf<Stand>[], HeldItem[]>();
   for (const plan of digests) {
     const critical = plan.items.filter((i) => i.finding.severity === "critical").length;
     messages.push({
@@ -614,7 +623,7 @@ async function planMessages(
       ...(plan.kind === "escalation" ? {} : { namedBy: namingsOf(plan) }),
       ...waiting(plan.ownerAddress, plan.dueItems.map((i) => openSince.get(i.finding.id) ?? asOf)),
       urgency: (plan.escalate ? 0 : 1_000_000) - critical * 1000 - plan.overdueRemindersSent,
-      render: heldDigest(deps, report, plan, itemsByPosition(plan.items, positions, held)),
+      render: heldDigest(deps, report, plan, itemsByPosition(plan.items, held)),
     });
   }
 
@@ -624,7 +633,7 @@ async function planMessages(
   const recent = (st: FindingState) => st.resolvedOn !== undefined && inAllClearWindow(st.resolvedOn, asOf);
   const resolvedFindings: ResolvedFinding[] = request.findingStates.filter(recent).map((st) => ({ ...stateToFinding(st), resolvedOn: st.resolvedOn ?? asOf }));
   const told = new Set([...histories.keys()].map((k) => k.split("|")[0]));
-  for (const plan of planAllClear(resolvedFindings, stillOpenOwners(findings, request.findingStates), asOf)) {
+  for (const plan of planAllClear(resolvedFindings, stillOpenOwners(read.owners, request.findingStates), asOf)) {
     // Only owners who were told about something get an all-clear.
     if (!told.has(plan.recipient.toLowerCase())) continue;
     messages.push({
@@ -641,7 +650,7 @@ async function planMessages(
 
   let summary: AdminSummary | undefined;
   if (request.adminSummaryTo.length > 0) {
-    const admin = adminSummary(report, findings, digests.length);
+    const admin = adminSummary(report, read, digests.length);
     summary = admin;
     for (const to of request.adminSummaryTo) {
       messages.push({
@@ -662,6 +671,47 @@ async function planMessages(
   return { messages: messages.sort(sendOrder), summary, stale, cleared };
 }
 
+/** What the planning reads of a finding, and where it is in the report's findings. */
+type Stand = PlannedFinding & { at: number };
+
+/** What the planning needs of the report's findings, taken in one read of them (a page at a time where they are held). */
+interface ReadForPlanning {
+  /** Every finding's id (for the histories no run reads again). */
+  ids: Set<string>;
+  /** A stand-in per finding with an owner. */
+  planned: Stand[];
+  /** The findings' owner addresses, lower-cased. */
+  owners: Set<string>;
+  /** The marked addresses whose mark no longer holds (clearedMark). */
+  cleared: Map<string, UndeliverableMark>;
+  /** What the admin summary lists of the findings. */
+  unowned: Pick<AdminSummary, "unownedFindings" | "unownedCount">;
+  ownerProblems: Set<string>;
+}
+
+function readForPlanning(report: AuditReport, request: ReminderRequest): ReadForPlanning {
+  const read: ReadForPlanning = { ids: new Set(), planned: [], owners: new Set(), cleared: new Map(), unowned: { unownedFindings: [], unownedCount: 0 }, ownerProblems: new Set() };
+  let at = 0;
+  for (const f of eachOf(pagesOf(report, "findings"))) {
+    read.ids.add(f.id);
+    const owners = f.owners ?? [];
+    for (const o of owners) read.owners.add(o.address.toLowerCase());
+    for (const problem of f.ownerProblems ?? []) read.ownerProblems.add(problem);
+    clearedMark(request, f, read.cleared);
+    if (owners.length > 0) {
+      const { id, severity, resourceId, deadline, snoozedUntil } = f;
+      read.planned.push({ id, severity, resourceId, owners, at, ...(deadline === undefined ? {} : { deadline }), ...(snoozedUntil === undefined ? {} : { snoozedUntil }) });
+    } else {
+      // The first ADMIN_LIST_LIMIT findings nobody owns and their count: the summary is held through the sending, and
+      // where no tag names an owner the unowned are a large share of the findings.
+      read.unowned.unownedCount++;
+      if (read.unowned.unownedFindings.length < ADMIN_LIST_LIMIT) read.unowned.unownedFindings.push(f);
+    }
+    at++;
+  }
+  return read;
+}
+
 /** A digest item as a planned message holds it: its finding by position in the report's findings. */
 interface HeldItem {
   at: number;
@@ -674,11 +724,11 @@ interface HeldItem {
  * few of the planned messages are rendered on a run (most wait for the sending runs after it), while the plans'
  * findings, held as objects through the sending, were every open finding of an owner with something due (at 100,000
  * accounts, about 45,000 findings and 50 MB of the heap). The closure holds the plan's own fields and its items'
- * positions, decisions and owners: it is made here, apart from the planning's maps of findings, as a closure holds every
+ * positions, decisions and owners: it is made here, apart from the planning's stand-ins, as a closure holds every
  * variable of its function that any closure made there reads.
  */
-function heldDigest(deps: ReminderDependencies, report: AuditReport, plan: DigestPlan, byPosition: readonly HeldItem[]): () => Promise<RenderedEmail> {
-  const { items: _items, groups: _groups, dueItems: _due, ...head } = plan;
+function heldDigest(deps: ReminderDependencies, report: AuditReport, plan: DigestOutline<Stand>, byPosition: readonly HeldItem[]): () => Promise<RenderedEmail> {
+  const { items: _items, dueItems: _due, ...head } = plan;
   return () => {
     const found = entriesAt(report, "findings", byPosition.map((i) => i.at));
     return deps.renderer.digest(digestPlanOf(head, byPosition.map(({ decision, owner }, k) => ({ finding: found[k] as Finding, decision, owner }))));
@@ -686,24 +736,13 @@ function heldDigest(deps: ReminderDependencies, report: AuditReport, plan: Diges
 }
 
 /** A plan's items by position (`held`: an owner's digest and its escalation copies share their items, and these). */
-function itemsByPosition(items: readonly DigestItem[], positions: ReadonlyMap<Finding, number>, held: Map<readonly DigestItem[], HeldItem[]>): HeldItem[] {
+function itemsByPosition(items: readonly ItemOf<Stand>[], held: Map<readonly ItemOf<Stand>[], HeldItem[]>): HeldItem[] {
   let kept = held.get(items);
   if (kept === undefined) {
-    kept = items.map(({ finding, decision, owner }) => {
-      const at = positions.get(finding);
-      if (at === undefined) throw new Error(`finding ${finding.id} is not among the report's findings`);
-      return { at, decision, owner };
-    });
+    kept = items.map(({ finding, decision, owner }) => ({ at: finding.at, decision, owner }));
     held.set(items, kept);
   }
   return kept;
-}
-
-/** Each finding's position in the list. */
-function positionsOf(findings: readonly Finding[]): Map<Finding, number> {
-  const positions = new Map<Finding, number>();
-  findings.forEach((f, at) => positions.set(f, at));
-  return positions;
 }
 
 const KIND_ORDER: Record<PlannedMessage["kind"], number> = { "admin-summary": 0, digest: 1, escalation: 1, "all-clear": 2 };
@@ -750,7 +789,7 @@ export const MAX_NAMINGS_PER_MESSAGE = 200;
  * The owner tags that named the owner on a digest's findings, deduplicated. Past the cap the rest is not recorded:
  * a mark holds at a tag the bounced message did not record (markHolds), so leaving some out only keeps marks longer.
  */
-function namingsOf(plan: DigestPlan): TagNaming[] {
+function namingsOf(plan: Pick<DigestOutline<PlannedFinding>, "items">): TagNaming[] {
   const namings = new Map<string, TagNaming>();
   for (const item of plan.items) {
     const n = item.owner.namedBy;
@@ -763,18 +802,15 @@ function namingsOf(plan: DigestPlan): TagNaming[] {
  * Marked addresses the report names as owners where the mark does not hold: the tag that named them changed since the
  * bounce (markHolds). Decided here, from the mark and the tag, not from "owner resolution accepted it": a sending run
  * (--send-only) re-plans a report resolved before the bounce was known, where every bounced owner is still an owner.
+ * Noted in `cleared` finding by finding.
  */
-function clearedMarks(request: ReminderRequest, findings: readonly Finding[]): Map<string, UndeliverableMark> {
-  const cleared = new Map<string, UndeliverableMark>();
-  if (!request.undeliverable?.size) return cleared;
-  for (const f of findings) {
-    for (const o of f.owners ?? []) {
-      const key = o.address.toLowerCase();
-      const mark = request.undeliverable.get(key);
-      if (mark && o.namedBy && !markHolds(mark, o.namedBy)) cleared.set(key, mark);
-    }
+function clearedMark(request: ReminderRequest, f: Finding, cleared: Map<string, UndeliverableMark>): void {
+  if (!request.undeliverable?.size) return;
+  for (const o of f.owners ?? []) {
+    const key = o.address.toLowerCase();
+    const mark = request.undeliverable.get(key);
+    if (mark && o.namedBy && !markHolds(mark, o.namedBy)) cleared.set(key, mark);
   }
-  return cleared;
 }
 
 /**
@@ -800,28 +836,12 @@ function operationId(deps: ReminderDependencies, key: string, mode: SendMode): s
 /** How many items of a list an admin summary shows (the rest is counted). */
 export const ADMIN_LIST_LIMIT = 200;
 
-/**
- * The first ADMIN_LIST_LIMIT findings nobody owns and their count: the summary is held through the sending, and where
- * no tag names an owner the unowned are a large share of the findings.
- */
-function unownedOf(findings: readonly Finding[]): Pick<AdminSummary, "unownedFindings" | "unownedCount"> {
-  const unownedFindings: Finding[] = [];
-  let unownedCount = 0;
-  for (const f of findings) {
-    if ((f.owners ?? []).length > 0) continue;
-    unownedCount++;
-    if (unownedFindings.length < ADMIN_LIST_LIMIT) unownedFindings.push(f);
-  }
-  return { unownedFindings, unownedCount };
-}
-
-function adminSummary(report: AuditReport, findings: readonly Finding[], digests: number): AdminSummary {
-  const owners = new Set(findings.flatMap((f) => (f.owners ?? []).map((o) => o.address.toLowerCase())));
+function adminSummary(report: AuditReport, read: ReadForPlanning, digests: number): AdminSummary {
   return {
-    totals: { findings: report.summary.findings, critical: report.summary.critical, warning: report.summary.warning, owners: owners.size, digestsPlanned: digests },
+    totals: { findings: report.summary.findings, critical: report.summary.critical, warning: report.summary.warning, owners: read.owners.size, digestsPlanned: digests },
     ...(report.summary.byRule ? { byRule: report.summary.byRule } : {}),
-    ...unownedOf(findings),
-    ownerProblems: [...new Set(findings.flatMap((f) => f.ownerProblems ?? []))],
+    ...read.unowned,
+    ownerProblems: [...read.ownerProblems],
     failedScopes: [
       ...report.coverage.subscriptions.filter((s) => s.status === "failed"),
       ...report.coverage.accounts.filter((a) => a.status === "failed"),
@@ -829,9 +849,9 @@ function adminSummary(report: AuditReport, findings: readonly Finding[], digests
   };
 }
 
-/** The owners of the report's findings and of the open states (at 100,000 accounts, 45,000 of them: no finding is made for one). */
-function* stillOpenOwners(findings: readonly Finding[], states: readonly FindingState[]): Generator<string> {
-  for (const f of findings) for (const o of f.owners ?? []) yield o.address;
+/** The owners of the report's findings (lower-cased) and of the open states (at 100,000 accounts, 45,000 of them: no finding is made for one). */
+function* stillOpenOwners(owners: ReadonlySet<string>, states: readonly FindingState[]): Generator<string> {
+  yield* owners;
   for (const st of states) if (st.resolvedOn === undefined) yield* st.owners;
 }
 
@@ -858,10 +878,10 @@ function stateToFinding(s: FindingState): Finding {
  * every history, so kept for ever they would grow with the months like the states (trackFindings). A finding back after
  * that is told as news, as it would be with its history, but its overdue reminders are counted again from one.
  */
-function staleHistories(histories: Map<string, ReminderHistory>, request: ReminderRequest, findings: readonly Finding[]): string[] {
+function staleHistories(histories: Map<string, ReminderHistory>, request: ReminderRequest, findingIds: Set<string>): string[] {
   const asOf = request.report.asOf;
-  const current = new Set<string>();
-  for (const f of findings) current.add(f.id);
+  // The findings' ids, and the states' added to them.
+  const current = findingIds;
   for (const st of request.findingStates) current.add(st.findingId);
   const stale: { key: string; last: string }[] = [];
   for (const [key, history] of histories) {

@@ -5,6 +5,7 @@ import { daysBetween } from "./dates.js";
 import { ruleOfFindingId } from "./findings.js";
 import { indexWanted } from "./ids.js";
 import type { FindingState, ReminderLedger } from "./ports.js";
+import { copyWith, eachOf, pagesOf } from "./deflatedJson.js";
 import { ensureError } from "./errors.js";
 import { KEPT_DAYS, oldestToForget } from "./retention.js";
 
@@ -30,9 +31,9 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   const previous = new Map((known ?? (await ledger.findingStates())).map((s) => [s.findingId, s]));
   const report = withScopesNoLongerVisible(audited, [...previous.values()]);
   const asOf = report.asOf;
-  const current = new Set(report.findings.map((f) => f.id));
-  const gone = [...previous.values()].filter((state) => !state.resolvedOn && !current.has(state.findingId));
-  const resolvable = resolvableAccounts(report, gone);
+  // The findings are read once, a page at a time where the run holds them deflated (../core/deflatedJson.ts): tracking
+  // needs of each only its id, owners and where it is.
+  const current = new Set<string>();
 
   // What is written: states that change. An open finding seen again as it was is not (at 100,000 accounts, 45,000
   // rows rewritten every day for their last-seen day alone); the day this tracking records says it was seen.
@@ -40,7 +41,8 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   // This run's states of those not written, their `lastSeen` today.
   const seenAgain: FindingState[] = [];
   let newFindings = 0;
-  for (const f of report.findings) {
+  for (const f of eachOf(pagesOf(report, "findings"))) {
+    current.add(f.id);
     const before = previous.get(f.id);
     const open = before !== undefined && !before.resolvedOn;
     if (!open) newFindings++;
@@ -56,6 +58,8 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
     else updates.push(next);
   }
 
+  const gone = [...previous.values()].filter((state) => !state.resolvedOn && !current.has(state.findingId));
+  const resolvable = resolvableAccounts(report, gone);
   const resolved: FindingState[] = [];
   for (const state of gone) {
     if (!resolvable(state)) {
@@ -176,15 +180,15 @@ export function withScopesNoLongerVisible(report: AuditReport, states: readonly 
   if (addedSubscriptions + addedAccounts === 0) return report;
   subscriptions.sort((a, b) => a.id.localeCompare(b.id));
   accounts.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-  return {
-    ...report,
+  // A copy that holds the report's findings as it does (a spread would read them whole where the run holds them deflated).
+  return copyWith(report, {
     coverage: { ...coverage, complete: false, subscriptions, accounts },
     summary: {
       ...report.summary,
       subscriptionsFailed: report.summary.subscriptionsFailed + addedSubscriptions,
       accountsFailed: report.summary.accountsFailed + addedAccounts,
     },
-  };
+  });
 }
 
 /**

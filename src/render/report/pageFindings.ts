@@ -84,16 +84,20 @@ function pageOf(made: ReturnType<typeof ordered>, list: (values: readonly Findin
   return { open, critical, snoozed, byUrgency: list(byUrgency), owners: { groups: owners.groups, items: list(owners.items) } };
 }
 
-/** What reports whose findings a run holds deflated give the page (holdReportFindings), with the list they came from. */
-const held = new WeakMap<AuditReport, { from: PagedList<Finding>; page: PageFindings }>();
+/**
+ * The page's findings by the held list of findings they were made from (holdReportFindings): whichever report holds
+ * that list (a copy of the report holds the same one: copyWith) gives them.
+ */
+const held = new WeakMap<PagedList<Finding>, PageFindings>();
 
 /**
  * The page's findings: held deflated by the run that made the report, or made from its findings (also where findings
  * were assigned in place of the held ones since).
  */
 export function pageFindings(report: AuditReport): PageFindings {
-  const kept = held.get(report);
-  if (kept && kept.from === heldList(report, "findings")) return kept.page;
+  const from = heldList<Finding>(report, "findings");
+  const kept = from && held.get(from);
+  if (kept) return kept;
   return pageOf(ordered(report, report.findings), asList);
 }
 
@@ -124,6 +128,6 @@ export function holdReportFindings(report: AuditReport): number {
   });
   bytes += holdArrayDeflated(report, "findings", [], { ...byReference, pageSize: PAGE_SIZE });
   const from = heldList<Finding>(report, "findings");
-  if (from) held.set(report, { from, page });
+  if (from) held.set(from, page);
   return bytes;
 }

@@ -2,7 +2,7 @@
 // store's buffers, until the store is cleared.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DeflatedList, DeflatedStore, eachOf, entriesAt, heldList, holdArrayDeflated, pagesOf } from "../../../src/core/deflatedJson.js";
+import { DeflatedList, DeflatedStore, copyWith, eachOf, entriesAt, heldList, holdArrayDeflated, pagesOf } from "../../../src/core/deflatedJson.js";
 import { jsonChunks } from "../../../src/report/textChunks.js";
 
 describe("the deflated store", () => {
@@ -189,6 +189,28 @@ describe("an array held deflated in its object", () => {
     expect(read[0]?.missing).toBe(read[3]?.missing);
     expect(read[0]?.missing).not.toBe(read[1]?.missing);
     expect(read[1]?.tags).not.toBe(read[2]?.tags);
+  });
+
+  it("is copied with changes as a spread copies it, the copy holding the same list and the original untouched", () => {
+    const plain = coverage();
+    const held = coverage();
+    holdArrayDeflated(held, "accounts");
+    const list = heldList(held, "accounts");
+    const copy = copyWith(held, { complete: true, problems: ["p"] });
+    // The keys in their order, and what a spread would give.
+    expect(Object.keys(copy)).toStrictEqual(Object.keys(plain));
+    expect(JSON.stringify(copy)).toBe(JSON.stringify({ ...plain, complete: true, problems: ["p"] }));
+    expect(heldList(copy, "accounts")).toBe(list);
+    expect(held.complete).toBe(false);
+    // A key the object did not have goes at the end, as in a spread.
+    expect(Object.keys(copyWith(held, { extra: 1 } as Partial<typeof held>))).toStrictEqual([...Object.keys(plain), "extra"]);
+    // Assigning in the copy leaves the original's list held.
+    copy.accounts = [];
+    expect(heldList(copy, "accounts")).toBeUndefined();
+    expect(heldList(held, "accounts")).toBe(list);
+    expect(held.accounts).toHaveLength(plain.accounts.length);
+    // A spread copy holds the array inflated, as a plain value.
+    expect(heldList({ ...held }, "accounts")).toBeUndefined();
   });
 
   it("leaves a key that holds no array as it is", () => {
