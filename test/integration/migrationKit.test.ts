@@ -98,7 +98,7 @@ describe("the migration kit on the demo tenant", () => {
     expect(run.stdout).toContain(`${join(out, "migrations")}`);
   });
 
-  it("holds the findings it hands back deflated from its sending on, and wrote report.json with every one, kits included", async () => {
+  it("holds the findings it hands back deflated from its audit's end, and wrote report.json with every one, kits included", async () => {
     // The run's own report: its writers read the findings a page at a time; read through the key, they are all there.
     expect(heldList(report, "findings")?.length).toBe(report.summary.findings);
     expect(report.findings).toHaveLength(report.summary.findings);

@@ -1,4 +1,4 @@
-// The findings in the orders the report's writers read them, and their holding by the daily job once its mail is planned.
+// The findings in the orders the report's writers read them, and their holding by the daily job from its audit's end.
 //
 // The JSON and the CSV read the findings in the report's order; the page reads them by urgency (the hero's counts,
 // the findings table, its row data) and by owner group (a finding once in each group it belongs to). Held by a run,
@@ -114,9 +114,10 @@ const PAGE_SIZE = 64;
  * Holds the report's findings deflated, in the three orders its writers read them: the report's own in its place
  * (`holdArrayDeflated`: reading `report.findings` still gives them all, inflated), by urgency and by owner group for the
  * page. Each finding's migration kit is kept as it is (its recipe is known by the kit's identity). Made once, while
- * the findings are whole; after it the writers read a page of them at a time, and the report holds no finding as an
- * object: at 100,000 accounts the 45,000 findings were about 50 MB of the heap (docs/benchmarks.md, nineteenth pass).
- * Answers the bytes held.
+ * the findings are whole; after it tracking, the planning of the mail and the writers read a page of them at a time
+ * (`pagesOf`), and the report holds no finding as an object: at 100,000 accounts the 45,000 findings were about 50 MB
+ * of the heap (docs/benchmarks.md, nineteenth pass). A copy of the report made with `copyWith` holds the same lists,
+ * and gives the page the same orders. Answers the bytes held.
  */
 export function holdReportFindings(report: AuditReport): number {
   const byReference = { byReference: ["migration"] };

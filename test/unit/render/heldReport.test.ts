@@ -1,4 +1,4 @@
-// The daily job holds its report's findings deflated once its mail is planned (holdReportFindings): every format must
+// The daily job holds its report's findings deflated from its audit's end (holdReportFindings): every format must
 // be exactly what the plain report gives, and no writer may read the findings whole through the report.
 import { describe, expect, it } from "vitest";
 import { DeflatedList, heldList } from "../../../src/core/deflatedJson.js";
