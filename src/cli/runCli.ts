@@ -16,6 +16,7 @@ import { loadConfig, type SendMode } from "../config.js";
 import { isIsoDay, toIsoDay } from "../core/dates.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import { isGuid } from "../core/ids.js";
+import { eachOf, pagesOf } from "../core/deflatedJson.js";
 import type { AuditReport } from "../core/model.js";
 import { migrationFilesFor } from "../render/migrationFiles.js";
 import { textStream } from "../report/textChunks.js";
@@ -343,13 +344,14 @@ async function writeReports(result: Extract<JobResult, { state: "succeeded" }>, 
   if (formats.includes("json")) await write("report.json", endLine(result.formats.json()));
   if (formats.includes("csv")) await write("report.csv", result.formats.csv());
   if (formats.includes("html")) await write("report.html", result.formats.html());
-  // One replacement body and one script per affected pool, ready for `az rest --body @<file>`.
-  const kits = migrationFilesFor(result.report.findings);
-  if (kits.length > 0) {
-    const dir = join(out, "migrations");
-    await mkdir(dir, { recursive: true });
-    for (const file of kits) await writeFile(join(dir, file.name), file.content, "utf8");
-    files.push(`${dir}${sep}`);
+  // One replacement body and one script per affected pool, ready for `az rest --body @<file>`: each written as it is
+  // made, the findings read a page at a time where the run holds them deflated.
+  const dir = join(out, "migrations");
+  let kits = 0;
+  for (const file of migrationFilesFor(eachOf(pagesOf(result.report, "findings")))) {
+    if (kits++ === 0) await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, file.name), file.content, "utf8");
   }
+  if (kits > 0) files.push(`${dir}${sep}`);
   return files;
 }

@@ -1,5 +1,6 @@
 // The terminal summary: what was found, what could not be read, where the reports are.
-import type { AuditReport, OutboxBacklog } from "../core/model.js";
+import type { AuditReport, Finding, OutboxBacklog } from "../core/model.js";
+import { eachOf, pagesOf } from "../core/deflatedJson.js";
 import { daysBetween } from "../core/dates.js";
 import type { ReminderResult } from "../core/sendReminders.js";
 import { backlogSentence, countdownPhrase, formatNumber as n, plural } from "../render/format.js";
@@ -67,30 +68,44 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
   if (failed.length > 0) lines.push("", "Not read:", ...failed);
   const byRule = ruleLines(report);
   if (byRule.length > 0) lines.push("", "By rule (soonest deadline first):", ...byRule);
-  if (report.findings.length > 0) {
+  // Every row says its countdown: the order is the report's, soonest deadline first, whatever the rule. The findings
+  // are read a page at a time where the run holds them deflated: the first SHOWN rows are kept, and the columns are as
+  // wide as the widest of every row.
+  const rows: string[][] = [];
+  const widths = [0, 0, 0];
+  let count = 0;
+  for (const f of eachOf(pagesOf(report, "findings"))) {
+    const row = findingRow(f);
+    widths.forEach((w, i) => (widths[i] = Math.max(w, (row[i] ?? "").length)));
+    if (count++ < SHOWN) rows.push(row);
+  }
+  if (count > 0) {
     lines.push("", "Findings (most urgent first):");
-    // Every row says its countdown: the order is the report's, soonest deadline first, whatever the rule.
-    const rows = report.findings.map((f) => {
-      const countdown = `${f.daysLeft === undefined ? "" : `, ${countdownPhrase(f.daysLeft)}`}${f.notRechecked ? `, not rechecked (last seen ${f.notRechecked.lastSeen})` : ""}`;
-      return [
-        f.severity.toUpperCase(),
-        f.kind === "account-certificate" ? "certificate" : "pool",
-        `${f.accountName}${f.poolName ? `/${f.poolName}` : ""}`,
-        f.kind === "account-certificate"
-          ? `${f.certificate?.name ?? ""}${countdown}`
-          : f.kind === "pool-certificate-reference" && !f.notRechecked
-            ? `${f.references?.length ?? 0} reference(s)${countdown}`
-            : `${f.rule ?? f.kind}${countdown}`,
-      ];
-    });
-    const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-    for (const r of rows.slice(0, 50)) lines.push(`  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}`);
-    if (rows.length > 50) lines.push(`  … and ${n(rows.length - 50)} more in the report`);
+    for (const r of rows) lines.push(`  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}`);
+    if (count > SHOWN) lines.push(`  … and ${n(count - SHOWN)} more in the report`);
   }
   if (mail) lines.push("", mail);
   if (options.files.length > 0) lines.push("", "Reports:", ...options.files.map((f) => `  ${f}`));
   if (options.removed && options.removed.length > 0) lines.push(`Removed the previous run's ${options.removed.join(", ")} (not in this run's --format), so every report here is from this run.`);
   return `${lines.join("\n")}\n`;
+}
+
+/** How many findings the summary lists (the rest is counted). */
+const SHOWN = 50;
+
+/** A finding's row in the summary: severity, kind, where, and what with its countdown. */
+function findingRow(f: Finding): string[] {
+  const countdown = `${f.daysLeft === undefined ? "" : `, ${countdownPhrase(f.daysLeft)}`}${f.notRechecked ? `, not rechecked (last seen ${f.notRechecked.lastSeen})` : ""}`;
+  return [
+    f.severity.toUpperCase(),
+    f.kind === "account-certificate" ? "certificate" : "pool",
+    `${f.accountName}${f.poolName ? `/${f.poolName}` : ""}`,
+    f.kind === "account-certificate"
+      ? `${f.certificate?.name ?? ""}${countdown}`
+      : f.kind === "pool-certificate-reference" && !f.notRechecked
+        ? `${f.references?.length ?? 0} reference(s)${countdown}`
+        : `${f.rule ?? f.kind}${countdown}`,
+  ];
 }
 
 /**
@@ -100,8 +115,8 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
  */
 function ruleLines(report: AuditReport): string[] {
   const counts = report.summary.byRule ?? {};
-  const soonest = new Map<string, AuditReport["findings"][number]>();
-  for (const f of report.findings) {
+  const soonest = new Map<string, Finding>();
+  for (const f of eachOf(pagesOf(report, "findings"))) {
     if (f.rule === undefined || f.deadline === undefined) continue;
     const known = soonest.get(f.rule);
     if (!known || (known.deadline ?? "") > f.deadline) soonest.set(f.rule, f);

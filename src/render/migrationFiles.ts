@@ -57,9 +57,9 @@ export function attachmentName(file: MigrationFile): string {
   return file.name.endsWith(".sh") ? `${file.name}.txt` : file.name;
 }
 
-/** Every kit's files for these findings, file names unique (kits already carry unique names within a run). */
-export function migrationFilesFor(findings: readonly Finding[]): MigrationFile[] {
-  return findings.flatMap((f) => (f.migration ? migrationFiles(f.migration) : []));
+/** Every kit's files for these findings, made one kit at a time, file names unique (kits already carry unique names within a run). */
+export function* migrationFilesFor(findings: Iterable<Finding>): Generator<MigrationFile> {
+  for (const f of findings) if (f.migration) yield* migrationFiles(f.migration);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The terminal summary's finding rows and by-rule lines say each finding's own countdown and where its date came from.
 import { describe, expect, it } from "vitest";
 import { formatSummary } from "../../../src/cli/summary.js";
+import { holdArrayDeflated } from "../../../src/core/deflatedJson.js";
 import type { AuditReport, Finding } from "../../../src/core/model.js";
 import { reportRules, resolveRules } from "../../../src/core/rules/ruleSet.js";
 import { sampleReport } from "../../support/sampleReport.js";
@@ -39,5 +40,27 @@ describe("formatSummary", () => {
     const line = text.split("\n").find((l) => l.trim().startsWith("d-ds-dv2-dsv2-ls:"));
     expect(line).toContain("2027-09-01 (271 days left, Azure's date)");
     expect(line).not.toContain("not confirmed");
+  });
+
+  it("lists the first 50 findings, columns as wide as the widest of all, and reads findings held deflated a page at a time", () => {
+    const base = report();
+    const [cert] = base.findings as [Finding];
+    // 120 findings; the 100th, not listed, has the longest account name.
+    const findings = Array.from({ length: 120 }, (_, i) => ({ ...cert, id: `${cert.id}-${i}`, accountName: i === 99 ? "a-very-long-account-name-indeed" : `acct${i}` }));
+    const plain: AuditReport = { ...base, findings };
+    const held: AuditReport = { ...base, findings: [...findings] };
+    holdArrayDeflated(held, "findings", [], { pageSize: 16 });
+    const accessor = Object.getOwnPropertyDescriptor(held, "findings");
+    const reads = { count: 0 };
+    Object.defineProperty(held, "findings", { ...accessor, get: () => (reads.count++, accessor?.get?.call(held)) });
+
+    const text = formatSummary(plain, { files: [], quiet: false });
+    expect(formatSummary(held, { files: [], quiet: false })).toBe(text);
+    expect(reads.count).toBe(0);
+    const rows = text.slice(text.indexOf("Findings (most urgent first):")).split("\n").slice(1);
+    expect(rows.filter((r) => r.startsWith("  CRITICAL"))).toHaveLength(50);
+    expect(rows[50]).toBe("  … and 70 more in the report");
+    // acct0 padded to the width of the longest name among all 120.
+    expect(rows[0]).toContain(`${"acct0".padEnd("a-very-long-account-name-indeed".length)}  `);
   });
 });
