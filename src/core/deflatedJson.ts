@@ -278,10 +278,11 @@ function hold(object: object, key: string, kept: Held): void {
 }
 
 /**
- * `{ ...object, ...changes }`, its keys in the same order, but the arrays `object` holds deflated (holdArrayDeflated) are
- * held by the copy too, the same lists: a spread reads each of them whole, and the copy would hold them inflated.
+ * `{ ...object, ...changes }` for an object with string keys only (a report), its keys in the same order, but the
+ * arrays `object` holds deflated (holdArrayDeflated) are held by the copy too, the same lists: a spread reads each of
+ * them whole, and the copy would hold them inflated.
  */
-export function copyWith<O extends object>(object: O, changes: Partial<O>): O {
+export function copyWith<O extends object, K extends keyof O & string>(object: O, changes: Pick<O, K>): O {
   const copy: Record<string, unknown> = {};
   const lists = held.get(object);
   for (const key of Object.keys(object)) {

@@ -877,6 +877,7 @@ function stateToFinding(s: FindingState): Finding {
  * that last moved more than KEPT_DAYS before the run's day, the oldest first, FORGOTTEN_PER_RUN at most. Every run reads
  * every history, so kept for ever they would grow with the months like the states (trackFindings). A finding back after
  * that is told as news, as it would be with its history, but its overdue reminders are counted again from one.
+ * `findingIds`: the report's findings' ids; the states' are added to it (the caller lets it go after).
  */
 function staleHistories(histories: Map<string, ReminderHistory>, request: ReminderRequest, findingIds: Set<string>): string[] {
   const asOf = request.report.asOf;

@@ -64,7 +64,7 @@ export function ownerGroups(byUrgency: readonly Finding[]): { groups: OwnerGroup
 /** The page's orders and counts, made from findings that are whole. */
 function ordered(report: Pick<AuditReport, "asOf">, findings: readonly Finding[]) {
   // Sorted by keys made once per finding: the comparator made two strings a comparison, some 1.4 million at 100,000
-  // accounts (45,000 findings), while the findings and the planned mail are held.
+  // accounts (45,000 findings), at the audit's end while the findings are whole.
   const byUrgency = findings
     .map((f) => ({ key: urgencyKey(f), f }))
     .sort((a, b) => compareUrgency(a.key, b.key))

@@ -203,14 +203,28 @@ describe("an array held deflated in its object", () => {
     expect(heldList(copy, "accounts")).toBe(list);
     expect(held.complete).toBe(false);
     // A key the object did not have goes at the end, as in a spread.
-    expect(Object.keys(copyWith(held, { extra: 1 } as Partial<typeof held>))).toStrictEqual([...Object.keys(plain), "extra"]);
-    // Assigning in the copy leaves the original's list held.
+    const extended = held as typeof held & { extra?: number };
+    expect(Object.keys(copyWith(extended, { extra: 1 }))).toStrictEqual([...Object.keys(plain), "extra"]);
+    // A held key among the changes is the value given, plain.
+    const replaced = copyWith(held, { accounts: [] });
+    expect(heldList(replaced, "accounts")).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(replaced, "accounts")).toMatchObject({ value: [], writable: true });
+    // Assigning in the copy leaves the original's list held, and the reverse.
     copy.accounts = [];
     expect(heldList(copy, "accounts")).toBeUndefined();
     expect(heldList(held, "accounts")).toBe(list);
     expect(held.accounts).toHaveLength(plain.accounts.length);
-    // A spread copy holds the array inflated, as a plain value.
-    expect(heldList({ ...held }, "accounts")).toBeUndefined();
+    const second = copyWith(held, {});
+    held.accounts = [];
+    expect(heldList(second, "accounts")).toBe(list);
+    expect(second.accounts).toHaveLength(plain.accounts.length);
+  });
+
+  it("is copied with the fields its reads share", () => {
+    const object = { unjudged: Array.from({ length: 300 }, (_, i) => ({ rule: `r${i % 2}`, missing: ["vmSize"] })) };
+    holdArrayDeflated(object, "unjudged", ["missing"]);
+    const read = copyWith(object, {}).unjudged;
+    expect(read[0]?.missing).toBe(read[1]?.missing);
   });
 
   it("leaves a key that holds no array as it is", () => {

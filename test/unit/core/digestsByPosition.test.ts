@@ -7,9 +7,11 @@ import { describe, expect, it } from "vitest";
 import { heldList, holdArrayDeflated } from "../../../src/core/deflatedJson.js";
 import type { DigestPlan } from "../../../src/core/digestPlan.js";
 import type { AuditReport, Finding, MigrationKit } from "../../../src/core/model.js";
+import type { UndeliverableMark } from "../../../src/core/owners.js";
+import type { FindingState } from "../../../src/core/ports.js";
 import { defaultReminderPolicy } from "../../../src/core/schedule.js";
-import { sendReminders, type MessageRenderer } from "../../../src/core/sendReminders.js";
-import { MemoryLedger } from "../../support/memoryPorts.js";
+import { sendReminders, type AdminSummary, type MessageRenderer } from "../../../src/core/sendReminders.js";
+import { MemoryLedger, ScriptedMailService } from "../../support/memoryPorts.js";
 import { minimalReport } from "../../support/minimalReport.js";
 
 const SUB = "11111111-1111-4111-8111-111111111111";
@@ -139,5 +141,70 @@ describe("digests planned from findings held deflated", () => {
     const first = plans.get("owner0@contoso.com");
     expect(first?.items.map((i) => i.finding)).toStrictEqual(made.filter((f) => f.owners?.some((o) => o.address === "owner0@contoso.com")));
     expect(first?.items[0]?.finding).toBe(made[0]);
+  });
+});
+
+describe("a live run over findings held deflated", () => {
+  /** Two runs 120 days apart, on a ledger of their own: the second over `hold`'s report. */
+  async function twoRuns(hold: boolean) {
+    const ledger = new MemoryLedger();
+    const mail = new ScriptedMailService();
+    const summaries: AdminSummary[] = [];
+    const renderer: MessageRenderer = {
+      digest: async (plan) => ({ subject: `digest ${plan.recipient} ${plan.items.map((i) => i.finding.id).join(" ")}`, html: "<p>d</p>", text: "d" }),
+      allClear: async (plan) => ({ subject: `all clear ${plan.recipient} ${plan.resolved.map((f) => f.id).join(" ")}`, html: "<p>c</p>", text: "c" }),
+      adminSummary: async (summary) => (summaries.push(summary), { subject: "summary", html: "<p>s</p>", text: "s" }),
+    };
+    // owner9@ named by its account's owner tag.
+    const made = findings(400).map((f) => ({ ...f, owners: (f.owners ?? []).map((o) => (o.address === "owner9@contoso.com" ? { ...o, namedBy: { tag: "owner", value: o.address } } : o)) }));
+    // Owned only by leaver@ (resolved on the second day: an all-clear) or by owner0@ (gone with no state: its history
+    // is forgotten after KEPT_DAYS).
+    const leaver: Finding = { ...(made[1] as Finding), id: "pool-certificate-reference:leaver", resourceId: "/leaver", owners: [{ address: "leaver@contoso.com", source: "fallback" }] };
+    const vanished: Finding = { ...(made[2] as Finding), id: "pool-certificate-reference:vanished", resourceId: "/vanished", owners: [{ address: "owner0@contoso.com", source: "fallback" }] };
+    const unowned = made.slice(0, 30).map((f, i) => ({ ...f, id: `${f.id}-unowned${i}`, owners: [], ownerProblems: [`no owner tag on ${f.accountName}`] }));
+    const send = (report: AuditReport, findingStates: FindingState[], undeliverable?: ReadonlyMap<string, UndeliverableMark>) =>
+      sendReminders(
+        { ledger, sender: mail, renderer, hash: (s) => s, now: () => new Date(`${report.asOf}T07:00:00Z`), sleep: async () => undefined },
+        {
+          report,
+          findingStates,
+          runId: `run-${report.asOf}`,
+          policy: { ...defaultReminderPolicy("2024-02-29"), escalateAfterReminders: 0 },
+          escalationContacts: ["lead@contoso.com"],
+          adminSummaryTo: ["admin@contoso.com"],
+          mode: "live",
+          limits: { perMinute: 10_000, perHour: 100_000 },
+          allowedRecipientDomains: [],
+          ...(undeliverable ? { undeliverable } : {}),
+        },
+      );
+    const state = (f: Finding, resolvedOn?: string): FindingState => ({
+      findingId: f.id, kind: f.kind, resourceId: f.resourceId, accountId: f.accountId, accountName: f.accountName, subscriptionId: f.subscriptionId,
+      severity: f.severity, owners: (f.owners ?? []).map((o) => o.address), firstSeen: "2026-08-01", lastSeen: "2026-08-01", ...(resolvedOn ? { resolvedOn } : {}),
+    });
+    await send(minimalReport("2026-08-01", [...made, leaver, vanished]), []);
+    const later = minimalReport("2026-11-29", [...made, ...unowned]);
+    if (hold) holdArrayDeflated(later, "findings", [], { byReference: ["migration"], pageSize: 64 });
+    // owner7@'s bounce holds (no tag named it); owner9@'s was named by a tag that names it no more: cleared.
+    const marks = new Map<string, UndeliverableMark>([
+      ["owner7@contoso.com", { status: "Failed", at: "2026-08-01T08:00:00Z", sentOn: "2026-08-01" }],
+      ["owner9@contoso.com", { status: "Failed", at: "2026-08-01T08:00:00Z", sentOn: "2026-08-01", namedBy: [{ tag: "owner", value: "someone-else@contoso.com" }] }],
+    ]);
+    const result = await send(later, [...made.map((f) => state(f)), state(leaver, "2026-11-29")], marks);
+    return { result, summaries, ledger, mail };
+  }
+
+  it("sends, refuses, forgets and records what the run over the findings as objects does", async () => {
+    const plain = await twoRuns(false);
+    const held = await twoRuns(true);
+    expect(held.result.messages.map((m) => m.kind)).toContain("all-clear");
+    expect(held.result.forgottenHistories).toBeGreaterThan(0);
+    expect(held.result.refused.length).toBeGreaterThan(0);
+    expect(held.summaries[1]?.unownedCount).toBe(30);
+    expect(JSON.stringify(held.result)).toBe(JSON.stringify(plain.result));
+    expect(JSON.stringify(held.summaries)).toBe(JSON.stringify(plain.summaries));
+    expect(JSON.stringify([...held.ledger.entries.values()])).toBe(JSON.stringify([...plain.ledger.entries.values()]));
+    expect(JSON.stringify(await held.ledger.histories())).toBe(JSON.stringify(await plain.ledger.histories()));
+    expect(held.mail.accepted.map((a) => a.email.subject)).toStrictEqual(plain.mail.accepted.map((a) => a.email.subject));
   });
 });
