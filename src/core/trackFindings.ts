@@ -31,7 +31,7 @@ export async function trackFindings(ledger: ReminderLedger, audited: AuditReport
   const previous = new Map((known ?? (await ledger.findingStates())).map((s) => [s.findingId, s]));
   const report = withScopesNoLongerVisible(audited, [...previous.values()]);
   const asOf = report.asOf;
-  // The findings are read once, a page at a time where the run holds them deflated (../core/deflatedJson.ts): tracking
+  // The findings are read once, a page at a time where the run holds them deflated (./deflatedJson.ts): tracking
   // needs of each only its id, owners and where it is.
   const current = new Set<string>();
 
