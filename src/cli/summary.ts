@@ -66,19 +66,9 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
     ...report.coverage.problems.map((p) => `  ${p}`),
   ];
   if (failed.length > 0) lines.push("", "Not read:", ...failed);
-  const byRule = ruleLines(report);
+  const { rows, widths, count, soonest } = readFindings(report);
+  const byRule = ruleLines(report, soonest);
   if (byRule.length > 0) lines.push("", "By rule (soonest deadline first):", ...byRule);
-  // Every row says its countdown: the order is the report's, soonest deadline first, whatever the rule. The findings
-  // are read a page at a time where the run holds them deflated: the first SHOWN rows are kept, and the columns are as
-  // wide as the widest of every row.
-  const rows: string[][] = [];
-  const widths = [0, 0, 0];
-  let count = 0;
-  for (const f of eachOf(pagesOf(report, "findings"))) {
-    const row = findingRow(f);
-    widths.forEach((w, i) => (widths[i] = Math.max(w, (row[i] ?? "").length)));
-    if (count++ < SHOWN) rows.push(row);
-  }
   if (count > 0) {
     lines.push("", "Findings (most urgent first):");
     for (const r of rows) lines.push(`  ${r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join("  ")}`);
@@ -92,6 +82,28 @@ export function formatSummary(report: AuditReport, options: SummaryOptions): str
 
 /** How many findings the summary lists (the rest is counted). */
 const SHOWN = 50;
+
+/**
+ * What the summary reads of the findings, in one read of them (a page at a time where the run holds them deflated):
+ * the first SHOWN rows, the columns as wide as the widest of every row, how many there are, and each rule's finding
+ * with the soonest deadline. Every row says its countdown: the order is the report's, soonest deadline first, whatever
+ * the rule.
+ */
+function readFindings(report: AuditReport): { rows: string[][]; widths: number[]; count: number; soonest: Map<string, Finding> } {
+  const rows: string[][] = [];
+  const widths = [0, 0, 0];
+  const soonest = new Map<string, Finding>();
+  let count = 0;
+  for (const f of eachOf(pagesOf(report, "findings"))) {
+    const row = findingRow(f);
+    widths.forEach((w, i) => (widths[i] = Math.max(w, (row[i] ?? "").length)));
+    if (count++ < SHOWN) rows.push(row);
+    if (f.rule === undefined || f.deadline === undefined) continue;
+    const known = soonest.get(f.rule);
+    if (!known || (known.deadline ?? "") > f.deadline) soonest.set(f.rule, f);
+  }
+  return { rows, widths, count, soonest };
+}
 
 /** A finding's row in the summary: severity, kind, where, and what with its countdown. */
 function findingRow(f: Finding): string[] {
@@ -110,17 +122,11 @@ function findingRow(f: Finding): string[] {
 
 /**
  * One line per rule that found something: its count, deadline and countdown (the report's rules, in their order).
- * The deadline is its findings' soonest (Azure's own date per VM size and region, where it gave one), and it is said
- * to be unconfirmed only when that finding's date is.
+ * The deadline is its findings' soonest (`soonest`: Azure's own date per VM size and region, where it gave one), and
+ * it is said to be unconfirmed only when that finding's date is.
  */
-function ruleLines(report: AuditReport): string[] {
+function ruleLines(report: AuditReport, soonest: ReadonlyMap<string, Finding>): string[] {
   const counts = report.summary.byRule ?? {};
-  const soonest = new Map<string, Finding>();
-  for (const f of eachOf(pagesOf(report, "findings"))) {
-    if (f.rule === undefined || f.deadline === undefined) continue;
-    const known = soonest.get(f.rule);
-    if (!known || (known.deadline ?? "") > f.deadline) soonest.set(f.rule, f);
-  }
   return (report.rules ?? [])
     .filter((r) => (counts[r.id] ?? 0) > 0)
     .map((r) => {

@@ -39,8 +39,6 @@ export const SNOOZE_TAG = "batch-cert-audit-snooze";
 export const MIGRATION_GUIDE_URL = "https://learn.microsoft.com/azure/batch/batch-certificate-migration-guide";
 export const POOL_EXTENSIONS_URL = "https://learn.microsoft.com/azure/batch/create-pool-extensions";
 const DEFAULT_PORTAL = "https://portal.azure.com";
-/** Bounds the admin mail when a tenant has thousands of problems; the report has the full list. */
-
 // ---------------------------------------------------------------- escaping
 
 // eslint-disable-next-line no-control-regex
