@@ -92,16 +92,45 @@ export class DeflatedList<T> implements PagedList<T> {
   readonly #byReference: readonly string[];
   /** Per field kept by reference, its value per entry (absent where the entry has none). */
   readonly #kept: (unknown[] | undefined)[];
-  #length: number;
+  #length = 0;
+  /** Values pushed and not yet deflated: less than a page. */
+  #pending: T[] = [];
   constructor(values: readonly T[], pageSize = 500, options: { byReference?: readonly string[] } = {}) {
     this.#pageSize = pageSize;
     this.#byReference = options.byReference ?? [];
     this.#kept = this.#byReference.map(() => undefined);
-    this.#length = values.length;
-    for (let start = 0; start < values.length; start += pageSize) {
-      const page = values.slice(start, start + pageSize);
-      this.#pages.push(this.#store.put(this.#byReference.length === 0 ? page : page.map((value, i) => this.#setAside(value, start + i))));
+    for (let start = 0; start < values.length; start += pageSize) this.#putPage(values.slice(start, start + pageSize));
+  }
+
+  /** A page made of `page`, which starts at the list's length. */
+  #putPage(page: readonly T[]): void {
+    const start = this.#length;
+    this.#pages.push(this.#store.put<T[]>(this.#byReference.length === 0 ? (page as T[]) : page.map((value, i) => this.#setAside(value, start + i))));
+    this.#length += page.length;
+  }
+
+  /**
+   * Adds a value at the end: deflated with the values before it once they fill a page (until then it is held as it
+   * is, and not read back). `done` deflates a page that is not full; a list is read once it is done.
+   */
+  push(value: T): void {
+    if (this.#length % this.#pageSize !== 0) throw new Error("a deflated list grows only until its last page is short");
+    this.#pending.push(value);
+    if (this.#pending.length === this.#pageSize) {
+      const page = this.#pending;
+      this.#pending = [];
+      this.#putPage(page);
     }
+  }
+
+  /** Deflates the values pushed that did not fill a page; the list is read as it is from here. Answers the list. */
+  done(): this {
+    if (this.#pending.length > 0) {
+      const page = this.#pending;
+      this.#pending = [];
+      this.#putPage(page);
+    }
+    return this;
   }
 
   /** The entry with its fields kept by reference set aside: `true` in their place, so that its keys keep their order. */
@@ -124,6 +153,7 @@ export class DeflatedList<T> implements PagedList<T> {
 
   /** The values a page at a time, in order, as JSON read them back (an undefined field absent). */
   *pages(): Generator<T[]> {
+    this.#assertDone();
     for (let p = 0; p < this.#pages.length; p++) yield this.#page(p);
   }
 
@@ -154,6 +184,7 @@ export class DeflatedList<T> implements PagedList<T> {
 
   /** The values at these positions, in the order given, each page they are on read once (a new copy each time). */
   pick(positions: readonly number[]): T[] {
+    this.#assertDone();
     const picked = new Array<T>(positions.length);
     const byPage = new Map<number, number[]>();
     positions.forEach((at, i) => {
@@ -170,10 +201,15 @@ export class DeflatedList<T> implements PagedList<T> {
     return picked;
   }
 
+  #assertDone(): void {
+    if (this.#pending.length > 0) throw new Error("a deflated list is read once it is done (values pushed are not deflated yet)");
+  }
+
   /** Lets every value go (the list reads as empty after this). */
   clear(): void {
     this.#store.clear();
     this.#pages.length = 0;
+    this.#pending = [];
     this.#kept.fill(undefined);
     this.#length = 0;
   }

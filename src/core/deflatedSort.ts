@@ -1,0 +1,129 @@
+// Values put in order without all of them held as objects: an external merge sort whose runs are held deflated
+// (./deflatedJson.ts). The audit sorts its findings so (into the report's order), and the daily job the page's two
+// orders: at 100,000 accounts the 45,000 findings are tens of MB as objects, and a sort of them whole held them all.
+import TinyQueue from "tinyqueue";
+import { DeflatedList, eachOf } from "./deflatedJson.js";
+
+export interface DeflatedSortOptions<T, K> {
+  /** What the order compares of a value: made once as the value is added, and once as it is read back to be merged. */
+  key: (value: T) => K;
+  compare: (a: K, b: K) => number;
+  /** Values held as objects until they are sorted and deflated as a run (2,048 unless told). */
+  runSize?: number;
+  /** Values per deflated page of a run (64 unless told: a page's JSON stays under V8's largest young object). */
+  pageSize?: number;
+  /** Fields kept as they are, not deflated (DeflatedList's `byReference`: a migration kit, known by its identity). */
+  byReference?: readonly string[];
+}
+
+interface Keyed<T, K> {
+  key: K;
+  value: T;
+}
+
+/** A run being merged: its values a page at a time, and the one it is at. */
+interface Cursor<T, K> extends Keyed<T, K> {
+  run: number;
+  page: T[];
+  at: number;
+  pages: Iterator<T[]>;
+}
+
+/**
+ * Values added one at a time and read back once, in order (equal keys in the order they were added: a stable sort).
+ * Held as objects `runSize` at a time; each full run is sorted and deflated, and the runs are merged as they are read
+ * back, a page of each at a time. Fewer values than a run are sorted as objects and never deflated.
+ */
+export class DeflatedSort<T, K> {
+  readonly #key: (value: T) => K;
+  readonly #compare: (a: K, b: K) => number;
+  readonly #runSize: number;
+  readonly #pageSize: number;
+  readonly #byReference: readonly string[];
+  #buffer: Keyed<T, K>[] = [];
+  readonly #runs: DeflatedList<T>[] = [];
+  #length = 0;
+  #read = false;
+
+  constructor(options: DeflatedSortOptions<T, K>) {
+    this.#key = options.key;
+    this.#compare = options.compare;
+    this.#runSize = options.runSize ?? 2048;
+    this.#pageSize = options.pageSize ?? 64;
+    this.#byReference = options.byReference ?? [];
+    if (!(Number.isInteger(this.#runSize) && this.#runSize > 0)) throw new RangeError(`runSize must be a whole number above 0 (${this.#runSize})`);
+  }
+
+  /** How many values were added. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** How many runs are held deflated (0 while fewer values than a run were added). */
+  get runs(): number {
+    return this.#runs.length;
+  }
+
+  add(value: T): void {
+    if (this.#read) throw new Error("a deflated sort takes no value once it is read");
+    this.#buffer.push({ key: this.#key(value), value });
+    this.#length++;
+    if (this.#buffer.length >= this.#runSize) this.#spill();
+  }
+
+  /** The values held as objects, sorted and deflated as a run. */
+  #spill(): void {
+    const sorted = this.#sortedBuffer();
+    this.#runs.push(new DeflatedList(sorted.map((k) => k.value), this.#pageSize, { byReference: this.#byReference }));
+  }
+
+  /** The values held as objects, in order; the sort holds them no longer. */
+  #sortedBuffer(): Keyed<T, K>[] {
+    const buffer = this.#buffer;
+    this.#buffer = [];
+    return buffer.sort((a, b) => this.#compare(a.key, b.key));
+  }
+
+  /** Every value added so far, in no particular order: each run's read back (copies), then those not in a run yet. */
+  *unordered(): Generator<T> {
+    for (const run of this.#runs) yield* eachOf(run.pages());
+    for (const { value } of this.#buffer) yield value;
+  }
+
+  /** Every value, in order, once: the runs are let go as they are read. Nothing can be added after. */
+  *sorted(): Generator<T> {
+    if (this.#read) throw new Error("a deflated sort is read once");
+    this.#read = true;
+    if (this.#runs.length === 0) {
+      for (const { value } of this.#sortedBuffer()) yield value;
+      return;
+    }
+    if (this.#buffer.length > 0) this.#spill();
+    // The runs' next values, least first (tinyqueue: a binary heap); equal keys, the earlier run first.
+    const heads = new TinyQueue<Cursor<T, K>>([], (a, b) => this.#compare(a.key, b.key) || a.run - b.run);
+    this.#runs.forEach((run, index) => {
+      const cursor = this.#advance({ run: index, page: [], at: -1, pages: run.pages() } as unknown as Cursor<T, K>);
+      if (cursor) heads.push(cursor);
+    });
+    for (let top = heads.pop(); top !== undefined; top = heads.pop()) {
+      yield top.value;
+      if (this.#advance(top)) heads.push(top);
+      else (this.#runs[top.run] as DeflatedList<T>).clear();
+    }
+    this.#runs.length = 0;
+  }
+
+  /** The cursor moved to its run's next value (a page read when the last is done); undefined at the run's end. */
+  #advance(cursor: Cursor<T, K>): Cursor<T, K> | undefined {
+    cursor.at++;
+    if (cursor.at >= cursor.page.length) {
+      const next = cursor.pages.next();
+      if (next.done) return undefined;
+      cursor.page = next.value;
+      cursor.at = 0;
+    }
+    cursor.value = cursor.page[cursor.at] as T;
+    cursor.key = this.#key(cursor.value);
+    return cursor;
+  }
+}
