@@ -288,6 +288,14 @@ export function holdArrayDeflated<O extends object>(object: O, key: keyof O & st
   return list.bytes;
 }
 
+/**
+ * Holds `list` at `object[key]` as `holdArrayDeflated` holds the list it makes: for a list made a value at a time
+ * (`push`, then `done`). The key keeps its place where the object has it.
+ */
+export function holdList<O extends object, K extends keyof O & string>(object: O, key: K, list: DeflatedList<EntryOf<O, K>>, share: readonly string[] = []): void {
+  hold(object, key, { list: list as DeflatedList<unknown>, share });
+}
+
 /** `object[key]` made the accessor of a held list (holdArrayDeflated). */
 function hold(object: object, key: string, kept: Held): void {
   let last: WeakRef<readonly unknown[]> | undefined;

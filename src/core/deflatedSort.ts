@@ -5,8 +5,12 @@ import TinyQueue from "tinyqueue";
 import { DeflatedList, eachOf } from "./deflatedJson.js";
 
 export interface DeflatedSortOptions<T, K> {
-  /** What the order compares of a value: made once as the value is added, and once as it is read back to be merged. */
-  key: (value: T) => K;
+  /**
+   * What the order compares of a value: made once as the value is added, and once as it is read back to be merged.
+   * Absent: each value's key is given with it (`add`) and kept beside its run, as it is (for keys that are not the
+   * value's own: a position, a group's rank).
+   */
+  key?: (value: T) => K;
   compare: (a: K, b: K) => number;
   /** Values held as objects until they are sorted and deflated as a run (2,048 unless told). */
   runSize?: number;
@@ -21,9 +25,17 @@ interface Keyed<T, K> {
   value: T;
 }
 
+/** A run: its values deflated, and their keys when they are kept. */
+interface Run<T, K> {
+  values: DeflatedList<T>;
+  keys: K[] | undefined;
+}
+
 /** A run being merged: its values a page at a time, and the one it is at. */
 interface Cursor<T, K> extends Keyed<T, K> {
   run: number;
+  /** The value's position in its run. */
+  index: number;
   page: T[];
   at: number;
   pages: Iterator<T[]>;
@@ -35,13 +47,13 @@ interface Cursor<T, K> extends Keyed<T, K> {
  * back, a page of each at a time. Fewer values than a run are sorted as objects and never deflated.
  */
 export class DeflatedSort<T, K> {
-  readonly #key: (value: T) => K;
+  readonly #key: ((value: T) => K) | undefined;
   readonly #compare: (a: K, b: K) => number;
   readonly #runSize: number;
   readonly #pageSize: number;
   readonly #byReference: readonly string[];
   #buffer: Keyed<T, K>[] = [];
-  readonly #runs: DeflatedList<T>[] = [];
+  readonly #runs: Run<T, K>[] = [];
   #length = 0;
   #read = false;
 
@@ -64,9 +76,11 @@ export class DeflatedSort<T, K> {
     return this.#runs.length;
   }
 
-  add(value: T): void {
+  /** Adds a value; its key is given where the sort has no `key` function (and only there). */
+  add(value: T, key?: K): void {
     if (this.#read) throw new Error("a deflated sort takes no value once it is read");
-    this.#buffer.push({ key: this.#key(value), value });
+    if ((key === undefined) === (this.#key === undefined)) throw new Error(this.#key ? "a deflated sort with a key function takes no key" : "a deflated sort without a key function takes each value's key");
+    this.#buffer.push({ key: key ?? (this.#key as (value: T) => K)(value), value });
     this.#length++;
     if (this.#buffer.length >= this.#runSize) this.#spill();
   }
@@ -74,7 +88,10 @@ export class DeflatedSort<T, K> {
   /** The values held as objects, sorted and deflated as a run. */
   #spill(): void {
     const sorted = this.#sortedBuffer();
-    this.#runs.push(new DeflatedList(sorted.map((k) => k.value), this.#pageSize, { byReference: this.#byReference }));
+    this.#runs.push({
+      values: new DeflatedList(sorted.map((k) => k.value), this.#pageSize, { byReference: this.#byReference }),
+      keys: this.#key ? undefined : sorted.map((k) => k.key),
+    });
   }
 
   /** The values held as objects, in order; the sort holds them no longer. */
@@ -86,7 +103,7 @@ export class DeflatedSort<T, K> {
 
   /** Every value added so far, in no particular order: each run's read back (copies), then those not in a run yet. */
   *unordered(): Generator<T> {
-    for (const run of this.#runs) yield* eachOf(run.pages());
+    for (const run of this.#runs) yield* eachOf(run.values.pages());
     for (const { value } of this.#buffer) yield value;
   }
 
@@ -102,13 +119,17 @@ export class DeflatedSort<T, K> {
     // The runs' next values, least first (tinyqueue: a binary heap); equal keys, the earlier run first.
     const heads = new TinyQueue<Cursor<T, K>>([], (a, b) => this.#compare(a.key, b.key) || a.run - b.run);
     this.#runs.forEach((run, index) => {
-      const cursor = this.#advance({ run: index, page: [], at: -1, pages: run.pages() } as unknown as Cursor<T, K>);
+      const cursor = this.#advance({ run: index, index: -1, page: [], at: -1, pages: run.values.pages() } as unknown as Cursor<T, K>);
       if (cursor) heads.push(cursor);
     });
     for (let top = heads.pop(); top !== undefined; top = heads.pop()) {
       yield top.value;
       if (this.#advance(top)) heads.push(top);
-      else (this.#runs[top.run] as DeflatedList<T>).clear();
+      else {
+        const run = this.#runs[top.run] as Run<T, K>;
+        run.values.clear();
+        run.keys = undefined;
+      }
     }
     this.#runs.length = 0;
   }
@@ -122,8 +143,9 @@ export class DeflatedSort<T, K> {
       cursor.page = next.value;
       cursor.at = 0;
     }
+    cursor.index++;
     cursor.value = cursor.page[cursor.at] as T;
-    cursor.key = this.#key(cursor.value);
+    cursor.key = this.#key ? this.#key(cursor.value) : ((this.#runs[cursor.run] as Run<T, K>).keys?.[cursor.index] as K);
     return cursor;
   }
 }

@@ -87,3 +87,21 @@ describe("a deflated list grown a value at a time", () => {
     expect(() => grown.push({ i: 23, text: "late" })).toThrow(/last page is short/);
   });
 });
+
+describe("values sorted by keys given with them", () => {
+  it("keeps each key beside its run, and a value may come twice under two keys", () => {
+    const values = rows(200);
+    const sort = new DeflatedSort<Row, [number, number]>({ compare: (a, b) => a[0] - b[0] || a[1] - b[1], runSize: 33 });
+    values.forEach((r, i) => {
+      sort.add(r, [r.id % 3, i]);
+      if (r.id % 5 === 0) sort.add(r, [-1, i]);
+    });
+    const expected = [
+      ...values.filter((r) => r.id % 5 === 0),
+      ...[0, 1, 2].flatMap((g) => values.filter((r) => r.id % 3 === g)),
+    ];
+    expect([...sort.sorted()]).toStrictEqual(expected);
+    expect(() => new DeflatedSort<Row, string>(byGroup).add(values[0] as Row, "k")).toThrow(/takes no key/);
+    expect(() => new DeflatedSort<Row, string>({ compare: byGroup.compare }).add(values[0] as Row)).toThrow(/takes each value's key/);
+  });
+});
