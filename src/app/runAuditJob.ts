@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
 import type { AppConfig, SendMode } from "../config.js";
 import { auditTenant } from "../core/auditTenant.js";
 import { toIsoDay } from "../core/dates.js";
-import { DeflatedList, holdArrayDeflated } from "../core/deflatedJson.js";
+import { DeflatedList, eachOf, holdArrayDeflated, pagesOf } from "../core/deflatedJson.js";
 import { AuditError, ensureError } from "../core/errors.js";
 import type { AuditReport } from "../core/model.js";
 import type {
@@ -204,12 +204,11 @@ export async function runAuditJob(ctx: JobContext, request: JobRequest): Promise
     accountsWithOpenRuleFindings.clear();
     ctx.onStageDone?.("audit");
     // From here kits are read only by the report's writers and the few messages rendered: their recipes are held deflated.
-    const kitRecipeBytes = holdKitRecipesDeflated(found.findings);
-    // From here the findings are held deflated, in the report's order and the page's two (made now, while they are
-    // whole): tracking and the planning of the mail read them once a page at a time, the digests rendered read theirs
-    // back by position, and the report's writers read them a page at a time. At 100,000 accounts a week on, the 45,000
-    // findings were about 50 MB of the heap, held as objects through tracking and the planning until the twenty-third
-    // pass (docs/benchmarks.md).
+    const kitRecipeBytes = holdKitRecipesDeflated(eachOf(pagesOf(found, "findings")));
+    // The audit hands its findings over deflated, in the report's order; the page's two orders are made from them now,
+    // a page at a time. Tracking and the planning of the mail read them once a page at a time, the digests rendered read
+    // theirs back by position, and the report's writers read them a page at a time: no stage holds them whole. At
+    // 100,000 accounts a week on, the 45,000 findings were about 50 MB of the heap as objects (docs/benchmarks.md).
     const findingBytes = holdReportFindings(found);
     log.info("audit finished", { findings: found.summary.findings, critical: found.summary.critical, coverageComplete: found.coverage.complete, kitRecipeBytes, findingBytes });
 

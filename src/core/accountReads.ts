@@ -31,13 +31,17 @@ export interface PoolJudging {
   noteRegion: (location: string, subscriptionId: string) => void;
   /** Drops the "could not judge" notes of an account whose pools are judged again. */
   forgetUnjudged: (accountId: string) => void;
+  /**
+   * Takes an account's findings as they are gathered, the account's and its pools' together (most are made once the
+   * reads are done, when each account is gathered): the reads keep none of them.
+   */
+  found: (made: readonly Finding[]) => void;
 }
 
 /** What the reads gave, once every account's reads are done and every pool is judged. */
 export interface AccountReadsResult {
   /** The certificates of each account with a pool certificate finding (what its kit reads), by lower-cased id. */
   certificates: Map<string, AccountCertificate[] | "unknown">;
-  findings: Finding[];
   /**
    * The pools a migration kit may rebuild: those with certificate references, and every pool of an account with a pool
    * finding open in the ledger (the names of the others are in `poolNames`).
@@ -352,7 +356,6 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
 
       const fallback = await graphFallback(deps, readOptions, [...reads.values()].filter((e) => e.poolsError !== undefined).map((e) => e.account));
       const certificates = new Map<string, AccountCertificate[] | "unknown">();
-      const findings: Finding[] = [];
       const kitPools: PoolInfo[] = [...referencingPools];
       const poolNames = new Map<string, string[]>();
       const coverage: AccountCoverage[] = [];
@@ -420,7 +423,7 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
           poolsReason = POOLS_FROM_GRAPH_AS_RETIRED;
           made = [...(entry.provisional ?? []), ...judgeMerged(entry, accountCertificates, mergePoolEvidence(undefined, entry.held), false)];
         }
-        findings.push(...made);
+        judging.found(made);
         // A kit reads the certificates and pool names of its account only (an account the retirement left unread
         // may get kits for the ledger's open pool findings, carried into the report after this).
         if (entry.retired || made.some((f) => f.kind === "pool-certificate-reference")) {
@@ -453,10 +456,10 @@ export function accountReads(deps: AccountReadDependencies, judging: PoolJudging
         const place = { id: first.accountId, name: first.accountName, subscriptionId: first.subscriptionId, resourceGroup: first.resourceGroup };
         unlisted.push(place);
         kitPools.push(...pools);
-        findings.push(...judging.judge(place, undefined, "unknown", mergePoolEvidence(undefined, pools), false));
+        judging.found(judging.judge(place, undefined, "unknown", mergePoolEvidence(undefined, pools), false));
       }
       coverage.sort((a, b) => a.id.toLowerCase().localeCompare(b.id.toLowerCase()));
-      return { certificates, findings, kitPools, poolNames, accounts: coverage, unlisted, migratedPools, certificateApiRetired: retired, unreadAsRetired, notFound };
+      return { certificates, kitPools, poolNames, accounts: coverage, unlisted, migratedPools, certificateApiRetired: retired, unreadAsRetired, notFound };
     },
   };
 }

@@ -14,15 +14,25 @@ export interface SnoozePolicy {
 
 type OwnerInventory = Pick<TenantInventory, "accounts" | "resourceGroups" | "subscriptions">;
 
-export function assignOwners(
-  findings: Finding[],
-  inventory: OwnerInventory,
-  policy: { owners: OwnerPolicy; snooze: SnoozePolicy; asOf: string; access?: AccessDirectory },
-): Finding[] {
-  const levelsOf = ownerLevels(inventory, findings);
-  const cache = new Map<string, Pick<Finding, "owners" | "ownerProblems" | "ownerTagFixes" | "snoozedUntil">>();
+export interface OwnerAssignmentPolicy {
+  owners: OwnerPolicy;
+  snooze: SnoozePolicy;
+  asOf: string;
+  access?: AccessDirectory;
+}
 
-  return findings.map((finding) => {
+export function assignOwners(findings: Finding[], inventory: OwnerInventory, policy: OwnerAssignmentPolicy): Finding[] {
+  return findings.map(ownerAssigner(inventory, OwnerPlaces.of(findings), policy));
+}
+
+/**
+ * What gives a finding its owners, owner problems and snooze, one finding at a time: resolved once per account (the
+ * first finding of it given decides), from the inventory's tags at the places noted.
+ */
+export function ownerAssigner(inventory: OwnerInventory, places: OwnerPlaces, policy: OwnerAssignmentPolicy): (finding: Finding) => Finding {
+  const levelsOf = ownerLevels(inventory, places);
+  const cache = new Map<string, Pick<Finding, "owners" | "ownerProblems" | "ownerTagFixes" | "snoozedUntil">>();
+  return (finding) => {
     const key = finding.accountId.toLowerCase();
     let resolved = cache.get(key);
     if (!resolved) {
@@ -38,7 +48,44 @@ export function assignOwners(
       cache.set(key, resolved);
     }
     return { ...finding, ...resolved };
-  });
+  };
+}
+
+/** What owner resolution reads of a finding: its account and where that is. */
+export type OwnerPlace = Pick<Finding, "accountId" | "accountName" | "subscriptionId" | "subscriptionName" | "resourceGroup">;
+
+/**
+ * The places of findings noted one at a time, for owner resolution: the accounts, resource groups and subscriptions
+ * whose tags it indexes (at 100,000 accounts an index of the whole inventory, keyed by lower-cased ids, is tens of
+ * MB, and findings are on a fraction of the accounts), and per account the first finding's place.
+ */
+export class OwnerPlaces {
+  readonly accounts = new Set<string>();
+  readonly groups = new Set<string>();
+  readonly subs = new Set<string>();
+  /** Per account (lower-cased id): the place of the first of its findings noted. */
+  readonly #first = new Map<string, OwnerPlace>();
+
+  static of(findings: Iterable<OwnerPlace>): OwnerPlaces {
+    const places = new OwnerPlaces();
+    for (const f of findings) places.note(f);
+    return places;
+  }
+
+  note(f: OwnerPlace): void {
+    this.groups.add(groupIdOf(f).toLowerCase());
+    this.subs.add(f.subscriptionId.toLowerCase());
+    const account = f.accountId.toLowerCase();
+    if (this.accounts.has(account)) return;
+    this.accounts.add(account);
+    const { accountId, accountName, subscriptionId, subscriptionName, resourceGroup } = f;
+    this.#first.set(account, { accountId, accountName, subscriptionId, resourceGroup, ...(subscriptionName === undefined ? {} : { subscriptionName }) });
+  }
+
+  /** Every account's first place, in the order noted. */
+  firstOfEachAccount(): IterableIterator<OwnerPlace> {
+    return this.#first.values();
+  }
 }
 
 /**
@@ -46,28 +93,18 @@ export function assignOwners(
  * first, all. Empty when roles are not a source. Role holders are read for these only, so Graph is asked no more than
  * needed.
  */
-export function findingsNeedingRoles(findings: readonly Finding[], inventory: OwnerInventory, policy: OwnerPolicy): Finding[] {
+export function findingsNeedingRoles<P extends OwnerPlace>(findings: readonly P[], inventory: OwnerInventory, policy: OwnerPolicy, places?: OwnerPlaces): P[] {
   const sources = policy.sources ?? ["tags"];
   const rolesAt = sources.indexOf("roles");
   if (rolesAt < 0) return [];
   if (sources.indexOf("tags") < 0 || rolesAt < sources.indexOf("tags")) return [...findings];
-  const levelsOf = ownerLevels(inventory, findings);
+  const levelsOf = ownerLevels(inventory, places ?? OwnerPlaces.of(findings));
   const tagsOnly: OwnerPolicy = { ...policy, sources: ["tags"], fallbackContacts: [] };
   return findings.filter((f) => resolveOwners(levelsOf(f), tagsOnly).owners.length === 0);
 }
 
-/**
- * The owner levels of a finding, from the inventory's tags. Indexed only for the accounts, resource groups and
- * subscriptions of `findings`: at 100,000 accounts an index of the whole inventory, keyed by lower-cased ids, is tens
- * of MB, and findings are on a fraction of the accounts.
- */
-function ownerLevels(inventory: OwnerInventory, findings: readonly Finding[]): (finding: Finding) => OwnerLevels {
-  const wanted = { accounts: new Set<string>(), groups: new Set<string>(), subs: new Set<string>() };
-  for (const f of findings) {
-    wanted.accounts.add(f.accountId.toLowerCase());
-    wanted.groups.add(groupIdOf(f).toLowerCase());
-    wanted.subs.add(f.subscriptionId.toLowerCase());
-  }
+/** The owner levels of a finding, from the inventory's tags, indexed for the places noted only. */
+function ownerLevels(inventory: OwnerInventory, wanted: OwnerPlaces): (finding: OwnerPlace) => OwnerLevels {
   const accounts = indexWanted(inventory.accounts, (a) => a.id, wanted.accounts);
   const groups = indexWanted(inventory.resourceGroups, (g) => g.id, wanted.groups);
   const subs = indexWanted(inventory.subscriptions, (s) => s.subscriptionId, wanted.subs);
@@ -91,7 +128,7 @@ function ownerLevels(inventory: OwnerInventory, findings: readonly Finding[]): (
   };
 }
 
-function groupIdOf(finding: Finding): string {
+function groupIdOf(finding: Pick<Finding, "subscriptionId" | "resourceGroup">): string {
   return resourceGroupId(finding.subscriptionId, finding.resourceGroup);
 }
 

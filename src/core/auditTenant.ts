@@ -2,10 +2,12 @@
 import { daysBetween } from "./dates.js";
 import { ensureError, isFatal } from "./errors.js";
 import { accountReads, type AccountReadsResult } from "./accountReads.js";
-import { assignOwners, findingsNeedingRoles, type SnoozePolicy } from "./assignOwners.js";
+import { OwnerPlaces, findingsNeedingRoles, ownerAssigner, type OwnerPlace, type SnoozePolicy } from "./assignOwners.js";
 import { assertScopeMatched } from "./auditScope.js";
 import { ResourceIdMap } from "./ids.js";
-import { compareFindings, completedFinding, findingJudge, type AccountPlace } from "./findings.js";
+import { DeflatedList, eachOf, holdList } from "./deflatedJson.js";
+import { DeflatedSort } from "./deflatedSort.js";
+import { compareFindingKeys, completedFinding, findingJudge, findingKey, type AccountPlace, type FindingKey } from "./findings.js";
 import type { MigrationSettings } from "./migrationKit.js";
 import { regionKey, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
@@ -91,6 +93,14 @@ export interface AuditRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Findings per deflated page of the report's list. A page is made as one JSON text: at a kilobyte or two a finding, 64
+ * keep it under V8's largest young-generation object (128 KiB), where 500 made each a large object that only a full
+ * collection frees (about 90 MB of them at once at 100,000 accounts: docs/benchmarks.md, twenty-second pass). Small
+ * pages suit the sending too, which reads each rendered digest's findings back by position.
+ */
+export const FINDINGS_PAGE_SIZE = 64;
+
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   // What is on its way is told where it is waited for, not as an unhandled rejection should the audit fail first.
   for (const arriving of [request.owners, request.accountsWithOpenPoolFindings, request.accountsWithOpenRuleFindings]) if (arriving instanceof Promise) arriving.catch(() => undefined);
@@ -98,8 +108,8 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   const readOptions: ReadOptions = request.signal ? { signal: request.signal } : {};
   const rules = request.rules ?? resolveRules();
   const rulesById = new Map(rules.map((r) => [r.id, r]));
-  // Pools are judged as they arrive, before the subscriptions' names and Azure's VM-size dates are read: those
-  // findings are completed at the end (the same fields, in the same order, as if both had been known).
+  // Pools are judged as they arrive, before Azure's VM-size dates are read: those findings are completed at the end
+  // (the same fields, in the same order, as if the dates had been known).
   const regions = new Map<string, string>();
   const undated = new WeakMap<Finding, { location: string | undefined; vmSize: string }>();
   let coverageOf: (id: string) => AccountCoverage | undefined = () => undefined;
@@ -112,6 +122,21 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     onUnknown: (rule, _pool, missing, account) => unjudged.note(rule, account.id, missing),
     onVmSizeFinding: (finding, location, vmSize) => undated.set(finding, { location, vmSize }),
   });
+  // The findings are held as objects a run at a time only: each is noted for its kit and its owners as it is made,
+  // and kept deflated in runs of the report's order (./deflatedSort.ts), or, where Azure's VM-size dates will complete
+  // it, as it was made until they are read. The report's list is made from the runs at the end, in order, a finding at
+  // a time: at 100,000 accounts the 45,000 findings were tens of MB of the heap, whole at the audit's end, where its
+  // peak is (docs/benchmarks.md).
+  const kitPlans = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].map((builder) => builder());
+  const places = new OwnerPlaces();
+  const inOrder = new DeflatedSort<Finding, FindingKey>({ key: findingKey, compare: compareFindingKeys, pageSize: FINDINGS_PAGE_SIZE });
+  const awaitingDates = new DeflatedList<{ finding: Finding; location: string | undefined; vmSize: string }>([], FINDINGS_PAGE_SIZE);
+  let subscriptionNames = new Map<string, string>();
+  const take = (finding: Finding) => {
+    for (const plan of kitPlans) plan.note(finding);
+    places.note(finding);
+    inOrder.add(finding);
+  };
   const reads = accountReads(
     {
       certificates: deps.certificates,
@@ -130,6 +155,15 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
         if (region && (known === undefined || subscriptionId.toLowerCase() < known.toLowerCase())) regions.set(region, subscriptionId);
       },
       forgetUnjudged: (accountId) => unjudged.forget(accountId),
+      // Gathered once the inventory is read: the subscriptions' names are known.
+      found: (made) => {
+        for (const judged of made) {
+          const pending = undated.get(judged);
+          const finding = completedFinding(judged, subscriptionNames.get(judged.subscriptionId.toLowerCase()));
+          if (pending) awaitingDates.push({ finding, ...pending });
+          else take(finding);
+        }
+      },
     },
     readOptions,
     request.accountsWithOpenPoolFindings ?? new Set(),
@@ -138,11 +172,11 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   reads.start(inventory.accounts);
   // A reader that keeps its pools hands them over at the end.
   if (inventory.pools.length > 0) reads.pools(inventory.pools);
+  subscriptionNames = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName]));
   // What the reads gathered for the migration kits (the pools that get one, the accounts' certificates and pool names)
-  // is let go once the kits are made; the findings are one array, each stage's copy replacing the last: at 100,000
-  // accounts every copy and index held to the audit's end was tens of MB.
+  // is let go once the kits are made.
   let read: AccountReadsResult | undefined = await reads.finished();
-  const { findings: judged, accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, notFound } = read;
+  const { accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, notFound } = read;
   assertScopeMatched(request.scope, inventory);
   // By id, case-insensitively, with no lower-cased copy of 100,000 ids (./ids.ts).
   const coverageByAccount = new ResourceIdMap<AccountCoverage>((a) => a.id);
@@ -150,16 +184,11 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   coverageOf = (id) => coverageByAccount.get(id);
   // Azure's dates for the regions in use, unless the request brings them.
   const vmSizes = request.vmSizeEndOfLife ? undefined : await readVmSizeEndOfLife(deps.vmSizes, rules, regions, readOptions);
-  const subscriptionNames = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName]));
-  let findings = judged.map((finding) => {
-    const pending = undated.get(finding);
+  for (const { finding, location, vmSize } of eachOf(awaitingDates.done().pages())) {
     const rule = finding.rule === undefined ? undefined : rulesById.get(finding.rule);
-    const dated = pending && rule && vmSizes ? { rule, ...pending, vmSizeEndOfLife: vmSizes.endOfLife, asOf: request.asOf } : undefined;
-    return completedFinding(finding, subscriptionNames.get(finding.subscriptionId.toLowerCase()), dated);
-  });
-  // The judged findings are let go (`read` holds them too).
-  judged.length = 0;
-  findings.sort(compareFindings);
+    take(completedFinding(finding, undefined, rule && vmSizes ? { rule, location, vmSize, vmSizeEndOfLife: vmSizes.endOfLife, asOf: request.asOf } : undefined));
+  }
+  awaitingDates.clear();
   // What this run could not check of the ledger's open findings is carried as last seen (before kits and owners, so
   // they get the owners and snoozes the tags name today).
   const unjudgedRules = unjudged.entries();
@@ -179,22 +208,33 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
       accounts: inventory.accounts,
       rules,
       asOf: request.asOf,
-      made: findings,
+      made: inOrder.unordered(),
     });
-    if (carried.length > 0) {
-      findings.push(...carried);
-      findings.sort(compareFindings);
-    }
+    for (const finding of carried) take(finding);
   }
   // Nothing looks an account's coverage up after this.
   coverageByAccount.clear();
-  findings = withKits(rules, findings, read, request.migration ?? {});
+  const gathered = read;
+  const kits = kitPlans.map((plan) => plan.kits(gathered.kitPools, gathered.certificates, request.migration ?? {}, { poolNames: gathered.poolNames }));
   read = undefined;
   const owners = await request.owners;
+  let assign: ((finding: Finding) => Finding) | undefined;
   if (owners) {
-    const access = await readAccess(deps, owners.owners, findingsNeedingRoles(findings, inventory, owners.owners), readOptions);
-    findings = assignOwners(findings, inventory, { ...owners, asOf: request.asOf, ...(access ? { access } : {}) });
+    const access = await readAccess(deps, owners.owners, findingsNeedingRoles([...places.firstOfEachAccount()], inventory, owners.owners, places), readOptions);
+    assign = ownerAssigner(inventory, places, { ...owners, asOf: request.asOf, ...(access ? { access } : {}) });
   }
+  // The report's list, a finding at a time in its order: each given its kit (file and replacement names are taken in
+  // this order) and its owners, counted, and deflated with the findings before it; each kit kept as it is.
+  const findings = new DeflatedList<Finding>([], FINDINGS_PAGE_SIZE, { byReference: ["migration"] });
+  const counts = new FindingCounts(rules);
+  for (const sorted of inOrder.sorted()) {
+    let finding = sorted;
+    for (const kit of kits) finding = kit(finding);
+    if (assign) finding = assign(finding);
+    counts.add(finding);
+    findings.push(finding);
+  }
+  findings.done();
   const coverage: Coverage = {
     ...describeCoverage(request.scope, inventory, accounts, unlisted),
     ...(unjudgedRules.length > 0 ? { unjudged: unjudgedRules } : {}),
@@ -210,7 +250,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   deps.onProgress?.({ phase: "done", done: 1, total: 1 });
 
   const deadline = request.deadline ?? RETIREMENT_DATE;
-  return {
+  const report: AuditReport = {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: request.generatedAt,
     asOf: request.asOf,
@@ -220,23 +260,21 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     daysSinceRetirement: daysBetween(RETIREMENT_DATE, request.asOf),
     ...(request.tenantId === undefined ? {} : { tenantId: request.tenantId }),
     coverage,
-    summary: { ...summarize(findings, coverage, rules), poolsMigrated: migratedPools },
+    summary: { ...counts.summary(coverage), poolsMigrated: migratedPools },
     rules: reportRules(rules),
-    findings,
+    findings: [],
   };
-}
-
-/** Each rule's kit builder over the findings, once per builder (the certificate rule's builds the Key Vault replacement pool). */
-function withKits(rules: readonly RetirementRule[], findings: Finding[], read: Pick<AccountReadsResult, "kitPools" | "certificates" | "poolNames">, settings: MigrationSettings): Finding[] {
-  const builders = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))];
-  return builders.reduce<Finding[]>((all, kit) => kit(all, read.kitPools, read.certificates, settings, { poolNames: read.poolNames }), findings);
+  // The report holds its findings deflated: reading `report.findings` gives them all, inflated; the writers, tracking
+  // and the planning of the mail read them a page at a time (./deflatedJson.ts `pagesOf`).
+  holdList(report, "findings", findings);
+  return report;
 }
 
 /**
  * Role holders over the accounts of these findings. A failure to read them is never a failed audit: owner resolution
  * goes on without roles, and each affected finding's owner problems say why.
  */
-async function readAccess(deps: AuditDependencies, policy: OwnerPolicy, needing: readonly Finding[], readOptions: ReadOptions): Promise<AccessDirectory | undefined> {
+async function readAccess(deps: AuditDependencies, policy: OwnerPolicy, needing: readonly OwnerPlace[], readOptions: ReadOptions): Promise<AccessDirectory | undefined> {
   if (needing.length === 0) return undefined;
   const unavailable = (reason: string): AccessDirectory => ({ assignments: [], principals: new Map(), managementGroups: new Map(), unavailable: reason });
   // The app always has a reader; a harness without one resolves from tags and fallback only.
@@ -291,20 +329,44 @@ function describeCoverage(scope: AuditScope, inventory: TenantInventory, account
   return { complete, subscriptions, accounts, problems };
 }
 
-function summarize(findings: Finding[], coverage: Coverage, rules: readonly RetirementRule[]): ReportSummary {
-  const count = (predicate: (f: Finding) => boolean) => findings.filter(predicate).length;
-  const notRechecked = count((f) => f.notRechecked !== undefined);
-  return {
-    byRule: countByRule(findings, rules),
-    findings: findings.length,
-    critical: count((f) => f.severity === "critical"),
-    warning: count((f) => f.severity === "warning"),
-    accountCertificates: count((f) => f.kind === "account-certificate"),
-    poolsWithCertificates: count((f) => f.kind === "pool-certificate-reference"),
-    accountsAudited: coverage.accounts.filter((a) => a.status === "audited").length,
-    accountsFailed: coverage.accounts.filter((a) => a.status === "failed").length,
-    subscriptionsAudited: coverage.subscriptions.filter((s) => s.status === "audited").length,
-    subscriptionsFailed: coverage.subscriptions.filter((s) => s.status === "failed").length,
-    ...(notRechecked > 0 ? { notRechecked } : {}),
-  };
+/** The summary's counts of the findings, a finding at a time. */
+class FindingCounts {
+  readonly #byRule: Record<string, number>;
+  #findings = 0;
+  #critical = 0;
+  #warning = 0;
+  #accountCertificates = 0;
+  #poolsWithCertificates = 0;
+  #notRechecked = 0;
+
+  constructor(rules: readonly RetirementRule[]) {
+    this.#byRule = countByRule([], rules);
+  }
+
+  add(f: Finding): void {
+    const id = f.rule ?? f.kind;
+    this.#byRule[id] = (this.#byRule[id] ?? 0) + 1;
+    this.#findings++;
+    if (f.severity === "critical") this.#critical++;
+    if (f.severity === "warning") this.#warning++;
+    if (f.kind === "account-certificate") this.#accountCertificates++;
+    if (f.kind === "pool-certificate-reference") this.#poolsWithCertificates++;
+    if (f.notRechecked !== undefined) this.#notRechecked++;
+  }
+
+  summary(coverage: Coverage): ReportSummary {
+    return {
+      byRule: this.#byRule,
+      findings: this.#findings,
+      critical: this.#critical,
+      warning: this.#warning,
+      accountCertificates: this.#accountCertificates,
+      poolsWithCertificates: this.#poolsWithCertificates,
+      accountsAudited: coverage.accounts.filter((a) => a.status === "audited").length,
+      accountsFailed: coverage.accounts.filter((a) => a.status === "failed").length,
+      subscriptionsAudited: coverage.subscriptions.filter((s) => s.status === "audited").length,
+      subscriptionsFailed: coverage.subscriptions.filter((s) => s.status === "failed").length,
+      ...(this.#notRechecked > 0 ? { notRechecked: this.#notRechecked } : {}),
+    };
+  }
 }

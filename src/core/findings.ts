@@ -284,13 +284,39 @@ const SEVERITY_RANK: Record<Finding["severity"], number> = { critical: 0, warnin
 
 /** Most urgent first (soonest deadline, then severity), then grouped by subscription, account, resource and rule. */
 export function compareFindings(a: Finding, b: Finding): number {
+  return compareFindingKeys(findingKey(a), findingKey(b));
+}
+
+/** What the report's order compares of a finding (compareFindingKeys): made once per finding for a sort. */
+export interface FindingKey {
+  deadline: string;
+  severity: number;
+  subscriptionId: string;
+  account: string;
+  resource: string;
+  rule: string;
+}
+
+export function findingKey(f: Finding): FindingKey {
+  return {
+    deadline: f.deadline ?? "",
+    severity: SEVERITY_RANK[f.severity],
+    subscriptionId: f.subscriptionId,
+    account: f.accountId.toLowerCase(),
+    resource: f.resourceId.toLowerCase(),
+    rule: f.rule ?? f.kind,
+  };
+}
+
+/** The report's order: the soonest deadline, then critical first, then by subscription, account, resource and rule. */
+export function compareFindingKeys(a: FindingKey, b: FindingKey): number {
   return (
-    (a.deadline ?? "").localeCompare(b.deadline ?? "") ||
-    SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+    a.deadline.localeCompare(b.deadline) ||
+    a.severity - b.severity ||
     a.subscriptionId.localeCompare(b.subscriptionId) ||
-    a.accountId.toLowerCase().localeCompare(b.accountId.toLowerCase()) ||
-    a.resourceId.toLowerCase().localeCompare(b.resourceId.toLowerCase()) ||
-    (a.rule ?? a.kind).localeCompare(b.rule ?? b.kind)
+    a.account.localeCompare(b.account) ||
+    a.resource.localeCompare(b.resource) ||
+    a.rule.localeCompare(b.rule)
   );
 }
 

@@ -39,6 +39,19 @@ export interface KitContext {
   poolNames?: ReadonlyMap<string, readonly string[]>;
 }
 
+/** Kits given one finding at a time, once every finding is noted (a rule's `kit`: src/core/rules/rule.ts). */
+export interface KitPlan {
+  /** Notes what a finding tells of its account's pools: every finding, in any order, before the first kit. */
+  note(finding: Finding): void;
+  /** Once every finding is noted: what gives each finding its kit (or answers it as it is). */
+  kits(
+    pools: readonly PoolInfo[],
+    certificates: ReadonlyMap<string, readonly AccountCertificate[] | "unknown">,
+    settings: MigrationSettings,
+    context?: KitContext,
+  ): (finding: Finding) => Finding;
+}
+
 export { placeholder } from "./migrationSteps.js";
 
 export const REPLACEMENT_API_VERSION = "2024-07-01";
@@ -358,8 +371,18 @@ export function addMigrationKits(
   settings: MigrationSettings,
   context: KitContext = {},
 ): Finding[] {
-  const byId = new Map(pools.map((p) => [p.id.toLowerCase(), p]));
-  const taken = new Set<string>();
+  const plan = migrationKitPlan();
+  for (const f of findings) plan.note(f);
+  return findings.map(plan.kits(pools, certificates, settings, context));
+}
+
+/**
+ * Kits made one finding at a time: every finding is noted first (its pool's name and the certificates it references,
+ * which decide the replacement names taken and the certificates other pools still use), in any order; then `kits`
+ * gives each its kit, in the report's order (file and replacement names are taken in that order). What a finding's
+ * kit lists as the other pools using a certificate is in name order, whatever order the pools were read in.
+ */
+export function migrationKitPlan(): KitPlan {
   const accounts = new Map<string, { poolNames: Set<string>; users: Map<string, Set<string>> }>();
   const accountOf = (accountId: string) => {
     const key = accountId.toLowerCase();
@@ -378,34 +401,47 @@ export function addMigrationKits(
       entry.users.set(keyVaultName(cert), users);
     }
   };
-  for (const p of pools) addPool(p.accountId, p.name, p.certificateReferences);
-  for (const [accountId, names] of context.poolNames ?? []) for (const name of names) accountOf(accountId).poolNames.add(name.toLowerCase());
-  for (const f of findings) if (f.kind === "pool-certificate-reference" && f.poolName) addPool(f.accountId, f.poolName, f.references ?? []);
-  return findings.map((finding) => {
-    if (finding.kind !== "pool-certificate-reference") return finding;
-    // Carried as last seen with nothing of its account's pools read this run (neither the pool nor their names, which a
-    // replacement's name must avoid): nothing to build a kit from that is known to be true today.
-    if (finding.notRechecked && !byId.has(finding.resourceId.toLowerCase()) && !context.poolNames?.has(finding.accountId.toLowerCase())) return finding;
-    const account = accountOf(finding.accountId);
-    const self = (finding.poolName ?? "").toLowerCase();
-    const otherPoolsUsing = new Map<string, string[]>();
-    for (const [cert, users] of account.users) {
-      const others = [...users].filter((u) => u.toLowerCase() !== self);
-      if (others.length > 0) otherPoolsUsing.set(cert, others);
-    }
-    return {
-      ...finding,
-      migration: buildMigrationKit({
-        finding,
-        pool: byId.get(finding.resourceId.toLowerCase()),
-        certificates: certificates.get(finding.accountId.toLowerCase()) ?? "unknown",
-        settings,
-        takenFileNames: taken,
-        takenPoolNames: account.poolNames,
-        otherPoolsUsing,
-      }),
-    };
-  });
+  return {
+    note(f) {
+      if (f.kind === "pool-certificate-reference" && f.poolName) addPool(f.accountId, f.poolName, f.references ?? []);
+    },
+    kits(pools, certificates, settings, context = {}) {
+      const byId = new Map(pools.map((p) => [p.id.toLowerCase(), p]));
+      const taken = new Set<string>();
+      for (const p of pools) addPool(p.accountId, p.name, p.certificateReferences);
+      for (const [accountId, names] of context.poolNames ?? []) for (const name of names) accountOf(accountId).poolNames.add(name.toLowerCase());
+      return (finding) => {
+        if (finding.kind !== "pool-certificate-reference") return finding;
+        // Carried as last seen with nothing of its account's pools read this run (neither the pool nor their names, which a
+        // replacement's name must avoid): nothing to build a kit from that is known to be true today.
+        if (finding.notRechecked && !byId.has(finding.resourceId.toLowerCase()) && !context.poolNames?.has(finding.accountId.toLowerCase())) return finding;
+        const account = accountOf(finding.accountId);
+        const self = (finding.poolName ?? "").toLowerCase();
+        const otherPoolsUsing = new Map<string, string[]>();
+        for (const [cert, users] of account.users) {
+          const others = [...users].filter((u) => u.toLowerCase() !== self).sort(byName);
+          if (others.length > 0) otherPoolsUsing.set(cert, others);
+        }
+        return {
+          ...finding,
+          migration: buildMigrationKit({
+            finding,
+            pool: byId.get(finding.resourceId.toLowerCase()),
+            certificates: certificates.get(finding.accountId.toLowerCase()) ?? "unknown",
+            settings,
+            takenFileNames: taken,
+            takenPoolNames: account.poolNames,
+            otherPoolsUsing,
+          }),
+        };
+      };
+    },
+  };
+}
+
+/** Pool names in a fixed order: case-insensitively, then as written. */
+function byName(a: string, b: string): number {
+  return a.toLowerCase().localeCompare(b.toLowerCase()) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /**

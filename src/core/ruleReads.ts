@@ -176,7 +176,8 @@ export interface CarryContext {
   accounts: readonly BatchAccountInfo[];
   rules: readonly RetirementRule[];
   asOf: string;
-  made: readonly Finding[];
+  /** The findings the run made (read once, only when some open finding is in question). */
+  made: Iterable<Pick<Finding, "id" | "accountId">>;
 }
 
 /**
@@ -199,7 +200,8 @@ export function carriedFindings(states: readonly FindingState[], run: CarryConte
   // Keyed only for the accounts of those states (at 100,000 accounts the run's findings, accounts and unjudged pairs
   // are many; the ledger's open findings in question are few).
   const concerned = new Set(open.map((s) => s.accountId.toLowerCase()));
-  const madeIds = new Set(run.made.filter((f) => concerned.has(f.accountId.toLowerCase())).map((f) => f.id));
+  const madeIds = new Set<string>();
+  for (const f of run.made) if (concerned.has(f.accountId.toLowerCase())) madeIds.add(f.id);
   const locations = new Map(run.accounts.filter((a) => concerned.has(a.id.toLowerCase())).map((a) => [a.id.toLowerCase(), a.location]));
   const unjudged = new Map<string, string>();
   for (const u of run.unjudged) if (concerned.has(u.accountId.toLowerCase())) unjudged.set(`${u.rule.toLowerCase()} ${u.accountId.toLowerCase()}`, u.reason);

@@ -1,7 +1,7 @@
 // The shipped retirement rules, as data. Dates, detectors and sources are those of the sourced catalogue (README
 // "Retirement rules"); where no Batch source confirms a date, `deadlineConfirmed` is false and every output says so.
 // Countdowns in comments are as of 2026-12-04.
-import { addMigrationKits } from "../migrationKit.js";
+import { migrationKitPlan } from "../migrationKit.js";
 import type { RetirementRule } from "./rule.js";
 
 const LEARN = "https://learn.microsoft.com/azure";
@@ -60,7 +60,7 @@ export const CERTIFICATE_RULES: readonly RetirementRule[] = [
     ],
     guideUrl: CERTIFICATE_GUIDE,
     sources: [CERTIFICATE_GUIDE, "https://github.com/Azure/azure-sdk-for-go/issues/24713"],
-    kit: addMigrationKits,
+    kit: migrationKitPlan,
   },
   {
     id: "cloudservice-pool",

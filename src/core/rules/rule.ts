@@ -1,21 +1,17 @@
 // A retirement rule is a record: what retires and when, where that date comes from, how to tell a pool is affected
 // (a condition over its facts, src/core/rules/condition.ts), what the owner does about it, and where to read more.
 // The engine (src/core/rules/evaluate.ts) knows no rule by name; the digest, report and kit read the same record.
-import type { AccountCertificate, DeadlineSource, Finding, PoolInfo, Severity } from "../model.js";
-import type { KitContext, MigrationSettings } from "../migrationKit.js";
+import type { DeadlineSource, Severity } from "../model.js";
+import type { KitContext, KitPlan } from "../migrationKit.js";
 import type { Condition } from "./condition.js";
 
-export type { KitContext };
+export type { KitContext, KitPlan };
 
-/** A migration-kit builder: adds kits to the findings of its rule (the certificate rule's is src/core/migrationKit.ts). */
-export type KitBuilder = (
-  findings: readonly Finding[],
-  pools: readonly PoolInfo[],
-  certificates: ReadonlyMap<string, readonly AccountCertificate[] | "unknown">,
-  settings: MigrationSettings,
-  context?: KitContext,
-) => Finding[];
-
+/**
+ * A migration-kit builder: a plan that notes every finding of the audit, then gives its rule's findings their kits one
+ * at a time, in the report's order (the certificate rule's is src/core/migrationKit.ts).
+ */
+export type KitBuilder = () => KitPlan;
 
 export interface RetirementRule {
   /** Stable id, lower-case words joined by `-` (finding ids start with it). */

@@ -2,11 +2,14 @@
 //
 // The JSON and the CSV read the findings in the report's order; the page reads them by urgency (the hero's counts,
 // the findings table, its row data) and by owner group (a finding once in each group it belongs to). Held by a run,
-// each order is a list deflated in pages (src/core/deflatedJson.ts) that a writer reads a page at a time: made once
-// while the findings are whole (urgency and owner groups need them all), so that no writer needs them whole again.
-import { DeflatedList, heldList, holdArrayDeflated, type PagedList } from "../../core/deflatedJson.js";
+// each order is a list deflated in pages (src/core/deflatedJson.ts) that a writer reads a page at a time: the page's
+// two are made once from the report's, sorted in runs held deflated, so that neither they nor a writer need the
+// findings whole.
+import { FINDINGS_PAGE_SIZE } from "../../core/auditTenant.js";
+import { DeflatedList, eachOf, heldList, holdArrayDeflated, type PagedList } from "../../core/deflatedJson.js";
+import { DeflatedSort } from "../../core/deflatedSort.js";
 import type { AuditReport, Finding } from "../../core/model.js";
-import { NO_OWNER, compareUrgency, isSnoozed, ownersOf, urgencyKey } from "./findingView.js";
+import { NO_OWNER, compareUrgency, isSnoozed, ownersOf, urgencyKey, type UrgencyKey } from "./findingView.js";
 
 /** An owner's group on the page: its owner (NO_OWNER for the unowned), how many findings, how many critical. */
 export interface OwnerGroup {
@@ -38,27 +41,30 @@ function asList<T>(values: readonly T[]): PagedList<T> {
 export function ownerGroups(byUrgency: readonly Finding[]): { groups: OwnerGroup[]; items: Finding[] } {
   const lists = new Map<string, Finding[]>();
   for (const f of byUrgency) {
-    const owners = ownersOf(f);
-    for (const o of owners.length ? owners : [NO_OWNER]) {
+    for (const o of ownersIn(f)) {
       const list = lists.get(o) ?? [];
       list.push(f);
       lists.set(o, list);
     }
   }
   // Each group's critical count is counted once, not in every comparison of the sort.
-  const entries = [...lists].map(([owner, list]) => ({ owner, list, critical: list.filter((f) => f.severity === "critical").length }));
-  // Unowned findings first: nobody will be reminded about them, so they need the reader's attention most.
-  entries.sort(
-    (a, b) =>
-      Number(b.owner === NO_OWNER) - Number(a.owner === NO_OWNER) ||
-      b.critical - a.critical ||
-      b.list.length - a.list.length ||
-      a.owner.localeCompare(b.owner),
-  );
+  const entries = [...lists].map(([owner, list]) => ({ owner, list, count: list.length, critical: list.filter((f) => f.severity === "critical").length }));
+  entries.sort(compareGroups);
   return {
-    groups: entries.map(({ owner, list, critical }) => ({ owner, count: list.length, critical })),
+    groups: entries.map(({ owner, count, critical }) => ({ owner, count, critical })),
     items: entries.flatMap((e) => e.list),
   };
+}
+
+/** The owner groups a finding is in: each of its owners, or the unowned group. */
+function ownersIn(f: Finding): readonly string[] {
+  const owners = ownersOf(f);
+  return owners.length ? owners : [NO_OWNER];
+}
+
+/** The page's order of owner groups: unowned first (nobody will be reminded about them, so they need the reader's attention most), then by critical count, count and owner. */
+function compareGroups(a: OwnerGroup, b: OwnerGroup): number {
+  return Number(b.owner === NO_OWNER) - Number(a.owner === NO_OWNER) || b.critical - a.critical || b.count - a.count || a.owner.localeCompare(b.owner);
 }
 
 /** The page's orders and counts, made from findings that are whole. */
@@ -102,33 +108,58 @@ export function pageFindings(report: AuditReport): PageFindings {
 }
 
 /**
- * Findings per deflated page. A page is made as one JSON text: at a kilobyte or two a finding, 64 keep it under V8's
- * largest young-generation object (128 KiB), where 500 made each a large object that only a full collection frees
- * (about 90 MB of them at once at 100,000 accounts: docs/benchmarks.md, twenty-second pass). Small pages suit the
- * sending too, which reads each rendered digest's findings back by position, a page for each it is on (a dry run
- * renders every digest).
- */
-const PAGE_SIZE = 64;
-
-/**
  * Holds the report's findings deflated, in the three orders its writers read them: the report's own in its place
- * (`holdArrayDeflated`: reading `report.findings` still gives them all, inflated), by urgency and by owner group for the
- * page. Each finding's migration kit is kept as it is (its recipe is known by the kit's identity). Made once, while
- * the findings are whole; after it tracking, the planning of the mail and the writers read a page of them at a time
- * (`pagesOf`), and the report holds no finding as an object: at 100,000 accounts the 45,000 findings were about 50 MB
- * of the heap (docs/benchmarks.md, nineteenth pass). A copy of the report made with `copyWith` holds the same lists,
- * and gives the page the same orders. Answers the bytes held.
+ * (the audit holds it so already: `auditTenant`; a report that holds them as an array is held here, with
+ * `holdArrayDeflated`), and by urgency and by owner group for the page. The page's two are made from the report's a
+ * page at a time, each sorted in runs held deflated (src/core/deflatedSort.ts), so that no finding is held as an
+ * object for longer than a run: at 100,000 accounts the 45,000 findings were about 50 MB of the heap as objects
+ * (docs/benchmarks.md, nineteenth pass). Each finding's migration kit is kept as it is (its recipe is known by the
+ * kit's identity). A copy of the report made with `copyWith` holds the same lists, and gives the page the same
+ * orders. Answers the bytes held.
  */
 export function holdReportFindings(report: AuditReport): number {
-  const byReference = { byReference: ["migration"] };
+  const byReference = ["migration"];
   let bytes = 0;
-  const page = pageOf(ordered(report, report.findings), (values) => {
-    const list = new DeflatedList(values, PAGE_SIZE, byReference);
-    bytes += list.bytes;
-    return list;
-  });
-  bytes += holdArrayDeflated(report, "findings", [], { ...byReference, pageSize: PAGE_SIZE });
+  if (!heldList(report, "findings")) bytes += holdArrayDeflated(report, "findings", [], { byReference, pageSize: FINDINGS_PAGE_SIZE });
   const from = heldList<Finding>(report, "findings");
-  if (from) held.set(from, page);
+  if (!from) return bytes;
+  bytes += from.bytes;
+  const list = () => new DeflatedList<Finding>([], FINDINGS_PAGE_SIZE, { byReference });
+  // By urgency: sorted by keys made once per finding as it is added, and again as it is read back to be merged.
+  const urgency = new DeflatedSort<Finding, UrgencyKey>({ key: urgencyKey, compare: compareUrgency, pageSize: FINDINGS_PAGE_SIZE, byReference });
+  let critical = 0;
+  let snoozed = 0;
+  for (const f of eachOf(from.pages())) {
+    urgency.add(f);
+    if (f.severity === "critical") critical++;
+    if (isSnoozed(f, report.asOf)) snoozed++;
+  }
+  const byUrgency = list();
+  const groups = new Map<string, OwnerGroup>();
+  for (const f of urgency.sorted()) {
+    byUrgency.push(f);
+    for (const owner of ownersIn(f)) {
+      const group = groups.get(owner) ?? { owner, count: 0, critical: 0 };
+      group.count++;
+      if (f.severity === "critical") group.critical++;
+      groups.set(owner, group);
+    }
+  }
+  byUrgency.done();
+  // By owner group: each group's findings in urgency order, the groups in the page's order (a finding once in each
+  // group it belongs to), sorted by the group's place and the finding's place by urgency.
+  const ordered = [...groups.values()].sort(compareGroups);
+  const place = new Map(ordered.map((g, i) => [g.owner, i]));
+  const byGroup = new DeflatedSort<Finding, [number, number]>({ compare: (a, b) => a[0] - b[0] || a[1] - b[1], pageSize: FINDINGS_PAGE_SIZE, byReference });
+  let at = 0;
+  for (const f of eachOf(byUrgency.pages())) {
+    for (const owner of ownersIn(f)) byGroup.add(f, [place.get(owner) as number, at]);
+    at++;
+  }
+  const items = list();
+  for (const f of byGroup.sorted()) items.push(f);
+  items.done();
+  bytes += byUrgency.bytes + items.bytes;
+  held.set(from, { open: from.length, critical, snoozed, byUrgency, owners: { groups: ordered, items } });
   return bytes;
 }

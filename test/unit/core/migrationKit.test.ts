@@ -340,6 +340,22 @@ describe("migration kit: kept as its inputs", () => {
     expect(w.notes).toEqual(windows.notes);
   });
 
+  it("names the other pools that still use a certificate in name order, whatever order the pools were read in", () => {
+    // Three more pools reference T2 with the Linux pool; reads finish in any order, so the kit must not follow them.
+    const sharing = ["zeta-pool", "Beta-pool", "alpha-pool"].map((name): PoolInfo => ({ ...linuxPool, id: `${ACCOUNT.id}/pools/${name}`, name }));
+    const certs = new Map<string, AccountCertificate[] | "unknown">([[ACCOUNT.id.toLowerCase(), [cert(T1), cert(T2, "Cer")]]]);
+    // The findings in the pools' order too (the audit notes them as their accounts are gathered).
+    const note = (pools: PoolInfo[]) => {
+      const findings = buildFindings({ accounts: [ACCOUNT], certificates: certs, pools, subscriptionNames: new Map() });
+      const inPoolOrder = pools.flatMap((p) => findings.filter((f) => f.poolName === p.name));
+      return kitOf(addMigrationKits(inPoolOrder, pools, certs, {}), "align-pool").notes.find((n) => n.includes("is also used by"));
+    };
+    const read = note([linuxPool, ...sharing]);
+    expect(read).toContain("is also used by pools alpha-pool, Beta-pool, zeta-pool,");
+    expect(note([...sharing].reverse().concat(linuxPool))).toBe(read);
+    expect(note([sharing[1] as PoolInfo, linuxPool, sharing[2] as PoolInfo, sharing[0] as PoolInfo])).toBe(read);
+  });
+
   it("lists a kit's notes in a fixed order and deletes only the certificates no other pool uses", () => {
     const T3 = "0000000000000000000000000000000000000003";
     const T4 = "0000000000000000000000000000000000000004";
