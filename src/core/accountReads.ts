@@ -32,8 +32,9 @@ export interface PoolJudging {
   /** Drops the "could not judge" notes of an account whose pools are judged again. */
   forgetUnjudged: (accountId: string) => void;
   /**
-   * Takes an account's findings as they are gathered, the account's and its pools' together (most are made once the
-   * reads are done, when each account is gathered): the reads keep none of them.
+   * Takes an account's findings, the account's and its pools' together, when the account is gathered once every read
+   * is done (most are made then; an account judged from Resource Graph's rows alone keeps its own from its rows until
+   * then): the gathering keeps none of them.
    */
   found: (made: readonly Finding[]) => void;
 }

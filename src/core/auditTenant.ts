@@ -8,11 +8,11 @@ import { ResourceIdMap } from "./ids.js";
 import { DeflatedList, eachOf, holdList } from "./deflatedJson.js";
 import { DeflatedSort } from "./deflatedSort.js";
 import { compareFindingKeys, completedFinding, findingJudge, findingKey, type AccountPlace, type FindingKey } from "./findings.js";
-import type { MigrationSettings } from "./migrationKit.js";
+import type { KitPlan, MigrationSettings } from "./migrationKit.js";
 import { regionKey, type RetirementRule, type VmSizeEndOfLife } from "./rules/rule.js";
 import { countByRule, reportRules, resolveRules } from "./rules/ruleSet.js";
 import { carriedFindings, locator, readVmSizeEndOfLife, unjudgedCollector } from "./ruleReads.js";
-import { REPORT_SCHEMA_VERSION, RETIREMENT_DATE, type AccountCoverage, type AuditReport, type Awaitable, type Coverage, type Finding, type ReportSummary } from "./model.js";
+import { FINDINGS_PAGE_SIZE, REPORT_SCHEMA_VERSION, RETIREMENT_DATE, type AccountCoverage, type AuditReport, type Awaitable, type Coverage, type Finding, type ReportSummary } from "./model.js";
 import type { AccessDirectory, OwnerPolicy } from "./owners.js";
 import type {
   AccessReader,
@@ -93,14 +93,6 @@ export interface AuditRequest {
   signal?: AbortSignal;
 }
 
-/**
- * Findings per deflated page of the report's list. A page is made as one JSON text: at a kilobyte or two a finding, 64
- * keep it under V8's largest young-generation object (128 KiB), where 500 made each a large object that only a full
- * collection frees (about 90 MB of them at once at 100,000 accounts: docs/benchmarks.md, twenty-second pass). Small
- * pages suit the sending too, which reads each rendered digest's findings back by position.
- */
-export const FINDINGS_PAGE_SIZE = 64;
-
 export async function auditTenant(deps: AuditDependencies, request: AuditRequest): Promise<AuditReport> {
   // What is on its way is told where it is waited for, not as an unhandled rejection should the audit fail first.
   for (const arriving of [request.owners, request.accountsWithOpenPoolFindings, request.accountsWithOpenRuleFindings]) if (arriving instanceof Promise) arriving.catch(() => undefined);
@@ -122,11 +114,12 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     onUnknown: (rule, _pool, missing, account) => unjudged.note(rule, account.id, missing),
     onVmSizeFinding: (finding, location, vmSize) => undated.set(finding, { location, vmSize }),
   });
-  // The findings are held as objects a run at a time only: each is noted for its kit and its owners as it is made,
-  // and kept deflated in runs of the report's order (./deflatedSort.ts), or, where Azure's VM-size dates will complete
-  // it, as it was made until they are read. The report's list is made from the runs at the end, in order, a finding at
-  // a time: at 100,000 accounts the 45,000 findings were tens of MB of the heap, whole at the audit's end, where its
-  // peak is (docs/benchmarks.md).
+  // From the moment an account is gathered its findings are held as objects only until a run of them is full (2,048):
+  // each is noted for its kit and its owners, and added to a sort whose runs are held deflated (./deflatedSort.ts), or,
+  // where Azure's VM-size dates will complete it, kept deflated as made until they are read. The report's list is made
+  // from the runs at the end, in order, a finding at a time: at 100,000 accounts the 45,000 findings were tens of MB of
+  // the heap, whole at the audit's end, where its peak is (docs/benchmarks.md). Equal keys keep the order findings were
+  // added in (those completed by the dates after the others; two findings tie only on the same resource and rule).
   const kitPlans = [...new Set(rules.flatMap((r) => (r.kit ? [r.kit] : [])))].map((builder) => builder());
   const places = new OwnerPlaces();
   const inOrder = new DeflatedSort<Finding, FindingKey>({ key: findingKey, compare: compareFindingKeys, pageSize: FINDINGS_PAGE_SIZE });
@@ -174,7 +167,7 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   if (inventory.pools.length > 0) reads.pools(inventory.pools);
   subscriptionNames = new Map(inventory.subscriptions.map((s) => [s.subscriptionId.toLowerCase(), s.displayName]));
   // What the reads gathered for the migration kits (the pools that get one, the accounts' certificates and pool names)
-  // is let go once the kits are made.
+  // is let go once the report's list is made.
   let read: AccountReadsResult | undefined = await reads.finished();
   const { accounts, unlisted, migratedPools, certificateApiRetired, unreadAsRetired, notFound } = read;
   assertScopeMatched(request.scope, inventory);
@@ -214,9 +207,6 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   }
   // Nothing looks an account's coverage up after this.
   coverageByAccount.clear();
-  const gathered = read;
-  const kits = kitPlans.map((plan) => plan.kits(gathered.kitPools, gathered.certificates, request.migration ?? {}, { poolNames: gathered.poolNames }));
-  read = undefined;
   const owners = await request.owners;
   let assign: ((finding: Finding) => Finding) | undefined;
   if (owners) {
@@ -227,6 +217,8 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   // this order) and its owners, counted, and deflated with the findings before it; each kit kept as it is.
   const findings = new DeflatedList<Finding>([], FINDINGS_PAGE_SIZE, { byReference: ["migration"] });
   const counts = new FindingCounts(rules);
+  const kits = kitsFrom(kitPlans, read, request.migration ?? {});
+  read = undefined;
   for (const sorted of inOrder.sorted()) {
     let finding = sorted;
     for (const kit of kits) finding = kit(finding);
@@ -235,6 +227,8 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
     findings.push(finding);
   }
   findings.done();
+  // What the kits were made from is let go with them.
+  kits.length = 0;
   const coverage: Coverage = {
     ...describeCoverage(request.scope, inventory, accounts, unlisted),
     ...(unjudgedRules.length > 0 ? { unjudged: unjudgedRules } : {}),
@@ -268,6 +262,11 @@ export async function auditTenant(deps: AuditDependencies, request: AuditRequest
   // and the planning of the mail read them a page at a time (./deflatedJson.ts `pagesOf`).
   holdList(report, "findings", findings);
   return report;
+}
+
+/** What gives each finding its kits, from what the reads gathered for them (held by the kits, not by the caller). */
+function kitsFrom(plans: readonly KitPlan[], read: Pick<AccountReadsResult, "kitPools" | "certificates" | "poolNames">, settings: MigrationSettings): ((finding: Finding) => Finding)[] {
+  return plans.map((plan) => plan.kits(read.kitPools, read.certificates, settings, { poolNames: read.poolNames }));
 }
 
 /**

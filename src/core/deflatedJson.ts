@@ -96,6 +96,7 @@ export class DeflatedList<T> implements PagedList<T> {
   /** Values pushed and not yet deflated: less than a page. */
   #pending: T[] = [];
   constructor(values: readonly T[], pageSize = 500, options: { byReference?: readonly string[] } = {}) {
+    if (!(Number.isInteger(pageSize) && pageSize > 0)) throw new RangeError(`pageSize must be a whole number above 0 (${pageSize})`);
     this.#pageSize = pageSize;
     this.#byReference = options.byReference ?? [];
     this.#kept = this.#byReference.map(() => undefined);
@@ -147,8 +148,14 @@ export class DeflatedList<T> implements PagedList<T> {
     return (copy ?? value) as T;
   }
 
+  /** How many values it holds deflated (those pushed are counted once they fill a page, or once it is done). */
   get length(): number {
     return this.#length;
+  }
+
+  /** Whether every value pushed is deflated (`done`), so that it can be read. */
+  get isDone(): boolean {
+    return this.#pending.length === 0;
   }
 
   /** The values a page at a time, in order, as JSON read them back (an undefined field absent). */
@@ -202,7 +209,7 @@ export class DeflatedList<T> implements PagedList<T> {
   }
 
   #assertDone(): void {
-    if (this.#pending.length > 0) throw new Error("a deflated list is read once it is done (values pushed are not deflated yet)");
+    if (!this.isDone) throw new Error("a deflated list is read once it is done (values pushed are not deflated yet)");
   }
 
   /** Lets every value go (the list reads as empty after this). */
@@ -293,6 +300,7 @@ export function holdArrayDeflated<O extends object>(object: O, key: keyof O & st
  * (`push`, then `done`). The key keeps its place where the object has it.
  */
 export function holdList<O extends object, K extends keyof O & string>(object: O, key: K, list: DeflatedList<EntryOf<O, K>>, share: readonly string[] = []): void {
+  if (!list.isDone) throw new Error("a deflated list is held once it is done");
   hold(object, key, { list: list as DeflatedList<unknown>, share });
 }
 

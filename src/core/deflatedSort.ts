@@ -63,7 +63,9 @@ export class DeflatedSort<T, K> {
     this.#runSize = options.runSize ?? 2048;
     this.#pageSize = options.pageSize ?? 64;
     this.#byReference = options.byReference ?? [];
-    if (!(Number.isInteger(this.#runSize) && this.#runSize > 0)) throw new RangeError(`runSize must be a whole number above 0 (${this.#runSize})`);
+    for (const [name, value] of [["runSize", this.#runSize], ["pageSize", this.#pageSize]] as const) {
+      if (!(Number.isInteger(value) && value > 0)) throw new RangeError(`${name} must be a whole number above 0 (${value})`);
+    }
   }
 
   /** How many values were added. */
@@ -101,37 +103,51 @@ export class DeflatedSort<T, K> {
     return buffer.sort((a, b) => this.#compare(a.key, b.key));
   }
 
-  /** Every value added so far, in no particular order: each run's read back (copies), then those not in a run yet. */
+  /**
+   * Every value added so far, in no particular order: each run's read back (copies), then those not in a run yet.
+   * Nothing may be added while it is read.
+   */
   *unordered(): Generator<T> {
     for (const run of this.#runs) yield* eachOf(run.values.pages());
     for (const { value } of this.#buffer) yield value;
   }
 
-  /** Every value, in order, once: the runs are let go as they are read. Nothing can be added after. */
-  *sorted(): Generator<T> {
+  /**
+   * Every value, in order, once: the runs are let go as they are read (all of them, should the reader stop early).
+   * Nothing can be added from the call on.
+   */
+  sorted(): Generator<T> {
     if (this.#read) throw new Error("a deflated sort is read once");
     this.#read = true;
+    return this.#merged();
+  }
+
+  *#merged(): Generator<T> {
     if (this.#runs.length === 0) {
       for (const { value } of this.#sortedBuffer()) yield value;
       return;
     }
     if (this.#buffer.length > 0) this.#spill();
-    // The runs' next values, least first (tinyqueue: a binary heap); equal keys, the earlier run first.
-    const heads = new TinyQueue<Cursor<T, K>>([], (a, b) => this.#compare(a.key, b.key) || a.run - b.run);
-    this.#runs.forEach((run, index) => {
-      const cursor = this.#advance({ run: index, index: -1, page: [], at: -1, pages: run.values.pages() } as unknown as Cursor<T, K>);
-      if (cursor) heads.push(cursor);
-    });
-    for (let top = heads.pop(); top !== undefined; top = heads.pop()) {
-      yield top.value;
-      if (this.#advance(top)) heads.push(top);
-      else {
-        const run = this.#runs[top.run] as Run<T, K>;
-        run.values.clear();
-        run.keys = undefined;
+    try {
+      // The runs' next values, least first (tinyqueue: a binary heap); equal keys, the earlier run first.
+      const heads = new TinyQueue<Cursor<T, K>>([], (a, b) => this.#compare(a.key, b.key) || a.run - b.run);
+      this.#runs.forEach((run, index) => {
+        const cursor = this.#advance({ run: index, index: -1, page: [], at: -1, pages: run.values.pages() } as unknown as Cursor<T, K>);
+        if (cursor) heads.push(cursor);
+      });
+      for (let top = heads.pop(); top !== undefined; top = heads.pop()) {
+        yield top.value;
+        if (this.#advance(top)) heads.push(top);
+        else {
+          const run = this.#runs[top.run] as Run<T, K>;
+          run.values.clear();
+          run.keys = undefined;
+        }
       }
+    } finally {
+      for (const run of this.#runs) run.values.clear();
+      this.#runs.length = 0;
     }
-    this.#runs.length = 0;
   }
 
   /** The cursor moved to its run's next value (a page read when the last is done); undefined at the run's end. */

@@ -348,6 +348,14 @@ export interface ReportSummary {
   notRechecked?: number;
 }
 
+/**
+ * Findings per deflated page of the report's list. A page is made as one JSON text: at a kilobyte or two a finding, 64
+ * keep it under V8's largest young-generation object (128 KiB), where 500 made each a large object that only a full
+ * collection frees (about 90 MB of them at once at 100,000 accounts: docs/benchmarks.md, twenty-second pass). Small
+ * pages suit the sending too, which reads each rendered digest's findings back by position.
+ */
+export const FINDINGS_PAGE_SIZE = 64;
+
 export const REPORT_SCHEMA_VERSION = "1.3";
 
 /** A rule as the report states it once (findings carry only its id): what an owner reads is rendered from this. */

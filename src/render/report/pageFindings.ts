@@ -5,10 +5,9 @@
 // each order is a list deflated in pages (src/core/deflatedJson.ts) that a writer reads a page at a time: the page's
 // two are made once from the report's, sorted in runs held deflated, so that neither they nor a writer need the
 // findings whole.
-import { FINDINGS_PAGE_SIZE } from "../../core/auditTenant.js";
 import { DeflatedList, eachOf, heldList, holdArrayDeflated, type PagedList } from "../../core/deflatedJson.js";
 import { DeflatedSort } from "../../core/deflatedSort.js";
-import type { AuditReport, Finding } from "../../core/model.js";
+import { FINDINGS_PAGE_SIZE, type AuditReport, type Finding } from "../../core/model.js";
 import { NO_OWNER, compareUrgency, isSnoozed, ownersOf, urgencyKey, type UrgencyKey } from "./findingView.js";
 
 /** An owner's group on the page: its owner (NO_OWNER for the unowned), how many findings, how many critical. */
@@ -119,11 +118,10 @@ export function pageFindings(report: AuditReport): PageFindings {
  */
 export function holdReportFindings(report: AuditReport): number {
   const byReference = ["migration"];
-  let bytes = 0;
-  if (!heldList(report, "findings")) bytes += holdArrayDeflated(report, "findings", [], { byReference, pageSize: FINDINGS_PAGE_SIZE });
+  if (!heldList(report, "findings")) holdArrayDeflated(report, "findings", [], { byReference, pageSize: FINDINGS_PAGE_SIZE });
   const from = heldList<Finding>(report, "findings");
-  if (!from) return bytes;
-  bytes += from.bytes;
+  if (!from) return 0;
+  let bytes = from.bytes;
   const list = () => new DeflatedList<Finding>([], FINDINGS_PAGE_SIZE, { byReference });
   // By urgency: sorted by keys made once per finding as it is added, and again as it is read back to be merged.
   const urgency = new DeflatedSort<Finding, UrgencyKey>({ key: urgencyKey, compare: compareUrgency, pageSize: FINDINGS_PAGE_SIZE, byReference });

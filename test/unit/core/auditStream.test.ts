@@ -87,6 +87,12 @@ describe("the audit's findings, held a run at a time", () => {
     expect(streamed.filter((f) => f.owners?.length).length).toBeGreaterThan(1000);
     expect(streamed.filter((f) => f.snoozedUntil === "2026-12-20").length).toBeGreaterThan(100);
     expect(new Set(streamed.map((f) => f.migration?.fileName).filter(Boolean)).size).toBe(pools.length);
+    // Each completed with its subscription's name, right after its id (as the audit completed them whole).
+    for (const f of streamed) {
+      expect(f.subscriptionName).toBe(`Sub ${SUBS.indexOf(f.subscriptionId)}`);
+      const keys = Object.keys(f);
+      expect(keys[keys.indexOf("subscriptionId") + 1]).toBe("subscriptionName");
+    }
 
     // The counts are the report's.
     expect(report.summary).toMatchObject({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DeflatedList } from "../../../src/core/deflatedJson.js";
+import { DeflatedList, heldList, holdList } from "../../../src/core/deflatedJson.js";
 import { DeflatedSort } from "../../../src/core/deflatedSort.js";
 
 interface Row {
@@ -68,8 +68,19 @@ describe("values sorted in deflated runs", () => {
     expect(() => sort.add({ id: 1, group: "x" })).toThrow(/once it is read/);
   });
 
-  it("refuses a run size that is not a whole number above 0", () => {
+  it("refuses a run or page size that is not a whole number above 0", () => {
     expect(() => new DeflatedSort<Row, string>({ ...byGroup, runSize: 0 })).toThrow(/runSize/);
+    expect(() => new DeflatedSort<Row, string>({ ...byGroup, pageSize: 0 })).toThrow(/pageSize/);
+    expect(() => new DeflatedList([1, 2], 0.5)).toThrow(/pageSize/);
+  });
+
+  it("is read from the call on: nothing is added after, and a reader that stops early lets every run go", () => {
+    const sort = new DeflatedSort<Row, string>({ ...byGroup, runSize: 10 });
+    for (const r of rows(45)) sort.add(r);
+    const reading = sort.sorted();
+    expect(() => sort.add({ id: 99, group: "late" })).toThrow(/once it is read/);
+    for (const _first of reading) break;
+    expect(sort.runs).toBe(0);
   });
 });
 
@@ -85,6 +96,17 @@ describe("a deflated list grown a value at a time", () => {
     expect(grown.read()).toStrictEqual(new DeflatedList(values, 5).read());
     expect(grown.pick([22, 0, 5])).toStrictEqual([values[22], values[0], values[5]]);
     expect(() => grown.push({ i: 23, text: "late" })).toThrow(/last page is short/);
+  });
+
+  it("is held in an object's place once it is done, and only then", () => {
+    const object = { list: [] as number[] };
+    const list = new DeflatedList<number>([], 4);
+    for (let i = 0; i < 10; i++) list.push(i);
+    expect(() => holdList(object, "list", list)).toThrow(/once it is done/);
+    holdList(object, "list", list.done());
+    expect(heldList(object, "list")).toBe(list);
+    expect(object.list).toStrictEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(JSON.stringify(object)).toBe('{"list":[0,1,2,3,4,5,6,7,8,9]}');
   });
 });
 
