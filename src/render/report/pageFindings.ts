@@ -63,7 +63,14 @@ function ownersIn(f: Finding): readonly string[] {
 
 /** The page's order of owner groups: unowned first (nobody will be reminded about them, so they need the reader's attention most), then by critical count, count and owner. */
 function compareGroups(a: OwnerGroup, b: OwnerGroup): number {
-  return Number(b.owner === NO_OWNER) - Number(a.owner === NO_OWNER) || b.critical - a.critical || b.count - a.count || a.owner.localeCompare(b.owner);
+  return (
+    Number(b.owner === NO_OWNER) - Number(a.owner === NO_OWNER) ||
+    b.critical - a.critical ||
+    b.count - a.count ||
+    a.owner.localeCompare(b.owner) ||
+    // Owners the locale calls equal, in a fixed order too (not the order they were first met in, which differs by path).
+    (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0)
+  );
 }
 
 /** The page's orders and counts, made from findings that are whole. */
@@ -127,15 +134,12 @@ export function holdReportFindings(report: AuditReport): number {
   const urgency = new DeflatedSort<Finding, UrgencyKey>({ key: urgencyKey, compare: compareUrgency, pageSize: FINDINGS_PAGE_SIZE, byReference });
   let critical = 0;
   let snoozed = 0;
+  // The owner groups' counts (what orders them) do not depend on the findings' order: counted on this first read.
+  const groups = new Map<string, OwnerGroup>();
   for (const f of eachOf(from.pages())) {
     urgency.add(f);
     if (f.severity === "critical") critical++;
     if (isSnoozed(f, report.asOf)) snoozed++;
-  }
-  const byUrgency = list();
-  const groups = new Map<string, OwnerGroup>();
-  for (const f of urgency.sorted()) {
-    byUrgency.push(f);
     for (const owner of ownersIn(f)) {
       const group = groups.get(owner) ?? { owner, count: 0, critical: 0 };
       group.count++;
@@ -143,17 +147,19 @@ export function holdReportFindings(report: AuditReport): number {
       groups.set(owner, group);
     }
   }
-  byUrgency.done();
   // By owner group: each group's findings in urgency order, the groups in the page's order (a finding once in each
-  // group it belongs to), sorted by the group's place and the finding's place by urgency.
+  // group it belongs to), sorted by the group's place and the finding's place by urgency, as the urgency order is read.
   const ordered = [...groups.values()].sort(compareGroups);
   const place = new Map(ordered.map((g, i) => [g.owner, i]));
   const byGroup = new DeflatedSort<Finding, [number, number]>({ compare: (a, b) => a[0] - b[0] || a[1] - b[1], pageSize: FINDINGS_PAGE_SIZE, byReference });
+  const byUrgency = list();
   let at = 0;
-  for (const f of eachOf(byUrgency.pages())) {
+  for (const f of urgency.sorted()) {
+    byUrgency.push(f);
     for (const owner of ownersIn(f)) byGroup.add(f, [place.get(owner) as number, at]);
     at++;
   }
+  byUrgency.done();
   const items = list();
   for (const f of byGroup.sorted()) items.push(f);
   items.done();
