@@ -34,25 +34,26 @@ function asList<T>(values: readonly T[]): PagedList<T> {
 }
 
 /**
- * The findings grouped by owner (unowned first, then by critical count, count and owner), each group most urgent first:
- * `byUrgency` must be in urgency order (each group keeps the order of the findings it is given).
+ * What the page counts of the findings, read once in any order: how many, how many critical and snoozed, and the
+ * owner groups (a finding in each of its owners' groups, or the unowned one) with their counts, in the page's order.
  */
-export function ownerGroups(byUrgency: readonly Finding[]): { groups: OwnerGroup[]; items: Finding[] } {
-  const lists = new Map<string, Finding[]>();
-  for (const f of byUrgency) {
-    for (const o of ownersIn(f)) {
-      const list = lists.get(o) ?? [];
-      list.push(f);
-      lists.set(o, list);
+function tally(findings: Iterable<Finding>, asOf: string): { open: number; critical: number; snoozed: number; groups: OwnerGroup[] } {
+  let open = 0;
+  let critical = 0;
+  let snoozed = 0;
+  const groups = new Map<string, OwnerGroup>();
+  for (const f of findings) {
+    open++;
+    if (f.severity === "critical") critical++;
+    if (isSnoozed(f, asOf)) snoozed++;
+    for (const owner of ownersIn(f)) {
+      const group = groups.get(owner) ?? { owner, count: 0, critical: 0 };
+      group.count++;
+      if (f.severity === "critical") group.critical++;
+      groups.set(owner, group);
     }
   }
-  // Each group's critical count is counted once, not in every comparison of the sort.
-  const entries = [...lists].map(([owner, list]) => ({ owner, list, count: list.length, critical: list.filter((f) => f.severity === "critical").length }));
-  entries.sort(compareGroups);
-  return {
-    groups: entries.map(({ owner, count, critical }) => ({ owner, count, critical })),
-    items: entries.flatMap((e) => e.list),
-  };
+  return { open, critical, snoozed, groups: [...groups.values()].sort(compareGroups) };
 }
 
 /** The owner groups a finding is in: each of its owners, or the unowned group. */
@@ -73,21 +74,25 @@ function compareGroups(a: OwnerGroup, b: OwnerGroup): number {
   );
 }
 
-/** The page's orders and counts, made from findings that are whole. */
+/** The page's orders and counts, made from findings that are whole (a report that holds them as an array). */
 function ordered(report: Pick<AuditReport, "asOf">, findings: readonly Finding[]) {
   // Sorted by keys made once per finding: the comparator made two strings a comparison, some 1.4 million at 100,000
-  // accounts (45,000 findings), at the audit's end while the findings are whole.
+  // accounts (45,000 findings).
   const byUrgency = findings
     .map((f) => ({ key: urgencyKey(f), f }))
     .sort((a, b) => compareUrgency(a.key, b.key))
     .map(({ f }) => f);
-  let critical = 0;
-  let snoozed = 0;
-  for (const f of findings) {
-    if (f.severity === "critical") critical++;
-    if (isSnoozed(f, report.asOf)) snoozed++;
+  const { open, critical, snoozed, groups } = tally(findings, report.asOf);
+  // Each group's findings most urgent first, one group after another.
+  const lists = new Map<string, Finding[]>();
+  for (const f of byUrgency) {
+    for (const owner of ownersIn(f)) {
+      const list = lists.get(owner) ?? [];
+      list.push(f);
+      lists.set(owner, list);
+    }
   }
-  return { open: findings.length, critical, snoozed, byUrgency, owners: ownerGroups(byUrgency) };
+  return { open, critical, snoozed, byUrgency, owners: { groups, items: groups.flatMap((g) => lists.get(g.owner) ?? []) } };
 }
 
 /** The page's findings from `ordered`'s, each of its two orders made a list by `list`. */
@@ -132,25 +137,12 @@ export function holdReportFindings(report: AuditReport): number {
   const list = () => new DeflatedList<Finding>([], FINDINGS_PAGE_SIZE, { byReference });
   // By urgency: sorted by keys made once per finding as it is added, and again as it is read back to be merged.
   const urgency = new DeflatedSort<Finding, UrgencyKey>({ key: urgencyKey, compare: compareUrgency, pageSize: FINDINGS_PAGE_SIZE, byReference });
-  let critical = 0;
-  let snoozed = 0;
-  // The owner groups' counts (what orders them) do not depend on the findings' order: counted on this first read.
-  const groups = new Map<string, OwnerGroup>();
-  for (const f of eachOf(from.pages())) {
-    urgency.add(f);
-    if (f.severity === "critical") critical++;
-    if (isSnoozed(f, report.asOf)) snoozed++;
-    for (const owner of ownersIn(f)) {
-      const group = groups.get(owner) ?? { owner, count: 0, critical: 0 };
-      group.count++;
-      if (f.severity === "critical") group.critical++;
-      groups.set(owner, group);
-    }
-  }
+  // The counts and the owner groups' order do not depend on the findings' order: taken on this first read, which adds
+  // each finding to the urgency sort too.
+  const { open, critical, snoozed, groups } = tally(adding(eachOf(from.pages()), urgency), report.asOf);
   // By owner group: each group's findings in urgency order, the groups in the page's order (a finding once in each
   // group it belongs to), sorted by the group's place and the finding's place by urgency, as the urgency order is read.
-  const ordered = [...groups.values()].sort(compareGroups);
-  const place = new Map(ordered.map((g, i) => [g.owner, i]));
+  const place = new Map(groups.map((g, i) => [g.owner, i]));
   const byGroup = new DeflatedSort<Finding, [number, number]>({ compare: (a, b) => a[0] - b[0] || a[1] - b[1], pageSize: FINDINGS_PAGE_SIZE, byReference });
   const byUrgency = list();
   let at = 0;
@@ -164,6 +156,14 @@ export function holdReportFindings(report: AuditReport): number {
   for (const f of byGroup.sorted()) items.push(f);
   items.done();
   bytes += byUrgency.bytes + items.bytes;
-  held.set(from, { open: from.length, critical, snoozed, byUrgency, owners: { groups: ordered, items } });
+  held.set(from, { open, critical, snoozed, byUrgency, owners: { groups, items } });
   return bytes;
+}
+
+/** The findings as they are read, each added to `sort` first. */
+function* adding(findings: Iterable<Finding>, sort: DeflatedSort<Finding, UrgencyKey>): Generator<Finding> {
+  for (const f of findings) {
+    sort.add(f);
+    yield f;
+  }
 }
